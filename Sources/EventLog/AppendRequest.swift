@@ -1,0 +1,66 @@
+/// One atomic append: events for one stream, with the checks that must hold for it to go ahead.
+public struct AppendRequest: Sendable {
+    /// Checked by the writer inside the write transaction against the current log, after the
+    /// expected version; throwing refuses the append (``EventLogError/rejected(_:)``).
+    /// The second argument is the `at` the first event will carry. The snapshot is valid only
+    /// during the call.
+    public typealias Precondition = @Sendable (LogSnapshot, Timestamp) throws -> Void
+
+    public var stream: String
+    public var events: [ProposedEvent]
+    public var expectedVersion: ExpectedVersion
+    public var idempotency: IdempotencyKey?
+    public var precondition: Precondition?
+
+    public init(stream: String, events: [ProposedEvent], expectedVersion: ExpectedVersion = .any,
+                idempotency: IdempotencyKey? = nil, precondition: Precondition? = nil) {
+        self.stream = stream
+        self.events = events
+        self.expectedVersion = expectedVersion
+        self.idempotency = idempotency
+        self.precondition = precondition
+    }
+}
+
+/// Makes a retried append return its first result instead of appending again.
+///
+/// The key is stored with the append, atomically, and kept forever. A retry whose
+/// `fingerprint` differs is refused with ``EventLogError/idempotencyKeyReused(key:)``.
+public struct IdempotencyKey: Sendable {
+    /// The key, already scoped by the caller (e.g. to the actor).
+    public var key: String
+    /// Identifies the request the key was first used for (e.g. a hash of method, path and body).
+    public var fingerprint: [UInt8]
+    /// Builds the bytes to hand back to a retry (e.g. the HTTP answer), from the first result.
+    /// Runs on the writer thread inside the transaction: keep it quick.
+    public var response: (@Sendable (AppendResult) -> [UInt8])?
+
+    public init(key: String, fingerprint: [UInt8] = [], response: (@Sendable (AppendResult) -> [UInt8])? = nil) {
+        self.key = key
+        self.fingerprint = fingerprint
+        self.response = response
+    }
+}
+
+/// What an append did.
+public struct AppendResult: Sendable, Equatable {
+    public var stream: String
+    /// The events appended, in order (on a replay: the events the first append wrote).
+    public var events: [RecordedEvent]
+    /// True when this is the answer to a retried idempotency key: nothing was appended now.
+    public var replayed: Bool
+    /// The bytes ``IdempotencyKey/response`` produced for the first append, if any.
+    public var response: [UInt8]?
+
+    public init(stream: String, events: [RecordedEvent], replayed: Bool, response: [UInt8]?) {
+        self.stream = stream
+        self.events = events
+        self.replayed = replayed
+        self.response = response
+    }
+
+    /// The seq of the last event appended.
+    public var lastSeq: UInt64 { events.last?.seq ?? 0 }
+    /// The stream's version after the append.
+    public var lastVersion: UInt64 { events.last?.version ?? 0 }
+}

@@ -1,0 +1,88 @@
+/// Who caused an event: a kind (`customer`, `agent`, …) and an identifier.
+///
+/// The log treats both as opaque strings; the domain decides which kinds exist.
+public struct EventActor: Hashable, Sendable {
+    public var kind: String
+    public var id: String
+
+    public init(kind: String, id: String) {
+        self.kind = kind
+        self.id = id
+    }
+}
+
+/// An event that a caller asks the log to append; the log assigns the rest of the envelope.
+public struct ProposedEvent: Sendable, Equatable {
+    /// The event type, e.g. `message.posted`.
+    public var type: String
+    /// When it happened. `nil` lets the writer take its clock when it appends, raised to the
+    /// stream's last `at` when the clock is behind.
+    public var at: Timestamp?
+    public var actor: EventActor
+    public var data: JSONValue
+
+    public init(type: String, at: Timestamp? = nil, actor: EventActor, data: JSONValue) {
+        self.type = type
+        self.at = at
+        self.actor = actor
+        self.data = data
+    }
+}
+
+/// An event as stored in the log: its full envelope, chained to its predecessor.
+public struct RecordedEvent: Sendable, Equatable {
+    /// Global position, 1-based and gap-free.
+    public var seq: UInt64
+    /// The stream (for the support domain, the ticket id).
+    public var stream: String
+    /// Position in the stream, 1-based and gap-free.
+    public var version: UInt64
+    public var type: String
+    public var at: Timestamp
+    public var recorded: Timestamp
+    public var actor: EventActor
+    public var data: JSONValue
+    /// The previous event's hash (``EventHash/zero`` for seq 1).
+    public var prev: EventHash
+    /// SHA-256 of `prev` in hex followed by the canonical JSON of the envelope.
+    public var hash: EventHash
+
+    public init(seq: UInt64, stream: String, version: UInt64, type: String, at: Timestamp, recorded: Timestamp,
+                actor: EventActor, data: JSONValue, prev: EventHash, hash: EventHash) {
+        self.seq = seq
+        self.stream = stream
+        self.version = version
+        self.type = type
+        self.at = at
+        self.recorded = recorded
+        self.actor = actor
+        self.data = data
+        self.prev = prev
+        self.hash = hash
+    }
+}
+
+/// The position and hash of the last event: what an auditor notes to detect truncation later.
+public struct LogHead: Hashable, Sendable, CustomStringConvertible {
+    /// 0 for an empty log.
+    public var seq: UInt64
+    /// ``EventHash/zero`` for an empty log.
+    public var hash: EventHash
+
+    public init(seq: UInt64, hash: EventHash) {
+        self.seq = seq
+        self.hash = hash
+    }
+
+    public static let empty = LogHead(seq: 0, hash: .zero)
+
+    /// `SEQ:HASH`, the form `verify --expect-head` takes.
+    public var description: String { "\(seq):\(hash.hex)" }
+
+    /// Parses `SEQ:HASH`.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let seq = UInt64(parts[0]), let hash = EventHash(hex: parts[1]) else { return nil }
+        self.init(seq: seq, hash: hash)
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+
+/// The append-only event log of one data directory.
+///
+/// Appends go through one writer thread with group commit (see ``append(_:)``); reads run in
+/// short read-only transactions on the caller's thread and never block the writer. A data
+/// directory is held by one writing process at a time; read-only stores (for tools) may be
+/// opened beside it.
+public final class EventStore: Sendable {
+    /// The configuration the store was opened with.
+    public let configuration: EventLogConfiguration
+    let storage: LogStorage
+    private let writer: LogWriter?
+    private let headWatch: HeadWatch
+    private let lock: DataDirectoryLock?
+
+    /// Opens (creating when needed) the log in `configuration.directory`.
+    public init(_ configuration: EventLogConfiguration) throws(EventLogError) {
+        self.configuration = configuration
+        let directory = configuration.directory
+        var lock: DataDirectoryLock?
+        if !configuration.readOnly {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw .storage("cannot create \(directory): \(error.localizedDescription)")
+            }
+            lock = try DataDirectoryLock(directory: directory)
+        }
+        var noSync = false
+        if case .deferred = configuration.durability { noSync = true }
+        do {
+            storage = try LogStorage(directory: directory, mapSize: configuration.mapSize,
+                                     readOnly: configuration.readOnly, noSync: noSync)
+        } catch {
+            throw .storage("cannot open the log in \(directory): \(error)")
+        }
+        let head = try Self.checkFormat(storage, configuration)
+        self.lock = lock
+        let watch = HeadWatch(head: head)
+        headWatch = watch
+        if configuration.readOnly {
+            writer = nil
+        } else {
+            writer = LogWriter(storage: storage, configuration: configuration, head: head,
+                               onCommit: { watch.publish($0) })
+        }
+    }
+
+    /// Checks (or, on a new log, writes) the stored format and envelope; returns the head.
+    private static func checkFormat(_ storage: LogStorage, _ configuration: EventLogConfiguration) throws(EventLogError) -> LogHead {
+        do {
+            return try storage.environment.withTransaction(readOnly: configuration.readOnly) { txn in
+                let snapshot = LogSnapshot(storage: storage, txn: txn)
+                let format = try StorageKeys.metaFormat.withUnsafeBytes { try txn.get(storage.meta, key: $0) }
+                if let format {
+                    guard format.count == 4, UInt32(bigEndian: format.loadUnaligned(as: UInt32.self)) == LogStorage.formatVersion else {
+                        throw EventLogError.incompatibleStore("store format \(Array(format)) is not \(LogStorage.formatVersion)")
+                    }
+                    let field = try StorageKeys.metaStreamField.withUnsafeBytes { try txn.get(storage.meta, key: $0) }
+                    let stored = field.map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    guard stored == configuration.envelope.streamField else {
+                        throw EventLogError.incompatibleStore("the log's stream field is \"\(stored)\", not \"\(configuration.envelope.streamField)\"")
+                    }
+                } else if !configuration.readOnly {
+                    var v: [UInt8] = []
+                    withUnsafeBytes(of: LogStorage.formatVersion.bigEndian) { v.append(contentsOf: $0) }
+                    try StorageKeys.metaFormat.withUnsafeBytes { k in try v.withUnsafeBytes { try txn.put(storage.meta, key: k, value: $0) } }
+                    let field = Array(configuration.envelope.streamField.utf8)
+                    try StorageKeys.metaStreamField.withUnsafeBytes { k in try field.withUnsafeBytes { try txn.put(storage.meta, key: k, value: $0) } }
+                }
+                return try snapshot.head()
+            }
+        } catch let error as EventLogError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    /// Stops the writer after it has committed everything queued, and wakes every waiter.
+    /// Appends after this fail with ``EventLogError/closed``.
+    public func close() {
+        writer?.close()
+        headWatch.close()
+    }
+
+    deinit { close() }
+
+    // MARK: Appending
+
+    /// Appends one request atomically and returns once it is durable.
+    ///
+    /// Concurrent calls are committed together, one transaction and one flush per batch.
+    public func append(_ request: AppendRequest) async throws(EventLogError) -> AppendResult {
+        try await append(contentsOf: [request])[0].get()
+    }
+
+    /// Appends several requests, each atomically and independently of the others (one may fail
+    /// while the rest succeed), committed together; answers once all are durable.
+    public func append(contentsOf requests: [AppendRequest]) async -> [Result<AppendResult, EventLogError>] {
+        guard let writer else { return requests.map { _ in .failure(.readOnly) } }
+        var checked: [AppendRequest] = []
+        var invalid: [Int: EventLogError] = [:]
+        for (k, request) in requests.enumerated() {
+            if let problem = Self.problem(with: request) { invalid[k] = .invalidRequest(problem) } else { checked.append(request) }
+        }
+        if invalid.isEmpty { return await writer.submit(checked) }
+        var results = checked.isEmpty ? [] : await writer.submit(checked)
+        for (k, error) in invalid.sorted(by: { $0.key < $1.key }) { results.insert(.failure(error), at: k) }
+        return results
+    }
+
+    /// What is wrong with a request before it reaches the writer, or nil.
+    static func problem(with request: AppendRequest) -> String? {
+        if request.stream.isEmpty { return "the stream id is empty" }
+        if request.events.isEmpty { return "no events to append" }
+        for text in [request.stream] + request.events.flatMap({ [$0.type, $0.actor.kind, $0.actor.id] }) where text.utf8.count > 4096 {
+            return "a stream id, type or actor field is longer than 4096 bytes"
+        }
+        if request.events.contains(where: { $0.type.isEmpty }) { return "an event has no type" }
+        return nil
+    }
+
+    // MARK: Reading
+
+    /// The last committed event's seq and hash.
+    public var head: LogHead {
+        get throws(EventLogError) {
+            if writer != nil { return headWatch.head }
+            return try read { try $0.head() }
+        }
+    }
+
+    /// Runs `body` in one read-only transaction: a consistent snapshot of the log.
+    ///
+    /// `body` is synchronous on purpose: never hold a transaction across an `await`.
+    public func read<R>(_ body: (LogSnapshot) throws -> R) throws(EventLogError) -> R {
+        do {
+            return try storage.environment.withReadTransaction { txn in
+                try body(LogSnapshot(storage: storage, txn: txn))
+            }
+        } catch let error as EventLogError {
+            throw error
+        } catch let error as LMDBError {
+            throw .storage("\(error)")
+        } catch {
+            throw .rejected(error)
+        }
+    }
+
+    /// Up to `limit` events after `seq`.
+    public func events(after seq: UInt64, limit: Int) throws(EventLogError) -> [RecordedEvent] {
+        try read { try $0.events(after: seq, limit: limit) }
+    }
+
+    /// One stream's events from `fromVersion` on.
+    public func events(inStream stream: String, fromVersion: UInt64 = 1) throws(EventLogError) -> [RecordedEvent] {
+        try read { try $0.events(inStream: stream, fromVersion: fromVersion) }
+    }
+
+    /// Waits until an event after `seq` is committed. Returns false when the task is cancelled
+    /// or the log closes first. In a read-only store it returns at once.
+    public func waitForEvents(after seq: UInt64) async -> Bool {
+        guard writer != nil else { return ((try? head.seq) ?? 0) > seq }
+        return await headWatch.wait(beyond: seq)
+    }
+
+    /// The events after `seq` as they are committed, in order, for as long as the consumer
+    /// iterates (see ``EventSubscription``).
+    public func subscribe(after seq: UInt64, batchSize: Int = 1024) -> EventSubscription {
+        EventSubscription(store: self, after: seq, batchSize: batchSize)
+    }
+
+    /// Copies the log while it is in use (LMDB's hot copy); `compact` also drops free pages.
+    public func backup(to directory: String, compact: Bool) throws(EventLogError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try storage.environment.copy(to: directory, compact: compact)
+        } catch {
+            throw .storage("backup to \(directory) failed: \(error)")
+        }
+    }
+}
+
+/// The events of the log from a position on, waiting for new ones when caught up.
+///
+/// Reads in batches, each in its own short read transaction, so a long-running subscriber
+/// never pins old pages of the file. Ends when the consuming task is cancelled or the log closes.
+public struct EventSubscription: AsyncSequence, Sendable {
+    public typealias Element = RecordedEvent
+    let store: EventStore
+    let after: UInt64
+    let batchSize: Int
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(store: store, position: after, batchSize: Swift.max(1, batchSize))
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let store: EventStore
+        var position: UInt64
+        let batchSize: Int
+        var buffer: [RecordedEvent] = []
+        var index = 0
+
+        public mutating func next() async throws(EventLogError) -> RecordedEvent? {
+            while index >= buffer.count {
+                buffer = try store.events(after: position, limit: batchSize)
+                index = 0
+                if buffer.isEmpty {
+                    guard await store.waitForEvents(after: position) else { return nil }
+                }
+            }
+            let event = buffer[index]
+            index += 1
+            position = event.seq
+            return event
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import CLMDB
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One open LMDB environment (a data file plus its lock file), safe to share between threads.
+///
+/// The environment is opened with `MDB_NOTLS`, so a read transaction is not tied to the thread
+/// that began it. Write transactions are begun only by the log's single writer thread.
+/// Growing the map requires that no transaction of this process is active, so every
+/// transaction holds a shared lock that ``grow(minimumSize:)`` takes exclusively.
+final class LMDBEnvironment: @unchecked Sendable {
+    let handle: OpaquePointer
+    let isReadOnly: Bool
+    private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t>
+
+    /// Opens (creating when writable) the environment in `directory`.
+    init(directory: String, mapSize: Int, maxDatabases: UInt32, readOnly: Bool, noSync: Bool) throws(LMDBError) {
+        var env: OpaquePointer?
+        try check(mdb_env_create(&env))
+        guard let env else { throw .invalid }
+        do {
+            try check(mdb_env_set_maxdbs(env, maxDatabases))
+            try check(mdb_env_set_maxreaders(env, 512))
+            try check(mdb_env_set_mapsize(env, mapSize))
+            var flags = UInt32(MDB_NOTLS) | UInt32(MDB_NORDAHEAD)
+            if readOnly { flags |= UInt32(MDB_RDONLY) }
+            if noSync { flags |= UInt32(MDB_NOSYNC) }
+            try check(mdb_env_open(env, directory, flags, 0o644))
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
+        self.handle = env
+        self.isReadOnly = readOnly
+        self.resizeLock = .allocate(capacity: 1)
+        pthread_rwlock_init(resizeLock, nil)
+    }
+
+    deinit {
+        mdb_env_close(handle)
+        pthread_rwlock_destroy(resizeLock)
+        resizeLock.deallocate()
+    }
+
+    /// The current map size in bytes.
+    var mapSize: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        return info.me_mapsize
+    }
+
+    /// Grows the map to at least `minimumSize` bytes (doubling), waiting for every active
+    /// transaction of this process to end first.
+    func grow(minimumSize: Int) throws(LMDBError) {
+        pthread_rwlock_wrlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
+        var size = mapSize
+        while size < minimumSize { size *= 2 }
+        try check(mdb_env_set_mapsize(handle, size))
+    }
+
+    /// Adopts a map size grown by another process (`MDB_MAP_RESIZED`).
+    private func adoptResizedMap() throws(LMDBError) {
+        pthread_rwlock_wrlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
+        try check(mdb_env_set_mapsize(handle, 0))
+    }
+
+    /// Flushes the data file to disk (used in the relaxed durability mode).
+    func sync(force: Bool) throws(LMDBError) {
+        try check(mdb_env_sync(handle, force ? 1 : 0))
+    }
+
+    /// Copies the environment to `path` while it is in use, compacting when asked.
+    func copy(to path: String, compact: Bool) throws(LMDBError) {
+        try check(mdb_env_copy2(handle, path, compact ? UInt32(MDB_CP_COMPACT) : 0))
+    }
+
+    /// Runs `body` inside a read-only transaction that ends when `body` returns.
+    ///
+    /// The body is synchronous on purpose: a transaction must never be held across an `await`.
+    func withReadTransaction<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
+        try withTransaction(readOnly: true) { txn in try body(txn) }
+    }
+
+    /// Begins a transaction, runs `body`, and commits (write) or aborts (read) it.
+    /// A thrown error aborts the transaction.
+    func withTransaction<R>(readOnly: Bool, _ body: (LMDBTransaction) throws -> R) throws -> R {
+        pthread_rwlock_rdlock(resizeLock)
+        var locked = true
+        defer { if locked { pthread_rwlock_unlock(resizeLock) } }
+        var txnPointer: OpaquePointer?
+        var code = mdb_txn_begin(handle, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txnPointer)
+        if code == MDB_MAP_RESIZED {
+            pthread_rwlock_unlock(resizeLock)
+            locked = false
+            try adoptResizedMap()
+            pthread_rwlock_rdlock(resizeLock)
+            locked = true
+            code = mdb_txn_begin(handle, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txnPointer)
+        }
+        try check(code)
+        guard let txnPointer else { throw LMDBError.badTransaction }
+        let txn = LMDBTransaction(handle: txnPointer)
+        do {
+            let result = try body(txn)
+            if readOnly {
+                mdb_txn_abort(txnPointer)
+            } else {
+                try check(mdb_txn_commit(txnPointer))
+            }
+            return result
+        } catch {
+            mdb_txn_abort(txnPointer)
+            throw error
+        }
+    }
+
+    /// Opens (or, when `create`, creates) a named database.
+    func openDatabase(named name: String, create: Bool) throws -> LMDBDatabase {
+        try withTransaction(readOnly: isReadOnly) { txn in
+            var dbi = MDB_dbi()
+            let flags: UInt32 = create ? UInt32(MDB_CREATE) : 0
+            try check(mdb_dbi_open(txn.handle, name, flags, &dbi))
+            return LMDBDatabase(handle: dbi, name: name)
+        }
+    }
+}
+
+/// A named database inside an environment.
+struct LMDBDatabase: Sendable {
+    let handle: MDB_dbi
+    let name: String
+}

@@ -1,0 +1,85 @@
+import CLMDB
+
+/// A transaction handle, valid only inside the closure that received it.
+///
+/// Bytes returned by ``get(_:key:)`` and cursors point into the memory map and are valid only
+/// until the transaction ends; copy what must outlive it.
+struct LMDBTransaction {
+    let handle: OpaquePointer
+
+    /// The value stored under `key`, or nil.
+    func get(_ db: LMDBDatabase, key: UnsafeRawBufferPointer) throws(LMDBError) -> UnsafeRawBufferPointer? {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val()
+        let code = mdb_get(handle, db.handle, &k, &v)
+        if code == MDB_NOTFOUND { return nil }
+        try check(code)
+        return UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+    }
+
+    /// Stores `value` under `key`.
+    func put(_ db: LMDBDatabase, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, flags: UInt32 = 0) throws(LMDBError) {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        try check(mdb_put(handle, db.handle, &k, &v, flags))
+    }
+
+    /// Reserves `count` bytes under `key` and lets `fill` write them in place (`MDB_RESERVE`).
+    func putReserved(_ db: LMDBDatabase, key: UnsafeRawBufferPointer, count: Int, flags: UInt32 = 0,
+                     fill: (UnsafeMutableRawBufferPointer) -> Void) throws(LMDBError) {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: count, mv_data: nil)
+        try check(mdb_put(handle, db.handle, &k, &v, flags | UInt32(MDB_RESERVE)))
+        fill(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
+    }
+
+    /// Deletes the value under `key`; returns false when there was none.
+    @discardableResult
+    func delete(_ db: LMDBDatabase, key: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        let code = mdb_del(handle, db.handle, &k, nil)
+        if code == MDB_NOTFOUND { return false }
+        try check(code)
+        return true
+    }
+
+    /// The number of entries in `db`.
+    func count(_ db: LMDBDatabase) throws(LMDBError) -> Int {
+        var stat = MDB_stat()
+        try check(mdb_stat(handle, db.handle, &stat))
+        return stat.ms_entries
+    }
+
+    /// Runs `body` with a cursor over `db`, closing it afterwards.
+    func withCursor<R>(_ db: LMDBDatabase, _ body: (inout LMDBCursor) throws -> R) throws -> R {
+        var pointer: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.handle, &pointer))
+        guard let pointer else { throw LMDBError.invalid }
+        defer { mdb_cursor_close(pointer) }
+        var cursor = LMDBCursor(handle: pointer)
+        return try body(&cursor)
+    }
+}
+
+/// A positioned cursor; each move returns the entry it lands on, or nil past either end.
+struct LMDBCursor {
+    typealias Entry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+    let handle: OpaquePointer
+
+    private func move(_ op: MDB_cursor_op, key: UnsafeRawBufferPointer? = nil) throws(LMDBError) -> Entry? {
+        var k = MDB_val(mv_size: key?.count ?? 0, mv_data: UnsafeMutableRawPointer(mutating: key?.baseAddress))
+        var v = MDB_val()
+        let code = mdb_cursor_get(handle, &k, &v, op)
+        if code == MDB_NOTFOUND { return nil }
+        try check(code)
+        return (UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
+                UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+    }
+
+    mutating func first() throws(LMDBError) -> Entry? { try move(MDB_FIRST) }
+    mutating func last() throws(LMDBError) -> Entry? { try move(MDB_LAST) }
+    mutating func next() throws(LMDBError) -> Entry? { try move(MDB_NEXT) }
+    mutating func previous() throws(LMDBError) -> Entry? { try move(MDB_PREV) }
+    /// The first entry whose key is >= `key`.
+    mutating func seek(atLeast key: UnsafeRawBufferPointer) throws(LMDBError) -> Entry? { try move(MDB_SET_RANGE, key: key) }
+}

@@ -1,0 +1,147 @@
+/// The LMDB environment of a data directory and its named databases.
+///
+/// - `events`: seq (8 bytes BE) -> ``EventRecord``
+/// - `streams`: SHA-256(stream id) + version (8 bytes BE) -> seq (8 bytes BE)
+/// - `idempotency`: SHA-256(key) -> first result (``IdempotencyRecord``)
+/// - `meta`: `format`, `envelope.streamField`, `head` (seq + hash)
+/// - `checkpoints`: projection name -> the projection's stored state and seq
+struct LogStorage: Sendable {
+    static let formatVersion: UInt32 = 1
+
+    let environment: LMDBEnvironment
+    let events: LMDBDatabase
+    let streams: LMDBDatabase
+    let idempotency: LMDBDatabase
+    let meta: LMDBDatabase
+    let checkpoints: LMDBDatabase
+
+    init(directory: String, mapSize: Int, readOnly: Bool, noSync: Bool) throws {
+        environment = try LMDBEnvironment(directory: directory, mapSize: mapSize, maxDatabases: 8,
+                                          readOnly: readOnly, noSync: noSync)
+        let create = !readOnly
+        events = try environment.openDatabase(named: "events", create: create)
+        streams = try environment.openDatabase(named: "streams", create: create)
+        idempotency = try environment.openDatabase(named: "idempotency", create: create)
+        meta = try environment.openDatabase(named: "meta", create: create)
+        checkpoints = try environment.openDatabase(named: "checkpoints", create: create)
+    }
+}
+
+/// A consistent view of the log inside one LMDB transaction.
+///
+/// Valid only during the closure that received it (``EventStore/read(_:)`` or an append's
+/// precondition); do not keep it, and do not `await` while holding it.
+public struct LogSnapshot {
+    let storage: LogStorage
+    let txn: LMDBTransaction
+
+    /// The last event's seq and hash.
+    public func head() throws -> LogHead {
+        try storage.withCursorOnEvents(txn) { cursor in
+            guard let (key, value) = try cursor.last() else { return .empty }
+            guard let seq = StorageKeys.decodeSeq(key) else { throw EventLogError.corruptRecord(seq: 0, reason: "bad key") }
+            let record = try decodeRecord(value, seq: seq)
+            return LogHead(seq: seq, hash: record.hash)
+        }
+    }
+
+    /// The event at `seq`, or nil.
+    public func event(seq: UInt64) throws -> RecordedEvent? {
+        let key = StorageKeys.seq(seq)
+        let value = try key.withUnsafeBytes { try txn.get(storage.events, key: $0) }
+        guard let value else { return nil }
+        return try recordedEvent(decodeRecord(value, seq: seq), seq: seq)
+    }
+
+    /// Up to `limit` events with seq > `after`, in order.
+    public func events(after: UInt64, limit: Int) throws -> [RecordedEvent] {
+        var out: [RecordedEvent] = []
+        try forEachEvent(after: after) { event in
+            out.append(event)
+            return out.count < limit
+        }
+        return out
+    }
+
+    /// Calls `body` for each event with seq > `after`, in order, until it returns false.
+    public func forEachEvent(after: UInt64, _ body: (RecordedEvent) throws -> Bool) throws {
+        let start = StorageKeys.seq(after &+ 1)
+        try txn.withCursor(storage.events) { cursor in
+            var entry = try start.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+            while let (key, value) = entry {
+                let seq = StorageKeys.decodeSeq(key) ?? 0
+                let event = try recordedEvent(decodeRecord(value, seq: seq), seq: seq)
+                guard try body(event) else { return }
+                entry = try cursor.next()
+            }
+        }
+    }
+
+    /// The stream's last version (0 when it has no event).
+    public func version(of stream: String) throws -> UInt64 {
+        try lastEntry(digest: StorageKeys.streamDigest(stream))?.version ?? 0
+    }
+
+    /// The stream's events from `fromVersion` on, in order.
+    public func events(inStream stream: String, fromVersion: UInt64 = 1) throws -> [RecordedEvent] {
+        let digest = StorageKeys.streamDigest(stream)
+        let start = StorageKeys.streamEntry(digest: digest, version: max(1, fromVersion))
+        var seqs: [UInt64] = []
+        try txn.withCursor(storage.streams) { cursor in
+            var entry = try start.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+            while let (key, value) = entry, key.count == 40, key.prefix(32).elementsEqual(digest) {
+                guard let seq = StorageKeys.decodeSeq(value) else {
+                    throw EventLogError.corruptRecord(seq: 0, reason: "bad stream index entry for \(stream)")
+                }
+                seqs.append(seq)
+                entry = try cursor.next()
+            }
+        }
+        return try seqs.map { seq in
+            guard let event = try event(seq: seq) else {
+                throw EventLogError.corruptRecord(seq: seq, reason: "indexed for stream \(stream) but missing")
+            }
+            return event
+        }
+    }
+
+    /// The last index entry of a stream: its version and the seq of that event.
+    func lastEntry(digest: [UInt8]) throws -> (version: UInt64, seq: UInt64)? {
+        let probe = StorageKeys.streamEntry(digest: digest, version: .max)
+        return try txn.withCursor(storage.streams) { cursor in
+            let after = try probe.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+            let candidate = after == nil ? try cursor.last() : try cursor.previous()
+            guard let (key, value) = candidate, key.count == 40, key.prefix(32).elementsEqual(digest),
+                  let seq = StorageKeys.decodeSeq(value) else { return nil }
+            let version = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
+            return (version, seq)
+        }
+    }
+
+    /// The stored bytes of the event at `seq`, valid while the transaction lives.
+    func rawRecord(seq: UInt64) throws -> UnsafeRawBufferPointer? {
+        let key = StorageKeys.seq(seq)
+        return try key.withUnsafeBytes { try txn.get(storage.events, key: $0) }
+    }
+
+    func decodeRecord(_ value: UnsafeRawBufferPointer, seq: UInt64) throws(EventLogError) -> EventRecord {
+        do {
+            return try EventRecord(decoding: value)
+        } catch {
+            switch error {
+            case .unsupportedFormat(let format): throw .unsupportedRecordFormat(seq: seq, format: format)
+            case .malformed(let reason): throw .corruptRecord(seq: seq, reason: reason)
+            }
+        }
+    }
+
+    func recordedEvent(_ record: EventRecord, seq: UInt64) throws(EventLogError) -> RecordedEvent {
+        do { return try record.recordedEvent() } catch { throw .corruptRecord(seq: seq, reason: "undecodable data") }
+    }
+}
+
+extension LogStorage {
+    func withCursorOnEvents<R>(_ txn: LMDBTransaction, _ body: (inout LMDBCursor) throws -> R) throws -> R {
+        try txn.withCursor(events, body)
+    }
+}

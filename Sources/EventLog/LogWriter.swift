@@ -1,0 +1,306 @@
+import CLMDB
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The single owner of the LMDB write transaction: a dedicated thread that commits the
+/// appends of many concurrent callers together (group commit).
+///
+/// Callers enqueue requests and suspend. The thread takes everything queued, applies it in one
+/// transaction, commits (one fsync for the whole batch in durable mode), and only then answers
+/// each caller. While one batch is being flushed, the next one queues up, so the batch size
+/// follows the load by itself.
+final class LogWriter: Sendable {
+    private struct Pending {
+        var requests: [AppendRequest]
+        var continuation: CheckedContinuation<[Result<AppendResult, EventLogError>], Never>
+    }
+
+    private struct Queue {
+        var pending: [Pending] = []
+        var closing = false
+        var closed = false
+    }
+
+    private let storage: LogStorage
+    private let configuration: EventLogConfiguration
+    private let queue = Mutex(Queue())
+    private let wakeUp = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let onCommit: @Sendable (LogHead) -> Void
+    /// The chain head as the writer sees it; only the writer thread touches it after start.
+    private let chainHead: Mutex<LogHead>
+
+    init(storage: LogStorage, configuration: EventLogConfiguration, head: LogHead,
+         onCommit: @escaping @Sendable (LogHead) -> Void) {
+        self.storage = storage
+        self.configuration = configuration
+        self.chainHead = Mutex(head)
+        self.onCommit = onCommit
+        let thread = Thread { [self] in self.run() }
+        thread.name = "ledgerdesk-log-writer"
+        thread.start()
+    }
+
+    /// Appends the requests (each atomically, all in the same commit when they fit) and
+    /// answers once they are durable.
+    func submit(_ requests: [AppendRequest]) async -> [Result<AppendResult, EventLogError>] {
+        await withCheckedContinuation { continuation in
+            let accepted = queue.withLock { q -> Bool in
+                guard !q.closing else { return false }
+                q.pending.append(Pending(requests: requests, continuation: continuation))
+                return true
+            }
+            if accepted {
+                wakeUp.signal()
+            } else {
+                continuation.resume(returning: requests.map { _ in .failure(.closed) })
+            }
+        }
+    }
+
+    /// Refuses new requests, finishes the queued ones and stops the thread.
+    func close() {
+        let first = queue.withLock { q -> Bool in
+            defer { q.closing = true }
+            return !q.closing
+        }
+        guard first else { return }
+        wakeUp.signal()
+        finished.wait()
+    }
+
+    private func run() {
+        var lastFlush = DispatchTime.now()
+        while true {
+            wakeUp.wait()
+            while true {
+                let (batch, closing) = queue.withLock { q -> ([Pending], Bool) in
+                    var taken: [Pending] = []
+                    var count = 0
+                    while !q.pending.isEmpty, count < configuration.maximumBatch {
+                        let p = q.pending.removeFirst()
+                        count += p.requests.count
+                        taken.append(p)
+                    }
+                    return (taken, q.closing)
+                }
+                if batch.isEmpty {
+                    if closing { finish(); return }
+                    break
+                }
+                let results = commit(batch.flatMap(\.requests))
+                if case .deferred(let interval) = configuration.durability,
+                   DispatchTime.now().uptimeNanoseconds - lastFlush.uptimeNanoseconds > UInt64(interval) * 1_000_000 {
+                    try? storage.environment.sync(force: true)
+                    lastFlush = .now()
+                }
+                var offset = 0
+                for p in batch {
+                    let slice = Array(results[offset..<(offset + p.requests.count)])
+                    offset += p.requests.count
+                    p.continuation.resume(returning: slice)
+                }
+            }
+        }
+    }
+
+    private func finish() {
+        if case .deferred = configuration.durability { try? storage.environment.sync(force: true) }
+        finished.signal()
+    }
+
+    /// Applies the requests in one transaction; grows the map and retries when it is full.
+    private func commit(_ requests: [AppendRequest]) -> [Result<AppendResult, EventLogError>] {
+        let startHead = chainHead.withLock { $0 }
+        while true {
+            var head = startHead
+            do {
+                let results = try storage.environment.withTransaction(readOnly: false) { txn in
+                    let now = configuration.clock()
+                    var results: [Result<AppendResult, EventLogError>] = []
+                    results.reserveCapacity(requests.count)
+                    for request in requests {
+                        results.append(try apply(request, txn: txn, now: now, head: &head))
+                    }
+                    if head != startHead {
+                        var value: [UInt8] = []
+                        value.appendBigEndian(head.seq)
+                        head.hash.appendBytes(to: &value)
+                        try StorageKeys.metaHead.withUnsafeBytes { k in
+                            try value.withUnsafeBytes { v in try txn.put(storage.meta, key: k, value: v) }
+                        }
+                    }
+                    return results
+                }
+                if head != startHead {
+                    chainHead.withLock { $0 = head }
+                    onCommit(head)
+                }
+                return results
+            } catch LMDBError.mapFull {
+                do {
+                    try storage.environment.grow(minimumSize: storage.environment.mapSize * 2)
+                } catch {
+                    return requests.map { _ in .failure(.storage("the log is full and could not grow: \(error)")) }
+                }
+            } catch {
+                return requests.map { _ in .failure(.storage("\(error)")) }
+            }
+        }
+    }
+
+    /// Checks one request and, when it passes, writes it. Rule failures are returned as
+    /// values and write nothing; storage failures are thrown and abort the whole batch.
+    private func apply(_ request: AppendRequest, txn: LMDBTransaction, now: Timestamp,
+                       head: inout LogHead) throws -> Result<AppendResult, EventLogError> {
+        let snapshot = LogSnapshot(storage: storage, txn: txn)
+        var idempotencyKey: [UInt8] = []
+        if let idem = request.idempotency {
+            idempotencyKey = StorageKeys.idempotency(idem.key)
+            let stored = try idempotencyKey.withUnsafeBytes { try txn.get(storage.idempotency, key: $0) }
+            if let stored {
+                guard let first = IdempotencyRecord(decoding: stored), first.key == idem.key else {
+                    return .failure(.corruptRecord(seq: 0, reason: "unreadable idempotency record"))
+                }
+                guard first.fingerprint == idem.fingerprint, first.stream == request.stream else {
+                    return .failure(.idempotencyKeyReused(key: idem.key))
+                }
+                var events: [RecordedEvent] = []
+                if first.firstSeq > 0 {
+                    for seq in first.firstSeq...first.lastSeq {
+                        if let e = try snapshot.event(seq: seq) { events.append(e) }
+                    }
+                }
+                return .success(AppendResult(stream: request.stream, events: events, replayed: true,
+                                             response: first.response))
+            }
+        }
+
+        let digest = StorageKeys.streamDigest(request.stream)
+        let last = try snapshot.lastEntry(digest: digest)
+        let current = last?.version ?? 0
+        switch request.expectedVersion {
+        case .any: break
+        case .noStream where current == 0: break
+        case .exactly(let v) where v == current: break
+        default:
+            return .failure(.wrongExpectedVersion(stream: request.stream, expected: request.expectedVersion, actual: current))
+        }
+        var lastAt = Timestamp(milliseconds: .min)
+        if let last, let raw = try snapshot.rawRecord(seq: last.seq), let at = EventRecord.at(in: raw) {
+            lastAt = at
+        }
+        var ats: [Timestamp] = []
+        ats.reserveCapacity(request.events.count)
+        var previous = lastAt
+        for event in request.events {
+            let at = event.at ?? max(now, previous)
+            if at < previous {
+                return .failure(.timeWentBackwards(stream: request.stream, at: at, last: previous))
+            }
+            ats.append(at)
+            previous = at
+        }
+        if let precondition = request.precondition {
+            do {
+                try precondition(snapshot, ats[0])
+            } catch let error as LMDBError {
+                throw error
+            } catch {
+                return .failure(.rejected(error))
+            }
+        }
+
+        var recorded: [RecordedEvent] = []
+        recorded.reserveCapacity(request.events.count)
+        var canonical: [UInt8] = []
+        for (k, event) in request.events.enumerated() {
+            let seq = head.seq + 1
+            let version = current + UInt64(k) + 1
+            var data: [UInt8] = []
+            BinaryJSON.encode(event.data, into: &data)
+            canonical.removeAll(keepingCapacity: true)
+            try data.withUnsafeBytes { raw in
+                try configuration.envelope.appendCanonical(
+                    seq: seq, stream: request.stream, version: version, type: event.type, at: ats[k],
+                    recorded: now, actor: event.actor, binaryData: raw, to: &canonical)
+            }
+            let hash = EnvelopeFormat.chainHash(prev: head.hash, canonical: canonical)
+            let record = EventRecord(seq: seq, version: version, at: ats[k], recorded: now, prev: head.hash,
+                                     hash: hash, stream: request.stream, type: event.type, actor: event.actor,
+                                     data: data)
+            let bytes = record.encoded()
+            let seqKey = StorageKeys.seq(seq)
+            try seqKey.withUnsafeBytes { k in
+                try bytes.withUnsafeBytes { v in try txn.put(storage.events, key: k, value: v, flags: UInt32(MDB_APPEND)) }
+            }
+            let streamKey = StorageKeys.streamEntry(digest: digest, version: version)
+            try streamKey.withUnsafeBytes { k in
+                try seqKey.withUnsafeBytes { v in try txn.put(storage.streams, key: k, value: v) }
+            }
+            recorded.append(RecordedEvent(seq: seq, stream: request.stream, version: version, type: event.type,
+                                          at: ats[k], recorded: now, actor: event.actor, data: event.data,
+                                          prev: head.hash, hash: hash))
+            head = LogHead(seq: seq, hash: hash)
+        }
+        var result = AppendResult(stream: request.stream, events: recorded, replayed: false, response: nil)
+        if let idem = request.idempotency {
+            result.response = idem.response?(result)
+            let record = IdempotencyRecord(key: idem.key, fingerprint: idem.fingerprint, stream: request.stream,
+                                           firstSeq: recorded.first?.seq ?? 0, lastSeq: recorded.last?.seq ?? 0,
+                                           response: result.response)
+            let bytes = record.encoded()
+            try idempotencyKey.withUnsafeBytes { k in
+                try bytes.withUnsafeBytes { v in try txn.put(storage.idempotency, key: k, value: v) }
+            }
+        }
+        return .success(result)
+    }
+}
+
+/// The stored first result of an idempotency key.
+struct IdempotencyRecord: Equatable {
+    var key: String
+    var fingerprint: [UInt8]
+    var stream: String
+    var firstSeq: UInt64
+    var lastSeq: UInt64
+    var response: [UInt8]?
+
+    func encoded() -> [UInt8] {
+        var out: [UInt8] = [1]
+        out.appendString(key)
+        out.appendVarint(UInt64(fingerprint.count)); out.append(contentsOf: fingerprint)
+        out.appendString(stream)
+        out.appendLittleEndian(firstSeq)
+        out.appendLittleEndian(lastSeq)
+        if let response {
+            out.append(1)
+            out.appendVarint(UInt64(response.count)); out.append(contentsOf: response)
+        } else {
+            out.append(0)
+        }
+        return out
+    }
+
+    init(key: String, fingerprint: [UInt8], stream: String, firstSeq: UInt64, lastSeq: UInt64, response: [UInt8]?) {
+        self.key = key; self.fingerprint = fingerprint; self.stream = stream
+        self.firstSeq = firstSeq; self.lastSeq = lastSeq; self.response = response
+    }
+
+    init?(decoding buffer: UnsafeRawBufferPointer) {
+        var r = ByteReader(buffer)
+        do {
+            guard try r.byte() == 1 else { return nil }
+            key = try r.string()
+            fingerprint = Array(try r.bytes(count: Int(try r.varint())))
+            stream = try r.string()
+            firstSeq = try r.uint64()
+            lastSeq = try r.uint64()
+            response = try r.byte() == 1 ? Array(try r.bytes(count: Int(try r.varint()))) : nil
+        } catch {
+            return nil
+        }
+    }
+}

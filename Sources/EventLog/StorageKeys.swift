@@ -1,0 +1,41 @@
+import Crypto
+
+/// Key formats of the log's LMDB databases. Every integer in a key is big-endian so that
+/// LMDB's byte order is numeric order (and `MDB_APPEND` works for seq keys).
+enum StorageKeys {
+    /// `events`: seq as 8 bytes big-endian.
+    static func seq(_ seq: UInt64) -> [UInt8] {
+        var k: [UInt8] = []
+        k.reserveCapacity(8)
+        k.appendBigEndian(seq)
+        return k
+    }
+
+    static func decodeSeq(_ key: UnsafeRawBufferPointer) -> UInt64? {
+        guard key.count == 8 else { return nil }
+        return UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
+    }
+
+    /// The 32-byte stream key: SHA-256 of the stream id's UTF-8. A digest rather than the id
+    /// itself because LMDB keys are limited to 511 bytes and an id may be 512 bytes of UTF-8.
+    static func streamDigest(_ stream: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(stream.utf8)))
+    }
+
+    /// `streams`: stream digest followed by the version, 8 bytes big-endian.
+    static func streamEntry(digest: [UInt8], version: UInt64) -> [UInt8] {
+        var k = digest
+        k.reserveCapacity(40)
+        k.appendBigEndian(version)
+        return k
+    }
+
+    /// `idempotency`: SHA-256 of the key's UTF-8 (keys may exceed LMDB's key limit).
+    static func idempotency(_ key: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(key.utf8)))
+    }
+
+    static let metaFormat = Array("format".utf8)
+    static let metaStreamField = Array("envelope.streamField".utf8)
+    static let metaHead = Array("head".utf8)
+}
