@@ -1,0 +1,64 @@
+import Testing
+@testable import EventLog
+
+@Suite("Strict JSON parsing")
+struct JSONParserTests {
+    @Test func parsesEveryKindOfValue() throws {
+        let v = try JSONParser.parse(#" {"a": [1, -2.5, true, false, null, "x\u00e9\ud83d\ude00"], "b": {}} "#)
+        #expect(v == .object(["a": .array([.int(1), .double(-2.5), .bool(true), .bool(false), .null, .string("xé😀")]),
+                              "b": .object([:])]))
+    }
+
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\":1,}", "01", "1.", "-", "tru", "\"\\x\"", "\"a\nb\"", "{\"a\":1 \"b\":2}",
+        "\"\\ud800\"", "\"\\udc00x\"", "1 2", "{\"a\":1,\"a\":2}", "1e999", "NaN", "'a'",
+    ])
+    func rejectsMalformedInput(text: String) {
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(text) }
+    }
+
+    @Test func rejectsNestingBeyondTheLimit() {
+        let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(deep) }
+    }
+
+    @Test func keepsIntegersAndDecimalsApart() throws {
+        #expect(try JSONParser.parse("12") == .int(12))
+        #expect(try JSONParser.parse("12.5") == .double(12.5))
+        #expect(try JSONParser.parse("1e2") == .int(100))
+        #expect(try JSONParser.parse("-9223372036854775808") == .int(.min))
+    }
+
+    @Test func comparesStringsByScalarsWithoutNormalising() {
+        #expect(JSONValue.string("\u{E9}") != JSONValue.string("e\u{301}"))
+        #expect(JSONValue.object(["\u{E9}": .int(1)]) != JSONValue.object(["e\u{301}": .int(1)]))
+    }
+}
+
+@Suite("Timestamps")
+struct TimestampTests {
+    @Test func formatsWithThreeFractionDigitsAndZ() {
+        #expect(Timestamp(milliseconds: 0).rfc3339 == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamp(milliseconds: 1_772_359_353_120).rfc3339 == "2026-03-01T10:02:33.120Z")
+        #expect(Timestamp(milliseconds: -1).rfc3339 == "1969-12-31T23:59:59.999Z")
+    }
+
+    @Test func parsesZeroToThreeFractionDigits() {
+        #expect(Timestamp(rfc3339: "2026-03-01T10:02:33Z")?.milliseconds == 1_772_359_353_000)
+        #expect(Timestamp(rfc3339: "2026-03-01T10:02:33.1Z")?.milliseconds == 1_772_359_353_100)
+        #expect(Timestamp(rfc3339: "2026-03-01T10:02:33.12Z")?.milliseconds == 1_772_359_353_120)
+        #expect(Timestamp(rfc3339: "2024-02-29T00:00:00.000Z") != nil)
+    }
+
+    @Test(arguments: ["2026-03-01T10:02:33.1234Z", "2026-03-01T10:02:33.Z", "2026-03-01 10:02:33Z", "2026-02-29T00:00:00Z",
+                      "2026-13-01T00:00:00Z", "2026-03-01T24:00:00Z", "2026-03-01T10:02:33+01:00", "2026-03-01T10:02:33z",
+                      "2026-03-01T10:02:33", "2026-03-01T10:02:33.000Zx"])
+    func rejectsAnythingElse(text: String) {
+        #expect(Timestamp(rfc3339: text) == nil)
+    }
+
+    @Test func acceptsOffsetsOnlyWhenAllowed() {
+        #expect(Timestamp(rfc3339: "2026-03-01T11:02:33.120+01:00", allowOffset: true)?.rfc3339 == "2026-03-01T10:02:33.120Z")
+        #expect(Timestamp(rfc3339: "2026-03-01T08:02:33-02:00", allowOffset: true)?.rfc3339 == "2026-03-01T10:02:33.000Z")
+    }
+}
