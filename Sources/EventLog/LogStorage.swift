@@ -35,14 +35,15 @@ public struct LogSnapshot {
     let storage: LogStorage
     let txn: LMDBTransaction
 
-    /// The last event's seq and hash.
+    /// The last event's seq and hash, as stored with every commit (``EventStore/verify(expectedHead:progress:)``
+    /// checks that it matches the last event).
     public func head() throws -> LogHead {
-        try storage.withCursorOnEvents(txn) { cursor in
-            guard let (key, value) = try cursor.last() else { return .empty }
-            guard let seq = StorageKeys.decodeSeq(key) else { throw EventLogError.corruptRecord(seq: 0, reason: "bad key") }
-            let record = try decodeRecord(value, seq: seq)
-            return LogHead(seq: seq, hash: record.hash)
+        guard let stored = try StorageKeys.metaHead.withUnsafeBytes({ try txn.get(storage.meta, key: $0) }) else {
+            return .empty
         }
+        guard stored.count == 40 else { throw EventLogError.corruptRecord(seq: 0, reason: "the stored head is damaged") }
+        return LogHead(seq: UInt64(bigEndian: stored.loadUnaligned(as: UInt64.self)),
+                       hash: EventHash(bytes: UnsafeRawBufferPointer(rebasing: stored[8..<40])))
     }
 
     /// The event at `seq`, or nil.
@@ -137,11 +138,5 @@ public struct LogSnapshot {
 
     func recordedEvent(_ record: EventRecord, seq: UInt64) throws(EventLogError) -> RecordedEvent {
         do { return try record.recordedEvent() } catch { throw .corruptRecord(seq: seq, reason: "undecodable data") }
-    }
-}
-
-extension LogStorage {
-    func withCursorOnEvents<R>(_ txn: LMDBTransaction, _ body: (inout LMDBCursor) throws -> R) throws -> R {
-        try txn.withCursor(events, body)
     }
 }
