@@ -27,11 +27,11 @@ public final class EventStore: Sendable {
             }
             lock = try DataDirectoryLock(directory: directory)
         }
-        var noSync = false
-        if case .deferred = configuration.durability { noSync = true }
+        var sync = LMDBEnvironment.SyncMode.deferMetaPage
+        if case .deferred = configuration.durability { sync = .none }
         do {
             storage = try LogStorage(directory: directory, mapSize: configuration.mapSize,
-                                     readOnly: configuration.readOnly, noSync: noSync)
+                                     readOnly: configuration.readOnly, sync: sync)
         } catch {
             throw .storage("cannot open the log in \(directory): \(error)")
         }
@@ -120,6 +120,20 @@ public final class EventStore: Sendable {
         }
         if request.events.contains(where: { $0.type.isEmpty }) { return "an event has no type" }
         return nil
+    }
+
+    /// Counters since the store was opened.
+    public struct Statistics: Sendable, Equatable {
+        /// Write transactions committed (each one flush in durable mode).
+        public var commits: UInt64
+        /// Events appended.
+        public var events: UInt64
+    }
+
+    /// Counters since the store was opened (zero for a read-only store).
+    public var statistics: Statistics {
+        Statistics(commits: writer?.commits.load(ordering: .relaxed) ?? 0,
+                   events: writer?.appendedEvents.load(ordering: .relaxed) ?? 0)
     }
 
     // MARK: Reading

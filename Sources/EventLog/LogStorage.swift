@@ -15,9 +15,9 @@ struct LogStorage: Sendable {
     let meta: LMDBDatabase
     let checkpoints: LMDBDatabase
 
-    init(directory: String, mapSize: Int, readOnly: Bool, noSync: Bool) throws {
+    init(directory: String, mapSize: Int, readOnly: Bool, sync: LMDBEnvironment.SyncMode) throws {
         environment = try LMDBEnvironment(directory: directory, mapSize: mapSize, maxDatabases: 8,
-                                          readOnly: readOnly, noSync: noSync)
+                                          readOnly: readOnly, sync: sync)
         let create = !readOnly
         events = try environment.openDatabase(named: "events", create: create)
         streams = try environment.openDatabase(named: "streams", create: create)

@@ -46,7 +46,7 @@ func sharedFolder() -> URL {
 
 /// Opens the raw LMDB environment of a closed store, for tampering.
 func withRawLog(_ dir: TemporaryDirectory, _ body: (LogStorage, LMDBTransaction) throws -> Void) throws {
-    let storage = try LogStorage(directory: dir.path, mapSize: 1 << 30, readOnly: false, noSync: false)
+    let storage = try LogStorage(directory: dir.path, mapSize: 1 << 30, readOnly: false, sync: .full)
     try storage.environment.withTransaction(readOnly: false) { txn in try body(storage, txn) }
 }
 

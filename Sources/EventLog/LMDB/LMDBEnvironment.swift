@@ -16,7 +16,19 @@ final class LMDBEnvironment: @unchecked Sendable {
     private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t>
 
     /// Opens (creating when writable) the environment in `directory`.
-    init(directory: String, mapSize: Int, maxDatabases: UInt32, readOnly: Bool, noSync: Bool) throws(LMDBError) {
+    /// How commits reach the disk.
+    enum SyncMode {
+        /// LMDB's default: flush the data pages, then write and flush the meta page.
+        case full
+        /// `MDB_NOMETASYNC`: flush the data pages; the meta page is flushed by the next commit's
+        /// data flush (or an explicit ``sync(force:)``). Integrity is kept; durability of a
+        /// commit waits for that next flush.
+        case deferMetaPage
+        /// `MDB_NOSYNC`: no flush at commit.
+        case none
+    }
+
+    init(directory: String, mapSize: Int, maxDatabases: UInt32, readOnly: Bool, sync: SyncMode) throws(LMDBError) {
         var env: OpaquePointer?
         try check(mdb_env_create(&env))
         guard let env else { throw .invalid }
@@ -26,7 +38,11 @@ final class LMDBEnvironment: @unchecked Sendable {
             try check(mdb_env_set_mapsize(env, mapSize))
             var flags = UInt32(MDB_NOTLS) | UInt32(MDB_NORDAHEAD)
             if readOnly { flags |= UInt32(MDB_RDONLY) }
-            if noSync { flags |= UInt32(MDB_NOSYNC) }
+            switch sync {
+            case .full: break
+            case .deferMetaPage: flags |= UInt32(MDB_NOMETASYNC)
+            case .none: flags |= UInt32(MDB_NOSYNC)
+            }
             try check(mdb_env_open(env, directory, flags, 0o644))
         } catch {
             mdb_env_close(env)
