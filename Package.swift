@@ -34,6 +34,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "DemoWorkload",
+            dependencies: ["EventLog"],
+            path: "Tools/DemoWorkload",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "eventlog-bench",
             dependencies: [
@@ -56,6 +62,11 @@ let package = Package(
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog", "CLMDB"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DemoWorkloadTests",
+            dependencies: ["DemoWorkload", "EventLog"],
             swiftSettings: strict
         ),
     ]

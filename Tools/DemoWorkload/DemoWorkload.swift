@@ -1,0 +1,4 @@
+import EventLog
+
+/// Placeholder: the seeded demo workload generator is being written.
+public enum DemoWorkloadPlaceholder {}
