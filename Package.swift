@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "SupportDomain", targets: ["SupportDomain"]),
         .executable(name: "eventlog-bench", targets: ["eventlog-bench"]),
         .executable(name: "eventlog-writer", targets: ["eventlog-writer"]),
     ],
@@ -32,6 +33,11 @@ let package = Package(
                 "CLMDB",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SupportDomain",
+            dependencies: ["EventLog"],
             swiftSettings: strict
         ),
         .target(
@@ -62,6 +68,11 @@ let package = Package(
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog", "CLMDB"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SupportDomainTests",
+            dependencies: ["SupportDomain", "EventLog"],
             swiftSettings: strict
         ),
         .testTarget(
