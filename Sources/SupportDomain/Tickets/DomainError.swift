@@ -1,0 +1,28 @@
+/// Why a command or an event was refused, with the HTTP status class it maps to at the edge.
+public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// Malformed input: unknown field, wrong type or enum, bad instant (400).
+        case badRequest
+        /// The actor's role may not do this (403).
+        case forbidden
+        /// No such ticket, or another customer's (404).
+        case notFound
+        /// A rule of SPEC §2.2 refuses it (409).
+        case conflict
+    }
+
+    public var kind: Kind
+    /// A precise, human-readable reason.
+    public var detail: String
+
+    public init(_ kind: Kind, _ detail: String) {
+        self.kind = kind
+        self.detail = detail
+    }
+
+    public var description: String { detail }
+
+    static func badRequest(_ detail: String) -> DomainError { DomainError(.badRequest, detail) }
+    static func forbidden(_ detail: String) -> DomainError { DomainError(.forbidden, detail) }
+    static func conflict(_ detail: String) -> DomainError { DomainError(.conflict, detail) }
+}

@@ -1,0 +1,118 @@
+import EventLog
+
+/// Reads the members of a JSON object strictly: every member must be known, of the right type
+/// and form; an optional member given as `null` counts as absent. Each problem is a 400
+/// ``DomainError`` naming the member.
+struct FieldReader {
+    private let members: [String: JSONValue]
+    private var known: Set<String> = []
+    /// Prefix for messages, e.g. `attachments[0].`.
+    private let path: String
+
+    init(_ value: JSONValue, path: String = "", what: String = "the body") throws(DomainError) {
+        guard case .object(let members) = value else { throw .badRequest("\(what) must be a JSON object") }
+        self.members = members
+        self.path = path
+    }
+
+    private func name(_ key: String) -> String { "\"\(path)\(key)\"" }
+
+    /// The raw member, nil when absent or null.
+    mutating func value(_ key: String) -> JSONValue? {
+        known.insert(key)
+        guard let v = members[key], !v.isNull else { return nil }
+        return v
+    }
+
+    /// Whether the member is present at all (null included).
+    mutating func isPresent(_ key: String) -> Bool {
+        known.insert(key)
+        return members[key] != nil
+    }
+
+    mutating func string(_ key: String) throws(DomainError) -> String? {
+        guard let v = value(key) else { return nil }
+        guard case .string(let s) = v else { throw .badRequest("\(name(key)) must be a string") }
+        return s
+    }
+
+    mutating func requiredString(_ key: String) throws(DomainError) -> String {
+        guard let s = try string(key) else { throw .badRequest("\(name(key)) is required") }
+        return s
+    }
+
+    mutating func identifier(_ key: String) throws(DomainError) -> String? {
+        guard let s = try string(key) else { return nil }
+        if let problem = Identifier.problem(with: s) { throw .badRequest("\(name(key)) \(problem)") }
+        return s
+    }
+
+    mutating func requiredIdentifier(_ key: String) throws(DomainError) -> String {
+        guard let s = try identifier(key) else { throw .badRequest("\(name(key)) is required") }
+        return s
+    }
+
+    mutating func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, _: E.Type) throws(DomainError) -> E?
+    where E.RawValue == String {
+        guard let s = try string(key) else { return nil }
+        guard let e = E(rawValue: s) else {
+            let allowed = E.allCases.map(\.rawValue).joined(separator: ", ")
+            throw .badRequest("\(name(key)) must be one of \(allowed), not \"\(s)\"")
+        }
+        return e
+    }
+
+    mutating func requiredEnumeration<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws(DomainError) -> E
+    where E.RawValue == String {
+        guard let e = try enumeration(key, type) else { throw .badRequest("\(name(key)) is required") }
+        return e
+    }
+
+    mutating func integer(_ key: String) throws(DomainError) -> Int64? {
+        guard let v = value(key) else { return nil }
+        switch v {
+        case .int(let i): return i
+        case .double(let d): if let i = Int64(exactly: d) { return i }
+        default: break
+        }
+        throw .badRequest("\(name(key)) must be an integer")
+    }
+
+    mutating func identifierArray(_ key: String) throws(DomainError) -> [String]? {
+        guard let v = value(key) else { return nil }
+        guard case .array(let items) = v else { throw .badRequest("\(name(key)) must be an array of strings") }
+        var out: [String] = []
+        for (k, item) in items.enumerated() {
+            guard case .string(let s) = item else { throw .badRequest("\(name(key))[\(k)] must be a string") }
+            if let problem = Identifier.problem(with: s) { throw .badRequest("\(name(key))[\(k)] \(problem)") }
+            out.append(s)
+        }
+        return out
+    }
+
+    mutating func attachments(_ key: String) throws(DomainError) -> [Attachment]? {
+        guard let v = value(key) else { return nil }
+        guard case .array(let items) = v else { throw .badRequest("\(name(key)) must be an array") }
+        var out: [Attachment] = []
+        for (k, item) in items.enumerated() {
+            var r = try FieldReader(item, path: "\(path)\(key)[\(k)].", what: "\(name(key))[\(k)]")
+            let name = try r.requiredString("name")
+            guard let size = try r.integer("size") else { throw .badRequest("\"\(path)\(key)[\(k)].size\" is required") }
+            guard size >= 0 else { throw .badRequest("\"\(path)\(key)[\(k)].size\" must be an integer >= 0") }
+            let contentType = try r.requiredString("contentType")
+            let sha = try r.requiredString("sha256")
+            guard sha.utf8.count == 64, sha.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+                throw .badRequest("\"\(path)\(key)[\(k)].sha256\" must be 64 lowercase hex digits")
+            }
+            try r.finish()
+            out.append(Attachment(name: name, size: size, contentType: contentType, sha256: sha))
+        }
+        return out
+    }
+
+    /// Refuses any member that was not read.
+    func finish() throws(DomainError) {
+        let unknown = members.keys.filter { !known.contains($0) }.sorted(by: Identifier.precedes)
+        if let first = unknown.first { throw .badRequest("unknown field \"\(path)\(first)\"") }
+    }
+}

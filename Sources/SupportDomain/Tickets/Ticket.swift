@@ -1,0 +1,183 @@
+import EventLog
+
+/// A ticket as folded from its events: the state every command is decided against.
+public struct Ticket: Sendable, Equatable {
+    /// One entry of the public thread or the internal notes.
+    public struct ThreadEntry: Sendable, Equatable {
+        public enum Kind: String, Sendable { case message, note }
+        public var version: UInt64
+        public var at: Timestamp
+        public var kind: Kind
+        public var author: SupportActor
+        public var body: String
+        public var attachments: [Attachment]
+    }
+
+    /// A customer turn that has not ended yet (SPEC §4).
+    public struct RunningTurn: Sendable, Equatable {
+        public var start: Timestamp
+        /// True while no turn of the ticket has ended with an agent message: a first reply.
+        public var isFirstReply: Bool
+    }
+
+    public let id: String
+    public private(set) var version: UInt64
+    public private(set) var status: TicketStatus
+    public private(set) var priority: Priority
+    public private(set) var team: String
+    public private(set) var assignee: String?
+    public let customer: String
+    public let subject: String
+    public let channel: Channel
+    public let product: String
+    public let context: String?
+    /// Sorted by code point.
+    public private(set) var tags: [String]
+    public let openedAt: Timestamp
+    public let openedBy: SupportActor
+    public private(set) var mergedInto: String?
+    /// The `at` of the last event.
+    public private(set) var lastAt: Timestamp
+    public private(set) var thread: [ThreadEntry]
+    /// Versions of the agents' public messages, in order: what a rating may point at.
+    public private(set) var agentMessageVersions: [UInt64]
+    public private(set) var runningTurn: RunningTurn?
+    /// Whether some turn has ended with an agent message.
+    public private(set) var hasAnsweredTurn: Bool
+    /// The last instant the ticket entered `new` or `open`.
+    public private(set) var lastEnteredAwaitingAgent: Timestamp
+
+    /// The ticket right after its `ticket.opened` (version 1).
+    public init(id: String, opened e: TicketEvent.Opened, at: Timestamp, by actor: SupportActor) {
+        self.id = id
+        version = 1
+        status = .new
+        priority = e.priority
+        team = e.product
+        assignee = nil
+        customer = e.customer
+        subject = e.subject
+        channel = e.channel
+        product = e.product
+        context = e.context
+        tags = []
+        openedAt = at
+        openedBy = actor
+        mergedInto = nil
+        lastAt = at
+        thread = [ThreadEntry(version: 1, at: at, kind: .message, author: actor, body: e.body, attachments: e.attachments ?? [])]
+        agentMessageVersions = []
+        // A ticket not opened by a customer counts its opening as an agent message.
+        runningTurn = actor.kind == .customer ? RunningTurn(start: at, isFirstReply: true) : nil
+        hasAnsweredTurn = false
+        lastEnteredAwaitingAgent = at
+    }
+
+    /// Applies one later event (version 2 on). Events are facts: the rules were checked when
+    /// they were appended, so this never fails.
+    public mutating func apply(_ event: TicketEvent, version: UInt64, at: Timestamp, actor: SupportActor) {
+        self.version = version
+        lastAt = at
+        switch event {
+        case .opened:
+            break
+        case .messagePosted(let m):
+            thread.append(ThreadEntry(version: version, at: at, kind: .message, author: actor, body: m.body,
+                                      attachments: m.attachments ?? []))
+            if actor.kind == .customer {
+                if status == .pending || status == .onHold || status == .solved { enter(.open, at: at) }
+                if runningTurn == nil { runningTurn = RunningTurn(start: at, isFirstReply: !hasAnsweredTurn) }
+            } else {
+                agentMessageVersions.append(version)
+                if status == .new { enter(.open, at: at) }
+                if runningTurn != nil {
+                    runningTurn = nil
+                    hasAnsweredTurn = true
+                }
+            }
+        case .noteAdded(let n):
+            thread.append(ThreadEntry(version: version, at: at, kind: .note, author: actor, body: n.body, attachments: []))
+        case .assigned(let a):
+            assignee = a.agent
+            if let t = a.team { team = t }
+        case .priorityChanged(let p):
+            priority = p
+        case .statusChanged(let s):
+            enter(s, at: at)
+        case .escalated(let e):
+            team = e.team
+        case .tagsChanged(let t):
+            var set = tags
+            for tag in t.added ?? [] where !set.contains(where: { Identifier.same($0, tag) }) { set.append(tag) }
+            set.removeAll { tag in (t.removed ?? []).contains { Identifier.same($0, tag) } }
+            tags = set.sorted(by: Identifier.precedes)
+        case .merged(let into):
+            mergedInto = into
+            enter(.closed, at: at)
+        case .satisfactionRated:
+            break
+        }
+    }
+
+    private mutating func enter(_ newStatus: TicketStatus, at: Timestamp) {
+        status = newStatus
+        if newStatus.isAwaitingAgent { lastEnteredAwaitingAgent = at }
+        // A turn still running when the ticket is solved or closed is cancelled.
+        if newStatus.isResolved { runningTurn = nil }
+    }
+
+    /// Folds a ticket's stream (its events in version order); nil for an empty stream.
+    public static func fold(_ events: some Sequence<RecordedEvent>) throws(DomainError) -> Ticket? {
+        var ticket: Ticket?
+        for recorded in events {
+            let event = try TicketEvent(type: recorded.type, data: recorded.data)
+            guard let actor = SupportActor(recorded.actor) else {
+                throw .badRequest("event \(recorded.seq) has an unknown actor kind \"\(recorded.actor.kind)\"")
+            }
+            if var t = ticket {
+                t.apply(event, version: recorded.version, at: recorded.at, actor: actor)
+                ticket = t
+            } else if case .opened(let opened) = event {
+                ticket = Ticket(id: recorded.stream, opened: opened, at: recorded.at, by: actor)
+            } else {
+                throw .badRequest("ticket \(recorded.stream) does not start with ticket.opened")
+            }
+        }
+        return ticket
+    }
+}
+
+/// What a ticket's service levels look like at one instant (SPEC §5).
+public struct TicketServiceState: Sendable, Equatable {
+    /// While awaiting an agent: the running turn's start, else when it last entered new/open.
+    public var waitingSince: Timestamp?
+    /// The earliest due instant of the running intervals.
+    public var nextDue: Timestamp?
+    /// Which target `nextDue` belongs to (a reply target wins a tie).
+    public var nextDueTarget: SLAMetric?
+    /// Whether a running interval has exceeded its target.
+    public var breached: Bool
+}
+
+extension Ticket {
+    /// The ticket's waiting time and SLA position evaluated at `evaluation`.
+    public func serviceState(at evaluation: Timestamp, levels: ServiceLevels) -> TicketServiceState {
+        var state = TicketServiceState(waitingSince: nil, nextDue: nil, nextDueTarget: nil, breached: false)
+        if status.isAwaitingAgent {
+            state.waitingSince = runningTurn?.start ?? lastEnteredAwaitingAgent
+        }
+        var running: [(metric: SLAMetric, start: Timestamp)] = []
+        if let turn = runningTurn { running.append((turn.isFirstReply ? .firstReply : .nextReply, turn.start)) }
+        if !status.isResolved { running.append((.resolution, openedAt)) }
+        for (metric, start) in running {
+            guard let target = levels.target(metric, priority: priority) else { continue }
+            if levels.isBreached(start: start, at: evaluation, target: target) { state.breached = true }
+            guard let due = levels.due(start: start, target: target) else { continue }
+            if state.nextDue == nil || due < state.nextDue! {
+                state.nextDue = due
+                state.nextDueTarget = metric
+            }
+        }
+        return state
+    }
+}

@@ -1,0 +1,88 @@
+import EventLog
+
+/// The rules of SPEC §2.2: who may write what, and what a ticket accepts in its current state.
+public enum TicketRules {
+    /// Whether an actor of this kind may ever write this event type (403 otherwise). Per-ticket
+    /// ownership (a customer's own ticket) is checked by ``authorize(_:on:)``.
+    public static func mayWrite(_ kind: TicketEvent.Kind, as actor: ActorKind) -> Bool {
+        switch kind {
+        case .opened: return true
+        case .messagePosted: return actor == .customer || actor == .agent
+        case .noteAdded, .assigned, .priorityChanged, .statusChanged, .escalated, .tagsChanged:
+            return actor == .agent || actor == .manager || actor == .admin || actor == .system
+        case .merged: return actor == .agent || actor == .manager || actor == .admin
+        case .satisfactionRated: return actor == .customer
+        }
+    }
+
+    /// Who may: the kind check plus ownership (a customer writes only for themselves).
+    public static func authorize(_ command: TicketCommand, on ticket: Ticket?) throws(DomainError) {
+        let kind = command.event.kind
+        guard mayWrite(kind, as: command.actor.kind) else {
+            throw .forbidden("a \(command.actor.kind.rawValue) may not write \(kind.rawValue)")
+        }
+        if command.actor.kind == .customer {
+            if case .opened(let o) = command.event, !Identifier.same(o.customer, command.actor.id) {
+                throw .forbidden("a customer may open tickets only for themselves")
+            }
+            if let ticket, !Identifier.same(ticket.customer, command.actor.id) {
+                throw .forbidden("only the ticket's customer may write \(kind.rawValue) on \(ticket.id)")
+            }
+        }
+        if kind == .satisfactionRated, let ticket, !(command.actor.kind == .customer && Identifier.same(ticket.customer, command.actor.id)) {
+            throw .forbidden("only the ticket's customer may rate it")
+        }
+    }
+
+    /// The events a command appends to an existing ticket, or the rule that refuses it (409).
+    /// `at` is the instant the events will carry.
+    public static func decide(_ command: TicketCommand, on ticket: Ticket, at: Timestamp) throws(DomainError) -> [TicketEvent] {
+        try authorize(command, on: ticket)
+        if at < ticket.lastAt {
+            throw .conflict("at \(at) is before the ticket's last event (\(ticket.lastAt))")
+        }
+        if ticket.status == .closed, command.event.kind != .satisfactionRated {
+            throw .conflict("ticket \(ticket.id) is closed: only ratings are accepted")
+        }
+        switch command.event {
+        case .opened:
+            throw .conflict("ticket \(ticket.id) already exists")
+        case .statusChanged(let s) where s == ticket.status:
+            throw .conflict("ticket \(ticket.id) is already \(s.rawValue)")
+        case .merged(let into) where Identifier.same(into, ticket.id):
+            throw .conflict("a ticket cannot be merged into itself")
+        case .satisfactionRated(let rating):
+            // The stored `reply` stays absent when not sent: it means the latest agent message.
+            guard !ticket.agentMessageVersions.isEmpty else {
+                throw .conflict("ticket \(ticket.id) has no agent reply to rate")
+            }
+            if let reply = rating.reply, !ticket.agentMessageVersions.contains(reply) {
+                throw .conflict("version \(reply) of \(ticket.id) is not an agent message")
+            }
+        case .messagePosted:
+            guard let wanted = command.status else { return [command.event] }
+            var after = ticket
+            after.apply(command.event, version: ticket.version + 1, at: at, actor: command.actor)
+            return after.status == wanted ? [command.event] : [command.event, .statusChanged(wanted)]
+        default:
+            break
+        }
+        return [command.event]
+    }
+
+    /// The merge target rule: another existing ticket, not closed, opened at or before `at`.
+    public static func checkMergeTarget(_ target: Ticket?, into: String, at: Timestamp) throws(DomainError) {
+        guard let target else { throw .conflict("ticket \(into) does not exist") }
+        if target.status == .closed { throw .conflict("ticket \(into) is closed") }
+        if target.openedAt > at { throw .conflict("ticket \(into) was opened after \(at)") }
+    }
+
+    /// The events that open a ticket.
+    public static func decideOpening(_ command: TicketCommand) throws(DomainError) -> [TicketEvent] {
+        try authorize(command, on: nil)
+        guard case .opened = command.event else {
+            throw .conflict("a ticket's first event must be ticket.opened")
+        }
+        return [command.event]
+    }
+}
