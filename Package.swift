@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "SupportDomain", targets: ["SupportDomain"]),
+        .executable(name: "supportd", targets: ["supportd"]),
         .executable(name: "eventlog-bench", targets: ["eventlog-bench"]),
         .executable(name: "eventlog-writer", targets: ["eventlog-writer"]),
     ],
@@ -19,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -38,6 +42,28 @@ let package = Package(
         .target(
             name: "SupportDomain",
             dependencies: ["EventLog"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SupportServer",
+            dependencies: [
+                "EventLog", "SupportDomain",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "supportd",
+            dependencies: [
+                "SupportServer", "DemoWorkload",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -73,6 +99,14 @@ let package = Package(
         .testTarget(
             name: "SupportDomainTests",
             dependencies: ["SupportDomain", "EventLog"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SupportServerTests",
+            dependencies: [
+                "SupportServer", "EventLog", "SupportDomain",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -78,6 +78,17 @@ public struct LogSnapshot {
         }
     }
 
+    /// What an idempotency key was first used for: the request's fingerprint and the stored
+    /// answer; nil when the key is unused.
+    public func idempotencyRecord(key: String) throws -> (fingerprint: [UInt8], stream: String, response: [UInt8]?)? {
+        let k = StorageKeys.idempotency(key)
+        guard let stored = try k.withUnsafeBytes({ try txn.get(storage.idempotency, key: $0) }) else { return nil }
+        guard let record = IdempotencyRecord(decoding: stored), record.key == key else {
+            throw EventLogError.corruptRecord(seq: 0, reason: "unreadable idempotency record")
+        }
+        return (record.fingerprint, record.stream, record.response)
+    }
+
     /// The stream's last version (0 when it has no event).
     public func version(of stream: String) throws -> UInt64 {
         try lastEntry(digest: StorageKeys.streamDigest(stream))?.version ?? 0

@@ -208,7 +208,9 @@ final class LogWriter: Sendable {
                 guard let first = IdempotencyRecord(decoding: stored), first.key == idem.key else {
                     return .failure(.corruptRecord(seq: 0, reason: "unreadable idempotency record"))
                 }
-                guard first.fingerprint == idem.fingerprint, first.stream == request.stream else {
+                // The fingerprint covers the request; a retry may have picked another stream id
+                // (a server-assigned one), and still gets the first answer.
+                guard first.fingerprint == idem.fingerprint else {
                     return .failure(.idempotencyKeyReused(key: idem.key))
                 }
                 var events: [RecordedEvent] = []
@@ -217,7 +219,7 @@ final class LogWriter: Sendable {
                         if let e = try snapshot.event(seq: seq) { events.append(e) }
                     }
                 }
-                return .success(AppendResult(stream: request.stream, events: events, replayed: true,
+                return .success(AppendResult(stream: first.stream, events: events, replayed: true,
                                              response: first.response))
             }
         }

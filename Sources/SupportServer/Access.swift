@@ -1,0 +1,98 @@
+import Crypto
+import EventLog
+import Foundation
+import SupportDomain
+
+/// The roles of the API (SPEC §7).
+public enum Role: String, Sendable, CaseIterable {
+    case customer, agent, manager, auditor, admin
+
+    /// The actor kind a role writes as; auditors never write.
+    var actorKind: ActorKind? {
+        switch self {
+        case .customer: .customer
+        case .agent: .agent
+        case .manager: .manager
+        case .admin: .admin
+        case .auditor: nil
+        }
+    }
+}
+
+/// Who is calling: the role and id a bearer token maps to.
+public struct Principal: Sendable, Hashable {
+    public var role: Role
+    public var id: String
+
+    public init(role: Role, id: String) {
+        self.role = role
+        self.id = id
+    }
+
+    /// The actor of this principal's commands; nil for auditors.
+    var actor: SupportActor? { role.actorKind.map { SupportActor(kind: $0, id: id) } }
+}
+
+/// Maps bearer tokens to principals, from the tokens file
+/// `{"tokens": [{"token": "<secret>", "role": "agent", "id": "alice"}]}`.
+public struct TokenStore: Sendable {
+    private let principals: [[UInt8]: Principal]
+
+    /// A token store from token -> principal pairs.
+    public init(_ entries: [(token: String, principal: Principal)]) {
+        var map: [[UInt8]: Principal] = [:]
+        for (token, principal) in entries { map[Self.digest(token)] = principal }
+        principals = map
+    }
+
+    // Lookups go through a digest so that comparing tokens takes the same time whatever they hold.
+    private static func digest(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
+
+    /// The principal of a bearer token, or nil.
+    public func principal(forToken token: String) -> Principal? { principals[Self.digest(token)] }
+
+    /// Reads a tokens file.
+    public static func load(path: String) throws -> TokenStore {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let value = try JSONParser.parse(Array(data))
+        guard let list = value["tokens"]?.arrayValue, value.objectValue?.count == 1 else {
+            throw TokenFileError(path: path, detail: "expected {\"tokens\": [...]}")
+        }
+        var entries: [(String, Principal)] = []
+        for (k, item) in list.enumerated() {
+            guard let o = item.objectValue, o.count == 3, let token = o["token"]?.stringValue, !token.isEmpty,
+                  let roleName = o["role"]?.stringValue, let role = Role(rawValue: roleName),
+                  let id = o["id"]?.stringValue, Identifier.problem(with: id) == nil else {
+                throw TokenFileError(path: path, detail: "tokens[\(k)] must be {\"token\", \"role\", \"id\"} with a known role")
+            }
+            entries.append((token, Principal(role: role, id: id)))
+        }
+        return TokenStore(entries)
+    }
+
+    /// Writes a tokens file with fresh secrets for the given principals; returns the tokens.
+    public static func generate(path: String, principals: [Principal]) throws -> [(token: String, principal: Principal)] {
+        let entries = principals.map { principal -> (token: String, principal: Principal) in
+            let key = SymmetricKey(size: .bits256)
+            let token = key.withUnsafeBytes { bytes in bytes.map { String(format: "%02x", $0) }.joined() }
+            return (token, principal)
+        }
+        let json = JSONValue.object(["tokens": .array(entries.map {
+            .object(["token": .string($0.token), "role": .string($0.principal.role.rawValue), "id": .string($0.principal.id)])
+        })])
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalJSON.encode(json) + [0x0A]),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw TokenFileError(path: path, detail: "cannot write the file")
+        }
+        return entries
+    }
+}
+
+/// A tokens file that cannot be used.
+public struct TokenFileError: Error, CustomStringConvertible {
+    public var path: String
+    public var detail: String
+    public var description: String { "tokens file \(path): \(detail)" }
+}

@@ -1,0 +1,66 @@
+import EventLog
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Answers are written as RFC 8785 canonical JSON: members sorted, so the same state always
+/// gives the same bytes (a rebuilt projection answers byte for byte what it answered before).
+enum JSONResponse {
+    static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        make(bytes: CanonicalJSON.encode(value), status: status, headers: headers)
+    }
+
+    static func make(bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+extension Timestamp {
+    var json: JSONValue { .string(rfc3339) }
+}
+
+extension Optional where Wrapped == Timestamp {
+    var json: JSONValue { map { .string($0.rfc3339) } ?? .null }
+}
+
+extension Optional where Wrapped == String {
+    var json: JSONValue { map(JSONValue.string) ?? .null }
+}
+
+/// Strict query parameters: only known names, each at most once; bad values are 400.
+struct QueryParameters {
+    private var values: [String: String] = [:]
+
+    init(_ request: Request, allowed: Set<String>) throws(Problem) {
+        for (name, value) in request.uri.queryParameters {
+            let key = String(name)
+            guard allowed.contains(key) else {
+                let list = allowed.sorted().joined(separator: ", ")
+                throw .badRequest("unknown query parameter \"\(key)\"" + (list.isEmpty ? "" : " (allowed: \(list))"))
+            }
+            guard values[key] == nil else { throw .badRequest("query parameter \"\(key)\" is given twice") }
+            values[key] = String(value)
+        }
+    }
+
+    func string(_ name: String) -> String? { values[name] }
+
+    /// An instant with any offset (`2026-03-01T11:00:00+01:00`).
+    func instant(_ name: String) throws(Problem) -> Timestamp? {
+        guard let text = values[name] else { return nil }
+        guard let t = Timestamp(rfc3339: text, allowOffset: true) else {
+            throw .badRequest("\"\(name)\" must be an RFC 3339 instant such as 2026-03-01T10:22:33Z, not \"\(text)\"")
+        }
+        return t
+    }
+
+    func integer(_ name: String, in range: ClosedRange<Int>) throws(Problem) -> Int? {
+        guard let text = values[name] else { return nil }
+        guard let v = Int(text), range.contains(v), text.utf8.allSatisfy({ (48...57).contains($0) }) else {
+            throw .badRequest("\"\(name)\" must be an integer from \(range.lowerBound) to \(range.upperBound), not \"\(text)\"")
+        }
+        return v
+    }
+}

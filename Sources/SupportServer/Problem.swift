@@ -1,0 +1,68 @@
+import EventLog
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SupportDomain
+
+/// An RFC 9457 problem: every error the API answers is one, as `application/problem+json`.
+public struct Problem: HTTPResponseError, Sendable, Equatable {
+    public var status: HTTPResponse.Status
+    /// A precise, human-readable explanation of this occurrence.
+    public var detail: String
+    /// For imports: the 1-based line that failed.
+    public var line: Int?
+    /// Extra response headers (e.g. `WWW-Authenticate` on 401).
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, _ detail: String, line: Int? = nil, headers: HTTPFields = [:]) {
+        self.status = status
+        self.detail = detail
+        self.line = line
+        self.headers = headers
+    }
+
+    /// The problem document.
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["type": .string("about:blank"), "title": .string(status.reasonPhrase),
+                                      "status": .int(Int64(status.code)), "detail": .string(detail)]
+        if let line { o["line"] = .int(Int64(line)) }
+        return .object(o)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = self.headers
+        headers[.contentType] = "application/problem+json"
+        let bytes = CanonicalJSON.encode(json)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, detail) }
+    static func notFound(_ detail: String) -> Problem { Problem(.notFound, detail) }
+    static func forbidden(_ detail: String) -> Problem { Problem(.forbidden, detail) }
+    static func conflict(_ detail: String) -> Problem { Problem(.conflict, detail) }
+}
+
+extension Problem {
+    /// The problem for a refused domain rule.
+    init(_ error: DomainError) {
+        switch error.kind {
+        case .badRequest: self.init(.badRequest, error.detail)
+        case .forbidden: self.init(.forbidden, error.detail)
+        case .notFound: self.init(.notFound, error.detail)
+        case .conflict: self.init(.conflict, error.detail)
+        }
+    }
+
+    /// The problem for a failed log operation.
+    init(_ error: EventLogError) {
+        switch error {
+        case .rejected(let inner as DomainError): self.init(inner)
+        case .rejected(let inner as Problem): self = inner
+        case .timeWentBackwards: self.init(.conflict, error.description)
+        case .idempotencyKeyReused: self.init(.conflict, error.description)
+        case .wrongExpectedVersion: self.init(.conflict, error.description)
+        case .invalidRequest: self.init(.badRequest, error.description)
+        default: self.init(.serviceUnavailable, error.description)
+        }
+    }
+}

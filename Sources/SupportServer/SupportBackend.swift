@@ -1,0 +1,63 @@
+import EventLog
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SupportDomain
+
+/// Everything the API serves from: the log, the policy and the command handling.
+/// One per data directory; ``close()`` (or ``EventLogService``) closes the log last.
+public final class SupportBackend: Sendable {
+    public let store: EventStore
+    public let levels: ServiceLevels
+    let commands: TicketCommands
+    let clock: @Sendable () -> Timestamp
+
+    /// Opens the log in `dataDirectory` (created when missing) under `policy`.
+    public init(dataDirectory: String, policy: Policy = .default, durability: Durability = .durable,
+                clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }) throws {
+        store = try EventStore(EventLogConfiguration(directory: dataDirectory, envelope: EnvelopeFormat(streamField: "ticket"),
+                                                     durability: durability, clock: clock))
+        levels = try ServiceLevels(policy: policy)
+        commands = TicketCommands(store: store, levels: levels, directory: try TicketDirectory(store: store), clock: clock)
+        self.clock = clock
+    }
+
+    /// Finishes queued appends and closes the log.
+    public func close() { store.close() }
+}
+
+/// Closes the log when the service group shuts down, after the HTTP server (which the
+/// application stops first) has finished its in-flight requests.
+public struct EventLogService: Service {
+    let backend: SupportBackend
+    public init(backend: SupportBackend) { self.backend = backend }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        backend.close()
+    }
+}
+
+/// The API's routes (SPEC §7).
+public func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<SupportRequestContext> {
+    let router = Router(context: SupportRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.get("healthz") { _, _ in
+        JSONResponse.make(.object(["status": .string("ok")]))
+    }
+    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(tokens: tokens))
+    TicketRoutes(backend: backend).register(on: v1)
+    return router
+}
+
+/// The application serving the API on `host:port`; `onRunning` gets the bound port.
+public func buildApplication(backend: SupportBackend, tokens: TokenStore, host: String, port: Int, logger: Logger,
+                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(backend: backend, tokens: tokens),
+        configuration: .init(address: .hostname(host, port: port), serverName: "ledgerdesk"),
+        services: [EventLogService(backend: backend)],
+        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+        logger: logger)
+}

@@ -1,0 +1,222 @@
+import Crypto
+import EventLog
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SupportDomain
+
+/// Runs the write routes: checks in the order SPEC §7 answers, decides the command against the
+/// ticket's current state, and appends with an expected version so a concurrent write is
+/// detected (retried, or 412 under `If-Match`).
+struct TicketCommands: Sendable {
+    let store: EventStore
+    let levels: ServiceLevels
+    let directory: TicketDirectory
+    let clock: @Sendable () -> Timestamp
+
+    /// Bodies over this are 413 (SPEC §7: 1 MiB).
+    static let maximumBody = 1 << 20
+    /// How often a command is re-decided after losing a race to another write.
+    static let maximumAttempts = 16
+
+    /// Reads a ticket's current state.
+    func load(_ id: String) throws(Problem) -> Ticket? {
+        do {
+            return try Ticket.fold(try store.events(inStream: id))
+        } catch let error as DomainError {
+            throw Problem(.serviceUnavailable, "ticket \(id) cannot be read: \(error.detail)")
+        } catch let error as EventLogError {
+            throw Problem(error)
+        } catch {
+            throw Problem(.serviceUnavailable, "\(error)")
+        }
+    }
+
+    /// A ticket the principal may see, or 404 (another customer's ticket looks exactly like a missing one).
+    func visibleTicket(_ id: String, to principal: Principal) throws(Problem) -> Ticket {
+        guard let ticket = try load(id), principal.role != .customer || Identifier.same(ticket.customer, principal.id) else {
+            throw .notFound("ticket \(id) not found")
+        }
+        return ticket
+    }
+
+    func handle(route: CommandRoute, ticketID: String?, request: Request, context: SupportRequestContext) async throws -> Response {
+        guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
+        var request = request
+
+        // The body, up to the limit (413 comes after 404 and 403).
+        var body: [UInt8]?
+        do {
+            let buffer = try await request.collectBody(upTo: Self.maximumBody)
+            body = Array(buffer: buffer)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            body = nil
+        }
+
+        // The replay of an idempotent request already answered.
+        let rawKey = request.headers[.idempotencyKey]
+        let keyIsValid = rawKey.map { k in !k.isEmpty && k.utf8.count <= 255 && k.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }
+        var idempotency: IdempotencyKey?
+        var keyConflict = false
+        if let rawKey, keyIsValid == true, let body {
+            var fingerprintInput = Array("\(request.method.rawValue)\n\(request.uri.path)\n".utf8)
+            fingerprintInput += body
+            let fingerprint = Array(SHA256.hash(data: fingerprintInput))
+            let scoped = "\(principal.role.rawValue)\u{0}\(principal.id)\u{0}\(rawKey)"
+            do {
+                if let record = try store.read({ try $0.idempotencyRecord(key: scoped) }) {
+                    if record.fingerprint == fingerprint, let stored = record.response, let answer = WriteAnswer(decoding: stored) {
+                        return answer.response
+                    }
+                    keyConflict = true
+                }
+            } catch {
+                throw Problem(error)
+            }
+            idempotency = IdempotencyKey(key: scoped, fingerprint: fingerprint)
+        }
+
+        // 404, then 403.
+        var ticket: Ticket?
+        if let ticketID { ticket = try visibleTicket(ticketID, to: principal) }
+        guard let actor = principal.actor, TicketRules.mayWrite(route.eventKind, as: actor.kind) else {
+            throw Problem.forbidden("a \(principal.role.rawValue) may not \(route == .open ? "open tickets" : "post to /\(route.rawValue)")")
+        }
+        // 413, then 400.
+        guard let body else { throw Problem(.contentTooLarge, "the body exceeds \(Self.maximumBody) bytes") }
+        _ = try QueryParameters(request, allowed: [])
+        if keyIsValid == false { throw Problem.badRequest("Idempotency-Key must be 1 to 255 printable ASCII characters") }
+        var expectedVersion: UInt64?
+        if let ifMatch = request.headers[.ifMatch] {
+            var text = Substring(ifMatch.trimmingCharacters(in: .whitespaces))
+            if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 { text = text.dropFirst().dropLast() }
+            guard let v = UInt64(text), v >= 1 else { throw Problem.badRequest("If-Match must be a version in quotes, such as \"3\"") }
+            expectedVersion = v
+        }
+        let json: JSONValue
+        do { json = try JSONParser.parse(body) } catch { throw Problem.badRequest("malformed JSON: \(error)") }
+        let command: TicketCommand
+        do { command = try TicketCommand.parse(route: route, body: json, actor: actor) } catch { throw Problem(error) }
+
+        // 409 for a reused key, then 412, then the rules.
+        if keyConflict { throw Problem.conflict("Idempotency-Key \(rawKey ?? "") was already used for a different request") }
+        if let ticket {
+            if let expectedVersion, expectedVersion != ticket.version {
+                throw Problem(.preconditionFailed, "ticket \(ticket.id) is at version \(ticket.version), not \(expectedVersion)")
+            }
+            return try await change(ticket, command: command, principal: principal, idempotency: idempotency,
+                                    ifMatch: expectedVersion != nil)
+        }
+        if expectedVersion != nil { throw Problem(.preconditionFailed, "If-Match cannot match a ticket that does not exist yet") }
+        return try await open(command, principal: principal, idempotency: idempotency)
+    }
+
+    /// Checks a back-dated `at` against the clock (SPEC §7: between the ticket's last `at` and now).
+    private func checkBackdating(_ command: TicketCommand, now: Timestamp) throws(Problem) {
+        if let at = command.at, at > now {
+            throw Problem.conflict("at \(at) is after the server clock (\(now))")
+        }
+    }
+
+    private func change(_ initial: Ticket, command: TicketCommand, principal: Principal, idempotency: IdempotencyKey?,
+                        ifMatch: Bool) async throws -> Response {
+        var ticket = initial
+        for _ in 0..<Self.maximumAttempts {
+            let now = clock()
+            try checkBackdating(command, now: now)
+            let at = command.at ?? max(now, ticket.lastAt)
+            let events: [TicketEvent]
+            do { events = try TicketRules.decide(command, on: ticket, at: at) } catch { throw Problem(error) }
+            var precondition: AppendRequest.Precondition?
+            if case .merged(let into) = command.event {
+                try TicketRules.checkMergeTarget(try load(into), into: into, at: at)
+                precondition = { snapshot, at in
+                    let target = try Ticket.fold(snapshot.events(inStream: into))
+                    try TicketRules.checkMergeTarget(target, into: into, at: at)
+                }
+            }
+            let before = ticket
+            let levels = self.levels
+            var key = idempotency
+            key?.response = { result in
+                Self.answer(before: before, events: events, result: result, viewer: principal, levels: levels, status: 200).encoded()
+            }
+            let request = AppendRequest(
+                stream: ticket.id,
+                events: events.map { ProposedEvent(type: $0.kind.rawValue, at: command.at, actor: command.actor.eventActor, data: $0.data) },
+                expectedVersion: .exactly(ticket.version), idempotency: key, precondition: precondition)
+            let result: AppendResult
+            do {
+                result = try await store.append(request)
+            } catch .wrongExpectedVersion {
+                if ifMatch { throw Problem(.preconditionFailed, "ticket \(ticket.id) changed while this command was decided") }
+                ticket = try visibleTicket(ticket.id, to: principal)
+                continue
+            } catch {
+                throw Problem(error)
+            }
+            return try Self.response(for: result, before: before, events: events, viewer: principal, levels: levels, status: 200)
+        }
+        throw Problem(.serviceUnavailable, "ticket \(initial.id) is changing too fast; retry")
+    }
+
+    private func open(_ command: TicketCommand, principal: Principal, idempotency: IdempotencyKey?) async throws -> Response {
+        let events: [TicketEvent]
+        do { events = try TicketRules.decideOpening(command) } catch { throw Problem(error) }
+        try checkBackdating(command, now: clock())
+        let levels = self.levels
+        var key = idempotency
+        key?.response = { result in
+            Self.answer(before: nil, events: events, result: result, viewer: principal, levels: levels, status: 201).encoded()
+        }
+        for _ in 0..<Self.maximumAttempts {
+            let id = directory.reserve()
+            let request = AppendRequest(
+                stream: id,
+                events: events.map { ProposedEvent(type: $0.kind.rawValue, at: command.at, actor: command.actor.eventActor, data: $0.data) },
+                expectedVersion: .noStream, idempotency: key)
+            let result: AppendResult
+            do {
+                result = try await store.append(request)
+            } catch .wrongExpectedVersion {
+                continue // the id was taken (e.g. by an import): take the next one
+            } catch {
+                throw Problem(error)
+            }
+            return try Self.response(for: result, before: nil, events: events, viewer: principal, levels: levels, status: 201)
+        }
+        throw Problem(.serviceUnavailable, "no free ticket id found; retry")
+    }
+
+    private static func response(for result: AppendResult, before: Ticket?, events: [TicketEvent], viewer: Principal,
+                                 levels: ServiceLevels, status: Int) throws -> Response {
+        if result.replayed {
+            guard let stored = result.response, let answer = WriteAnswer(decoding: stored) else {
+                throw Problem(.serviceUnavailable, "the stored answer of this idempotency key cannot be read")
+            }
+            return answer.response
+        }
+        return answer(before: before, events: events, result: result, viewer: viewer, levels: levels, status: status).response
+    }
+
+    /// The ticket after the appended events, as the answer to the write.
+    static func answer(before: Ticket?, events: [TicketEvent], result: AppendResult, viewer: Principal,
+                       levels: ServiceLevels, status: Int) -> WriteAnswer {
+        var ticket = before
+        for (event, recorded) in zip(events, result.events) {
+            guard let actor = SupportActor(recorded.actor) else { continue }
+            if var t = ticket {
+                t.apply(event, version: recorded.version, at: recorded.at, actor: actor)
+                ticket = t
+            } else if case .opened(let opened) = event {
+                ticket = Ticket(id: recorded.stream, opened: opened, at: recorded.at, by: actor)
+            }
+        }
+        guard let ticket, let last = result.events.last else {
+            return WriteAnswer(status: 500, version: 0, location: nil, body: [])
+        }
+        let body = CanonicalJSON.encode(TicketRepresentation.full(ticket, at: last.recorded, levels: levels, viewer: viewer))
+        return WriteAnswer(status: status, version: ticket.version,
+                           location: status == 201 ? "/v1/tickets/\(ticket.id)" : nil, body: body)
+    }
+}

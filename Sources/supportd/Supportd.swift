@@ -1,0 +1,71 @@
+import ArgumentParser
+import EventLog
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SupportDomain
+import SupportServer
+
+/// `supportd`: the Ledgerdesk support backend over HTTP.
+@main
+struct Supportd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "supportd",
+        abstract: "Ledgerdesk: an event-sourced support backend (SPEC §7).")
+
+    @Option(help: "The data directory (the LMDB log).") var dataDir = "./data"
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port to listen on (0 picks a free one).") var port = 8080
+    @Option(help: "The tokens file; written with fresh tokens when missing (default: <data-dir>/tokens.json).") var tokens: String?
+    @Option(help: "A policy file (JSON) laid over the default policy.") var policy: String?
+    @Flag(help: "Fill an empty data directory with a realistic demo workload.") var demo = false
+    @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel = "info"
+
+    func run() async throws {
+        var logger = Logger(label: "supportd")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+
+        var effectivePolicy = Policy.default
+        if let policy {
+            do {
+                effectivePolicy = try Policy.parse(jsonData: try Data(contentsOf: URL(fileURLWithPath: policy)))
+            } catch {
+                throw ValidationError("policy file \(policy): \(error)")
+            }
+        }
+        let backend = try SupportBackend(dataDirectory: dataDir, policy: effectivePolicy)
+        if demo {
+            let appended = try await DemoData.load(into: backend, logger: logger)
+            if appended > 0 { say("Demo data: \(appended) events appended.") }
+        }
+        let tokensPath = tokens ?? (dataDir + "/tokens.json")
+        let tokenStore: TokenStore
+        if FileManager.default.fileExists(atPath: tokensPath) {
+            tokenStore = try TokenStore.load(path: tokensPath)
+        } else {
+            let created = try TokenStore.generate(path: tokensPath, principals: [
+                Principal(role: .admin, id: "admin"), Principal(role: .manager, id: "maya"),
+                Principal(role: .auditor, id: "audrey"), Principal(role: .agent, id: "amelie"),
+                Principal(role: .agent, id: "bruno"), Principal(role: .customer, id: "c-1001"),
+            ])
+            tokenStore = TokenStore(created)
+            say("Wrote fresh tokens to \(tokensPath):")
+            for (token, principal) in created {
+                say("  \(principal.role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(principal.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(token)")
+            }
+        }
+        let host = self.host
+        let app = buildApplication(backend: backend, tokens: tokenStore, host: host, port: port, logger: logger) { bound in
+            say("supportd listening on http://\(host):\(bound)")
+            say("Try: curl -H 'Authorization: Bearer <token from \(tokensPath)>' http://\(host):\(bound)/v1/tickets/T-1")
+        }
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Writes a line to standard output at once (unbuffered, so a supervising process sees it).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

@@ -1,4 +1,0 @@
-import EventLog
-
-/// Placeholder: the seeded demo workload generator is being written.
-public enum DemoWorkloadPlaceholder {}

@@ -1,0 +1,127 @@
+/// A wall-clock reading in Europe/Paris.
+struct LocalTime {
+    /// Days since 1970-01-01 in local time.
+    var day: Int64
+    /// 0 = Monday … 6 = Sunday.
+    var weekday: Int
+    /// Milliseconds since local midnight.
+    var millisOfDay: Int64
+    /// Weeks (Monday to Sunday) since the one holding 1970-01-01: the key of weekly rotations.
+    var week: Int64 { (day + 3).floorDivided(by: 7) }
+}
+
+/// Europe/Paris time with the EU rule hard-coded (CEST from the last Sunday of March to the last
+/// Sunday of October, switching at 01:00 UTC), without Foundation so it is fast and portable.
+enum ParisTime {
+    /// The offset from UTC at `instant` (ms since the epoch): one or two hours, in ms.
+    static func utcOffset(at instant: Int64) -> Int64 {
+        let year = CivilCalendar.date(fromDays: instant.floorDivided(by: Millis.day)).year
+        let summerStart = lastSunday(year: year, month: 3) * Millis.day + Millis.hour
+        let summerEnd = lastSunday(year: year, month: 10) * Millis.day + Millis.hour
+        return instant >= summerStart && instant < summerEnd ? 2 * Millis.hour : Millis.hour
+    }
+
+    /// The local reading of `instant`.
+    static func local(_ instant: Int64) -> LocalTime {
+        let localMillis = instant + utcOffset(at: instant)
+        let day = localMillis.floorDivided(by: Millis.day)
+        let weekday = Int((day + 3).floorModulo(7))
+        return LocalTime(day: day, weekday: weekday, millisOfDay: localMillis - day * Millis.day)
+    }
+
+    /// The instant of local `millisOfDay` on local `day`. Exact except within the two hours
+    /// around a switch (01:00-03:00 local), which the workload never asks for.
+    static func instant(day: Int64, millisOfDay: Int64) -> Int64 {
+        let localMillis = day * Millis.day + millisOfDay
+        return localMillis - utcOffset(at: localMillis - Millis.hour)
+    }
+
+    private static func lastSunday(year: Int64, month: Int64) -> Int64 {
+        let last = CivilCalendar.days(year: year, month: month, day: month == 3 || month == 10 ? 31 : 30)
+        let weekday = (last + 3).floorModulo(7)
+        return last - (weekday + 1) % 7
+    }
+}
+
+/// Proleptic Gregorian dates on day numbers (days since 1970-01-01), after Howard Hinnant.
+enum CivilCalendar {
+    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func date(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
+
+extension Int64 {
+    func floorDivided(by d: Int64) -> Int64 {
+        let q = self / d
+        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
+    }
+
+    func floorModulo(_ d: Int64) -> Int64 { self - floorDivided(by: d) * d }
+}
+
+/// The support desk's opening hours (SPEC §6 default policy): Mon-Fri 08:00-19:00,
+/// Sat 09:00-17:00, Paris time; closed on Sunday.
+enum BusinessHours {
+    /// The local opening window of a weekday, in ms since midnight.
+    static func window(weekday: Int) -> (open: Int64, close: Int64)? {
+        switch weekday {
+        case 0...4: return (8 * Millis.hour, 19 * Millis.hour)
+        case 5: return (9 * Millis.hour, 17 * Millis.hour)
+        default: return nil
+        }
+    }
+
+    static func isOpen(at instant: Int64) -> Bool {
+        let local = ParisTime.local(instant)
+        guard let window = window(weekday: local.weekday) else { return false }
+        return local.millisOfDay >= window.open && local.millisOfDay < window.close
+    }
+
+    /// The open stretch that holds `instant` or comes next: from max(instant, opening) to closing.
+    static func stretch(atOrAfter instant: Int64) -> (start: Int64, end: Int64) {
+        let local = ParisTime.local(instant)
+        for offset in Int64(0)..<8 {
+            let day = local.day + offset
+            let weekday = Int((day + 3).floorModulo(7))
+            guard let window = window(weekday: weekday) else { continue }
+            let close = ParisTime.instant(day: day, millisOfDay: window.close)
+            if instant < close {
+                return (max(instant, ParisTime.instant(day: day, millisOfDay: window.open)), close)
+            }
+        }
+        return (instant, instant + Millis.hour)
+    }
+
+    /// The first open instant at or after `instant`.
+    static func nextOpen(atOrAfter instant: Int64) -> Int64 { stretch(atOrAfter: instant).start }
+
+    /// The instant reached after `amount` ms of open time counted from `instant` (which, when
+    /// outside business hours, first moves to the next opening).
+    static func adding(_ amount: Int64, to instant: Int64) -> Int64 {
+        var remaining = amount
+        var cursor = instant
+        while true {
+            let stretch = stretch(atOrAfter: cursor)
+            if stretch.start + remaining < stretch.end { return stretch.start + remaining }
+            remaining -= stretch.end - stretch.start
+            cursor = stretch.end
+        }
+    }
+}

@@ -1,0 +1,142 @@
+/// A support team (queue). The first four are the products: a ticket starts in its product's team.
+enum Team: Int, CaseIterable {
+    case domains, hosting, vps, email, vpsL2, hostingL2, abuse, billing
+
+    /// The products customers open tickets about.
+    static let products: [Team] = [.domains, .hosting, .vps, .email]
+
+    var id: String {
+        switch self {
+        case .domains: "domains"
+        case .hosting: "hosting"
+        case .vps: "vps"
+        case .email: "email"
+        case .vpsL2: "vps-l2"
+        case .hostingL2: "hosting-l2"
+        case .abuse: "abuse"
+        case .billing: "billing"
+        }
+    }
+}
+
+/// How a ticket came in (`ticket.opened` data.channel).
+enum Channel: Int, CaseIterable {
+    case email, web, phone, chat, api
+
+    var id: String {
+        switch self {
+        case .email: "email"
+        case .web: "web"
+        case .phone: "phone"
+        case .chat: "chat"
+        case .api: "api"
+        }
+    }
+
+    /// A human answers phone and chat, so they only open during business hours.
+    var needsStaff: Bool { self == .phone || self == .chat }
+}
+
+/// A ticket's priority.
+enum Priority: Int, CaseIterable {
+    case low, normal, high, urgent
+
+    var id: String {
+        switch self {
+        case .low: "low"
+        case .normal: "normal"
+        case .high: "high"
+        case .urgent: "urgent"
+        }
+    }
+}
+
+/// A ticket's status, changed exactly as SPEC §2.2 says.
+enum TicketStatus: Int, CaseIterable {
+    case new, open, pending, onHold, solved, closed
+
+    var id: String {
+        switch self {
+        case .new: "new"
+        case .open: "open"
+        case .pending: "pending"
+        case .onHold: "on_hold"
+        case .solved: "solved"
+        case .closed: "closed"
+        }
+    }
+}
+
+/// The event types of SPEC §2.2.
+enum EventType: String {
+    case ticketOpened = "ticket.opened"
+    case messagePosted = "message.posted"
+    case noteAdded = "note.added"
+    case ticketAssigned = "ticket.assigned"
+    case priorityChanged = "priority.changed"
+    case statusChanged = "status.changed"
+    case ticketEscalated = "ticket.escalated"
+    case tagsChanged = "tags.changed"
+    case ticketMerged = "ticket.merged"
+    case satisfactionRated = "satisfaction.rated"
+}
+
+/// The language a customer writes in; agents answer Russian speakers in English.
+enum Language {
+    case french, english, russian
+}
+
+/// The tags agents and automations put on tickets (a ticket's tags fit in a 64-bit mask).
+enum Tag: Int, CaseIterable {
+    case dns, dnssec, transfer, renewal, whois, ssl, php, http500, performance, mysql, malware
+    case ftp, backup, outage, network, boot, disk, upgrade, ddos, snapshot, rdns, mx
+    case deliverability, spf, quota, imap, alias, vip, followUp, waitingThirdParty, escalated
+    case slaRisk, handover, refund, duplicate, spam, monitoring
+
+    var id: String {
+        switch self {
+        case .dns: "dns"
+        case .dnssec: "dnssec"
+        case .transfer: "transfer"
+        case .renewal: "renewal"
+        case .whois: "whois"
+        case .ssl: "ssl"
+        case .php: "php"
+        case .http500: "http-500"
+        case .performance: "performance"
+        case .mysql: "mysql"
+        case .malware: "malware"
+        case .ftp: "ftp"
+        case .backup: "backup"
+        case .outage: "outage"
+        case .network: "network"
+        case .boot: "boot"
+        case .disk: "disk"
+        case .upgrade: "upgrade"
+        case .ddos: "ddos"
+        case .snapshot: "snapshot"
+        case .rdns: "rdns"
+        case .mx: "mx"
+        case .deliverability: "deliverability"
+        case .spf: "spf-dkim"
+        case .quota: "quota"
+        case .imap: "imap"
+        case .alias: "alias"
+        case .vip: "vip"
+        case .followUp: "follow-up"
+        case .waitingThirdParty: "waiting-third-party"
+        case .escalated: "escalated"
+        case .slaRisk: "sla-risk"
+        case .handover: "handover"
+        case .refund: "refund"
+        case .duplicate: "duplicate"
+        case .spam: "spam"
+        case .monitoring: "monitoring"
+        }
+    }
+
+    var bit: UInt64 { 1 << UInt64(rawValue) }
+
+    /// Tags agents add along the way (not tied to a topic).
+    static let workflow: [Tag] = [.followUp, .slaRisk, .handover, .refund, .vip]
+}
