@@ -33,6 +33,8 @@ enum CustomerIntent {
 
 /// A ticket the generator still has plans for, with the state the rules depend on.
 struct LiveTicket {
+    /// Where the simulator keeps it.
+    let slot: Int
     let number: Int
     let id: String
     let customer: Int
@@ -53,20 +55,23 @@ struct LiveTicket {
     /// The version of the ticket's last event.
     var version: Int64 = 0
     var tags: UInt64 = 0
-    var solvedAt: Int64 = 0
+    /// When the automation will close it, once solved.
+    var closeAt: Int64 = 0
     var firstAgentMessage: Int64 = 0
     var latestAgentMessage: Int64 = 0
     var agentMessages = 0
-    /// The agent reply the customer rated, 0 when none.
+    /// The agent reply the customer rated, 0 when none, and the score given.
     var ratedReply: Int64 = 0
+    var ratedScore = 0
     var escalated = false
     var wentOnHold = false
     /// Nudges and reopenings: an annoyed customer rates lower.
     var frustration = 0
     /// The customer's last message said the problem is gone.
     var customerConfirmed = false
-    /// When an agent planned to work on it before the customer nudged.
+    /// When and why an agent planned to work on it before the customer nudged.
     var plannedAgentWork: Int64 = 0
+    var plannedStage: AgentStage = .firstResponse
     var next: TicketAction = .triage
 
     var isAwaitingAgent: Bool { status == .new || status == .open }
