@@ -1,0 +1,75 @@
+import EventLog
+
+/// Checks a sequence of events given in log order (an import, the demo data) against the same
+/// rules as live commands, folding the tickets as it goes, so that the whole input can be
+/// validated before anything is appended.
+public struct ImportValidation {
+    /// Reads a ticket already in the log (nil when it does not exist).
+    public typealias Lookup = (String) throws -> Ticket?
+
+    private var tickets: [String: Ticket] = [:]
+    private let lookup: Lookup
+    private let now: Timestamp
+
+    /// - Parameters:
+    ///   - now: the server clock; no event may be after it.
+    ///   - lookup: the tickets already in the log.
+    public init(now: Timestamp, lookup: @escaping Lookup) {
+        self.now = now
+        self.lookup = lookup
+    }
+
+    /// The tickets this input opened or changed, in their state after it.
+    public var touchedTickets: [String: Ticket] { tickets }
+
+    private mutating func ticket(_ id: String) throws(DomainError) -> Ticket? {
+        if let t = tickets[id] { return t }
+        do {
+            let found = try lookup(id)
+            if let found { tickets[id] = found }
+            return found
+        } catch let error as DomainError {
+            throw error
+        } catch {
+            throw DomainError(.conflict, "ticket \(id) cannot be read: \(error)")
+        }
+    }
+
+    /// Checks one event and folds it in; returns it typed. 400 for malformed input, 409 for
+    /// every rule violation (who may write included, per SPEC §7's import rules).
+    public mutating func add(ticket id: String, type: String, at: Timestamp, actor eventActor: EventActor,
+                             data: JSONValue, version: UInt64? = nil) throws(DomainError) -> TicketEvent {
+        if let problem = Identifier.problem(with: id) { throw .badRequest("\"ticket\" \(problem)") }
+        guard let actor = SupportActor(eventActor) else {
+            throw .badRequest("\"actor.kind\" must be one of \(ActorKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let problem = Identifier.problem(with: actor.id) { throw .badRequest("\"actor.id\" \(problem)") }
+        let event = try TicketEvent(type: type, data: data)
+        if at > now { throw .conflict("at \(at) is after the server clock (\(now))") }
+        let command = TicketCommand(event: event, actor: actor, at: at)
+        let current = try ticket(id)
+        let expectedVersion = (current?.version ?? 0) + 1
+        if let version, version != expectedVersion {
+            throw .conflict("version \(version) is not the next version of \(id) (\(expectedVersion))")
+        }
+        do throws(DomainError) {
+            if let current {
+                _ = try TicketRules.decide(command, on: current, at: at)
+                if case .merged(let into) = event {
+                    try TicketRules.checkMergeTarget(try ticket(into), into: into, at: at)
+                }
+                var next = current
+                next.apply(event, version: expectedVersion, at: at, actor: actor)
+                tickets[id] = next
+            } else {
+                guard case .opened(let opened) = event else { throw DomainError.conflict("ticket \(id) does not exist") }
+                _ = try TicketRules.decideOpening(command)
+                tickets[id] = Ticket(id: id, opened: opened, at: at, by: actor)
+            }
+        } catch {
+            // In an import every rule violation, who may write included, is a 409.
+            throw error.kind == .forbidden ? DomainError(.conflict, error.detail) : error
+        }
+        return event
+    }
+}
