@@ -83,6 +83,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "http-baseline",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tools/http-baseline",
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "eventlog-writer",
             dependencies: [
                 "EventLog",
