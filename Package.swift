@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "SupportDomain", targets: ["SupportDomain"]),
+        .library(name: "Projections", targets: ["Projections"]),
         .executable(name: "supportd", targets: ["supportd"]),
         .executable(name: "eventlog-bench", targets: ["eventlog-bench"]),
         .executable(name: "eventlog-writer", targets: ["eventlog-writer"]),
@@ -45,9 +46,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Projections",
+            dependencies: ["EventLog", "SupportDomain"],
+            path: "Projections",
+            swiftSettings: strict
+        ),
+        .target(
             name: "SupportServer",
             dependencies: [
-                "EventLog", "SupportDomain",
+                "EventLog", "SupportDomain", "Projections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -105,6 +112,11 @@ let package = Package(
         .testTarget(
             name: "SupportDomainTests",
             dependencies: ["SupportDomain", "EventLog"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ProjectionsTests",
+            dependencies: ["Projections", "SupportDomain", "EventLog"],
             swiftSettings: strict
         ),
         .testTarget(
