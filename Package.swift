@@ -42,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "SupportDomain",
-            dependencies: ["EventLog"],
+            dependencies: ["EventLog", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(

@@ -186,6 +186,29 @@ public final class EventStore: Sendable {
         EventSubscription(store: self, after: seq, batchSize: batchSize)
     }
 
+    // MARK: Projection checkpoints
+
+    /// Stores a projection's state with the seq it has applied up to, durably (through the writer,
+    /// like an append). Replaces the previous checkpoint of that name.
+    public func saveCheckpoint(name: String, seq: UInt64, state: [UInt8]) async throws(EventLogError) {
+        guard let writer else { throw .readOnly }
+        var value: [UInt8] = []
+        value.reserveCapacity(8 + state.count)
+        value.appendBigEndian(seq)
+        value.append(contentsOf: state)
+        try await writer.submitCheckpoint(key: Array(name.utf8), value: value).get()
+    }
+
+    /// The last stored checkpoint of a projection: the seq it had applied and its state.
+    public func checkpoint(name: String) throws(EventLogError) -> (seq: UInt64, state: [UInt8])? {
+        try read { snapshot in
+            let key = Array(name.utf8)
+            guard let value = try key.withUnsafeBytes({ try snapshot.txn.get(storage.checkpoints, key: $0) }),
+                  value.count >= 8 else { return nil }
+            return (UInt64(bigEndian: value.loadUnaligned(as: UInt64.self)), Array(value[8...]))
+        }
+    }
+
     /// Copies the log while it is in use (LMDB's hot copy); `compact` also drops free pages.
     public func backup(to directory: String, compact: Bool) throws(EventLogError) {
         do {

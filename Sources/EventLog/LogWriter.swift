@@ -13,7 +13,13 @@ import Synchronization
 final class LogWriter: Sendable {
     private struct Pending {
         var requests: [AppendRequest]
+        /// A projection checkpoint to store in the same transaction (no requests then; its one
+        /// result says whether it was stored).
+        var checkpoint: (key: [UInt8], value: [UInt8])?
         var continuation: CheckedContinuation<[Result<AppendResult, EventLogError>], Never>
+
+        /// How many results the pending work gets.
+        var resultCount: Int { checkpoint == nil ? requests.count : 1 }
     }
 
     private struct Queue {
@@ -51,7 +57,7 @@ final class LogWriter: Sendable {
         await withCheckedContinuation { continuation in
             let accepted = queue.withLock { q -> Bool in
                 guard !q.closing else { return false }
-                q.pending.append(Pending(requests: requests, continuation: continuation))
+                q.pending.append(Pending(requests: requests, checkpoint: nil, continuation: continuation))
                 return true
             }
             if accepted {
@@ -59,6 +65,22 @@ final class LogWriter: Sendable {
             } else {
                 continuation.resume(returning: requests.map { _ in .failure(.closed) })
             }
+        }
+    }
+
+    /// Stores a projection checkpoint (key -> value in `checkpoints`) through the writer, durably.
+    func submitCheckpoint(key: [UInt8], value: [UInt8]) async -> Result<Void, EventLogError> {
+        let results = await withCheckedContinuation { continuation in
+            let accepted = queue.withLock { q -> Bool in
+                guard !q.closing else { return false }
+                q.pending.append(Pending(requests: [], checkpoint: (key, value), continuation: continuation))
+                return true
+            }
+            if accepted { wakeUp.signal() } else { continuation.resume(returning: [.failure(.closed)]) }
+        }
+        switch results.first {
+        case .failure(let error): return .failure(error)
+        default: return .success(())
         }
     }
 
@@ -91,13 +113,13 @@ final class LogWriter: Sendable {
         while true {
             if unflushed == nil { wakeUp.wait() } else { _ = wakeUp.wait(timeout: .now()) }
             let (batch, closing) = queue.withLock { q -> ([Pending], Bool) in
-                var taken: [Pending] = []
-                var count = 0
-                while !q.pending.isEmpty, count < configuration.maximumBatch {
-                    let p = q.pending.removeFirst()
-                    count += p.requests.count
-                    taken.append(p)
+                var take = 0, count = 0
+                while take < q.pending.count, count < configuration.maximumBatch {
+                    count += q.pending[take].resultCount
+                    take += 1
                 }
+                let taken = Array(q.pending.prefix(take))
+                q.pending.removeFirst(take)
                 return (taken, q.closing)
             }
             if batch.isEmpty {
@@ -109,7 +131,7 @@ final class LogWriter: Sendable {
                 if closing { finish(); return }
                 continue
             }
-            let (results, head) = commit(batch.flatMap(\.requests))
+            let (results, head) = commit(batch)
             let committed = Committed(batch: batch, results: results, head: head)
             switch configuration.durability {
             case .durable:
@@ -143,8 +165,8 @@ final class LogWriter: Sendable {
         if failure == nil, let head = committed.head { onCommit(head) }
         var offset = 0
         for p in committed.batch {
-            var slice = Array(committed.results[offset..<(offset + p.requests.count)])
-            offset += p.requests.count
+            var slice = Array(committed.results[offset..<(offset + p.resultCount)])
+            offset += p.resultCount
             if let failure { slice = slice.map { _ in .failure(failure) } }
             p.continuation.resume(returning: slice)
         }
@@ -156,7 +178,8 @@ final class LogWriter: Sendable {
     }
 
     /// Applies the requests in one transaction; grows the map and retries when it is full.
-    private func commit(_ requests: [AppendRequest]) -> (results: [Result<AppendResult, EventLogError>], head: LogHead?) {
+    private func commit(_ batch: [Pending]) -> (results: [Result<AppendResult, EventLogError>], head: LogHead?) {
+        let total = batch.reduce(0) { $0 + $1.resultCount }
         let startHead = chainHead.withLock { $0 }
         while true {
             var head = startHead
@@ -164,9 +187,15 @@ final class LogWriter: Sendable {
                 let results = try storage.environment.withTransaction(readOnly: false) { txn in
                     let now = configuration.clock()
                     var results: [Result<AppendResult, EventLogError>] = []
-                    results.reserveCapacity(requests.count)
-                    for request in requests {
-                        results.append(try apply(request, txn: txn, now: now, head: &head))
+                    results.reserveCapacity(total)
+                    for pending in batch {
+                        if let (key, value) = pending.checkpoint {
+                            try key.withUnsafeBytes { k in try value.withUnsafeBytes { try txn.put(storage.checkpoints, key: k, value: $0) } }
+                            results.append(.success(AppendResult(stream: "", events: [], replayed: false, response: nil)))
+                        }
+                        for request in pending.requests {
+                            results.append(try apply(request, txn: txn, now: now, head: &head))
+                        }
                     }
                     if head != startHead {
                         var value: [UInt8] = []
@@ -187,10 +216,10 @@ final class LogWriter: Sendable {
                 do {
                     try storage.environment.grow(minimumSize: storage.environment.mapSize * 2)
                 } catch {
-                    return (requests.map { _ in .failure(.storage("the log is full and could not grow: \(error)")) }, nil)
+                    return (Array(repeating: .failure(.storage("the log is full and could not grow: \(error)")), count: total), nil)
                 }
             } catch {
-                return (requests.map { _ in .failure(.storage("\(error)")) }, nil)
+                return (Array(repeating: .failure(.storage("\(error)")), count: total), nil)
             }
         }
     }

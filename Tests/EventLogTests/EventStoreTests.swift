@@ -248,3 +248,24 @@ struct EventStoreTests {
         #expect(report.failure?.kind == .unreadable)
     }
 }
+
+@Suite("Projection checkpoints")
+struct CheckpointTests {
+    @Test func aCheckpointIsStoredDurablyAndReplacedByTheNext() async throws {
+        let dir = TemporaryDirectory()
+        do {
+            let store = try openStore(dir)
+            #expect(try store.checkpoint(name: "queues") == nil)
+            _ = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(1)]))
+            try await store.saveCheckpoint(name: "queues", seq: 1, state: [1, 2, 3])
+            try await store.saveCheckpoint(name: "queues", seq: 1, state: [4, 5])
+            try await store.saveCheckpoint(name: "metrics", seq: 1, state: [])
+            store.close()
+        }
+        let store = try openStore(dir)
+        #expect(try store.checkpoint(name: "queues")?.seq == 1)
+        #expect(try store.checkpoint(name: "queues")?.state == [4, 5])
+        #expect(try store.checkpoint(name: "metrics")?.state == [])
+        #expect(try store.verify().isIntact, "checkpoints are not events")
+    }
+}

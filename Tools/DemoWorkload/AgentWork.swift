@@ -73,7 +73,8 @@ extension WorkloadSimulator {
                 ticket.plannedAgentWork = answered
                 return Plan(action: .customerMessage(.nudge), time: time + (answered - time) / 2)
             }
-            let workTime = ticket.priority == .urgent ? answered : BusinessHours.nextOpen(atOrAfter: answered)
+            let workTime = ticket.priority == .urgent
+                ? answered : BusinessHours.adding(random.int64(in: 0...45 * Millis.minute), to: answered)
             return Plan(action: .agentWork(.afterThirdParty), time: workTime)
         }
         return reply(&ticket, stage, at: time, by: agent)

@@ -109,9 +109,6 @@ enum BusinessHours {
         return (instant, instant + Millis.hour)
     }
 
-    /// The first open instant at or after `instant`.
-    static func nextOpen(atOrAfter instant: Int64) -> Int64 { stretch(atOrAfter: instant).start }
-
     /// The instant reached after `amount` ms of open time counted from `instant` (which, when
     /// outside business hours, first moves to the next opening).
     static func adding(_ amount: Int64, to instant: Int64) -> Int64 {

@@ -138,5 +138,5 @@ enum Tag: Int, CaseIterable {
     var bit: UInt64 { 1 << UInt64(rawValue) }
 
     /// Tags agents add along the way (not tied to a topic).
-    static let workflow: [Tag] = [.followUp, .slaRisk, .handover, .refund, .vip]
+    static let workflow: [Tag] = [.followUp, .slaRisk, .handover, .refund]
 }

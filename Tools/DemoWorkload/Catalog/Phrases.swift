@@ -42,12 +42,14 @@ enum Phrases {
         english: ["Great, thanks for confirming! We're closing this request.", "Perfect, have a nice day!"])
 
     static let waitingThirdParty = Localized(
-        french: ["Nous avons transmis la demande à {t}. Nous revenons vers vous dès leur réponse."],
+        french: ["Nous avons transmis la demande à notre partenaire ({t}). Nous revenons vers vous dès leur réponse."],
         english: ["We've passed the request on to {t} and will update you as soon as they answer."])
 
     static let thirdPartyDone = Localized(
-        french: ["Bonne nouvelle : {t} a traité la demande, tout est en ordre.", "{t} nous a répondu ; l'opération est terminée."],
-        english: ["Good news: {t} has processed the request, all is in order.", "{t} got back to us; the operation is complete."])
+        french: ["Bonne nouvelle : notre partenaire ({t}) a traité la demande, tout est en ordre.",
+                 "Nous avons eu la réponse de notre partenaire ({t}) ; l'opération est terminée."],
+        english: ["Good news: {t} has processed the request, all is in order.",
+                  "We got an answer from {t}; the operation is complete."])
 
     static let escalating = Localized(
         french: ["Je transmets votre demande à notre équipe spécialisée, qui reprend la main."],
@@ -109,8 +111,8 @@ enum Phrases {
     ]
 
     static let thirdPartyReply = [
-        "{t} confirmed by e-mail, reference attached to the ticket.",
-        "Réponse de {t} reçue, opération effectuée.",
+        "Confirmation from {t} received by e-mail, reference attached to the ticket.",
+        "Réponse reçue ({t}), opération effectuée.",
     ]
 
     static let escalationNote = [

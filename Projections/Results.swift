@@ -1,0 +1,261 @@
+import EventLog
+import SupportDomain
+
+/// A half-open interval of instants `[from, to)`; a missing bound is unbounded (SPEC §3).
+public struct TimeWindow: Sendable, Hashable {
+    public var from: Timestamp?
+    public var to: Timestamp?
+
+    public init(from: Timestamp? = nil, to: Timestamp? = nil) {
+        self.from = from
+        self.to = to
+    }
+
+    /// Every instant.
+    public static let unbounded = TimeWindow()
+
+    /// Whether `from <= instant < to`.
+    public func contains(_ instant: Timestamp) -> Bool { contains(milliseconds: instant.milliseconds) }
+
+    @inline(__always)
+    func contains(milliseconds: Int64) -> Bool {
+        if let from, milliseconds < from.milliseconds { return false }
+        if let to, milliseconds >= to.milliseconds { return false }
+        return true
+    }
+}
+
+/// What metrics and satisfaction are grouped by (SPEC §4 attribution).
+public enum GroupBy: String, Sendable, CaseIterable, Hashable {
+    /// One group, key `null`.
+    case none
+    /// The team the ticket was in when the value ended (a running breach: its current team).
+    case team
+    /// The author of the ending reply; for resolution, requester wait and agent work the assignee
+    /// right after the ending event; for a running breach the current assignee; for a rating the
+    /// rated reply's author. No agent is the `null` group.
+    case agent
+    /// The priority when the value ended (running breach: the current priority).
+    case priority
+    /// The ticket's channel.
+    case channel
+    /// The ticket's product.
+    case product
+}
+
+// MARK: Queues
+
+/// One team's queue in the queues summary (SPEC §5, §8 `queues`).
+public struct QueueSummary: Sendable, Hashable {
+    public var team: String
+    /// The tickets awaiting an agent (`new` or `open`) in the team.
+    public var depth: Int
+    /// How many of them are breached at the evaluation instant.
+    public var breached: Int
+    /// The earliest waiting-since of the entries; nil when the queue is empty.
+    public var oldestWaitingSince: Timestamp?
+}
+
+/// One ticket of a team or agent queue (SPEC §8 `entries`).
+public struct QueueEntry: Sendable, Hashable {
+    public var id: String
+    public var subject: String
+    public var customer: String
+    public var priority: Priority
+    public var status: TicketStatus
+    public var assignee: String?
+    public var channel: Channel
+    public var waitingSince: Timestamp?
+    public var nextDue: Timestamp?
+    public var nextDueTarget: SLAMetric?
+    public var breached: Bool
+}
+
+// MARK: Workloads
+
+/// The tickets currently assigned to an agent, by status.
+public struct AssignedCounts: Sendable, Hashable {
+    /// `new` and `open`: awaiting the agent.
+    public var newOpen: Int
+    public var pending: Int
+    public var onHold: Int
+
+    public init(newOpen: Int = 0, pending: Int = 0, onHold: Int = 0) {
+        self.newOpen = newOpen
+        self.pending = pending
+        self.onHold = onHold
+    }
+}
+
+/// Ratings summarised: count, mean score and CSAT (share of 4 and 5, 0...1); nil when empty.
+public struct RatingSummary: Sendable, Hashable {
+    public var count: Int
+    public var mean: Double?
+    public var csat: Double?
+}
+
+/// One agent's workload (SPEC §5 agent workloads, §8 `agents`).
+public struct AgentWorkload: Sendable, Hashable {
+    public var agent: String
+    /// Currently assigned tickets by status.
+    public var assigned: AssignedCounts
+    /// Resolution values attributed to the agent that end in the window.
+    public var solved: Int
+    /// The agent's `message.posted` events in the window.
+    public var replies: Int
+    /// The current ratings of the agent's replies given in the window.
+    public var satisfaction: RatingSummary
+    /// Whether `assigned.newOpen` exceeds the policy's capacity.
+    public var overloaded: Bool
+}
+
+// MARK: Response times
+
+/// Durations summarised, in milliseconds (SPEC §4 statistics). All nil when `count` is 0.
+public struct DurationStatistics: Sendable, Hashable {
+    public var count: Int
+    public var min: Int64?
+    public var max: Int64?
+    /// sum / count rounded to the nearest millisecond, halves away from zero.
+    public var mean: Int64?
+    /// Nearest rank: the k-th smallest value with k = ceil(50 n / 100).
+    public var p50: Int64?
+    public var p90: Int64?
+    public var p99: Int64?
+
+    public static let empty = DurationStatistics(count: 0, min: nil, max: nil, mean: nil, p50: nil, p90: nil, p99: nil)
+
+    /// Summarises `values` (any order).
+    public init(_ values: [Int64]) {
+        guard !values.isEmpty else {
+            self = .empty
+            return
+        }
+        let sorted = values.sorted()
+        let n = sorted.count
+        var sum: Int128 = 0
+        for value in sorted { sum += Int128(value) }
+        let divisor = Int128(n)
+        var quotient = sum / divisor
+        let remainder = sum % divisor
+        // Halves away from zero.
+        if remainder.magnitude * 2 >= divisor.magnitude { quotient += sum < 0 ? -1 : 1 }
+        func rank(_ percent: Int) -> Int64 { sorted[(percent * n + 99) / 100 - 1] }
+        self.init(count: n, min: sorted[0], max: sorted[n - 1], mean: Int64(quotient),
+                  p50: rank(50), p90: rank(90), p99: rank(99))
+    }
+
+    public init(count: Int, min: Int64?, max: Int64?, mean: Int64?, p50: Int64?, p90: Int64?, p99: Int64?) {
+        self.count = count
+        self.min = min
+        self.max = max
+        self.mean = mean
+        self.p50 = p50
+        self.p90 = p90
+        self.p99 = p99
+    }
+}
+
+/// SLA outcomes of one metric: achieved and breached intervals, compliance = achieved /
+/// (achieved + breached), nil when both are 0.
+public struct SLACompliance: Sendable, Hashable {
+    public var achieved: Int
+    public var breached: Int
+    public var compliance: Double? {
+        achieved + breached == 0 ? nil : Double(achieved) / Double(achieved + breached)
+    }
+
+    public init(achieved: Int = 0, breached: Int = 0) {
+        self.achieved = achieved
+        self.breached = breached
+    }
+}
+
+/// One metric of a response-time group: its statistics, and for the SLA metrics (first reply,
+/// next reply, resolution) its SLA outcomes.
+public struct MetricSummary: Sendable, Hashable {
+    public var statistics: DurationStatistics
+    /// nil for requester wait and agent work (no SLA).
+    public var sla: SLACompliance?
+}
+
+/// One group of the response-time metrics (SPEC §8 response times).
+public struct ResponseTimeGroup: Sendable, Hashable {
+    /// nil: the null group (no agent, or groupBy none).
+    public var key: String?
+    public var firstReply: MetricSummary
+    public var nextReply: MetricSummary
+    public var resolution: MetricSummary
+    public var requesterWait: MetricSummary
+    public var agentWork: MetricSummary
+}
+
+// MARK: Satisfaction
+
+/// One bucket of a satisfaction series.
+public struct SatisfactionPoint: Sendable, Hashable {
+    /// The bucket's start (local midnight; format with `BusinessCalendar.formatBucketStart`).
+    public var bucketStart: Timestamp
+    public var count: Int
+    /// The mean score, unrounded.
+    public var mean: Double
+    /// The share of scores 4 and 5, 0...1.
+    public var csat: Double
+}
+
+/// One group of the satisfaction answer, its buckets in time order (empty buckets omitted).
+public struct SatisfactionGroup: Sendable, Hashable {
+    public var key: String?
+    public var series: [SatisfactionPoint]
+}
+
+// MARK: Ticket list
+
+/// The filters of the ticket list (SPEC §5); nil matches everything. Names compare by code point.
+public struct TicketFilter: Sendable, Hashable {
+    public var status: TicketStatus?
+    public var team: String?
+    public var assignee: String?
+    public var customer: String?
+    public var tag: String?
+
+    public init(status: TicketStatus? = nil, team: String? = nil, assignee: String? = nil,
+                customer: String? = nil, tag: String? = nil) {
+        self.status = status
+        self.team = team
+        self.assignee = assignee
+        self.customer = customer
+        self.tag = tag
+    }
+}
+
+/// A ticket without its thread (SPEC §8), evaluated at an instant.
+public struct TicketSummary: Sendable, Hashable {
+    public var id: String
+    public var version: UInt64
+    public var status: TicketStatus
+    public var priority: Priority
+    public var team: String
+    public var assignee: String?
+    public var customer: String
+    public var subject: String
+    public var channel: Channel
+    public var product: String
+    public var context: String?
+    /// Sorted by code point.
+    public var tags: [String]
+    public var openedAt: Timestamp
+    public var openedBy: SupportActor
+    public var mergedInto: String?
+    public var waitingSince: Timestamp?
+    public var nextDue: Timestamp?
+    public var nextDueTarget: SLAMetric?
+    public var breached: Bool
+}
+
+/// One page of the ticket list.
+public struct TicketPage: Sendable, Hashable {
+    public var tickets: [TicketSummary]
+    /// The id to pass as `after` for the next page; nil on the last page.
+    public var next: String?
+}

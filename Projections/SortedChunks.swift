@@ -1,0 +1,93 @@
+/// A sorted sequence kept in chunks of bounded size: O(log n) search, insertion and removal move
+/// at most one chunk, and iteration from either end is O(1) per element.
+///
+/// The order is given to each call (a strict total order, the same every time), so that it may
+/// consult data the elements only point at.
+struct SortedChunks<Element: Sendable>: Sendable {
+    private(set) var chunks: [[Element]] = []
+    private(set) var count = 0
+
+    /// Chunks split in two above this size.
+    private static var maximumChunkSize: Int { 256 }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// The first chunk whose last element is not before `element` (chunks.count when none).
+    private func chunkIndex(for element: Element, _ precedes: (Element, Element) -> Bool) -> Int {
+        var low = 0, high = chunks.count
+        while low < high {
+            let middle = (low + high) / 2
+            if precedes(chunks[middle][chunks[middle].count - 1], element) { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// The first index of `chunk` whose element is not before `element`.
+    private static func lowerBound(_ chunk: [Element], _ element: Element, _ precedes: (Element, Element) -> Bool) -> Int {
+        var low = 0, high = chunk.count
+        while low < high {
+            let middle = (low + high) / 2
+            if precedes(chunk[middle], element) { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    mutating func insert(_ element: Element, by precedes: (Element, Element) -> Bool) {
+        count += 1
+        if chunks.isEmpty {
+            chunks.append([element])
+            return
+        }
+        let c = min(chunkIndex(for: element, precedes), chunks.count - 1)
+        let position = Self.lowerBound(chunks[c], element, precedes)
+        chunks[c].insert(element, at: position)
+        if chunks[c].count > Self.maximumChunkSize {
+            let half = chunks[c].count / 2
+            let tail = Array(chunks[c][half...])
+            chunks[c].removeSubrange(half...)
+            chunks.insert(tail, at: c + 1)
+        }
+    }
+
+    /// Removes the element equal (in the order) to `element`; false when there is none.
+    @discardableResult
+    mutating func remove(_ element: Element, by precedes: (Element, Element) -> Bool) -> Bool {
+        guard let (c, i) = position(of: element, by: precedes) else { return false }
+        chunks[c].remove(at: i)
+        if chunks[c].isEmpty { chunks.remove(at: c) }
+        count -= 1
+        return true
+    }
+
+    /// Where the element equal (in the order) to `element` is: chunk and index.
+    func position(of element: Element, by precedes: (Element, Element) -> Bool) -> (Int, Int)? {
+        let c = chunkIndex(for: element, precedes)
+        guard c < chunks.count else { return nil }
+        let i = Self.lowerBound(chunks[c], element, precedes)
+        guard i < chunks[c].count, !precedes(element, chunks[c][i]) else { return nil }
+        return (c, i)
+    }
+
+    /// Calls `body` on the elements in order until it returns false.
+    func forEach(_ body: (Element) -> Bool) {
+        for chunk in chunks {
+            for element in chunk where !body(element) { return }
+        }
+    }
+
+    /// Calls `body` on the elements in reverse order, starting just before `position` (or at the
+    /// last element when nil), until it returns false.
+    func forEachReversed(before position: (Int, Int)?, _ body: (Element) -> Bool) {
+        var c: Int, i: Int
+        if let position { (c, i) = (position.0, position.1 - 1) } else { (c, i) = (chunks.count - 1, (chunks.last?.count ?? 0) - 1) }
+        while c >= 0 {
+            let chunk = chunks[c]
+            while i >= 0 {
+                if !body(chunk[i]) { return }
+                i -= 1
+            }
+            c -= 1
+            if c >= 0 { i = chunks[c].count - 1 }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import EventLog
+import SupportDomain
+
+extension SupportProjection {
+    // MARK: Response times (SPEC §4)
+
+    /// Response-time metrics evaluated at `evaluation`: first reply, next reply, resolution,
+    /// requester wait and agent work, each value in the window containing its end, summarised on
+    /// `clock`; SLA outcomes on each target's own clock, with running intervals breached at
+    /// `evaluation` counted in the window containing their due instant.
+    ///
+    /// Groups that hold a value or an SLA outcome, by key in code point order, the null group
+    /// last; with ``GroupBy/none`` at most one group, key nil.
+    public func responseTimes(at evaluation: Timestamp, window: TimeWindow, groupBy: GroupBy,
+                              clock: SLAClock) -> [ResponseTimeGroup] {
+        let e = evaluation.milliseconds
+        let business = clock == .business
+        var groups: [Int64: ResponseAccumulator] = [:]
+
+        for value in replies where window.contains(milliseconds: value.end) {
+            let key = groupKey(groupBy, team: value.team, agent: value.agent, priority: value.priority, ticket: value.ticket)
+            let duration = business ? value.business : value.calendar
+            if value.isFirst {
+                groups[key, default: ResponseAccumulator()].firstReply.add(duration, value.outcome)
+            } else {
+                groups[key, default: ResponseAccumulator()].nextReply.add(duration, value.outcome)
+            }
+        }
+        for (i, t) in tickets.enumerated() {
+            let ticket = UInt32(i)
+            if t.status.isResolved {
+                guard window.contains(milliseconds: t.resolutionEnd) else { continue }
+                let key = groupKey(groupBy, team: t.resolutionTeam, agent: t.resolutionAgent,
+                                   priority: t.resolutionPriority, ticket: ticket)
+                let calendar = t.resolutionEnd - t.openedAt
+                groups[key, default: ResponseAccumulator()].add(
+                    resolution: business ? t.resolutionBusiness : calendar, outcome: t.resolutionOutcome,
+                    wait: business ? t.waitBusiness : t.waitCalendar, work: business ? t.workBusiness : t.workCalendar)
+                continue
+            }
+            // Running intervals breached at the evaluation instant count in their due's window.
+            let turnBreached = t.hasTurn && t.turnBreachAt != Sentinel.never && e >= t.turnBreachAt
+                && window.contains(milliseconds: t.turnDue)
+            let resolutionBreached = t.resolutionBreachAt != Sentinel.never && e >= t.resolutionBreachAt
+                && window.contains(milliseconds: t.resolutionDue)
+            guard turnBreached || resolutionBreached else { continue }
+            let key = groupKey(groupBy, team: t.team, agent: t.assignee, priority: t.priority, ticket: ticket)
+            if turnBreached {
+                if t.turnIsFirst {
+                    groups[key, default: ResponseAccumulator()].firstReply.breached += 1
+                } else {
+                    groups[key, default: ResponseAccumulator()].nextReply.breached += 1
+                }
+            }
+            if resolutionBreached { groups[key, default: ResponseAccumulator()].resolution.breached += 1 }
+        }
+
+        return sortedGroups(groups, groupBy).map { key, accumulator in
+            ResponseTimeGroup(key: key,
+                              firstReply: accumulator.firstReply.summary(withSLA: true),
+                              nextReply: accumulator.nextReply.summary(withSLA: true),
+                              resolution: accumulator.resolution.summary(withSLA: true),
+                              requesterWait: accumulator.requesterWait.summary(withSLA: false),
+                              agentWork: accumulator.agentWork.summary(withSLA: false))
+        }
+    }
+
+    // MARK: Satisfaction (SPEC §4)
+
+    /// The current ratings (one per rated agent reply, the latest) whose `at` is in the window,
+    /// per group and local calendar bucket of the policy's zone: count, mean score and CSAT.
+    /// Buckets without ratings are omitted; groups as in ``responseTimes(at:window:groupBy:clock:)``.
+    public func satisfaction(window: TimeWindow, bucket: BucketUnit, groupBy: GroupBy) -> [SatisfactionGroup] {
+        var groups: [Int64: [Int64: RatingAccumulator]] = [:]
+        let calendar = levels.calendar
+        for rating in ratings where window.contains(milliseconds: rating.at) {
+            let key = groupKey(groupBy, team: rating.team, agent: rating.agent, priority: rating.priority, ticket: rating.ticket)
+            let start = calendar.bucketStart(containing: Timestamp(milliseconds: rating.at), unit: bucket).milliseconds
+            groups[key, default: [:]][start, default: RatingAccumulator()].add(rating.score)
+        }
+        return sortedGroups(groups, groupBy).map { key, buckets in
+            SatisfactionGroup(key: key, series: buckets.sorted { $0.key < $1.key }.map { start, a in
+                SatisfactionPoint(bucketStart: Timestamp(milliseconds: start), count: a.count,
+                                  mean: Double(a.sum) / Double(a.count), csat: Double(a.good) / Double(a.count))
+            })
+        }
+    }
+
+    // MARK: Workloads (SPEC §5)
+
+    /// Every agent that acted on a ticket (an event with actor kind `agent`) or was assigned one,
+    /// by id in code point order: the tickets currently assigned by status, and in the window the
+    /// resolution values attributed to them (`solved`), their messages (`replies`) and the
+    /// ratings of their replies; `overloaded` when their new+open tickets exceed the capacity.
+    public func workloads(window: TimeWindow) -> [AgentWorkload] {
+        var solved = [Int](repeating: 0, count: agents.count)
+        var replyCounts = [Int](repeating: 0, count: agents.count)
+        var ratingsByAgent = [RatingAccumulator](repeating: RatingAccumulator(), count: agents.count)
+        for t in tickets where t.status.isResolved && t.resolutionAgent != Sentinel.none {
+            if window.contains(milliseconds: t.resolutionEnd) { solved[Int(t.resolutionAgent)] += 1 }
+        }
+        for message in agentMessages where window.contains(milliseconds: message.at) {
+            replyCounts[Int(message.agent)] += 1
+        }
+        for rating in ratings where window.contains(milliseconds: rating.at) {
+            ratingsByAgent[Int(rating.agent)].add(rating.score)
+        }
+        let capacity = levels.policy.capacity
+        return agents.indicesSortedByName().map { agent in
+            let a = Int(agent)
+            let r = ratingsByAgent[a]
+            return AgentWorkload(
+                agent: agents[agent], assigned: agentLoads[a], solved: solved[a], replies: replyCounts[a],
+                satisfaction: RatingSummary(count: r.count, mean: r.count == 0 ? nil : Double(r.sum) / Double(r.count),
+                                            csat: r.count == 0 ? nil : Double(r.good) / Double(r.count)),
+                overloaded: agentLoads[a].newOpen > capacity)
+        }
+    }
+
+    // MARK: Grouping
+
+    /// The group of a value: an index of the grouped name, -1 for the null group.
+    @inline(__always)
+    private func groupKey(_ groupBy: GroupBy, team: UInt32, agent: UInt32, priority: Priority, ticket: UInt32) -> Int64 {
+        switch groupBy {
+        case .none: return 0
+        case .team: return Int64(team)
+        case .agent: return agent == Sentinel.none ? -1 : Int64(agent)
+        case .priority: return Int64(priority.urgencyRank)
+        case .channel: return Int64(Channel.allCases.firstIndex(of: tickets[Int(ticket)].channel) ?? 0)
+        case .product: return Int64(tickets[Int(ticket)].product)
+        }
+    }
+
+    private func groupName(_ groupBy: GroupBy, _ key: Int64) -> String? {
+        switch groupBy {
+        case .none: return nil
+        case .team, .product: return teams[UInt32(key)]
+        case .agent: return key < 0 ? nil : agents[UInt32(key)]
+        case .priority: return [Priority.low, .normal, .high, .urgent][Int(key)].rawValue
+        case .channel: return Channel.allCases[Int(key)].rawValue
+        }
+    }
+
+    /// Groups by key name in code point order, the null group last.
+    private func sortedGroups<V>(_ groups: [Int64: V], _ groupBy: GroupBy) -> [(String?, V)] {
+        groups.map { (groupName(groupBy, $0.key), $0.value) }.sorted { a, b in
+            switch (a.0, b.0) {
+            case let (x?, y?): return codePointPrecedes(x, y)
+            case (_?, nil): return true
+            default: return false
+            }
+        }
+    }
+}
+
+/// The values and SLA outcomes of one metric in one group.
+struct MetricAccumulator {
+    var values: [Int64] = []
+    var achieved = 0
+    var breached = 0
+
+    @inline(__always)
+    mutating func add(_ duration: Int64, _ outcome: Outcome) {
+        values.append(duration)
+        switch outcome {
+        case .none: break
+        case .achieved: achieved += 1
+        case .breached: breached += 1
+        }
+    }
+
+    func summary(withSLA: Bool) -> MetricSummary {
+        MetricSummary(statistics: DurationStatistics(values),
+                      sla: withSLA ? SLACompliance(achieved: achieved, breached: breached) : nil)
+    }
+}
+
+struct ResponseAccumulator {
+    var firstReply = MetricAccumulator()
+    var nextReply = MetricAccumulator()
+    var resolution = MetricAccumulator()
+    var requesterWait = MetricAccumulator()
+    var agentWork = MetricAccumulator()
+
+    mutating func add(resolution value: Int64, outcome: Outcome, wait: Int64, work: Int64) {
+        resolution.add(value, outcome)
+        requesterWait.add(wait, .none)
+        agentWork.add(work, .none)
+    }
+}
+
+/// Ratings counted: how many, the sum of scores, how many 4 or 5.
+struct RatingAccumulator {
+    var count = 0
+    var sum = 0
+    var good = 0
+
+    @inline(__always)
+    mutating func add(_ score: UInt8) {
+        count += 1
+        sum += Int(score)
+        if score >= 4 { good += 1 }
+    }
+}
