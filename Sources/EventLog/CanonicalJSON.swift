@@ -46,6 +46,11 @@ public enum CanonicalJSON {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// Appends a JSON string literal for `s` (quoted and escaped as RFC 8785 writes it).
+    public static func appendStringLiteral(_ s: String, to out: inout [UInt8]) {
+        appendString(s, to: &out)
+    }
+
     /// Appends a JSON string literal for `s`.
     static func appendString(_ s: String, to out: inout [UInt8]) {
         var s = s

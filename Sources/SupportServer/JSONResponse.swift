@@ -56,6 +56,15 @@ struct QueryParameters {
         return t
     }
 
+    /// A non-negative integer (a seq).
+    func unsigned(_ name: String) throws(Problem) -> UInt64? {
+        guard let text = values[name] else { return nil }
+        guard text.utf8.allSatisfy({ (48...57).contains($0) }), let v = UInt64(text) else {
+            throw .badRequest("\"\(name)\" must be a non-negative integer, not \"\(text)\"")
+        }
+        return v
+    }
+
     func integer(_ name: String, in range: ClosedRange<Int>) throws(Problem) -> Int? {
         guard let text = values[name] else { return nil }
         guard let v = Int(text), range.contains(v), text.utf8.allSatisfy({ (48...57).contains($0) }) else {

@@ -1,0 +1,111 @@
+import EventLog
+import HTTPTypes
+import Hummingbird
+import ServiceLifecycle
+import SupportDomain
+
+/// The auditors' view of the log: the feed with long-polling, the head, and one ticket's history.
+struct EventRoutes {
+    let backend: SupportBackend
+
+    func register(on group: RouterGroup<SupportRequestContext>) {
+        group.get("events") { request, context in try await feed(request: request, context: context) }
+        group.get("events/head") { request, context in try head(request: request, context: context) }
+        group.get("tickets/:id/history") { request, context in try history(request: request, context: context) }
+    }
+
+    private func require(_ context: SupportRequestContext, _ roles: Set<Role>, _ what: String) throws -> Principal {
+        guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
+        guard roles.contains(principal.role) else { throw Problem.forbidden("a \(principal.role.rawValue) may not read \(what)") }
+        return principal
+    }
+
+    /// GET /v1/events?after=SEQ&limit=N&wait=S: the log in order; waits up to S seconds when
+    /// nothing is new, and answers at once (no events) when the server shuts down.
+    func feed(request: Request, context: SupportRequestContext) async throws -> Response {
+        _ = try require(context, [.auditor, .admin], "the event log")
+        let query = try QueryParameters(request, allowed: ["after", "limit", "wait"])
+        let after = try query.unsigned("after") ?? 0
+        let limit = try query.integer("limit", in: 1...1000) ?? 100
+        let wait = try query.integer("wait", in: 0...60) ?? 0
+        var events: [RecordedEvent]
+        do { events = try backend.store.events(after: after, limit: limit) } catch { throw Problem(error) }
+        if events.isEmpty, wait > 0 {
+            let store = backend.store
+            let arrived = await withTaskGroup(of: Bool.self) { group in
+                group.addTask { await cancelWhenGracefulShutdown { await store.waitForEvents(after: after) } }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(wait))
+                    return false
+                }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            if arrived {
+                do { events = try backend.store.events(after: after, limit: limit) } catch { throw Problem(error) }
+            }
+        }
+        let format = backend.store.configuration.envelope
+        var body: [UInt8] = Array(#"{"events":["#.utf8)
+        for (k, event) in events.enumerated() {
+            if k > 0 { body.append(UInt8(ascii: ",")) }
+            body += format.jsonLine(of: event)
+        }
+        body += Array(#"],"last":\#(events.last?.seq ?? after)}"#.utf8)
+        return JSONResponse.make(bytes: body)
+    }
+
+    /// GET /v1/events/head: `{"seq", "hash"}` of the last event, for auditors to note.
+    func head(request: Request, context: SupportRequestContext) throws -> Response {
+        _ = try require(context, [.auditor, .admin], "the log head")
+        _ = try QueryParameters(request, allowed: [])
+        let head: LogHead
+        do { head = try backend.store.head } catch { throw Problem(error) }
+        return JSONResponse.make(.object(["seq": .int(Int64(head.seq)), "hash": .string(head.hash.hex)]))
+    }
+
+    /// GET /v1/tickets/{id}/history: every event of the ticket, each with the ticket's state
+    /// right after it (evaluated at the event's `at`).
+    func history(request: Request, context: SupportRequestContext) throws -> Response {
+        guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
+        let id = try context.parameters.require("id")
+        let events: [RecordedEvent]
+        do { events = try backend.store.events(inStream: id) } catch { throw Problem(error) }
+        // 404 before 403: a customer must not learn whether another customer's ticket exists.
+        guard let first = events.first else { throw Problem.notFound("ticket \(id) not found") }
+        if principal.role == .customer {
+            let owner = (try? TicketEvent(type: first.type, data: first.data)).flatMap { e -> String? in
+                if case .opened(let o) = e { return o.customer } else { return nil }
+            }
+            if owner.map({ !Identifier.same($0, principal.id) }) ?? true { throw Problem.notFound("ticket \(id) not found") }
+        }
+        _ = try require(context, [.agent, .manager, .auditor, .admin], "ticket history")
+        _ = try QueryParameters(request, allowed: [])
+        let format = backend.store.configuration.envelope
+        var ticket: Ticket?
+        var entries: [UInt8] = []
+        for (k, recorded) in events.enumerated() {
+            do {
+                let event = try TicketEvent(type: recorded.type, data: recorded.data)
+                guard let actor = SupportActor(recorded.actor) else { throw DomainError(.badRequest, "unknown actor kind") }
+                if var t = ticket {
+                    t.apply(event, version: recorded.version, at: recorded.at, actor: actor)
+                    ticket = t
+                } else if case .opened(let opened) = event {
+                    ticket = Ticket(id: id, opened: opened, at: recorded.at, by: actor)
+                }
+            } catch {
+                throw Problem(.serviceUnavailable, "event \(recorded.seq) cannot be read: \(error)")
+            }
+            guard let ticket else { throw Problem(.serviceUnavailable, "ticket \(id) does not start with ticket.opened") }
+            let state = CanonicalJSON.encode(.object(TicketRepresentation.summary(ticket, at: recorded.at, levels: backend.levels)))
+            if k > 0 { entries.append(UInt8(ascii: ",")) }
+            entries += Array(#"{"event":"#.utf8) + format.jsonLine(of: recorded) + Array(#","state":"#.utf8) + state + [UInt8(ascii: "}")]
+        }
+        var body = Array(#"{"events":["#.utf8) + entries + Array(#"],"ticket":"#.utf8)
+        CanonicalJSON.appendStringLiteral(id, to: &body)
+        body.append(UInt8(ascii: "}"))
+        return JSONResponse.make(bytes: body)
+    }
+}
