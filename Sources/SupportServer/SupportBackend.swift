@@ -49,6 +49,7 @@ public func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<S
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(tokens: tokens))
     TicketRoutes(backend: backend).register(on: v1)
     EventRoutes(backend: backend).register(on: v1)
+    ImportRoute(backend: backend).register(on: v1)
     return router
 }
 

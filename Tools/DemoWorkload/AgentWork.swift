@@ -63,7 +63,7 @@ extension WorkloadSimulator {
            random.chance(0.3) {
             let party = thirdParty.pick(language, &random)
             postAgentMessage(&ticket, at: time, by: agent,
-                             Phrases.waitingThirdParty.pick(language, &random).replacing("{t}", with: party),
+                             Phrases.waitingThirdParty.pick(language, &random).filled("t", with: party),
                              status: .onHold)
             ticket.wentOnHold = true
             if random.chance(0.4) { changeTags(&ticket, adding: [.waitingThirdParty], at: time, by: actor) }
@@ -117,7 +117,7 @@ extension WorkloadSimulator {
             addNote(&ticket, at: time, by: actor, random.element(of: Phrases.phoneNote))
         } else if stage == .afterThirdParty, random.chance(0.7) {
             let party = ticket.topic.thirdParty?.pick(.english, &random) ?? "the third party"
-            addNote(&ticket, at: time, by: actor, random.element(of: Phrases.thirdPartyReply).replacing("{t}", with: party))
+            addNote(&ticket, at: time, by: actor, random.element(of: Phrases.thirdPartyReply).filled("t", with: party))
         } else if stage == .afterEscalation, random.chance(0.5) {
             addNote(&ticket, at: time, by: actor, random.element(of: Phrases.escalationNote))
         } else if random.chance(0.22) {
@@ -171,7 +171,7 @@ extension WorkloadSimulator {
         case .solve:
             var body = Phrases.solution.pick(language, &random)
             if stage == .afterThirdParty, let party = ticket.topic.thirdParty?.pick(language, &random) {
-                body = Phrases.thirdPartyDone.pick(language, &random).replacing("{t}", with: party)
+                body = Phrases.thirdPartyDone.pick(language, &random).filled("t", with: party)
             }
             postAgentMessage(&ticket, at: time, by: agent, body, status: .solved,
                              attachment: ticket.team == .billing && random.chance(0.3))

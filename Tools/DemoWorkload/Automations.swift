@@ -10,7 +10,7 @@ extension WorkloadSimulator {
         if ticket.priority == .urgent, !BusinessHours.isOpen(at: time) {
             let agent = roster.onCall(ticket.team, at: time)
             addNote(&ticket, at: time, by: roster.router,
-                    Phrases.pager.replacing("{a}", with: agentActor(agent).id))
+                    Phrases.pager.filled("a", with: agentActor(agent).id))
             assign(&ticket, to: agent, at: time, by: roster.router)
         } else if random.chance(0.45), let agent = roster.onDuty(ticket.team, at: time, &random) {
             assign(&ticket, to: agent, at: time, by: roster.router)

@@ -1,8 +1,8 @@
 /// What customers do after opening: answer, nudge, report a problem back, rate the replies.
 extension WorkloadSimulator {
     /// Scores 1 … 5 of a content customer and of one who had to chase the desk.
-    private static let contentScores = WeightedChoice([6, 5, 10, 28, 51])
-    private static let annoyedScores = WeightedChoice([22, 16, 20, 24, 18])
+    private static let contentScores = WeightedChoice([4, 4, 9, 28, 55])
+    private static let annoyedScores = WeightedChoice([14, 12, 20, 28, 26])
 
     mutating func customerMessage(_ ticket: inout LiveTicket, _ intent: CustomerIntent, at time: Int64) -> Plan? {
         let language = ticket.language

@@ -15,7 +15,7 @@ enum OpeningMix {
     }
 
     /// low, normal, high, urgent for a topic of the given urgency (0 … 8).
-    static func priorities(urgency: Int) -> [Int] { [12, 64, 14 + 2 * urgency, urgency] }
+    static func priorities(urgency: Int) -> [Int] { [12, 64, 14 + 2 * urgency, 3 * urgency / 2] }
     static let prioritiesByUrgency = (0...8).map { WeightedChoice(priorities(urgency: $0)) }
 
     /// How often an opening carries attachments, and how many.

@@ -1,0 +1,160 @@
+import EventLog
+import Foundation
+import SupportDomain
+
+/// One event to import: an envelope line's content, in log order.
+public struct ImportLine: Sendable {
+    public var ticket: String
+    public var type: String
+    public var at: Timestamp
+    public var actor: EventActor
+    public var data: JSONValue
+    /// When present, must be the ticket's next version; lets a cut import resume.
+    public var version: UInt64?
+
+    public init(ticket: String, type: String, at: Timestamp, actor: EventActor, data: JSONValue, version: UInt64? = nil) {
+        self.ticket = ticket; self.type = type; self.at = at; self.actor = actor; self.data = data; self.version = version
+    }
+}
+
+/// What an import did (SPEC §8).
+public struct ImportSummary: Sendable, Equatable {
+    /// Events this request appended.
+    public var imported: Int
+    /// Tickets this request opened.
+    public var tickets: Int
+    public var lastSeq: UInt64
+}
+
+/// Imports events in log order through the same rules as live commands: the whole input is
+/// validated first (a bad line appends nothing), then appended in chunks. Lines already in the
+/// log (same ticket and version, type, `at`, actor and stored data) are skipped, so an import
+/// cut by a crash can simply be run again.
+public struct LogImporter: Sendable {
+    let backend: SupportBackend
+    /// Appends per commit.
+    public static let chunkSize = 2000
+
+    public init(backend: SupportBackend) { self.backend = backend }
+
+    /// Reads one NDJSON line (an export line re-imports as is: seq, recorded, prev and hash are ignored).
+    public static func parse(line bytes: [UInt8], number: Int) throws(Problem) -> ImportLine {
+        func bad(_ detail: String) -> Problem { Problem(.badRequest, "line \(number): \(detail)", line: number) }
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes) } catch { throw bad("malformed JSON: \(error)") }
+        guard case .object(let o) = value else { throw bad("each line must be a JSON object") }
+        let allowed: Set<String> = ["seq", "ticket", "version", "type", "at", "recorded", "actor", "data", "prev", "hash"]
+        if let unknown = o.keys.sorted(by: Identifier.precedes).first(where: { !allowed.contains($0) }) {
+            throw bad("unknown field \"\(unknown)\"")
+        }
+        guard case .string(let ticket)? = o["ticket"] else { throw bad("\"ticket\" must be a string") }
+        guard case .string(let type)? = o["type"] else { throw bad("\"type\" must be a string") }
+        guard case .string(let atText)? = o["at"], let at = Timestamp(rfc3339: atText) else {
+            throw bad("\"at\" must be an RFC 3339 UTC instant such as 2026-03-01T10:22:33.000Z")
+        }
+        guard case .object(let actor)? = o["actor"], actor.count == 2, case .string(let kind)? = actor["kind"],
+              case .string(let id)? = actor["id"] else {
+            throw bad("\"actor\" must be {\"kind\", \"id\"}")
+        }
+        guard let data = o["data"] else { throw bad("\"data\" is required") }
+        var version: UInt64?
+        if let v = o["version"], !v.isNull {
+            guard let i = v.intValue, i >= 1 else { throw bad("\"version\" must be an integer >= 1") }
+            version = UInt64(i)
+        }
+        for key in ["seq", "recorded", "prev", "hash"] where o[key] != nil {
+            // Ignored, but an envelope field of the wrong type is still malformed input.
+            switch (key, o[key]!) {
+            case ("seq", .int), ("seq", .null), ("recorded", .string), ("recorded", .null),
+                 ("prev", .string), ("prev", .null), ("hash", .string), ("hash", .null): break
+            default: throw bad("\"\(key)\" has the wrong type")
+            }
+        }
+        return ImportLine(ticket: ticket, type: type, at: at, actor: EventActor(kind: kind, id: id),
+                          data: data, version: version)
+    }
+
+    /// Validates every line, then appends the new ones in chunks. `shouldStop` is asked between
+    /// chunks (graceful shutdown stops an import at a chunk boundary).
+    public func run(_ lines: [ImportLine], shouldStop: @Sendable () -> Bool = { false }) async throws(Problem) -> ImportSummary {
+        try await run(lines.enumerated().map { ($0.offset + 1, .success($0.element)) }, shouldStop: shouldStop)
+    }
+
+    /// Validates lines that were parsed (or failed to parse) with their 1-based line numbers:
+    /// the first bad line, malformed or against a rule, answers.
+    public func run(_ lines: [(number: Int, line: Result<ImportLine, Problem>)],
+                    shouldStop: @Sendable () -> Bool = { false }) async throws(Problem) -> ImportSummary {
+        let store = backend.store
+        var streams: [String: [RecordedEvent]] = [:]
+        func logEvents(_ id: String) throws -> [RecordedEvent] {
+            if let cached = streams[id] { return cached }
+            let events = try store.events(inStream: id)
+            streams[id] = events
+            return events
+        }
+        var validation = ImportValidation(now: backend.clock()) { id in try Ticket.fold(try logEvents(id)) }
+        var toAppend: [(line: ImportLine, event: TicketEvent)] = []
+        for (number, parsed) in lines {
+            let line: ImportLine
+            switch parsed {
+            case .success(let l): line = l
+            case .failure(let problem): throw problem
+            }
+            do {
+                if let version = line.version {
+                    let existing = try logEvents(line.ticket)
+                    if version <= UInt64(existing.count) {
+                        let stored = existing[Int(version) - 1]
+                        // Compare with the data as it would be stored (optional nulls dropped).
+                        let normalized = (try? TicketEvent(type: line.type, data: line.data))?.data ?? line.data
+                        let same = stored.type == line.type && stored.at == line.at && stored.actor == line.actor
+                            && stored.data == normalized
+                        if same { continue }
+                        throw DomainError(.conflict, "version \(version) of \(line.ticket) is already in the log with other content")
+                    }
+                }
+                let event = try validation.add(ticket: line.ticket, type: line.type, at: line.at, actor: line.actor,
+                                               data: line.data, version: line.version)
+                toAppend.append((line, event))
+            } catch let error as DomainError {
+                throw Problem(error.kind == .badRequest ? .badRequest : .conflict, "line \(number): \(error.detail)", line: number)
+            } catch let error as EventLogError {
+                throw Problem(error)
+            } catch {
+                throw Problem(.serviceUnavailable, "line \(number): \(error)")
+            }
+        }
+        // Hold the imported ids so server-assigned ids skip them.
+        for (line, _) in toAppend { backend.commands.directory.observe(line.ticket) }
+        var versions: [String: UInt64] = [:]
+        for (id, events) in streams { versions[id] = UInt64(events.count) }
+        var summary = ImportSummary(imported: 0, tickets: 0, lastSeq: (try? store.head.seq) ?? 0)
+        var offset = 0
+        while offset < toAppend.count {
+            if shouldStop() { break }
+            let chunk = toAppend[offset..<min(offset + Self.chunkSize, toAppend.count)]
+            var requests: [AppendRequest] = []
+            for (line, event) in chunk {
+                let current = versions[line.ticket] ?? 0
+                requests.append(AppendRequest(
+                    stream: line.ticket,
+                    events: [ProposedEvent(type: line.type, at: line.at, actor: line.actor, data: event.data)],
+                    expectedVersion: .exactly(current)))
+                versions[line.ticket] = current + 1
+            }
+            for (k, result) in await store.append(contentsOf: requests).enumerated() {
+                switch result {
+                case .success(let appended):
+                    summary.imported += appended.events.count
+                    summary.lastSeq = max(summary.lastSeq, appended.lastSeq)
+                    if case .opened = chunk[chunk.startIndex + k].event { summary.tickets += 1 }
+                case .failure(let error):
+                    let number = offset + k + 1
+                    throw Problem(Problem(error).status, "line \(number) (of the lines to append): \(error)", line: number)
+                }
+            }
+            offset += chunk.count
+        }
+        return summary
+    }
+}
