@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "SupportDomain", targets: ["SupportDomain"]),
         .library(name: "Projections", targets: ["Projections"]),
         .executable(name: "supportd", targets: ["supportd"]),
+        .executable(name: "support-replay", targets: ["support-replay"]),
         .executable(name: "eventlog-bench", targets: ["eventlog-bench"]),
         .executable(name: "eventlog-writer", targets: ["eventlog-writer"]),
     ],
@@ -87,6 +88,15 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Tools/eventlog-bench",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "support-replay",
+            dependencies: [
+                "EventLog", "SupportDomain", "SupportServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/support-replay",
             swiftSettings: strict
         ),
         .executableTarget(

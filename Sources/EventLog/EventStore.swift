@@ -29,6 +29,7 @@ public final class EventStore: Sendable {
         }
         var sync = LMDBEnvironment.SyncMode.deferMetaPage
         if case .deferred = configuration.durability { sync = .none }
+        if configuration.readOnly { sync = .full } // sync flags mean nothing to a reader; LMDB refuses them with MDB_RDONLY
         do {
             storage = try LogStorage(directory: directory, mapSize: configuration.mapSize,
                                      readOnly: configuration.readOnly, sync: sync)

@@ -255,9 +255,9 @@ struct SupportdProcessTests {
             let statuses = await withTaskGroup(of: UInt?.self) { group in
                 for k in 0..<8 {
                     group.addTask {
-                        await call(port: port, .post, "/v1/tickets/\(id)/notes", as: k % 2 == 0 ? .alice : .bob,
-                                   body: "{\"body\": \"round \(round) client \(k)\"}", headers: [.ifMatch: "\"\(round)\""])?.status.code
-                            .map { UInt($0) }
+                        let r = await call(port: port, .post, "/v1/tickets/\(id)/notes", as: k % 2 == 0 ? .alice : .bob,
+                                           body: "{\"body\": \"round \(round) client \(k)\"}", headers: [.ifMatch: "\"\(round)\""])
+                        return r.map { UInt($0.status.code) }
                     }
                 }
                 var all: [UInt?] = []
@@ -291,7 +291,8 @@ struct SupportdProcessTests {
             server.send(SIGTERM)
             exited.store(await server.waitForExit(within: .seconds(10)), ordering: .relaxed)
         }
-        #expect(exited.load(ordering: .relaxed), "supportd did not exit within 10 s of SIGTERM")
+        let exitedInTime = exited.load(ordering: .relaxed)
+        #expect(exitedInTime, "supportd did not exit within 10 s of SIGTERM")
         await server.terminate()
         #expect(server.terminationReason == .exit && server.terminationStatus == 0,
                 "graceful exit expected, got \(server.terminationReason) \(server.terminationStatus): \(server.stderr.text.suffix(2000))")

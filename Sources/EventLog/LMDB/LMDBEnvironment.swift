@@ -135,13 +135,20 @@ final class LMDBEnvironment: @unchecked Sendable {
     }
 
     /// Opens (or, when `create`, creates) a named database.
-    func openDatabase(named name: String, create: Bool) throws -> LMDBDatabase {
-        try withTransaction(readOnly: isReadOnly) { txn in
-            var dbi = MDB_dbi()
-            let flags: UInt32 = create ? UInt32(MDB_CREATE) : 0
-            try check(mdb_dbi_open(txn.handle, name, flags, &dbi))
-            return LMDBDatabase(handle: dbi, name: name)
+    ///
+    /// The handle is opened in a transaction that is committed even when read-only: LMDB closes
+    /// handles opened in an aborted transaction.
+    func openDatabase(named name: String, create: Bool) throws(LMDBError) -> LMDBDatabase {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(handle, nil, isReadOnly ? UInt32(MDB_RDONLY) : 0, &txn))
+        var dbi = MDB_dbi()
+        let code = mdb_dbi_open(txn, name, create ? UInt32(MDB_CREATE) : 0, &dbi)
+        guard code == 0 else {
+            mdb_txn_abort(txn)
+            throw LMDBError(code: code)
         }
+        try check(mdb_txn_commit(txn))
+        return LMDBDatabase(handle: dbi, name: name)
     }
 }
 
