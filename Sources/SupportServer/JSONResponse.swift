@@ -56,6 +56,15 @@ struct QueryParameters {
         return t
     }
 
+    /// One of an enumeration's raw values.
+    func enumeration<E: RawRepresentable & CaseIterable>(_ name: String, _: E.Type) throws(Problem) -> E? where E.RawValue == String {
+        guard let text = values[name] else { return nil }
+        guard let value = E(rawValue: text) else {
+            throw .badRequest("\"\(name)\" must be one of \(E.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(text)\"")
+        }
+        return value
+    }
+
     /// A non-negative integer (a seq).
     func unsigned(_ name: String) throws(Problem) -> UInt64? {
         guard let text = values[name] else { return nil }

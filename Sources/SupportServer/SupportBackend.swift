@@ -2,6 +2,8 @@ import EventLog
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import Projections
 import ServiceLifecycle
 import SupportDomain
 
@@ -10,7 +12,10 @@ import SupportDomain
 public final class SupportBackend: Sendable {
     public let store: EventStore
     public let levels: ServiceLevels
+    /// The projections (queues, workloads, metrics), following the log.
+    public let projections: ProjectionRunner
     let commands: TicketCommands
+    let metrics = ServerMetrics()
     let clock: @Sendable () -> Timestamp
 
     /// Opens the log in `dataDirectory` (created when missing) under `policy`.
@@ -19,7 +24,9 @@ public final class SupportBackend: Sendable {
         store = try EventStore(EventLogConfiguration(directory: dataDirectory, envelope: EnvelopeFormat(streamField: "ticket"),
                                                      durability: durability, clock: clock))
         levels = try ServiceLevels(policy: policy)
-        commands = TicketCommands(store: store, levels: levels, directory: try TicketDirectory(store: store), clock: clock)
+        projections = try ProjectionRunner(store: store, levels: levels)
+        commands = TicketCommands(store: store, levels: levels, directory: try TicketDirectory(store: store),
+                                  projections: projections, metrics: metrics, clock: clock)
         self.clock = clock
     }
 
@@ -39,6 +46,16 @@ public struct EventLogService: Service {
     }
 }
 
+/// Runs the projections while the server runs (stopped after the HTTP server has drained).
+public struct ProjectionService: Service {
+    let backend: SupportBackend
+    public init(backend: SupportBackend) { self.backend = backend }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await backend.projections.run() }
+    }
+}
+
 /// The API's routes (SPEC §7).
 public func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<SupportRequestContext> {
     let router = Router(context: SupportRequestContext.self)
@@ -46,10 +63,15 @@ public func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<S
     router.get("healthz") { _, _ in
         JSONResponse.make(.object(["status": .string("ok")]))
     }
+    router.get("metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: backend.metrics.render(backend: backend))))
+    }
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(tokens: tokens))
     TicketRoutes(backend: backend).register(on: v1)
     EventRoutes(backend: backend).register(on: v1)
     ImportRoute(backend: backend).register(on: v1)
+    ReadRoutes(backend: backend).register(on: v1)
     return router
 }
 
@@ -59,7 +81,7 @@ public func buildApplication(backend: SupportBackend, tokens: TokenStore, host: 
     Application(
         router: buildRouter(backend: backend, tokens: tokens),
         configuration: .init(address: .hostname(host, port: port), serverName: "ledgerdesk"),
-        services: [EventLogService(backend: backend)],
+        services: [EventLogService(backend: backend), ProjectionService(backend: backend)],
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
         logger: logger)
 }

@@ -3,6 +3,7 @@ import EventLog
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Projections
 import SupportDomain
 
 /// Runs the write routes: checks in the order SPEC §7 answers, decides the command against the
@@ -12,7 +13,16 @@ struct TicketCommands: Sendable {
     let store: EventStore
     let levels: ServiceLevels
     let directory: TicketDirectory
+    let projections: ProjectionRunner
+    let metrics: ServerMetrics
     let clock: @Sendable () -> Timestamp
+
+    /// Appends and records the latency (`ledgerdesk_append_duration_seconds`).
+    func append(_ request: AppendRequest) async throws(EventLogError) -> AppendResult {
+        let start = ContinuousClock.now
+        defer { metrics.recordAppend(ContinuousClock.now - start) }
+        return try await store.append(request)
+    }
 
     /// Bodies over this are 413 (SPEC §7: 1 MiB).
     static let maximumBody = 1 << 20
@@ -111,6 +121,41 @@ struct TicketCommands: Sendable {
         return try await open(command, principal: principal, idempotency: idempotency)
     }
 
+    /// POST /v1/queues/{team}/claim: assigns the first unassigned ticket of the team's queue to
+    /// the calling agent. The assignment is appended with the ticket's version as the expected
+    /// version, so two agents claiming at once never get the same ticket: the loser moves on to
+    /// the next candidate. nil when the queue has no unassigned ticket.
+    func claim(team: String, principal: Principal) async throws -> Response? {
+        guard principal.role == .agent, let actor = principal.actor else {
+            throw Problem.forbidden("only an agent may claim a ticket")
+        }
+        for _ in 0..<Self.maximumAttempts {
+            guard let candidate = projections.read({ $0.firstUnassignedTicket(inTeam: team) }) else { return nil }
+            guard let ticket = try load(candidate), ticket.assignee == nil, ticket.status.isAwaitingAgent,
+                  Identifier.same(ticket.team, team) else {
+                // The projection is behind the log: let it catch up, then look again.
+                if let head = try? store.head.seq { await projections.waitUntilApplied(head) }
+                continue
+            }
+            let event = TicketEvent.assigned(.init(agent: principal.id))
+            let request = AppendRequest(
+                stream: ticket.id,
+                events: [ProposedEvent(type: event.kind.rawValue, actor: actor.eventActor, data: event.data)],
+                expectedVersion: .exactly(ticket.version))
+            let result: AppendResult
+            do {
+                result = try await append(request)
+            } catch .wrongExpectedVersion {
+                continue
+            } catch {
+                throw Problem(error)
+            }
+            await projections.waitUntilApplied(result.lastSeq)
+            return Self.answer(before: ticket, events: [event], result: result, viewer: principal, levels: levels, status: 200).response
+        }
+        throw Problem(.serviceUnavailable, "the queue \(team) is changing too fast; retry")
+    }
+
     /// Checks a back-dated `at` against the clock (SPEC §7: between the ticket's last `at` and now).
     private func checkBackdating(_ command: TicketCommand, now: Timestamp) throws(Problem) {
         if let at = command.at, at > now {
@@ -147,7 +192,7 @@ struct TicketCommands: Sendable {
                 expectedVersion: .exactly(ticket.version), idempotency: key, precondition: precondition)
             let result: AppendResult
             do {
-                result = try await store.append(request)
+                result = try await append(request)
             } catch .wrongExpectedVersion {
                 if ifMatch { throw Problem(.preconditionFailed, "ticket \(ticket.id) changed while this command was decided") }
                 ticket = try visibleTicket(ticket.id, to: principal)
@@ -155,6 +200,8 @@ struct TicketCommands: Sendable {
             } catch {
                 throw Problem(error)
             }
+            // The answer goes out once every projection has applied the write (read your writes).
+            await projections.waitUntilApplied(result.lastSeq)
             return try Self.response(for: result, before: before, events: events, viewer: principal, levels: levels, status: 200)
         }
         throw Problem(.serviceUnavailable, "ticket \(initial.id) is changing too fast; retry")
@@ -177,12 +224,13 @@ struct TicketCommands: Sendable {
                 expectedVersion: .noStream, idempotency: key)
             let result: AppendResult
             do {
-                result = try await store.append(request)
+                result = try await append(request)
             } catch .wrongExpectedVersion {
                 continue // the id was taken (e.g. by an import): take the next one
             } catch {
                 throw Problem(error)
             }
+            await projections.waitUntilApplied(result.lastSeq)
             return try Self.response(for: result, before: nil, events: events, viewer: principal, levels: levels, status: 201)
         }
         throw Problem(.serviceUnavailable, "no free ticket id found; retry")

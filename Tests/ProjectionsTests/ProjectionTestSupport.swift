@@ -40,15 +40,17 @@ enum P {
 /// A log built by hand: global seq, per-ticket versions, `recorded` = `at`.
 struct TestLog {
     private(set) var events: [RecordedEvent] = []
-    private var versions: [String: UInt64] = [:]
+    /// Keyed by code points: canonically equivalent ids are different tickets.
+    private var versions: [[UInt32]: UInt64] = [:]
 
     mutating func add(_ ticket: String, _ type: String, _ data: String, by actor: SupportActor, at: String) {
         add(ticket, type, P.json(data), by: actor, at: P.t(at))
     }
 
     mutating func add(_ ticket: String, _ type: String, _ data: JSONValue, by actor: SupportActor, at: Timestamp) {
-        let version = (versions[ticket] ?? 0) + 1
-        versions[ticket] = version
+        let key = ticket.unicodeScalars.map(\.value)
+        let version = (versions[key] ?? 0) + 1
+        versions[key] = version
         events.append(RecordedEvent(seq: UInt64(events.count + 1), stream: ticket, version: version, type: type,
                                     at: at, recorded: at, actor: actor.eventActor, data: data,
                                     prev: .zero, hash: .zero))

@@ -227,6 +227,16 @@ struct TicketServiceStateTests {
             == expected(waitingSince: "2026-03-09T17:00:00Z", nextDue: "2026-03-11T11:00:00Z", target: .nextReply, breached: false))
     }
 
+    @Test func aBusinessDueAcrossTheSpringDaylightSavingChangeUsesLocalWindows() throws {
+        // Sat 2026-03-28 16:00 CET (15:00Z), high: Sat 16-17 (1 h), Sunday closed (clocks go forward),
+        // Mon 2026-03-30 08-11 CEST (3 h) → 11:00 CEST = 09:00Z.
+        let log = try TicketTestLog.opened(by: F.carol, priority: "high", at: "2026-03-28T15:00:00Z")
+        #expect(try state(log, at: "2026-03-28T15:00:00Z")
+            == expected(waitingSince: "2026-03-28T15:00:00Z", nextDue: "2026-03-30T09:00:00Z", target: .firstReply, breached: false))
+        #expect(try state(log, at: "2026-03-30T09:00:00Z").breached == false)
+        #expect(try state(log, at: "2026-03-30T09:00:00.001Z").breached == true)
+    }
+
     // MARK: Priority changes
 
     @Test func aPriorityChangeRetargetsTheRunningIntervals() throws {

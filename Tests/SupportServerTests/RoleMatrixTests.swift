@@ -222,6 +222,40 @@ struct RoleMatrixTests {
         }
     }
 
+    @Test func openingKeepsContextAndAttachmentsAndTheThreadStartsWithTheOpeningBody() async throws {
+        try await withServer { server, client in
+            let sha = String(repeating: "0123456789abcdef", count: 4)
+            let body = "{\"customer\": \"c-1\", \"subject\": \"DNS\", \"body\": \"see screenshot\", \"channel\": \"email\", "
+                + "\"product\": \"domains\", \"priority\": \"urgent\", \"context\": \"/panel/dns/example.org\", "
+                + "\"attachments\": [{\"name\": \"shot.png\", \"size\": 0, \"contentType\": \"image/png\", \"sha256\": \"\(sha)\"}]}"
+            let r = try await client.post("/v1/tickets", as: .c1, body)
+            expectTicketAnswer(r, .created, viewer: .c1)
+            #expect(r.json["context"]?.stringValue == "/panel/dns/example.org")
+            let first = r.json["thread"]?.arrayValue?.first
+            #expect(first?["body"]?.stringValue == "see screenshot" && first?["kind"]?.stringValue == "message")
+            #expect(first?["attachments"] == JSONValue.array([.object(["name": .string("shot.png"), "size": .int(0),
+                                                                        "contentType": .string("image/png"), "sha256": .string(sha)])]))
+            // Urgent has a calendar first-reply target of 1 h: due at 10:00 for a 09:00 opening.
+            #expect(r.json["nextDue"]?.stringValue == "2026-03-02T10:00:00.000Z" && r.json["nextDueTarget"]?.stringValue == "firstReply")
+            #expect(r.json["waitingSince"]?.stringValue == "2026-03-02T09:00:00.000Z" && r.json["breached"] == JSONValue.bool(false))
+        }
+    }
+
+    @Test func unknownRoutesAndMethodsAnswerProblems() async throws {
+        try await withServer { server, client in
+            let id = try await client.open()
+            try await expectLogUnchanged(server) {
+                for (method, path) in [(HTTPRequest.Method.post, "/v1/tickets/\(id)/reopen"), (.get, "/v1/tickets/\(id)/notes"),
+                                       (.delete, "/v1/tickets/\(id)")] {
+                    let r = try await client.send(method, path, as: .admin, body: method == .get ? nil : "{}")
+                    #expect(r.status == .notFound || r.status == .methodNotAllowed, "\(method) \(path): \(r)")
+                    #expect(r.contentType == "application/problem+json", "\(method) \(path): \(r.headers)")
+                    #expect(r.json["status"]?.intValue == Int64(r.status.code))
+                }
+            }
+        }
+    }
+
     @Test func healthzAnswersWithoutAToken() async throws {
         try await withServer { _, client in
             let r = try await client.get("/healthz", as: nil)

@@ -133,7 +133,26 @@ struct RuleViolationTests {
             try await client.command(id, "priority", as: .alice, "{\"priority\": \"normal\"}")
             try await client.command(id, "assign", as: .alice, "{\"agent\": null}")
             try await client.command(id, "tags", as: .alice, "{}")
-            #expect(try server.events(id).count == 6)
+            let events = try server.events(id)
+            #expect(events.count == 6)
+            #expect(events.last?.data == JSONValue.object([:]), "tags' [] defaults are not filled in the log")
+        }
+    }
+
+    @Test func aCommandWithoutAtTakesTheServerClockRaisedToTheTicketsLastAt() async throws {
+        try await withServer { server, client in
+            let id = try await client.open()                                          // 09:00
+            server.clock.advance(seconds: 3600)
+            try await client.command(id, "notes", as: .admin, "{\"body\": \"b\", \"at\": \"2026-03-02T09:45:00Z\"}")
+            server.clock.set(instant("2026-03-02T09:30:00Z"))                       // the clock went back
+            let r = try await client.post("/v1/tickets/\(id)/messages", as: .alice, Bodies.message("behind"))
+            expectTicketAnswer(r, viewer: .alice)
+            let last = try server.events(id).last
+            #expect(last?.at == instant("2026-03-02T09:45:00Z"), "`at` never goes backwards within a ticket")
+            #expect(r.json["thread"]?.arrayValue?.last?["at"]?.stringValue == "2026-03-02T09:45:00.000Z")
+            // An admin cannot back-date below the last `at`, nor above the clock: nothing fits now.
+            try await expectConflict(server, client, "/v1/tickets/\(id)/notes", as: .admin,
+                                     "{\"body\": \"b\", \"at\": \"2026-03-02T09:40:00Z\"}", detail: "before")
         }
     }
 }

@@ -297,7 +297,7 @@ struct SupportdProcessTests {
         #expect(server.terminationReason == .exit && server.terminationStatus == 0,
                 "graceful exit expected, got \(server.terminationReason) \(server.terminationStatus): \(server.stderr.text.suffix(2000))")
         }
-        let acks = record.acknowledged
+        let acks = record.acknowledged; print("DEBUG acks \(acks.count) statuses \(record.statusCounts)")
         #expect(!acks.isEmpty, "no write was acknowledged: \(record.statusCounts)")
         #expect(record.unreadable == 0, "2xx answers without a usable ETag/Location/id")
         #expect(record.statusCounts.keys.allSatisfy { $0 < 500 }, "server errors under load: \(record.statusCounts)")
@@ -324,7 +324,7 @@ struct SupportdProcessTests {
             #expect(first.terminationReason == .uncaughtSignal)
             return seeds
         }
-        let acks = record.acknowledged
+        let acks = record.acknowledged; print("DEBUG acks \(acks.count) statuses \(record.statusCounts)")
         #expect(!acks.isEmpty, "no write was acknowledged: \(record.statusCounts)")
 
         // Restart on the same data directory: it starts, serves every acknowledged write, and takes new ones.

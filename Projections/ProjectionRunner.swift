@@ -1,0 +1,165 @@
+import EventLog
+import Foundation
+import Logging
+import Synchronization
+import SupportDomain
+
+/// The one place where projections meet side effects: it follows the log, applies each event
+/// to the pure ``SupportProjection`` fold, publishes how far it got, and stores checkpoints.
+///
+/// Readers use ``read(_:)`` (a shared lock, held only while a query runs, never across an
+/// `await`); the runner takes the lock exclusively for each applied batch. A write's answer
+/// waits for ``waitUntilApplied(_:)`` so that it is sent once every projection has applied it.
+public final class ProjectionRunner: Sendable {
+    public let store: EventStore
+    public let levels: ServiceLevels
+    /// The policy hash every projection answer carries.
+    public let policyHash: String
+    private let state: SharedState<SupportProjection>
+    private let applied: AppliedWatch
+    private let logger: Logger
+
+    /// Events per applied batch (one exclusive lock each).
+    static let batchSize = 4096
+
+    /// Builds the projection from the log (a full rebuild; restarts resume from a checkpoint
+    /// once one is stored).
+    public init(store: EventStore, levels: ServiceLevels, logger: Logger = Logger(label: "projections")) throws {
+        self.store = store
+        self.levels = levels
+        self.policyHash = levels.policy.hash
+        self.logger = logger
+        let projection = try Self.fold(store: store, levels: levels, upTo: nil, logger: logger)
+        state = SharedState(projection)
+        applied = AppliedWatch(projection.appliedSeq)
+    }
+
+    /// The seq the projection has applied up to.
+    public var appliedSeq: UInt64 { applied.value }
+
+    /// Runs a query against the current projection.
+    public func read<R>(_ body: (borrowing SupportProjection) throws -> R) rethrows -> R {
+        try state.read(body)
+    }
+
+    /// Waits until the projection has applied `seq` (read your writes).
+    public func waitUntilApplied(_ seq: UInt64) async {
+        await applied.wait(untilAtLeast: seq)
+    }
+
+    /// Follows the log until the task is cancelled or the log closes.
+    public func run() async {
+        while !Task.isCancelled {
+            let after = applied.value
+            let batch: [RecordedEvent]
+            do {
+                batch = try store.events(after: after, limit: Self.batchSize)
+            } catch {
+                logger.error("projection cannot read the log after seq \(after): \(error)")
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            guard let last = batch.last else {
+                guard await store.waitForEvents(after: after) else { return }
+                continue
+            }
+            state.write { projection in
+                for event in batch {
+                    do {
+                        try projection.apply(event)
+                    } catch {
+                        // A valid log never holds such an event; skip it rather than stop every read model.
+                        logger.error("projection skipped event \(event.seq): \(error)")
+                    }
+                }
+            }
+            applied.publish(last.seq)
+        }
+    }
+
+    /// The projection as of an instant: the events whose `at` <= `asOf`, in log order (SPEC §3).
+    /// Costs a scan of the whole log.
+    public func asOf(_ instant: Timestamp) throws -> SupportProjection {
+        try Self.fold(store: store, levels: levels, upTo: instant, logger: logger)
+    }
+
+    /// Folds the whole log (or the events with `at` <= `upTo`) into a fresh projection.
+    public static func fold(store: EventStore, levels: ServiceLevels, upTo: Timestamp?, logger: Logger) throws -> SupportProjection {
+        var projection = SupportProjection(levels: levels)
+        var after: UInt64 = 0
+        while true {
+            // One short read transaction per batch: a long rebuild never pins old pages.
+            let batch = try store.events(after: after, limit: batchSize)
+            guard let last = batch.last else { break }
+            for event in batch where upTo.map({ event.at <= $0 }) ?? true {
+                do { try projection.apply(event) } catch { logger.error("projection skipped event \(event.seq): \(error.detail)") }
+            }
+            after = last.seq
+        }
+        return projection
+    }
+}
+
+/// A value behind a reader/writer lock: many concurrent readers, one writer.
+final class SharedState<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock: UnsafeMutablePointer<pthread_rwlock_t>
+
+    init(_ value: Value) {
+        self.value = value
+        lock = .allocate(capacity: 1)
+        pthread_rwlock_init(lock, nil)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
+    }
+
+    func read<R>(_ body: (borrowing Value) throws -> R) rethrows -> R {
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body(value)
+    }
+
+    func write<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body(&value)
+    }
+}
+
+/// The applied seq, and the tasks waiting for it to reach theirs.
+final class AppliedWatch: Sendable {
+    private struct State {
+        var value: UInt64
+        var waiters: [(seq: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+    private let state: Mutex<State>
+
+    init(_ value: UInt64) { state = Mutex(State(value: value)) }
+
+    var value: UInt64 { state.withLock { $0.value } }
+
+    func publish(_ seq: UInt64) {
+        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.value = max(s.value, seq)
+            let current = s.value
+            let due = s.waiters.filter { $0.seq <= current }.map(\.continuation)
+            s.waiters.removeAll { $0.seq <= current }
+            return due
+        }
+        for c in ready { c.resume() }
+    }
+
+    func wait(untilAtLeast seq: UInt64) async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { s -> Bool in
+                if s.value >= seq { return true }
+                s.waiters.append((seq, continuation))
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+}
