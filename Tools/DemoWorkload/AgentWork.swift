@@ -162,7 +162,8 @@ extension WorkloadSimulator {
         }
         switch outcome {
         case .keepOpen:
-            postAgentMessage(&ticket, at: time, by: agent, Phrases.acknowledge.pick(language, &random), status: .open)
+            let text = ticket.agentMessages == 0 ? Phrases.acknowledge : Phrases.progress
+            postAgentMessage(&ticket, at: time, by: agent, text.pick(language, &random), status: .open)
             return planAgentWork(&ticket, .followUp, after: time)
         case .askCustomer:
             postAgentMessage(&ticket, at: time, by: agent, Phrases.askInformation.pick(language, &random),

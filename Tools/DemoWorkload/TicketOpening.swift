@@ -35,7 +35,7 @@ extension WorkloadSimulator {
         // A customer without an answer sometimes writes again, by another channel.
         var original: LiveTicket?
         if let reference = latestTicketOf[customer], let earlier = liveTicket(reference),
-           earlier.status != .closed, time - earlier.openedAt < 2 * Millis.day, random.chance(0.2) {
+           earlier.status != .closed, time - earlier.openedAt < 2 * Millis.day, random.chance(0.12) {
             original = earlier
         }
 

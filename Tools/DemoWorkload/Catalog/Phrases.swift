@@ -21,6 +21,12 @@ enum Phrases {
         english: ["Hello, thanks for reaching out. We're looking into it and will get back to you shortly.",
                   "Hi, we're on it and will update you soon."])
 
+    static let progress = Localized(
+        french: ["Point d'étape : nous avons identifié la cause probable, le correctif est en cours.",
+                 "Nous sommes toujours dessus ; nous vous tenons informé dans la journée."],
+        english: ["Quick update: we've found the likely cause and are working on the fix.",
+                  "Still on it; we'll keep you posted today."])
+
     static let askInformation = Localized(
         french: ["Pourriez-vous nous indiquer l'heure exacte de l'incident et l'URL concernée ?",
                  "Pouvez-vous nous envoyer une capture d'écran du message d'erreur ?",
