@@ -42,28 +42,26 @@ public final class ProjectionRunner: Sendable {
         try state.read(body)
     }
 
-    /// Waits until the projection has applied `seq` (read your writes).
+    /// Makes sure the projection has applied `seq` (read your writes): a caller whose write is
+    /// durable applies what the log holds itself rather than wait for the background loop.
     public func waitUntilApplied(_ seq: UInt64) async {
+        guard applied.value < seq else { return }
+        catchUp()
         await applied.wait(untilAtLeast: seq)
     }
 
-    /// Follows the log until the task is cancelled or the log closes.
-    public func run() async {
-        while !Task.isCancelled {
-            let after = applied.value
-            let batch: [RecordedEvent]
-            do {
-                batch = try store.events(after: after, limit: Self.batchSize)
-            } catch {
-                logger.error("projection cannot read the log after seq \(after): \(error)")
-                try? await Task.sleep(for: .seconds(1))
-                continue
-            }
-            guard let last = batch.last else {
-                guard await store.waitForEvents(after: after) else { return }
-                continue
-            }
-            state.write { projection in
+    /// Applies everything the log holds beyond the applied seq, under the exclusive lock.
+    /// Safe from any task: the lock serialises appliers, and applying skips what is applied.
+    public func catchUp() {
+        let reached: UInt64 = state.write { projection in
+            while true {
+                let batch: [RecordedEvent]
+                do {
+                    batch = try store.events(after: projection.appliedSeq, limit: Self.batchSize)
+                } catch {
+                    logger.error("projection cannot read the log after seq \(projection.appliedSeq): \(error)")
+                    return projection.appliedSeq
+                }
                 for event in batch {
                     do {
                         try projection.apply(event)
@@ -72,8 +70,21 @@ public final class ProjectionRunner: Sendable {
                         logger.error("projection skipped event \(event.seq): \(error)")
                     }
                 }
+                if batch.count < Self.batchSize { return max(projection.appliedSeq, batch.last?.seq ?? 0) }
             }
-            applied.publish(last.seq)
+        }
+        applied.publish(reached)
+    }
+
+    /// Follows the log until the task is cancelled or the log closes, so that events appended by
+    /// other means (imports, another writer's commits) reach the read models without a reader.
+    public func run() async {
+        while !Task.isCancelled {
+            let after = applied.value
+            catchUp()
+            if applied.value == after {
+                guard await store.waitForEvents(after: after) else { return }
+            }
         }
     }
 

@@ -62,12 +62,19 @@ struct PropertyTests {
     func everyAnswerMatchesARecomputationAtEveryPointInTime(_ c: Case) throws {
         let levels = try P.levels(Self.policies[c.policy])
         let events = RandomLog(seed: c.seed, steps: 1200, start: Self.start).events
-        #expect(events.count > 900)
+        #expect(events.count > 700)
         var rng = SplitMix64(seed: c.seed &* 104_729)
         let first = events.map(\.at.milliseconds).min()!, last = events.map(\.at.milliseconds).max()!
         var instants = (0..<5).map { _ in Timestamp(milliseconds: Int64.random(in: first...last, using: &rng)) }
         instants.append(events[Int.random(in: 0..<events.count, using: &rng)].at)      // exactly at an event
         instants.append(Timestamp(milliseconds: last + 2 * 86_400_000))                // everything, evaluated later
+        // Exactly at due instants and 1 ms after them, where "breached" flips.
+        let middle = Timestamp(milliseconds: (first + last) / 2)
+        let dues = try Reference(events: events.filter { $0.at <= middle }, levels: levels, evaluation: middle).tickets
+            .compactMap { $0.serviceState(at: middle, levels: levels).nextDue }.filter { $0.milliseconds <= last }
+        for due in dues.shuffled(using: &rng).prefix(4) {
+            instants += [due, Timestamp(milliseconds: due.milliseconds + 1)]
+        }
         for instant in instants {
             let prefix = events.filter { $0.at <= instant }
             var projection = SupportProjection(levels: levels)

@@ -63,8 +63,7 @@ extension WorkloadSimulator {
     /// An agent reminds a customer who has not answered.
     mutating func pendingReminder(_ ticket: inout LiveTicket, at time: Int64) -> Plan? {
         let agent = roster.responder(ticket.team, at: time, &random)
-        let language: Language = ticket.language == .french ? .french : .english
-        postAgentMessage(&ticket, at: time, by: agent, Phrases.reminder.pick(language, &random))
+        postAgentMessage(&ticket, at: time, by: agent, Phrases.reminder.pick(ticket.replyLanguage, &random))
         if random.chance(0.4) {
             return Plan(action: .customerMessage(.answer), time: customerTime(for: ticket, after: time))
         }

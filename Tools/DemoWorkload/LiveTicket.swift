@@ -77,6 +77,9 @@ struct LiveTicket {
     var isAwaitingAgent: Bool { status == .new || status == .open }
 
     var topic: Topic { Topic.catalog[topicIndex] }
+
+    /// The language agents answer in: French to French speakers, English to everyone else.
+    var replyLanguage: Language { language == .french ? .french : .english }
 }
 
 /// A ticket's slot and number: the slot is reused once the ticket retires, the number is not.

@@ -38,7 +38,6 @@ struct WorkloadSimulator {
         random = SeededRandom(seed: configuration.seed)
         latestTicketOf = Array(repeating: nil, count: customers.count)
         ticketsToOpen = max(0, configuration.tickets)
-        nextArrival = configuration.start.milliseconds
         nextArrival = arrivals.next(after: configuration.start.milliseconds, &random)
     }
 

@@ -132,6 +132,8 @@ enum Phrases {
     ]
 
     static let pager = "Out of hours: on-call engineer {a} paged."
+    static let abuseReview = "Account flagged for abuse review; services kept online."
+    static let wrongQueue = "Wrong queue, moving to {q}."
     static let duplicateNote = "Duplicate of an open ticket from the same customer."
     static let spamNote = "Spam / phishing sent to the support address; closing."
     static let phoneNote = [
