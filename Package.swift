@@ -102,6 +102,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "projection-bench",
+            dependencies: [
+                "EventLog", "SupportDomain", "Projections", "DemoWorkload",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tools/projection-bench",
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "http-baseline",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             path: "Tools/http-baseline",

@@ -1,0 +1,127 @@
+import ArgumentParser
+import DemoWorkload
+import EventLog
+import Foundation
+import Logging
+import Projections
+import SupportDomain
+
+/// Benchmarks of the projections over large logs written by the demo generator. Not a test:
+/// figures go into docs/benchmarks.md with the machine and the command.
+@main
+struct ProjectionBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "projection-bench",
+        abstract: "Write a large generated log, then time a full rebuild of the projections and the metric queries.",
+        subcommands: [Generate.self, Rebuild.self])
+}
+
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+/// Anonymous resident memory of this process in bytes (the mapped LMDB file is file-backed, not
+/// anonymous, so it is not counted).
+func anonymousMemory() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("RssAnon:") {
+        let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kb * 1024
+    }
+    return 0
+}
+
+struct Generate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Append N generated events straight to a new log (deferred flushes, then one sync).")
+    @Option var dataDir: String
+    @Option var events = 10_000_000
+    @Option var seed: UInt64 = 7
+
+    func run() async throws {
+        let store = try EventStore(EventLogConfiguration(directory: dataDir, envelope: EnvelopeFormat(streamField: "ticket"),
+                                                         durability: .deferred(flushIntervalMilliseconds: 5000)))
+        // About ten events per ticket; days scaled so arrivals keep a realistic rhythm.
+        let tickets = max(1, events / 10)
+        let days = max(21, tickets / 70)
+        let now = Timestamp.now().milliseconds
+        let start = Timestamp(milliseconds: now - Int64(days + 30) * 86_400_000)
+        let workload = DemoWorkload(.init(seed: seed, start: start, tickets: tickets, days: days))
+        var versions: [String: UInt64] = [:]
+        var batch: [AppendRequest] = []
+        var appended = 0
+        let begin = ContinuousClock.now
+        for event in workload {
+            guard appended + batch.count < events, event.at.milliseconds <= now else { break }
+            let v = versions[event.ticket, default: 0]
+            versions[event.ticket] = v + 1
+            batch.append(AppendRequest(stream: event.ticket, events: [event.proposed], expectedVersion: .exactly(v)))
+            if batch.count == 5000 {
+                for r in await store.append(contentsOf: batch) { _ = try r.get() }
+                appended += batch.count
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        for r in await store.append(contentsOf: batch) { _ = try r.get() }
+        appended += batch.count
+        store.close()
+        print(String(format: "generated %d events over %d tickets in %.1f s (%.0f events/s)", appended, versions.count,
+                     seconds(since: begin), Double(appended) / seconds(since: begin)))
+    }
+}
+
+struct Rebuild: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Time a full rebuild of every projection, peak anonymous memory, and the metric queries.")
+    @Option var dataDir: String
+
+    func run() async throws {
+        let store = try EventStore(EventLogConfiguration(directory: dataDir, envelope: EnvelopeFormat(streamField: "ticket"), readOnly: true))
+        let levels = try ServiceLevels(policy: .default)
+        let head = try store.head.seq
+        let baseline = anonymousMemory()
+        // Sample the anonymous memory while the rebuild runs.
+        let peak = PeakSampler()
+        let sampler = Thread { peak.run() }
+        sampler.start()
+        let begin = ContinuousClock.now
+        let projection = try ProjectionRunner.fold(store: store, levels: levels, upTo: nil, logger: Logger(label: "bench"))
+        let rebuildSeconds = seconds(since: begin)
+        peak.stop()
+        print(String(format: "rebuild: %d events in %.2f s = %.0f events/s; %d tickets", head, rebuildSeconds,
+                     Double(head) / rebuildSeconds, projection.ticketCount))
+        print(String(format: "anonymous memory: peak %.0f MB (%.0f MB before the rebuild, %.0f MB after)",
+                     Double(max(peak.peak, anonymousMemory())) / 1e6, Double(baseline) / 1e6, Double(anonymousMemory()) / 1e6))
+        let now = Timestamp.now()
+        for (name, groupBy) in [("none", GroupBy.none), ("team", .team), ("agent", .agent)] {
+            var t = ContinuousClock.now
+            _ = projection.responseTimes(at: now, window: .unbounded, groupBy: groupBy, clock: .business)
+            let rt = seconds(since: t)
+            t = ContinuousClock.now
+            _ = projection.satisfaction(window: .unbounded, bucket: .week, groupBy: groupBy)
+            let sat = seconds(since: t)
+            print(String(format: "groupBy=%@: response-times (business) %.1f ms, satisfaction (week) %.1f ms", name, rt * 1000, sat * 1000))
+        }
+        let t = ContinuousClock.now
+        let queues = projection.queues(at: now)
+        print(String(format: "queues summary: %.2f ms (%d teams)", seconds(since: t) * 1000, queues.count))
+    }
+}
+
+/// Samples RssAnon every 50 ms on its own thread and keeps the maximum.
+final class PeakSampler: @unchecked Sendable {
+    private let lock = NSLock()
+    private var maximum = 0
+    private var running = true
+
+    var peak: Int { lock.withLock { maximum } }
+
+    func run() {
+        while lock.withLock({ running }) {
+            let now = anonymousMemory()
+            lock.withLock { maximum = max(maximum, now) }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    func stop() { lock.withLock { running = false } }
+}
