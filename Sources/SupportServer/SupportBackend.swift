@@ -67,6 +67,7 @@ public func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<S
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                  body: .init(byteBuffer: ByteBuffer(bytes: backend.metrics.render(backend: backend))))
     }
+    DashboardRoutes(backend: backend, tokens: tokens).register(on: router)
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(tokens: tokens))
     TicketRoutes(backend: backend).register(on: v1)
     EventRoutes(backend: backend).register(on: v1)

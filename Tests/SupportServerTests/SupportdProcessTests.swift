@@ -250,28 +250,28 @@ struct SupportdProcessTests {
         let setup = try Setup()
         defer { setup.root.remove() }
         let id = try await withSupportd(setup) { server, port in
-        let id = try #require(try await seedTickets(port: port, count: 1).first)
-        for round in 1...4 {
-            let statuses = await withTaskGroup(of: UInt?.self) { group in
-                for k in 0..<8 {
-                    group.addTask {
-                        let r = await call(port: port, .post, "/v1/tickets/\(id)/notes", as: k % 2 == 0 ? .alice : .bob,
-                                           body: "{\"body\": \"round \(round) client \(k)\"}", headers: [.ifMatch: "\"\(round)\""])
-                        return r.map { UInt($0.status.code) }
+            let id = try #require(try await seedTickets(port: port, count: 1).first)
+            for round in 1...4 {
+                let statuses = await withTaskGroup(of: UInt?.self) { group in
+                    for k in 0..<8 {
+                        group.addTask {
+                            let r = await call(port: port, .post, "/v1/tickets/\(id)/notes", as: k % 2 == 0 ? .alice : .bob,
+                                               body: "{\"body\": \"round \(round) client \(k)\"}", headers: [.ifMatch: "\"\(round)\""])
+                            return r.map { UInt($0.status.code) }
+                        }
                     }
+                    var all: [UInt?] = []
+                    for await s in group { all.append(s) }
+                    return all
                 }
-                var all: [UInt?] = []
-                for await s in group { all.append(s) }
-                return all
+                #expect(statuses.filter { $0 == 200 }.count == 1, "round \(round): \(statuses)")
+                #expect(statuses.filter { $0 == 412 }.count == 7, "round \(round): \(statuses)")
             }
-            #expect(statuses.filter { $0 == 200 }.count == 1, "round \(round): \(statuses)")
-            #expect(statuses.filter { $0 == 412 }.count == 7, "round \(round): \(statuses)")
-        }
-        let ticket = await call(port: port, .get, "/v1/tickets/\(id)", as: .auditor)
-        #expect(ticket?.etag == "\"5\"" && ticket?.json["thread"]?.arrayValue?.count == 5, "\(String(describing: ticket))")
-        server.send(SIGTERM)
-        #expect(await server.waitForExit(within: .seconds(10)), "supportd did not exit within 10 s of SIGTERM")
-        return id
+            let ticket = await call(port: port, .get, "/v1/tickets/\(id)", as: .auditor)
+            #expect(ticket?.etag == "\"5\"" && ticket?.json["thread"]?.arrayValue?.count == 5, "\(String(describing: ticket))")
+            server.send(SIGTERM)
+            #expect(await server.waitForExit(within: .seconds(10)), "supportd did not exit within 10 s of SIGTERM")
+            return id
         }
         let store = try openReadOnly(setup.data)
         defer { store.close() }
@@ -285,19 +285,19 @@ struct SupportdProcessTests {
         defer { setup.root.remove() }
         let record = LoadRecord()
         try await withSupportd(setup) { server, port in
-        let seeds = try await seedTickets(port: port, count: 8)
-        let exited = Atomic<Bool>(false)
-        await loadThenInterrupt(port: port, seeds: seeds, record: record, acknowledgements: 60) {
-            server.send(SIGTERM)
-            exited.store(await server.waitForExit(within: .seconds(10)), ordering: .relaxed)
+            let seeds = try await seedTickets(port: port, count: 8)
+            let exited = Atomic<Bool>(false)
+            await loadThenInterrupt(port: port, seeds: seeds, record: record, acknowledgements: 60) {
+                server.send(SIGTERM)
+                exited.store(await server.waitForExit(within: .seconds(10)), ordering: .relaxed)
+            }
+            let exitedInTime = exited.load(ordering: .relaxed)
+            #expect(exitedInTime, "supportd did not exit within 10 s of SIGTERM")
+            await server.terminate()
+            #expect(server.terminationReason == .exit && server.terminationStatus == 0,
+                    "graceful exit expected, got \(server.terminationReason) \(server.terminationStatus): \(server.stderr.text.suffix(2000))")
         }
-        let exitedInTime = exited.load(ordering: .relaxed)
-        #expect(exitedInTime, "supportd did not exit within 10 s of SIGTERM")
-        await server.terminate()
-        #expect(server.terminationReason == .exit && server.terminationStatus == 0,
-                "graceful exit expected, got \(server.terminationReason) \(server.terminationStatus): \(server.stderr.text.suffix(2000))")
-        }
-        let acks = record.acknowledged; print("DEBUG acks \(acks.count) statuses \(record.statusCounts)")
+        let acks = record.acknowledged
         #expect(!acks.isEmpty, "no write was acknowledged: \(record.statusCounts)")
         #expect(record.unreadable == 0, "2xx answers without a usable ETag/Location/id")
         #expect(record.statusCounts.keys.allSatisfy { $0 < 500 }, "server errors under load: \(record.statusCounts)")
@@ -324,34 +324,33 @@ struct SupportdProcessTests {
             #expect(first.terminationReason == .uncaughtSignal)
             return seeds
         }
-        let acks = record.acknowledged; print("DEBUG acks \(acks.count) statuses \(record.statusCounts)")
+        let acks = record.acknowledged
         #expect(!acks.isEmpty, "no write was acknowledged: \(record.statusCounts)")
 
         // Restart on the same data directory: it starts, serves every acknowledged write, and takes new ones.
-        try await withSupportd(setup) { second, port2 in
-        let health = await call(port: port2, .get, "/healthz", as: .auditor)
-        #expect(health?.status == .ok)
-        var missing: [Ack] = []
-        var tickets: [String: JSONValue] = [:]
-        for ack in acks {
-            if tickets[ack.ticket] == nil {
-                tickets[ack.ticket] = await call(port: port2, .get, "/v1/tickets/\(ack.ticket)", as: .alice)?.json ?? .null
+        try await withSupportd(setup) { second, port in
+            #expect(await call(port: port, .get, "/healthz", as: .auditor)?.status == .ok)
+            var missing: [Ack] = []
+            var tickets: [String: JSONValue] = [:]
+            for ack in acks {
+                if tickets[ack.ticket] == nil {
+                    tickets[ack.ticket] = await call(port: port, .get, "/v1/tickets/\(ack.ticket)", as: .alice)?.json ?? .null
+                }
+                let thread = tickets[ack.ticket]?["thread"]?.arrayValue ?? []
+                let entry = thread.first { $0["version"]?.intValue == Int64(ack.version) }
+                if entry?["body"]?.stringValue != ack.marker { missing.append(ack) }
             }
-            let thread = tickets[ack.ticket]?["thread"]?.arrayValue ?? []
-            let entry = thread.first { $0["version"]?.intValue == Int64(ack.version) }
-            if entry?["body"]?.stringValue != ack.marker { missing.append(ack) }
-        }
-        #expect(missing.isEmpty, "after restart, \(missing.count) acknowledged writes are not served: \(missing.prefix(5))")
-        let after = await call(port: port2, .post, "/v1/tickets/\(seeds[0])/messages", as: .alice, body: Bodies.message("after restart"))
-        #expect(after?.status == .ok, "\(String(describing: after))")
-        let opened = await call(port: port2, .post, "/v1/tickets", as: .c1, body: Bodies.open(subject: "after restart"))
-        #expect(opened?.status == .created, "\(String(describing: opened))")
-        if let location = opened?.location {
-            #expect(!acks.contains { "/v1/tickets/\($0.ticket)" == location && $0.type == "ticket.opened" },
-                    "a new ticket reused an acknowledged id")
-        }
-        second.send(SIGTERM)
-        #expect(await second.waitForExit(within: .seconds(10)), "restarted supportd did not exit within 10 s of SIGTERM")
+            #expect(missing.isEmpty, "after restart, \(missing.count) acknowledged writes are not served: \(missing.prefix(5))")
+            let after = await call(port: port, .post, "/v1/tickets/\(seeds[0])/messages", as: .alice, body: Bodies.message("after restart"))
+            #expect(after?.status == .ok, "\(String(describing: after))")
+            let opened = await call(port: port, .post, "/v1/tickets", as: .c1, body: Bodies.open(subject: "after restart"))
+            #expect(opened?.status == .created, "\(String(describing: opened))")
+            if let location = opened?.location {
+                #expect(!acks.contains { "/v1/tickets/\($0.ticket)" == location && $0.type == "ticket.opened" },
+                        "a new ticket reused an acknowledged id")
+            }
+            second.send(SIGTERM)
+            #expect(await second.waitForExit(within: .seconds(10)), "restarted supportd did not exit within 10 s of SIGTERM")
         }
 
         let store = try openReadOnly(setup.data)
