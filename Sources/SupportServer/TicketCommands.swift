@@ -61,6 +61,8 @@ struct TicketCommands: Sendable {
             body = Array(buffer: buffer)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             body = nil
+        } catch is NIOTooManyBytesError {
+            body = nil
         }
 
         // The replay of an idempotent request already answered.
@@ -94,6 +96,12 @@ struct TicketCommands: Sendable {
         }
         // 413, then 400.
         guard let body else { throw Problem(.contentTooLarge, "the body exceeds \(Self.maximumBody) bytes") }
+        // The body first: what it asks for may be forbidden (`at`, `status`, another customer),
+        // and 403 answers before every 400.
+        let json: JSONValue
+        do { json = try JSONParser.parse(body) } catch { throw Problem.badRequest("malformed JSON: \(error)") }
+        let command: TicketCommand
+        do { command = try TicketCommand.parse(route: route, body: json, actor: actor) } catch { throw Problem(error) }
         _ = try QueryParameters(request, allowed: [])
         if keyIsValid == false { throw Problem.badRequest("Idempotency-Key must be 1 to 255 printable ASCII characters") }
         var expectedVersion: UInt64?
@@ -103,10 +111,6 @@ struct TicketCommands: Sendable {
             guard let v = UInt64(text), v >= 1 else { throw Problem.badRequest("If-Match must be a version in quotes, such as \"3\"") }
             expectedVersion = v
         }
-        let json: JSONValue
-        do { json = try JSONParser.parse(body) } catch { throw Problem.badRequest("malformed JSON: \(error)") }
-        let command: TicketCommand
-        do { command = try TicketCommand.parse(route: route, body: json, actor: actor) } catch { throw Problem(error) }
 
         // 409 for a reused key, then 412, then the rules.
         if keyConflict { throw Problem.conflict("Idempotency-Key \(rawKey ?? "") was already used for a different request") }
@@ -174,7 +178,9 @@ struct TicketCommands: Sendable {
             do { events = try TicketRules.decide(command, on: ticket, at: at) } catch { throw Problem(error) }
             var precondition: AppendRequest.Precondition?
             if case .merged(let into) = command.event {
-                try TicketRules.checkMergeTarget(try load(into), into: into, at: at)
+                do { try TicketRules.checkMergeTarget(try load(into), into: into, at: at) } catch let error as DomainError {
+                    throw Problem(error)
+                }
                 precondition = { snapshot, at in
                     let target = try Ticket.fold(snapshot.events(inStream: into))
                     try TicketRules.checkMergeTarget(target, into: into, at: at)

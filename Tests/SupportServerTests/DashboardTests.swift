@@ -110,6 +110,16 @@ struct DashboardTests {
             #expect(r.status == .forbidden && r.sessionCookie == nil)
             let fetch = try await client.signIn(token: Who.manager.token, headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"])
             #expect(fetch.status == .forbidden && fetch.sessionCookie == nil)
+            let sameSite = try await client.signIn(token: Who.manager.token, headers: [HTTPField.Name("Sec-Fetch-Site")!: "same-site"])
+            #expect(sameSite.status == .forbidden && sameSite.sessionCookie == nil)
+            // What a browser sends from the sign-in form itself.
+            let own = try await client.signIn(token: Who.manager.token, headers: [HTTPField.Name("Sec-Fetch-Site")!: "same-origin",
+                                                                                 .dashboardOrigin: "null"])
+            #expect(own.status == .seeOther && own.sessionCookie != nil)
+            let out = try await client.send(.post, "/logout", as: nil,
+                                            headers: [.cookie: "ledgerdesk_session=\(own.sessionCookie ?? "")",
+                                                      HTTPField.Name("Sec-Fetch-Site")!: "cross-site"])
+            #expect(out.status == .forbidden)
         }
     }
 
@@ -313,8 +323,8 @@ struct DashboardTests {
                 mark("agent-activity", "rect", "Solved", "bob", "0", nil),
             ])
             // bob has 2 new+open tickets over a capacity of 1: marked in the chart and the table.
-            #expect(r.text.contains("<tr class=\"flagged\"><td>bob</td>"))
-            #expect(!r.text.contains("<tr class=\"flagged\"><td>alice</td>"))
+            #expect(r.text.contains("<tr class=\"flagged\"><td class=\"text\">bob</td>"))
+            #expect(!r.text.contains("<tr class=\"flagged\"><td class=\"text\">alice</td>"))
             #expect(r.text.contains("⚠ bob<title>bob</title></text>"))
             #expect(r.text.contains("<g class=\"reference\" data-value=\"1\">"))
             #expect(r.text.contains("1 overloaded agent"))

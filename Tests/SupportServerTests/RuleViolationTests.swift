@@ -150,9 +150,11 @@ struct RuleViolationTests {
             let last = try server.events(id).last
             #expect(last?.at == instant("2026-03-02T09:45:00Z"), "`at` never goes backwards within a ticket")
             #expect(r.json["thread"]?.arrayValue?.last?["at"]?.stringValue == "2026-03-02T09:45:00.000Z")
-            // An admin cannot back-date below the last `at`, nor above the clock: nothing fits now.
+            // An admin can back-date neither below the last `at` (09:45) nor above the clock (09:30): nothing fits now.
             try await expectConflict(server, client, "/v1/tickets/\(id)/notes", as: .admin,
-                                     "{\"body\": \"b\", \"at\": \"2026-03-02T09:40:00Z\"}", detail: "before")
+                                     "{\"body\": \"b\", \"at\": \"2026-03-02T09:40:00Z\"}", detail: "2026-03-02T09:40:00.000Z")
+            try await expectConflict(server, client, "/v1/tickets/\(id)/notes", as: .admin,
+                                     "{\"body\": \"b\", \"at\": \"2026-03-02T09:20:00Z\"}", detail: "before the ticket's last event")
         }
     }
 }

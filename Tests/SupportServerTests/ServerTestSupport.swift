@@ -170,10 +170,16 @@ func withServer<T: Sendable>(clock: ManualClock = ManualClock(),
     let directory = TemporaryDirectory()
     defer { directory.remove() }
     let backend = try SupportBackend(dataDirectory: directory.path, policy: .default, durability: .durable, clock: clock.read)
-    defer { backend.close() }
+    // The projections follow the log as `ProjectionService` makes them do in `supportd`.
+    let projector = Task { await backend.projections.run() }
     let server = TestServer(backend: backend, clock: clock, directory: directory)
     let app = Application(router: buildRouter(backend: backend, tokens: Who.tokens))
-    return try await app.test(.router) { client in try await body(server, client) }
+    let result: Result<T, any Error>
+    do { result = .success(try await app.test(.router) { client in try await body(server, client) }) } catch { result = .failure(error) }
+    projector.cancel()
+    backend.close()
+    await projector.value
+    return try result.get()
 }
 
 // MARK: - Expectations
