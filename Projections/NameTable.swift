@@ -1,62 +1,141 @@
-/// A string that compares and hashes by its Unicode code points, with no normalisation.
-///
-/// Swift's `String` equality and hashing treat canonically equivalent strings as equal
-/// (`"é"` and `"e\u{301}"`); identifiers must not be (SPEC §2.1). UTF-8 bytes are compared,
-/// which is the same as comparing code points.
-struct CodePointKey: Hashable, Sendable {
-    let string: String
-
-    init(_ string: String) { self.string = string }
-
-    static func == (a: CodePointKey, b: CodePointKey) -> Bool {
-        let x = a.string.utf8, y = b.string.utf8
-        guard x.count == y.count else { return false }
-        if let equal = x.withContiguousStorageIfAvailable({ p in
-            y.withContiguousStorageIfAvailable { q in p.elementsEqual(q) }
-        }), let equal {
-            return equal
-        }
-        return x.elementsEqual(y)
-    }
-
-    func hash(into hasher: inout Hasher) {
-        let utf8 = string.utf8
-        if utf8.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
-            for byte in utf8 { hasher.combine(byte) }
-        }
-    }
-}
-
 /// Code point order of two strings (UTF-8 byte order is code point order).
 @inline(__always)
 func codePointPrecedes(_ a: String, _ b: String) -> Bool {
     a.utf8.lexicographicallyPrecedes(b.utf8)
 }
 
-/// Interns names (teams, agents, customers, tags) as dense indices.
+/// Equality by code points, with no normalisation (Swift's `==` on strings treats canonically
+/// equivalent strings as equal: `"é"` and `"e\u{301}"`; identifiers must not, SPEC §2.1).
+@inline(__always)
+func sameCodePoints(_ a: String, _ b: String) -> Bool {
+    let x = a.utf8, y = b.utf8
+    guard x.count == y.count else { return false }
+    if let equal = x.withContiguousStorageIfAvailable({ p in
+        y.withContiguousStorageIfAvailable { q in
+            p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0
+        }
+    }), let equal {
+        return equal
+    }
+    return x.elementsEqual(y)
+}
+
+/// Interns names (ticket ids, teams, agents, customers, tags) as dense indices, comparing them by
+/// code point.
+///
+/// An open-addressing hash table of 16-byte slots over an array of the names. A name of at most
+/// 11 UTF-8 bytes (ticket ids like `T-1234567`) is stored in its slot, so that finding it touches
+/// one cache line and never the names; a longer one is stored as its 64-bit hash and compared
+/// with the name on a hash match.
 struct NameTable: Sendable {
-    private var indexByName: [CodePointKey: UInt32] = [:]
+    /// The names, by index.
     private(set) var names: [String] = []
+    private var slots: [Slot] = Array(repeating: Slot(head: 0, tail: 0, index: 0), count: 16)
+
+    /// A name's key: its bytes (up to 11, the length in the top byte of `tail`), or for a longer
+    /// name its hash with `tail` = ``longTail``; `index` is the name's index + 1, 0 when empty.
+    private struct Slot: Sendable {
+        var head: UInt64
+        var tail: UInt32
+        var index: UInt32
+    }
+
+    private static let longTail: UInt32 = 0xFF00_0000
+
+    private typealias Key = (head: UInt64, tail: UInt32, hash: UInt64)
 
     var count: Int { names.count }
 
+    subscript(index: UInt32) -> String { names[Int(index)] }
+
+    /// The key of a name (head, tail) and where its probe starts.
+    @inline(__always)
+    private static func key(_ name: String) -> Key {
+        if let key = name.utf8.withContiguousStorageIfAvailable({ (bytes: UnsafeBufferPointer<UInt8>) -> Key in
+            key(of: UnsafeRawBufferPointer(bytes))
+        }) {
+            return key
+        }
+        return Array(name.utf8).withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Key in key(of: bytes) }
+    }
+
+    @inline(__always)
+    private static func key(of bytes: UnsafeRawBufferPointer) -> Key {
+        let n = bytes.count
+        if n <= 11 {
+            var head: UInt64 = 0, tail = UInt32(n) << 24
+            for i in 0..<min(n, 8) { head |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+            if n > 8 { for i in 8..<n { tail |= UInt32(bytes[i]) << (8 * UInt32(i - 8)) } }
+            return (head, tail, mix(head ^ (UInt64(tail) &* 0x9E37_79B9_7F4A_7C15)))
+        }
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        h = mix(h)
+        return (h, longTail, h)
+    }
+
+    @inline(__always)
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var h = value
+        h ^= h >> 31
+        h = h &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 29
+        h = h &* 0x94D0_49BB_1331_11EB
+        return h ^ (h >> 32)
+    }
+
+    /// The slot holding `name`, or the empty slot where it would go.
+    @inline(__always)
+    private func probe(_ name: String, _ key: Key) -> (slot: Int, index: UInt32?) {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: key.hash) & mask
+        while true {
+            let entry = slots[slot]
+            if entry.index == 0 { return (slot, nil) }
+            if entry.head == key.head, entry.tail == key.tail,
+               key.tail != Self.longTail || sameCodePoints(names[Int(entry.index - 1)], name) {
+                return (slot, entry.index - 1)
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
     /// The index of a name already seen.
-    func index(of name: String) -> UInt32? { indexByName[CodePointKey(name)] }
+    @inline(__always)
+    func index(of name: String) -> UInt32? { probe(name, Self.key(name)).index }
 
     /// The index of a name, adding it when new; `isNew` tells which.
+    @inline(__always)
     mutating func intern(_ name: String) -> (index: UInt32, isNew: Bool) {
-        let key = CodePointKey(name)
-        if let index = indexByName[key] { return (index, false) }
+        let key = Self.key(name)
+        let (slot, found) = probe(name, key)
+        if let found { return (found, false) }
         let index = UInt32(names.count)
-        indexByName[key] = index
         names.append(name)
+        slots[slot] = Slot(head: key.head, tail: key.tail, index: index + 1)
+        if names.count * 2 > slots.count { grow() }
         return (index, true)
     }
 
-    subscript(index: UInt32) -> String { names[Int(index)] }
+    private mutating func grow() {
+        let old = slots
+        slots = Array(repeating: Slot(head: 0, tail: 0, index: 0), count: old.count * 2)
+        let mask = slots.count - 1
+        for entry in old where entry.index != 0 {
+            var slot = Int(truncatingIfNeeded: Self.key(names[Int(entry.index - 1)]).hash) & mask
+            while slots[slot].index != 0 { slot = (slot + 1) & mask }
+            slots[slot] = entry
+        }
+    }
 
     /// The indices of all names, sorted by code point.
     func indicesSortedByName() -> [UInt32] {
         names.indices.map { UInt32($0) }.sorted { codePointPrecedes(names[Int($0)], names[Int($1)]) }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -5,24 +5,28 @@
 /// consult data the elements only point at.
 struct SortedChunks<Element: Sendable>: Sendable {
     private(set) var chunks: [[Element]] = []
+    /// The last element of each chunk, contiguous so that finding a chunk touches one array.
+    private var lasts: [Element] = []
     private(set) var count = 0
 
     /// Chunks split in two above this size.
-    private static var maximumChunkSize: Int { 256 }
+    private static var maximumChunkSize: Int { 64 }
 
     var isEmpty: Bool { count == 0 }
 
     /// The first chunk whose last element is not before `element` (chunks.count when none).
+    @inline(__always)
     private func chunkIndex(for element: Element, _ precedes: (Element, Element) -> Bool) -> Int {
-        var low = 0, high = chunks.count
+        var low = 0, high = lasts.count
         while low < high {
             let middle = (low + high) / 2
-            if precedes(chunks[middle][chunks[middle].count - 1], element) { low = middle + 1 } else { high = middle }
+            if precedes(lasts[middle], element) { low = middle + 1 } else { high = middle }
         }
         return low
     }
 
     /// The first index of `chunk` whose element is not before `element`.
+    @inline(__always)
     private static func lowerBound(_ chunk: [Element], _ element: Element, _ precedes: (Element, Element) -> Bool) -> Int {
         var low = 0, high = chunk.count
         while low < high {
@@ -36,16 +40,20 @@ struct SortedChunks<Element: Sendable>: Sendable {
         count += 1
         if chunks.isEmpty {
             chunks.append([element])
+            lasts.append(element)
             return
         }
         let c = min(chunkIndex(for: element, precedes), chunks.count - 1)
         let position = Self.lowerBound(chunks[c], element, precedes)
+        if position == chunks[c].count { lasts[c] = element }
         chunks[c].insert(element, at: position)
         if chunks[c].count > Self.maximumChunkSize {
             let half = chunks[c].count / 2
             let tail = Array(chunks[c][half...])
             chunks[c].removeSubrange(half...)
             chunks.insert(tail, at: c + 1)
+            lasts[c] = chunks[c][half - 1]
+            lasts.insert(tail[tail.count - 1], at: c + 1)
         }
     }
 
@@ -54,8 +62,13 @@ struct SortedChunks<Element: Sendable>: Sendable {
     mutating func remove(_ element: Element, by precedes: (Element, Element) -> Bool) -> Bool {
         guard let (c, i) = position(of: element, by: precedes) else { return false }
         chunks[c].remove(at: i)
-        if chunks[c].isEmpty { chunks.remove(at: c) }
         count -= 1
+        if chunks[c].isEmpty {
+            chunks.remove(at: c)
+            lasts.remove(at: c)
+        } else if i == chunks[c].count {
+            lasts[c] = chunks[c][i - 1]
+        }
         return true
     }
 

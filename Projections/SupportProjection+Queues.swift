@@ -78,7 +78,7 @@ extension SupportProjection {
 
     /// A ticket without its thread, evaluated at `evaluation`; nil when it does not exist.
     public func ticket(_ id: String, at evaluation: Timestamp) -> TicketSummary? {
-        guard let index = ticketIndex[CodePointKey(id)] else { return nil }
+        guard let index = ticketKeys.index(of: id) else { return nil }
         return summary(Int(index), at: evaluation.milliseconds)
     }
 
@@ -94,7 +94,7 @@ extension SupportProjection {
         let matcher = TicketMatcher(filter, in: self)
         var afterIndex: Int?
         if let after {
-            guard let index = ticketIndex[CodePointKey(after)], matcher.matches(Int(index), in: self) else {
+            guard let index = ticketKeys.index(of: after), matcher.matches(Int(index), in: self) else {
                 throw DomainError(.badRequest, "\"after\": ticket \(after) is not in the list")
             }
             afterIndex = Int(index)

@@ -25,8 +25,9 @@ public struct SupportProjection: Sendable {
     public private(set) var appliedSeq: UInt64 = 0
 
     // Tickets, by dense index.
-    var ticketIndex: [CodePointKey: UInt32] = [:]
-    var ticketIDs: [String] = []
+    /// Ticket ids, by ticket index.
+    var ticketKeys = NameTable()
+    var ticketIDs: [String] { ticketKeys.names }
     var tickets: [TicketState] = []
     var infos: [TicketInfo] = []
 
@@ -80,6 +81,15 @@ public struct SupportProjection: Sendable {
     /// Applies a sequence of events in log order.
     public mutating func apply(contentsOf events: some Sequence<RecordedEvent>) throws(DomainError) {
         for event in events { try apply(event) }
+    }
+
+    /// Applies events in log order, reading them in place (no copy of each envelope).
+    public mutating func apply(contentsOf events: some RandomAccessCollection<RecordedEvent>) throws(DomainError) {
+        var index = events.startIndex
+        while index != events.endIndex {
+            try apply(events[index])
+            events.formIndex(after: &index)
+        }
     }
 
     /// Applies one event; events must come in log order (an event at or below ``appliedSeq`` is
@@ -174,7 +184,7 @@ public struct SupportProjection: Sendable {
             var t = tickets[i]
             let before = placement(t, i)
             var tags = infos[i].tags
-            for name in added where !removed.contains(where: { CodePointKey($0) == CodePointKey(name) }) {
+            for name in added where !removed.contains(where: { sameCodePoints($0, name) }) {
                 let tag = tagNames.intern(name).index
                 if !tags.contains(tag) { tags.append(tag) }
             }
@@ -224,8 +234,9 @@ public struct SupportProjection: Sendable {
         let productName = try Self.requiredString(data, "product", event)
         let priority = try Self.enumeration(data, "priority", Priority.self, event)
         let context = try Self.optionalString(data, "context", event)
-        let key = CodePointKey(event.stream)
-        guard ticketIndex[key] == nil else { throw Self.refusal(event, "ticket \(event.stream) is already open") }
+        guard ticketKeys.index(of: event.stream) == nil else {
+            throw Self.refusal(event, "ticket \(event.stream) is already open")
+        }
         guard tickets.count < Int(UInt32.max - 1) else { throw Self.refusal(event, "too many tickets") }
 
         let i = tickets.count
@@ -242,8 +253,7 @@ public struct SupportProjection: Sendable {
         refreshResolutionDue(&t)
         if actor == .agent { _ = internAgent(event.actor.id) }
 
-        ticketIndex[key] = UInt32(i)
-        ticketIDs.append(event.stream)
+        _ = ticketKeys.intern(event.stream)
         tickets.append(t)
         infos.append(TicketInfo(subject: subject, context: context,
                                 openedBy: SupportActor(kind: actor, id: event.actor.id)))
@@ -442,7 +452,7 @@ public struct SupportProjection: Sendable {
     /// The index of the event's ticket, checking that the event is its next version.
     @inline(__always)
     private func ticket(of event: RecordedEvent) throws(DomainError) -> Int {
-        guard let index = ticketIndex[CodePointKey(event.stream)] else {
+        guard let index = ticketKeys.index(of: event.stream) else {
             throw Self.refusal(event, "ticket \(event.stream) was not opened")
         }
         let i = Int(index)

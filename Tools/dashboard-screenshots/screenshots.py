@@ -7,7 +7,11 @@ dashboard page at 1280x800 (desktop) and 390x844 (phone), plus full-page capture
 output folder. Headless Chromium (Debian's `chromium` and `chromium-driver`) is driven by
 Selenium (PyPI).
 
-Usage: screenshots.py OUTPUT_DIR [--supportd PATH] [--timeout SECONDS]
+Usage: screenshots.py OUTPUT_DIR [--supportd PATH] [--timeout SECONDS] [--capacity N]
+
+--capacity lays a policy file over the default policy with that agent capacity (default 8,
+below the demo's busiest agents, so that the Agents page shows overloaded agents marked;
+0 keeps the default policy's 25).
 
 Everything stays on 127.0.0.1; the run is bounded by --timeout (default 300 s), and supportd
 is stopped (SIGTERM, then SIGKILL after 10 s) whatever happens.
@@ -68,10 +72,16 @@ def find_supportd(explicit):
     sys.exit("supportd not found: build it (swift build --product supportd) or pass --supportd PATH")
 
 
-def start_supportd(binary, data_dir, deadline):
+def start_supportd(binary, data_dir, deadline, capacity):
     """Starts supportd --demo on a free port; returns (process, base URL)."""
+    command = [binary, "--data-dir", data_dir, "--host", "127.0.0.1", "--port", "0", "--demo", "--log-level", "warning"]
+    if capacity:
+        policy = os.path.join(os.path.dirname(data_dir), "policy.json")
+        with open(policy, "w") as f:
+            json.dump({"capacity": capacity}, f)
+        command += ["--policy", policy]
     process = subprocess.Popen(
-        [binary, "--data-dir", data_dir, "--host", "127.0.0.1", "--port", "0", "--demo", "--log-level", "warning"],
+        command,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     pattern = re.compile(r"supportd listening on (http://127\.0\.0\.1:\d+)")
     while time.monotonic() < deadline:
@@ -163,6 +173,8 @@ def main():
     parser.add_argument("output", help="folder for the PNG files (created)")
     parser.add_argument("--supportd", help="path of the supportd binary (default: the package's build folder)")
     parser.add_argument("--timeout", type=int, default=300, help="overall time limit in seconds (default 300)")
+    parser.add_argument("--capacity", type=int, default=8,
+                        help="agent capacity of the policy (default 8, so that some agents show as overloaded; 0: the default 25)")
     args = parser.parse_args()
 
     ensure_dependencies()
@@ -177,10 +189,11 @@ def main():
 
     os.makedirs(args.output, exist_ok=True)
     binary = find_supportd(args.supportd)
-    data_dir = tempfile.mkdtemp(prefix="ledgerdesk-dashboard-")
+    work = tempfile.mkdtemp(prefix="ledgerdesk-dashboard-")
+    data_dir = os.path.join(work, "data")
     process, driver = None, None
     try:
-        process, base = start_supportd(binary, data_dir, deadline)
+        process, base = start_supportd(binary, data_dir, deadline, args.capacity)
         log(f"supportd is up at {base}")
         token = manager_token(data_dir)
         driver = make_driver()
@@ -239,7 +252,7 @@ def main():
             driver.quit()
         if process is not None:
             stop(process)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
         signal.alarm(0)
 
 

@@ -46,6 +46,8 @@ struct DashboardChart: Sendable {
         var name: String
         /// Aligned with the chart's categories; nil where the series has no point.
         var points: [Point?]
+        /// A colour that means something (breached in red); otherwise the palette's.
+        var color: String? = nil
     }
 
     /// A threshold drawn across the plot (an agent's capacity).
@@ -155,19 +157,19 @@ struct ValueScale {
             let m = Swift.max(maximum, 1)
             let (divisor, name): (Double, String) = m <= 2 * 3600 ? (60, "minutes") : m <= 72 * 3600 ? (3600, "hours") : (86_400, "days")
             let (top, step) = nice(maximum: m / divisor, integral: false)
-            let decimals = step >= 1 ? 0 : step >= 0.1 ? 1 : 2
+            let decimals = step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3
             return ValueScale(min: 0, max: top * divisor,
                               ticks: stride(from: 0, through: top + step / 2, by: step).map { $0 * divisor },
                               divisor: divisor, unitName: name, decimals: decimals)
         }
     }
 
-    /// A round top (1, 2, 2.5 or 5 × 10^k steps, about five of them) at or above `maximum`.
+    /// A round top (steps of 1, 2 or 5 × 10^k, at most about five of them) at or above `maximum`.
     static func nice(maximum: Double, integral: Bool) -> (top: Double, step: Double) {
         let raw = maximum / 5
         let magnitude = pow(10, floor(log10(raw)))
         let normalized = raw / magnitude
-        var step = (normalized <= 1 ? 1 : normalized <= 2 ? 2 : normalized <= 2.5 ? 2.5 : normalized <= 5 ? 5 : 10) * magnitude
+        var step = (normalized <= 1 ? 1 : normalized <= 2 ? 2 : normalized <= 5 ? 5 : 10) * magnitude
         if integral { step = Swift.max(1, step.rounded(.up)) }
         let top = Swift.max(step, (maximum / step).rounded(.up) * step)
         return (top, step)

@@ -29,7 +29,7 @@ struct DashboardContentBuilder {
 
     private func header(_ title: String, now: Timestamp, period: DashboardPeriod?, extra: String = "") -> String {
         var meta = "Evaluated at \(local(now)) (\(timeZone))"
-        if let period { meta += " · \(period.description), Monday to Monday in \(timeZone); the last week is still running" }
+        if let period { meta += " · \(period.description) (weeks from Monday; the last is still running)" }
         return "<h1>\(DashboardHTML.escape(title))</h1><p class=\"meta\">\(DashboardHTML.escape(meta))\(extra)</p>"
     }
 
@@ -116,7 +116,10 @@ struct DashboardContentBuilder {
         var table = DashboardCSV(header: ["priority", "metric", "target_seconds", "target_clock", "achieved", "breached", "compliance"])
         var rowsHTML: [(cells: [String], flagged: Bool)] = []
         for row in rows {
-            let target = row.target.map { "\(DashboardHTML.humanDuration(seconds: Double($0.seconds))) \($0.clock.rawValue)" } ?? "no target"
+            let target = row.target.map { target in
+                let length = target.seconds % 3600 == 0 ? "\(target.seconds / 3600) h" : DashboardHTML.humanDuration(seconds: Double(target.seconds))
+                return "\(length), \(target.clock.rawValue) clock"
+            } ?? "no target"
             rowsHTML.append(([row.priority.rawValue, DashboardData.metricName(row.metric), DashboardHTML.escape(target),
                               String(row.achieved), String(row.breached), row.compliance.map(DashboardHTML.percent) ?? "–"], false))
             table.rows.append([.text(row.priority.rawValue), .text(row.metric.rawValue),
@@ -127,7 +130,7 @@ struct DashboardContentBuilder {
         }
         body += "<section class=\"card\"><h2>SLA outcomes per priority</h2>"
         body += "<p class=\"sub\">Each target is judged on its own clock, whatever the clock chosen above; a running interval counts as breached in the week of its due instant.</p>"
-        body += DashboardPages.table(id: "sla-table", caption: "SLA outcomes per priority",
+        body += DashboardPages.table(id: "sla-table", caption: "SLA outcomes per priority", textColumns: 3,
                                      header: ["Priority", "Metric", "Target", "Achieved", "Breached", "Compliance"], rows: rowsHTML)
         body += "<p class=\"links\"><a href=\"/response-times.csv\(DashboardHTML.query([("chart", "sla-table")] + query))\" download=\"\">Download CSV</a></p></section>"
 
@@ -193,10 +196,10 @@ struct DashboardContentBuilder {
         var rows: [(cells: [String], flagged: Bool)] = []
         for w in workloads {
             let s = w.satisfaction
-            rows.append(([DashboardHTML.escape(w.agent), String(w.assigned.newOpen), String(w.assigned.pending), String(w.assigned.onHold),
+            rows.append(([DashboardHTML.escape(w.agent), w.overloaded ? "<span class=\"flag\">⚠ Overloaded</span>" : "ok",
+                          String(w.assigned.newOpen), String(w.assigned.pending), String(w.assigned.onHold),
                           String(w.solved), String(w.replies), String(s.count), s.mean.map { String(format: "%.2f", $0) } ?? "–",
-                          s.csat.map(DashboardHTML.percent) ?? "–",
-                          w.overloaded ? "<span class=\"flag\">⚠ Overloaded</span>" : "ok"], w.overloaded))
+                          s.csat.map(DashboardHTML.percent) ?? "–"], w.overloaded))
             table.rows.append([.text(w.agent), .number(String(w.assigned.newOpen)), .number(String(w.assigned.pending)),
                                .number(String(w.assigned.onHold)), .number(String(w.solved)), .number(String(w.replies)),
                                .number(String(s.count)), s.mean.map { .number(DashboardHTML.number($0)) } ?? .empty,
@@ -204,9 +207,9 @@ struct DashboardContentBuilder {
         }
         body += "<section class=\"card\" style=\"margin-bottom:1rem\"><h2>Workload</h2>"
         body += "<p class=\"sub\">Assigned now, by status; solved, replies and ratings in the period.</p>"
-        body += DashboardPages.table(id: "workload-table", caption: "Workload",
-                                     header: ["Agent", "New + open", "Pending", "On hold", "Solved", "Replies", "Ratings",
-                                              "Mean score", "CSAT", "Load"], rows: rows)
+        body += DashboardPages.table(id: "workload-table", caption: "Workload", textColumns: 2,
+                                     header: ["Agent", "Load", "New + open", "Pending", "On hold", "Solved", "Replies", "Ratings",
+                                              "Mean score", "CSAT"], rows: rows)
         body += "<p class=\"links\"><a href=\"/agents.csv\(DashboardHTML.query([("chart", "workload-table")] + query))\" download=\"\">Download CSV</a></p></section>"
         body += self.charts([charts.assigned, charts.activity], csvPath: "/agents.csv", query: query)
         var csv = Dictionary(uniqueKeysWithValues: [charts.assigned, charts.activity].map { ($0.id, $0.csv) })

@@ -17,7 +17,7 @@ struct DashboardPeriod: Sendable {
     var weeks: [Week]
     var window: TimeWindow { TimeWindow(from: weeks.first?.start, to: weeks.last?.end) }
 
-    static let defaultWeeks = 6
+    static let defaultWeeks = 4
     static let weekRange = 1...26
 
     init(weeks count: Int, endingAt now: Timestamp, calendar: BusinessCalendar) {
@@ -38,10 +38,11 @@ struct DashboardPeriod: Sendable {
     /// The index of the week that starts at `start`.
     func index(ofWeekStartingAt start: Timestamp) -> Int? { weeks.firstIndex { $0.start == start } }
 
-    /// `2 Mar – 13 Apr 2026` style description (the last week may still be running).
+    /// `weeks of 2 Mar to 13 Apr 2026` (the last week may still be running).
     var description: String {
         guard let first = weeks.first, let last = weeks.last else { return "" }
-        return "weeks of \(first.label) to \(last.label) \(last.key.prefix(4))"
+        return weeks.count == 1 ? "week of \(first.label) \(last.key.prefix(4))"
+            : "weeks of \(first.label) to \(last.label) \(last.key.prefix(4))"
     }
 }
 
@@ -184,9 +185,9 @@ enum DashboardData {
         let depth = DashboardChart(
             id: "queue-depth", title: "Tickets awaiting an agent per team",
             subtitle: "Depth: tickets new or open in the team; breached: those past an SLA due instant.",
-            kind: .bars, unit: .count, categoryTitle: teamTitle, valueTitle: "Tickets", categories: categories,
+            kind: .bars, unit: .count, categoryTitle: teamTitle, valueTitle: "Number", categories: categories,
             series: [.init(name: "Waiting", points: queues.map { .init(value: Double($0.depth)) }),
-                     .init(name: "Breached", points: queues.map { .init(value: Double($0.breached)) })],
+                     .init(name: "Breached", points: queues.map { .init(value: Double($0.breached)) }, color: "#C62828")],
             columns: .init(series: "measure", category: "team", value: "tickets"),
             emptyText: "No queues")
         let oldest = DashboardChart(
@@ -207,12 +208,12 @@ enum DashboardData {
         let categories = workloads.map { DashboardChart.Category(key: $0.agent, label: $0.agent, flagged: $0.overloaded) }
         let assigned = DashboardChart(
             id: "agent-assigned", title: "Assigned tickets per agent",
-            subtitle: "Tickets assigned now, by status; ⚠ marks an agent whose new and open tickets exceed the capacity (\(capacity)).",
-            kind: .stackedBars, unit: .count, categoryTitle: "Agent", valueTitle: "Assigned tickets", categories: categories,
+            subtitle: "Tickets assigned now, by status, new + open first; ⚠ marks an agent whose new and open tickets exceed the capacity (\(capacity), the dashed line).",
+            kind: .stackedBars, unit: .count, categoryTitle: "Agent", valueTitle: "Assigned", categories: categories,
             series: [.init(name: "New + open", points: workloads.map { .init(value: Double($0.assigned.newOpen)) }),
                      .init(name: "Pending", points: workloads.map { .init(value: Double($0.assigned.pending)) }),
                      .init(name: "On hold", points: workloads.map { .init(value: Double($0.assigned.onHold)) })],
-            reference: .init(value: Double(capacity), label: "capacity \(capacity)"),
+            reference: .init(value: Double(capacity), label: "capacity \(capacity) (new + open)"),
             columns: .init(series: "status", category: "agent", value: "tickets"),
             emptyText: "No agents")
         let activity = DashboardChart(
@@ -222,7 +223,7 @@ enum DashboardData {
             series: [.init(name: "Replies", points: workloads.map { .init(value: Double($0.replies)) }),
                      .init(name: "Solved", points: workloads.map { .init(value: Double($0.solved)) })],
             columns: .init(series: "measure", category: "agent", value: "count"),
-            emptyText: "No agents", countUnit: "number")
+            emptyText: "No agents", countUnit: "replies, tickets")
         return (assigned, activity)
     }
 }

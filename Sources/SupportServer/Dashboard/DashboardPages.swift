@@ -39,10 +39,11 @@ enum DashboardPages {
     table{border-collapse:collapse;width:100%;font-size:.9rem;font-variant-numeric:tabular-nums}
     th,td{padding:.3rem .5rem;border-bottom:1px solid #e6e9ed;text-align:right;white-space:nowrap}
     th{background:#f6f7f9;font-weight:600}
-    th:first-child,td:first-child{text-align:left}
+    th:first-child,td:first-child,th.text,td.text{text-align:left}
     tr.flagged td{background:#fdecee}
     .flag{color:#b00020;font-weight:700}
     .ok{color:#1e7b34}
+    .notice.ok{background:#e9f6ec;border-color:#9fd3ab}
     .notice{background:#fff4e5;border:1px solid #f0c68a;border-radius:6px;padding:.6rem .8rem}
     .error{background:#fdecee;border:1px solid #e8a3ab;border-radius:6px;padding:.6rem .8rem;color:#7a0012}
     .signin{max-width:420px;margin:3rem auto;background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:1.2rem 1.4rem}
@@ -53,7 +54,11 @@ enum DashboardPages {
       body{font-size:14px}
       main{padding:.6rem .6rem 1.5rem}
       header.top{padding:.5rem .7rem}
-      header.top .user{margin-left:0}
+      header.top{gap:.3rem .8rem}
+      header.top .brand{order:1}
+      header.top .user{order:2;margin-left:auto;font-size:.85rem}
+      header.top nav{order:3;width:100%}
+      header.top nav a{padding:.2rem .35rem;font-size:.9rem}
       .grid{grid-template-columns:1fr}
       .card{padding:.6rem .6rem}
       svg.chart-wide{display:none}
@@ -65,7 +70,7 @@ enum DashboardPages {
     /// navigation and the signed-in principal, and `body` in `main`.
     static func page(title: String, principal: Principal?, active: String?, refreshSeconds: Int? = nil, body: String) -> String {
         var out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
-        out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>"
+        out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><link rel=\"icon\" href=\"data:,\"/>"
         if let refreshSeconds { out += "<meta http-equiv=\"refresh\" content=\"\(refreshSeconds)\"/>" }
         out += "<title>\(DashboardHTML.escape(title)) · Ledgerdesk</title><style>\(style)</style></head><body>"
         out += "<header class=\"top\"><a class=\"brand\" href=\"/\">Ledgerdesk</a>"
@@ -118,12 +123,17 @@ enum DashboardPages {
     }
 
     /// A table with a header row; cells are already markup. `flagged` rows are highlighted.
-    static func table(id: String, caption: String?, header: [String], rows: [(cells: [String], flagged: Bool)]) -> String {
+    /// The first `textColumns` columns hold text (aligned left), the others numbers.
+    static func table(id: String, caption: String?, textColumns: Int = 1, header: [String],
+                      rows: [(cells: [String], flagged: Bool)]) -> String {
+        func open(_ tag: String, _ column: Int) -> String { column < textColumns ? "<\(tag) class=\"text\"" : "<\(tag)" }
         var out = "<div class=\"table-wrap\"><table id=\"\(DashboardHTML.escape(id))\">"
         if let caption { out += "<caption hidden=\"hidden\">\(DashboardHTML.escape(caption))</caption>" }
-        out += "<thead><tr>" + header.map { "<th scope=\"col\">\(DashboardHTML.escape($0))</th>" }.joined() + "</tr></thead><tbody>"
+        out += "<thead><tr>" + header.enumerated().map { "\(open("th", $0.offset)) scope=\"col\">\(DashboardHTML.escape($0.element))</th>" }.joined()
+        out += "</tr></thead><tbody>"
         for row in rows {
-            out += "<tr" + (row.flagged ? " class=\"flagged\"" : "") + ">" + row.cells.map { "<td>\($0)</td>" }.joined() + "</tr>"
+            out += "<tr" + (row.flagged ? " class=\"flagged\"" : "") + ">"
+                + row.cells.enumerated().map { "\(open("td", $0.offset))>\($0.element)</td>" }.joined() + "</tr>"
         }
         out += "</tbody></table></div>"
         return out

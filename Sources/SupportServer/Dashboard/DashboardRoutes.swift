@@ -98,12 +98,13 @@ public struct DashboardRoutes: Sendable {
         request.head.scheme == "https" || request.headers[.xForwardedProto]?.lowercased() == "https"
     }
 
-    /// Refuses form posts from other sites: an `Origin` that is not this host, or
-    /// `Sec-Fetch-Site: cross-site`.
+    /// Refuses form posts from other pages than the dashboard's: by `Sec-Fetch-Site` when the
+    /// browser sends it (only `same-origin` and `none` pass), otherwise by an `Origin` that is
+    /// not this host. Clients that send neither (scripts, tests) pass.
     private static func isCrossSite(_ request: Request) -> Bool {
-        if request.headers[.secFetchSite]?.lowercased() == "cross-site" { return true }
+        if let site = request.headers[.secFetchSite]?.lowercased() { return site != "same-origin" && site != "none" }
         guard let origin = request.headers[.origin] else { return false }
-        guard let authority = request.head.authority ?? request.headers[.host] else { return true }
+        guard let authority = request.head.authority else { return true }
         let host = origin.lowercased()
         return host != "http://\(authority.lowercased())" && host != "https://\(authority.lowercased())"
     }
@@ -115,7 +116,7 @@ public struct DashboardRoutes: Sendable {
         .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         .xContentTypeOptions: "nosniff",
         .xFrameOptions: "DENY",
-        .referrerPolicy: "no-referrer",
+        .referrerPolicy: "same-origin",
     ]
 
     static func html(_ text: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
@@ -215,20 +216,14 @@ public struct DashboardRoutes: Sendable {
 
     // MARK: Pages
 
-    private func signedIn(_ request: Request, path: String) -> Result<Principal, Response> {
-        guard let principal = principal(request) else {
-            return .failure(Self.redirect(to: "/login?next=\(DashboardHTML.percentEncode(path))"))
-        }
-        return .success(principal)
+    /// Where a request without a session goes: the sign-in form, then back to `path`.
+    private static func signInRedirect(_ path: String) -> Response {
+        redirect(to: "/login?next=\(DashboardHTML.percentEncode(path))")
     }
 
     func page(_ request: Request, path: String, allowed: Set<String>,
               build: (QueryParameters) throws(Problem) -> DashboardContent) -> Response {
-        let principal: Principal
-        switch signedIn(request, path: path) {
-        case .success(let p): principal = p
-        case .failure(let redirect): return redirect
-        }
+        guard let principal = principal(request) else { return Self.signInRedirect(path) }
         do throws(Problem) {
             let content = try build(try QueryParameters(request, allowed: allowed))
             return Self.html(DashboardPages.page(title: content.title, principal: principal, active: path,
@@ -241,11 +236,7 @@ public struct DashboardRoutes: Sendable {
 
     func csv(_ request: Request, path: String, allowed: Set<String>,
              build: (QueryParameters) throws(Problem) -> DashboardContent) -> Response {
-        let principal: Principal
-        switch signedIn(request, path: path) {
-        case .success(let p): principal = p
-        case .failure(let redirect): return redirect
-        }
+        guard let principal = principal(request) else { return Self.signInRedirect(path) }
         do throws(Problem) {
             let query = try QueryParameters(request, allowed: allowed.union(["chart"]))
             guard let id = query.string("chart") else { throw Problem.badRequest("\"chart\" names the chart to download") }

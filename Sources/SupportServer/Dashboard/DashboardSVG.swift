@@ -26,6 +26,9 @@ enum DashboardSVG {
     static let dashes = ["", "7 4", "2 3"]
 
     static func color(_ index: Int) -> String { palette[index % palette.count] }
+    static func color(_ chart: DashboardChart, _ index: Int) -> String {
+        (index < chart.series.count ? chart.series[index].color : nil) ?? color(index)
+    }
     static func dash(_ index: Int) -> String { dashes[(index / 2) % dashes.count] }
 
     static func render(_ chart: DashboardChart, layout: Layout) -> String {
@@ -113,9 +116,9 @@ private struct LineRenderer {
         let (legend, legendHeight) = DashboardSVG.legend(chart, layout: layout, x0: left, y0: 10 + font / 2,
                                                          maxX: layout.width - right) { i, x, y in
             let dash = DashboardSVG.dash(i)
-            return "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 20))\" y2=\"\(f(y))\" stroke=\"\(DashboardSVG.color(i))\" stroke-width=\"2.5\""
+            return "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 20))\" y2=\"\(f(y))\" stroke=\"\(DashboardSVG.color(chart, i))\" stroke-width=\"2.5\""
                 + (dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") + "/>"
-                + "<circle cx=\"\(f(x + 10))\" cy=\"\(f(y))\" r=\"3.5\" fill=\"\(DashboardSVG.color(i))\"/>"
+                + "<circle cx=\"\(f(x + 10))\" cy=\"\(f(y))\" r=\"3.5\" fill=\"\(DashboardSVG.color(chart, i))\"/>"
         }
         let top = 10 + legendHeight + 10
         let plotWidth = layout.width - left - right
@@ -124,6 +127,11 @@ private struct LineRenderer {
         let height = bottom + font * 2 + 14 + font + 6
         let n = max(chart.categories.count, 1)
         func x(_ i: Int) -> Double { left + (Double(i) + 0.5) * plotWidth / Double(n) }
+        // With three curves or more, each is shifted a little sideways (the same for all its
+        // points), so that markers and counts of equal values sit side by side, not on top.
+        let seriesCount = chart.series.count
+        let dodge = seriesCount < 3 ? 0 : min(10, plotWidth / Double(n) * 0.6 / Double(seriesCount - 1))
+        func x(_ i: Int, series s: Int) -> Double { x(i) + (Double(s) - Double(seriesCount - 1) / 2) * dodge }
         func y(_ v: Double) -> Double { bottom - (v - scale.min) / (scale.max - scale.min) * plotHeight }
 
         var out = DashboardSVG.open(chart, layout: layout, height: height)
@@ -166,41 +174,47 @@ private struct LineRenderer {
                     previous = false
                     continue
                 }
-                d += "\(previous ? "L" : "M")\(f(x(i))) \(f(y(value))) "
+                d += "\(previous ? "L" : "M")\(f(x(i, series: s))) \(f(y(value))) "
                 previous = true
             }
             guard !d.isEmpty else { continue }
             let dash = DashboardSVG.dash(s)
-            out += "<path class=\"curve\" data-series=\"\(DashboardHTML.escape(series.name))\" d=\"\(d.trimmingCharacters(in: .whitespaces))\" fill=\"none\" stroke=\"\(DashboardSVG.color(s))\" stroke-width=\"2\""
+            out += "<path class=\"curve\" data-series=\"\(DashboardHTML.escape(series.name))\" d=\"\(d.trimmingCharacters(in: .whitespaces))\" fill=\"none\" stroke=\"\(DashboardSVG.color(chart, s))\" stroke-width=\"2\""
                 + (dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") + "/>"
         }
 
-        // Markers, then the count under each (pushed apart where curves meet).
-        var labels: [(column: Int, x: Double, y: Double, pointY: Double, text: String, color: String)] = []
+        // Markers, then the count under each: just below its marker, or the nearest free place
+        // below (above when the plot's bottom is reached) where it overlaps no other count.
+        var labels: [(x: Double, pointY: Double, text: String, color: String)] = []
         out += "<g class=\"points\">"
         for (s, series) in chart.series.enumerated() {
             for (i, point) in series.points.enumerated() {
                 guard let point, let value = point.value else { continue }
                 let category = chart.categories[i]
-                out += "<circle class=\"point\" cx=\"\(f(x(i)))\" cy=\"\(f(y(value)))\" r=\"4\" fill=\"\(DashboardSVG.color(s))\" stroke=\"#ffffff\" stroke-width=\"1\""
+                out += "<circle class=\"point\" cx=\"\(f(x(i, series: s)))\" cy=\"\(f(y(value)))\" r=\"4\" fill=\"\(DashboardSVG.color(chart, s))\" stroke=\"#ffffff\" stroke-width=\"1\""
                 out += DashboardSVG.pointAttributes(chart, series: series.name, categoryAttribute: "data-bucket", category: category.key, point: point)
                 out += ">" + DashboardSVG.tooltip(chart, series: series.name, category: category.label, point: point) + "</circle>"
-                if let count = point.count {
-                    labels.append((i, x(i), y(value) + font * 0.8 + 5, y(value), String(count), DashboardSVG.color(s)))
-                }
+                if let count = point.count { labels.append((x(i, series: s), y(value), String(count), DashboardSVG.color(chart, s))) }
             }
         }
         out += "</g>"
-        out += "<g class=\"counts\" font-size=\"\(f(font * 0.8))\">"
-        let gap = font * 0.8 + 1
-        for column in Set(labels.map(\.column)).sorted() {
-            var lastY = -Double.infinity
-            for label in labels.filter({ $0.column == column }).sorted(by: { $0.y < $1.y }) {
-                var ly = max(label.y, lastY + gap)
-                if ly > bottom - 2 { ly = label.pointY - 7 }
-                lastY = ly
-                out += "<text class=\"count\" x=\"\(f(label.x))\" y=\"\(f(ly))\" text-anchor=\"middle\" fill=\"\(label.color)\">\(label.text)</text>"
-            }
+        let labelFont = font * 0.8
+        let lineHeight = labelFont + 1
+        var placed: [(x0: Double, x1: Double, y0: Double, y1: Double)] = []
+        func free(_ x0: Double, _ x1: Double, _ baseline: Double) -> Bool {
+            let y0 = baseline - labelFont * 0.8, y1 = baseline + 1
+            return !placed.contains { $0.x0 < x1 && x0 < $0.x1 && $0.y0 < y1 && y0 < $0.y1 }
+        }
+        out += "<g class=\"counts\" font-size=\"\(f(labelFont))\">"
+        for label in labels.sorted(by: { ($0.x, $0.pointY) < ($1.x, $1.pointY) }) {
+            let half = DashboardSVG.textWidth(label.text, font: labelFont) / 2 + 1
+            let x0 = label.x - half, x1 = label.x + half
+            let below = label.pointY + labelFont + 4
+            var candidates = stride(from: below, through: bottom - 2, by: lineHeight).map { $0 }
+            candidates += stride(from: label.pointY - 7, through: top + labelFont, by: -lineHeight).map { $0 }
+            let baseline = candidates.first { free(x0, x1, $0) } ?? (below <= bottom - 2 ? below : label.pointY - 7)
+            placed.append((x0, x1, baseline - labelFont * 0.8, baseline + 1))
+            out += "<text class=\"count\" x=\"\(f(label.x))\" y=\"\(f(baseline))\" text-anchor=\"middle\" fill=\"\(label.color)\">\(label.text)</text>"
         }
         out += "</g></svg>"
         return out
@@ -230,7 +244,7 @@ private struct BarRenderer {
 
         let (legend, legendHeight) = DashboardSVG.legend(chart, layout: layout, x0: left, y0: 10 + font / 2,
                                                          maxX: layout.width - 8) { i, x, y in
-            "<rect x=\"\(f(x + 4))\" y=\"\(f(y - 6))\" width=\"14\" height=\"12\" fill=\"\(DashboardSVG.color(i))\"/>"
+            "<rect x=\"\(f(x + 4))\" y=\"\(f(y - 6))\" width=\"14\" height=\"12\" fill=\"\(DashboardSVG.color(chart, i))\"/>"
         }
         let series = max(chart.series.count, 1)
         let barHeight = stacked ? font * 1.4 : font + 1
@@ -287,7 +301,7 @@ private struct BarRenderer {
                 }
                 let width = max(0, x(value) - x(scale.min))
                 let bx = stacked ? stackX : x(scale.min)
-                out += "<rect class=\"bar\" x=\"\(f(bx))\" y=\"\(f(by))\" width=\"\(f(width))\" height=\"\(f(barHeight))\" fill=\"\(DashboardSVG.color(s))\"\(attributes)>\(tip)</rect>"
+                out += "<rect class=\"bar\" x=\"\(f(bx))\" y=\"\(f(by))\" width=\"\(f(width))\" height=\"\(f(barHeight))\" fill=\"\(DashboardSVG.color(chart, s))\"\(attributes)>\(tip)</rect>"
                 if stacked {
                     stackX += width
                 } else {
