@@ -78,18 +78,29 @@ public struct SupportProjection: Sendable {
 
     // MARK: Applying events
 
-    /// Applies a sequence of events in log order.
+    /// Applies a sequence of events in log order. On an error the events before the refused one
+    /// stay applied (``appliedSeq`` tells how far it got).
     public mutating func apply(contentsOf events: some Sequence<RecordedEvent>) throws(DomainError) {
         for event in events { try apply(event) }
     }
 
-    /// Applies events in log order, reading them in place (no copy of each envelope).
+    /// Applies events in log order, reading them in place (no copy of each envelope). On an error
+    /// the events before the refused one stay applied (``appliedSeq`` tells how far it got).
     public mutating func apply(contentsOf events: some RandomAccessCollection<RecordedEvent>) throws(DomainError) {
-        var index = events.startIndex
-        while index != events.endIndex {
-            try apply(events[index])
-            events.formIndex(after: &index)
+        var failure: DomainError?
+        let done: Void? = events.withContiguousStorageIfAvailable { buffer in
+            for i in buffer.indices {
+                do throws(DomainError) {
+                    try apply(buffer[i])
+                } catch {
+                    failure = error
+                    return
+                }
+            }
         }
+        if let failure { throw failure }
+        if done != nil { return }
+        for event in events { try apply(event) }
     }
 
     /// Applies one event; events must come in log order (an event at or below ``appliedSeq`` is

@@ -10,7 +10,7 @@ struct SupportReplay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "support-replay",
         abstract: "Replay and audit a Ledgerdesk log: history, as-of, verify, export, import.",
-        subcommands: [History.self, AsOf.self, Verify.self, Export.self, Import.self])
+        subcommands: [History.self, AsOf.self, Verify.self, Export.self, Import.self, Backup.self])
 }
 
 struct DataDirectory: ParsableArguments {
@@ -201,5 +201,20 @@ struct Import: AsyncParsableCommand {
             emit("FAILED: \(error.detail)\n")
             throw ExitCode(1)
         }
+    }
+}
+
+struct Backup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A consistent hot copy of the log (LMDB's copy), safe while supportd writes; --compact drops free pages.")
+    @OptionGroup var directory: DataDirectory
+    @Argument(help: "An empty directory to write data.mdb into.") var destination: String
+    @Flag(help: "Compact while copying (slower, smaller).") var compact = false
+
+    func run() throws {
+        let store = try directory.openReadOnly()
+        let head = try store.head
+        try store.backup(to: destination, compact: compact)
+        emit("copied the log up to head \(head) into \(destination)\n")
     }
 }
