@@ -295,12 +295,16 @@ public struct SupportProjection: Sendable {
         }
         let ids = ticketIDs
         if after.team != before.team || after.item != before.item {
-            if let item = before.item { teamQueues[Int(before.team)].remove(item) { QueueItem.precedes($0, $1, ids: ids) } }
+            if let item = before.item {
+                let removed = teamQueues[Int(before.team)].remove(item) { QueueItem.precedes($0, $1, ids: ids) }
+                assert(removed, "ticket \(i) was not in its team queue")
+            }
             if let item = after.item { teamQueues[Int(after.team)].insert(item) { QueueItem.precedes($0, $1, ids: ids) } }
         }
         if after.assignee != before.assignee || after.item != before.item {
             if before.assignee != Sentinel.none, let item = before.item {
-                agentQueues[Int(before.assignee)].remove(item) { QueueItem.precedes($0, $1, ids: ids) }
+                let removed = agentQueues[Int(before.assignee)].remove(item) { QueueItem.precedes($0, $1, ids: ids) }
+                assert(removed, "ticket \(i) was not in its agent queue")
             }
             if after.assignee != Sentinel.none, let item = after.item {
                 agentQueues[Int(after.assignee)].insert(item) { QueueItem.precedes($0, $1, ids: ids) }

@@ -85,11 +85,12 @@ public struct LogImporter: Sendable {
     public func run(_ lines: [(number: Int, line: Result<ImportLine, Problem>)],
                     shouldStop: @Sendable () -> Bool = { false }) async throws(Problem) -> ImportSummary {
         let store = backend.store
-        var streams: [String: [RecordedEvent]] = [:]
+        // Keyed by UTF-8 bytes: Swift's String equality would merge canonically equivalent ids.
+        var streams: [[UInt8]: [RecordedEvent]] = [:]
         func logEvents(_ id: String) throws -> [RecordedEvent] {
-            if let cached = streams[id] { return cached }
+            if let cached = streams[Array(id.utf8)] { return cached }
             let events = try store.events(inStream: id)
-            streams[id] = events
+            streams[Array(id.utf8)] = events
             return events
         }
         var validation = ImportValidation(now: backend.clock()) { id in try Ticket.fold(try logEvents(id)) }
@@ -126,7 +127,7 @@ public struct LogImporter: Sendable {
         }
         // Hold the imported ids so server-assigned ids skip them.
         for (line, _) in toAppend { backend.commands.directory.observe(line.ticket) }
-        var versions: [String: UInt64] = [:]
+        var versions: [[UInt8]: UInt64] = [:]
         for (id, events) in streams { versions[id] = UInt64(events.count) }
         var summary = ImportSummary(imported: 0, tickets: 0, lastSeq: (try? store.head.seq) ?? 0)
         var offset = 0
@@ -135,12 +136,13 @@ public struct LogImporter: Sendable {
             let chunk = toAppend[offset..<min(offset + Self.chunkSize, toAppend.count)]
             var requests: [AppendRequest] = []
             for (line, event) in chunk {
-                let current = versions[line.ticket] ?? 0
+                let key = Array(line.ticket.utf8)
+                let current = versions[key] ?? 0
                 requests.append(AppendRequest(
                     stream: line.ticket,
                     events: [ProposedEvent(type: line.type, at: line.at, actor: line.actor, data: event.data)],
                     expectedVersion: .exactly(current)))
-                versions[line.ticket] = current + 1
+                versions[key] = current + 1
             }
             for (k, result) in await store.append(contentsOf: requests).enumerated() {
                 switch result {

@@ -29,10 +29,19 @@ struct TicketCommands: Sendable {
     /// How often a command is re-decided after losing a race to another write.
     static let maximumAttempts = 16
 
-    /// Reads a ticket's current state.
+    /// Recently written tickets, so a command does not fold the whole stream again.
+    let cache = TicketCache()
+
+    /// Reads a ticket's current state: from the cache when it holds the stream's current
+    /// version (one index lookup), else by folding the stream.
     func load(_ id: String) throws(Problem) -> Ticket? {
         do {
-            return try Ticket.fold(try store.events(inStream: id))
+            let version = try store.read { try $0.version(of: id) }
+            guard version > 0 else { return nil }
+            if let cached = cache.ticket(id), cached.version == version { return cached }
+            let ticket = try Ticket.fold(try store.events(inStream: id))
+            if let ticket { cache.store(ticket) }
+            return ticket
         } catch let error as DomainError {
             throw Problem(.serviceUnavailable, "ticket \(id) cannot be read: \(error.detail)")
         } catch let error as EventLogError {
@@ -208,7 +217,7 @@ struct TicketCommands: Sendable {
             }
             // The answer goes out once every projection has applied the write (read your writes).
             await projections.waitUntilApplied(result.lastSeq)
-            return try Self.response(for: result, before: before, events: events, viewer: principal, levels: levels, status: 200)
+            return try response(for: result, before: before, events: events, viewer: principal, levels: levels, status: 200)
         }
         throw Problem(.serviceUnavailable, "ticket \(initial.id) is changing too fast; retry")
     }
@@ -237,25 +246,25 @@ struct TicketCommands: Sendable {
                 throw Problem(error)
             }
             await projections.waitUntilApplied(result.lastSeq)
-            return try Self.response(for: result, before: nil, events: events, viewer: principal, levels: levels, status: 201)
+            return try response(for: result, before: nil, events: events, viewer: principal, levels: levels, status: 201)
         }
         throw Problem(.serviceUnavailable, "no free ticket id found; retry")
     }
 
-    private static func response(for result: AppendResult, before: Ticket?, events: [TicketEvent], viewer: Principal,
-                                 levels: ServiceLevels, status: Int) throws -> Response {
+    private func response(for result: AppendResult, before: Ticket?, events: [TicketEvent], viewer: Principal,
+                          levels: ServiceLevels, status: Int) throws -> Response {
         if result.replayed {
             guard let stored = result.response, let answer = WriteAnswer(decoding: stored) else {
                 throw Problem(.serviceUnavailable, "the stored answer of this idempotency key cannot be read")
             }
             return answer.response
         }
-        return answer(before: before, events: events, result: result, viewer: viewer, levels: levels, status: status).response
+        if let after = Self.ticket(after: before, events: events, result: result) { cache.store(after) }
+        return Self.answer(before: before, events: events, result: result, viewer: viewer, levels: levels, status: status).response
     }
 
-    /// The ticket after the appended events, as the answer to the write.
-    static func answer(before: Ticket?, events: [TicketEvent], result: AppendResult, viewer: Principal,
-                       levels: ServiceLevels, status: Int) -> WriteAnswer {
+    /// The ticket after the appended events.
+    static func ticket(after before: Ticket?, events: [TicketEvent], result: AppendResult) -> Ticket? {
         var ticket = before
         for (event, recorded) in zip(events, result.events) {
             guard let actor = SupportActor(recorded.actor) else { continue }
@@ -266,7 +275,13 @@ struct TicketCommands: Sendable {
                 ticket = Ticket(id: recorded.stream, opened: opened, at: recorded.at, by: actor)
             }
         }
-        guard let ticket, let last = result.events.last else {
+        return ticket
+    }
+
+    /// The ticket after the appended events, as the answer to the write.
+    static func answer(before: Ticket?, events: [TicketEvent], result: AppendResult, viewer: Principal,
+                       levels: ServiceLevels, status: Int) -> WriteAnswer {
+        guard let ticket = ticket(after: before, events: events, result: result), let last = result.events.last else {
             return WriteAnswer(status: 500, version: 0, location: nil, body: [])
         }
         let body = CanonicalJSON.encode(TicketRepresentation.full(ticket, at: last.recorded, levels: levels, viewer: viewer))

@@ -7,7 +7,8 @@ public struct ImportValidation {
     /// Reads a ticket already in the log (nil when it does not exist).
     public typealias Lookup = (String) throws -> Ticket?
 
-    private var tickets: [String: Ticket] = [:]
+    // Keyed by UTF-8 bytes: Swift's String equality would merge canonically equivalent ids.
+    private var tickets: [[UInt8]: Ticket] = [:]
     private let lookup: Lookup
     private let now: Timestamp
 
@@ -20,13 +21,19 @@ public struct ImportValidation {
     }
 
     /// The tickets this input opened or changed, in their state after it.
-    public var touchedTickets: [String: Ticket] { tickets }
+    /// (Canonically equivalent ids would share a key here; use ``touchedTicket(_:)`` for exact lookups.)
+    public var touchedTickets: [String: Ticket] {
+        Dictionary(tickets.values.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The state of a ticket this input opened or changed, by exact id.
+    public func touchedTicket(_ id: String) -> Ticket? { tickets[Array(id.utf8)] }
 
     private mutating func ticket(_ id: String) throws(DomainError) -> Ticket? {
-        if let t = tickets[id] { return t }
+        if let t = tickets[Array(id.utf8)] { return t }
         do {
             let found = try lookup(id)
-            if let found { tickets[id] = found }
+            if let found { tickets[Array(id.utf8)] = found }
             return found
         } catch let error as DomainError {
             throw error
@@ -60,11 +67,11 @@ public struct ImportValidation {
                 }
                 var next = current
                 next.apply(event, version: expectedVersion, at: at, actor: actor)
-                tickets[id] = next
+                tickets[Array(id.utf8)] = next
             } else {
                 guard case .opened(let opened) = event else { throw DomainError.conflict("ticket \(id) does not exist") }
                 _ = try TicketRules.decideOpening(command)
-                tickets[id] = Ticket(id: id, opened: opened, at: at, by: actor)
+                tickets[Array(id.utf8)] = Ticket(id: id, opened: opened, at: at, by: actor)
             }
         } catch {
             // In an import every rule violation, who may write included, is a 409.
