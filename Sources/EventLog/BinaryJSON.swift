@@ -45,9 +45,18 @@ enum BinaryJSON {
         }
     }
 
-    /// RFC 8785 member order: by UTF-16 code units.
+    /// RFC 8785 member order: by UTF-16 code units. UTF-8 byte order agrees with it unless a
+    /// key holds a scalar at or above U+E000 (lead byte 0xEE or more), so plain keys take the
+    /// fast byte comparison.
     static func canonicalKeyOrder(_ a: String, _ b: String) -> Bool {
-        a.utf16.lexicographicallyPrecedes(b.utf16)
+        var a = a, b = b
+        let fast: Bool? = a.withUTF8 { x in
+            b.withUTF8 { y -> Bool? in
+                if x.contains(where: { $0 >= 0xEE }) || y.contains(where: { $0 >= 0xEE }) { return nil }
+                return x.lexicographicallyPrecedes(y)
+            }
+        }
+        return fast ?? a.utf16.lexicographicallyPrecedes(b.utf16)
     }
 
     /// Decodes one value, advancing `reader`.

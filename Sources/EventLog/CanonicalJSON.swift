@@ -6,16 +6,38 @@
 public enum CanonicalJSON {
     /// The canonical UTF-8 bytes of `value`.
     public static func encode(_ value: JSONValue) -> [UInt8] {
-        var binary: [UInt8] = []
-        BinaryJSON.encode(value, into: &binary)
         var out: [UInt8] = []
-        out.reserveCapacity(binary.count + 16)
-        binary.withUnsafeBytes { raw in
-            var reader = ByteReader(raw)
-            // The binary form was just written by us; it cannot be malformed.
-            try? BinaryJSON.writeCanonical(&reader, to: &out)
-        }
+        out.reserveCapacity(256)
+        append(value, to: &out)
         return out
+    }
+
+    /// Appends the canonical JSON of `value` (the hot path of every HTTP answer).
+    public static func append(_ value: JSONValue, to out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+        case .bool(let b): out.append(contentsOf: b ? [0x74, 0x72, 0x75, 0x65] : [0x66, 0x61, 0x6C, 0x73, 0x65])
+        case .int(let i): appendInteger(i, to: &out)
+        case .double(let d):
+            if let i = Int64(exactly: d) { appendInteger(i, to: &out) } else { appendDouble(d, to: &out) }
+        case .string(let s): appendString(s, to: &out)
+        case .array(let a):
+            out.append(UInt8(ascii: "["))
+            for (k, v) in a.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                append(v, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let o):
+            out.append(UInt8(ascii: "{"))
+            for (k, key) in o.keys.sorted(by: BinaryJSON.canonicalKeyOrder).enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                appendString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                append(o[key] ?? .null, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
@@ -58,23 +80,18 @@ public enum CanonicalJSON {
     }
 
     static func appendInteger(_ v: Int64, to out: inout [UInt8]) {
-        if v == 0 { out.append(0x30); return }
-        var digits: [UInt8] = []
-        var magnitude = v.magnitude
-        while magnitude > 0 {
-            digits.append(UInt8(48 + magnitude % 10))
-            magnitude /= 10
-        }
         if v < 0 { out.append(UInt8(ascii: "-")) }
-        out.append(contentsOf: digits.reversed())
+        appendUnsigned(v.magnitude, to: &out)
     }
 
     static func appendUnsigned(_ v: UInt64, to out: inout [UInt8]) {
-        if v == 0 { out.append(0x30); return }
-        var digits: [UInt8] = []
-        var m = v
-        while m > 0 { digits.append(UInt8(48 + m % 10)); m /= 10 }
-        out.append(contentsOf: digits.reversed())
+        if v < 10 { out.append(UInt8(48 + v)); return }
+        // At most 20 digits, written backwards into a fixed buffer: no allocation.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var m = v, i = 20
+            while m > 0 { i -= 1; buffer[i] = UInt8(48 + m % 10); m /= 10 }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[i..<20]))
+        }
     }
 
     /// Appends the ECMAScript `Number.prototype.toString` form of a finite double.

@@ -1,0 +1,45 @@
+import EventLog
+import Foundation
+import Hummingbird
+import Projections
+import SupportDomain
+import Testing
+@testable import SupportServer
+
+@Suite("Queue answers written straight to bytes")
+struct QueueAnswerTests {
+    func entry(_ n: Int) -> QueueEntry {
+        let names = ["T-\(n)", "é\u{301}-\(n)", "quote\"back\\slash\n\(n)", "😀\u{FB33}\(n)", "\u{1}ctl"]
+        return QueueEntry(
+            id: names[n % names.count], subject: "Sujet n°\(n) « urgent » \t", customer: "c-\(n)",
+            priority: Priority.allCases[n % 4], status: n % 2 == 0 ? .new : .open,
+            assignee: n % 3 == 0 ? nil : "agent-\(n % 5)", channel: Channel.allCases[n % 5],
+            waitingSince: n % 7 == 0 ? nil : Timestamp(milliseconds: 1_772_000_000_000 + Int64(n) * 1_234),
+            nextDue: n % 4 == 0 ? nil : Timestamp(milliseconds: 1_772_100_000_000 - Int64(n) * 999),
+            nextDueTarget: n % 4 == 0 ? nil : SLAMetric.allCases[n % 3], breached: n % 5 == 0)
+    }
+
+    @Test(arguments: [0, 1, 7, 50])
+    func theDirectWriterGivesTheCanonicalBytes(count: Int) async throws {
+        let entries = (0..<count).map(entry)
+        let at = Timestamp(milliseconds: 1_772_345_678_901)
+        for owner in [("team", "hosting"), ("agent", "léa\"x")] {
+            let response = ReadRoutes.queueAnswer(owner: owner, entries: entries, at: at)
+            var body = response.body
+            var collected: [UInt8] = []
+            try await body.write(BufferCollector { collected += Array(buffer: $0) })
+            let reference = CanonicalJSON.encode(.object([
+                owner.0: .string(owner.1), "evaluatedAt": .string(at.rfc3339), "entries": .array(entries.map(ReadRoutes.entry))]))
+            #expect(collected == reference)
+            #expect((try? JSONParser.parse(collected)) != nil)
+        }
+    }
+}
+
+/// Collects a response body's buffers.
+struct BufferCollector: ResponseBodyWriter {
+    let onBuffer: (ByteBuffer) -> Void
+    init(_ onBuffer: @escaping (ByteBuffer) -> Void) { self.onBuffer = onBuffer }
+    mutating func write(_ buffer: ByteBuffer) async throws { onBuffer(buffer) }
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}
