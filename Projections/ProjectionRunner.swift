@@ -95,19 +95,85 @@ public final class ProjectionRunner: Sendable {
     }
 
     /// Folds the whole log (or the events with `at` <= `upTo`) into a fresh projection.
+    ///
+    /// Reading and decoding the log runs on its own thread, one batch ahead of the fold, so a
+    /// rebuild uses both cores: its speed is that of the slower of the two stages.
     public static func fold(store: EventStore, levels: ServiceLevels, upTo: Timestamp?, logger: Logger) throws -> SupportProjection {
         var projection = SupportProjection(levels: levels)
-        var after: UInt64 = 0
-        while true {
-            // One short read transaction per batch: a long rebuild never pins old pages.
-            let batch = try store.events(after: after, limit: batchSize)
-            guard let last = batch.last else { break }
-            for event in batch where upTo.map({ event.at <= $0 }) ?? true {
-                do { try projection.apply(event) } catch { logger.error("projection skipped event \(event.seq): \(error.detail)") }
+        let pipe = BatchPipe()
+        let reader = Thread {
+            var after: UInt64 = 0
+            while true {
+                do {
+                    // One short read transaction per batch: a long rebuild never pins old pages.
+                    let batch = try store.events(after: after, limit: batchSize)
+                    guard let last = batch.last else { pipe.put(.end); return }
+                    after = last.seq
+                    guard pipe.put(.batch(batch)) else { return }
+                } catch {
+                    pipe.put(.failure(error))
+                    return
+                }
             }
-            after = last.seq
         }
-        return projection
+        reader.start()
+        defer { pipe.cancel() }
+        while true {
+            switch pipe.take() {
+            case .end:
+                return projection
+            case .failure(let error):
+                throw error
+            case .batch(let batch):
+                for event in batch where upTo.map({ event.at <= $0 }) ?? true {
+                    do { try projection.apply(event) } catch { logger.error("projection skipped event \(event.seq): \(error.detail)") }
+                }
+            }
+        }
+    }
+}
+
+/// A bounded hand-off of decoded batches from the reading thread to the folding one.
+final class BatchPipe: @unchecked Sendable {
+    enum Item {
+        case batch([RecordedEvent])
+        case end
+        case failure(any Error)
+    }
+
+    private let lock = NSCondition()
+    private var items: [Item] = []
+    private var cancelled = false
+    /// Batches decoded ahead at most.
+    static let depth = 2
+
+    /// Hands over an item, waiting while the pipe is full; false once the consumer has gone.
+    @discardableResult
+    func put(_ item: Item) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        while items.count >= Self.depth && !cancelled { lock.wait() }
+        guard !cancelled else { return false }
+        items.append(item)
+        lock.broadcast()
+        return true
+    }
+
+    func take() -> Item {
+        lock.lock()
+        defer { lock.unlock() }
+        while items.isEmpty { lock.wait() }
+        let item = items.removeFirst()
+        lock.broadcast()
+        return item
+    }
+
+    /// Releases a producer waiting on a full pipe.
+    func cancel() {
+        lock.lock()
+        cancelled = true
+        lock.broadcast()
+        lock.unlock()
     }
 }
 
