@@ -82,39 +82,39 @@ struct ReadRoutes {
     static func queueAnswer(owner: (key: String, value: String), entries: [QueueEntry], at: Timestamp) -> Response {
         var out: [UInt8] = []
         out.reserveCapacity(128 + entries.count * 320)
-        out += Array(#"{"entries":["#.utf8)
+        out.append(contentsOf: #"{"entries":["#.utf8)
         for (k, e) in entries.enumerated() {
             if k > 0 { out.append(UInt8(ascii: ",")) }
-            out += Array(#"{"assignee":"#.utf8)
-            if let a = e.assignee { CanonicalJSON.appendStringLiteral(a, to: &out) } else { out += Array("null".utf8) }
-            out += Array((e.breached ? #","breached":true,"channel":""# : #","breached":false,"channel":""#).utf8)
-            out += Array(e.channel.rawValue.utf8)
-            out += Array(#"","customer":"#.utf8)
+            out.append(contentsOf: #"{"assignee":"#.utf8)
+            if let a = e.assignee { CanonicalJSON.appendStringLiteral(a, to: &out) } else { out.append(contentsOf: "null".utf8) }
+            out.append(contentsOf: (e.breached ? #","breached":true,"channel":""# : #","breached":false,"channel":""#).utf8)
+            out.append(contentsOf: e.channel.rawValue.utf8)
+            out.append(contentsOf: #"","customer":"#.utf8)
             CanonicalJSON.appendStringLiteral(e.customer, to: &out)
-            out += Array(#","id":"#.utf8)
+            out.append(contentsOf: #","id":"#.utf8)
             CanonicalJSON.appendStringLiteral(e.id, to: &out)
-            out += Array(#","nextDue":"#.utf8)
+            out.append(contentsOf: #","nextDue":"#.utf8)
             appendInstant(e.nextDue, to: &out)
-            out += Array(#","nextDueTarget":"#.utf8)
-            if let t = e.nextDueTarget { out += Array("\"\(t.rawValue)\"".utf8) } else { out += Array("null".utf8) }
-            out += Array(#","priority":""#.utf8) + Array(e.priority.rawValue.utf8)
-            out += Array(#"","status":""#.utf8) + Array(e.status.rawValue.utf8)
-            out += Array(#"","subject":"#.utf8)
+            out.append(contentsOf: #","nextDueTarget":"#.utf8)
+            if let t = e.nextDueTarget { out.append(contentsOf: "\"\(t.rawValue)\"".utf8) } else { out.append(contentsOf: "null".utf8) }
+            out.append(contentsOf: #","priority":""#.utf8); out.append(contentsOf: e.priority.rawValue.utf8)
+            out.append(contentsOf: #"","status":""#.utf8); out.append(contentsOf: e.status.rawValue.utf8)
+            out.append(contentsOf: #"","subject":"#.utf8)
             CanonicalJSON.appendStringLiteral(e.subject, to: &out)
-            out += Array(#","waitingSince":"#.utf8)
+            out.append(contentsOf: #","waitingSince":"#.utf8)
             appendInstant(e.waitingSince, to: &out)
             out.append(UInt8(ascii: "}"))
         }
-        out += Array(#"],"evaluatedAt":"#.utf8)
+        out.append(contentsOf: #"],"evaluatedAt":"#.utf8)
         appendInstant(at, to: &out)
-        out += Array(",\"\(owner.key)\":".utf8)
+        out.append(contentsOf: ",\"\(owner.key)\":".utf8)
         CanonicalJSON.appendStringLiteral(owner.value, to: &out)
         out.append(UInt8(ascii: "}"))
         return JSONResponse.make(bytes: out)
     }
 
     private static func appendInstant(_ t: Timestamp?, to out: inout [UInt8]) {
-        guard let t else { out += Array("null".utf8); return }
+        guard let t else { out.append(contentsOf: "null".utf8); return }
         out.append(UInt8(ascii: "\""))
         t.appendRFC3339(to: &out)
         out.append(UInt8(ascii: "\""))
