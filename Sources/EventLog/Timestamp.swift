@@ -105,9 +105,11 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 }
 
 /// Proleptic Gregorian calendar arithmetic on day numbers (days since 1970-01-01), after
-/// Howard Hinnant's `days_from_civil` / `civil_from_days`.
-enum CivilDate {
-    static func toDays(year: Int64, month: Int64, day: Int64) -> Int64 {
+/// Howard Hinnant's `days_from_civil` / `civil_from_days`. The one implementation the log, the
+/// business calendar and the demo generator share.
+public enum CivilDate {
+    /// The day number of a civil date (negative before 1970-01-01).
+    public static func toDays(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -116,7 +118,8 @@ enum CivilDate {
         return era * 146_097 + doe - 719_468
     }
 
-    static func fromDays(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    /// The civil date of a day number.
+    public static func fromDays(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -128,7 +131,8 @@ enum CivilDate {
         return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
-    static func daysIn(month: Int64, year: Int64) -> Int64 {
+    /// The number of days in a month of a year.
+    public static func daysIn(month: Int64, year: Int64) -> Int64 {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: return 30
