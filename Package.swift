@@ -95,8 +95,9 @@ let package = Package(
         .executableTarget(
             name: "support-replay",
             dependencies: [
-                "EventLog", "SupportDomain", "SupportServer",
+                "EventLog", "SupportDomain", "SupportServer", "Projections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tools/support-replay",
             swiftSettings: strict

@@ -22,16 +22,55 @@ public final class ProjectionRunner: Sendable {
     /// Events per applied batch (one exclusive lock each).
     static let batchSize = 4096
 
-    /// Builds the projection from the log (a full rebuild; restarts resume from a checkpoint
-    /// once one is stored).
-    public init(store: EventStore, levels: ServiceLevels, logger: Logger = Logger(label: "projections")) throws {
+    /// The name of the projection's checkpoint in the log's `checkpoints` database.
+    public static let checkpointName = "support-projection"
+    /// A checkpoint is written after this many newly applied events (and at shutdown).
+    static let checkpointEvery: UInt64 = 250_000
+    private let lastCheckpoint: Mutex<UInt64>
+    /// The seq the projection resumed from at start-up (its checkpoint's), or nil when it was
+    /// rebuilt from seq 1.
+    public let resumedFrom: UInt64?
+
+    /// Restores the projection from its checkpoint and applies what the log holds beyond it, or,
+    /// when there is none, when it is damaged, when it was built under another policy or by
+    /// another version of the fold, or when `rebuild` is set, folds the whole log from seq 1.
+    public init(store: EventStore, levels: ServiceLevels, rebuild: Bool = false,
+                logger: Logger = Logger(label: "projections")) throws {
         self.store = store
         self.levels = levels
         self.policyHash = levels.policy.hash
         self.logger = logger
-        let projection = try Self.fold(store: store, levels: levels, upTo: nil, logger: logger)
-        state = SharedState(projection)
-        applied = AppliedWatch(projection.appliedSeq)
+        var projection: SupportProjection?
+        if !rebuild, let stored = try store.checkpoint(name: Self.checkpointName) {
+            do {
+                let restored = try SupportProjection(checkpoint: stored.state, levels: levels)
+                if restored.appliedSeq <= (try store.head.seq) {
+                    projection = restored
+                    logger.info("projections resumed from their checkpoint at seq \(restored.appliedSeq)")
+                } else {
+                    logger.warning("the projection checkpoint is ahead of the log; rebuilding")
+                }
+            } catch {
+                logger.warning("rebuilding the projections: \(error)")
+            }
+        }
+        let start = try projection ?? Self.fold(store: store, levels: levels, upTo: nil, logger: logger)
+        state = SharedState(start)
+        applied = AppliedWatch(start.appliedSeq)
+        lastCheckpoint = Mutex(projection?.appliedSeq ?? 0)
+        resumedFrom = projection?.appliedSeq
+        catchUp()
+    }
+
+    /// Writes the projection's checkpoint (its state and applied seq) through the log's writer.
+    public func saveCheckpoint() async {
+        let (seq, bytes) = state.read { ($0.appliedSeq, $0.checkpoint()) }
+        do {
+            try await store.saveCheckpoint(name: Self.checkpointName, seq: seq, state: bytes)
+            lastCheckpoint.withLock { $0 = max($0, seq) }
+        } catch {
+            logger.error("cannot store the projection checkpoint at seq \(seq): \(error)")
+        }
     }
 
     /// The seq the projection has applied up to.
@@ -82,10 +121,13 @@ public final class ProjectionRunner: Sendable {
         while !Task.isCancelled {
             let after = applied.value
             catchUp()
+            if applied.value >= lastCheckpoint.withLock({ $0 }) + Self.checkpointEvery { await saveCheckpoint() }
             if applied.value == after {
-                guard await store.waitForEvents(after: after) else { return }
+                guard await store.waitForEvents(after: after) else { break }
             }
         }
+        // Stopping: leave a checkpoint so the next start resumes instead of replaying the log.
+        if applied.value > lastCheckpoint.withLock({ $0 }) { await saveCheckpoint() }
     }
 
     /// The projection as of an instant: the events whose `at` <= `asOf`, in log order (SPEC §3).
@@ -98,7 +140,8 @@ public final class ProjectionRunner: Sendable {
     ///
     /// Reading and decoding the log runs on its own thread, one batch ahead of the fold, so a
     /// rebuild uses both cores: its speed is that of the slower of the two stages.
-    public static func fold(store: EventStore, levels: ServiceLevels, upTo: Timestamp?, logger: Logger) throws -> SupportProjection {
+    public static func fold(store: EventStore, levels: ServiceLevels, upTo: Timestamp?, throughSeq: UInt64? = nil,
+                            logger: Logger) throws -> SupportProjection {
         var projection = SupportProjection(levels: levels)
         let pipe = BatchPipe()
         let reader = Thread {
@@ -106,7 +149,8 @@ public final class ProjectionRunner: Sendable {
             while true {
                 do {
                     // One short read transaction per batch: a long rebuild never pins old pages.
-                    let batch = try store.events(after: after, limit: batchSize)
+                    var batch = try store.events(after: after, limit: batchSize)
+                    if let throughSeq { batch.removeAll { $0.seq > throughSeq } }
                     guard let last = batch.last else { pipe.put(.end); return }
                     after = last.seq
                     guard pipe.put(.batch(batch)) else { return }

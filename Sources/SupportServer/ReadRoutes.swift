@@ -82,7 +82,16 @@ struct ReadRoutes {
     static func queueAnswer(owner: (key: String, value: String), entries: [QueueEntry], at: Timestamp) -> Response {
         var out: [UInt8] = []
         out.reserveCapacity(128 + entries.count * 320)
-        out.append(contentsOf: #"{"entries":["#.utf8)
+        // Members in canonical order: "agent" < "entries" < "evaluatedAt" < "team".
+        let ownerFirst = BinaryJSONOrder.precedes(owner.key, "entries")
+        out.append(UInt8(ascii: "{"))
+        if ownerFirst {
+            CanonicalJSON.appendStringLiteral(owner.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            CanonicalJSON.appendStringLiteral(owner.value, to: &out)
+            out.append(UInt8(ascii: ","))
+        }
+        out.append(contentsOf: #""entries":["#.utf8)
         for (k, e) in entries.enumerated() {
             if k > 0 { out.append(UInt8(ascii: ",")) }
             out.append(contentsOf: #"{"assignee":"#.utf8)
@@ -107,8 +116,12 @@ struct ReadRoutes {
         }
         out.append(contentsOf: #"],"evaluatedAt":"#.utf8)
         appendInstant(at, to: &out)
-        out.append(contentsOf: ",\"\(owner.key)\":".utf8)
-        CanonicalJSON.appendStringLiteral(owner.value, to: &out)
+        if !ownerFirst {
+            out.append(UInt8(ascii: ","))
+            CanonicalJSON.appendStringLiteral(owner.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            CanonicalJSON.appendStringLiteral(owner.value, to: &out)
+        }
         out.append(UInt8(ascii: "}"))
         return JSONResponse.make(bytes: out)
     }
@@ -257,6 +270,11 @@ struct ReadRoutes {
             return JSONResponse.make(.object(["evaluatedAt": at.json, "tickets": .array(list), "next": page.next.json]))
         }
     }
+}
+
+/// RFC 8785 member order for ASCII keys (byte order).
+enum BinaryJSONOrder {
+    static func precedes(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
 }
 
 /// The `bucket` query parameter.

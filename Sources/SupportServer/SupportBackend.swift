@@ -20,11 +20,12 @@ public final class SupportBackend: Sendable {
 
     /// Opens the log in `dataDirectory` (created when missing) under `policy`.
     public init(dataDirectory: String, policy: Policy = .default, durability: Durability = .durable,
+                rebuildProjections: Bool = false,
                 clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }) throws {
         store = try EventStore(EventLogConfiguration(directory: dataDirectory, envelope: EnvelopeFormat(streamField: "ticket"),
                                                      durability: durability, clock: clock))
         levels = try ServiceLevels(policy: policy)
-        projections = try ProjectionRunner(store: store, levels: levels)
+        projections = try ProjectionRunner(store: store, levels: levels, rebuild: rebuildProjections)
         commands = TicketCommands(store: store, levels: levels, directory: try TicketDirectory(store: store),
                                   projections: projections, metrics: metrics, clock: clock)
         self.clock = clock

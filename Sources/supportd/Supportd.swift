@@ -20,6 +20,7 @@ struct Supportd: AsyncParsableCommand {
     @Option(help: "The tokens file; written with fresh tokens when missing (default: <data-dir>/tokens.json).") var tokens: String?
     @Option(help: "A policy file (JSON) laid over the default policy.") var policy: String?
     @Flag(help: "Fill an empty data directory with a realistic demo workload.") var demo = false
+    @Flag(help: "Rebuild the projections from seq 1 instead of resuming from their checkpoint.") var rebuild = false
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel = "info"
 
     func run() async throws {
@@ -34,7 +35,7 @@ struct Supportd: AsyncParsableCommand {
                 throw ValidationError("policy file \(policy): \(error)")
             }
         }
-        let backend = try SupportBackend(dataDirectory: dataDir, policy: effectivePolicy)
+        let backend = try SupportBackend(dataDirectory: dataDir, policy: effectivePolicy, rebuildProjections: rebuild)
         if demo {
             let appended = try await DemoData.load(into: backend, logger: logger)
             if appended > 0 { say("Demo data: \(appended) events appended.") }

@@ -1,7 +1,7 @@
 import EventLog
 import Foundation
 import Hummingbird
-import Projections
+@testable import Projections
 import SupportDomain
 import Testing
 @testable import SupportServer

@@ -1,6 +1,8 @@
 import ArgumentParser
 import EventLog
 import Foundation
+import Logging
+import Projections
 import SupportDomain
 import SupportServer
 
@@ -146,6 +148,22 @@ struct Verify: ParsableCommand {
         }
         emit("OK: \(report.eventsChecked) events, head \(report.head)\n")
         emit("\(Int(rate)) events/s\n")
+        // The stored projection state must be what a fresh rebuild of the log up to its seq gives.
+        if let stored = try store.checkpoint(name: ProjectionRunner.checkpointName) {
+            let levels = try directory.levels()
+            let header = try ProjectionCheckpointHeader(stored.state)
+            guard header.policyHash == levels.policy.hash else {
+                emit("projection checkpoint: built under another policy (\(header.policyHash)); it will be rebuilt, not checked\n")
+                return
+            }
+            let fresh = try ProjectionRunner.fold(store: store, levels: levels, upTo: nil, throughSeq: stored.seq,
+                                                  logger: Logger(label: "verify"))
+            guard fresh.checkpoint() == stored.state else {
+                emit("FAILED: projection \(ProjectionRunner.checkpointName): the stored state at seq \(stored.seq) differs from a fresh rebuild\n")
+                throw ExitCode(1)
+            }
+            emit("OK: projection \(ProjectionRunner.checkpointName) at seq \(stored.seq) equals a fresh rebuild\n")
+        }
     }
 }
 
