@@ -117,9 +117,19 @@ struct NameTable: Sendable {
         return (index, true)
     }
 
-    private mutating func grow() {
+    /// Makes room for `count` names in all, so that interning up to that many never rehashes.
+    mutating func reserveCapacity(_ count: Int) {
+        names.reserveCapacity(count)
+        var size = slots.count
+        while size < 2 * count { size *= 2 }
+        if size > slots.count { rehash(into: size) }
+    }
+
+    private mutating func grow() { rehash(into: slots.count * 2) }
+
+    private mutating func rehash(into size: Int) {
         let old = slots
-        slots = Array(repeating: Slot(head: 0, tail: 0, index: 0), count: old.count * 2)
+        slots = Array(repeating: Slot(head: 0, tail: 0, index: 0), count: size)
         let mask = slots.count - 1
         for entry in old where entry.index != 0 {
             var slot = Int(truncatingIfNeeded: Self.key(names[Int(entry.index - 1)]).hash) & mask

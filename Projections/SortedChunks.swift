@@ -14,6 +14,33 @@ struct SortedChunks<Element: Sendable>: Sendable {
 
     var isEmpty: Bool { count == 0 }
 
+    init() {}
+
+    /// The elements of `sorted`, which must already be strictly ascending in the order later
+    /// calls give, in chunks three quarters full (the same sequence as inserting them one by one;
+    /// only the chunk boundaries, which no answer depends on, may differ).
+    init(sorted elements: [Element]) {
+        let size = Self.maximumChunkSize * 3 / 4
+        chunks.reserveCapacity((elements.count + size - 1) / size)
+        lasts.reserveCapacity(chunks.capacity)
+        var start = 0
+        while start < elements.count {
+            let end = min(start + size, elements.count)
+            chunks.append(Array(elements[start..<end]))
+            lasts.append(elements[end - 1])
+            start = end
+        }
+        count = elements.count
+    }
+
+    /// The elements in order.
+    var elements: [Element] {
+        var out: [Element] = []
+        out.reserveCapacity(count)
+        for chunk in chunks { out.append(contentsOf: chunk) }
+        return out
+    }
+
     /// The first chunk whose last element is not before `element` (chunks.count when none).
     @inline(__always)
     private func chunkIndex(for element: Element, _ precedes: (Element, Element) -> Bool) -> Int {

@@ -22,7 +22,7 @@ public struct SupportProjection: Sendable {
     /// The policy and business calendar the projection was built under.
     public let levels: ServiceLevels
     /// The seq of the last event applied; 0 before any. Events at or below it are skipped.
-    public private(set) var appliedSeq: UInt64 = 0
+    public internal(set) var appliedSeq: UInt64 = 0
 
     // Tickets, by dense index.
     /// Ticket ids, by ticket index.

@@ -19,7 +19,7 @@ enum Outcome: UInt8, Sendable {
 
 /// The hot, plain-data part of a ticket: everything the fold updates and the metrics read.
 /// Instants are milliseconds since the epoch; names are indices into the projection's tables.
-struct TicketState: Sendable {
+struct TicketState: Sendable, Equatable {
     var openedAt: Int64
     var version: UInt64
     /// When the current status was entered.
@@ -97,7 +97,7 @@ struct TicketState: Sendable {
 }
 
 /// The cold part of a ticket: text shown in lists, never read by the fold's hot path.
-struct TicketInfo: Sendable {
+struct TicketInfo: Sendable, Equatable {
     var subject: String
     var context: String?
     /// Tag indices, in no particular order.
@@ -107,7 +107,7 @@ struct TicketInfo: Sendable {
 }
 
 /// One ended customer turn: a first or next reply time.
-struct ReplyValue: Sendable {
+struct ReplyValue: Sendable, Equatable {
     var end: Int64
     var calendar: Int64
     var business: Int64
@@ -121,7 +121,7 @@ struct ReplyValue: Sendable {
 }
 
 /// One agent `message.posted`: what a rating points at, and a reply in the workloads.
-struct AgentMessage: Sendable {
+struct AgentMessage: Sendable, Equatable {
     var at: Int64
     var version: UInt64
     var agent: UInt32
@@ -130,7 +130,7 @@ struct AgentMessage: Sendable {
 }
 
 /// The current rating of one agent reply.
-struct RatingRecord: Sendable {
+struct RatingRecord: Sendable, Equatable {
     var at: Int64
     var replyVersion: UInt64
     var ticket: UInt32
