@@ -68,6 +68,8 @@ public final class ProjectionRunner: Sendable {
         do {
             try await store.saveCheckpoint(name: Self.checkpointName, seq: seq, state: bytes)
             lastCheckpoint.withLock { $0 = max($0, seq) }
+        } catch .closed {
+            logger.debug("the log closed before the projection checkpoint at seq \(seq) was stored")
         } catch {
             logger.error("cannot store the projection checkpoint at seq \(seq): \(error)")
         }

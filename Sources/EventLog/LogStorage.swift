@@ -66,7 +66,8 @@ public struct LogSnapshot {
 
     /// Calls `body` for each event with seq > `after`, in order, until it returns false.
     public func forEachEvent(after: UInt64, _ body: (RecordedEvent) throws -> Bool) throws {
-        let start = StorageKeys.seq(after &+ 1)
+        guard after < UInt64.max else { return }
+        let start = StorageKeys.seq(after + 1)
         try txn.withCursor(storage.events) { cursor in
             var entry = try start.withUnsafeBytes { try cursor.seek(atLeast: $0) }
             while let (key, value) = entry {

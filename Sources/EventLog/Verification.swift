@@ -62,7 +62,8 @@ extension EventStore {
             }
             var expectedSeq: UInt64 = 1
             var previousHash = EventHash.zero
-            var versions: [String: UInt64] = [:]
+            // Keyed by UTF-8 bytes: Swift's String equality would merge canonically equivalent ids.
+            var versions: [[UInt8]: UInt64] = [:]
             var hashAtExpectedHead: EventHash?
             var canonical: [UInt8] = []
             var bad: VerificationReport?
@@ -110,12 +111,13 @@ extension EventStore {
                         bad = fail(.hashMismatch, seq, "the stored hash \(record.hash.hex) does not match the envelope (\(hash.hex))")
                         return
                     }
-                    let expectedVersion = (versions[record.stream] ?? 0) + 1
+                    let streamKey = Array(record.stream.utf8)
+                    let expectedVersion = (versions[streamKey] ?? 0) + 1
                     guard record.version == expectedVersion else {
                         bad = fail(.versionGap, seq, "stream \(record.stream) is at version \(record.version), expected \(expectedVersion)")
                         return
                     }
-                    versions[record.stream] = expectedVersion
+                    versions[streamKey] = expectedVersion
                     let indexKey = StorageKeys.streamEntry(digest: StorageKeys.streamDigest(record.stream), version: record.version)
                     let indexed = try indexKey.withUnsafeBytes { try snapshot.txn.get(storage.streams, key: $0) }
                     guard let indexed, StorageKeys.decodeSeq(indexed) == seq else {

@@ -32,8 +32,13 @@ struct EventRoutes {
         do { events = try backend.store.events(after: after, limit: limit) } catch { throw Problem(error) }
         if events.isEmpty, wait > 0 {
             let store = backend.store
-            let arrived = await withTaskGroup(of: Bool.self) { group in
-                group.addTask { await cancelWhenGracefulShutdown { await store.waitForEvents(after: after) } }
+            let shutdown = backend.shutdown
+            let arrived = shutdown.isTriggered ? false : await withTaskGroup(of: Bool.self) { group in
+                group.addTask { await store.waitForEvents(after: after) }
+                group.addTask {
+                    await shutdown.wait()
+                    return false
+                }
                 group.addTask {
                     try? await Task.sleep(for: .seconds(wait))
                     return false

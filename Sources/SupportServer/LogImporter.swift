@@ -94,7 +94,7 @@ public struct LogImporter: Sendable {
             return events
         }
         var validation = ImportValidation(now: backend.clock()) { id in try Ticket.fold(try logEvents(id)) }
-        var toAppend: [(line: ImportLine, event: TicketEvent)] = []
+        var toAppend: [(number: Int, line: ImportLine, event: TicketEvent)] = []
         for (number, parsed) in lines {
             let line: ImportLine
             switch parsed {
@@ -116,7 +116,7 @@ public struct LogImporter: Sendable {
                 }
                 let event = try validation.add(ticket: line.ticket, type: line.type, at: line.at, actor: line.actor,
                                                data: line.data, version: line.version)
-                toAppend.append((line, event))
+                toAppend.append((number, line, event))
             } catch let error as DomainError {
                 throw Problem(error.kind == .badRequest ? .badRequest : .conflict, "line \(number): \(error.detail)", line: number)
             } catch let error as EventLogError {
@@ -126,7 +126,7 @@ public struct LogImporter: Sendable {
             }
         }
         // Hold the imported ids so server-assigned ids skip them.
-        for (line, _) in toAppend { backend.commands.directory.observe(line.ticket) }
+        for (_, line, _) in toAppend { backend.commands.directory.observe(line.ticket) }
         var versions: [[UInt8]: UInt64] = [:]
         for (id, events) in streams { versions[id] = UInt64(events.count) }
         var summary = ImportSummary(imported: 0, tickets: 0, lastSeq: (try? store.head.seq) ?? 0)
@@ -135,7 +135,7 @@ public struct LogImporter: Sendable {
             if shouldStop() { break }
             let chunk = toAppend[offset..<min(offset + Self.chunkSize, toAppend.count)]
             var requests: [AppendRequest] = []
-            for (line, event) in chunk {
+            for (_, line, event) in chunk {
                 let key = Array(line.ticket.utf8)
                 let current = versions[key] ?? 0
                 requests.append(AppendRequest(
@@ -144,19 +144,61 @@ public struct LogImporter: Sendable {
                     expectedVersion: .exactly(current)))
                 versions[key] = current + 1
             }
+            var raced: [Int] = []
             for (k, result) in await store.append(contentsOf: requests).enumerated() {
+                let item = chunk[chunk.startIndex + k]
                 switch result {
                 case .success(let appended):
-                    summary.imported += appended.events.count
-                    summary.lastSeq = max(summary.lastSeq, appended.lastSeq)
-                    if case .opened = chunk[chunk.startIndex + k].event { summary.tickets += 1 }
+                    count(appended, item.event, into: &summary)
+                case .failure(.wrongExpectedVersion) where item.line.version == nil:
+                    // A live write reached the ticket since validation: re-check this line against the
+                    // ticket as it is now, inside the write transaction, below.
+                    raced.append(k)
                 case .failure(let error):
-                    let number = offset + k + 1
-                    throw Problem(Problem(error).status, "line \(number) (of the lines to append): \(error)", line: number)
+                    throw Problem(Problem(error).status, "line \(item.number): \(error)", line: item.number)
                 }
+            }
+            for k in raced {
+                let item = chunk[chunk.startIndex + k]
+                let appended = try await appendRechecked(item.line, item.event, number: item.number)
+                count(appended, item.event, into: &summary)
+                versions[Array(item.line.ticket.utf8)] = appended.lastVersion
             }
             offset += chunk.count
         }
         return summary
+    }
+
+    private func count(_ appended: AppendResult, _ event: TicketEvent, into summary: inout ImportSummary) {
+        summary.imported += appended.events.count
+        summary.lastSeq = max(summary.lastSeq, appended.lastSeq)
+        if case .opened = event { summary.tickets += 1 }
+    }
+
+    /// Appends a line (one without a `version`) whose ticket moved since validation, with its rules
+    /// re-checked against the ticket's current state inside the write transaction.
+    private func appendRechecked(_ line: ImportLine, _ event: TicketEvent, number: Int) async throws(Problem) -> AppendResult {
+        guard let actor = SupportActor(line.actor) else { throw Problem(.badRequest, "line \(number): unknown actor kind", line: number) }
+        let command = TicketCommand(event: event, actor: actor, at: line.at)
+        let id = line.ticket
+        let request = AppendRequest(
+            stream: id, events: [ProposedEvent(type: line.type, at: line.at, actor: line.actor, data: event.data)],
+            expectedVersion: .any,
+            precondition: { snapshot, at in
+                if let ticket = try Ticket.fold(snapshot.events(inStream: id)) {
+                    _ = try TicketRules.decide(command, on: ticket, at: at)
+                    if case .merged(let into) = event {
+                        try TicketRules.checkMergeTarget(try Ticket.fold(snapshot.events(inStream: into)), into: into, at: at)
+                    }
+                } else {
+                    _ = try TicketRules.decideOpening(command)
+                }
+            })
+        do {
+            return try await backend.store.append(request)
+        } catch {
+            let problem = Problem(error)
+            throw Problem(problem.status == .forbidden ? .conflict : problem.status, "line \(number): \(problem.detail)", line: number)
+        }
     }
 }

@@ -16,6 +16,8 @@ public final class SupportBackend: Sendable {
     public let projections: ProjectionRunner
     let commands: TicketCommands
     let metrics = ServerMetrics()
+    /// Triggered when the server starts shutting down (long-polls answer at once).
+    public let shutdown = ShutdownSignal()
     let clock: @Sendable () -> Timestamp
 
     /// Opens the log in `dataDirectory` (created when missing) under `policy`.

@@ -61,7 +61,10 @@ struct Supportd: AsyncParsableCommand {
             say("supportd listening on http://\(host):\(bound)")
             say("Try: curl -H 'Authorization: Bearer <token from \(tokensPath)>' http://\(host):\(bound)/v1/tickets/T-1")
         }
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // Graceful shutdown goes in reverse order: the notifier first (long-polls answer at once),
+        // then the HTTP server drains, then (inside the application) the projections and the log.
+        let group = ServiceGroup(configuration: .init(services: [app, ShutdownNotifier(backend: backend)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

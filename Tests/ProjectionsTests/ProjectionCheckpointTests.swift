@@ -379,3 +379,74 @@ func expectSameState(_ a: SupportProjection, _ b: SupportProjection, sourceLocat
     #expect(a.openingOrder.elements == b.openingOrder.elements, sourceLocation: sourceLocation)
     for (x, y) in zip(a.teamQueues, b.teamQueues) { #expect(x.count == y.count, sourceLocation: sourceLocation) }
 }
+
+/// Checkpoint speed and size on the synthetic log of ``ProjectionBenchmark``. Off by default; run
+/// it in release:
+///
+/// ```sh
+/// PROJECTIONS_CHECKPOINT_BENCH=10000000 swift test -c release -Xswiftc -enable-testing \
+///     --scratch-path .build-projections --filter ProjectionCheckpointBenchmark
+/// ```
+///
+/// MB/s are of checkpoint bytes (and, in brackets, of the state's resident memory) per second of
+/// wall-clock time, best of three.
+@Suite("Projection checkpoint benchmark")
+struct ProjectionCheckpointBenchmark {
+    static let eventCount = Int(ProcessInfo.processInfo.environment["PROJECTIONS_CHECKPOINT_BENCH"] ?? "") ?? 0
+
+    @Test(.enabled(if: eventCount > 0))
+    func checkpointSpeedAndSize() throws {
+        let levels = try ServiceLevels(policy: .default)
+        let baseline = ProjectionBenchmark.heapInUse()
+        var projection = SupportProjection(levels: levels)
+        var generator = SyntheticLog(seed: 42, active: ProjectionBenchmark.active)
+        var applied = 0
+        while applied < Self.eventCount {
+            let chunk = generator.next(min(200_000, Self.eventCount - applied))
+            try projection.apply(contentsOf: chunk)
+            applied += chunk.count
+        }
+        let state = ProjectionBenchmark.heapInUse() - baseline
+
+        func seconds(_ body: () throws -> Void) rethrows -> Double {
+            let start = ContinuousClock.now
+            try body()
+            let elapsed = ContinuousClock.now - start
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+        var bytes: [UInt8] = []
+        var encode = Double.infinity, decode = Double.infinity
+        for _ in 0..<3 {
+            bytes = []
+            encode = min(encode, seconds { bytes = projection.checkpoint() })
+        }
+        var restored = SupportProjection(levels: levels)
+        for _ in 0..<3 {
+            restored = SupportProjection(levels: levels)
+            decode = min(decode, try seconds { restored = try SupportProjection(checkpoint: bytes, levels: levels) })
+        }
+        var sum: UInt64 = 0
+        let checksum = bytes.withUnsafeBytes { raw in seconds { sum = XXH64.hash(raw) } }
+
+        #expect(restored.checkpoint() == bytes)
+        let at = Timestamp(milliseconds: generator.now)
+        #expect(restored.queues(at: at) == projection.queues(at: at))
+        #expect(restored.workloads(window: .unbounded) == projection.workloads(window: .unbounded))
+        #expect(restored.responseTimes(at: at, window: .unbounded, groupBy: .agent, clock: .business)
+            == projection.responseTimes(at: at, window: .unbounded, groupBy: .agent, clock: .business))
+        #expect((try restored.tickets(matching: TicketFilter(), at: at, limit: 100))
+            == (try projection.tickets(matching: TicketFilter(), at: at, limit: 100)))
+
+        let mb = Double(bytes.count) / 1e6, stateMB = Double(state) / 1e6
+        func rate(_ s: Double) -> String { String(format: "%.0f MB/s (%.0f MB/s of state)", mb / s, stateMB / s) }
+        print("""
+            checkpoint: \(applied) events, \(projection.ticketCount) tickets, \(projection.replies.count) replies, \
+            \(projection.agentMessages.count) agent messages, \(projection.ratings.count) ratings
+            size: \(bytes.count) bytes = \(String(format: "%.1f", Double(bytes.count) / Double(applied))) bytes/event; \
+            state resident \(state / 1_048_576) MiB (\(state / applied) bytes/event)
+            encode: \(String(format: "%.3f", encode)) s = \(rate(encode))
+            decode: \(String(format: "%.3f", decode)) s = \(rate(decode))
+            checksum alone: \(String(format: "%.3f", checksum)) s = \(String(format: "%.0f", mb / checksum)) MB/s (\(String(sum, radix: 16)))
+            """)
+    }
+}
