@@ -92,15 +92,48 @@ struct History: ParsableCommand {
 }
 
 struct AsOf: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "as-of", abstract: "A ticket as it stood at an instant.")
+    static let configuration = CommandConfiguration(
+        commandName: "as-of", abstract: "A ticket, a team's queue or an agent's workload as it stood at an instant.")
     @OptionGroup var directory: DataDirectory
     @Argument(help: "The instant (RFC 3339, any offset).") var instant: String
-    @Argument(help: "The ticket id.") var ticket: String
+    @Argument(help: "The ticket id (unless --queue or --agent).") var ticket: String?
+    @Option(help: "A team: its queue at that instant.") var queue: String?
+    @Option(help: "An agent: their workload and queue at that instant.") var agent: String?
+
+    func validate() throws {
+        guard [ticket != nil, queue != nil, agent != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of a ticket id, --queue TEAM or --agent ID")
+        }
+    }
 
     func run() throws {
         guard let at = Timestamp(rfc3339: instant, allowOffset: true) else { throw ValidationError("not an RFC 3339 instant: \(instant)") }
         let store = try directory.openReadOnly()
         let levels = try directory.levels()
+        if let queue {
+            let projection = try ProjectionRunner.fold(store: store, levels: levels, upTo: at, logger: Logger(label: "as-of"))
+            let entries = projection.teamQueue(queue, at: at)
+            let value: JSONValue = .object(["team": .string(queue), "evaluatedAt": .string(at.rfc3339),
+                                            "entries": .array(entries.map(Self.entry))])
+            FileHandle.standardOutput.write(Data(CanonicalJSON.encode(value) + [0x0A]))
+            return
+        }
+        if let agent {
+            let projection = try ProjectionRunner.fold(store: store, levels: levels, upTo: at, logger: Logger(label: "as-of"))
+            let workload = projection.workloads(window: .unbounded).first { Identifier.same($0.agent, agent) }
+            var o: [String: JSONValue] = ["agent": .string(agent), "evaluatedAt": .string(at.rfc3339),
+                                          "queue": .array(projection.agentQueue(agent, at: at).map(Self.entry))]
+            if let w = workload {
+                o["assigned"] = .object(["newOpen": .int(Int64(w.assigned.newOpen)), "pending": .int(Int64(w.assigned.pending)),
+                                         "onHold": .int(Int64(w.assigned.onHold))])
+                o["solved"] = .int(Int64(w.solved))
+                o["replies"] = .int(Int64(w.replies))
+                o["overloaded"] = .bool(w.overloaded)
+            }
+            FileHandle.standardOutput.write(Data(CanonicalJSON.encode(.object(o)) + [0x0A]))
+            return
+        }
+        guard let ticket else { return }
         let events = try store.events(inStream: ticket).prefix { $0.at <= at }
         guard let t = try Ticket.fold(events) else { throw ValidationError("\(ticket) did not exist at \(at.rfc3339)") }
         let s = t.serviceState(at: at, levels: levels)
@@ -113,6 +146,15 @@ struct AsOf: ParsableCommand {
             "nextDueTarget": s.nextDueTarget.map { .string($0.rawValue) } ?? .null,
             "breached": .bool(s.breached), "evaluatedAt": .string(at.rfc3339)])
         FileHandle.standardOutput.write(Data(CanonicalJSON.encode(value) + [0x0A]))
+    }
+
+    static func entry(_ e: QueueEntry) -> JSONValue {
+        .object(["id": .string(e.id), "subject": .string(e.subject), "customer": .string(e.customer),
+                 "priority": .string(e.priority.rawValue), "status": .string(e.status.rawValue),
+                 "assignee": e.assignee.map(JSONValue.string) ?? .null, "channel": .string(e.channel.rawValue),
+                 "waitingSince": e.waitingSince.map { .string($0.rfc3339) } ?? .null,
+                 "nextDue": e.nextDue.map { .string($0.rfc3339) } ?? .null,
+                 "nextDueTarget": e.nextDueTarget.map { .string($0.rawValue) } ?? .null, "breached": .bool(e.breached)])
     }
 }
 
