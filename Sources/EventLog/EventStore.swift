@@ -116,10 +116,14 @@ public final class EventStore: Sendable {
     static func problem(with request: AppendRequest) -> String? {
         if request.stream.isEmpty { return "the stream id is empty" }
         if request.events.isEmpty { return "no events to append" }
-        for text in [request.stream] + request.events.flatMap({ [$0.type, $0.actor.kind, $0.actor.id] }) where text.utf8.count > 4096 {
-            return "a stream id, type or actor field is longer than 4096 bytes"
+        let limit = 4096
+        if request.stream.utf8.count > limit { return "the stream id is longer than \(limit) bytes" }
+        for event in request.events {
+            if event.type.isEmpty { return "an event has no type" }
+            if event.type.utf8.count > limit || event.actor.kind.utf8.count > limit || event.actor.id.utf8.count > limit {
+                return "an event's type or actor is longer than \(limit) bytes"
+            }
         }
-        if request.events.contains(where: { $0.type.isEmpty }) { return "an event has no type" }
         return nil
     }
 

@@ -78,12 +78,4 @@ extension JSONValue {
     /// True for `null`.
     public var isNull: Bool { if case .null = self { return true }; return false }
 
-    /// This value with every object member whose value is `null` removed, at every depth.
-    public var removingNullMembers: JSONValue {
-        switch self {
-        case .object(let o): return .object(o.compactMapValues { $0.isNull ? nil : $0.removingNullMembers })
-        case .array(let a): return .array(a.map(\.removingNullMembers))
-        default: return self
-        }
-    }
 }

@@ -4,7 +4,7 @@ import Projections
 import SupportDomain
 
 /// The projected read models (SPEC §5, §7): queues, workloads, metrics, satisfaction, the ticket list.
-struct ReadRoutes {
+public struct ReadRoutes: Sendable {
     let backend: SupportBackend
     var runner: ProjectionRunner { backend.projections }
 
@@ -69,8 +69,8 @@ struct ReadRoutes {
     }
 
     /// A queue entry as a JSON value: the reference form that ``queueAnswer(owner:entries:at:)``
-    /// writes directly (the tests check that both give the same bytes).
-    static func entry(_ e: QueueEntry) -> JSONValue {
+    /// writes directly (the tests check that both give the same bytes), also used by tools.
+    public static func entry(_ e: QueueEntry) -> JSONValue {
         .object(["id": .string(e.id), "subject": .string(e.subject), "customer": .string(e.customer),
                  "priority": .string(e.priority.rawValue), "status": .string(e.status.rawValue), "assignee": e.assignee.json,
                  "channel": .string(e.channel.rawValue), "waitingSince": e.waitingSince.json, "nextDue": e.nextDue.json,
@@ -134,26 +134,27 @@ struct ReadRoutes {
     }
 
     func teamQueue(_ request: Request, _ context: SupportRequestContext) throws -> Response {
-        _ = try principal(context, Self.queueReaders, "queues")
-        let team = try context.parameters.require("team")
-        let query = try QueryParameters(request, allowed: Self.queueParameters)
-        let asOf = try query.instant("asOf")
-        _ = try window(query)
-        let limit = try query.integer("limit", in: 1...Int.max)
-        return try evaluate(asOf: asOf) { projection, at in
-            Self.queueAnswer(owner: ("team", team), entries: projection.teamQueue(team, at: at, limit: limit), at: at)
+        try queue(request, context, owner: ("team", try context.parameters.require("team"))) { projection, name, at, limit in
+            projection.teamQueue(name, at: at, limit: limit)
         }
     }
 
     func agentQueue(_ request: Request, _ context: SupportRequestContext) throws -> Response {
+        try queue(request, context, owner: ("agent", try context.parameters.require("id"))) { projection, name, at, limit in
+            projection.agentQueue(name, at: at, limit: limit)
+        }
+    }
+
+    /// A team's or an agent's queue: the same parameters, checks and answer for both.
+    private func queue(_ request: Request, _ context: SupportRequestContext, owner: (key: String, value: String),
+                       entries: (borrowing SupportProjection, String, Timestamp, Int?) -> [QueueEntry]) throws -> Response {
         _ = try principal(context, Self.queueReaders, "queues")
-        let agent = try context.parameters.require("id")
         let query = try QueryParameters(request, allowed: Self.queueParameters)
         let asOf = try query.instant("asOf")
         _ = try window(query)
         let limit = try query.integer("limit", in: 1...Int.max)
         return try evaluate(asOf: asOf) { projection, at in
-            Self.queueAnswer(owner: ("agent", agent), entries: projection.agentQueue(agent, at: at, limit: limit), at: at)
+            Self.queueAnswer(owner: owner, entries: entries(projection, owner.value, at, limit), at: at)
         }
     }
 

@@ -114,7 +114,7 @@ struct AsOf: ParsableCommand {
             let projection = try ProjectionRunner.fold(store: store, levels: levels, upTo: at, logger: Logger(label: "as-of"))
             let entries = projection.teamQueue(queue, at: at)
             let value: JSONValue = .object(["team": .string(queue), "evaluatedAt": .string(at.rfc3339),
-                                            "entries": .array(entries.map(Self.entry))])
+                                            "entries": .array(entries.map(ReadRoutes.entry))])
             FileHandle.standardOutput.write(Data(CanonicalJSON.encode(value) + [0x0A]))
             return
         }
@@ -122,7 +122,7 @@ struct AsOf: ParsableCommand {
             let projection = try ProjectionRunner.fold(store: store, levels: levels, upTo: at, logger: Logger(label: "as-of"))
             let workload = projection.workloads(window: .unbounded).first { Identifier.same($0.agent, agent) }
             var o: [String: JSONValue] = ["agent": .string(agent), "evaluatedAt": .string(at.rfc3339),
-                                          "queue": .array(projection.agentQueue(agent, at: at).map(Self.entry))]
+                                          "queue": .array(projection.agentQueue(agent, at: at).map(ReadRoutes.entry))]
             if let w = workload {
                 o["assigned"] = .object(["newOpen": .int(Int64(w.assigned.newOpen)), "pending": .int(Int64(w.assigned.pending)),
                                          "onHold": .int(Int64(w.assigned.onHold))])
@@ -146,15 +146,6 @@ struct AsOf: ParsableCommand {
             "nextDueTarget": s.nextDueTarget.map { .string($0.rawValue) } ?? .null,
             "breached": .bool(s.breached), "evaluatedAt": .string(at.rfc3339)])
         FileHandle.standardOutput.write(Data(CanonicalJSON.encode(value) + [0x0A]))
-    }
-
-    static func entry(_ e: QueueEntry) -> JSONValue {
-        .object(["id": .string(e.id), "subject": .string(e.subject), "customer": .string(e.customer),
-                 "priority": .string(e.priority.rawValue), "status": .string(e.status.rawValue),
-                 "assignee": e.assignee.map(JSONValue.string) ?? .null, "channel": .string(e.channel.rawValue),
-                 "waitingSince": e.waitingSince.map { .string($0.rfc3339) } ?? .null,
-                 "nextDue": e.nextDue.map { .string($0.rfc3339) } ?? .null,
-                 "nextDueTarget": e.nextDueTarget.map { .string($0.rawValue) } ?? .null, "breached": .bool(e.breached)])
     }
 }
 

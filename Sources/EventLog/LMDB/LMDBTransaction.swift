@@ -24,15 +24,6 @@ struct LMDBTransaction {
         try check(mdb_put(handle, db.handle, &k, &v, flags))
     }
 
-    /// Reserves `count` bytes under `key` and lets `fill` write them in place (`MDB_RESERVE`).
-    func putReserved(_ db: LMDBDatabase, key: UnsafeRawBufferPointer, count: Int, flags: UInt32 = 0,
-                     fill: (UnsafeMutableRawBufferPointer) -> Void) throws(LMDBError) {
-        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
-        var v = MDB_val(mv_size: count, mv_data: nil)
-        try check(mdb_put(handle, db.handle, &k, &v, flags | UInt32(MDB_RESERVE)))
-        fill(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
-    }
-
     /// Deletes the value under `key`; returns false when there was none.
     @discardableResult
     func delete(_ db: LMDBDatabase, key: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {
