@@ -43,11 +43,20 @@ extension SupportProjection {
 
     /// The id of the first unassigned ticket of a team's queue (what a claim takes), or nil.
     public func firstUnassignedTicket(inTeam team: String) -> String? {
+        firstUnassignedTicket(inTeam: team, skipping: { _ in false })?.id
+    }
+
+    /// The first unassigned ticket of a team's queue that `skipping` does not exclude, with its
+    /// place in the queue, or nil. A claim skips the tickets that changed after ``appliedSeq``.
+    public func firstUnassignedTicket(inTeam team: String, skipping: (String) -> Bool) -> QueuePosition? {
         guard let index = teams.index(of: team) else { return nil }
-        var found: String?
+        var found: QueuePosition?
         teamQueues[Int(index)].forEach { item in
-            guard tickets[Int(item.ticket)].assignee == Sentinel.none else { return true }
-            found = ticketIDs[Int(item.ticket)]
+            let t = tickets[Int(item.ticket)]
+            let id = ticketIDs[Int(item.ticket)]
+            guard t.assignee == Sentinel.none, !skipping(id) else { return true }
+            found = QueuePosition(nextDue: item.due == Sentinel.never ? nil : Timestamp(milliseconds: item.due),
+                                  priority: t.priority, waitingSince: Timestamp(milliseconds: item.waiting), id: id)
             return false
         }
         return found

@@ -6,11 +6,21 @@ public struct AppendRequest: Sendable {
     /// during the call.
     public typealias Precondition = @Sendable (LogSnapshot, Timestamp) throws -> Void
 
+    /// Chooses the append inside the write transaction, from the log as it stands at that moment
+    /// (including the commits of the same batch before it): the stream, events and expected
+    /// version it returns replace the request's; nil appends nothing. For decisions that must
+    /// not race other writers at all, such as taking the first free item of a queue. Throwing
+    /// refuses the append (``EventLogError/rejected(_:)``). The snapshot is valid only during the
+    /// call, and the call runs on the writer thread: keep it quick.
+    public typealias Decision = @Sendable (LogSnapshot, Timestamp) throws -> DecidedAppend?
+
     public var stream: String
     public var events: [ProposedEvent]
     public var expectedVersion: ExpectedVersion
     public var idempotency: IdempotencyKey?
     public var precondition: Precondition?
+    /// When set, decides the stream, events and expected version in the write transaction.
+    public var decision: Decision?
 
     public init(stream: String, events: [ProposedEvent], expectedVersion: ExpectedVersion = .any,
                 idempotency: IdempotencyKey? = nil, precondition: Precondition? = nil) {
@@ -19,6 +29,26 @@ public struct AppendRequest: Sendable {
         self.expectedVersion = expectedVersion
         self.idempotency = idempotency
         self.precondition = precondition
+        self.decision = nil
+    }
+
+    /// An append decided by the writer, inside the write transaction (see ``Decision``).
+    public init(decidedBy decision: @escaping Decision) {
+        self.init(stream: "", events: [])
+        self.decision = decision
+    }
+}
+
+/// What a ``AppendRequest/Decision`` chose to append.
+public struct DecidedAppend: Sendable {
+    public var stream: String
+    public var events: [ProposedEvent]
+    public var expectedVersion: ExpectedVersion
+
+    public init(stream: String, events: [ProposedEvent], expectedVersion: ExpectedVersion) {
+        self.stream = stream
+        self.events = events
+        self.expectedVersion = expectedVersion
     }
 }
 

@@ -114,6 +114,7 @@ public final class EventStore: Sendable {
 
     /// What is wrong with a request before it reaches the writer, or nil.
     static func problem(with request: AppendRequest) -> String? {
+        if request.decision != nil { return nil } // checked by the writer once decided
         if request.stream.isEmpty { return "the stream id is empty" }
         if request.events.isEmpty { return "no events to append" }
         let limit = 4096

@@ -226,9 +226,26 @@ final class LogWriter: Sendable {
 
     /// Checks one request and, when it passes, writes it. Rule failures are returned as
     /// values and write nothing; storage failures are thrown and abort the whole batch.
-    private func apply(_ request: AppendRequest, txn: LMDBTransaction, now: Timestamp,
+    private func apply(_ proposed: AppendRequest, txn: LMDBTransaction, now: Timestamp,
                        head: inout LogHead) throws -> Result<AppendResult, EventLogError> {
         let snapshot = LogSnapshot(storage: storage, txn: txn)
+        var request = proposed
+        if let decision = proposed.decision {
+            let decided: DecidedAppend?
+            do {
+                decided = try decision(snapshot, now)
+            } catch let error as LMDBError {
+                throw error
+            } catch {
+                return .failure(.rejected(error))
+            }
+            guard let decided else { return .success(AppendResult(stream: "", events: [], replayed: false, response: nil)) }
+            request.stream = decided.stream
+            request.events = decided.events
+            request.expectedVersion = decided.expectedVersion
+            request.decision = nil
+            if let problem = EventStore.problem(with: request) { return .failure(.invalidRequest(problem)) }
+        }
         var idempotencyKey: [UInt8] = []
         if let idem = request.idempotency {
             idempotencyKey = StorageKeys.idempotency(idem.key)

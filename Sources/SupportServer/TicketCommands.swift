@@ -134,41 +134,6 @@ struct TicketCommands: Sendable {
         return try await open(command, principal: principal, idempotency: idempotency)
     }
 
-    /// POST /v1/queues/{team}/claim: assigns the first unassigned ticket of the team's queue to
-    /// the calling agent. The assignment is appended with the ticket's version as the expected
-    /// version, so two agents claiming at once never get the same ticket: the loser moves on to
-    /// the next candidate. nil when the queue has no unassigned ticket.
-    func claim(team: String, principal: Principal) async throws -> Response? {
-        guard principal.role == .agent, let actor = principal.actor else {
-            throw Problem.forbidden("only an agent may claim a ticket")
-        }
-        for _ in 0..<Self.maximumAttempts {
-            guard let candidate = projections.read({ $0.firstUnassignedTicket(inTeam: team) }) else { return nil }
-            guard let ticket = try load(candidate), ticket.assignee == nil, ticket.status.isAwaitingAgent,
-                  Identifier.same(ticket.team, team) else {
-                // The projection is behind the log: let it catch up, then look again.
-                if let head = try? store.head.seq { await projections.waitUntilApplied(head) }
-                continue
-            }
-            let event = TicketEvent.assigned(.init(agent: principal.id))
-            let request = AppendRequest(
-                stream: ticket.id,
-                events: [ProposedEvent(type: event.kind.rawValue, actor: actor.eventActor, data: event.data)],
-                expectedVersion: .exactly(ticket.version))
-            let result: AppendResult
-            do {
-                result = try await append(request)
-            } catch .wrongExpectedVersion {
-                continue
-            } catch {
-                throw Problem(error)
-            }
-            await projections.waitUntilApplied(result.lastSeq)
-            return Self.answer(before: ticket, events: [event], result: result, viewer: principal, levels: levels, status: 200).response
-        }
-        throw Problem(.serviceUnavailable, "the queue \(team) is changing too fast; retry")
-    }
-
     /// Checks a back-dated `at` against the clock (SPEC §7: between the ticket's last `at` and now).
     private func checkBackdating(_ command: TicketCommand, now: Timestamp) throws(Problem) {
         if let at = command.at, at > now {

@@ -25,7 +25,7 @@ struct QueueAnswerTests {
         let at = Timestamp(milliseconds: 1_772_345_678_901)
         for owner in [("team", "hosting"), ("agent", "léa\"x")] {
             let response = ReadRoutes.queueAnswer(owner: owner, entries: entries, at: at)
-            var body = response.body
+            let body = response.body
             var collected: [UInt8] = []
             try await body.write(BufferCollector { collected += Array(buffer: $0) })
             let reference = CanonicalJSON.encode(.object([
