@@ -13,7 +13,9 @@ struct CrashTests {
 
     struct Ack: Hashable { var seq: UInt64; var stream: String; var version: UInt64 }
 
-    /// Runs the writer, kills it with SIGKILL after `milliseconds`, returns what it acknowledged.
+    /// Runs the writer until it has acknowledged something, kills it with SIGKILL `milliseconds`
+    /// later (mid-flight), and returns what it acknowledged. Waiting for the first
+    /// acknowledgement rather than a fixed time keeps the test meaningful on a loaded machine.
     func runAndKill(dataDir: String, milliseconds: Int) async throws -> [Ack] {
         let process = Process()
         process.executableURL = Self.writerExecutable
@@ -26,6 +28,11 @@ struct CrashTests {
             output.withLock { $0.append(contentsOf: chunk) }
         }
         try process.run()
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline, process.isRunning,
+              !output.withLock({ String(decoding: $0, as: UTF8.self).contains("ack ") }) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         try await Task.sleep(for: .milliseconds(milliseconds))
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -50,7 +57,7 @@ struct CrashTests {
         var acknowledged: [Ack] = []
         var generator = SystemRandomNumberGenerator()
         for round in 0..<6 {
-            let acks = try await runAndKill(dataDir: dir.path, milliseconds: Int.random(in: 150...700, using: &generator))
+            let acks = try await runAndKill(dataDir: dir.path, milliseconds: Int.random(in: 20...500, using: &generator))
             #expect(!acks.isEmpty, "round \(round) acknowledged nothing")
             acknowledged += acks
             let store = try openStore(dir)
