@@ -45,27 +45,3 @@ public enum Durability: Sendable, Equatable {
     /// an OS crash or power loss may lose the last interval. An explicit opt-in for bulk loads.
     case deferred(flushIntervalMilliseconds: Int)
 }
-
-/// A test seam: a hook the writer thread calls right before each flush that makes commits
-/// durable, to hold the durable head back (by blocking) or to simulate a failed `fdatasync`
-/// (by throwing). Our own targets' tests only, hence `package`.
-package struct StorageFaults: Sendable {
-    /// Which flush is about to happen.
-    package enum Flush: Sendable, Equatable {
-        /// The data flush inside a durable commit (`mdb_txn_commit` under `MDB_NOMETASYNC`).
-        /// It also makes the previous commit's meta page durable. A throw fails the commit as
-        /// a failed flush inside `mdb_txn_commit` would: the commit is aborted.
-        case commit
-        /// An explicit flush (`mdb_env_sync`) that acknowledges the last commit when nothing
-        /// else is queued (durable mode), or the periodic flush (deferred mode). A throw fails
-        /// it as an `fdatasync` error would.
-        case sync
-    }
-
-    /// Called on the writer thread before each flush; blocking delays it, throwing fails it.
-    package var beforeFlush: @Sendable (Flush) throws -> Void
-
-    package init(beforeFlush: @escaping @Sendable (Flush) throws -> Void = { _ in }) {
-        self.beforeFlush = beforeFlush
-    }
-}

@@ -128,12 +128,15 @@ public final class EventStore: Sendable {
         public var commits: UInt64
         /// Events appended.
         public var events: UInt64
+        /// Requests waiting for the writer to take them (now, not since open).
+        public var queued: Int
     }
 
     /// Counters since the store was opened (zero for a read-only store).
     public var statistics: Statistics {
         Statistics(commits: writer?.commits.load(ordering: .relaxed) ?? 0,
-                   events: writer?.appendedEvents.load(ordering: .relaxed) ?? 0)
+                   events: writer?.appendedEvents.load(ordering: .relaxed) ?? 0,
+                   queued: writer?.queuedCount ?? 0)
     }
 
     // MARK: Reading

@@ -86,6 +86,9 @@ final class LogWriter: Sendable {
         }
     }
 
+    /// How many submissions wait for the writer thread to take them.
+    var queuedCount: Int { queue.withLock { $0.pending.count } }
+
     /// Refuses new requests, finishes the queued ones and stops the thread.
     func close() {
         let first = queue.withLock { q -> Bool in
