@@ -15,6 +15,8 @@ public struct EventLogConfiguration: Sendable {
     public var clock: @Sendable () -> Timestamp
     /// At most this many append requests are committed in one transaction.
     public var maximumBatch: Int
+    /// Faults injected into the writer's flushes (tests only; none by default).
+    package var faults = StorageFaults()
 
     public init(directory: String,
                 envelope: EnvelopeFormat = EnvelopeFormat(streamField: "stream"),

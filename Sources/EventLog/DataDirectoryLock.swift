@@ -11,7 +11,7 @@ final class DataDirectoryLock: Sendable {
 
     init(directory: String) throws(EventLogError) {
         let path = directory + "/writer.lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .storage("cannot open \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno

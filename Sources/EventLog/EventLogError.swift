@@ -24,6 +24,11 @@ public enum EventLogError: Error, Sendable, CustomStringConvertible {
     case incompatibleStore(String)
     /// The storage failed (disk full, I/O error). Nothing of the failed batch was appended.
     case storage(String)
+    /// Writing or flushing the log to disk failed. The commits that flush covered were not
+    /// acknowledged (they may or may not survive a restart), and every later append fails
+    /// with this at once until the process restarts: after a failed `fdatasync` the kernel
+    /// may report the next one as a success although the pages were lost. Reads go on.
+    case flushFailed(String)
 
     public var description: String {
         switch self {
@@ -43,6 +48,8 @@ public enum EventLogError: Error, Sendable, CustomStringConvertible {
         case let .corruptRecord(seq, reason): return "event \(seq) is damaged: \(reason)"
         case .incompatibleStore(let detail): return "incompatible data directory: \(detail)"
         case .storage(let detail): return "storage unavailable: \(detail)"
+        case .flushFailed(let detail):
+            return "the log accepts no writes until the server restarts: writing to disk failed (\(detail))"
         }
     }
 }

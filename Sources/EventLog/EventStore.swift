@@ -20,11 +20,7 @@ public final class EventStore: Sendable {
         let directory = configuration.directory
         var lock: DataDirectoryLock?
         if !configuration.readOnly {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                throw .storage("cannot create \(directory): \(error.localizedDescription)")
-            }
+            try OwnerOnlyDirectory.prepare(directory)
             lock = try DataDirectoryLock(directory: directory)
         }
         var sync = LMDBEnvironment.SyncMode.deferMetaPage
@@ -43,8 +39,7 @@ public final class EventStore: Sendable {
         if configuration.readOnly {
             writer = nil
         } else {
-            writer = LogWriter(storage: storage, configuration: configuration, head: head,
-                               onCommit: { watch.publish($0) })
+            writer = LogWriter(storage: storage, configuration: configuration, head: head, headWatch: watch)
         }
     }
 
@@ -52,7 +47,7 @@ public final class EventStore: Sendable {
     private static func checkFormat(_ storage: LogStorage, _ configuration: EventLogConfiguration) throws(EventLogError) -> LogHead {
         do {
             return try storage.environment.withTransaction(readOnly: configuration.readOnly) { txn in
-                let snapshot = LogSnapshot(storage: storage, txn: txn)
+                let snapshot = LogSnapshot(storage: storage, txn: txn, visibleThrough: .max)
                 let format = try StorageKeys.metaFormat.withUnsafeBytes { try txn.get(storage.meta, key: $0) }
                 if let format {
                     guard format.count == 4, UInt32(bigEndian: format.loadUnaligned(as: UInt32.self)) == LogStorage.formatVersion else {
@@ -134,17 +129,22 @@ public final class EventStore: Sendable {
         public var commits: UInt64
         /// Events appended.
         public var events: UInt64
+        /// Requests waiting for the writer to take them (now, not since open).
+        public var queued: Int
     }
 
     /// Counters since the store was opened (zero for a read-only store).
     public var statistics: Statistics {
         Statistics(commits: writer?.commits.load(ordering: .relaxed) ?? 0,
-                   events: writer?.appendedEvents.load(ordering: .relaxed) ?? 0)
+                   events: writer?.appendedEvents.load(ordering: .relaxed) ?? 0,
+                   queued: writer?.queuedCount ?? 0)
     }
 
     // MARK: Reading
 
-    /// The last committed event's seq and hash.
+    /// The last event readers see: in a writable store the durable head (the last event the
+    /// writer has acknowledged, after its flush); in a read-only store the last committed event
+    /// (what the disk holds, which is what a restart would see).
     public var head: LogHead {
         get throws(EventLogError) {
             if writer != nil { return headWatch.head }
@@ -152,13 +152,25 @@ public final class EventStore: Sendable {
         }
     }
 
-    /// Runs `body` in one read-only transaction: a consistent snapshot of the log.
+    /// Waits until the event at `seq` is durable (at once when it is). Returns false when the
+    /// log closes, the task is cancelled or a flush fails first (then it never will be). In a
+    /// read-only store it answers at once whether `seq` is committed.
+    public func waitUntilDurable(_ seq: UInt64) async -> Bool {
+        guard writer != nil else { return ((try? head.seq) ?? 0) >= seq }
+        guard seq > 0 else { return true }
+        return await headWatch.wait(beyond: seq - 1, endsOnFailure: true)
+    }
+
+    /// Runs `body` in one read-only transaction: a consistent snapshot of the log, up to the
+    /// durable head in a writable store (see ``LogSnapshot``).
     ///
     /// `body` is synchronous on purpose: never hold a transaction across an `await`.
     public func read<R>(_ body: (LogSnapshot) throws -> R) throws(EventLogError) -> R {
+        // The durable head is read before the transaction begins, so the snapshot holds all of it.
+        let visible = writer == nil ? UInt64.max : headWatch.head.seq
         do {
             return try storage.environment.withReadTransaction { txn in
-                try body(LogSnapshot(storage: storage, txn: txn))
+                try body(LogSnapshot(storage: storage, txn: txn, visibleThrough: visible))
             }
         } catch let error as EventLogError {
             throw error
@@ -179,8 +191,8 @@ public final class EventStore: Sendable {
         try read { try $0.events(inStream: stream, fromVersion: fromVersion) }
     }
 
-    /// Waits until an event after `seq` is committed. Returns false when the task is cancelled
-    /// or the log closes first. In a read-only store it returns at once.
+    /// Waits until an event after `seq` is durable (readable). Returns false when the task is
+    /// cancelled or the log closes first. In a read-only store it returns at once.
     public func waitForEvents(after seq: UInt64) async -> Bool {
         guard writer != nil else { return ((try? head.seq) ?? 0) > seq }
         return await headWatch.wait(beyond: seq)
@@ -216,9 +228,11 @@ public final class EventStore: Sendable {
     }
 
     /// Copies the log while it is in use (LMDB's hot copy); `compact` also drops free pages.
+    /// The backup is owner-only like the data directory: `directory` is created (or tightened)
+    /// 0700 and its `data.mdb` written 0600.
     public func backup(to directory: String, compact: Bool) throws(EventLogError) {
+        try OwnerOnlyDirectory.prepare(directory)
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try storage.environment.copy(to: directory, compact: compact)
         } catch {
             throw .storage("backup to \(directory) failed: \(error)")

@@ -31,23 +31,38 @@ struct LogStorage: Sendable {
 ///
 /// Valid only during the closure that received it (``EventStore/read(_:)`` or an append's
 /// precondition); do not keep it, and do not `await` while holding it.
+///
+/// Through ``EventStore/read(_:)`` of a writable store it shows the log up to the durable head
+/// only: LMDB makes a commit visible before its flush, and an event a power loss could still
+/// undo must not be seen (its seq and hash could later name another event). An append's
+/// precondition, inside the writer, sees every committed event.
 public struct LogSnapshot {
     let storage: LogStorage
     let txn: LMDBTransaction
+    /// The last seq this snapshot shows (`UInt64.max`: everything the transaction holds).
+    let visibleThrough: UInt64
 
     /// The last event's seq and hash, as stored with every commit (``EventStore/verify(expectedHead:progress:)``
-    /// checks that it matches the last event).
+    /// checks that it matches the last event), or the durable head when that is behind it.
     public func head() throws -> LogHead {
         guard let stored = try StorageKeys.metaHead.withUnsafeBytes({ try txn.get(storage.meta, key: $0) }) else {
             return .empty
         }
         guard stored.count == 40 else { throw EventLogError.corruptRecord(seq: 0, reason: "the stored head is damaged") }
-        return LogHead(seq: UInt64(bigEndian: stored.loadUnaligned(as: UInt64.self)),
-                       hash: EventHash(bytes: UnsafeRawBufferPointer(rebasing: stored[8..<40])))
+        let seq = UInt64(bigEndian: stored.loadUnaligned(as: UInt64.self))
+        guard seq > visibleThrough else {
+            return LogHead(seq: seq, hash: EventHash(bytes: UnsafeRawBufferPointer(rebasing: stored[8..<40])))
+        }
+        guard visibleThrough > 0 else { return .empty }
+        guard let raw = try rawRecord(seq: visibleThrough) else {
+            throw EventLogError.corruptRecord(seq: visibleThrough, reason: "the durable head's event is missing")
+        }
+        return LogHead(seq: visibleThrough, hash: try decodeRecord(raw, seq: visibleThrough).hash)
     }
 
     /// The event at `seq`, or nil.
     public func event(seq: UInt64) throws -> RecordedEvent? {
+        guard seq <= visibleThrough else { return nil }
         let key = StorageKeys.seq(seq)
         let value = try key.withUnsafeBytes { try txn.get(storage.events, key: $0) }
         guard let value else { return nil }
@@ -72,6 +87,7 @@ public struct LogSnapshot {
             var entry = try start.withUnsafeBytes { try cursor.seek(atLeast: $0) }
             while let (key, value) = entry {
                 let seq = StorageKeys.decodeSeq(key) ?? 0
+                guard seq <= visibleThrough else { return }
                 let event = try recordedEvent(decodeRecord(value, seq: seq), seq: seq)
                 guard try body(event) else { return }
                 entry = try cursor.next()
@@ -79,15 +95,20 @@ public struct LogSnapshot {
         }
     }
 
-    /// What an idempotency key was first used for: the request's fingerprint and the stored
-    /// answer; nil when the key is unused.
-    public func idempotencyRecord(key: String) throws -> (fingerprint: [UInt8], stream: String, response: [UInt8]?)? {
+    /// What an idempotency key was first used for: the request's fingerprint, the stored answer
+    /// and the last seq that request appended; nil when the key is unused.
+    ///
+    /// The record is stored in the commit of its events and seen as soon as that commit is,
+    /// which may be before it is durable: answer with it only once `lastSeq` is durable
+    /// (``EventStore/waitUntilDurable(_:)``).
+    public func idempotencyRecord(key: String) throws
+        -> (fingerprint: [UInt8], stream: String, response: [UInt8]?, lastSeq: UInt64)? {
         let k = StorageKeys.idempotency(key)
         guard let stored = try k.withUnsafeBytes({ try txn.get(storage.idempotency, key: $0) }) else { return nil }
         guard let record = IdempotencyRecord(decoding: stored), record.key == key else {
             throw EventLogError.corruptRecord(seq: 0, reason: "unreadable idempotency record")
         }
-        return (record.fingerprint, record.stream, record.response)
+        return (record.fingerprint, record.stream, record.response, record.lastSeq)
     }
 
     /// The stream's last version (0 when it has no event).
@@ -106,6 +127,8 @@ public struct LogSnapshot {
                 guard let seq = StorageKeys.decodeSeq(value) else {
                     throw EventLogError.corruptRecord(seq: 0, reason: "bad stream index entry for \(stream)")
                 }
+                // A stream's seqs grow with its versions: the rest lies beyond the durable head.
+                guard seq <= visibleThrough else { return }
                 seqs.append(seq)
                 entry = try cursor.next()
             }
@@ -118,20 +141,25 @@ public struct LogSnapshot {
         }
     }
 
-    /// The last index entry of a stream: its version and the seq of that event.
+    /// The last index entry of a stream this snapshot shows: its version and the seq of that event.
     func lastEntry(digest: [UInt8]) throws -> (version: UInt64, seq: UInt64)? {
         let probe = StorageKeys.streamEntry(digest: digest, version: .max)
         return try txn.withCursor(storage.streams) { cursor in
             let after = try probe.withUnsafeBytes { try cursor.seek(atLeast: $0) }
-            let candidate = after == nil ? try cursor.last() : try cursor.previous()
-            guard let (key, value) = candidate, key.count == 40, key.prefix(32).elementsEqual(digest),
-                  let seq = StorageKeys.decodeSeq(value) else { return nil }
-            let version = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
-            return (version, seq)
+            var candidate = after == nil ? try cursor.last() : try cursor.previous()
+            while let (key, value) = candidate, key.count == 40, key.prefix(32).elementsEqual(digest),
+                  let seq = StorageKeys.decodeSeq(value) {
+                let version = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
+                if seq <= visibleThrough { return (version, seq) }
+                // Committed but not yet durable (at most the last batch or two): step back.
+                candidate = try cursor.previous()
+            }
+            return nil
         }
     }
 
-    /// The stored bytes of the event at `seq`, valid while the transaction lives.
+    /// The stored bytes of the event at `seq`, valid while the transaction lives (whether or not
+    /// the snapshot shows it: for the writer and ``head()``).
     func rawRecord(seq: UInt64) throws -> UnsafeRawBufferPointer? {
         let key = StorageKeys.seq(seq)
         return try key.withUnsafeBytes { try txn.get(storage.events, key: $0) }

@@ -25,7 +25,8 @@ final class LogWriter: Sendable {
     private struct Queue {
         var pending: [Pending] = []
         var closing = false
-        var closed = false
+        /// Set once a flush failed: every append fails with it from then on.
+        var failure: EventLogError?
     }
 
     private let storage: LogStorage
@@ -33,19 +34,19 @@ final class LogWriter: Sendable {
     private let queue = Mutex(Queue())
     private let wakeUp = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
-    private let onCommit: @Sendable (LogHead) -> Void
+    /// The durable head, published after each good flush.
+    private let headWatch: HeadWatch
     /// The chain head as the writer sees it; only the writer thread touches it after start.
     private let chainHead: Mutex<LogHead>
     /// Transactions committed and events appended since open.
     let commits = Atomic<UInt64>(0)
     let appendedEvents = Atomic<UInt64>(0)
 
-    init(storage: LogStorage, configuration: EventLogConfiguration, head: LogHead,
-         onCommit: @escaping @Sendable (LogHead) -> Void) {
+    init(storage: LogStorage, configuration: EventLogConfiguration, head: LogHead, headWatch: HeadWatch) {
         self.storage = storage
         self.configuration = configuration
         self.chainHead = Mutex(head)
-        self.onCommit = onCommit
+        self.headWatch = headWatch
         let thread = Thread { [self] in self.run() }
         thread.name = "ledgerdesk-log-writer"
         thread.start()
@@ -54,35 +55,39 @@ final class LogWriter: Sendable {
     /// Appends the requests (each atomically, all in the same commit when they fit) and
     /// answers once they are durable.
     func submit(_ requests: [AppendRequest]) async -> [Result<AppendResult, EventLogError>] {
-        await withCheckedContinuation { continuation in
-            let accepted = queue.withLock { q -> Bool in
-                guard !q.closing else { return false }
-                q.pending.append(Pending(requests: requests, checkpoint: nil, continuation: continuation))
-                return true
-            }
-            if accepted {
-                wakeUp.signal()
-            } else {
-                continuation.resume(returning: requests.map { _ in .failure(.closed) })
-            }
-        }
+        await enqueue(requests: requests, checkpoint: nil)
     }
 
     /// Stores a projection checkpoint (key -> value in `checkpoints`) through the writer, durably.
     func submitCheckpoint(key: [UInt8], value: [UInt8]) async -> Result<Void, EventLogError> {
-        let results = await withCheckedContinuation { continuation in
-            let accepted = queue.withLock { q -> Bool in
-                guard !q.closing else { return false }
-                q.pending.append(Pending(requests: [], checkpoint: (key, value), continuation: continuation))
-                return true
-            }
-            if accepted { wakeUp.signal() } else { continuation.resume(returning: [.failure(.closed)]) }
-        }
-        switch results.first {
+        switch await enqueue(requests: [], checkpoint: (key, value)).first {
         case .failure(let error): return .failure(error)
         default: return .success(())
         }
     }
+
+    /// Queues the work for the writer thread, or refuses it at once when the log is closing or
+    /// has failed.
+    private func enqueue(requests: [AppendRequest], checkpoint: (key: [UInt8], value: [UInt8])?) async
+        -> [Result<AppendResult, EventLogError>] {
+        await withCheckedContinuation { continuation in
+            let pending = Pending(requests: requests, checkpoint: checkpoint, continuation: continuation)
+            let refusal = queue.withLock { q -> EventLogError? in
+                if q.closing { return .closed }
+                if let failure = q.failure { return failure }
+                q.pending.append(pending)
+                return nil
+            }
+            if let refusal {
+                continuation.resume(returning: Array(repeating: .failure(refusal), count: pending.resultCount))
+            } else {
+                wakeUp.signal()
+            }
+        }
+    }
+
+    /// How many submissions wait for the writer thread to take them.
+    var queuedCount: Int { queue.withLock { $0.pending.count } }
 
     /// Refuses new requests, finishes the queued ones and stops the thread.
     func close() {
@@ -107,11 +112,14 @@ final class LogWriter: Sendable {
     /// after commit N; when no further commit comes, an explicit flush acknowledges it.
     /// One flush per commit instead of two, and the data is always flushed before the meta
     /// page that points to it, so a crash at any moment leaves a consistent log.
+    ///
+    /// The thread sleeps only when nothing is queued, nothing waits for a flush and the log is
+    /// not closing; whatever it takes from the queue, it looks again before sleeping, so a close
+    /// that arrives with (or after) the last batch is always seen.
     private func run() {
         var lastFlush = DispatchTime.now()
         var unflushed: Committed?
         while true {
-            if unflushed == nil { wakeUp.wait() } else { _ = wakeUp.wait(timeout: .now()) }
             let (batch, closing) = queue.withLock { q -> ([Pending], Bool) in
                 var take = 0, count = 0
                 while take < q.pending.count, count < configuration.maximumBatch {
@@ -124,45 +132,77 @@ final class LogWriter: Sendable {
             }
             if batch.isEmpty {
                 if let waiting = unflushed {
-                    acknowledge(waiting, flushed: flush())
                     unflushed = nil
-                    continue
+                    acknowledge(waiting, flushFailure: flush())
+                } else if closing {
+                    finish()
+                    return
+                } else {
+                    wakeUp.wait()
                 }
-                if closing { finish(); return }
                 continue
             }
-            let (results, head) = commit(batch)
+            let (results, head, commitFailure) = commit(batch)
             let committed = Committed(batch: batch, results: results, head: head)
+            if let commitFailure {
+                // The commit's own flush failed; under MDB_NOMETASYNC it also covered the meta page
+                // of the commit still waiting for it. Neither may ever be acknowledged.
+                if let waiting = unflushed { acknowledge(waiting, flushFailure: commitFailure) }
+                unflushed = nil
+                acknowledge(committed, flushFailure: commitFailure)
+                continue
+            }
             switch configuration.durability {
             case .durable:
                 // This commit's data flush made the previous commit's meta page durable; a commit
                 // that wrote nothing flushed nothing, so flush explicitly then.
-                if let waiting = unflushed { acknowledge(waiting, flushed: head == nil ? flush() : nil) }
+                if let waiting = unflushed { acknowledge(waiting, flushFailure: head == nil ? flush() : nil) }
                 unflushed = committed
             case .deferred(let interval):
+                var failure: EventLogError?
                 if DispatchTime.now().uptimeNanoseconds - lastFlush.uptimeNanoseconds > UInt64(interval) * 1_000_000 {
-                    _ = flush()
+                    failure = flush()
                     lastFlush = .now()
                 }
-                acknowledge(committed, flushed: nil)
+                acknowledge(committed, flushFailure: failure)
             }
         }
     }
 
-    /// Flushes the data file; returns the failure, if any.
+    /// Flushes the data file; on failure the writer has failed (see ``failWrites(_:)``) and
+    /// the error is returned.
     private func flush() -> EventLogError? {
+        if let failure = queue.withLock({ $0.failure }) { return failure }
         do {
+            try configuration.faults.beforeFlush(.sync)
             try storage.environment.sync(force: true)
             return nil
         } catch {
-            return .storage("flushing the log failed: \(error)")
+            let failure = EventLogError.flushFailed("flushing the log failed: \(error)")
+            failWrites(failure)
+            return failure
         }
     }
 
-    /// Publishes the batch's head and answers its callers (with `flushed` as their error when
-    /// the flush that should have made them durable failed).
-    private func acknowledge(_ committed: Committed, flushed failure: EventLogError?) {
-        if failure == nil, let head = committed.head { onCommit(head) }
+    /// Enters the failed state for good: the durable head stays at the last good flush, the
+    /// queued work and every later append fail with `failure`. Retrying the flush could report
+    /// success for pages the kernel has dropped, so nothing is ever acknowledged again.
+    private func failWrites(_ failure: EventLogError) {
+        let queued = queue.withLock { q -> [Pending] in
+            if q.failure == nil { q.failure = failure }
+            defer { q.pending = [] }
+            return q.pending
+        }
+        headWatch.fail()
+        for p in queued {
+            p.continuation.resume(returning: Array(repeating: .failure(failure), count: p.resultCount))
+        }
+    }
+
+    /// Publishes the batch's head and answers its callers (with `flushFailure` as their error
+    /// when the flush that should have made them durable failed).
+    private func acknowledge(_ committed: Committed, flushFailure failure: EventLogError?) {
+        if failure == nil, let head = committed.head { headWatch.publish(head) }
         var offset = 0
         for p in committed.batch {
             var slice = Array(committed.results[offset..<(offset + p.resultCount)])
@@ -178,13 +218,20 @@ final class LogWriter: Sendable {
     }
 
     /// Applies the requests in one transaction; grows the map and retries when it is full.
-    private func commit(_ batch: [Pending]) -> (results: [Result<AppendResult, EventLogError>], head: LogHead?) {
+    /// A commit whose I/O failed (`flushFailure`) has put the writer in the failed state.
+    private func commit(_ batch: [Pending])
+        -> (results: [Result<AppendResult, EventLogError>], head: LogHead?, flushFailure: EventLogError?) {
         let total = batch.reduce(0) { $0 + $1.resultCount }
         let startHead = chainHead.withLock { $0 }
+        // Under MDB_NOMETASYNC (durable mode) the commit itself flushes the data pages.
+        let commitFlushes = configuration.durability == .durable
+        let faults = configuration.faults
         while true {
             var head = startHead
             do {
-                let results = try storage.environment.withTransaction(readOnly: false) { txn in
+                let results = try storage.environment.withTransaction(readOnly: false, beforeCommit: {
+                    if commitFlushes { try faults.beforeFlush(.commit) }
+                }) { txn in
                     let now = configuration.clock()
                     var results: [Result<AppendResult, EventLogError>] = []
                     results.reserveCapacity(total)
@@ -208,18 +255,22 @@ final class LogWriter: Sendable {
                     return results
                 }
                 commits.add(1, ordering: .relaxed)
-                guard head != startHead else { return (results, nil) }
+                guard head != startHead else { return (results, nil, nil) }
                 appendedEvents.add(head.seq - startHead.seq, ordering: .relaxed)
                 chainHead.withLock { $0 = head }
-                return (results, head)
+                return (results, head, nil)
             } catch LMDBError.mapFull {
                 do {
                     try storage.environment.grow(minimumSize: storage.environment.mapSize * 2)
                 } catch {
-                    return (Array(repeating: .failure(.storage("the log is full and could not grow: \(error)")), count: total), nil)
+                    return (Array(repeating: .failure(.storage("the log is full and could not grow: \(error)")), count: total), nil, nil)
                 }
+            } catch let failure as CommitFailure {
+                let error = EventLogError.flushFailed("\(failure)")
+                failWrites(error)
+                return (Array(repeating: .failure(error), count: total), nil, error)
             } catch {
-                return (Array(repeating: .failure(.storage("\(error)")), count: total), nil)
+                return (Array(repeating: .failure(.storage("\(error)")), count: total), nil, nil)
             }
         }
     }
@@ -228,7 +279,7 @@ final class LogWriter: Sendable {
     /// values and write nothing; storage failures are thrown and abort the whole batch.
     private func apply(_ proposed: AppendRequest, txn: LMDBTransaction, now: Timestamp,
                        head: inout LogHead) throws -> Result<AppendResult, EventLogError> {
-        let snapshot = LogSnapshot(storage: storage, txn: txn)
+        let snapshot = LogSnapshot(storage: storage, txn: txn, visibleThrough: .max)
         var request = proposed
         if let decision = proposed.decision {
             let decided: DecidedAppend?

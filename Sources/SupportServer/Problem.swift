@@ -62,6 +62,8 @@ extension Problem {
         case .idempotencyKeyReused: self.init(.conflict, error.description)
         case .wrongExpectedVersion: self.init(.conflict, error.description)
         case .invalidRequest: self.init(.badRequest, error.description)
+        // Writes stay refused until a restart (reads go on): no Retry-After would be honest.
+        case .flushFailed: self.init(.serviceUnavailable, error.description)
         default: self.init(.serviceUnavailable, error.description)
         }
     }

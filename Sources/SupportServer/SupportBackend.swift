@@ -21,11 +21,20 @@ public final class SupportBackend: Sendable {
     let clock: @Sendable () -> Timestamp
 
     /// Opens the log in `dataDirectory` (created when missing) under `policy`.
-    public init(dataDirectory: String, policy: Policy = .default, durability: Durability = .durable,
-                rebuildProjections: Bool = false,
-                clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }) throws {
-        store = try EventStore(EventLogConfiguration(directory: dataDirectory, envelope: EnvelopeFormat(streamField: "ticket"),
-                                                     durability: durability, clock: clock))
+    public convenience init(dataDirectory: String, policy: Policy = .default, durability: Durability = .durable,
+                            rebuildProjections: Bool = false,
+                            clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }) throws {
+        try self.init(dataDirectory: dataDirectory, policy: policy, durability: durability,
+                      rebuildProjections: rebuildProjections, clock: clock, faults: StorageFaults())
+    }
+
+    /// The same, with faults injected into the log's flushes (tests).
+    package init(dataDirectory: String, policy: Policy, durability: Durability, rebuildProjections: Bool,
+                 clock: @escaping @Sendable () -> Timestamp, faults: StorageFaults) throws {
+        var log = EventLogConfiguration(directory: dataDirectory, envelope: EnvelopeFormat(streamField: "ticket"),
+                                        durability: durability, clock: clock)
+        log.faults = faults
+        store = try EventStore(log)
         levels = try ServiceLevels(policy: policy)
         projections = try ProjectionRunner(store: store, levels: levels, rebuild: rebuildProjections)
         commands = TicketCommands(store: store, levels: levels, directory: try TicketDirectory(store: store),

@@ -84,15 +84,18 @@ struct TicketCommands: Sendable {
             fingerprintInput += body
             let fingerprint = Array(SHA256.hash(data: fingerprintInput))
             let scoped = "\(principal.role.rawValue)\u{0}\(principal.id)\u{0}\(rawKey)"
-            do {
-                if let record = try store.read({ try $0.idempotencyRecord(key: scoped) }) {
-                    if record.fingerprint == fingerprint, let stored = record.response, let answer = WriteAnswer(decoding: stored) {
-                        return answer.response
-                    }
-                    keyConflict = true
+            let record: (fingerprint: [UInt8], stream: String, response: [UInt8]?, lastSeq: UInt64)?
+            do { record = try store.read { try $0.idempotencyRecord(key: scoped) } } catch { throw Problem(error) }
+            if let record {
+                // The record is visible once its commit is; a power loss could still undo that
+                // commit until it is durable, so neither its answer nor the conflict goes out before.
+                guard await store.waitUntilDurable(record.lastSeq) else {
+                    throw Problem(.serviceUnavailable, "the first request with this Idempotency-Key did not reach the disk; retry")
                 }
-            } catch {
-                throw Problem(error)
+                if record.fingerprint == fingerprint, let stored = record.response, let answer = WriteAnswer(decoding: stored) {
+                    return answer.response
+                }
+                keyConflict = true
             }
             idempotency = IdempotencyKey(key: scoped, fingerprint: fingerprint)
         }

@@ -25,10 +25,11 @@ final class ManualClock: Sendable {
 }
 
 func openStore(_ dir: TemporaryDirectory, clock: ManualClock? = nil, streamField: String = "ticket",
-               mapSize: Int = 1 << 30, readOnly: Bool = false) throws -> EventStore {
+               mapSize: Int = 1 << 30, readOnly: Bool = false, faults: StorageFaults = StorageFaults()) throws -> EventStore {
     var config = EventLogConfiguration(directory: dir.path, envelope: EnvelopeFormat(streamField: streamField),
                                        readOnly: readOnly, mapSize: mapSize)
     if let clock { config.clock = { clock.read() } }
+    config.faults = faults
     return try EventStore(config)
 }
 

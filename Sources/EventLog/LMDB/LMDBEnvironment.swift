@@ -43,7 +43,8 @@ final class LMDBEnvironment: @unchecked Sendable {
             case .deferMetaPage: flags |= UInt32(MDB_NOMETASYNC)
             case .none: flags |= UInt32(MDB_NOSYNC)
             }
-            try check(mdb_env_open(env, directory, flags, 0o644))
+            // data.mdb and lock.mdb are created owner-only: they hold tickets.
+            try check(mdb_env_open(env, directory, flags, 0o600))
         } catch {
             mdb_env_close(env)
             throw error
@@ -89,9 +90,15 @@ final class LMDBEnvironment: @unchecked Sendable {
         try check(mdb_env_sync(handle, force ? 1 : 0))
     }
 
-    /// Copies the environment to `path` while it is in use, compacting when asked.
-    func copy(to path: String, compact: Bool) throws(LMDBError) {
-        try check(mdb_env_copy2(handle, path, compact ? UInt32(MDB_CP_COMPACT) : 0))
+    /// Copies the environment into `directory` (which must exist) as `data.mdb` while it is in
+    /// use, compacting when asked. The file is created owner-only (LMDB's own copy would create it
+    /// 0666 less the umask) and flushed before this returns.
+    func copy(to directory: String, compact: Bool) throws(LMDBError) {
+        let fd = open(directory + "/data.mdb", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .system(errno) }
+        defer { close(fd) }
+        try check(mdb_env_copyfd2(handle, fd, compact ? UInt32(MDB_CP_COMPACT) : 0))
+        guard fsync(fd) == 0 else { throw .system(errno) }
     }
 
     /// Runs `body` inside a read-only transaction that ends when `body` returns.
@@ -102,8 +109,11 @@ final class LMDBEnvironment: @unchecked Sendable {
     }
 
     /// Begins a transaction, runs `body`, and commits (write) or aborts (read) it.
-    /// A thrown error aborts the transaction.
-    func withTransaction<R>(readOnly: Bool, _ body: (LMDBTransaction) throws -> R) throws -> R {
+    /// A thrown error aborts the transaction. `beforeCommit` runs right before a write
+    /// transaction commits (the test seam of ``StorageFaults``); its error, and an I/O error of
+    /// the commit itself, are thrown as ``CommitFailure``.
+    func withTransaction<R>(readOnly: Bool, beforeCommit: () throws -> Void = {},
+                            _ body: (LMDBTransaction) throws -> R) throws -> R {
         pthread_rwlock_rdlock(resizeLock)
         var locked = true
         defer { if locked { pthread_rwlock_unlock(resizeLock) } }
@@ -120,18 +130,30 @@ final class LMDBEnvironment: @unchecked Sendable {
         try check(code)
         guard let txnPointer else { throw LMDBError.badTransaction }
         let txn = LMDBTransaction(handle: txnPointer)
+        let result: R
         do {
-            let result = try body(txn)
-            if readOnly {
-                mdb_txn_abort(txnPointer)
-            } else {
-                try check(mdb_txn_commit(txnPointer))
+            result = try body(txn)
+            if !readOnly {
+                do { try beforeCommit() } catch { throw CommitFailure(error: error) }
             }
-            return result
         } catch {
             mdb_txn_abort(txnPointer)
             throw error
         }
+        if readOnly {
+            mdb_txn_abort(txnPointer)
+            return result
+        }
+        // mdb_txn_commit frees the transaction whether it succeeds or not: never abort it after.
+        let status = mdb_txn_commit(txnPointer)
+        guard status == 0 else {
+            let error = LMDBError(code: status)
+            // An errno comes from writing or flushing the pages; LMDB's own codes (a full map
+            // while saving the free list…) come before any I/O and leave the disk as it was.
+            if case .system = error { throw CommitFailure(error: error) }
+            throw error
+        }
+        return result
     }
 
     /// Opens (or, when `create`, creates) a named database.
@@ -150,6 +172,14 @@ final class LMDBEnvironment: @unchecked Sendable {
         try check(mdb_txn_commit(txn))
         return LMDBDatabase(handle: dbi, name: name)
     }
+}
+
+/// A write transaction's commit failed in its I/O: writing its pages or flushing them
+/// (`fdatasync`). Under `MDB_NOMETASYNC` that flush also covered the previous commit's meta page,
+/// so whether that commit is on disk is unknown too.
+struct CommitFailure: Error, CustomStringConvertible {
+    var error: any Error
+    var description: String { "the commit could not be written to disk: \(error)" }
 }
 
 /// A named database inside an environment.
