@@ -70,7 +70,8 @@ public struct TokenStore: Sendable {
         return TokenStore(entries)
     }
 
-    /// Writes a tokens file with fresh secrets for the given principals; returns the tokens.
+    /// Writes a new tokens file (mode 0600 from its creation; an existing file is an error) with
+    /// fresh secrets for the given principals; returns the tokens.
     public static func generate(path: String, principals: [Principal]) throws -> [(token: String, principal: Principal)] {
         let entries = principals.map { principal -> (token: String, principal: Principal) in
             let key = SymmetricKey(size: .bits256)
@@ -82,11 +83,33 @@ public struct TokenStore: Sendable {
         })])
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: path, contents: Data(CanonicalJSON.encode(json) + [0x0A]),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            throw TokenFileError(path: path, detail: "cannot write the file")
-        }
+        try writeOwnerOnly(path: path, bytes: CanonicalJSON.encode(json) + [0x0A])
         return entries
+    }
+
+    /// Creates `path` with mode 0600 and writes `bytes`: the file is born owner-only (`O_CREAT |
+    /// O_EXCL`, so an existing file or a planted symlink is refused rather than reused), there
+    /// is no moment at which a secret sits in a file others may read. A partial file is removed.
+    static func writeOwnerOnly(path: String, bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw TokenFileError(path: path, detail: "cannot create the file: \(String(cString: strerror(errno)))") }
+        var written = 0
+        var failure: Int32 = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = errno
+                break
+            }
+            written += n
+        }
+        if failure == 0, fsync(fd) != 0 { failure = errno }
+        close(fd)
+        if failure != 0 {
+            unlink(path)
+            throw TokenFileError(path: path, detail: "cannot write the file: \(String(cString: strerror(failure)))")
+        }
     }
 }
 

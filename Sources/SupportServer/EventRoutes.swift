@@ -21,7 +21,8 @@ struct EventRoutes {
     }
 
     /// GET /v1/events?after=SEQ&limit=N&wait=S: the log in order; waits up to S seconds when
-    /// nothing is new, and answers at once (no events) when the server shuts down.
+    /// nothing is new (at most `limits.concurrentLongPolls` such waits at once, beyond: 503
+    /// with `Retry-After`), and answers at once (no events) when the server shuts down.
     func feed(request: Request, context: SupportRequestContext) async throws -> Response {
         _ = try require(context, [.auditor, .admin], "the event log")
         let query = try QueryParameters(request, allowed: ["after", "limit", "wait"])
@@ -31,6 +32,13 @@ struct EventRoutes {
         var events: [RecordedEvent]
         do { events = try backend.store.events(after: after, limit: limit) } catch { throw Problem(error) }
         if events.isEmpty, wait > 0 {
+            // Each waiting poll holds a connection and a task: a bounded number wait at once.
+            let longPolls = backend.longPolls
+            guard longPolls.tryEnter() else {
+                throw Problem.retryLater(.serviceUnavailable, seconds: 1,
+                                         "\(longPolls.limit) long-polls are waiting already; retry, or poll without \"wait\"")
+            }
+            defer { longPolls.leave() }
             let store = backend.store
             let shutdown = backend.shutdown
             let arrived = shutdown.isTriggered ? false : await withTaskGroup(of: Bool.self) { group in
@@ -74,7 +82,7 @@ struct EventRoutes {
     /// right after it (evaluated at the event's `at`).
     func history(request: Request, context: SupportRequestContext) throws -> Response {
         guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
-        let id = try context.parameters.require("id")
+        let id = try context.pathIdentifier("id")
         let events: [RecordedEvent]
         do { events = try backend.store.events(inStream: id) } catch { throw Problem(error) }
         // 404 before 403: a customer must not learn whether another customer's ticket exists.

@@ -40,6 +40,11 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
     static func notFound(_ detail: String) -> Problem { Problem(.notFound, detail) }
     static func forbidden(_ detail: String) -> Problem { Problem(.forbidden, detail) }
     static func conflict(_ detail: String) -> Problem { Problem(.conflict, detail) }
+
+    /// 429 or 503 with `Retry-After: seconds`: the caller may try again then.
+    static func retryLater(_ status: HTTPResponse.Status, seconds: Int, _ detail: String) -> Problem {
+        Problem(status, detail, headers: [.retryAfter: "\(max(1, seconds))"])
+    }
 }
 
 extension Problem {

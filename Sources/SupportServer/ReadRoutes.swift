@@ -12,16 +12,16 @@ public struct ReadRoutes: Sendable {
     static let metricReaders: Set<Role> = [.manager, .auditor, .admin]
 
     func register(on group: RouterGroup<SupportRequestContext>) {
-        group.get("queues") { request, context in try queues(request, context) }
-        group.get("queues/:team") { request, context in try teamQueue(request, context) }
-        group.get("agents") { request, context in try agents(request, context) }
-        group.get("agents/:id/queue") { request, context in try agentQueue(request, context) }
-        group.get("metrics/response-times") { request, context in try responseTimes(request, context) }
-        group.get("satisfaction") { request, context in try satisfaction(request, context) }
-        group.get("tickets") { request, context in try ticketList(request, context) }
+        group.get("queues") { request, context in try await queues(request, context) }
+        group.get("queues/:team") { request, context in try await teamQueue(request, context) }
+        group.get("agents") { request, context in try await agents(request, context) }
+        group.get("agents/:id/queue") { request, context in try await agentQueue(request, context) }
+        group.get("metrics/response-times") { request, context in try await responseTimes(request, context) }
+        group.get("satisfaction") { request, context in try await satisfaction(request, context) }
+        group.get("tickets") { request, context in try await ticketList(request, context) }
         group.post("queues/:team/claim") { request, context in
             guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
-            let team = try context.parameters.require("team")
+            let team = try context.pathIdentifier("team")
             _ = try QueryParameters(request, allowed: [])
             return try await backend.commands.claim(team: team, principal: principal) ?? Response(status: .noContent)
         }
@@ -34,12 +34,19 @@ public struct ReadRoutes: Sendable {
     }
 
     /// The evaluation instant and the projection to answer from: the live one, or a fold of the
-    /// events with `at` <= asOf.
-    private func evaluate<R>(asOf: Timestamp?, _ body: (borrowing SupportProjection, Timestamp) throws -> R) throws -> R {
+    /// events with `at` <= asOf. Such a fold scans the whole log: it runs on a thread of its own,
+    /// a few at once (``PointInTimeFolds``; beyond, 503 with `Retry-After`), so that it never
+    /// holds up the other requests; a read without `asOf` never waits for one.
+    private func evaluate<R: Sendable>(asOf: Timestamp?,
+                                       _ body: @escaping @Sendable (borrowing SupportProjection, Timestamp) throws -> R) async throws -> R {
         if let asOf {
-            let past: SupportProjection
-            do { past = try runner.asOf(asOf) } catch { throw Problem(.serviceUnavailable, "\(error)") }
-            return try body(past, asOf)
+            let runner = self.runner
+            let store = backend.store
+            return try await backend.pointInTime.run(retryAfter: PointInTimeFolds.retryAfter(events: (try? store.head.seq) ?? 0)) {
+                let past: SupportProjection
+                do { past = try runner.asOf(asOf) } catch { throw Problem(.serviceUnavailable, "\(error)") }
+                return try body(past, asOf)
+            }
         }
         let now = backend.clock()
         return try runner.read { try body($0, now) }
@@ -53,13 +60,13 @@ public struct ReadRoutes: Sendable {
 
     private static let queueParameters: Set<String> = ["asOf", "from", "to", "limit"]
 
-    func queues(_ request: Request, _ context: SupportRequestContext) throws -> Response {
+    func queues(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
         _ = try principal(context, Self.queueReaders, "queues")
         let query = try QueryParameters(request, allowed: Self.queueParameters)
         let asOf = try query.instant("asOf")
         _ = try window(query)
         _ = try query.integer("limit", in: 1...Int.max)
-        return try evaluate(asOf: asOf) { projection, at in
+        return try await evaluate(asOf: asOf) { projection, at in
             let list = projection.queues(at: at).map { q -> JSONValue in
                 .object(["team": .string(q.team), "depth": .int(Int64(q.depth)), "breached": .int(Int64(q.breached)),
                          "oldestWaitingSince": q.oldestWaitingSince.json])
@@ -133,27 +140,27 @@ public struct ReadRoutes: Sendable {
         out.append(UInt8(ascii: "\""))
     }
 
-    func teamQueue(_ request: Request, _ context: SupportRequestContext) throws -> Response {
-        try queue(request, context, owner: ("team", try context.parameters.require("team"))) { projection, name, at, limit in
+    func teamQueue(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
+        try await queue(request, context, owner: ("team", try context.pathIdentifier("team"))) { projection, name, at, limit in
             projection.teamQueue(name, at: at, limit: limit)
         }
     }
 
-    func agentQueue(_ request: Request, _ context: SupportRequestContext) throws -> Response {
-        try queue(request, context, owner: ("agent", try context.parameters.require("id"))) { projection, name, at, limit in
+    func agentQueue(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
+        try await queue(request, context, owner: ("agent", try context.pathIdentifier("id"))) { projection, name, at, limit in
             projection.agentQueue(name, at: at, limit: limit)
         }
     }
 
     /// A team's or an agent's queue: the same parameters, checks and answer for both.
     private func queue(_ request: Request, _ context: SupportRequestContext, owner: (key: String, value: String),
-                       entries: (borrowing SupportProjection, String, Timestamp, Int?) -> [QueueEntry]) throws -> Response {
+                       entries: @escaping @Sendable (borrowing SupportProjection, String, Timestamp, Int?) -> [QueueEntry]) async throws -> Response {
         _ = try principal(context, Self.queueReaders, "queues")
         let query = try QueryParameters(request, allowed: Self.queueParameters)
         let asOf = try query.instant("asOf")
         _ = try window(query)
         let limit = try query.integer("limit", in: 1...Int.max)
-        return try evaluate(asOf: asOf) { projection, at in
+        return try await evaluate(asOf: asOf) { projection, at in
             Self.queueAnswer(owner: owner, entries: entries(projection, owner.value, at, limit), at: at)
         }
     }
@@ -162,13 +169,13 @@ public struct ReadRoutes: Sendable {
         .object(["count": .int(Int64(r.count)), "mean": r.mean.map(JSONValue.double) ?? .null, "csat": r.csat.map(JSONValue.double) ?? .null])
     }
 
-    func agents(_ request: Request, _ context: SupportRequestContext) throws -> Response {
+    func agents(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
         _ = try principal(context, Self.queueReaders, "workloads")
         let query = try QueryParameters(request, allowed: Self.queueParameters)
         let asOf = try query.instant("asOf")
         let window = try window(query)
         _ = try query.integer("limit", in: 1...Int.max)
-        return try evaluate(asOf: asOf) { projection, at in
+        return try await evaluate(asOf: asOf) { projection, at in
             let list = projection.workloads(window: window).map { w -> JSONValue in
                 .object(["agent": .string(w.agent),
                          "assigned": .object(["newOpen": .int(Int64(w.assigned.newOpen)), "pending": .int(Int64(w.assigned.pending)),
@@ -199,14 +206,14 @@ public struct ReadRoutes: Sendable {
         return .object(o)
     }
 
-    func responseTimes(_ request: Request, _ context: SupportRequestContext) throws -> Response {
+    func responseTimes(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
         _ = try principal(context, Self.metricReaders, "response-time metrics")
         let query = try QueryParameters(request, allowed: ["from", "to", "groupBy", "clock", "asOf"])
         let asOf = try query.instant("asOf")
         let window = try window(query)
         let groupBy = try query.enumeration("groupBy", GroupBy.self) ?? GroupBy.none
         let clock = try query.enumeration("clock", SLAClock.self) ?? .calendar
-        return try evaluate(asOf: asOf) { projection, at in
+        return try await evaluate(asOf: asOf) { projection, at in
             let groups = projection.responseTimes(at: at, window: window, groupBy: groupBy, clock: clock).map { g -> JSONValue in
                 .object(["key": g.key.json, "firstReply": Self.metric(g.firstReply), "nextReply": Self.metric(g.nextReply),
                          "resolution": Self.metric(g.resolution), "requesterWait": Self.metric(g.requesterWait),
@@ -218,7 +225,7 @@ public struct ReadRoutes: Sendable {
         }
     }
 
-    func satisfaction(_ request: Request, _ context: SupportRequestContext) throws -> Response {
+    func satisfaction(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
         _ = try principal(context, Self.metricReaders, "satisfaction")
         let query = try QueryParameters(request, allowed: ["bucket", "from", "to", "groupBy", "asOf"])
         let asOf = try query.instant("asOf")
@@ -226,7 +233,7 @@ public struct ReadRoutes: Sendable {
         let groupBy = try query.enumeration("groupBy", GroupBy.self) ?? GroupBy.none
         let bucket = try query.enumeration("bucket", BucketName.self) ?? .week
         let calendar = backend.levels.calendar
-        return try evaluate(asOf: asOf) { projection, at in
+        return try await evaluate(asOf: asOf) { projection, at in
             let groups = projection.satisfaction(window: window, bucket: bucket.unit, groupBy: groupBy).map { g -> JSONValue in
                 .object(["key": g.key.json, "series": .array(g.series.map { p in
                     .object(["bucketStart": .string(calendar.formatBucketStart(p.bucketStart)), "count": .int(Int64(p.count)),
@@ -240,7 +247,7 @@ public struct ReadRoutes: Sendable {
         }
     }
 
-    func ticketList(_ request: Request, _ context: SupportRequestContext) throws -> Response {
+    func ticketList(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
         let principal = try principal(context, Set(Role.allCases), "tickets")
         let query = try QueryParameters(request, allowed: ["status", "team", "assignee", "customer", "tag", "limit", "after"])
         var filter = TicketFilter(status: try query.enumeration("status", TicketStatus.self), team: query.string("team"),
@@ -255,9 +262,10 @@ public struct ReadRoutes: Sendable {
             }
             filter.customer = principal.id
         }
-        return try evaluate(asOf: nil) { projection, at in
+        let matching = filter
+        return try await evaluate(asOf: nil) { projection, at in
             let page: TicketPage
-            do { page = try projection.tickets(matching: filter, at: at, limit: limit, after: after) } catch let error as DomainError { throw Problem(error) }
+            do { page = try projection.tickets(matching: matching, at: at, limit: limit, after: after) } catch let error as DomainError { throw Problem(error) }
             let list = page.tickets.map { t -> JSONValue in
                 .object(["id": .string(t.id), "version": .int(Int64(t.version)), "status": .string(t.status.rawValue),
                          "priority": .string(t.priority.rawValue), "team": .string(t.team), "assignee": t.assignee.json,

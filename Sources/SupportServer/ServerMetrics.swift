@@ -7,14 +7,41 @@ import Synchronization
 
 /// The Prometheus metrics of GET /metrics (SPEC §7): events, append latency, projection lag and
 /// each team's queue depth and breached tickets. Queue gauges are refreshed at each scrape.
+///
+/// Team labels are bounded: the `teamLimit` teams with the deepest queues are labelled one by
+/// one, the others summed under `team="(other)"`, and the gauges of a team that is no longer
+/// labelled (it left, or fell to the rest) are dropped, so a desk with many or short-lived teams
+/// does not grow the exposition without end.
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let events: Counter
     private let appendDuration: DurationHistogram
     private let lag: Gauge
     private let countedSeq = Mutex<UInt64>(0)
+    /// Teams labelled one by one at most.
+    let teamLimit: Int
+    /// The gauges registered per label value (keyed by UTF-8 bytes: code point identity).
+    private let teamGauges = Mutex<[[UInt8]: TeamGauges]>([:])
 
-    init() {
+    private struct TeamGauges {
+        var depth: Gauge
+        var breached: Gauge
+    }
+
+    /// The label of the teams beyond ``teamLimit`` (a team of that name is always summed there).
+    static let otherTeams = "(other)"
+
+    private static var depthDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "ledgerdesk", metricName: "queue_depth", unitName: "",
+                             helpText: "Tickets awaiting an agent in the team's queue.")
+    }
+    private static var breachedDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "ledgerdesk", metricName: "queue_breached", unitName: "",
+                             helpText: "Tickets in the team's queue with a breached SLA.")
+    }
+
+    init(teamLimit: Int) {
+        self.teamLimit = max(0, teamLimit)
         events = registry.makeCounter(descriptor: MetricNameDescriptor(
             namespace: "ledgerdesk", metricName: "events", unitName: "total", helpText: "Events in the log."))
         appendDuration = registry.makeDurationHistogram(
@@ -43,14 +70,43 @@ final class ServerMetrics: Sendable {
         lag.set(Double(head - min(head, backend.projections.appliedSeq)))
         let now = backend.clock()
         let queues = backend.projections.read { $0.queues(at: now) }
-        for queue in queues {
-            registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "ledgerdesk", metricName: "queue_depth", unitName: "",
-                                                                helpText: "Tickets awaiting an agent in the team's queue."),
-                               labels: [("team", queue.team)]).set(Double(queue.depth))
-            registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "ledgerdesk", metricName: "queue_breached", unitName: "",
-                                                                helpText: "Tickets in the team's queue with a breached SLA."),
-                               labels: [("team", queue.team)]).set(Double(queue.breached))
+        let labelled = Self.labelled(queues.map { ($0.team, $0.depth, $0.breached) }, limit: teamLimit)
+        teamGauges.withLock { gauges in
+            var kept: [[UInt8]: TeamGauges] = [:]
+            for (team, depth, breached) in labelled {
+                let key = Array(team.utf8)
+                let g = gauges[key] ?? TeamGauges(depth: registry.makeGauge(descriptor: Self.depthDescriptor, labels: [("team", team)]),
+                                                  breached: registry.makeGauge(descriptor: Self.breachedDescriptor, labels: [("team", team)]))
+                g.depth.set(Double(depth))
+                g.breached.set(Double(breached))
+                kept[key] = g
+            }
+            for (key, g) in gauges where kept[key] == nil {
+                registry.unregisterGauge(g.depth)
+                registry.unregisterGauge(g.breached)
+            }
+            gauges = kept
         }
         return registry.emitToBuffer()
+    }
+
+    /// The label values and their numbers: the `limit` teams with the deepest queues (then most
+    /// breached, then by name), and when there are more, the rest summed under ``otherTeams``.
+    static func labelled(_ queues: [(team: String, depth: Int, breached: Int)], limit: Int) -> [(team: String, depth: Int, breached: Int)] {
+        let named = queues.filter { $0.team != otherTeams }
+        guard named.count > limit || named.count < queues.count else { return queues }
+        let ranked = named.sorted { a, b in
+            if a.depth != b.depth { return a.depth > b.depth }
+            if a.breached != b.breached { return a.breached > b.breached }
+            return a.team.utf8.lexicographicallyPrecedes(b.team.utf8)
+        }
+        var result = Array(ranked.prefix(limit))
+        var rest = (team: otherTeams, depth: 0, breached: 0)
+        for q in ranked.dropFirst(limit) + queues.filter({ $0.team == otherTeams }) {
+            rest.depth += q.depth
+            rest.breached += q.breached
+        }
+        result.append(rest)
+        return result
     }
 }

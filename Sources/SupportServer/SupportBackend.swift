@@ -15,22 +15,36 @@ public final class SupportBackend: Sendable {
     /// The projections (queues, workloads, metrics), following the log.
     public let projections: ProjectionRunner
     let commands: TicketCommands
-    let metrics = ServerMetrics()
+    let metrics: ServerMetrics
+    /// The limits of the HTTP edge (rate, long-polls, point-in-time folds, idle connections).
+    public let limits: ServerLimits
+    let rateLimiter: RateLimiter
+    let longPolls: ConcurrencyGate
+    let pointInTime: PointInTimeFolds
     /// Triggered when the server starts shutting down (long-polls answer at once).
     public let shutdown = ShutdownSignal()
     let clock: @Sendable () -> Timestamp
 
-    /// Opens the log in `dataDirectory` (created when missing) under `policy`.
+    /// Opens the log in `dataDirectory` (created when missing) under `policy`, served under
+    /// `limits`. `monotonicNanoseconds` is the rate limiter's clock (a test moves its own).
     public convenience init(dataDirectory: String, policy: Policy = .default, durability: Durability = .durable,
-                            rebuildProjections: Bool = false,
-                            clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }) throws {
+                            rebuildProjections: Bool = false, limits: ServerLimits = .default,
+                            clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
+                            monotonicNanoseconds: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }) throws {
         try self.init(dataDirectory: dataDirectory, policy: policy, durability: durability,
-                      rebuildProjections: rebuildProjections, clock: clock, faults: StorageFaults())
+                      rebuildProjections: rebuildProjections, limits: limits, clock: clock,
+                      monotonicNanoseconds: monotonicNanoseconds, faults: StorageFaults())
     }
 
     /// The same, with faults injected into the log's flushes (tests).
     package init(dataDirectory: String, policy: Policy, durability: Durability, rebuildProjections: Bool,
-                 clock: @escaping @Sendable () -> Timestamp, faults: StorageFaults) throws {
+                 limits: ServerLimits, clock: @escaping @Sendable () -> Timestamp,
+                 monotonicNanoseconds: @escaping @Sendable () -> UInt64, faults: StorageFaults) throws {
+        self.limits = limits
+        metrics = ServerMetrics(teamLimit: limits.metricsTeams)
+        rateLimiter = RateLimiter(requestsPerSecond: limits.requestsPerSecond, burst: limits.burst, clock: monotonicNanoseconds)
+        longPolls = ConcurrencyGate(limit: limits.concurrentLongPolls)
+        pointInTime = PointInTimeFolds(limit: limits.concurrentPointInTimeFolds)
         var log = EventLogConfiguration(directory: dataDirectory, envelope: EnvelopeFormat(streamField: "ticket"),
                                         durability: durability, clock: clock)
         log.faults = faults
@@ -81,6 +95,7 @@ public func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<S
     }
     DashboardRoutes(backend: backend, tokens: tokens).register(on: router)
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(tokens: tokens))
+        .add(middleware: RateLimitMiddleware(limiter: backend.rateLimiter))
     TicketRoutes(backend: backend).register(on: v1)
     EventRoutes(backend: backend).register(on: v1)
     ImportRoute(backend: backend).register(on: v1)
@@ -88,11 +103,13 @@ public func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<S
     return router
 }
 
-/// The application serving the API on `host:port`; `onRunning` gets the bound port.
+/// The application serving the API on `host:port` (idle connections closed after
+/// `backend.limits.idleTimeout`); `onRunning` gets the bound port.
 public func buildApplication(backend: SupportBackend, tokens: TokenStore, host: String, port: Int, logger: Logger,
                              onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
     Application(
         router: buildRouter(backend: backend, tokens: tokens),
+        server: .http1(configuration: .init(idleTimeout: backend.limits.idleTimeAmount)),
         configuration: .init(address: .hostname(host, port: port), serverName: "ledgerdesk"),
         services: [EventLogService(backend: backend), ProjectionService(backend: backend)],
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },

@@ -14,7 +14,7 @@ struct TicketRoutes {
         }
         for route in CommandRoute.allCases where route != .open {
             group.post("tickets/:id/\(route.rawValue)") { request, context in
-                let id = try context.parameters.require("id")
+                let id = try context.pathIdentifier("id")
                 return try await commands.handle(route: route, ticketID: id, request: request, context: context)
             }
         }
@@ -26,7 +26,7 @@ struct TicketRoutes {
     /// GET /v1/tickets/{id}?asOf=: the ticket as of an instant (all events with `at` <= asOf).
     func readTicket(request: Request, context: SupportRequestContext) throws -> Response {
         guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
-        let id = try context.parameters.require("id")
+        let id = try context.pathIdentifier("id")
         let events: [RecordedEvent]
         do { events = try backend.store.events(inStream: id) } catch { throw Problem(error) }
         let current: Ticket?

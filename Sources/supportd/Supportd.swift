@@ -22,6 +22,33 @@ struct Supportd: AsyncParsableCommand {
     @Flag(help: "Fill an empty data directory with a realistic demo workload.") var demo = false
     @Flag(help: "Rebuild the projections from seq 1 instead of resuming from their checkpoint.") var rebuild = false
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel = "info"
+    @Option(help: "Requests per second each token may make on /v1, sustained (beyond: 429 with Retry-After; 0 turns the limit off).")
+    var rateLimit: Double = ServerLimits.default.requestsPerSecond
+    @Option(help: "Requests a token may make at once before --rate-limit applies.")
+    var rateBurst: Int = ServerLimits.default.burst
+    @Option(help: "GET /v1/events long-polls waiting at once (beyond: 503 with Retry-After).")
+    var maxLongPolls: Int = ServerLimits.default.concurrentLongPolls
+    @Option(help: "Point-in-time (asOf) answers computed at once, each on its own thread (beyond: 503 with Retry-After).")
+    var maxAsOfFolds: Int = ServerLimits.default.concurrentPointInTimeFolds
+    @Option(help: "Seconds an idle connection is kept open (0 keeps idle connections open).")
+    var idleTimeout: Int = Int(ServerLimits.default.idleTimeout?.components.seconds ?? 0)
+    @Option(help: "Teams labelled one by one in the queue gauges of /metrics; the rest are summed under team=\"(other)\".")
+    var metricsTeams: Int = ServerLimits.default.metricsTeams
+
+    func validate() throws {
+        guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 or more") }
+        guard rateBurst >= 1 else { throw ValidationError("--rate-burst must be at least 1") }
+        guard maxLongPolls >= 0 else { throw ValidationError("--max-long-polls must be 0 or more") }
+        guard maxAsOfFolds >= 0 else { throw ValidationError("--max-as-of-folds must be 0 or more") }
+        guard idleTimeout >= 0 else { throw ValidationError("--idle-timeout must be 0 or more") }
+        guard metricsTeams >= 0 else { throw ValidationError("--metrics-teams must be 0 or more") }
+    }
+
+    var limits: ServerLimits {
+        ServerLimits(requestsPerSecond: rateLimit, burst: rateBurst, concurrentLongPolls: maxLongPolls,
+                     concurrentPointInTimeFolds: maxAsOfFolds, idleTimeout: idleTimeout == 0 ? nil : .seconds(idleTimeout),
+                     metricsTeams: metricsTeams)
+    }
 
     func run() async throws {
         var logger = Logger(label: "supportd")
@@ -35,7 +62,7 @@ struct Supportd: AsyncParsableCommand {
                 throw ValidationError("policy file \(policy): \(error)")
             }
         }
-        let backend = try SupportBackend(dataDirectory: dataDir, policy: effectivePolicy, rebuildProjections: rebuild)
+        let backend = try SupportBackend(dataDirectory: dataDir, policy: effectivePolicy, rebuildProjections: rebuild, limits: limits)
         if demo {
             let appended = try await DemoData.load(into: backend, logger: logger)
             if appended > 0 { say("Demo data: \(appended) events appended.") }
@@ -51,9 +78,14 @@ struct Supportd: AsyncParsableCommand {
                 Principal(role: .agent, id: "bruno"), Principal(role: .customer, id: "c-1001"),
             ])
             tokenStore = TokenStore(created)
-            say("Wrote fresh tokens to \(tokensPath):")
-            for (token, principal) in created {
-                say("  \(principal.role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(principal.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(token)")
+            // Secrets go to standard output (and so to logs) only for a demo (SPEC §7).
+            if demo {
+                say("Wrote fresh tokens to \(tokensPath):")
+                for (token, principal) in created {
+                    say("  \(principal.role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(principal.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(token)")
+                }
+            } else {
+                say("Wrote fresh tokens to \(tokensPath) (readable by this user only).")
             }
         }
         let host = self.host

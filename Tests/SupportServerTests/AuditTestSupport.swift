@@ -162,7 +162,7 @@ func auditHead(_ client: some TestClientProtocol) async throws -> (seq: Int64, h
 /// closes the log; the directory is left for the caller (CLI tools, tampering, reopening).
 func withAuditServer<T: Sendable>(in directory: String, clock: ManualClock = ManualClock(),
                              _ body: @Sendable (SupportBackend, any TestClientProtocol) async throws -> T) async throws -> T {
-    let backend = try SupportBackend(dataDirectory: directory, policy: .default, durability: .durable, clock: clock.read)
+    let backend = try SupportBackend(dataDirectory: directory, policy: .default, durability: .durable, limits: testLimits, clock: clock.read)
     let projector = Task { await backend.projections.run() }
     let app = Application(router: buildRouter(backend: backend, tokens: Who.tokens))
     let result: Result<T, any Error>

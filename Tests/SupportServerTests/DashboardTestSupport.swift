@@ -28,7 +28,7 @@ func withDashboard<T: Sendable>(events: [ImportLine] = DashboardFixture.events, 
     defer { directory.remove() }
     let clock = ManualClock(dashboardNow)
     let policy = try Policy.parse(jsonData: Data("{\"capacity\": \(capacity)}".utf8))
-    let backend = try SupportBackend(dataDirectory: directory.path, policy: policy, durability: .durable, clock: clock.read)
+    let backend = try SupportBackend(dataDirectory: directory.path, policy: policy, durability: .durable, limits: testLimits, clock: clock.read)
     defer { backend.close() }
     let server = TestServer(backend: backend, clock: clock, directory: directory)
     // The projection service follows the log while the test runs.

@@ -170,7 +170,7 @@ struct IdempotencyAndIfMatchTests {
         let clock = ManualClock()
         let key: HTTPFields = [.idempotencyKey: "survives-restart"]
         func run<T: Sendable>(_ body: @Sendable (SupportBackend, any TestClientProtocol) async throws -> T) async throws -> T {
-            let backend = try SupportBackend(dataDirectory: directory.path, clock: clock.read)
+            let backend = try SupportBackend(dataDirectory: directory.path, limits: testLimits, clock: clock.read)
             defer { backend.close() }
             return try await Application(router: buildRouter(backend: backend, tokens: Who.tokens)).test(.router) { client in
                 try await body(backend, client)

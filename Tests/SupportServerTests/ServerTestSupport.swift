@@ -164,17 +164,31 @@ struct TestServer: Sendable {
     func events(_ ticket: String) throws -> [RecordedEvent] { try backend.store.events(inStream: ticket) }
 }
 
+/// The limits of in-process tests: the defaults, but no rate limit (tests send hundreds of
+/// requests as one principal in a moment; the rate limit has its own tests, `EdgeLimitTests`).
+let testLimits = ServerLimits(requestsPerSecond: 0)
+
+/// A monotonic clock (nanoseconds) that only moves when the test moves it (the rate limiter's).
+final class ManualMonotonicClock: Sendable {
+    private let nanoseconds = Mutex<UInt64>(1_000_000_000)
+    var read: @Sendable () -> UInt64 { { [self] in self.nanoseconds.withLock { $0 } } }
+    func advance(milliseconds: UInt64) { nanoseconds.withLock { $0 += milliseconds * 1_000_000 } }
+}
+
 /// Runs `body` against `buildRouter` over a fresh log; closes the log and deletes the directory after.
-func withServer<T: Sendable>(clock: ManualClock = ManualClock(), faults: StorageFaults = StorageFaults(),
+func withServer<T: Sendable>(clock: ManualClock = ManualClock(), limits: ServerLimits = testLimits,
+                             monotonic: ManualMonotonicClock = ManualMonotonicClock(), tokens: TokenStore = Who.tokens,
+                             faults: StorageFaults = StorageFaults(),
                              _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> T) async throws -> T {
     let directory = TemporaryDirectory()
     defer { directory.remove() }
     let backend = try SupportBackend(dataDirectory: directory.path, policy: .default, durability: .durable,
-                                     rebuildProjections: false, clock: clock.read, faults: faults)
+                                     rebuildProjections: false, limits: limits, clock: clock.read,
+                                     monotonicNanoseconds: monotonic.read, faults: faults)
     // The projections follow the log as `ProjectionService` makes them do in `supportd`.
     let projector = Task { await backend.projections.run() }
     let server = TestServer(backend: backend, clock: clock, directory: directory)
-    let app = Application(router: buildRouter(backend: backend, tokens: Who.tokens))
+    let app = Application(router: buildRouter(backend: backend, tokens: tokens))
     let result: Result<T, any Error>
     do { result = .success(try await app.test(.router) { client in try await body(server, client) }) } catch { result = .failure(error) }
     projector.cancel()

@@ -33,10 +33,12 @@ final class SupportdProcess: @unchecked Sendable {
     let stdout = OutputBuffer()
     let stderr = OutputBuffer()
 
-    init(dataDirectory: String, tokensFile: String) throws {
+    /// `extraArguments` default to no rate limit: the load tests send hundreds of requests per
+    /// token a second (the rate limit has its own tests).
+    init(dataDirectory: String, tokensFile: String, extraArguments: [String] = ["--rate-limit", "0"]) throws {
         process.executableURL = Self.executable
         process.arguments = ["--data-dir", dataDirectory, "--host", "127.0.0.1", "--port", "0", "--tokens", tokensFile,
-                             "--log-level", "warning"]
+                             "--log-level", "warning"] + extraArguments
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         let (out, err) = (stdout, stderr)
