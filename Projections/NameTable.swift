@@ -27,10 +27,17 @@ func sameCodePoints(_ a: String, _ b: String) -> Bool {
 /// 11 UTF-8 bytes (ticket ids like `T-1234567`) is stored in its slot, so that finding it touches
 /// one cache line and never the names; a longer one is stored as its 64-bit hash and compared
 /// with the name on a hash match.
+///
+/// Names come from the outside (imported ticket ids, teams, agents, customers, tags), so where a
+/// name's probe starts is a keyed hash: SipHash through Swift's `Hasher`, whose key is random
+/// per process. Nobody can craft names that pile up in one probe chain without the key, and a
+/// table is always rebuilt from its names (checkpoints store names, never slots or hashes).
 struct NameTable: Sendable {
     /// The names, by index.
     private(set) var names: [String] = []
     private var slots: [Slot] = Array(repeating: Slot(head: 0, tail: 0, index: 0), count: 16)
+    /// Slots visited by ``intern(_:)`` so far (for tests: crafted names must not cluster).
+    private(set) var internProbes = 0
 
     /// A name's key: its bytes (up to 11, the length in the top byte of `tail`), or for a longer
     /// name its hash with `tail` = ``longTail``; `index` is the name's index + 1, 0 when empty.
@@ -62,41 +69,35 @@ struct NameTable: Sendable {
     @inline(__always)
     private static func key(of bytes: UnsafeRawBufferPointer) -> Key {
         let n = bytes.count
+        var hasher = Hasher()
         if n <= 11 {
             var head: UInt64 = 0, tail = UInt32(n) << 24
             for i in 0..<min(n, 8) { head |= UInt64(bytes[i]) << (8 * UInt64(i)) }
             if n > 8 { for i in 8..<n { tail |= UInt32(bytes[i]) << (8 * UInt32(i - 8)) } }
-            return (head, tail, mix(head ^ (UInt64(tail) &* 0x9E37_79B9_7F4A_7C15)))
+            hasher.combine(head)
+            hasher.combine(tail)
+            return (head, tail, UInt64(truncatingIfNeeded: hasher.finalize()))
         }
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in bytes { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        h = mix(h)
+        hasher.combine(bytes: bytes)
+        let h = UInt64(truncatingIfNeeded: hasher.finalize())
         return (h, longTail, h)
     }
 
+    /// The slot holding `name`, or the empty slot where it would go, and how many slots were looked at.
     @inline(__always)
-    private static func mix(_ value: UInt64) -> UInt64 {
-        var h = value
-        h ^= h >> 31
-        h = h &* 0xBF58_476D_1CE4_E5B9
-        h ^= h >> 29
-        h = h &* 0x94D0_49BB_1331_11EB
-        return h ^ (h >> 32)
-    }
-
-    /// The slot holding `name`, or the empty slot where it would go.
-    @inline(__always)
-    private func probe(_ name: String, _ key: Key) -> (slot: Int, index: UInt32?) {
+    private func probe(_ name: String, _ key: Key) -> (slot: Int, index: UInt32?, probes: Int) {
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: key.hash) & mask
+        var probes = 1
         while true {
             let entry = slots[slot]
-            if entry.index == 0 { return (slot, nil) }
+            if entry.index == 0 { return (slot, nil, probes) }
             if entry.head == key.head, entry.tail == key.tail,
                key.tail != Self.longTail || sameCodePoints(names[Int(entry.index - 1)], name) {
-                return (slot, entry.index - 1)
+                return (slot, entry.index - 1, probes)
             }
             slot = (slot + 1) & mask
+            probes += 1
         }
     }
 
@@ -108,7 +109,8 @@ struct NameTable: Sendable {
     @inline(__always)
     mutating func intern(_ name: String) -> (index: UInt32, isNew: Bool) {
         let key = Self.key(name)
-        let (slot, found) = probe(name, key)
+        let (slot, found, probes) = probe(name, key)
+        internProbes &+= probes
         if let found { return (found, false) }
         let index = UInt32(names.count)
         names.append(name)

@@ -225,9 +225,12 @@ public struct JSONParser {
             while isDigit(i) { i += 1 }
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+        // Only a number written as an integer that fits in Int64 is `.int`: `4.0`, `4e0` and an
+        // integer beyond Int64 (which a double would round) stay doubles, so integer fields can
+        // refuse them. The stored and canonical forms do not depend on this (both write an
+        // integral double as an integer).
         if integral, let v = Int64(text) { return .int(v) }
         guard let d = Double(text), d.isFinite else { throw Failure(message: "number out of range", offset: start) }
-        if let v = Int64(exactly: d), integral { return .int(v) }
         return .double(d)
     }
 }

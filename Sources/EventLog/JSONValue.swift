@@ -63,14 +63,10 @@ extension JSONValue {
 
     /// The string, when this is one.
     public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
-    /// The integer, when this is one (or a double with an integral value).
-    public var intValue: Int64? {
-        switch self {
-        case .int(let i): return i
-        case .double(let d): return Int64(exactly: d)
-        default: return nil
-        }
-    }
+    /// The integer, when this is one: a JSON number written without fraction or exponent that
+    /// fits in `Int64` (SPEC §2.2). `4.0` and `4e0` are doubles, never integers, so every
+    /// integer field that reads through here is strict.
+    public var intValue: Int64? { if case .int(let i) = self { return i }; return nil }
     /// The members, when this is an object.
     public var objectValue: [String: JSONValue]? { if case .object(let o) = self { return o }; return nil }
     /// The elements, when this is an array.

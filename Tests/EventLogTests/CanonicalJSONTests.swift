@@ -7,12 +7,12 @@ struct CanonicalJSONTests {
     let format = EnvelopeFormat(streamField: "ticket")
 
     func vectorLines() throws -> [[UInt8]] {
-        let data = try Data(contentsOf: sharedFolder().appendingPathComponent("vectors/hash-chain.ndjson"))
+        let data = try Data(contentsOf: fixturesFolder().appendingPathComponent("vectors/hash-chain.ndjson"))
         return data.split(separator: UInt8(ascii: "\n")).map { Array($0) }.filter { !$0.isEmpty }
     }
 
     @Test func firstVectorEventCanonicalizesToTheGivenBytes() throws {
-        let expected = try Data(contentsOf: sharedFolder().appendingPathComponent("vectors/event-1.jcs"))
+        let expected = try Data(contentsOf: fixturesFolder().appendingPathComponent("vectors/event-1.jcs"))
         let event = try format.parseLine(try vectorLines()[0])
         #expect(format.canonicalJSON(of: event) == Array(expected))
     }

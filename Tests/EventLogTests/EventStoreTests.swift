@@ -34,7 +34,7 @@ struct EventStoreTests {
     }
 
     @Test func replayingTheVectorsThroughTheLogReproducesEveryHash() async throws {
-        let data = try Data(contentsOf: sharedFolder().appendingPathComponent("vectors/hash-chain.ndjson"))
+        let data = try Data(contentsOf: fixturesFolder().appendingPathComponent("vectors/hash-chain.ndjson"))
         let format = EnvelopeFormat(streamField: "ticket")
         let vectors = try data.split(separator: UInt8(ascii: "\n")).filter { !$0.isEmpty }.map { try format.parseLine(Array($0)) }
         let dir = TemporaryDirectory()

@@ -25,8 +25,29 @@ struct JSONParserTests {
     @Test func keepsIntegersAndDecimalsApart() throws {
         #expect(try JSONParser.parse("12") == .int(12))
         #expect(try JSONParser.parse("12.5") == .double(12.5))
-        #expect(try JSONParser.parse("1e2") == .int(100))
         #expect(try JSONParser.parse("-9223372036854775808") == .int(.min))
+    }
+
+    /// SPEC §2.2: an integer is a number written without fraction or exponent. `4.0`, `4e0` and
+    /// an integer beyond Int64 parse as doubles, so no integer field can take them; their stored
+    /// and canonical forms are what they were (an integral double is written as an integer).
+    @Test(arguments: ["4.0", "4e0", "4E0", "40e-1", "0.4e1", "4.000", "4e+0", "-9223372036854775809", "9223372036854775808"])
+    func numbersWithAFractionOrAnExponentAreNeverIntegers(text: String) throws {
+        let value = try JSONParser.parse(text)
+        guard case .double = value else {
+            Issue.record("\(text) parsed as \(value)")
+            return
+        }
+        #expect(value.intValue == nil, "\(text)")
+        #expect(try JSONParser.parse("{\"score\": \(text)}")["score"]?.intValue == nil, "\(text)")
+    }
+
+    @Test func integralDoublesKeepTheirCanonicalForm() throws {
+        #expect(CanonicalJSON.encode(try JSONParser.parse("4.0")) == Array("4".utf8))
+        #expect(CanonicalJSON.encode(try JSONParser.parse("1e2")) == Array("100".utf8))
+        #expect(CanonicalJSON.encode(try JSONParser.parse(#"{"a": 2.50, "b": 3e0}"#)) == Array(#"{"a":2.5,"b":3}"#.utf8))
+        #expect(try JSONParser.parse("12").intValue == 12)
+        #expect(try JSONParser.parse("-0").intValue == 0)
     }
 
     @Test func comparesStringsByScalarsWithoutNormalising() {

@@ -38,11 +38,11 @@ func sampleEvent(_ n: Int, type: String = "message.posted", at: Timestamp? = nil
                   data: .object(["body": .string("reply number \(n) — ça marche ✅"), "n": .int(Int64(n))]))
 }
 
-/// The repository's `shared/` folder, beside the checkout.
-func sharedFolder() -> URL {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.deletingLastPathComponent().appendingPathComponent("shared")
+/// The test fixtures in the repository (`Tests/Fixtures`), found from this file's path so that
+/// no resource bundle is needed.
+func fixturesFolder() -> URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
 }
 
 /// Opens the raw LMDB environment of a closed store, for tampering.

@@ -22,7 +22,8 @@ enum AuditPaths {
     }
 
     static var verifyScript: String { repository.appendingPathComponent("Tools/verify-export.py").path }
-    static var vectors: String { "/work/shared/vectors/hash-chain.ndjson" }
+    /// The SPEC's hash-chain vectors, copied into the repository as a test fixture.
+    static var vectors: String { repository.appendingPathComponent("Tests/Fixtures/vectors/hash-chain.ndjson").path }
 }
 
 // MARK: - Child processes

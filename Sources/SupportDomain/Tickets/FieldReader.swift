@@ -68,14 +68,13 @@ struct FieldReader {
         return e
     }
 
+    /// An integer member: a JSON number with no fraction and no exponent (``JSONValue/intValue``).
     mutating func integer(_ key: String) throws(DomainError) -> Int64? {
         guard let v = value(key) else { return nil }
-        switch v {
-        case .int(let i): return i
-        case .double(let d): if let i = Int64(exactly: d) { return i }
-        default: break
+        guard let i = v.intValue else {
+            throw .badRequest("\(name(key)) must be an integer, written without fraction or exponent")
         }
-        throw .badRequest("\(name(key)) must be an integer")
+        return i
     }
 
     mutating func identifierArray(_ key: String) throws(DomainError) -> [String]? {
