@@ -26,6 +26,8 @@ public final class SupportBackend: Sendable {
                 clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }) throws {
         store = try EventStore(EventLogConfiguration(directory: dataDirectory, envelope: EnvelopeFormat(streamField: "ticket"),
                                                      durability: durability, clock: clock))
+        // An import cut by a crash left its spool behind; the writer lock we now hold means no import runs.
+        ImportSpool.removeLeftovers(in: dataDirectory)
         levels = try ServiceLevels(policy: policy)
         projections = try ProjectionRunner(store: store, levels: levels, rebuild: rebuildProjections)
         commands = TicketCommands(store: store, levels: levels, directory: try TicketDirectory(store: store),
