@@ -65,7 +65,7 @@ final class ImportSpool {
     static let blockSize = 1 << 20
 
     let path: String
-    private let fd: Int32
+    private var fd: Int32
     private var writeBuffer: [UInt8] = []
     private var written: Int64 = 0
     private var readBuffer: [UInt8] = []
@@ -80,9 +80,14 @@ final class ImportSpool {
         guard fd >= 0 else { throw Self.failure("cannot create \(path)", errno: errno) }
     }
 
-    deinit {
+    deinit { remove() }
+
+    /// Closes and deletes the file (again: nothing).
+    func remove() {
+        guard fd >= 0 else { return }
         close(fd)
         unlink(path)
+        fd = -1
     }
 
     /// Removes the spools a process that died mid-import left behind. Call only while holding
@@ -130,7 +135,8 @@ final class ImportSpool {
     /// The next entry in the order they were appended; nil after the last.
     func next() throws(Problem) -> Entry? {
         guard let length = try take(4).map({ Int(Self.uint32($0, at: 0)) }) else { return nil }
-        guard length >= 40, let record = try take(length) else { throw Self.failure("\(path) is truncated") }
+        guard length >= 40, let slice = try take(length) else { throw Self.failure("\(path) is truncated") }
+        let record = Array(slice)
         let number = Int(Self.uint64(record, at: 0))
         let version = Self.uint64(record, at: 8)
         let at = Timestamp(milliseconds: Int64(bitPattern: Self.uint64(record, at: 16)))
@@ -180,12 +186,12 @@ final class ImportSpool {
         withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
     }
 
-    private static func uint64(_ bytes: ArraySlice<UInt8>, at offset: Int) -> UInt64 {
-        (0..<8).reduce(0) { $0 | UInt64(bytes[bytes.startIndex + offset + $1]) << (8 * $1) }
+    private static func uint64(_ bytes: some RandomAccessCollection<UInt8>, at offset: Int) -> UInt64 {
+        (0..<8).reduce(0) { $0 | UInt64(bytes[bytes.index(bytes.startIndex, offsetBy: offset + $1)]) << (8 * $1) }
     }
 
-    private static func uint32(_ bytes: ArraySlice<UInt8>, at offset: Int) -> UInt32 {
-        (0..<4).reduce(0) { $0 | UInt32(bytes[bytes.startIndex + offset + $1]) << (8 * $1) }
+    private static func uint32(_ bytes: some RandomAccessCollection<UInt8>, at offset: Int) -> UInt32 {
+        (0..<4).reduce(0) { $0 | UInt32(bytes[bytes.index(bytes.startIndex, offsetBy: offset + $1)]) << (8 * $1) }
     }
 
     private static func failure(_ what: String, errno code: Int32? = nil) -> Problem {

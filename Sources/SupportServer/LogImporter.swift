@@ -259,6 +259,7 @@ public final class ImportSession {
     /// Ends the input and appends every validated line in chunks; `shouldStop` is asked between
     /// chunks (graceful shutdown stops an import at a chunk boundary).
     public func finish(shouldStop: @Sendable () -> Bool = { false }) async throws(Problem) -> ImportSummary {
+        defer { spool.remove() }
         try lines.finish { line, number throws(Problem) in try self.add(line: line, number: number) }
         try spool.flush()
         var versions = logVersions.byTicket
