@@ -116,14 +116,15 @@ public struct LogSnapshot {
         try lastEntry(digest: StorageKeys.streamDigest(stream))?.version ?? 0
     }
 
-    /// The stream's events from `fromVersion` on, in order.
-    public func events(inStream stream: String, fromVersion: UInt64 = 1) throws -> [RecordedEvent] {
+    /// The stream's events from `fromVersion` through `throughVersion`, in order.
+    public func events(inStream stream: String, fromVersion: UInt64 = 1, throughVersion: UInt64 = .max) throws -> [RecordedEvent] {
         let digest = StorageKeys.streamDigest(stream)
         let start = StorageKeys.streamEntry(digest: digest, version: max(1, fromVersion))
         var seqs: [UInt64] = []
         try txn.withCursor(storage.streams) { cursor in
             var entry = try start.withUnsafeBytes { try cursor.seek(atLeast: $0) }
-            while let (key, value) = entry, key.count == 40, key.prefix(32).elementsEqual(digest) {
+            while let (key, value) = entry, key.count == 40, key.prefix(32).elementsEqual(digest),
+                  UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 32, as: UInt64.self)) <= throughVersion {
                 guard let seq = StorageKeys.decodeSeq(value) else {
                     throw EventLogError.corruptRecord(seq: 0, reason: "bad stream index entry for \(stream)")
                 }

@@ -30,10 +30,16 @@ public struct ImportSummary: Sendable, Equatable {
 /// validated first (a bad line appends nothing), then appended in chunks. Lines already in the
 /// log (same ticket and version, type, `at`, actor and stored data) are skipped, so an import
 /// cut by a crash can simply be run again.
+///
+/// Memory stays bounded whatever the input's size: lines are parsed and validated as they
+/// arrive (``ImportSession``), the validated ones wait in a spool file in the data directory,
+/// and the per-ticket state held meanwhile has no message bodies.
 public struct LogImporter: Sendable {
     let backend: SupportBackend
     /// Appends per commit.
     public static let chunkSize = 2000
+    /// The longest line accepted, in bytes without its line ending (1 MiB); longer is 400 naming the line.
+    public static let maximumLineLength = 1 << 20
 
     public init(backend: SupportBackend) { self.backend = backend }
 
@@ -74,68 +80,40 @@ public struct LogImporter: Sendable {
                           data: data, version: version)
     }
 
+    /// Starts a streaming import: ``ImportSession/feed(_:)`` it the NDJSON bytes, then
+    /// ``ImportSession/finish(shouldStop:)``.
+    public func session(maximumLineLength: Int = LogImporter.maximumLineLength) throws(Problem) -> ImportSession {
+        try ImportSession(importer: self, maximumLineLength: maximumLineLength)
+    }
+
     /// Validates every line, then appends the new ones in chunks. `shouldStop` is asked between
     /// chunks (graceful shutdown stops an import at a chunk boundary).
     public func run(_ lines: [ImportLine], shouldStop: @Sendable () -> Bool = { false }) async throws(Problem) -> ImportSummary {
-        try await run(lines.enumerated().map { ($0.offset + 1, .success($0.element)) }, shouldStop: shouldStop)
+        let session = try session()
+        for (k, line) in lines.enumerated() { try session.add(line, number: k + 1) }
+        return try await session.finish(shouldStop: shouldStop)
     }
 
-    /// Validates lines that were parsed (or failed to parse) with their 1-based line numbers:
-    /// the first bad line, malformed or against a rule, answers.
-    public func run(_ lines: [(number: Int, line: Result<ImportLine, Problem>)],
-                    shouldStop: @Sendable () -> Bool = { false }) async throws(Problem) -> ImportSummary {
+    /// Appends the spooled lines in chunks, in order.
+    fileprivate func append(_ spool: ImportSpool, versions: inout [[UInt8]: UInt64],
+                            shouldStop: @Sendable () -> Bool) async throws(Problem) -> ImportSummary {
         let store = backend.store
-        // Keyed by UTF-8 bytes: Swift's String equality would merge canonically equivalent ids.
-        var streams: [[UInt8]: [RecordedEvent]] = [:]
-        func logEvents(_ id: String) throws -> [RecordedEvent] {
-            if let cached = streams[Array(id.utf8)] { return cached }
-            let events = try store.events(inStream: id)
-            streams[Array(id.utf8)] = events
-            return events
-        }
-        var validation = ImportValidation(now: backend.clock()) { id in try Ticket.fold(try logEvents(id)) }
-        var toAppend: [(number: Int, line: ImportLine, event: TicketEvent)] = []
-        for (number, parsed) in lines {
-            let line: ImportLine
-            switch parsed {
-            case .success(let l): line = l
-            case .failure(let problem): throw problem
-            }
-            do {
-                if let version = line.version {
-                    let existing = try logEvents(line.ticket)
-                    if version <= UInt64(existing.count) {
-                        let stored = existing[Int(version) - 1]
-                        // Compare with the data as it would be stored (optional nulls dropped).
-                        let normalized = (try? TicketEvent(type: line.type, data: line.data))?.data ?? line.data
-                        let same = stored.type == line.type && stored.at == line.at && stored.actor == line.actor
-                            && stored.data == normalized
-                        if same { continue }
-                        throw DomainError(.conflict, "version \(version) of \(line.ticket) is already in the log with other content")
-                    }
-                }
-                let event = try validation.add(ticket: line.ticket, type: line.type, at: line.at, actor: line.actor,
-                                               data: line.data, version: line.version)
-                toAppend.append((number, line, event))
-            } catch let error as DomainError {
-                throw Problem(error.kind == .badRequest ? .badRequest : .conflict, "line \(number): \(error.detail)", line: number)
-            } catch let error as EventLogError {
-                throw Problem(error)
-            } catch {
-                throw Problem(.serviceUnavailable, "line \(number): \(error)")
-            }
-        }
-        // Hold the imported ids so server-assigned ids skip them.
-        for (_, line, _) in toAppend { backend.commands.directory.observe(line.ticket) }
-        var versions: [[UInt8]: UInt64] = [:]
-        for (id, events) in streams { versions[id] = UInt64(events.count) }
         var summary = ImportSummary(imported: 0, tickets: 0, lastSeq: (try? store.head.seq) ?? 0)
-        var offset = 0
-        while offset < toAppend.count {
-            if shouldStop() { break }
-            let chunk = toAppend[offset..<min(offset + Self.chunkSize, toAppend.count)]
+        while !shouldStop() {
+            var chunk: [(number: Int, line: ImportLine, event: TicketEvent)] = []
+            while chunk.count < Self.chunkSize, let entry = try spool.next() {
+                let event: TicketEvent
+                do { event = try TicketEvent(type: entry.line.type, data: entry.line.data) } catch {
+                    throw Problem(.internalServerError, "line \(entry.number): no longer valid when read back: \(error.detail)",
+                                  line: entry.number)
+                }
+                chunk.append((entry.number, entry.line, event))
+            }
+            guard !chunk.isEmpty else { break }
             var requests: [AppendRequest] = []
             for (_, line, event) in chunk {
+                // Hold the imported ids so server-assigned ids skip them.
+                backend.commands.directory.observe(line.ticket)
                 let key = Array(line.ticket.utf8)
                 let current = versions[key] ?? 0
                 requests.append(AppendRequest(
@@ -146,7 +124,7 @@ public struct LogImporter: Sendable {
             }
             var raced: [Int] = []
             for (k, result) in await store.append(contentsOf: requests).enumerated() {
-                let item = chunk[chunk.startIndex + k]
+                let item = chunk[k]
                 switch result {
                 case .success(let appended):
                     count(appended, item.event, into: &summary)
@@ -159,12 +137,11 @@ public struct LogImporter: Sendable {
                 }
             }
             for k in raced {
-                let item = chunk[chunk.startIndex + k]
+                let item = chunk[k]
                 let appended = try await appendRechecked(item.line, item.event, number: item.number)
                 count(appended, item.event, into: &summary)
                 versions[Array(item.line.ticket.utf8)] = appended.lastVersion
             }
-            offset += chunk.count
         }
         return summary
     }
@@ -200,5 +177,95 @@ public struct LogImporter: Sendable {
             let problem = Problem(error)
             throw Problem(problem.status == .forbidden ? .conflict : problem.status, "line \(number): \(problem.detail)", line: number)
         }
+    }
+}
+
+/// One import in progress. Lines are parsed and checked against the rules as they arrive (the
+/// first bad one throws, naming its line) and spooled; ``finish(shouldStop:)`` then appends them.
+/// Nothing is appended before the whole input has passed. Not thread-safe: one task feeds it.
+public final class ImportSession {
+    /// The log version of every ticket the input touches, when validation first read it: where
+    /// the appends start (filled by the validation's lookup, so both see the same stream).
+    private final class LogVersions { var byTicket: [[UInt8]: UInt64] = [:] }
+
+    private let importer: LogImporter
+    private var lines: NDJSONLines
+    private var validation: ImportValidation
+    private let logVersions = LogVersions()
+    private let spool: ImportSpool
+
+    fileprivate init(importer: LogImporter, maximumLineLength: Int) throws(Problem) {
+        self.importer = importer
+        lines = NDJSONLines(maximumLength: maximumLineLength)
+        let store = importer.backend.store
+        let versions = logVersions
+        validation = ImportValidation(now: importer.backend.clock(), keepsThreads: false) { id in
+            let events = try store.events(inStream: id)
+            versions.byTicket[Array(id.utf8)] = events.last?.version ?? 0
+            return try Ticket.fold(events)
+        }
+        spool = try ImportSpool(in: store.configuration.directory)
+    }
+
+    /// Where the validated lines wait (tests check its permissions).
+    var spoolPath: String { spool.path }
+
+    /// Takes the next bytes of NDJSON input (any split, lines may straddle calls).
+    public func feed(_ bytes: some BidirectionalCollection<UInt8>) throws(Problem) {
+        try lines.feed(bytes) { line, number throws(Problem) in try self.add(line: line, number: number) }
+    }
+
+    /// Takes one line that was already parsed.
+    public func add(_ line: ImportLine, number: Int) throws(Problem) {
+        let store = importer.backend.store
+        do {
+            if let version = line.version {
+                let key = Array(line.ticket.utf8)
+                let inLog: UInt64
+                if let known = logVersions.byTicket[key] { inLog = known } else {
+                    inLog = try store.read { try $0.version(of: line.ticket) }
+                }
+                if version <= inLog {
+                    let stored = try store.read { try $0.events(inStream: line.ticket, fromVersion: version, throughVersion: version) }
+                    // Compare with the data as it would be stored (optional nulls dropped).
+                    let normalized = (try? TicketEvent(type: line.type, data: line.data))?.data ?? line.data
+                    if let stored = stored.first, stored.type == line.type, stored.at == line.at, stored.actor == line.actor,
+                       stored.data == normalized {
+                        return
+                    }
+                    throw DomainError(.conflict, "version \(version) of \(line.ticket) is already in the log with other content")
+                }
+            }
+            let event = try validation.add(ticket: line.ticket, type: line.type, at: line.at, actor: line.actor,
+                                           data: line.data, version: line.version)
+            var validated = line
+            validated.data = event.data
+            try spool.append(ImportSpool.Entry(number: number, line: validated))
+        } catch let error as DomainError {
+            throw Problem(error.kind == .badRequest ? .badRequest : .conflict, "line \(number): \(error.detail)", line: number)
+        } catch let error as EventLogError {
+            throw Problem(error)
+        } catch let problem as Problem {
+            throw problem
+        } catch {
+            throw Problem(.serviceUnavailable, "line \(number): \(error)")
+        }
+    }
+
+    private func add(line bytes: [UInt8], number: Int) throws(Problem) {
+        try add(try LogImporter.parse(line: bytes, number: number), number: number)
+    }
+
+    /// Ends the input and appends every validated line in chunks; `shouldStop` is asked between
+    /// chunks (graceful shutdown stops an import at a chunk boundary).
+    public func finish(shouldStop: @Sendable () -> Bool = { false }) async throws(Problem) -> ImportSummary {
+        defer { spool.remove() }
+        try lines.finish { line, number throws(Problem) in try self.add(line: line, number: number) }
+        try spool.flush()
+        var versions = logVersions.byTicket
+        logVersions.byTicket = [:]
+        // The validation state is no longer needed: free it before appending.
+        validation = ImportValidation(now: .init(milliseconds: 0), lookup: { _ in nil })
+        return try await importer.append(spool, versions: &versions, shouldStop: shouldStop)
     }
 }

@@ -49,6 +49,8 @@ public final class SupportBackend: Sendable {
                                         durability: durability, clock: clock)
         log.faults = faults
         store = try EventStore(log)
+        // An import cut by a crash left its spool behind; the writer lock we now hold means no import runs.
+        ImportSpool.removeLeftovers(in: dataDirectory)
         levels = try ServiceLevels(policy: policy)
         projections = try ProjectionRunner(store: store, levels: levels, rebuild: rebuildProjections)
         commands = TicketCommands(store: store, levels: levels, directory: try TicketDirectory(store: store),

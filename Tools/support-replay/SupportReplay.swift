@@ -230,26 +230,24 @@ struct Import: AsyncParsableCommand {
     @Argument(help: "The NDJSON file (an export re-imports as is).") var file: String
 
     func run() async throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: file))
-        var lines: [(number: Int, line: Result<ImportLine, Problem>)] = []
-        for (k, raw) in data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
-            var bytes = Array(raw)
-            if bytes.last == 0x0D { bytes.removeLast() }
-            guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { continue }
-            do { lines.append((k + 1, .success(try LogImporter.parse(line: bytes, number: k + 1)))) } catch {
-                lines.append((k + 1, .failure(error)))
-            }
-        }
+        guard let input = FileHandle(forReadingAtPath: file) else { throw ValidationError("cannot read \(file)") }
+        defer { try? input.close() }
         let policy = try directory.levels().policy
         let backend = try SupportBackend(dataDirectory: directory.dataDir, policy: policy)
         defer { backend.close() }
         let head = try backend.store.head
         guard head.seq == 0 else { throw ValidationError("\(directory.dataDir) is not empty (head \(head)); import over HTTP instead") }
         do {
-            let summary = try await LogImporter(backend: backend).run(lines)
+            // The same streaming path as POST /v1/import: the file is read in chunks and validated
+            // as it goes, so memory does not grow with its size.
+            let session = try LogImporter(backend: backend).session()
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+                try session.feed(chunk)
+            }
+            let summary = try await session.finish()
             emit("imported \(summary.imported) events, \(summary.tickets) tickets, last seq \(summary.lastSeq)\n")
-        } catch {
-            emit("FAILED: \(error.detail)\n")
+        } catch let problem as Problem {
+            emit("FAILED: \(problem.detail)\n")
             throw ExitCode(1)
         }
     }

@@ -11,13 +11,21 @@ public struct ImportValidation {
     private var tickets: [[UInt8]: Ticket] = [:]
     private let lookup: Lookup
     private let now: Timestamp
+    private let keepsThreads: Bool
 
     /// - Parameters:
     ///   - now: the server clock; no event may be after it.
+    ///   - keepsThreads: false to hold the tickets without their threads (no message bodies):
+    ///     the rules never read them, and a large import then holds only a compact state per ticket.
     ///   - lookup: the tickets already in the log.
-    public init(now: Timestamp, lookup: @escaping Lookup) {
+    public init(now: Timestamp, keepsThreads: Bool = true, lookup: @escaping Lookup) {
         self.now = now
+        self.keepsThreads = keepsThreads
         self.lookup = lookup
+    }
+
+    private mutating func hold(_ ticket: Ticket) {
+        tickets[Array(ticket.id.utf8)] = keepsThreads ? ticket : ticket.withoutThread()
     }
 
     /// The tickets this input opened or changed, in their state after it.
@@ -33,7 +41,7 @@ public struct ImportValidation {
         if let t = tickets[Array(id.utf8)] { return t }
         do {
             let found = try lookup(id)
-            if let found { tickets[Array(id.utf8)] = found }
+            if let found { hold(found) }
             return found
         } catch let error as DomainError {
             throw error
@@ -67,11 +75,11 @@ public struct ImportValidation {
                 }
                 var next = current
                 next.apply(event, version: expectedVersion, at: at, actor: actor)
-                tickets[Array(id.utf8)] = next
+                hold(next)
             } else {
                 guard case .opened(let opened) = event else { throw DomainError.conflict("ticket \(id) does not exist") }
                 _ = try TicketRules.decideOpening(command)
-                tickets[Array(id.utf8)] = Ticket(id: id, opened: opened, at: at, by: actor)
+                hold(Ticket(id: id, opened: opened, at: at, by: actor))
             }
         } catch {
             // In an import every rule violation, who may write included, is a 409.

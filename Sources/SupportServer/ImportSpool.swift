@@ -1,0 +1,200 @@
+import EventLog
+import Foundation
+
+/// Splits NDJSON bytes into numbered lines as they arrive, holding at most one incomplete line,
+/// so an import's memory does not grow with its size. A line longer than `maximumLength`
+/// bytes (without its line ending) is 400 naming it; blank lines are numbered but skipped.
+struct NDJSONLines {
+    let maximumLength: Int
+    private var pending: [UInt8] = []
+    private var number = 0
+
+    init(maximumLength: Int) { self.maximumLength = maximumLength }
+
+    /// Hands every line completed by `bytes` to `line`, with its 1-based number.
+    mutating func feed<Bytes: BidirectionalCollection<UInt8>>(
+        _ bytes: Bytes, _ line: ([UInt8], Int) throws(Problem) -> Void) throws(Problem) {
+        var start = bytes.startIndex
+        while let newline = bytes[start...].firstIndex(of: 0x0A) {
+            try extend(with: bytes[start..<newline])
+            try emit(line)
+            start = bytes.index(after: newline)
+        }
+        try extend(with: bytes[start...])
+    }
+
+    /// Hands over the last line when the input does not end with a newline.
+    mutating func finish(_ line: ([UInt8], Int) throws(Problem) -> Void) throws(Problem) {
+        if !pending.isEmpty { try emit(line) }
+    }
+
+    private mutating func extend(with part: some Collection<UInt8>) throws(Problem) {
+        // One byte more for a CR before the newline.
+        guard pending.count + part.count <= maximumLength + 1 else { throw tooLong(number + 1) }
+        pending.append(contentsOf: part)
+    }
+
+    private mutating func emit(_ line: ([UInt8], Int) throws(Problem) -> Void) throws(Problem) {
+        number += 1
+        defer { pending.removeAll(keepingCapacity: true) }
+        if pending.last == 0x0D { pending.removeLast() }
+        guard pending.count <= maximumLength else { throw tooLong(number) }
+        guard pending.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
+        try line(pending, number)
+    }
+
+    private func tooLong(_ number: Int) -> Problem {
+        Problem(.badRequest, "line \(number): longer than \(maximumLength) bytes", line: number)
+    }
+}
+
+/// The validated lines of an import, waiting in an owner-only (0600) temporary file inside the
+/// data directory until the whole input has passed the rules; then read back in order. The
+/// file is removed when the spool goes away (success, failure or a cancelled request) and, for
+/// a process that died mid-import, when the next one starts (``removeLeftovers(in:)``).
+final class ImportSpool {
+    /// One validated line: the event as it will be appended.
+    struct Entry {
+        var number: Int
+        var line: ImportLine
+    }
+
+    static let namePrefix = "import-"
+    static let nameSuffix = ".spool"
+    /// Bytes buffered before a write, and read at a time.
+    static let blockSize = 1 << 20
+
+    let path: String
+    private var fd: Int32
+    private var writeBuffer: [UInt8] = []
+    private var written: Int64 = 0
+    private var readBuffer: [UInt8] = []
+    private var readPosition = 0
+    private var readOffset: Int64 = 0
+    private(set) var count = 0
+
+    /// Creates an empty spool in `directory`.
+    init(in directory: String) throws(Problem) {
+        path = "\(directory)/\(Self.namePrefix)\(UUID().uuidString)\(Self.nameSuffix)"
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Self.failure("cannot create \(path)", errno: errno) }
+    }
+
+    deinit { remove() }
+
+    /// Closes and deletes the file (again: nothing).
+    func remove() {
+        guard fd >= 0 else { return }
+        close(fd)
+        unlink(path)
+        fd = -1
+    }
+
+    /// Removes the spools a process that died mid-import left behind. Call only while holding
+    /// the data directory's writer lock (no other import can be running).
+    static func removeLeftovers(in directory: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(namePrefix) && name.hasSuffix(nameSuffix) {
+            unlink("\(directory)/\(name)")
+        }
+    }
+
+    // Record: u32 length of the rest | u64 line number | u64 version (0: none) | i64 at (ms)
+    // | u32 len + ticket | u32 len + type | u32 len + actor kind | u32 len + actor id | data (canonical JSON).
+
+    func append(_ entry: Entry) throws(Problem) {
+        let start = writeBuffer.count
+        writeBuffer.append(contentsOf: [0, 0, 0, 0])
+        Self.put(UInt64(entry.number), into: &writeBuffer)
+        Self.put(entry.line.version ?? 0, into: &writeBuffer)
+        Self.put(UInt64(bitPattern: entry.line.at.milliseconds), into: &writeBuffer)
+        for text in [entry.line.ticket, entry.line.type, entry.line.actor.kind, entry.line.actor.id] {
+            Self.put(UInt32(text.utf8.count), into: &writeBuffer)
+            writeBuffer.append(contentsOf: text.utf8)
+        }
+        CanonicalJSON.append(entry.line.data, to: &writeBuffer)
+        let length = UInt32(writeBuffer.count - start - 4)
+        withUnsafeBytes(of: length.littleEndian) { writeBuffer.replaceSubrange(start..<(start + 4), with: $0) }
+        count += 1
+        if writeBuffer.count >= Self.blockSize { try flush() }
+    }
+
+    /// Writes what is buffered; call once after the last ``append(_:)``, before reading.
+    func flush() throws(Problem) {
+        var done = 0
+        while done < writeBuffer.count {
+            let n = writeBuffer.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(written)) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw Self.failure("cannot write \(path)", errno: errno) }
+            done += n
+            written += Int64(n)
+        }
+        writeBuffer.removeAll(keepingCapacity: true)
+    }
+
+    /// The next entry in the order they were appended; nil after the last.
+    func next() throws(Problem) -> Entry? {
+        guard let length = try take(4).map({ Int(Self.uint32($0, at: 0)) }) else { return nil }
+        guard length >= 40, let slice = try take(length) else { throw Self.failure("\(path) is truncated") }
+        let record = Array(slice)
+        let number = Int(Self.uint64(record, at: 0))
+        let version = Self.uint64(record, at: 8)
+        let at = Timestamp(milliseconds: Int64(bitPattern: Self.uint64(record, at: 16)))
+        var position = 24
+        var texts: [String] = []
+        for _ in 0..<4 {
+            guard position + 4 <= record.count else { throw Self.failure("\(path) is damaged") }
+            let n = Int(Self.uint32(record, at: position))
+            guard position + 4 + n <= record.count else { throw Self.failure("\(path) is damaged") }
+            texts.append(String(decoding: record[(position + 4)..<(position + 4 + n)], as: UTF8.self))
+            position += 4 + n
+        }
+        let data: JSONValue
+        do { data = try JSONParser.parse(record[position...]) } catch { throw Self.failure("\(path) is damaged: \(error)") }
+        return Entry(number: number, line: ImportLine(ticket: texts[0], type: texts[1], at: at,
+                                                     actor: EventActor(kind: texts[2], id: texts[3]), data: data,
+                                                     version: version == 0 ? nil : version))
+    }
+
+    /// The next `n` bytes of the file, reading on as needed; nil at the end of the file.
+    private func take(_ n: Int) throws(Problem) -> ArraySlice<UInt8>? {
+        while readBuffer.count - readPosition < n {
+            readBuffer.removeFirst(readPosition)
+            readPosition = 0
+            let have = readBuffer.count
+            let want = max(Self.blockSize, n - have)
+            readBuffer.append(contentsOf: repeatElement(0, count: want))
+            var got = 0
+            while true {
+                got = readBuffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + have, want, off_t(readOffset)) }
+                if got < 0, errno == EINTR { continue }
+                break
+            }
+            guard got >= 0 else { throw Self.failure("cannot read \(path)", errno: errno) }
+            readBuffer.removeLast(want - got)
+            readOffset += Int64(got)
+            if got == 0 {
+                guard readBuffer.isEmpty else { throw Self.failure("\(path) is truncated") }
+                return nil
+            }
+        }
+        defer { readPosition += n }
+        return readBuffer[readPosition..<(readPosition + n)]
+    }
+
+    private static func put<T: FixedWidthInteger>(_ value: T, into out: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    private static func uint64(_ bytes: some RandomAccessCollection<UInt8>, at offset: Int) -> UInt64 {
+        (0..<8).reduce(0) { $0 | UInt64(bytes[bytes.index(bytes.startIndex, offsetBy: offset + $1)]) << (8 * $1) }
+    }
+
+    private static func uint32(_ bytes: some RandomAccessCollection<UInt8>, at offset: Int) -> UInt32 {
+        (0..<4).reduce(0) { $0 | UInt32(bytes[bytes.index(bytes.startIndex, offsetBy: offset + $1)]) << (8 * $1) }
+    }
+
+    private static func failure(_ what: String, errno code: Int32? = nil) -> Problem {
+        Problem(.serviceUnavailable, "the import spool: \(what)" + (code.map { ": \(String(cString: strerror($0)))" } ?? ""))
+    }
+}

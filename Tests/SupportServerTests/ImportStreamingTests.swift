@@ -1,0 +1,147 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+@testable import EventLog
+@testable import SupportServer
+
+/// POST /v1/import and `support-replay import` stream: lines are validated as they arrive, a
+/// line has a length limit, and validated lines wait in an owner-only spool file in the data
+/// directory (removed afterwards, on failure, and at the next start after a crash).
+@Suite("Import streaming")
+struct ImportStreamingTests {
+    func postImport(_ client: some TestClientProtocol, _ bytes: [UInt8]) async throws -> Reply {
+        try await client.send(.post, "/v1/import", as: .admin, raw: bytes, headers: [.contentType: "application/x-ndjson"])
+    }
+
+    /// A backend on a fresh directory, without the HTTP layer.
+    func withBackend<T>(_ body: (SupportBackend, TemporaryDirectory) async throws -> T) async throws -> T {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let backend = try SupportBackend(dataDirectory: directory.path, clock: ManualClock().read)
+        defer { backend.close() }
+        return try await body(backend, directory)
+    }
+
+    func spools(in directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".spool") }
+    }
+
+    @Test func anOverLongLineIs400NamingItAndAppendsNothing() async throws {
+        let good = auditGeneratedImport(tickets: 2)
+        let long = auditImportLine(ticket: "G-1", version: 2, type: "note.added", at: ManualClock.start, kind: "agent", id: "alice",
+                                   data: "{\"body\":\"\(String(repeating: "x", count: LogImporter.maximumLineLength))\"}")
+        let body = Array(([good[0], good[1], long] + good[2...]).joined(separator: "\n").utf8)
+        try await withServer { server, client in
+            let r = try await postImport(client, body)
+            expectProblem(r, .badRequest, detail: "longer than \(LogImporter.maximumLineLength) bytes")
+            #expect(r.json["line"]?.intValue == 3, "\(r)")
+            #expect(try server.head == .empty, "a refused import appended events")
+        }
+        // The CLI refuses it the same way.
+        let root = TemporaryDirectory()
+        defer { root.remove() }
+        let file = try auditWriteFile(body, in: root, named: "long.ndjson")
+        let cli = try await supportReplay(["import", "--data-dir", root.path + "/cli", file])
+        #expect(cli.status != 0 && cli.out.contains("line 3: longer than"), "\(cli)")
+        #expect(try await auditExport(root.path + "/cli").isEmpty)
+    }
+
+    @Test func aLineOfExactlyTheLimitPassesAndOneByteMoreIsRefused() async throws {
+        let line = auditGeneratedImport(tickets: 1)[0]
+        let limit = line.utf8.count
+        try await withBackend { backend, _ in
+            // A CR before the newline does not count.
+            let exact = try LogImporter(backend: backend).session(maximumLineLength: limit)
+            try exact.feed(Array((line + "\r\n").utf8))
+            #expect(try await exact.finish().imported == 1)
+            let over = try LogImporter(backend: backend).session(maximumLineLength: limit - 1)
+            #expect(throws: Problem(.badRequest, "line 1: longer than \(limit - 1) bytes", line: 1)) {
+                try over.feed(Array((line + "\n").utf8))
+            }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aBadLineAtTheEndOfALargeInputAppendsNothingAndNamesIt() async throws {
+        var lines = auditGeneratedImport(tickets: 3000)
+        try #require(lines.count == 21_000)
+        // The very last line rates a ticket with a score out of range.
+        lines[lines.count - 1] = lines[lines.count - 1].replacingOccurrences(of: "\"score\":", with: "\"score\":9")
+        let body = Array(lines.joined(separator: "\n").utf8)
+        try await withServer { server, client in
+            let r = try await postImport(client, body)
+            expectProblem(r, .badRequest, detail: "line 21000")
+            #expect(r.json["line"]?.intValue == 21_000, "\(r)")
+            #expect(try server.head == .empty, "a refused import appended events")
+            #expect(try spools(in: server.directory.path).isEmpty, "the spool of a refused import was left behind")
+        }
+    }
+
+    /// However the input is cut into chunks (lines straddling them, CRLF endings, blank lines),
+    /// the same lines are imported.
+    @Test(arguments: [1, 2, 3])
+    func anyChunkingOfTheInputImportsTheSameLines(seed: UInt64) async throws {
+        let lines = auditGeneratedImport(tickets: 30)
+        let text = lines.joined(separator: seed == 2 ? "\r\n" : "\n") + "\n\n  \n"
+        let bytes = Array(text.utf8)
+        try await withBackend { backend, directory in
+            let session = try LogImporter(backend: backend).session()
+            var offset = 0, k = 0
+            while offset < bytes.count {
+                // Chunk sizes from 1 to 97 bytes, in an order that differs per seed.
+                k += 1
+                let n = min(bytes.count - offset, (k * 37 + Int(seed) * 11) % 97 + 1)
+                try session.feed(bytes[offset..<(offset + n)])
+                offset += n
+            }
+            let summary = try await session.finish()
+            #expect(summary == ImportSummary(imported: lines.count, tickets: 30, lastSeq: UInt64(lines.count)))
+            expectExportHoldsLines(ndjsonLines(try await auditExport(directory.path)), lines)
+        }
+    }
+
+    @Test func theSpoolIsOwnerOnlyInTheDataDirectoryAndRemovedAfterSuccessOrFailure() async throws {
+        let lines = auditGeneratedImport(tickets: 5)
+        try await withBackend { backend, directory in
+            let session = try LogImporter(backend: backend).session()
+            try session.feed(Array((lines.joined(separator: "\n") + "\n").utf8))
+            let path = session.spoolPath
+            #expect(URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
+                    == URL(fileURLWithPath: directory.path).standardizedFileURL.path)
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
+            #expect(mode & 0o777 == 0o600, "spool mode \(String(mode, radix: 8))")
+            #expect(try await session.finish().imported == lines.count)
+            #expect(!FileManager.default.fileExists(atPath: path), "the spool outlived a finished import")
+
+            // A refused import drops its spool too.
+            var failedPath = ""
+            do {
+                let failing = try LogImporter(backend: backend).session()
+                failedPath = failing.spoolPath
+                #expect(FileManager.default.fileExists(atPath: failedPath))
+                #expect(throws: Problem.self) { try failing.feed(Array("{\"ticket\": 1}\n".utf8)) }
+            }
+            #expect(!FileManager.default.fileExists(atPath: failedPath), "the spool of a refused import was left behind")
+            #expect(try spools(in: directory.path).isEmpty)
+        }
+    }
+
+    @Test func aSpoolLeftByACrashIsRemovedAtStart() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        do {
+            let first = try SupportBackend(dataDirectory: directory.path)
+            first.close()
+        }
+        let leftover = directory.path + "/import-0A1B2C3D.spool"
+        let unrelated = directory.path + "/notes.txt"
+        #expect(FileManager.default.createFile(atPath: leftover, contents: Data("stale".utf8)))
+        #expect(FileManager.default.createFile(atPath: unrelated, contents: Data("keep".utf8)))
+        let second = try SupportBackend(dataDirectory: directory.path)
+        defer { second.close() }
+        #expect(!FileManager.default.fileExists(atPath: leftover), "a leftover spool survived the start")
+        #expect(FileManager.default.fileExists(atPath: unrelated))
+    }
+}
