@@ -111,7 +111,7 @@ struct AuditEventFeedTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(4)))
     func sigtermAnswersAWaitingLongPollWithNoEvents() async throws {
         let root = TemporaryDirectory()
         defer { root.remove() }

@@ -247,7 +247,7 @@ struct SupportdProcessTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(4)))
     func concurrentClientsWithTheSameIfMatchHaveExactlyOneWinner() async throws {
         let setup = try Setup()
         defer { setup.root.remove() }
@@ -281,7 +281,7 @@ struct SupportdProcessTests {
         #expect(try store.verify().isIntact)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(4)))
     func sigtermDuringConcurrentWritesExitsWithin10SecondsAndKeepsEveryAcknowledgedWrite() async throws {
         let setup = try Setup()
         defer { setup.root.remove() }
@@ -311,7 +311,7 @@ struct SupportdProcessTests {
         try expectAcknowledgedWritesPresent(acks) { try store.events(inStream: $0) }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(4)))
     func sigkillDuringConcurrentWritesLosesNoAcknowledgedWriteAndTheServerRestarts() async throws {
         let setup = try Setup()
         defer { setup.root.remove() }
