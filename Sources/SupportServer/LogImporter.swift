@@ -93,7 +93,7 @@ public struct LogImporter: Sendable {
             streams[Array(id.utf8)] = events
             return events
         }
-        var validation = ImportValidation(now: backend.clock()) { id in try Ticket.fold(try logEvents(id)) }
+        var validation = ImportValidation(now: backend.clock(), limits: backend.levels.policy.limits) { id in try Ticket.fold(try logEvents(id)) }
         var toAppend: [(number: Int, line: ImportLine, event: TicketEvent)] = []
         for (number, parsed) in lines {
             let line: ImportLine

@@ -165,11 +165,11 @@ struct TestServer: Sendable {
 }
 
 /// Runs `body` against `buildRouter` over a fresh log; closes the log and deletes the directory after.
-func withServer<T: Sendable>(clock: ManualClock = ManualClock(),
+func withServer<T: Sendable>(clock: ManualClock = ManualClock(), policy: Policy = .default,
                              _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> T) async throws -> T {
     let directory = TemporaryDirectory()
     defer { directory.remove() }
-    let backend = try SupportBackend(dataDirectory: directory.path, policy: .default, durability: .durable, clock: clock.read)
+    let backend = try SupportBackend(dataDirectory: directory.path, policy: policy, durability: .durable, clock: clock.read)
     // The projections follow the log as `ProjectionService` makes them do in `supportd`.
     let projector = Task { await backend.projections.run() }
     let server = TestServer(backend: backend, clock: clock, directory: directory)

@@ -11,12 +11,15 @@ public struct ImportValidation {
     private var tickets: [[UInt8]: Ticket] = [:]
     private let lookup: Lookup
     private let now: Timestamp
+    private let limits: InputLimits
 
     /// - Parameters:
     ///   - now: the server clock; no event may be after it.
+    ///   - limits: the sizes an event may have (the policy's, as for commands).
     ///   - lookup: the tickets already in the log.
-    public init(now: Timestamp, lookup: @escaping Lookup) {
+    public init(now: Timestamp, limits: InputLimits, lookup: @escaping Lookup) {
         self.now = now
+        self.limits = limits
         self.lookup = lookup
     }
 
@@ -52,6 +55,7 @@ public struct ImportValidation {
         }
         if let problem = Identifier.problem(with: actor.id) { throw .badRequest("\"actor.id\" \(problem)") }
         let event = try TicketEvent(type: type, data: data)
+        try limits.check(event)
         if at > now { throw .conflict("at \(at) is after the server clock (\(now))") }
         let command = TicketCommand(event: event, actor: actor, at: at)
         let current = try ticket(id)
