@@ -50,9 +50,7 @@ struct InputLimitTests {
 
     func run(_ c: Case, policy: Policy) async throws {
         try await withServer(policy: policy) { server, client in
-            let id = try await client.open(subject: "s", body: "b")
-            try await client.command(id, "messages", as: .alice, Bodies.message("ok"))
-            let path = c.route == "open" ? "/v1/tickets" : "/v1/tickets/\(id)/\(c.route)"
+            let path = commandPath(c.route, on: try await client.openWithAgentReply(subject: "s", body: "b", reply: "ok"))
             let (ok, over) = Self.sizes(c, policy.limits)
             try await expectLogUnchanged(server) {
                 let r = try await client.post(path, as: c.who, c.body(over))

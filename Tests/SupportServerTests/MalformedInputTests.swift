@@ -70,9 +70,7 @@ struct MalformedInputTests {
     @Test(arguments: badBodies)
     func malformedBodiesAre400ProblemsAndWriteNothing(_ bad: BadBody) async throws {
         try await withServer { server, client in
-            let id = try await client.open()
-            try await client.command(id, "messages", as: .alice, Bodies.message("an agent reply to rate"))
-            let path = bad.route == "open" ? "/v1/tickets" : "/v1/tickets/\(id)/\(bad.route)"
+            let path = commandPath(bad.route, on: try await client.openWithAgentReply())
             try await expectLogUnchanged(server) {
                 let r = try await client.post(path, as: bad.who, bad.body)
                 expectProblem(r, .badRequest, detail: bad.detail)
