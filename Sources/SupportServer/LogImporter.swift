@@ -199,7 +199,7 @@ public final class ImportSession {
         lines = NDJSONLines(maximumLength: maximumLineLength)
         let store = importer.backend.store
         let versions = logVersions
-        validation = ImportValidation(now: importer.backend.clock(), keepsThreads: false) { id in
+        validation = ImportValidation(now: importer.backend.clock(), limits: importer.backend.levels.policy.limits, keepsThreads: false) { id in
             let events = try store.events(inStream: id)
             versions.byTicket[Array(id.utf8)] = events.last?.version ?? 0
             return try Ticket.fold(events)
@@ -265,7 +265,7 @@ public final class ImportSession {
         var versions = logVersions.byTicket
         logVersions.byTicket = [:]
         // The validation state is no longer needed: free it before appending.
-        validation = ImportValidation(now: .init(milliseconds: 0), lookup: { _ in nil })
+        validation = ImportValidation(now: .init(milliseconds: 0), limits: .default, lookup: { _ in nil })
         return try await importer.append(spool, versions: &versions, shouldStop: shouldStop)
     }
 }

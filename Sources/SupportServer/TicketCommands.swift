@@ -113,7 +113,7 @@ struct TicketCommands: Sendable {
         let json: JSONValue
         do { json = try JSONParser.parse(body) } catch { throw Problem.badRequest("malformed JSON: \(error)") }
         let command: TicketCommand
-        do { command = try TicketCommand.parse(route: route, body: json, actor: actor) } catch { throw Problem(error) }
+        do { command = try TicketCommand.parse(route: route, body: json, actor: actor, limits: levels.policy.limits) } catch { throw Problem(error) }
         _ = try QueryParameters(request, allowed: [])
         if keyIsValid == false { throw Problem.badRequest("Idempotency-Key must be 1 to 255 printable ASCII characters") }
         var expectedVersion: UInt64?

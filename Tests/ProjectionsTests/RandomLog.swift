@@ -28,7 +28,7 @@ struct RandomLog {
 
     private(set) var events: [RecordedEvent] = []
     private var rng: SplitMix64
-    private var validation = ImportValidation(now: Timestamp(milliseconds: 4_000_000_000_000), lookup: { _ in nil })
+    private var validation = ImportValidation(now: Timestamp(milliseconds: 4_000_000_000_000), limits: .default, lookup: { _ in nil })
     private var ids: [String] = []
     private var now: Int64
 

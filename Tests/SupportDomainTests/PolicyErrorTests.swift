@@ -46,9 +46,9 @@ struct PolicyErrorTests {
               description: #"invalid JSON: duplicate member "mon" at byte 25"#),
         // Top level
         .init(json: #"{"timezone": "UTC"}"#, kind: .unknownKey,
-              description: "timezone: unknown key (expected one of timeZone, schedule, holidays, capacity, targets)"),
+              description: "timezone: unknown key (expected one of timeZone, schedule, holidays, capacity, targets, limits)"),
         .init(json: #"{"time zone": "UTC"}"#, kind: .unknownKey,
-              description: #"["time zone"]: unknown key (expected one of timeZone, schedule, holidays, capacity, targets)"#),
+              description: #"["time zone"]: unknown key (expected one of timeZone, schedule, holidays, capacity, targets, limits)"#),
         .init(json: #"{"capacity": 1, "capacity": 2}"#, kind: .malformedJSON,
               description: #"invalid JSON: duplicate member "capacity" at byte 16"#),
         .init(json: "[]", kind: .wrongType, description: "expected an object, found an array"),

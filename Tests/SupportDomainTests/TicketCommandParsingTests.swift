@@ -9,12 +9,12 @@ struct TicketCommandParsingTests {
     typealias F = TicketFixture
 
     private func parse(_ route: CommandRoute, _ body: String, as actor: SupportActor) throws -> TicketCommand {
-        try TicketCommand.parse(route: route, body: try F.json(body), actor: actor)
+        try TicketCommand.parse(route: route, body: try F.json(body), actor: actor, limits: .default)
     }
 
     private func refusal(_ route: CommandRoute, _ body: String, as actor: SupportActor) throws -> DomainError.Kind? {
         let value = try F.json(body)
-        return F.refusalKind { try TicketCommand.parse(route: route, body: value, actor: actor) }
+        return F.refusalKind { try TicketCommand.parse(route: route, body: value, actor: actor, limits: .default) }
     }
 
     @Test func everyRouteAsksForItsEventType() throws {

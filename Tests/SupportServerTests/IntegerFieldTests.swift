@@ -49,9 +49,7 @@ struct IntegerFieldTests {
     @Test(arguments: commandCases)
     func commandsRefuseIntegersWrittenWithAFractionOrAnExponent(_ c: Case) async throws {
         try await withServer { server, client in
-            let id = try await client.open()
-            try await client.command(id, "messages", as: .alice, Bodies.message("an agent reply to rate"))
-            let path = c.route == "open" ? "/v1/tickets" : "/v1/tickets/\(id)/\(c.route)"
+            let path = commandPath(c.route, on: try await client.openWithAgentReply())
             try await expectLogUnchanged(server) {
                 for spelling in Self.nonIntegerSpellings(of: c.value) {
                     let r = try await client.post(path, as: c.who, c.body(spelling))

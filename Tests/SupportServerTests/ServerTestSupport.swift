@@ -128,6 +128,16 @@ extension TestClientProtocol {
         return try #require(r.json["id"]?.stringValue, sourceLocation: sourceLocation)
     }
 
+    /// Opens a ticket (version 1) with an agent reply (version 2), so that every command route,
+    /// rating included, applies to it; returns its id.
+    func openWithAgentReply(subject: String = "Mailbox over quota", body: String = "I cannot receive mail since this morning.",
+                            reply: String = "an agent reply to rate",
+                            sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        let id = try await open(subject: subject, body: body, sourceLocation: sourceLocation)
+        try await command(id, "messages", as: .alice, Bodies.message(reply), sourceLocation: sourceLocation)
+        return id
+    }
+
     /// Posts a command and requires 200; returns the answer.
     @discardableResult
     func command(_ id: String, _ route: String, as who: Who, _ body: String,
@@ -136,6 +146,11 @@ extension TestClientProtocol {
         try #require(r.status == .ok, "\(route) as \(who) failed: \(r)", sourceLocation: sourceLocation)
         return r
     }
+}
+
+/// The path a command route posts to: `open` is POST /v1/tickets, the others act on ticket `id`.
+func commandPath(_ route: String, on id: String) -> String {
+    route == "open" ? "/v1/tickets" : "/v1/tickets/\(id)/\(route)"
 }
 
 enum Bodies {
@@ -176,13 +191,13 @@ final class ManualMonotonicClock: Sendable {
 }
 
 /// Runs `body` against `buildRouter` over a fresh log; closes the log and deletes the directory after.
-func withServer<T: Sendable>(clock: ManualClock = ManualClock(), limits: ServerLimits = testLimits,
+func withServer<T: Sendable>(clock: ManualClock = ManualClock(), policy: Policy = .default, limits: ServerLimits = testLimits,
                              monotonic: ManualMonotonicClock = ManualMonotonicClock(), tokens: TokenStore = Who.tokens,
                              faults: StorageFaults = StorageFaults(),
                              _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> T) async throws -> T {
     let directory = TemporaryDirectory()
     defer { directory.remove() }
-    let backend = try SupportBackend(dataDirectory: directory.path, policy: .default, durability: .durable,
+    let backend = try SupportBackend(dataDirectory: directory.path, policy: policy, durability: .durable,
                                      rebuildProjections: false, limits: limits, clock: clock.read,
                                      monotonicNanoseconds: monotonic.read, faults: faults)
     // The projections follow the log as `ProjectionService` makes them do in `supportd`.

@@ -17,7 +17,8 @@ extension Policy: Encodable {
 
     /// Writes the effective policy in the policy-file format with every key present: all seven
     /// days (`[]` when closed), holidays sorted, and every priority and metric under `targets`
-    /// (`null` where there is no target).
+    /// (`null` where there is no target). The input limits are left out: this is the form
+    /// ``hash`` covers, and limits do not change what projections compute.
     ///
     /// The output is the same for equal policies; for byte-stable JSON across encoders, use
     /// `JSONEncoder` with `.sortedKeys`.

@@ -23,6 +23,9 @@ extension Policy {
     /// - `targets` replaces targets one by one: each given `priority.metric` is set to
     ///   `{"seconds": <integer > 0>, "clock": "calendar" | "business"}`, or removed by `null`;
     ///   targets not mentioned keep their value.
+    /// - `limits` replaces input limits one by one (`{"subject": 500, "body": 65536}`): each
+    ///   key of ``InputLimits/keys`` given is set to an integer `>= 1`; limits not mentioned keep
+    ///   their value. Limits are not part of ``hash``.
     ///
     /// Unknown or repeated keys, values of the wrong type and invalid values are errors that
     /// name the offending key path.
@@ -34,7 +37,7 @@ extension Policy {
             throw PolicyError(kind: .malformedJSON, keyPath: "", message: "invalid JSON: \(error)")
         }
         var policy = self
-        let topLevelKeys = ["timeZone", "schedule", "holidays", "capacity", "targets"]
+        let topLevelKeys = ["timeZone", "schedule", "holidays", "capacity", "targets", "limits"]
         for (key, value) in try PolicyFileReader.members(of: document, at: "", allowedKeys: topLevelKeys) {
             let path = PolicyFileReader.memberPath(of: "", key: key)
             switch key {
@@ -42,6 +45,7 @@ extension Policy {
             case "schedule": policy.schedule = try PolicyFileReader.schedule(value, at: path)
             case "holidays": policy.holidays = try PolicyFileReader.holidays(value, at: path)
             case "capacity": policy.capacity = try PolicyFileReader.capacity(value, at: path)
+            case "limits": try PolicyFileReader.overlayLimits(value, at: path, onto: &policy.limits)
             default: try PolicyFileReader.overlayTargets(value, at: path, onto: &policy.targets)
             }
         }
@@ -226,6 +230,23 @@ enum PolicyFileReader {
             throw PolicyError(kind: .invalidValue, keyPath: path, message: "\(capacity) is out of range")
         }
         return result
+    }
+
+    // MARK: Limits
+
+    static func overlayLimits(_ value: PolicyJSONValue, at path: String, onto limits: inout InputLimits) throws(PolicyError) {
+        for (key, member) in try members(of: value, at: path, allowedKeys: InputLimits.keys) {
+            guard let field = InputLimits.Field(rawValue: key) else { continue }
+            let memberPath = memberPath(of: path, key: key)
+            let limit = try integer(member, at: memberPath)
+            guard limit >= 1 else {
+                throw PolicyError(kind: .invalidValue, keyPath: memberPath, message: "must be an integer >= 1, found \(limit)")
+            }
+            guard let result = Int(exactly: limit) else {
+                throw PolicyError(kind: .invalidValue, keyPath: memberPath, message: "\(limit) is out of range")
+            }
+            limits[field] = result
+        }
     }
 
     // MARK: Targets

@@ -20,23 +20,30 @@ public struct Policy: Hashable, Sendable {
     /// The SLA targets per priority and metric.
     public var targets: SLATargetTable
 
+    /// How large the text, names and lists of one command or import line may be. Not part of
+    /// ``hash``: limits decide what may be written, never what the projections compute.
+    public var limits: InputLimits
+
     /// Creates a policy from its parts.
     public init(
         timeZoneIdentifier: String,
         schedule: WeeklySchedule,
         holidays: Set<LocalDate>,
         capacity: Int,
-        targets: SLATargetTable
+        targets: SLATargetTable,
+        limits: InputLimits = .default
     ) {
         self.timeZoneIdentifier = timeZoneIdentifier
         self.schedule = schedule
         self.holidays = holidays
         self.capacity = capacity
         self.targets = targets
+        self.limits = limits
     }
 
     /// The built-in policy: Europe/Paris; Monday to Friday 08:00-19:00, Saturday 09:00-17:00,
-    /// Sunday closed; no holidays; capacity 25; and these targets:
+    /// Sunday closed; no holidays; capacity 25; the input limits of ``InputLimits/default``; and
+    /// these targets:
     ///
     /// | priority | first reply | next reply | resolution | clock    |
     /// |----------|-------------|------------|------------|----------|

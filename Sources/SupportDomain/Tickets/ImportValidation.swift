@@ -12,14 +12,17 @@ public struct ImportValidation {
     private let lookup: Lookup
     private let now: Timestamp
     private let keepsThreads: Bool
+    private let limits: InputLimits
 
     /// - Parameters:
     ///   - now: the server clock; no event may be after it.
+    ///   - limits: the sizes an event may have (the policy's, as for commands).
     ///   - keepsThreads: false to hold the tickets without their threads (no message bodies):
     ///     the rules never read them, and a large import then holds only a compact state per ticket.
     ///   - lookup: the tickets already in the log.
-    public init(now: Timestamp, keepsThreads: Bool = true, lookup: @escaping Lookup) {
+    public init(now: Timestamp, limits: InputLimits, keepsThreads: Bool = true, lookup: @escaping Lookup) {
         self.now = now
+        self.limits = limits
         self.keepsThreads = keepsThreads
         self.lookup = lookup
     }
@@ -60,6 +63,7 @@ public struct ImportValidation {
         }
         if let problem = Identifier.problem(with: actor.id) { throw .badRequest("\"actor.id\" \(problem)") }
         let event = try TicketEvent(type: type, data: data)
+        try limits.check(event)
         if at > now { throw .conflict("at \(at) is after the server clock (\(now))") }
         let command = TicketCommand(event: event, actor: actor, at: at)
         let current = try ticket(id)

@@ -44,8 +44,9 @@ extension TicketCommand {
     /// Reads a command body (the event's `data`, plus `at` and, on messages, `status`), in the
     /// order SPEC §7 answers: first what the actor may not send at all (403: `at` from anyone
     /// but an admin, `status` from a customer, opening for another customer), then malformed
-    /// input (400).
-    public static func parse(route: CommandRoute, body: JSONValue, actor: SupportActor) throws(DomainError) -> TicketCommand {
+    /// input (400), sizes over the policy's `limits` included.
+    public static func parse(route: CommandRoute, body: JSONValue, actor: SupportActor,
+                             limits: InputLimits) throws(DomainError) -> TicketCommand {
         guard case .object(var members) = body else { throw .badRequest("the body must be a JSON object") }
         let atValue = members.removeValue(forKey: "at") ?? .null
         let statusValue: JSONValue = route == .messages ? (members.removeValue(forKey: "status") ?? .null) : .null
@@ -75,6 +76,7 @@ extension TicketCommand {
             status = s.status
         }
         let event = try TicketEvent(kind: route.eventKind, data: .object(members))
+        try limits.check(event)
         return TicketCommand(event: event, actor: actor, at: at, status: status)
     }
 }
