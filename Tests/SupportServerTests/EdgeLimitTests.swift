@@ -268,6 +268,18 @@ struct EdgeLimitTests {
         }
     }
 
+    @Test func canonicallyEquivalentTeamsShareOneSeriesThatSurvivesScrapes() async throws {
+        try await withServer { _, client in
+            _ = try await client.open(product: "é")
+            _ = try await client.open(product: "e\u{301}")
+            _ = try await client.open(product: "e\u{301}")
+            for _ in 0..<3 {
+                let seen = depths(try await client.get("/metrics", as: nil).text)
+                #expect(seen.count == 1 && seen.values.first == 3, "\(seen)")
+            }
+        }
+    }
+
     @Test func aTeamNamedLikeTheRestIsCountedWithTheRest() {
         let queues = [(team: "a", depth: 3, breached: 0), (team: "(other)", depth: 5, breached: 1), (team: "b", depth: 1, breached: 1)]
         let labelled = ServerMetrics.labelled(queues, limit: 5)
