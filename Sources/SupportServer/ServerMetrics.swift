@@ -20,8 +20,9 @@ final class ServerMetrics: Sendable {
     private let countedSeq = Mutex<UInt64>(0)
     /// Teams labelled one by one at most.
     let teamLimit: Int
-    /// The gauges registered per label value (keyed by UTF-8 bytes: code point identity).
-    private let teamGauges = Mutex<[[UInt8]: TeamGauges]>([:])
+    /// The gauges registered per label value. Keyed by `String` (canonical equivalence) as the
+    /// registry keys its series: teams spelled `é` and `e\u{301}` share one series, summed.
+    private let teamGauges = Mutex<[String: TeamGauges]>([:])
 
     private struct TeamGauges {
         var depth: Gauge
@@ -71,15 +72,19 @@ final class ServerMetrics: Sendable {
         let now = backend.clock()
         let queues = backend.projections.read { $0.queues(at: now) }
         let labelled = Self.labelled(queues.map { ($0.team, $0.depth, $0.breached) }, limit: teamLimit)
+        var sums: [String: (depth: Int, breached: Int)] = [:]
+        for (team, depth, breached) in labelled {
+            let sum = sums[team] ?? (0, 0)
+            sums[team] = (sum.depth + depth, sum.breached + breached)
+        }
         teamGauges.withLock { gauges in
-            var kept: [[UInt8]: TeamGauges] = [:]
-            for (team, depth, breached) in labelled {
-                let key = Array(team.utf8)
-                let g = gauges[key] ?? TeamGauges(depth: registry.makeGauge(descriptor: Self.depthDescriptor, labels: [("team", team)]),
-                                                  breached: registry.makeGauge(descriptor: Self.breachedDescriptor, labels: [("team", team)]))
-                g.depth.set(Double(depth))
-                g.breached.set(Double(breached))
-                kept[key] = g
+            var kept: [String: TeamGauges] = [:]
+            for (team, sum) in sums {
+                let g = gauges[team] ?? TeamGauges(depth: registry.makeGauge(descriptor: Self.depthDescriptor, labels: [("team", team)]),
+                                                   breached: registry.makeGauge(descriptor: Self.breachedDescriptor, labels: [("team", team)]))
+                g.depth.set(Double(sum.depth))
+                g.breached.set(Double(sum.breached))
+                kept[team] = g
             }
             for (key, g) in gauges where kept[key] == nil {
                 registry.unregisterGauge(g.depth)

@@ -25,7 +25,7 @@ echo "== supportd commands (durable)"
 cat > "$WORK/tokens.json" <<JSON
 {"tokens":[{"token":"bench-agent","role":"agent","id":"amelie"}]}
 JSON
-$BIN/supportd --data-dir "$WORK/data" --port 18091 --tokens "$WORK/tokens.json" --log-level warning >/dev/null 2>&1 &
+$BIN/supportd --data-dir "$WORK/data" --port 18091 --tokens "$WORK/tokens.json" --log-level warning --rate-limit 0 >/dev/null 2>&1 &
 SERVER=$!
 sleep 1
 TICKETS=1000

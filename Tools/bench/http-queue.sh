@@ -29,7 +29,7 @@ with open(sys.argv[1], "w") as f:
             "data": {"customer": "c-%d" % n, "subject": "Site down %d" % n, "body": "HTTP 500",
                      "channel": "web", "product": "hosting", "priority": prios[n % 4]}}) + "\n")
 PY
-$BIN/supportd --data-dir "$WORK/data" --port 18092 --tokens "$WORK/tokens.json" --log-level warning >/dev/null 2>&1 &
+$BIN/supportd --data-dir "$WORK/data" --port 18092 --tokens "$WORK/tokens.json" --log-level warning --rate-limit 0 >/dev/null 2>&1 &
 SERVER=$!
 sleep 1
 curl -s -X POST http://127.0.0.1:18092/v1/import -H 'Authorization: Bearer bench-admin' --data-binary @"$WORK/tickets.ndjson"; echo
