@@ -17,6 +17,7 @@ final class ServerMetrics: Sendable {
     private let events: Counter
     private let appendDuration: DurationHistogram
     private let lag: Gauge
+    private let longPolls: Gauge
     private let countedSeq = Mutex<UInt64>(0)
     /// Teams labelled one by one at most.
     let teamLimit: Int
@@ -53,6 +54,9 @@ final class ServerMetrics: Sendable {
         lag = registry.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "ledgerdesk", metricName: "projection_lag", unitName: "events",
             helpText: "Events in the log the projections have not applied yet."))
+        longPolls = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "ledgerdesk", metricName: "long_polls_waiting", unitName: "",
+            helpText: "Requests to GET /v1/events waiting for new events (capped by --max-long-polls)."))
     }
 
     /// Records one append's latency.
@@ -69,6 +73,7 @@ final class ServerMetrics: Sendable {
         }
         if delta > 0 { events.increment(by: Int64(delta)) }
         lag.set(Double(head - min(head, backend.projections.appliedSeq)))
+        longPolls.set(Double(backend.longPolls.inUse))
         let now = backend.clock()
         let queues = backend.projections.read { $0.queues(at: now) }
         let labelled = Self.labelled(queues.map { ($0.team, $0.depth, $0.breached) }, limit: teamLimit)

@@ -120,8 +120,14 @@ struct AuditEventFeedTests {
         do {
             let port = try await server.waitForPort()
             let poll = Task { await call(port: port, .get, "/v1/events?after=0&wait=60", as: .auditor, timeout: .seconds(20)) }
-            // Give the request time to reach the server and start waiting.
-            try await Task.sleep(for: .milliseconds(500))
+            // SIGTERM only once the server reports the poll as waiting (/metrics), so a slow start
+            // of the request on a loaded machine is not mistaken for an unanswered poll.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                let metrics = await call(port: port, .get, "/metrics", as: .auditor)
+                if metrics?.text.contains("ledgerdesk_long_polls_waiting 1") == true { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
             server.send(SIGTERM)
             let r = await poll.value
             #expect(r?.status == .ok, "the waiting long-poll was not answered on SIGTERM: \(String(describing: r))")
