@@ -87,7 +87,7 @@ struct TicketCommands: Sendable {
             do {
                 if let record = try store.read({ try $0.idempotencyRecord(key: scoped) }) {
                     if record.fingerprint == fingerprint, let stored = record.response, let answer = WriteAnswer(decoding: stored) {
-                        return answer.response
+                        return try answer.replay(from: store)
                     }
                     keyConflict = true
                 }
@@ -164,7 +164,7 @@ struct TicketCommands: Sendable {
                 throw Problem(error)
             }
             await projections.waitUntilApplied(result.lastSeq)
-            return Self.answer(before: ticket, events: [event], result: result, viewer: principal, levels: levels, status: 200).response
+            return try response(for: result, before: ticket, events: [event], viewer: principal, levels: levels, status: 200)
         }
         throw Problem(.serviceUnavailable, "the queue \(team) is changing too fast; retry")
     }
@@ -199,7 +199,8 @@ struct TicketCommands: Sendable {
             let levels = self.levels
             var key = idempotency
             key?.response = { result in
-                Self.answer(before: before, events: events, result: result, viewer: principal, levels: levels, status: 200).encoded()
+                Self.answer(before: before, events: events, result: result, viewer: principal, levels: levels, status: 200)?
+                    .answer.encoded() ?? []
             }
             let request = AppendRequest(
                 stream: ticket.id,
@@ -229,7 +230,8 @@ struct TicketCommands: Sendable {
         let levels = self.levels
         var key = idempotency
         key?.response = { result in
-            Self.answer(before: nil, events: events, result: result, viewer: principal, levels: levels, status: 201).encoded()
+            Self.answer(before: nil, events: events, result: result, viewer: principal, levels: levels, status: 201)?
+                .answer.encoded() ?? []
         }
         for _ in 0..<Self.maximumAttempts {
             let id = directory.reserve()
@@ -257,10 +259,14 @@ struct TicketCommands: Sendable {
             guard let stored = result.response, let answer = WriteAnswer(decoding: stored) else {
                 throw Problem(.serviceUnavailable, "the stored answer of this idempotency key cannot be read")
             }
-            return answer.response
+            do { return try answer.replay(from: store) } catch { throw Problem(error) }
         }
-        if let after = Self.ticket(after: before, events: events, result: result) { cache.store(after) }
-        return Self.answer(before: before, events: events, result: result, viewer: viewer, levels: levels, status: status).response
+        guard let (answer, after) = Self.answer(before: before, events: events, result: result, viewer: viewer, levels: levels,
+                                                status: status) else {
+            throw Problem(.internalServerError, "the appended events make no ticket")
+        }
+        cache.store(after)
+        return answer.response(for: after)
     }
 
     /// The ticket after the appended events.
@@ -278,14 +284,11 @@ struct TicketCommands: Sendable {
         return ticket
     }
 
-    /// The ticket after the appended events, as the answer to the write.
+    /// The answer to the write (the ticket after the appended events) and that ticket; nil when
+    /// the events make no ticket.
     static func answer(before: Ticket?, events: [TicketEvent], result: AppendResult, viewer: Principal,
-                       levels: ServiceLevels, status: Int) -> WriteAnswer {
-        guard let ticket = ticket(after: before, events: events, result: result), let last = result.events.last else {
-            return WriteAnswer(status: 500, version: 0, location: nil, body: [])
-        }
-        let body = CanonicalJSON.encode(TicketRepresentation.full(ticket, at: last.recorded, levels: levels, viewer: viewer))
-        return WriteAnswer(status: status, version: ticket.version,
-                           location: status == 201 ? "/v1/tickets/\(ticket.id)" : nil, body: body)
+                       levels: ServiceLevels, status: Int) -> (answer: WriteAnswer, ticket: Ticket)? {
+        guard let ticket = ticket(after: before, events: events, result: result), let last = result.events.last else { return nil }
+        return (WriteAnswer(ticket: ticket, at: last.recorded, levels: levels, viewer: viewer, status: status), ticket)
     }
 }
