@@ -224,6 +224,7 @@ public final class ImportSession {
                 let inLog: UInt64
                 if let known = logVersions.byTicket[key] { inLog = known } else {
                     inLog = try store.read { try $0.version(of: line.ticket) }
+                    logVersions.byTicket[key] = inLog
                 }
                 if version <= inLog {
                     let stored = try store.read { try $0.events(inStream: line.ticket, fromVersion: version, throughVersion: version) }

@@ -34,8 +34,7 @@ extension TicketCommands {
         do { result = try await append(request) } catch { throw Problem(error) }
         guard !result.events.isEmpty, let ticket = chosen.withLock({ $0 }) else { return nil }
         await projections.waitUntilApplied(result.lastSeq)
-        if let after = Self.ticket(after: ticket, events: [event], result: result) { cache.store(after) }
-        return Self.answer(before: ticket, events: [event], result: result, viewer: principal, levels: levels, status: 200).response
+        return try response(for: result, before: ticket, events: [event], viewer: principal, levels: levels, status: 200)
     }
 
     /// The first unassigned ticket of `team`'s queue in the log as `snapshot` holds it (runs in the

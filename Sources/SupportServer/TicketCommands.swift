@@ -93,7 +93,7 @@ struct TicketCommands: Sendable {
                     throw Problem(.serviceUnavailable, "the first request with this Idempotency-Key did not reach the disk; retry")
                 }
                 if record.fingerprint == fingerprint, let stored = record.response, let answer = WriteAnswer(decoding: stored) {
-                    return answer.response
+                    return try answer.replay(from: store)
                 }
                 keyConflict = true
             }
@@ -167,7 +167,8 @@ struct TicketCommands: Sendable {
             let levels = self.levels
             var key = idempotency
             key?.response = { result in
-                Self.answer(before: before, events: events, result: result, viewer: principal, levels: levels, status: 200).encoded()
+                Self.answer(before: before, events: events, result: result, viewer: principal, levels: levels, status: 200)?
+                    .answer.encoded() ?? []
             }
             let request = AppendRequest(
                 stream: ticket.id,
@@ -197,7 +198,8 @@ struct TicketCommands: Sendable {
         let levels = self.levels
         var key = idempotency
         key?.response = { result in
-            Self.answer(before: nil, events: events, result: result, viewer: principal, levels: levels, status: 201).encoded()
+            Self.answer(before: nil, events: events, result: result, viewer: principal, levels: levels, status: 201)?
+                .answer.encoded() ?? []
         }
         for _ in 0..<Self.maximumAttempts {
             let id = directory.reserve()
@@ -219,16 +221,20 @@ struct TicketCommands: Sendable {
         throw Problem(.serviceUnavailable, "no free ticket id found; retry")
     }
 
-    private func response(for result: AppendResult, before: Ticket?, events: [TicketEvent], viewer: Principal,
+    func response(for result: AppendResult, before: Ticket?, events: [TicketEvent], viewer: Principal,
                           levels: ServiceLevels, status: Int) throws -> Response {
         if result.replayed {
             guard let stored = result.response, let answer = WriteAnswer(decoding: stored) else {
                 throw Problem(.serviceUnavailable, "the stored answer of this idempotency key cannot be read")
             }
-            return answer.response
+            do { return try answer.replay(from: store) } catch { throw Problem(error) }
         }
-        if let after = Self.ticket(after: before, events: events, result: result) { cache.store(after) }
-        return Self.answer(before: before, events: events, result: result, viewer: viewer, levels: levels, status: status).response
+        guard let (answer, after) = Self.answer(before: before, events: events, result: result, viewer: viewer, levels: levels,
+                                                status: status) else {
+            throw Problem(.internalServerError, "the appended events make no ticket")
+        }
+        cache.store(after)
+        return answer.response(for: after)
     }
 
     /// The ticket after the appended events.
@@ -246,14 +252,11 @@ struct TicketCommands: Sendable {
         return ticket
     }
 
-    /// The ticket after the appended events, as the answer to the write.
+    /// The answer to the write (the ticket after the appended events) and that ticket; nil when
+    /// the events make no ticket.
     static func answer(before: Ticket?, events: [TicketEvent], result: AppendResult, viewer: Principal,
-                       levels: ServiceLevels, status: Int) -> WriteAnswer {
-        guard let ticket = ticket(after: before, events: events, result: result), let last = result.events.last else {
-            return WriteAnswer(status: 500, version: 0, location: nil, body: [])
-        }
-        let body = CanonicalJSON.encode(TicketRepresentation.full(ticket, at: last.recorded, levels: levels, viewer: viewer))
-        return WriteAnswer(status: status, version: ticket.version,
-                           location: status == 201 ? "/v1/tickets/\(ticket.id)" : nil, body: body)
+                       levels: ServiceLevels, status: Int) -> (answer: WriteAnswer, ticket: Ticket)? {
+        guard let ticket = ticket(after: before, events: events, result: result), let last = result.events.last else { return nil }
+        return (WriteAnswer(ticket: ticket, at: last.recorded, levels: levels, viewer: viewer, status: status), ticket)
     }
 }

@@ -36,15 +36,39 @@ enum TicketRepresentation {
         ]
     }
 
+    /// Whether `viewer` sees the thread without its internal notes (customers never get notes).
+    static func hidesNotes(from viewer: Principal) -> Bool { viewer.role == .customer }
+
     /// The whole ticket; customers never get notes.
     static func full(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels, viewer: Principal) -> JSONValue {
         var o = summary(ticket, at: evaluation, levels: levels)
-        let entries = ticket.thread.filter { viewer.role != .customer || $0.kind == .message }
-        o["thread"] = .array(entries.map { entry in
+        o["thread"] = thread(ticket, messagesOnly: hidesNotes(from: viewer))
+        return .object(o)
+    }
+
+    /// The ticket's thread, without its notes when `messagesOnly`.
+    static func thread(_ ticket: Ticket, messagesOnly: Bool) -> JSONValue {
+        let entries = ticket.thread.filter { !messagesOnly || $0.kind == .message }
+        return .array(entries.map { entry in
             .object(["version": .int(Int64(entry.version)), "at": entry.at.json, "kind": .string(entry.kind.rawValue),
                      "author": actor(entry.author), "body": .string(entry.body),
                      "attachments": .array(entry.attachments.map(attachment))])
         })
-        return .object(o)
+    }
+
+    /// The canonical JSON of ``full(_:at:levels:viewer:)`` cut around the thread's value:
+    /// `head + CanonicalJSON.encode(thread) + tail` is the whole body. The thread is the part that
+    /// grows with the ticket; what is around it is small.
+    static func fullAroundThread(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels) -> (head: [UInt8], tail: [UInt8]) {
+        let members = summary(ticket, at: evaluation, levels: levels)
+        // The member names are fixed ASCII, for which RFC 8785's UTF-16 order is byte order.
+        let precedes = { (key: String) in key.utf8.lexicographicallyPrecedes("thread".utf8) }
+        var head = CanonicalJSON.encode(.object(members.filter { precedes($0.key) }))
+        head.removeLast() // "}"
+        if head.count > 1 { head.append(UInt8(ascii: ",")) }
+        head += Array(#""thread":"#.utf8)
+        var tail = CanonicalJSON.encode(.object(members.filter { !precedes($0.key) }))
+        if tail.count > 2 { tail[0] = UInt8(ascii: ",") } else { tail = [UInt8(ascii: "}")] }
+        return (head, tail)
     }
 }
