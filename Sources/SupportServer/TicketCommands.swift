@@ -80,7 +80,10 @@ struct TicketCommands: Sendable {
         var idempotency: IdempotencyKey?
         var keyConflict = false
         if let rawKey, keyIsValid == true, let body {
-            var fingerprintInput = Array("\(request.method.rawValue)\n\(request.uri.path)\n".utf8)
+            // The path as decoded, so a retry that escapes the same id otherwise (%C3%A9, %c3%a9)
+            // is the same request; for ids that need no escaping it is the path as sent.
+            let path = ticketID.map { "/v1/tickets/\($0)/\(route.rawValue)" } ?? "/v1/tickets"
+            var fingerprintInput = Array("\(request.method.rawValue)\n\(path)\n".utf8)
             fingerprintInput += body
             let fingerprint = Array(SHA256.hash(data: fingerprintInput))
             let scoped = "\(principal.role.rawValue)\u{0}\(principal.id)\u{0}\(rawKey)"

@@ -115,6 +115,23 @@ struct PathIdentifierTests {
         }
     }
 
+    /// An idempotent retry names the same ticket however its id is escaped: it gets the first
+    /// answer byte for byte, not a 409 for a "different" request.
+    @Test func anIdempotentRetryWithTheIDEscapedOtherwiseGetsTheFirstAnswer() async throws {
+        try await withServer(tokens: Self.tokens) { server, client in
+            let line = #"{"ticket": "é-1", "version": 1, "type": "ticket.opened", "at": "2026-03-02T08:00:00Z", "#
+                + #""actor": {"kind": "customer", "id": "c-1"}, "data": {"customer": "c-1", "subject": "s", "body": "b", "#
+                + #""channel": "web", "product": "email", "priority": "normal"}}"#
+            #expect(try await client.post("/v1/import", as: .admin, line).status == .ok)
+            let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "retry-escaped"]
+            let first = try await client.post("/v1/tickets/%C3%A9-1/messages", as: .alice, Bodies.message("on it"), headers: key)
+            #expect(first.status == .ok, "\(first)")
+            let retry = try await client.post("/v1/tickets/%c3%a9-1/messages", as: .alice, Bodies.message("on it"), headers: key)
+            #expect(retry.status == .ok && retry.bytes == first.bytes, "\(retry)")
+            #expect(try server.events("é-1").count == 2, "the retry appended nothing")
+        }
+    }
+
     /// Decoding undoes encoding for any string, and leaves a segment with no escape as it is.
     @Test func decodingUndoesEncodingForAnyString() {
         var generator = SystemRandomNumberGenerator()
