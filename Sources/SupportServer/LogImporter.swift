@@ -36,8 +36,8 @@ public struct ImportSummary: Sendable, Equatable {
 /// and the per-ticket state held meanwhile has no message bodies.
 public struct LogImporter: Sendable {
     let backend: SupportBackend
-    /// Appends per commit.
-    public static let chunkSize = 2000
+    /// Appends per commit by default (``ServerLimits/importChunkEvents`` sets it).
+    public static let chunkSize = ServerLimits.default.importChunkEvents
     /// The longest line accepted, in bytes without its line ending (1 MiB); longer is 400 naming the line.
     public static let maximumLineLength = 1 << 20
 
@@ -101,7 +101,7 @@ public struct LogImporter: Sendable {
         var summary = ImportSummary(imported: 0, tickets: 0, lastSeq: (try? store.head.seq) ?? 0)
         while !shouldStop() {
             var chunk: [(number: Int, line: ImportLine, event: TicketEvent)] = []
-            while chunk.count < Self.chunkSize, let entry = try spool.next() {
+            while chunk.count < backend.limits.importChunkEvents, let entry = try spool.next() {
                 let event: TicketEvent
                 do { event = try TicketEvent(type: entry.line.type, data: entry.line.data) } catch {
                     throw Problem(.internalServerError, "line \(entry.number): no longer valid when read back: \(error.detail)",

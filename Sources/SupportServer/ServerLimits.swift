@@ -19,15 +19,20 @@ public struct ServerLimits: Sendable, Equatable {
     /// Teams labelled one by one in the queue gauges of `GET /metrics`; the rest are summed
     /// under `team="(other)"`.
     public var metricsTeams: Int
+    /// Events appended per commit by an import: larger chunks load faster; a graceful shutdown
+    /// stops an import at a chunk boundary.
+    public var importChunkEvents: Int
 
     public init(requestsPerSecond: Double = 20, burst: Int = 100, concurrentLongPolls: Int = 64,
-                concurrentPointInTimeFolds: Int = 2, idleTimeout: Duration? = .seconds(60), metricsTeams: Int = 100) {
+                concurrentPointInTimeFolds: Int = 2, idleTimeout: Duration? = .seconds(60), metricsTeams: Int = 100,
+                importChunkEvents: Int = 2000) {
         self.requestsPerSecond = requestsPerSecond
         self.burst = burst
         self.concurrentLongPolls = concurrentLongPolls
         self.concurrentPointInTimeFolds = concurrentPointInTimeFolds
         self.idleTimeout = idleTimeout
         self.metricsTeams = metricsTeams
+        self.importChunkEvents = max(1, importChunkEvents)
     }
 
     /// The defaults `supportd` runs with.

@@ -34,6 +34,8 @@ struct Supportd: AsyncParsableCommand {
     var idleTimeout: Int = Int(ServerLimits.default.idleTimeout?.components.seconds ?? 0)
     @Option(help: "Teams labelled one by one in the queue gauges of /metrics; the rest are summed under team=\"(other)\".")
     var metricsTeams: Int = ServerLimits.default.metricsTeams
+    @Option(help: "Events appended per commit by an import (a graceful shutdown stops an import between two).")
+    var importChunk: Int = ServerLimits.default.importChunkEvents
 
     func validate() throws {
         guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 or more") }
@@ -42,12 +44,13 @@ struct Supportd: AsyncParsableCommand {
         guard maxAsOfFolds >= 0 else { throw ValidationError("--max-as-of-folds must be 0 or more") }
         guard idleTimeout >= 0 else { throw ValidationError("--idle-timeout must be 0 or more") }
         guard metricsTeams >= 0 else { throw ValidationError("--metrics-teams must be 0 or more") }
+        guard importChunk >= 1 else { throw ValidationError("--import-chunk must be at least 1") }
     }
 
     var limits: ServerLimits {
         ServerLimits(requestsPerSecond: rateLimit, burst: rateBurst, concurrentLongPolls: maxLongPolls,
                      concurrentPointInTimeFolds: maxAsOfFolds, idleTimeout: idleTimeout == 0 ? nil : .seconds(idleTimeout),
-                     metricsTeams: metricsTeams)
+                     metricsTeams: metricsTeams, importChunkEvents: importChunk)
     }
 
     func run() async throws {

@@ -25,7 +25,9 @@ struct AuditImportCrashTests {
         let body = lines.joined(separator: "\n") + "\n"
 
         // First run: kill -9 once some chunks are in the log and before the import is done.
-        let first = try SupportdProcess(dataDirectory: setup.data, tokensFile: setup.tokens)
+        // Small chunks (many commits), so the kill lands mid-import however fast the machine is.
+        let first = try SupportdProcess(dataDirectory: setup.data, tokensFile: setup.tokens,
+                                        extraArguments: ["--rate-limit", "0", "--import-chunk", "10"])
         var cutAt: Int64 = 0
         do {
             let port = try await first.waitForPort()
