@@ -101,9 +101,15 @@ struct DurableHeadTests {
         let (dir, flushes, store, durable) = try await storeWithOneDurableEvent()
         defer { withExtendedLifetime(dir) {} }
         flushes.hold([.sync])
-        let pending = append(store, AppendRequest(stream: "T-1", events: [sampleEvent(2), sampleEvent(3)],
-                                                  idempotency: IdempotencyKey(key: "k", fingerprint: [7])))
-        let other = append(store, AppendRequest(stream: "T-2", events: [sampleEvent(4)]))
+        // Both requests in one submission, so they share one commit whatever the machine's load:
+        // its own data flush is not held, the explicit flush that would acknowledge it is.
+        let both = Task {
+            await store.append(contentsOf: [
+                AppendRequest(stream: "T-1", events: [sampleEvent(2), sampleEvent(3)],
+                              idempotency: IdempotencyKey(key: "k", fingerprint: [7])),
+                AppendRequest(stream: "T-2", events: [sampleEvent(4)]),
+            ])
+        }
         try #require(await flushes.waitUntilHeld())
         // Committed (LMDB shows it to a raw reader) but not yet flushed: no reader of the store sees it.
         let subscriber = Task { () -> [UInt64] in
@@ -134,9 +140,10 @@ struct DurableHeadTests {
         }
         #expect(await store.waitUntilDurable(1))
         flushes.release()
-        let appended = try await pending.value.get()
+        let results = await both.value
+        let appended = try results[0].get()
         #expect(appended.events.map(\.seq).allSatisfy { $0 >= 2 })
-        _ = try await other.value.get()
+        _ = try results[1].get()
         #expect(await durableWait.value)
         #expect(try await subscriber.value == [1, 2, 3])
         #expect(try store.events(after: 0, limit: 10).map(\.seq) == [1, 2, 3, 4])
