@@ -119,13 +119,15 @@ struct AuditEventFeedTests {
         let server = try SupportdProcess(dataDirectory: root.path + "/data", tokensFile: root.path + "/tokens.json")
         do {
             let port = try await server.waitForPort()
-            let poll = Task { await call(port: port, .get, "/v1/events?after=0&wait=60", as: .auditor, timeout: .seconds(20)) }
+            let poll = Task { await call(port: port, .get, "/v1/events?after=0&wait=60", as: .auditor, timeout: .seconds(150)) }
             // SIGTERM only once the server reports the poll as waiting (/metrics), so a slow start
             // of the request on a loaded machine is not mistaken for an unanswered poll.
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline {
                 let metrics = await call(port: port, .get, "/metrics", as: .auditor)
-                if metrics?.text.contains("ledgerdesk_long_polls_waiting 1") == true { break }
+                let waiting = metrics?.text.split(separator: "\n").first { $0.hasPrefix("ledgerdesk_long_polls_waiting ") }
+                    .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+                if waiting >= 1 { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
             server.send(SIGTERM)

@@ -35,7 +35,9 @@ struct AuditImportCrashTests {
             // enough to poll every millisecond, so the kill lands between two chunks.
             let watcher = try openReadOnly(setup.data)
             let upload = Task { await call(port: port, .post, "/v1/import", as: .admin, body: body, timeout: .seconds(150)) }
-            let deadline = ContinuousClock.now + .seconds(25)
+            // The whole body is uploaded and validated before the first chunk is appended: on a
+            // loaded machine that takes a while.
+            let deadline = ContinuousClock.now + .seconds(140)
             while ContinuousClock.now < deadline {
                 if let seq = try? watcher.head.seq, seq > 0 {
                     first.send(SIGKILL)
