@@ -78,7 +78,7 @@ let package = Package(
         ),
         .target(
             name: "DemoWorkload",
-            dependencies: ["EventLog"],
+            dependencies: ["EventLog", "SupportDomain"],
             path: "Tools/DemoWorkload",
             swiftSettings: strict
         ),

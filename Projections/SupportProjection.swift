@@ -112,8 +112,11 @@ public struct SupportProjection: Sendable {
         }
         let actor = try Self.actorKind(event)
         let at = event.at.milliseconds
-        switch event.type {
-        case "message.posted":
+        guard let kind = TicketEvent.Kind(rawValue: event.type) else {
+            throw Self.refusal(event, "unknown event type \"\(event.type)\"")
+        }
+        switch kind {
+        case .messagePosted:
             let i = try ticket(of: event)
             var t = tickets[i]
             let before = placement(t, i)
@@ -143,13 +146,13 @@ public struct SupportProjection: Sendable {
                 }
             }
             finish(&t, i, before: before, event: event)
-        case "note.added":
+        case .noteAdded:
             let i = try ticket(of: event)
             var t = tickets[i]
             if actor == .agent { _ = internAgent(event.actor.id) }
             t.version = event.version
             tickets[i] = t
-        case "ticket.assigned":
+        case .assigned:
             let i = try ticket(of: event)
             guard let agentValue = data["agent"] else { throw Self.refusal(event, "\"agent\" is required") }
             let agentName: String?
@@ -164,7 +167,7 @@ public struct SupportProjection: Sendable {
             if let agentName { t.assignee = internAgent(agentName) } else { t.assignee = Sentinel.none }
             if let teamName { t.team = internTeam(teamName) }
             finish(&t, i, before: before, event: event)
-        case "priority.changed":
+        case .priorityChanged:
             let i = try ticket(of: event)
             let priority = try Self.enumeration(data, "priority", Priority.self, event)
             var t = tickets[i]
@@ -173,7 +176,7 @@ public struct SupportProjection: Sendable {
             refreshTurnDue(&t)
             refreshResolutionDue(&t)
             finish(&t, i, before: before, event: event)
-        case "status.changed":
+        case .statusChanged:
             let i = try ticket(of: event)
             let status = try Self.enumeration(data, "status", TicketStatus.self, event)
             guard status != .new else { throw Self.refusal(event, "\"status\" may not be new") }
@@ -181,14 +184,14 @@ public struct SupportProjection: Sendable {
             let before = placement(t, i)
             enter(&t, status, at: at)
             finish(&t, i, before: before, event: event)
-        case "ticket.escalated":
+        case .escalated:
             let i = try ticket(of: event)
             let teamName = try Self.requiredString(data, "team", event)
             var t = tickets[i]
             let before = placement(t, i)
             t.team = internTeam(teamName)
             finish(&t, i, before: before, event: event)
-        case "tags.changed":
+        case .tagsChanged:
             let i = try ticket(of: event)
             let added = try Self.stringArray(data, "added", event)
             let removed = try Self.stringArray(data, "removed", event)
@@ -204,7 +207,7 @@ public struct SupportProjection: Sendable {
             }
             infos[i].tags = tags
             finish(&t, i, before: before, event: event)
-        case "ticket.merged":
+        case .merged:
             let i = try ticket(of: event)
             let into = try Self.requiredString(data, "into", event)
             var t = tickets[i]
@@ -212,7 +215,7 @@ public struct SupportProjection: Sendable {
             infos[i].mergedInto = into
             enter(&t, .closed, at: at)
             finish(&t, i, before: before, event: event)
-        case "satisfaction.rated":
+        case .satisfactionRated:
             let i = try ticket(of: event)
             guard let score = data["score"]?.intValue, (1...5).contains(score) else {
                 throw Self.refusal(event, "\"score\" must be an integer from 1 to 5")
@@ -226,10 +229,8 @@ public struct SupportProjection: Sendable {
             let before = placement(t, i)
             rate(&t, i, score: UInt8(score), reply: reply, at: at)
             finish(&t, i, before: before, event: event)
-        case "ticket.opened":
+        case .opened:
             try open(event, data, actor: actor)
-        default:
-            throw Self.refusal(event, "unknown event type \"\(event.type)\"")
         }
         appliedSeq = event.seq
     }
@@ -282,7 +283,7 @@ public struct SupportProjection: Sendable {
     private mutating func finish(_ t: inout TicketState, _ i: Int, before: Placement, event: RecordedEvent) {
         t.version = event.version
         tickets[i] = t
-        if event.actor.kind == "agent", event.type != "message.posted" { _ = internAgent(event.actor.id) }
+        if event.actor.kind == "agent", event.type != TicketEvent.Kind.messagePosted.rawValue { _ = internAgent(event.actor.id) }
         let after = placement(t, i)
         guard after != before else { return }
         if after.team != before.team {

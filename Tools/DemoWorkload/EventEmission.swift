@@ -1,3 +1,4 @@
+import SupportDomain
 import EventLog
 
 /// The events a simulated action appends, each updating the ticket's state exactly as the log's
@@ -43,7 +44,7 @@ extension WorkloadSimulator {
             data["team"] = .string(team.id)
             ticket.team = team
         }
-        record(.ticketAssigned, &ticket, at: time, by: actor, data)
+        record(.assigned, &ticket, at: time, by: actor, data)
         ticket.assignee = agent
     }
 
@@ -64,7 +65,7 @@ extension WorkloadSimulator {
 
     mutating func escalate(_ ticket: inout LiveTicket, to team: Team, reason: String, at time: Int64,
                            by actor: EventActor) {
-        record(.ticketEscalated, &ticket, at: time, by: actor, ["team": .string(team.id), "reason": .string(reason)])
+        record(.escalated, &ticket, at: time, by: actor, ["team": .string(team.id), "reason": .string(reason)])
         ticket.team = team
         ticket.escalated = true
     }
@@ -91,7 +92,7 @@ extension WorkloadSimulator {
 
     /// `ticket.merged` into `target`: the ticket is closed.
     mutating func merge(_ ticket: inout LiveTicket, into target: LiveTicket, at time: Int64, by actor: EventActor) {
-        record(.ticketMerged, &ticket, at: time, by: actor, ["into": .string(target.id)])
+        record(.merged, &ticket, at: time, by: actor, ["into": .string(target.id)])
         ticket.status = .closed
     }
 

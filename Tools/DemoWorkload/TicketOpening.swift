@@ -1,3 +1,4 @@
+import SupportDomain
 import EventLog
 
 /// How new tickets are spread over channels, products, topics and priorities.
@@ -121,7 +122,7 @@ extension WorkloadSimulator {
                                 openedByCustomer: callTaker == nil && !monitored,
                                 duplicateOf: original.map { TicketReference(slot: $0.slot, number: $0.number) },
                                 team: topic.product, priority: priority)
-        record(.ticketOpened, &ticket, at: time, by: opener, data)
+        record(.opened, &ticket, at: time, by: opener, data)
         if original == nil { latestTicketOf[customer] = TicketReference(slot: slot, number: number) }
 
         if let callTaker {

@@ -1,3 +1,4 @@
+import SupportDomain
 /// A support team (queue). The first four are the products: a ticket starts in its product's team.
 enum Team: Int, CaseIterable {
     case domains, hosting, vps, email, vpsL2, hostingL2, abuse, billing
@@ -67,19 +68,8 @@ enum TicketStatus: Int, CaseIterable {
     }
 }
 
-/// The event types of SPEC §2.2.
-enum EventType: String {
-    case ticketOpened = "ticket.opened"
-    case messagePosted = "message.posted"
-    case noteAdded = "note.added"
-    case ticketAssigned = "ticket.assigned"
-    case priorityChanged = "priority.changed"
-    case statusChanged = "status.changed"
-    case ticketEscalated = "ticket.escalated"
-    case tagsChanged = "tags.changed"
-    case ticketMerged = "ticket.merged"
-    case satisfactionRated = "satisfaction.rated"
-}
+/// The event types of SPEC §2.2, as the domain names them.
+typealias EventType = TicketEvent.Kind
 
 /// The language a customer writes in; agents answer Russian speakers in English.
 enum Language {

@@ -1,3 +1,4 @@
+import SupportDomain
 import EventLog
 
 /// The discrete-event simulation behind ``DemoWorkload``: ticket arrivals and, for every live

@@ -37,7 +37,7 @@ func quiesce() {
 
 /// About 350 bytes stored per event, like a real message.
 func benchEvent(_ n: Int) -> ProposedEvent {
-    ProposedEvent(type: "message.posted", actor: EventActor(kind: "agent", id: "agent-\(n % 40)"),
+    ProposedEvent(type: "event.recorded", actor: EventActor(kind: "agent", id: "agent-\(n % 40)"),
                   data: .object(["body": .string("Hello, your VPS was restarted and the disk check is done. "
                                                  + "Please confirm the site answers again; ticket reply \(n) "
                                                  + "from the support desk, with a longer paragraph of text."),

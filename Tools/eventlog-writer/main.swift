@@ -29,7 +29,7 @@ struct EventLogWriter: AsyncParsableCommand {
                         n += 1
                         let stream = "T-\((task * 7919 + n) % streams + 1)"
                         let events = (0..<eventsPerAppend).map { k in
-                            ProposedEvent(type: "message.posted", actor: EventActor(kind: "agent", id: "a\(task)"),
+                            ProposedEvent(type: "event.recorded", actor: EventActor(kind: "agent", id: "a\(task)"),
                                           data: .object(["body": .string("task \(task) append \(n) event \(k)"),
                                                          "n": .int(Int64(n))]))
                         }
