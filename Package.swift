@@ -79,7 +79,6 @@ let package = Package(
         .target(
             name: "DemoWorkload",
             dependencies: ["EventLog", "SupportDomain"],
-            path: "Tools/DemoWorkload",
             swiftSettings: strict
         ),
         .executableTarget(

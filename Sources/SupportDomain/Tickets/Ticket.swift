@@ -136,22 +136,45 @@ public struct Ticket: Sendable, Equatable {
 
     /// Folds a ticket's stream (its events in version order); nil for an empty stream.
     public static func fold(_ events: some Sequence<RecordedEvent>) throws(DomainError) -> Ticket? {
-        var ticket: Ticket?
-        for recorded in events {
-            let event = try TicketEvent(type: recorded.type, data: recorded.data)
-            guard let actor = SupportActor(recorded.actor) else {
-                throw .badRequest("event \(recorded.seq) has an unknown actor kind \"\(recorded.actor.kind)\"")
-            }
-            if var t = ticket {
-                t.apply(event, version: recorded.version, at: recorded.at, actor: actor)
-                ticket = t
-            } else if case .opened(let opened) = event {
-                ticket = Ticket(id: recorded.stream, opened: opened, at: recorded.at, by: actor)
-            } else {
-                throw .badRequest("ticket \(recorded.stream) does not start with ticket.opened")
-            }
+        var fold = TicketFold()
+        for recorded in events { try fold.apply(recorded) }
+        return fold.ticket
+    }
+}
+
+/// Folds one ticket's stream event by event: the first event opens the ticket, every later one
+/// applies to it. The one loop that the command path, import validation, a ticket's history and
+/// the replay tool share.
+public struct TicketFold: Sendable {
+    /// The ticket after the events applied so far; nil before the first.
+    public private(set) var ticket: Ticket?
+
+    /// A fold that starts from `ticket` (nil: from an empty stream).
+    public init(_ ticket: Ticket? = nil) { self.ticket = ticket }
+
+    /// Decodes one recorded event of the stream and applies it; returns the typed event.
+    @discardableResult
+    public mutating func apply(_ recorded: RecordedEvent) throws(DomainError) -> TicketEvent {
+        let event = try TicketEvent(type: recorded.type, data: recorded.data)
+        guard let actor = SupportActor(recorded.actor) else {
+            throw .badRequest("event \(recorded.seq) has an unknown actor kind \"\(recorded.actor.kind)\"")
         }
-        return ticket
+        try apply(event, ticket: recorded.stream, version: recorded.version, at: recorded.at, actor: actor)
+        return event
+    }
+
+    /// Applies one typed event: it opens the ticket when none is folded yet, else it is the
+    /// ticket's next event.
+    public mutating func apply(_ event: TicketEvent, ticket id: String, version: UInt64, at: Timestamp,
+                               actor: SupportActor) throws(DomainError) {
+        if var current = ticket {
+            current.apply(event, version: version, at: at, actor: actor)
+            ticket = current
+        } else if case .opened(let opened) = event {
+            ticket = Ticket(id: id, opened: opened, at: at, by: actor)
+        } else {
+            throw .badRequest("ticket \(id) does not start with ticket.opened")
+        }
     }
 }
 
