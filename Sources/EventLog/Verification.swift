@@ -54,7 +54,7 @@ extension EventStore {
                        progress: ((UInt64) -> Void)? = nil) throws(EventLogError) -> VerificationReport {
         let envelope = configuration.envelope
         let storage = self.storage
-        return try read { snapshot in
+        return try readLMDB { snapshot in
             var report = VerificationReport(eventsChecked: 0, head: .empty, failure: nil)
             func fail(_ kind: VerificationFailure.Kind, _ seq: UInt64?, _ detail: String) -> VerificationReport {
                 report.failure = VerificationFailure(kind: kind, seq: seq, detail: detail)
