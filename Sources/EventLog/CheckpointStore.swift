@@ -78,7 +78,7 @@ public final class LMDBCheckpointStore: CheckpointStore {
     private let database: LMDBDatabase?
 
     /// The checkpoint directory of a data directory.
-    public static func directory(ofDataDirectory dataDirectory: String) -> String {
+    package static func directory(ofDataDirectory dataDirectory: String) -> String {
         dataDirectory + "/checkpoints"
     }
 
@@ -150,9 +150,10 @@ public final class LMDBCheckpointStore: CheckpointStore {
 
 extension EventStore {
     /// The stored projection checkpoint `name` of this store's data directory, read-only: its seq
-    /// and state, or nil. For tools beside a running server; a server's own projections go
+    /// and state, or nil. For tools beside a running server (kept for `support-replay verify`,
+    /// which may as well open an ``LMDBCheckpointStore`` itself); a server's own projections go
     /// through ``LMDBCheckpointStore``.
-    public func checkpoint(name: String) throws(EventLogError) -> (seq: UInt64, state: [UInt8])? {
+    package func checkpoint(name: String) throws(EventLogError) -> (seq: UInt64, state: [UInt8])? {
         let stored = try LMDBCheckpointStore(dataDirectory: configuration.directory, readOnly: true).load(name: name)
         return stored.map { ($0.applied.seq, $0.state) }
     }

@@ -50,22 +50,21 @@ public final class EventStore: EventStoring {
         do {
             return try storage.environment.withTransaction(readOnly: configuration.readOnly) { txn in
                 let snapshot = LMDBSnapshot(storage: storage, txn: txn, visibleThrough: .max)
-                let format = try StorageKeys.metaFormat.withUnsafeBytes { try txn.get(storage.meta, key: $0) }
-                if let format {
-                    guard format.count == 4, UInt32(bigEndian: format.loadUnaligned(as: UInt32.self)) == LogStorage.formatVersion else {
+                if let format = try txn.get(storage.meta, key: StorageKeys.metaFormat) {
+                    var reader = ByteReader(format)
+                    guard format.count == 4, (try? reader.bigEndianUInt32()) == LogStorage.formatVersion else {
                         throw EventLogError.incompatibleStore("store format \(Array(format)) is not \(LogStorage.formatVersion)")
                     }
-                    let field = try StorageKeys.metaStreamField.withUnsafeBytes { try txn.get(storage.meta, key: $0) }
+                    let field = try txn.get(storage.meta, key: StorageKeys.metaStreamField)
                     let stored = field.map { String(decoding: $0, as: UTF8.self) } ?? ""
                     guard stored == configuration.envelope.streamField else {
                         throw EventLogError.incompatibleStore("the log's stream field is \"\(stored)\", not \"\(configuration.envelope.streamField)\"")
                     }
                 } else if !configuration.readOnly {
-                    var v: [UInt8] = []
-                    withUnsafeBytes(of: LogStorage.formatVersion.bigEndian) { v.append(contentsOf: $0) }
-                    try StorageKeys.metaFormat.withUnsafeBytes { k in try v.withUnsafeBytes { try txn.put(storage.meta, key: k, value: $0) } }
-                    let field = Array(configuration.envelope.streamField.utf8)
-                    try StorageKeys.metaStreamField.withUnsafeBytes { k in try field.withUnsafeBytes { try txn.put(storage.meta, key: k, value: $0) } }
+                    var version: [UInt8] = []
+                    version.appendBigEndian(LogStorage.formatVersion)
+                    try txn.put(storage.meta, key: StorageKeys.metaFormat, value: version)
+                    try txn.put(storage.meta, key: StorageKeys.metaStreamField, value: Array(configuration.envelope.streamField.utf8))
                 }
                 return try snapshot.head()
             }

@@ -52,14 +52,11 @@ struct LMDBSnapshot {
     /// checks that it matches the last event), or the durable head when that is behind it.
     func head() throws -> LogHead {
         if let writerHead { return writerHead }
-        guard let stored = try StorageKeys.metaHead.withUnsafeBytes({ try txn.get(storage.meta, key: $0) }) else {
-            return .empty
+        guard let stored = try txn.get(storage.meta, key: StorageKeys.metaHead) else { return .empty }
+        guard let head = StorageKeys.decodeHead(stored) else {
+            throw EventLogError.corruptRecord(seq: 0, reason: "the stored head is damaged")
         }
-        guard stored.count == 40 else { throw EventLogError.corruptRecord(seq: 0, reason: "the stored head is damaged") }
-        let seq = UInt64(bigEndian: stored.loadUnaligned(as: UInt64.self))
-        guard seq > visibleThrough else {
-            return LogHead(seq: seq, hash: EventHash(bytes: UnsafeRawBufferPointer(rebasing: stored[8..<40])))
-        }
+        guard head.seq > visibleThrough else { return head }
         guard visibleThrough > 0 else { return .empty }
         guard let raw = try rawRecord(seq: visibleThrough) else {
             throw EventLogError.corruptRecord(seq: visibleThrough, reason: "the durable head's event is missing")
@@ -71,8 +68,7 @@ struct LMDBSnapshot {
     func event(seq: UInt64) throws -> RecordedEvent? {
         guard seq <= visibleThrough else { return nil }
         let key = StorageKeys.seq(seq)
-        let value = try key.withUnsafeBytes { try txn.get(storage.events, key: $0) }
-        guard let value else { return nil }
+        guard let value = try txn.get(storage.events, key: key) else { return nil }
         return try recordedEvent(decodeRecord(value, seq: seq), seq: seq)
     }
 
@@ -91,7 +87,7 @@ struct LMDBSnapshot {
         guard after < UInt64.max else { return }
         let start = StorageKeys.seq(after + 1)
         try txn.withCursor(storage.events) { cursor in
-            var entry = try start.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+            var entry = try cursor.seek(atLeast: start)
             while let (key, value) = entry {
                 let seq = StorageKeys.decodeSeq(key) ?? 0
                 guard seq <= visibleThrough else { return }
@@ -111,7 +107,7 @@ struct LMDBSnapshot {
     func idempotencyRecord(key: String) throws
         -> (fingerprint: [UInt8], stream: String, response: [UInt8]?, lastSeq: UInt64)? {
         let k = StorageKeys.idempotency(key)
-        guard let stored = try k.withUnsafeBytes({ try txn.get(storage.idempotency, key: $0) }) else { return nil }
+        guard let stored = try txn.get(storage.idempotency, key: k) else { return nil }
         guard let record = IdempotencyRecord(decoding: stored), record.key == key else {
             throw EventLogError.corruptRecord(seq: 0, reason: "unreadable idempotency record")
         }
@@ -129,9 +125,9 @@ struct LMDBSnapshot {
         let start = StorageKeys.streamEntry(digest: digest, version: max(1, fromVersion))
         var seqs: [UInt64] = []
         try txn.withCursor(storage.streams) { cursor in
-            var entry = try start.withUnsafeBytes { try cursor.seek(atLeast: $0) }
-            while let (key, value) = entry, key.count == 40, key.prefix(32).elementsEqual(digest),
-                  UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 32, as: UInt64.self)) <= throughVersion {
+            var entry = try cursor.seek(atLeast: start)
+            while let (key, value) = entry, key.prefix(32).elementsEqual(digest),
+                  let version = StorageKeys.decodeVersion(entryKey: key), version <= throughVersion {
                 guard let seq = StorageKeys.decodeSeq(value) else {
                     throw EventLogError.corruptRecord(seq: 0, reason: "bad stream index entry for \(stream)")
                 }
@@ -160,11 +156,10 @@ struct LMDBSnapshot {
     func lastEntry(digest: [UInt8]) throws -> (version: UInt64, seq: UInt64)? {
         let probe = StorageKeys.streamEntry(digest: digest, version: .max)
         return try txn.withCursor(storage.streams) { cursor in
-            let after = try probe.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+            let after = try cursor.seek(atLeast: probe)
             var candidate = after == nil ? try cursor.last() : try cursor.previous()
-            while let (key, value) = candidate, key.count == 40, key.prefix(32).elementsEqual(digest),
-                  let seq = StorageKeys.decodeSeq(value) {
-                let version = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
+            while let (key, value) = candidate, key.prefix(32).elementsEqual(digest),
+                  let version = StorageKeys.decodeVersion(entryKey: key), let seq = StorageKeys.decodeSeq(value) {
                 if seq <= visibleThrough { return (version, seq) }
                 // Committed but not yet durable (at most the last batch or two): step back.
                 candidate = try cursor.previous()
@@ -176,8 +171,7 @@ struct LMDBSnapshot {
     /// The stored bytes of the event at `seq`, valid while the transaction lives (whether or not
     /// the snapshot shows it: for the writer and ``head()``).
     func rawRecord(seq: UInt64) throws -> UnsafeRawBufferPointer? {
-        let key = StorageKeys.seq(seq)
-        return try key.withUnsafeBytes { try txn.get(storage.events, key: $0) }
+        try txn.get(storage.events, key: StorageKeys.seq(seq))
     }
 
     func decodeRecord(_ value: UnsafeRawBufferPointer, seq: UInt64) throws(EventLogError) -> EventRecord {

@@ -223,12 +223,7 @@ final class LogWriter: Sendable {
                         }
                     }
                     if head != startHead {
-                        var value: [UInt8] = []
-                        value.appendBigEndian(head.seq)
-                        head.hash.appendBytes(to: &value)
-                        try StorageKeys.metaHead.withUnsafeBytes { k in
-                            try value.withUnsafeBytes { v in try txn.put(storage.meta, key: k, value: v) }
-                        }
+                        try txn.put(storage.meta, key: StorageKeys.metaHead, value: StorageKeys.headValue(head))
                     }
                     return results
                 }
@@ -268,8 +263,7 @@ final class LogWriter: Sendable {
         var idempotencyKey: [UInt8] = []
         if let idem = request.idempotency {
             idempotencyKey = StorageKeys.idempotency(idem.key)
-            let stored = try idempotencyKey.withUnsafeBytes { try txn.get(storage.idempotency, key: $0) }
-            if let stored {
+            if let stored = try txn.get(storage.idempotency, key: idempotencyKey) {
                 guard let first = IdempotencyRecord(decoding: stored), first.key == idem.key else {
                     return .failure(.corruptRecord(seq: 0, reason: "unreadable idempotency record"))
                 }
@@ -296,15 +290,9 @@ final class LogWriter: Sendable {
         }
         let digest = StorageKeys.streamDigest(request.stream)
         for s in sealed {
-            let bytes = s.record.encoded()
             let seqKey = StorageKeys.seq(s.record.seq)
-            try seqKey.withUnsafeBytes { k in
-                try bytes.withUnsafeBytes { v in try txn.put(storage.events, key: k, value: v, flags: UInt32(MDB_APPEND)) }
-            }
-            let streamKey = StorageKeys.streamEntry(digest: digest, version: s.record.version)
-            try streamKey.withUnsafeBytes { k in
-                try seqKey.withUnsafeBytes { v in try txn.put(storage.streams, key: k, value: v) }
-            }
+            try txn.put(storage.events, key: seqKey, value: s.record.encoded(), flags: UInt32(MDB_APPEND))
+            try txn.put(storage.streams, key: StorageKeys.streamEntry(digest: digest, version: s.record.version), value: seqKey)
             head = LogHead(seq: s.record.seq, hash: s.record.hash)
         }
         let recorded = sealed.map(\.event)
@@ -314,10 +302,7 @@ final class LogWriter: Sendable {
             let record = IdempotencyRecord(key: idem.key, fingerprint: idem.fingerprint, stream: request.stream,
                                            firstSeq: recorded.first?.seq ?? 0, lastSeq: recorded.last?.seq ?? 0,
                                            response: result.response)
-            let bytes = record.encoded()
-            try idempotencyKey.withUnsafeBytes { k in
-                try bytes.withUnsafeBytes { v in try txn.put(storage.idempotency, key: k, value: v) }
-            }
+            try txn.put(storage.idempotency, key: idempotencyKey, value: record.encoded())
         }
         return .success(result)
     }

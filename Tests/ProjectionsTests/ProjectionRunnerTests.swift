@@ -128,7 +128,7 @@ struct ProjectionRunnerTests {
             let raw = try LMDBEnvironment(directory: dir.path, mapSize: 1 << 30, maxDatabases: 8, readOnly: false, sync: .full)
             let old = try raw.openDatabase(named: LogStorage.retiredCheckpoints, create: true)
             var value: [UInt8] = []
-            value.appendBigEndian(80)
+            value.appendBigEndian(UInt64(80))
             value.append(contentsOf: state)
             try raw.withTransaction(readOnly: false) { txn in
                 try txn.put(old, key: Array(ProjectionRunner.checkpointName.utf8), value: value)
