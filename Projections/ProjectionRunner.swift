@@ -1,3 +1,4 @@
+import Dispatch
 import EventLog
 import Foundation
 import Logging
@@ -194,51 +195,64 @@ public final class ProjectionRunner: Sendable {
     }
 }
 
-/// A bounded hand-off of decoded batches from the reading thread to the folding one.
-final class BatchPipe: @unchecked Sendable {
-    enum Item {
+/// A bounded hand-off of decoded batches from the reading thread to the folding one: a `Mutex`
+/// over the queue, and two semaphores to block on (free slots, filled slots), as the log's writer
+/// does. One producer and one consumer.
+final class BatchPipe: Sendable {
+    enum Item: Sendable {
         case batch([RecordedEvent])
         case end
         case failure(any Error)
     }
 
-    private let lock = NSCondition()
-    private var items: [Item] = []
-    private var cancelled = false
+    private struct State {
+        var items: [Item] = []
+        var cancelled = false
+    }
+
+    private let state = Mutex(State())
+    /// Created empty and filled in `init`: libdispatch refuses to free a semaphore whose count is
+    /// below its initial one, which a pipe dropped while full would have.
+    private let freeSlots = DispatchSemaphore(value: 0)
+    private let filledSlots = DispatchSemaphore(value: 0)
     /// Batches decoded ahead at most.
     static let depth = 2
+
+    init() {
+        for _ in 0..<Self.depth { freeSlots.signal() }
+    }
 
     /// Hands over an item, waiting while the pipe is full; false once the consumer has gone.
     @discardableResult
     func put(_ item: Item) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        while items.count >= Self.depth && !cancelled { lock.wait() }
-        guard !cancelled else { return false }
-        items.append(item)
-        lock.broadcast()
-        return true
+        freeSlots.wait()
+        let accepted = state.withLock { s -> Bool in
+            guard !s.cancelled else { return false }
+            s.items.append(item)
+            return true
+        }
+        if accepted { filledSlots.signal() }
+        return accepted
     }
 
     func take() -> Item {
-        lock.lock()
-        defer { lock.unlock() }
-        while items.isEmpty { lock.wait() }
-        let item = items.removeFirst()
-        lock.broadcast()
+        filledSlots.wait()
+        let item = state.withLock { $0.items.removeFirst() }
+        freeSlots.signal()
         return item
     }
 
-    /// Releases a producer waiting on a full pipe.
+    /// Releases a producer waiting on a full pipe; its later puts are refused.
     func cancel() {
-        lock.lock()
-        cancelled = true
-        lock.broadcast()
-        lock.unlock()
+        state.withLock { $0.cancelled = true }
+        freeSlots.signal()
     }
 }
 
 /// A value behind a reader/writer lock: many concurrent readers, one writer.
+///
+/// The one lock here that is not a `Mutex`: queries run under it (some for hundreds of
+/// milliseconds over a large log), and a `Mutex` would serialise the readers.
 final class SharedState<Value>: @unchecked Sendable {
     private var value: Value
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>

@@ -149,12 +149,13 @@ public final class LMDBCheckpointStore: CheckpointStore {
 }
 
 extension EventStore {
-    /// The stored projection checkpoint `name` of this store's data directory, read-only: its seq
-    /// and state, or nil. For tools beside a running server (kept for `support-replay verify`,
-    /// which may as well open an ``LMDBCheckpointStore`` itself); a server's own projections go
-    /// through ``LMDBCheckpointStore``.
+    /// The stored projection checkpoint `name` of this store's data directory, read-only, when it
+    /// fits this log (``CheckpointStore/checkpoint(name:of:)``): its seq and state, or nil. For
+    /// tools beside a running server (kept for `support-replay verify`, which may as well open an
+    /// ``LMDBCheckpointStore`` itself); a server's own projections go through ``LMDBCheckpointStore``.
     package func checkpoint(name: String) throws(EventLogError) -> (seq: UInt64, state: [UInt8])? {
-        let stored = try LMDBCheckpointStore(dataDirectory: configuration.directory, readOnly: true).load(name: name)
+        let stored = try LMDBCheckpointStore(dataDirectory: configuration.directory, readOnly: true)
+            .checkpoint(name: name, of: self)
         return stored.map { ($0.applied.seq, $0.state) }
     }
 }

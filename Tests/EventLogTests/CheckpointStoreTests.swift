@@ -105,6 +105,23 @@ struct LMDBCheckpointStoreTests {
         #expect(try reader.checkpoint(name: "other") == nil)
     }
 
+    /// A log cut back below a checkpoint (a consistent truncation, an older backup) has no
+    /// checkpoint for tools to check: the projections will rebuild.
+    @Test func toolsSeeNoCheckpointBeyondTheLog() async throws {
+        let dir = TemporaryDirectory()
+        do {
+            let store = try openStore(dir)
+            _ = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(1), sampleEvent(2)]))
+            try LMDBCheckpointStore(dataDirectory: dir.path).save(name: "p", state: [9], appliedSeq: 2, of: store)
+            store.close()
+        }
+        try withRawLog(dir) { storage, txn in
+            _ = try txn.delete(storage.events, key: StorageKeys.seq(2))
+            _ = try txn.delete(storage.streams, key: StorageKeys.streamEntry(digest: StorageKeys.streamDigest("T-1"), version: 2))
+        }
+        #expect(try openStore(dir, readOnly: true).checkpoint(name: "p") == nil)
+    }
+
     /// Before checkpoints had their own store they lived in a `checkpoints` database of the log:
     /// a writable open drops it (a cache), and the log stays intact.
     @Test func aCheckpointInTheLogsOldPlaceIsDroppedOnOpen() async throws {
