@@ -66,6 +66,16 @@ struct CheckpointStoreContractTests {
 
 @Suite("The LMDB checkpoint store")
 struct LMDBCheckpointStoreTests {
+    /// A closed log of two events with the checkpoint `p` (state [9]) at seq 2.
+    func closedLogWithCheckpoint() async throws -> TemporaryDirectory {
+        let dir = TemporaryDirectory()
+        let store = try openStore(dir)
+        _ = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(1), sampleEvent(2)]))
+        try LMDBCheckpointStore(dataDirectory: dir.path).save(name: "p", state: [9], appliedSeq: 2, of: store)
+        store.close()
+        return dir
+    }
+
     @Test func aCheckpointSurvivesReopeningInAnOwnerOnlyDirectoryApartFromTheLog() async throws {
         let dir = TemporaryDirectory()
         do {
@@ -92,13 +102,7 @@ struct LMDBCheckpointStoreTests {
     }
 
     @Test func toolsReadTheCheckpointThroughTheStore() async throws {
-        let dir = TemporaryDirectory()
-        do {
-            let store = try openStore(dir)
-            _ = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(1), sampleEvent(2)]))
-            try LMDBCheckpointStore(dataDirectory: dir.path).save(name: "p", state: [9], appliedSeq: 2, of: store)
-            store.close()
-        }
+        let dir = try await closedLogWithCheckpoint()
         let reader = try openStore(dir, readOnly: true)
         #expect(try reader.checkpoint(name: "p")?.seq == 2)
         #expect(try reader.checkpoint(name: "p")?.state == [9])
@@ -108,13 +112,7 @@ struct LMDBCheckpointStoreTests {
     /// A log cut back below a checkpoint (a consistent truncation, an older backup) has no
     /// checkpoint for tools to check: the projections will rebuild.
     @Test func toolsSeeNoCheckpointBeyondTheLog() async throws {
-        let dir = TemporaryDirectory()
-        do {
-            let store = try openStore(dir)
-            _ = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(1), sampleEvent(2)]))
-            try LMDBCheckpointStore(dataDirectory: dir.path).save(name: "p", state: [9], appliedSeq: 2, of: store)
-            store.close()
-        }
+        let dir = try await closedLogWithCheckpoint()
         try withRawLog(dir) { storage, txn in
             _ = try txn.delete(storage.events, key: StorageKeys.seq(2))
             _ = try txn.delete(storage.streams, key: StorageKeys.streamEntry(digest: StorageKeys.streamDigest("T-1"), version: 2))
