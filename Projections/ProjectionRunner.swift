@@ -1,3 +1,4 @@
+import Dispatch
 import EventLog
 import Foundation
 import Logging
@@ -11,7 +12,9 @@ import SupportDomain
 /// `await`); the runner takes the lock exclusively for each applied batch. A write's answer
 /// waits for ``waitUntilApplied(_:)`` so that it is sent once every projection has applied it.
 public final class ProjectionRunner: Sendable {
-    public let store: EventStore
+    public let store: any EventStoring
+    /// Where the projection's checkpoint is kept.
+    public let checkpoints: any CheckpointStore
     public let levels: ServiceLevels
     /// The policy hash every projection answer carries.
     public let policyHash: String
@@ -22,7 +25,7 @@ public final class ProjectionRunner: Sendable {
     /// Events per applied batch (one exclusive lock each).
     static let batchSize = 4096
 
-    /// The name of the projection's checkpoint in the log's `checkpoints` database.
+    /// The name of the projection's checkpoint in its ``CheckpointStore``.
     public static let checkpointName = "support-projection"
     /// A checkpoint is written after this many newly applied events (and at shutdown).
     static let checkpointEvery: UInt64 = 250_000
@@ -31,27 +34,42 @@ public final class ProjectionRunner: Sendable {
     /// rebuilt from seq 1.
     public let resumedFrom: UInt64?
 
+    /// The runner of an LMDB log, with its checkpoints in the same data directory
+    /// (``LMDBCheckpointStore``).
+    public convenience init(store: EventStore, levels: ServiceLevels, rebuild: Bool = false,
+                            logger: Logger = Logger(label: "projections")) throws {
+        let checkpoints = try LMDBCheckpointStore(dataDirectory: store.configuration.directory,
+                                                  readOnly: store.configuration.readOnly)
+        try self.init(store: store, checkpoints: checkpoints, levels: levels, rebuild: rebuild, logger: logger)
+    }
+
     /// Restores the projection from its checkpoint and applies what the log holds beyond it, or,
-    /// when there is none, when it is damaged, when it was built under another policy or by
-    /// another version of the fold, or when `rebuild` is set, folds the whole log from seq 1.
-    public init(store: EventStore, levels: ServiceLevels, rebuild: Bool = false,
-                logger: Logger = Logger(label: "projections")) throws {
+    /// when there is none, when it does not fit the log (``CheckpointStore/checkpoint(name:of:)``),
+    /// when it is damaged, when it was built under another policy or by another version of the
+    /// fold, or when `rebuild` is set, folds the whole log from seq 1.
+    public init(store: any EventStoring, checkpoints: any CheckpointStore, levels: ServiceLevels,
+                rebuild: Bool = false, logger: Logger = Logger(label: "projections")) throws {
         self.store = store
+        self.checkpoints = checkpoints
         self.levels = levels
         self.policyHash = levels.policy.hash
         self.logger = logger
         var projection: SupportProjection?
-        if !rebuild, let stored = try store.checkpoint(name: Self.checkpointName) {
-            do {
-                let restored = try SupportProjection(checkpoint: stored.state, levels: levels)
-                if restored.appliedSeq <= (try store.head.seq) {
-                    projection = restored
-                    logger.info("projections resumed from their checkpoint at seq \(restored.appliedSeq)")
-                } else {
-                    logger.warning("the projection checkpoint is ahead of the log; rebuilding")
+        if !rebuild {
+            if let stored = try checkpoints.checkpoint(name: Self.checkpointName, of: store) {
+                do {
+                    let restored = try SupportProjection(checkpoint: stored.state, levels: levels)
+                    if restored.appliedSeq == stored.applied.seq {
+                        projection = restored
+                        logger.info("projections resumed from their checkpoint at seq \(restored.appliedSeq)")
+                    } else {
+                        logger.warning("the projection checkpoint does not say where it stands; rebuilding")
+                    }
+                } catch {
+                    logger.warning("rebuilding the projections: \(error)")
                 }
-            } catch {
-                logger.warning("rebuilding the projections: \(error)")
+            } else if try checkpoints.load(name: Self.checkpointName) != nil {
+                logger.warning("the projection checkpoint does not fit the log (ahead of it, or of another log); rebuilding")
             }
         }
         let start = try projection ?? Self.fold(store: store, levels: levels, upTo: nil, logger: logger)
@@ -62,14 +80,12 @@ public final class ProjectionRunner: Sendable {
         catchUp()
     }
 
-    /// Writes the projection's checkpoint (its state and applied seq) through the log's writer.
+    /// Writes the projection's checkpoint (its state and applied seq) to its checkpoint store.
     public func saveCheckpoint() async {
         let (seq, bytes) = state.read { ($0.appliedSeq, $0.checkpoint()) }
         do {
-            try await store.saveCheckpoint(name: Self.checkpointName, seq: seq, state: bytes)
+            try checkpoints.save(name: Self.checkpointName, state: bytes, appliedSeq: seq, of: store)
             lastCheckpoint.withLock { $0 = max($0, seq) }
-        } catch .closed {
-            logger.debug("the log closed before the projection checkpoint at seq \(seq) was stored")
         } catch {
             logger.error("cannot store the projection checkpoint at seq \(seq): \(error)")
         }
@@ -142,7 +158,7 @@ public final class ProjectionRunner: Sendable {
     ///
     /// Reading and decoding the log runs on its own thread, one batch ahead of the fold, so a
     /// rebuild uses both cores: its speed is that of the slower of the two stages.
-    public static func fold(store: EventStore, levels: ServiceLevels, upTo: Timestamp?, throughSeq: UInt64? = nil,
+    public static func fold(store: any EventStoring, levels: ServiceLevels, upTo: Timestamp?, throughSeq: UInt64? = nil,
                             logger: Logger) throws -> SupportProjection {
         var projection = SupportProjection(levels: levels)
         let pipe = BatchPipe()
@@ -179,51 +195,64 @@ public final class ProjectionRunner: Sendable {
     }
 }
 
-/// A bounded hand-off of decoded batches from the reading thread to the folding one.
-final class BatchPipe: @unchecked Sendable {
-    enum Item {
+/// A bounded hand-off of decoded batches from the reading thread to the folding one: a `Mutex`
+/// over the queue, and two semaphores to block on (free slots, filled slots), as the log's writer
+/// does. One producer and one consumer.
+final class BatchPipe: Sendable {
+    enum Item: Sendable {
         case batch([RecordedEvent])
         case end
         case failure(any Error)
     }
 
-    private let lock = NSCondition()
-    private var items: [Item] = []
-    private var cancelled = false
+    private struct State {
+        var items: [Item] = []
+        var cancelled = false
+    }
+
+    private let state = Mutex(State())
+    /// Created empty and filled in `init`: libdispatch refuses to free a semaphore whose count is
+    /// below its initial one, which a pipe dropped while full would have.
+    private let freeSlots = DispatchSemaphore(value: 0)
+    private let filledSlots = DispatchSemaphore(value: 0)
     /// Batches decoded ahead at most.
     static let depth = 2
+
+    init() {
+        for _ in 0..<Self.depth { freeSlots.signal() }
+    }
 
     /// Hands over an item, waiting while the pipe is full; false once the consumer has gone.
     @discardableResult
     func put(_ item: Item) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        while items.count >= Self.depth && !cancelled { lock.wait() }
-        guard !cancelled else { return false }
-        items.append(item)
-        lock.broadcast()
-        return true
+        freeSlots.wait()
+        let accepted = state.withLock { s -> Bool in
+            guard !s.cancelled else { return false }
+            s.items.append(item)
+            return true
+        }
+        if accepted { filledSlots.signal() }
+        return accepted
     }
 
     func take() -> Item {
-        lock.lock()
-        defer { lock.unlock() }
-        while items.isEmpty { lock.wait() }
-        let item = items.removeFirst()
-        lock.broadcast()
+        filledSlots.wait()
+        let item = state.withLock { $0.items.removeFirst() }
+        freeSlots.signal()
         return item
     }
 
-    /// Releases a producer waiting on a full pipe.
+    /// Releases a producer waiting on a full pipe; its later puts are refused.
     func cancel() {
-        lock.lock()
-        cancelled = true
-        lock.broadcast()
-        lock.unlock()
+        state.withLock { $0.cancelled = true }
+        freeSlots.signal()
     }
 }
 
 /// A value behind a reader/writer lock: many concurrent readers, one writer.
+///
+/// The one lock here that is not a `Mutex`: queries run under it (some for hundreds of
+/// milliseconds over a large log), and a `Mutex` would serialise the readers.
 final class SharedState<Value>: @unchecked Sendable {
     private var value: Value
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>

@@ -14,14 +14,20 @@ public struct AppendRequest: Sendable {
     /// call, and the call runs on the writer thread: keep it quick.
     public typealias Decision = @Sendable (LogSnapshot, Timestamp) throws -> DecidedAppend?
 
+    /// The stream the events go to (for the support domain, the ticket id).
     public var stream: String
+    /// The events, appended in order with consecutive seqs and versions.
     public var events: [ProposedEvent]
+    /// The version the stream must be at for the append to go ahead.
     public var expectedVersion: ExpectedVersion
+    /// Makes a retry answer with the first result (``EventStore`` only; see ``IdempotencyKey``).
     public var idempotency: IdempotencyKey?
+    /// Checked inside the write, after the expected version (see ``Precondition``).
     public var precondition: Precondition?
     /// When set, decides the stream, events and expected version in the write transaction.
     public var decision: Decision?
 
+    /// An append of `events` to `stream`.
     public init(stream: String, events: [ProposedEvent], expectedVersion: ExpectedVersion = .any,
                 idempotency: IdempotencyKey? = nil, precondition: Precondition? = nil) {
         self.stream = stream
@@ -41,10 +47,14 @@ public struct AppendRequest: Sendable {
 
 /// What a ``AppendRequest/Decision`` chose to append.
 public struct DecidedAppend: Sendable {
+    /// The stream the events go to.
     public var stream: String
+    /// The events to append.
     public var events: [ProposedEvent]
+    /// The version the stream must be at.
     public var expectedVersion: ExpectedVersion
 
+    /// What to append, as the decision chose it.
     public init(stream: String, events: [ProposedEvent], expectedVersion: ExpectedVersion) {
         self.stream = stream
         self.events = events
@@ -65,6 +75,7 @@ public struct IdempotencyKey: Sendable {
     /// Runs on the writer thread inside the transaction: keep it quick.
     public var response: (@Sendable (AppendResult) -> [UInt8])?
 
+    /// A key, what it identifies, and how to build the answer a retry gets.
     public init(key: String, fingerprint: [UInt8] = [], response: (@Sendable (AppendResult) -> [UInt8])? = nil) {
         self.key = key
         self.fingerprint = fingerprint
@@ -74,6 +85,7 @@ public struct IdempotencyKey: Sendable {
 
 /// What an append did.
 public struct AppendResult: Sendable, Equatable {
+    /// The stream appended to (as decided, for a decided append; empty when nothing was appended).
     public var stream: String
     /// The events appended, in order (on a replay: the events the first append wrote).
     public var events: [RecordedEvent]
@@ -82,6 +94,7 @@ public struct AppendResult: Sendable, Equatable {
     /// The bytes ``IdempotencyKey/response`` produced for the first append, if any.
     public var response: [UInt8]?
 
+    /// A result as a store reports it.
     public init(stream: String, events: [RecordedEvent], replayed: Bool, response: [UInt8]?) {
         self.stream = stream
         self.events = events

@@ -31,6 +31,20 @@ package struct ByteReader {
         return UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 
+    /// A big-endian 8-byte integer (the form of the log's keys, where byte order is numeric order).
+    package mutating func bigEndianUInt64() throws(Failure) -> UInt64 {
+        guard offset + 8 <= buffer.count else { throw .truncated }
+        defer { offset += 8 }
+        return UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
+    /// A big-endian 4-byte integer.
+    package mutating func bigEndianUInt32() throws(Failure) -> UInt32 {
+        guard offset + 4 <= buffer.count else { throw .truncated }
+        defer { offset += 4 }
+        return UInt32(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+
     package mutating func uint16() throws(Failure) -> UInt16 {
         guard offset + 2 <= buffer.count else { throw .truncated }
         defer { offset += 2 }
@@ -80,6 +94,11 @@ extension Array where Element == UInt8 {
 
     @inline(__always)
     package mutating func appendBigEndian(_ v: UInt64) {
+        Swift.withUnsafeBytes(of: v.bigEndian) { append(contentsOf: $0) }
+    }
+
+    @inline(__always)
+    package mutating func appendBigEndian(_ v: UInt32) {
         Swift.withUnsafeBytes(of: v.bigEndian) { append(contentsOf: $0) }
     }
 

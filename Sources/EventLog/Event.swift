@@ -2,9 +2,12 @@
 ///
 /// The log treats both as opaque strings; the domain decides which kinds exist.
 public struct EventActor: Hashable, Sendable {
+    /// What kind of actor (`customer`, `agent`, `system`…).
     public var kind: String
+    /// The actor's identifier within its kind.
     public var id: String
 
+    /// An actor of `kind` named `id`.
     public init(kind: String, id: String) {
         self.kind = kind
         self.id = id
@@ -18,9 +21,12 @@ public struct ProposedEvent: Sendable, Equatable {
     /// When it happened. `nil` lets the writer take its clock when it appends, raised to the
     /// stream's last `at` when the clock is behind.
     public var at: Timestamp?
+    /// Who caused it.
     public var actor: EventActor
+    /// The event's own fields, a JSON value.
     public var data: JSONValue
 
+    /// An event to append; `at` nil takes the writer's clock.
     public init(type: String, at: Timestamp? = nil, actor: EventActor, data: JSONValue) {
         self.type = type
         self.at = at
@@ -37,16 +43,22 @@ public struct RecordedEvent: Sendable, Equatable {
     public var stream: String
     /// Position in the stream, 1-based and gap-free.
     public var version: UInt64
+    /// The event type, e.g. `message.posted`.
     public var type: String
+    /// When it happened (never before the stream's previous event).
     public var at: Timestamp
+    /// When the log appended it (the writer's clock).
     public var recorded: Timestamp
+    /// Who caused it.
     public var actor: EventActor
+    /// The event's own fields.
     public var data: JSONValue
     /// The previous event's hash (``EventHash/zero`` for seq 1).
     public var prev: EventHash
     /// SHA-256 of `prev` in hex followed by the canonical JSON of the envelope.
     public var hash: EventHash
 
+    /// An event with its whole envelope (as read back, or parsed from an export line).
     public init(seq: UInt64, stream: String, version: UInt64, type: String, at: Timestamp, recorded: Timestamp,
                 actor: EventActor, data: JSONValue, prev: EventHash, hash: EventHash) {
         self.seq = seq
@@ -69,11 +81,13 @@ public struct LogHead: Hashable, Sendable, CustomStringConvertible {
     /// ``EventHash/zero`` for an empty log.
     public var hash: EventHash
 
+    /// The head at `seq`, whose event hashes to `hash`.
     public init(seq: UInt64, hash: EventHash) {
         self.seq = seq
         self.hash = hash
     }
 
+    /// The head of an empty log.
     public static let empty = LogHead(seq: 0, hash: .zero)
 
     /// `SEQ:HASH`, the form `verify --expect-head` takes.

@@ -79,7 +79,8 @@ struct EventRecord {
     /// Reads only the `at` of a stored record (the writer needs a stream's last `at`).
     static func at(in buffer: UnsafeRawBufferPointer) -> Timestamp? {
         guard buffer.count >= fixedHeaderSize, buffer[0] == currentFormat else { return nil }
-        return Timestamp(milliseconds: Int64(littleEndian: buffer.loadUnaligned(fromByteOffset: 17, as: Int64.self)))
+        var reader = ByteReader(buffer, offset: 1 + 8 + 8)
+        return (try? reader.uint64()).map { Timestamp(milliseconds: Int64(bitPattern: $0)) }
     }
 
     /// The public value, with `data` decoded.

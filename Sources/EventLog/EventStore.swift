@@ -6,9 +6,11 @@ import Foundation
 /// short read-only transactions on the caller's thread and never block the writer. A data
 /// directory is held by one writing process at a time; read-only stores (for tools) may be
 /// opened beside it.
-public final class EventStore: Sendable {
+public final class EventStore: EventStoring {
     /// The configuration the store was opened with.
     public let configuration: EventLogConfiguration
+    /// How envelopes are written as JSON (fixed when the log was created).
+    public var envelope: EnvelopeFormat { configuration.envelope }
     let storage: LogStorage
     private let writer: LogWriter?
     private let headWatch: HeadWatch
@@ -47,23 +49,22 @@ public final class EventStore: Sendable {
     private static func checkFormat(_ storage: LogStorage, _ configuration: EventLogConfiguration) throws(EventLogError) -> LogHead {
         do {
             return try storage.environment.withTransaction(readOnly: configuration.readOnly) { txn in
-                let snapshot = LogSnapshot(storage: storage, txn: txn, visibleThrough: .max)
-                let format = try StorageKeys.metaFormat.withUnsafeBytes { try txn.get(storage.meta, key: $0) }
-                if let format {
-                    guard format.count == 4, UInt32(bigEndian: format.loadUnaligned(as: UInt32.self)) == LogStorage.formatVersion else {
+                let snapshot = LMDBSnapshot(storage: storage, txn: txn, visibleThrough: .max)
+                if let format = try txn.get(storage.meta, key: StorageKeys.metaFormat) {
+                    var reader = ByteReader(format)
+                    guard format.count == 4, (try? reader.bigEndianUInt32()) == LogStorage.formatVersion else {
                         throw EventLogError.incompatibleStore("store format \(Array(format)) is not \(LogStorage.formatVersion)")
                     }
-                    let field = try StorageKeys.metaStreamField.withUnsafeBytes { try txn.get(storage.meta, key: $0) }
+                    let field = try txn.get(storage.meta, key: StorageKeys.metaStreamField)
                     let stored = field.map { String(decoding: $0, as: UTF8.self) } ?? ""
                     guard stored == configuration.envelope.streamField else {
                         throw EventLogError.incompatibleStore("the log's stream field is \"\(stored)\", not \"\(configuration.envelope.streamField)\"")
                     }
                 } else if !configuration.readOnly {
-                    var v: [UInt8] = []
-                    withUnsafeBytes(of: LogStorage.formatVersion.bigEndian) { v.append(contentsOf: $0) }
-                    try StorageKeys.metaFormat.withUnsafeBytes { k in try v.withUnsafeBytes { try txn.put(storage.meta, key: k, value: $0) } }
-                    let field = Array(configuration.envelope.streamField.utf8)
-                    try StorageKeys.metaStreamField.withUnsafeBytes { k in try field.withUnsafeBytes { try txn.put(storage.meta, key: k, value: $0) } }
+                    var version: [UInt8] = []
+                    version.appendBigEndian(LogStorage.formatVersion)
+                    try txn.put(storage.meta, key: StorageKeys.metaFormat, value: version)
+                    try txn.put(storage.meta, key: StorageKeys.metaStreamField, value: Array(configuration.envelope.streamField.utf8))
                 }
                 return try snapshot.head()
             }
@@ -85,42 +86,11 @@ public final class EventStore: Sendable {
 
     // MARK: Appending
 
-    /// Appends one request atomically and returns once it is durable.
-    ///
-    /// Concurrent calls are committed together, one transaction and one flush per batch.
-    public func append(_ request: AppendRequest) async throws(EventLogError) -> AppendResult {
-        try await append(contentsOf: [request])[0].get()
-    }
-
     /// Appends several requests, each atomically and independently of the others (one may fail
     /// while the rest succeed), committed together; answers once all are durable.
     public func append(contentsOf requests: [AppendRequest]) async -> [Result<AppendResult, EventLogError>] {
         guard let writer else { return requests.map { _ in .failure(.readOnly) } }
-        var checked: [AppendRequest] = []
-        var invalid: [Int: EventLogError] = [:]
-        for (k, request) in requests.enumerated() {
-            if let problem = Self.problem(with: request) { invalid[k] = .invalidRequest(problem) } else { checked.append(request) }
-        }
-        if invalid.isEmpty { return await writer.submit(checked) }
-        var results = checked.isEmpty ? [] : await writer.submit(checked)
-        for (k, error) in invalid.sorted(by: { $0.key < $1.key }) { results.insert(.failure(error), at: k) }
-        return results
-    }
-
-    /// What is wrong with a request before it reaches the writer, or nil.
-    static func problem(with request: AppendRequest) -> String? {
-        if request.decision != nil { return nil } // checked by the writer once decided
-        if request.stream.isEmpty { return "the stream id is empty" }
-        if request.events.isEmpty { return "no events to append" }
-        let limit = 4096
-        if request.stream.utf8.count > limit { return "the stream id is longer than \(limit) bytes" }
-        for event in request.events {
-            if event.type.isEmpty { return "an event has no type" }
-            if event.type.utf8.count > limit || event.actor.kind.utf8.count > limit || event.actor.id.utf8.count > limit {
-                return "an event's type or actor is longer than \(limit) bytes"
-            }
-        }
-        return nil
+        return await AppendRules.screen(requests) { await writer.submit($0) }
     }
 
     /// Counters since the store was opened.
@@ -166,29 +136,20 @@ public final class EventStore: Sendable {
     ///
     /// `body` is synchronous on purpose: never hold a transaction across an `await`.
     public func read<R>(_ body: (LogSnapshot) throws -> R) throws(EventLogError) -> R {
+        try readLMDB { try body(LogSnapshot($0)) }
+    }
+
+    /// ``read(_:)`` with the LMDB transaction at hand (for verification).
+    func readLMDB<R>(_ body: (LMDBSnapshot) throws -> R) throws(EventLogError) -> R {
         // The durable head is read before the transaction begins, so the snapshot holds all of it.
         let visible = writer == nil ? UInt64.max : headWatch.head.seq
         do {
             return try storage.environment.withReadTransaction { txn in
-                try body(LogSnapshot(storage: storage, txn: txn, visibleThrough: visible))
+                try body(LMDBSnapshot(storage: storage, txn: txn, visibleThrough: visible))
             }
-        } catch let error as EventLogError {
-            throw error
-        } catch let error as LMDBError {
-            throw .storage("\(error)")
         } catch {
-            throw .rejected(error)
+            throw .wrapping(error)
         }
-    }
-
-    /// Up to `limit` events after `seq`.
-    public func events(after seq: UInt64, limit: Int) throws(EventLogError) -> [RecordedEvent] {
-        try read { try $0.events(after: seq, limit: limit) }
-    }
-
-    /// One stream's events from `fromVersion` on.
-    public func events(inStream stream: String, fromVersion: UInt64 = 1) throws(EventLogError) -> [RecordedEvent] {
-        try read { try $0.events(inStream: stream, fromVersion: fromVersion) }
     }
 
     /// Waits until an event after `seq` is durable (readable). Returns false when the task is
@@ -196,35 +157,6 @@ public final class EventStore: Sendable {
     public func waitForEvents(after seq: UInt64) async -> Bool {
         guard writer != nil else { return ((try? head.seq) ?? 0) > seq }
         return await headWatch.wait(beyond: seq)
-    }
-
-    /// The events after `seq` as they are committed, in order, for as long as the consumer
-    /// iterates (see ``EventSubscription``).
-    public func subscribe(after seq: UInt64, batchSize: Int = 1024) -> EventSubscription {
-        EventSubscription(store: self, after: seq, batchSize: batchSize)
-    }
-
-    // MARK: Projection checkpoints
-
-    /// Stores a projection's state with the seq it has applied up to, durably (through the writer,
-    /// like an append). Replaces the previous checkpoint of that name.
-    public func saveCheckpoint(name: String, seq: UInt64, state: [UInt8]) async throws(EventLogError) {
-        guard let writer else { throw .readOnly }
-        var value: [UInt8] = []
-        value.reserveCapacity(8 + state.count)
-        value.appendBigEndian(seq)
-        value.append(contentsOf: state)
-        try await writer.submitCheckpoint(key: Array(name.utf8), value: value).get()
-    }
-
-    /// The last stored checkpoint of a projection: the seq it had applied and its state.
-    public func checkpoint(name: String) throws(EventLogError) -> (seq: UInt64, state: [UInt8])? {
-        try read { snapshot in
-            let key = Array(name.utf8)
-            guard let value = try key.withUnsafeBytes({ try snapshot.txn.get(storage.checkpoints, key: $0) }),
-                  value.count >= 8 else { return nil }
-            return (UInt64(bigEndian: value.loadUnaligned(as: UInt64.self)), Array(value[8...]))
-        }
     }
 
     /// Copies the log while it is in use (LMDB's hot copy); `compact` also drops free pages.
@@ -236,43 +168,6 @@ public final class EventStore: Sendable {
             try storage.environment.copy(to: directory, compact: compact)
         } catch {
             throw .storage("backup to \(directory) failed: \(error)")
-        }
-    }
-}
-
-/// The events of the log from a position on, waiting for new ones when caught up.
-///
-/// Reads in batches, each in its own short read transaction, so a long-running subscriber
-/// never pins old pages of the file. Ends when the consuming task is cancelled or the log closes.
-public struct EventSubscription: AsyncSequence, Sendable {
-    public typealias Element = RecordedEvent
-    let store: EventStore
-    let after: UInt64
-    let batchSize: Int
-
-    public func makeAsyncIterator() -> Iterator {
-        Iterator(store: store, position: after, batchSize: Swift.max(1, batchSize))
-    }
-
-    public struct Iterator: AsyncIteratorProtocol {
-        let store: EventStore
-        var position: UInt64
-        let batchSize: Int
-        var buffer: [RecordedEvent] = []
-        var index = 0
-
-        public mutating func next() async throws(EventLogError) -> RecordedEvent? {
-            while index >= buffer.count {
-                buffer = try store.events(after: position, limit: batchSize)
-                index = 0
-                if buffer.isEmpty {
-                    guard await store.waitForEvents(after: position) else { return nil }
-                }
-            }
-            let event = buffer[index]
-            index += 1
-            position = event.seq
-            return event
         }
     }
 }

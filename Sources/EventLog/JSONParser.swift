@@ -3,22 +3,22 @@
 /// Stricter than Foundation where the log needs it: duplicate member names, lone surrogates,
 /// non-finite numbers, trailing content and nesting deeper than ``maximumDepth`` are errors,
 /// each with the byte offset where it was found.
-public struct JSONParser {
+package struct JSONParser {
     /// How deep arrays and objects may nest.
-    public static let maximumDepth = 64
+    package static let maximumDepth = 64
 
     /// A parse failure: what was wrong, and the byte offset where it was found.
-    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
-        public var message: String
-        public var offset: Int
-        public var description: String { "\(message) at byte \(offset)" }
+    package struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        package var message: String
+        package var offset: Int
+        package var description: String { "\(message) at byte \(offset)" }
     }
 
     private let bytes: UnsafeRawBufferPointer
     private var i = 0
 
     /// Parses one JSON text (surrounding white space allowed).
-    public static func parse(_ text: some Collection<UInt8>) throws(Failure) -> JSONValue {
+    package static func parse(_ text: some Collection<UInt8>) throws(Failure) -> JSONValue {
         let copy = Array(text)
         let result = copy.withUnsafeBytes { buffer -> Result<JSONValue, Failure> in
             var parser = JSONParser(bytes: buffer)
@@ -36,7 +36,7 @@ public struct JSONParser {
     }
 
     /// Parses one JSON text given as a string.
-    public static func parse(_ text: String) throws(Failure) -> JSONValue {
+    package static func parse(_ text: String) throws(Failure) -> JSONValue {
         try parse(Array(text.utf8))
     }
 

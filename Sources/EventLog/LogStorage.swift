@@ -4,7 +4,9 @@
 /// - `streams`: SHA-256(stream id) + version (8 bytes BE) -> seq (8 bytes BE)
 /// - `idempotency`: SHA-256(key) -> first result (``IdempotencyRecord``)
 /// - `meta`: `format`, `envelope.streamField`, `head` (seq + hash)
-/// - `checkpoints`: projection name -> the projection's stored state and seq
+///
+/// Logs written before projection checkpoints moved out (to ``LMDBCheckpointStore``) may also
+/// hold a `checkpoints` database; a writable open drops it.
 struct LogStorage: Sendable {
     static let formatVersion: UInt32 = 1
 
@@ -13,7 +15,6 @@ struct LogStorage: Sendable {
     let streams: LMDBDatabase
     let idempotency: LMDBDatabase
     let meta: LMDBDatabase
-    let checkpoints: LMDBDatabase
 
     init(directory: String, mapSize: Int, readOnly: Bool, sync: LMDBEnvironment.SyncMode) throws {
         environment = try LMDBEnvironment(directory: directory, mapSize: mapSize, maxDatabases: 8,
@@ -23,36 +24,39 @@ struct LogStorage: Sendable {
         streams = try environment.openDatabase(named: "streams", create: create)
         idempotency = try environment.openDatabase(named: "idempotency", create: create)
         meta = try environment.openDatabase(named: "meta", create: create)
-        checkpoints = try environment.openDatabase(named: "checkpoints", create: create)
+        if !readOnly { try environment.dropDatabase(named: Self.retiredCheckpoints) }
     }
+
+    /// Where projection checkpoints lived inside the log before they got their own store: a cache,
+    /// dropped on open (the projection rebuilds, then checkpoints in its own store).
+    static let retiredCheckpoints = "checkpoints"
 }
 
-/// A consistent view of the log inside one LMDB transaction.
-///
-/// Valid only during the closure that received it (``EventStore/read(_:)`` or an append's
-/// precondition); do not keep it, and do not `await` while holding it.
+/// A consistent view of the LMDB log inside one transaction (what a ``LogSnapshot`` of an
+/// ``EventStore`` reads through).
 ///
 /// Through ``EventStore/read(_:)`` of a writable store it shows the log up to the durable head
 /// only: LMDB makes a commit visible before its flush, and an event a power loss could still
 /// undo must not be seen (its seq and hash could later name another event). An append's
 /// precondition, inside the writer, sees every committed event.
-public struct LogSnapshot {
+struct LMDBSnapshot {
     let storage: LogStorage
     let txn: LMDBTransaction
     /// The last seq this snapshot shows (`UInt64.max`: everything the transaction holds).
     let visibleThrough: UInt64
+    /// Inside the writer: the chain head of its transaction so far, which includes the appends
+    /// of the batch before the current one (the stored head is written once, at the batch's end).
+    var writerHead: LogHead?
 
     /// The last event's seq and hash, as stored with every commit (``EventStore/verify(expectedHead:progress:)``
     /// checks that it matches the last event), or the durable head when that is behind it.
-    public func head() throws -> LogHead {
-        guard let stored = try StorageKeys.metaHead.withUnsafeBytes({ try txn.get(storage.meta, key: $0) }) else {
-            return .empty
+    func head() throws -> LogHead {
+        if let writerHead { return writerHead }
+        guard let stored = try txn.get(storage.meta, key: StorageKeys.metaHead) else { return .empty }
+        guard let head = StorageKeys.decodeHead(stored) else {
+            throw EventLogError.corruptRecord(seq: 0, reason: "the stored head is damaged")
         }
-        guard stored.count == 40 else { throw EventLogError.corruptRecord(seq: 0, reason: "the stored head is damaged") }
-        let seq = UInt64(bigEndian: stored.loadUnaligned(as: UInt64.self))
-        guard seq > visibleThrough else {
-            return LogHead(seq: seq, hash: EventHash(bytes: UnsafeRawBufferPointer(rebasing: stored[8..<40])))
-        }
+        guard head.seq > visibleThrough else { return head }
         guard visibleThrough > 0 else { return .empty }
         guard let raw = try rawRecord(seq: visibleThrough) else {
             throw EventLogError.corruptRecord(seq: visibleThrough, reason: "the durable head's event is missing")
@@ -61,16 +65,15 @@ public struct LogSnapshot {
     }
 
     /// The event at `seq`, or nil.
-    public func event(seq: UInt64) throws -> RecordedEvent? {
+    func event(seq: UInt64) throws -> RecordedEvent? {
         guard seq <= visibleThrough else { return nil }
         let key = StorageKeys.seq(seq)
-        let value = try key.withUnsafeBytes { try txn.get(storage.events, key: $0) }
-        guard let value else { return nil }
+        guard let value = try txn.get(storage.events, key: key) else { return nil }
         return try recordedEvent(decodeRecord(value, seq: seq), seq: seq)
     }
 
     /// Up to `limit` events with seq > `after`, in order.
-    public func events(after: UInt64, limit: Int) throws -> [RecordedEvent] {
+    func events(after: UInt64, limit: Int) throws -> [RecordedEvent] {
         var out: [RecordedEvent] = []
         try forEachEvent(after: after) { event in
             out.append(event)
@@ -80,11 +83,11 @@ public struct LogSnapshot {
     }
 
     /// Calls `body` for each event with seq > `after`, in order, until it returns false.
-    public func forEachEvent(after: UInt64, _ body: (RecordedEvent) throws -> Bool) throws {
+    func forEachEvent(after: UInt64, _ body: (RecordedEvent) throws -> Bool) throws {
         guard after < UInt64.max else { return }
         let start = StorageKeys.seq(after + 1)
         try txn.withCursor(storage.events) { cursor in
-            var entry = try start.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+            var entry = try cursor.seek(atLeast: start)
             while let (key, value) = entry {
                 let seq = StorageKeys.decodeSeq(key) ?? 0
                 guard seq <= visibleThrough else { return }
@@ -101,10 +104,10 @@ public struct LogSnapshot {
     /// The record is stored in the commit of its events and seen as soon as that commit is,
     /// which may be before it is durable: answer with it only once `lastSeq` is durable
     /// (``EventStore/waitUntilDurable(_:)``).
-    public func idempotencyRecord(key: String) throws
+    func idempotencyRecord(key: String) throws
         -> (fingerprint: [UInt8], stream: String, response: [UInt8]?, lastSeq: UInt64)? {
         let k = StorageKeys.idempotency(key)
-        guard let stored = try k.withUnsafeBytes({ try txn.get(storage.idempotency, key: $0) }) else { return nil }
+        guard let stored = try txn.get(storage.idempotency, key: k) else { return nil }
         guard let record = IdempotencyRecord(decoding: stored), record.key == key else {
             throw EventLogError.corruptRecord(seq: 0, reason: "unreadable idempotency record")
         }
@@ -112,19 +115,19 @@ public struct LogSnapshot {
     }
 
     /// The stream's last version (0 when it has no event).
-    public func version(of stream: String) throws -> UInt64 {
+    func version(of stream: String) throws -> UInt64 {
         try lastEntry(digest: StorageKeys.streamDigest(stream))?.version ?? 0
     }
 
     /// The stream's events from `fromVersion` through `throughVersion`, in order.
-    public func events(inStream stream: String, fromVersion: UInt64 = 1, throughVersion: UInt64 = .max) throws -> [RecordedEvent] {
+    func events(inStream stream: String, fromVersion: UInt64 = 1, throughVersion: UInt64 = .max) throws -> [RecordedEvent] {
         let digest = StorageKeys.streamDigest(stream)
         let start = StorageKeys.streamEntry(digest: digest, version: max(1, fromVersion))
         var seqs: [UInt64] = []
         try txn.withCursor(storage.streams) { cursor in
-            var entry = try start.withUnsafeBytes { try cursor.seek(atLeast: $0) }
-            while let (key, value) = entry, key.count == 40, key.prefix(32).elementsEqual(digest),
-                  UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 32, as: UInt64.self)) <= throughVersion {
+            var entry = try cursor.seek(atLeast: start)
+            while let (key, value) = entry, key.prefix(32).elementsEqual(digest),
+                  let version = StorageKeys.decodeVersion(entryKey: key), version <= throughVersion {
                 guard let seq = StorageKeys.decodeSeq(value) else {
                     throw EventLogError.corruptRecord(seq: 0, reason: "bad stream index entry for \(stream)")
                 }
@@ -142,15 +145,21 @@ public struct LogSnapshot {
         }
     }
 
+    /// The stream's last version and the `at` of its last event, or nil when it has no event.
+    func tail(of stream: String) throws -> (version: UInt64, at: Timestamp)? {
+        guard let last = try lastEntry(digest: StorageKeys.streamDigest(stream)) else { return nil }
+        let at = try rawRecord(seq: last.seq).flatMap(EventRecord.at(in:)) ?? Timestamp(milliseconds: .min)
+        return (last.version, at)
+    }
+
     /// The last index entry of a stream this snapshot shows: its version and the seq of that event.
     func lastEntry(digest: [UInt8]) throws -> (version: UInt64, seq: UInt64)? {
         let probe = StorageKeys.streamEntry(digest: digest, version: .max)
         return try txn.withCursor(storage.streams) { cursor in
-            let after = try probe.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+            let after = try cursor.seek(atLeast: probe)
             var candidate = after == nil ? try cursor.last() : try cursor.previous()
-            while let (key, value) = candidate, key.count == 40, key.prefix(32).elementsEqual(digest),
-                  let seq = StorageKeys.decodeSeq(value) {
-                let version = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
+            while let (key, value) = candidate, key.prefix(32).elementsEqual(digest),
+                  let version = StorageKeys.decodeVersion(entryKey: key), let seq = StorageKeys.decodeSeq(value) {
                 if seq <= visibleThrough { return (version, seq) }
                 // Committed but not yet durable (at most the last batch or two): step back.
                 candidate = try cursor.previous()
@@ -162,8 +171,7 @@ public struct LogSnapshot {
     /// The stored bytes of the event at `seq`, valid while the transaction lives (whether or not
     /// the snapshot shows it: for the writer and ``head()``).
     func rawRecord(seq: UInt64) throws -> UnsafeRawBufferPointer? {
-        let key = StorageKeys.seq(seq)
-        return try key.withUnsafeBytes { try txn.get(storage.events, key: $0) }
+        try txn.get(storage.events, key: StorageKeys.seq(seq))
     }
 
     func decodeRecord(_ value: UnsafeRawBufferPointer, seq: UInt64) throws(EventLogError) -> EventRecord {

@@ -13,13 +13,10 @@ import Synchronization
 final class LogWriter: Sendable {
     private struct Pending {
         var requests: [AppendRequest]
-        /// A projection checkpoint to store in the same transaction (no requests then; its one
-        /// result says whether it was stored).
-        var checkpoint: (key: [UInt8], value: [UInt8])?
         var continuation: CheckedContinuation<[Result<AppendResult, EventLogError>], Never>
 
         /// How many results the pending work gets.
-        var resultCount: Int { checkpoint == nil ? requests.count : 1 }
+        var resultCount: Int { requests.count }
     }
 
     private struct Queue {
@@ -53,25 +50,10 @@ final class LogWriter: Sendable {
     }
 
     /// Appends the requests (each atomically, all in the same commit when they fit) and
-    /// answers once they are durable.
+    /// answers once they are durable. Refused at once when the log is closing or has failed.
     func submit(_ requests: [AppendRequest]) async -> [Result<AppendResult, EventLogError>] {
-        await enqueue(requests: requests, checkpoint: nil)
-    }
-
-    /// Stores a projection checkpoint (key -> value in `checkpoints`) through the writer, durably.
-    func submitCheckpoint(key: [UInt8], value: [UInt8]) async -> Result<Void, EventLogError> {
-        switch await enqueue(requests: [], checkpoint: (key, value)).first {
-        case .failure(let error): return .failure(error)
-        default: return .success(())
-        }
-    }
-
-    /// Queues the work for the writer thread, or refuses it at once when the log is closing or
-    /// has failed.
-    private func enqueue(requests: [AppendRequest], checkpoint: (key: [UInt8], value: [UInt8])?) async
-        -> [Result<AppendResult, EventLogError>] {
         await withCheckedContinuation { continuation in
-            let pending = Pending(requests: requests, checkpoint: checkpoint, continuation: continuation)
+            let pending = Pending(requests: requests, continuation: continuation)
             let refusal = queue.withLock { q -> EventLogError? in
                 if q.closing { return .closed }
                 if let failure = q.failure { return failure }
@@ -236,21 +218,12 @@ final class LogWriter: Sendable {
                     var results: [Result<AppendResult, EventLogError>] = []
                     results.reserveCapacity(total)
                     for pending in batch {
-                        if let (key, value) = pending.checkpoint {
-                            try key.withUnsafeBytes { k in try value.withUnsafeBytes { try txn.put(storage.checkpoints, key: k, value: $0) } }
-                            results.append(.success(AppendResult(stream: "", events: [], replayed: false, response: nil)))
-                        }
                         for request in pending.requests {
                             results.append(try apply(request, txn: txn, now: now, head: &head))
                         }
                     }
                     if head != startHead {
-                        var value: [UInt8] = []
-                        value.appendBigEndian(head.seq)
-                        head.hash.appendBytes(to: &value)
-                        try StorageKeys.metaHead.withUnsafeBytes { k in
-                            try value.withUnsafeBytes { v in try txn.put(storage.meta, key: k, value: v) }
-                        }
+                        try txn.put(storage.meta, key: StorageKeys.metaHead, value: StorageKeys.headValue(head))
                     }
                     return results
                 }
@@ -279,29 +252,18 @@ final class LogWriter: Sendable {
     /// values and write nothing; storage failures are thrown and abort the whole batch.
     private func apply(_ proposed: AppendRequest, txn: LMDBTransaction, now: Timestamp,
                        head: inout LogHead) throws -> Result<AppendResult, EventLogError> {
-        let snapshot = LogSnapshot(storage: storage, txn: txn, visibleThrough: .max)
-        var request = proposed
-        if let decision = proposed.decision {
-            let decided: DecidedAppend?
-            do {
-                decided = try decision(snapshot, now)
-            } catch let error as LMDBError {
-                throw error
-            } catch {
-                return .failure(.rejected(error))
-            }
-            guard let decided else { return .success(AppendResult(stream: "", events: [], replayed: false, response: nil)) }
-            request.stream = decided.stream
-            request.events = decided.events
-            request.expectedVersion = decided.expectedVersion
-            request.decision = nil
-            if let problem = EventStore.problem(with: request) { return .failure(.invalidRequest(problem)) }
+        let lmdb = LMDBSnapshot(storage: storage, txn: txn, visibleThrough: .max, writerHead: head)
+        let snapshot = LogSnapshot(lmdb)
+        let request: AppendRequest
+        switch try AppendRules.decide(proposed, in: snapshot, now: now) {
+        case .failure(let error): return .failure(error)
+        case .success(nil): return .success(AppendRules.nothingAppended)
+        case .success(let decided?): request = decided
         }
         var idempotencyKey: [UInt8] = []
         if let idem = request.idempotency {
             idempotencyKey = StorageKeys.idempotency(idem.key)
-            let stored = try idempotencyKey.withUnsafeBytes { try txn.get(storage.idempotency, key: $0) }
-            if let stored {
+            if let stored = try txn.get(storage.idempotency, key: idempotencyKey) {
                 guard let first = IdempotencyRecord(decoding: stored), first.key == idem.key else {
                     return .failure(.corruptRecord(seq: 0, reason: "unreadable idempotency record"))
                 }
@@ -313,7 +275,7 @@ final class LogWriter: Sendable {
                 var events: [RecordedEvent] = []
                 if first.firstSeq > 0 {
                     for seq in first.firstSeq...first.lastSeq {
-                        if let e = try snapshot.event(seq: seq) { events.append(e) }
+                        if let e = try lmdb.event(seq: seq) { events.append(e) }
                     }
                 }
                 return .success(AppendResult(stream: first.stream, events: events, replayed: true,
@@ -321,83 +283,26 @@ final class LogWriter: Sendable {
             }
         }
 
+        let sealed: [AppendRules.SealedEvent]
+        switch try AppendRules.seal(request, in: snapshot, now: now, head: head, envelope: configuration.envelope) {
+        case .failure(let error): return .failure(error)
+        case .success(let events): sealed = events
+        }
         let digest = StorageKeys.streamDigest(request.stream)
-        let last = try snapshot.lastEntry(digest: digest)
-        let current = last?.version ?? 0
-        switch request.expectedVersion {
-        case .any: break
-        case .noStream where current == 0: break
-        case .exactly(let v) where v == current: break
-        default:
-            return .failure(.wrongExpectedVersion(stream: request.stream, expected: request.expectedVersion, actual: current))
+        for s in sealed {
+            let seqKey = StorageKeys.seq(s.record.seq)
+            try txn.put(storage.events, key: seqKey, value: s.record.encoded(), flags: UInt32(MDB_APPEND))
+            try txn.put(storage.streams, key: StorageKeys.streamEntry(digest: digest, version: s.record.version), value: seqKey)
+            head = LogHead(seq: s.record.seq, hash: s.record.hash)
         }
-        var lastAt = Timestamp(milliseconds: .min)
-        if let last, let raw = try snapshot.rawRecord(seq: last.seq), let at = EventRecord.at(in: raw) {
-            lastAt = at
-        }
-        var ats: [Timestamp] = []
-        ats.reserveCapacity(request.events.count)
-        var previous = lastAt
-        for event in request.events {
-            let at = event.at ?? max(now, previous)
-            if at < previous {
-                return .failure(.timeWentBackwards(stream: request.stream, at: at, last: previous))
-            }
-            ats.append(at)
-            previous = at
-        }
-        if let precondition = request.precondition {
-            do {
-                try precondition(snapshot, ats[0])
-            } catch let error as LMDBError {
-                throw error
-            } catch {
-                return .failure(.rejected(error))
-            }
-        }
-
-        var recorded: [RecordedEvent] = []
-        recorded.reserveCapacity(request.events.count)
-        var canonical: [UInt8] = []
-        for (k, event) in request.events.enumerated() {
-            let seq = head.seq + 1
-            let version = current + UInt64(k) + 1
-            var data: [UInt8] = []
-            BinaryJSON.encode(event.data, into: &data)
-            canonical.removeAll(keepingCapacity: true)
-            try data.withUnsafeBytes { raw in
-                try configuration.envelope.appendCanonical(
-                    seq: seq, stream: request.stream, version: version, type: event.type, at: ats[k],
-                    recorded: now, actor: event.actor, binaryData: raw, to: &canonical)
-            }
-            let hash = EnvelopeFormat.chainHash(prev: head.hash, canonical: canonical)
-            let record = EventRecord(seq: seq, version: version, at: ats[k], recorded: now, prev: head.hash,
-                                     hash: hash, stream: request.stream, type: event.type, actor: event.actor,
-                                     data: data)
-            let bytes = record.encoded()
-            let seqKey = StorageKeys.seq(seq)
-            try seqKey.withUnsafeBytes { k in
-                try bytes.withUnsafeBytes { v in try txn.put(storage.events, key: k, value: v, flags: UInt32(MDB_APPEND)) }
-            }
-            let streamKey = StorageKeys.streamEntry(digest: digest, version: version)
-            try streamKey.withUnsafeBytes { k in
-                try seqKey.withUnsafeBytes { v in try txn.put(storage.streams, key: k, value: v) }
-            }
-            recorded.append(RecordedEvent(seq: seq, stream: request.stream, version: version, type: event.type,
-                                          at: ats[k], recorded: now, actor: event.actor, data: event.data,
-                                          prev: head.hash, hash: hash))
-            head = LogHead(seq: seq, hash: hash)
-        }
+        let recorded = sealed.map(\.event)
         var result = AppendResult(stream: request.stream, events: recorded, replayed: false, response: nil)
         if let idem = request.idempotency {
             result.response = idem.response?(result)
             let record = IdempotencyRecord(key: idem.key, fingerprint: idem.fingerprint, stream: request.stream,
                                            firstSeq: recorded.first?.seq ?? 0, lastSeq: recorded.last?.seq ?? 0,
                                            response: result.response)
-            let bytes = record.encoded()
-            try idempotencyKey.withUnsafeBytes { k in
-                try bytes.withUnsafeBytes { v in try txn.put(storage.idempotency, key: k, value: v) }
-            }
+            try txn.put(storage.idempotency, key: idempotencyKey, value: record.encoded())
         }
         return .success(result)
     }

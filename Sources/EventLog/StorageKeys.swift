@@ -35,6 +35,29 @@ enum StorageKeys {
         Array(SHA256.hash(data: Array(key.utf8)))
     }
 
+    /// The version a stream entry's key holds after the digest.
+    static func decodeVersion(entryKey key: UnsafeRawBufferPointer) -> UInt64? {
+        guard key.count == 40 else { return nil }
+        var reader = ByteReader(key, offset: 32)
+        return try? reader.bigEndianUInt64()
+    }
+
+    /// `meta` `head`: the last event's seq (8 bytes big-endian) and hash (32 bytes).
+    static func headValue(_ head: LogHead) -> [UInt8] {
+        var value: [UInt8] = []
+        value.reserveCapacity(40)
+        value.appendBigEndian(head.seq)
+        head.hash.appendBytes(to: &value)
+        return value
+    }
+
+    static func decodeHead(_ value: UnsafeRawBufferPointer) -> LogHead? {
+        guard value.count == 40 else { return nil }
+        var reader = ByteReader(value)
+        guard let seq = try? reader.bigEndianUInt64(), let hash = try? reader.bytes(count: 32) else { return nil }
+        return LogHead(seq: seq, hash: EventHash(bytes: hash))
+    }
+
     static let metaFormat = Array("format".utf8)
     static let metaStreamField = Array("envelope.streamField".utf8)
     static let metaHead = Array("head".utf8)

@@ -54,7 +54,7 @@ extension EventStore {
                        progress: ((UInt64) -> Void)? = nil) throws(EventLogError) -> VerificationReport {
         let envelope = configuration.envelope
         let storage = self.storage
-        return try read { snapshot in
+        return try readLMDB { snapshot in
             var report = VerificationReport(eventsChecked: 0, head: .empty, failure: nil)
             func fail(_ kind: VerificationFailure.Kind, _ seq: UInt64?, _ detail: String) -> VerificationReport {
                 report.failure = VerificationFailure(kind: kind, seq: seq, detail: detail)
@@ -119,7 +119,7 @@ extension EventStore {
                     }
                     versions[streamKey] = expectedVersion
                     let indexKey = StorageKeys.streamEntry(digest: StorageKeys.streamDigest(record.stream), version: record.version)
-                    let indexed = try indexKey.withUnsafeBytes { try snapshot.txn.get(storage.streams, key: $0) }
+                    let indexed = try snapshot.txn.get(storage.streams, key: indexKey)
                     guard let indexed, StorageKeys.decodeSeq(indexed) == seq else {
                         bad = fail(.streamIndex, seq, "the stream index does not map \(record.stream) version \(record.version) to this seq")
                         return
@@ -139,11 +139,9 @@ extension EventStore {
             if UInt64(indexEntries) != report.eventsChecked {
                 return fail(.streamIndex, nil, "the stream index holds \(indexEntries) entries for \(report.eventsChecked) events")
             }
-            let storedHead = try StorageKeys.metaHead.withUnsafeBytes { try snapshot.txn.get(storage.meta, key: $0) }
+            let storedHead = try snapshot.txn.get(storage.meta, key: StorageKeys.metaHead).flatMap(StorageKeys.decodeHead)
             if report.eventsChecked > 0 {
-                guard let storedHead, storedHead.count == 40,
-                      UInt64(bigEndian: storedHead.loadUnaligned(as: UInt64.self)) == report.head.seq,
-                      EventHash(bytes: UnsafeRawBufferPointer(rebasing: storedHead[8..<40])) == report.head.hash else {
+                guard storedHead == report.head else {
                     return fail(.storedHead, nil, "the stored head is not the last event \(report.head)")
                 }
             }

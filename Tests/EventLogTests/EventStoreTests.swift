@@ -4,112 +4,9 @@ import Synchronization
 import Testing
 @testable import EventLog
 
-@Suite("Appending and reading")
+/// What only the LMDB store does (the shared contract is in EventStoreContractTests).
+@Suite("The LMDB event store: idempotency, reopening, the map, stored formats")
 struct EventStoreTests {
-    @Test func appendAssignsSeqVersionRecordedAndChainsHashes() async throws {
-        let dir = TemporaryDirectory()
-        let clock = ManualClock()
-        let store = try openStore(dir, clock: clock)
-        let first = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(1), sampleEvent(2)]))
-        clock.advance(milliseconds: 5)
-        let second = try await store.append(AppendRequest(stream: "T-2", events: [sampleEvent(3)]))
-        #expect(first.events.map(\.seq) == [1, 2])
-        #expect(first.events.map(\.version) == [1, 2])
-        #expect(second.events.map(\.seq) == [3])
-        #expect(second.events[0].version == 1)
-        #expect(first.events[0].prev == .zero)
-        #expect(first.events[1].prev == first.events[0].hash)
-        #expect(second.events[0].prev == first.events[1].hash)
-        #expect(first.events.allSatisfy { $0.recorded == Timestamp(milliseconds: 1_772_000_000_000) })
-        #expect(first.events[0].at == first.events[0].recorded)
-        #expect(try store.head == LogHead(seq: 3, hash: second.events[0].hash))
-        let stored = try store.events(after: 0, limit: 10)
-        #expect(stored == first.events + second.events)
-        #expect(try store.events(inStream: "T-1") == first.events)
-        #expect(try store.events(inStream: "T-1", fromVersion: 2) == [first.events[1]])
-        #expect(try store.read { try $0.version(of: "T-1") } == 2)
-        #expect(try store.read { try $0.version(of: "T-9") } == 0)
-        let format = EnvelopeFormat(streamField: "ticket")
-        #expect(stored.allSatisfy { format.computeHash(of: $0) == $0.hash })
-    }
-
-    @Test func replayingTheVectorsThroughTheLogReproducesEveryHash() async throws {
-        let data = try Data(contentsOf: fixturesFolder().appendingPathComponent("vectors/hash-chain.ndjson"))
-        let format = EnvelopeFormat(streamField: "ticket")
-        let vectors = try data.split(separator: UInt8(ascii: "\n")).filter { !$0.isEmpty }.map { try format.parseLine(Array($0)) }
-        let dir = TemporaryDirectory()
-        let clock = ManualClock()
-        let store = try openStore(dir, clock: clock)
-        for v in vectors {
-            clock.set(v.recorded)
-            let result = try await store.append(AppendRequest(
-                stream: v.stream, events: [ProposedEvent(type: v.type, at: v.at, actor: v.actor, data: v.data)],
-                expectedVersion: .exactly(v.version - 1)))
-            #expect(result.events == [v])
-        }
-        #expect(try store.verify().isIntact)
-    }
-
-    @Test func expectedVersionMismatchIsAConflictAndAppendsNothing() async throws {
-        let dir = TemporaryDirectory()
-        let store = try openStore(dir)
-        _ = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(1)], expectedVersion: .noStream))
-        await #expect(throws: EventLogError.self) {
-            try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(2)], expectedVersion: .noStream))
-        }
-        await #expect(throws: EventLogError.self) {
-            try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(2)], expectedVersion: .exactly(0)))
-        }
-        do {
-            _ = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(2)], expectedVersion: .exactly(5)))
-            Issue.record("expected a conflict")
-        } catch {
-            guard case let .wrongExpectedVersion(stream, expected, actual) = error else { Issue.record("\(error)"); return }
-            #expect(stream == "T-1" && expected == .exactly(5) && actual == 1)
-        }
-        let ok = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(2)], expectedVersion: .exactly(1)))
-        #expect(ok.events[0].version == 2)
-        #expect(try store.head.seq == 2)
-    }
-
-    @Test func timeNeverGoesBackwardsWithinAStream() async throws {
-        let dir = TemporaryDirectory()
-        let clock = ManualClock(Timestamp(milliseconds: 10_000))
-        let store = try openStore(dir, clock: clock)
-        _ = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(1, at: Timestamp(milliseconds: 20_000))]))
-        await #expect(throws: EventLogError.self) {
-            try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(2, at: Timestamp(milliseconds: 19_999))]))
-        }
-        // An open `at` takes the clock, raised to the stream's last `at` when the clock is behind.
-        let raised = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(3)]))
-        #expect(raised.events[0].at == Timestamp(milliseconds: 20_000))
-        #expect(raised.events[0].recorded == Timestamp(milliseconds: 10_000))
-        // Other streams are not constrained by it.
-        let other = try await store.append(AppendRequest(stream: "T-2", events: [sampleEvent(4, at: Timestamp(milliseconds: 1))]))
-        #expect(other.events[0].at == Timestamp(milliseconds: 1))
-        #expect(try store.head.seq == 3)
-    }
-
-    @Test func aRefusingPreconditionAppendsNothingAndSeesTheLog() async throws {
-        struct TargetClosed: Error {}
-        let dir = TemporaryDirectory()
-        let store = try openStore(dir)
-        _ = try await store.append(AppendRequest(stream: "T-2", events: [sampleEvent(1, type: "ticket.closed")]))
-        let refused = AppendRequest(stream: "T-1", events: [sampleEvent(2)]) { snapshot, _ in
-            let target = try snapshot.events(inStream: "T-2")
-            if target.last?.type == "ticket.closed" { throw TargetClosed() }
-        }
-        do {
-            _ = try await store.append(refused)
-            Issue.record("expected a refusal")
-        } catch {
-            guard case .rejected(let inner) = error else { Issue.record("\(error)"); return }
-            #expect(inner is TargetClosed)
-        }
-        #expect(try store.head.seq == 1)
-        #expect(try store.events(inStream: "T-1").isEmpty)
-    }
-
     @Test func anIdempotentRetryReturnsTheFirstAnswerAndAppendsNothing() async throws {
         let dir = TemporaryDirectory()
         let store = try openStore(dir)
@@ -190,38 +87,6 @@ struct EventStoreTests {
         #expect(try store.verify().isIntact)
     }
 
-    @Test func invalidRequestsAreRefusedBeforeTheWriter() async throws {
-        let dir = TemporaryDirectory()
-        let store = try openStore(dir)
-        let results = await store.append(contentsOf: [
-            AppendRequest(stream: "", events: [sampleEvent(1)]),
-            AppendRequest(stream: "T-1", events: []),
-            AppendRequest(stream: "T-1", events: [sampleEvent(1)]),
-        ])
-        #expect(results.count == 3)
-        if case .failure(.invalidRequest) = results[0] {} else { Issue.record("\(results[0])") }
-        if case .failure(.invalidRequest) = results[1] {} else { Issue.record("\(results[1])") }
-        #expect((try? results[2].get())?.lastSeq == 1)
-    }
-
-    @Test func aSubscriptionYieldsCommittedEventsInOrderAndWaitsForNewOnes() async throws {
-        let dir = TemporaryDirectory()
-        let store = try openStore(dir)
-        _ = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(1), sampleEvent(2)]))
-        let reader = Task {
-            var seen: [UInt64] = []
-            for try await event in store.subscribe(after: 1, batchSize: 2) {
-                seen.append(event.seq)
-                if seen.count == 5 { break }
-            }
-            return seen
-        }
-        for k in 3...6 {
-            _ = try await store.append(AppendRequest(stream: "T-\(k)", events: [sampleEvent(k)]))
-        }
-        #expect(try await reader.value == [2, 3, 4, 5, 6])
-    }
-
     @Test func aRecordInAnUnknownFormatIsAClearErrorNamingItsSeq() async throws {
         let dir = TemporaryDirectory()
         do {
@@ -246,26 +111,5 @@ struct EventStoreTests {
         let report = try store.verify()
         #expect(report.failure?.seq == 2)
         #expect(report.failure?.kind == .unreadable)
-    }
-}
-
-@Suite("Projection checkpoints")
-struct CheckpointTests {
-    @Test func aCheckpointIsStoredDurablyAndReplacedByTheNext() async throws {
-        let dir = TemporaryDirectory()
-        do {
-            let store = try openStore(dir)
-            #expect(try store.checkpoint(name: "queues") == nil)
-            _ = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(1)]))
-            try await store.saveCheckpoint(name: "queues", seq: 1, state: [1, 2, 3])
-            try await store.saveCheckpoint(name: "queues", seq: 1, state: [4, 5])
-            try await store.saveCheckpoint(name: "metrics", seq: 1, state: [])
-            store.close()
-        }
-        let store = try openStore(dir)
-        #expect(try store.checkpoint(name: "queues")?.seq == 1)
-        #expect(try store.checkpoint(name: "queues")?.state == [4, 5])
-        #expect(try store.checkpoint(name: "metrics")?.state == [])
-        #expect(try store.verify().isIntact, "checkpoints are not events")
     }
 }

@@ -90,10 +90,8 @@ struct TamperTests {
                 let key = StorageKeys.streamEntry(digest: StorageKeys.streamDigest(e.stream), version: e.version)
                 try key.withUnsafeBytes { _ = try txn.delete(storage.streams, key: $0) }
             }
-            var head: [UInt8] = []
-            head.appendBigEndian(seq)
-            events[Int(seq) - 1].hash.appendBytes(to: &head)
-            try StorageKeys.metaHead.withUnsafeBytes { k in try head.withUnsafeBytes { try txn.put(storage.meta, key: k, value: $0) } }
+            try txn.put(storage.meta, key: StorageKeys.metaHead,
+                        value: StorageKeys.headValue(LogHead(seq: seq, hash: events[Int(seq) - 1].hash)))
         }
     }
 
@@ -131,10 +129,8 @@ struct TamperTests {
         let dir = TemporaryDirectory()
         let events = try await makeLog(dir)
         try withRawLog(dir) { storage, txn in
-            var head: [UInt8] = []
-            head.appendBigEndian(9)
-            events[8].hash.appendBytes(to: &head)
-            try StorageKeys.metaHead.withUnsafeBytes { k in try head.withUnsafeBytes { try txn.put(storage.meta, key: k, value: $0) } }
+            try txn.put(storage.meta, key: StorageKeys.metaHead,
+                        value: StorageKeys.headValue(LogHead(seq: 9, hash: events[8].hash)))
         }
         #expect(try verify(dir).failure?.kind == .storedHead)
     }

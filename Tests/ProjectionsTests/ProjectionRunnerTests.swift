@@ -1,4 +1,4 @@
-import EventLog
+@testable import EventLog
 import Foundation
 import Logging
 import Projections
@@ -17,7 +17,7 @@ struct ProjectionRunnerTests {
     }
 
     /// A few tickets with replies, a solve and a rating, appended through the log.
-    func appendTickets(_ store: EventStore, from first: Int, count: Int) async throws {
+    func appendTickets(_ store: any EventStoring, from first: Int, count: Int) async throws {
         let t0: Int64 = 1_772_445_600_000 // 2026-03-02T10:00:00Z
         for n in first..<(first + count) {
             let id = "T-\(n)", at = t0 + Int64(n) * 60_000
@@ -71,29 +71,81 @@ struct ProjectionRunnerTests {
     }
 
     @Test func aCheckpointOfAnotherFoldVersionOrPolicyTriggersARebuild() async throws {
-        let dir = Directory()
         let levels = try ServiceLevels(policy: .default)
-        let store = try open(dir)
-        defer { store.close() }
+        let store = InMemoryEventStore(envelope: EnvelopeFormat(streamField: "ticket"))
+        let checkpoints = InMemoryCheckpointStore()
         try await appendTickets(store, from: 1, count: 10)
-        let first = try ProjectionRunner(store: store, levels: levels)
+        let first = try ProjectionRunner(store: store, checkpoints: checkpoints, levels: levels)
         await first.saveCheckpoint()
         let expected = answers(first)
+        #expect(try ProjectionRunner(store: store, checkpoints: checkpoints, levels: levels).resumedFrom == 40)
         // Another version of the fold wrote it: the version field follows the 4-byte magic.
-        guard var stored = try store.checkpoint(name: ProjectionRunner.checkpointName) else {
-            Issue.record("no checkpoint stored"); return
-        }
+        var stored = try #require(try checkpoints.load(name: ProjectionRunner.checkpointName))
         stored.state[4] &+= 1
-        try await store.saveCheckpoint(name: ProjectionRunner.checkpointName, seq: stored.seq, state: stored.state)
-        let afterVersionChange = try ProjectionRunner(store: store, levels: levels)
+        try checkpoints.store(stored, name: ProjectionRunner.checkpointName)
+        let afterVersionChange = try ProjectionRunner(store: store, checkpoints: checkpoints, levels: levels)
         #expect(afterVersionChange.resumedFrom == nil)
         #expect(answers(afterVersionChange) == expected)
         // Another policy: rebuilt under the new one.
         await first.saveCheckpoint()
         let otherPolicy = try ServiceLevels(policy: Policy.parse(jsonData: Data(#"{"capacity": 3}"#.utf8)))
-        let afterPolicyChange = try ProjectionRunner(store: store, levels: otherPolicy)
+        let afterPolicyChange = try ProjectionRunner(store: store, checkpoints: checkpoints, levels: otherPolicy)
         #expect(afterPolicyChange.resumedFrom == nil)
         #expect(afterPolicyChange.policyHash != first.policyHash)
         #expect(afterPolicyChange.read { $0.capacity } == 3)
+    }
+
+    /// A checkpoint that claims events the log does not hold (a lost tail, another log) is not
+    /// resumed from: the projection is rebuilt from the log.
+    @Test func aCheckpointThatDoesNotFitTheLogTriggersARebuild() async throws {
+        let levels = try ServiceLevels(policy: .default)
+        let checkpoints = InMemoryCheckpointStore()
+        let longer = InMemoryEventStore(envelope: EnvelopeFormat(streamField: "ticket"))
+        try await appendTickets(longer, from: 1, count: 10)
+        await (try ProjectionRunner(store: longer, checkpoints: checkpoints, levels: levels)).saveCheckpoint()
+        let shorter = InMemoryEventStore(envelope: EnvelopeFormat(streamField: "ticket"))
+        try await appendTickets(shorter, from: 1, count: 5)
+        let runner = try ProjectionRunner(store: shorter, checkpoints: checkpoints, levels: levels)
+        #expect(runner.resumedFrom == nil)
+        #expect(runner.appliedSeq == 20)
+        #expect(answers(runner) == answers(try ProjectionRunner(store: shorter, checkpoints: InMemoryCheckpointStore(), levels: levels)))
+    }
+
+    /// Data directories from before checkpoints had their own store kept them inside the log:
+    /// such a checkpoint is dropped, the projection rebuilt, and the next start resumes.
+    @Test func aCheckpointInTheLogsOldPlaceIsRebuiltThenResumedFromItsNewPlace() async throws {
+        let dir = Directory()
+        let levels = try ServiceLevels(policy: .default)
+        var rebuilt: [String] = []
+        do {
+            let store = try open(dir)
+            try await appendTickets(store, from: 1, count: 20)
+            let state = try ProjectionRunner(store: store, checkpoints: InMemoryCheckpointStore(), levels: levels)
+                .read { $0.checkpoint() }
+            rebuilt = answers(try ProjectionRunner(store: store, checkpoints: InMemoryCheckpointStore(), levels: levels))
+            store.close()
+            // The old layout: the projection's name -> seq (8 bytes big-endian) + state, in the log.
+            let raw = try LMDBEnvironment(directory: dir.path, mapSize: 1 << 30, maxDatabases: 8, readOnly: false, sync: .full)
+            let old = try raw.openDatabase(named: LogStorage.retiredCheckpoints, create: true)
+            var value: [UInt8] = []
+            value.appendBigEndian(UInt64(80))
+            value.append(contentsOf: state)
+            try raw.withTransaction(readOnly: false) { txn in
+                try txn.put(old, key: Array(ProjectionRunner.checkpointName.utf8), value: value)
+            }
+        }
+        do {
+            let store = try open(dir)
+            let runner = try ProjectionRunner(store: store, levels: levels)
+            #expect(runner.resumedFrom == nil)
+            #expect(answers(runner) == rebuilt)
+            await runner.saveCheckpoint()
+            store.close()
+        }
+        let store = try open(dir)
+        defer { store.close() }
+        let resumed = try ProjectionRunner(store: store, levels: levels)
+        #expect(resumed.resumedFrom == 80)
+        #expect(answers(resumed) == rebuilt)
     }
 }

@@ -172,6 +172,25 @@ final class LMDBEnvironment: @unchecked Sendable {
         try check(mdb_txn_commit(txn))
         return LMDBDatabase(handle: dbi, name: name)
     }
+
+    /// Deletes a named database and its contents, when it exists.
+    func dropDatabase(named name: String) throws(LMDBError) {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(handle, nil, 0, &txn))
+        var dbi = MDB_dbi()
+        let code = mdb_dbi_open(txn, name, 0, &dbi)
+        guard code == 0 else {
+            mdb_txn_abort(txn)
+            if code == MDB_NOTFOUND { return }
+            throw LMDBError(code: code)
+        }
+        let dropped = mdb_drop(txn, dbi, 1)
+        guard dropped == 0 else {
+            mdb_txn_abort(txn)
+            throw LMDBError(code: dropped)
+        }
+        try check(mdb_txn_commit(txn))
+    }
 }
 
 /// A write transaction's commit failed in its I/O: writing its pages or flushing them

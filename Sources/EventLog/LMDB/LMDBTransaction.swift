@@ -34,6 +34,24 @@ struct LMDBTransaction {
         return true
     }
 
+    /// The value stored under `key`, or nil.
+    func get(_ db: LMDBDatabase, key: [UInt8]) throws -> UnsafeRawBufferPointer? {
+        try key.withUnsafeBytes { try get(db, key: $0) }
+    }
+
+    /// Stores `value` under `key`.
+    func put(_ db: LMDBDatabase, key: [UInt8], value: [UInt8], flags: UInt32 = 0) throws {
+        try key.withUnsafeBytes { k in
+            try value.withUnsafeBytes { v in try put(db, key: k, value: v, flags: flags) }
+        }
+    }
+
+    /// Deletes the value under `key`; returns false when there was none.
+    @discardableResult
+    func delete(_ db: LMDBDatabase, key: [UInt8]) throws -> Bool {
+        try key.withUnsafeBytes { try delete(db, key: $0) }
+    }
+
     /// The number of entries in `db`.
     func count(_ db: LMDBDatabase) throws(LMDBError) -> Int {
         var stat = MDB_stat()
@@ -73,4 +91,8 @@ struct LMDBCursor {
     mutating func previous() throws(LMDBError) -> Entry? { try move(MDB_PREV) }
     /// The first entry whose key is >= `key`.
     mutating func seek(atLeast key: UnsafeRawBufferPointer) throws(LMDBError) -> Entry? { try move(MDB_SET_RANGE, key: key) }
+    /// The first entry whose key is >= `key`.
+    mutating func seek(atLeast key: [UInt8]) throws -> Entry? {
+        try key.withUnsafeBytes { try move(MDB_SET_RANGE, key: $0) }
+    }
 }
