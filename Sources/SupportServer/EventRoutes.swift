@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import ServiceLifecycle
 import SupportDomain
+import SupportService
 
 /// The auditors' view of the log: the feed with long-polling, the head, and one ticket's history.
 struct EventRoutes {

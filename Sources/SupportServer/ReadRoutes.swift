@@ -2,6 +2,7 @@ import EventLog
 import Hummingbird
 import Projections
 import SupportDomain
+import SupportService
 
 /// The projected read models (SPEC §5, §7): queues, workloads, metrics, satisfaction, the ticket list.
 public struct ReadRoutes: Sendable {
@@ -23,7 +24,7 @@ public struct ReadRoutes: Sendable {
             guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
             let team = try context.pathIdentifier("team")
             _ = try QueryParameters(request, allowed: [])
-            return try await backend.commands.claim(team: team, principal: principal) ?? Response(status: .noContent)
+            return try await backend.commands.claim(team: team, principal: principal)?.response ?? Response(status: .noContent)
         }
     }
 
@@ -73,15 +74,6 @@ public struct ReadRoutes: Sendable {
             }
             return JSONResponse.make(.object(["evaluatedAt": at.json, "queues": .array(list)]))
         }
-    }
-
-    /// A queue entry as a JSON value: the reference form that ``queueAnswer(owner:entries:at:)``
-    /// writes directly (the tests check that both give the same bytes), also used by tools.
-    public static func entry(_ e: QueueEntry) -> JSONValue {
-        .object(["id": .string(e.id), "subject": .string(e.subject), "customer": .string(e.customer),
-                 "priority": .string(e.priority.rawValue), "status": .string(e.status.rawValue), "assignee": e.assignee.json,
-                 "channel": .string(e.channel.rawValue), "waitingSince": e.waitingSince.json, "nextDue": e.nextDue.json,
-                 "nextDueTarget": e.nextDueTarget.map { .string($0.rawValue) } ?? .null, "breached": .bool(e.breached)])
     }
 
     /// A queue answer written straight to bytes in canonical member order: queue reads are the

@@ -5,6 +5,7 @@ import Hummingbird
 import SupportDomain
 import Testing
 @testable import SupportServer
+import SupportService
 
 @Suite("Queue answers written straight to bytes")
 struct QueueAnswerTests {
@@ -29,7 +30,7 @@ struct QueueAnswerTests {
             var collected: [UInt8] = []
             try await body.write(BufferCollector { collected += Array(buffer: $0) })
             let reference = CanonicalJSON.encode(.object([
-                owner.0: .string(owner.1), "evaluatedAt": .string(at.rfc3339), "entries": .array(entries.map(ReadRoutes.entry))]))
+                owner.0: .string(owner.1), "evaluatedAt": .string(at.rfc3339), "entries": .array(entries.map(TicketRepresentation.queueEntry))]))
             #expect(collected == reference)
             #expect((try? JSONParser.parse(collected)) != nil)
         }

@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import Projections
 import SupportDomain
-import SupportServer
+import SupportService
 
 /// `support-replay`: audit a data directory directly and read-only (safe while supportd runs).
 @main
@@ -114,7 +114,7 @@ struct AsOf: ParsableCommand {
             let projection = try ProjectionRunner.fold(store: store, levels: levels, upTo: at, logger: Logger(label: "as-of"))
             let entries = projection.teamQueue(queue, at: at)
             let value: JSONValue = .object(["team": .string(queue), "evaluatedAt": .string(at.rfc3339),
-                                            "entries": .array(entries.map(ReadRoutes.entry))])
+                                            "entries": .array(entries.map(TicketRepresentation.queueEntry))])
             FileHandle.standardOutput.write(Data(CanonicalJSON.encode(value) + [0x0A]))
             return
         }
@@ -122,7 +122,7 @@ struct AsOf: ParsableCommand {
             let projection = try ProjectionRunner.fold(store: store, levels: levels, upTo: at, logger: Logger(label: "as-of"))
             let workload = projection.workloads(window: .unbounded).first { Identifier.same($0.agent, agent) }
             var o: [String: JSONValue] = ["agent": .string(agent), "evaluatedAt": .string(at.rfc3339),
-                                          "queue": .array(projection.agentQueue(agent, at: at).map(ReadRoutes.entry))]
+                                          "queue": .array(projection.agentQueue(agent, at: at).map(TicketRepresentation.queueEntry))]
             if let w = workload {
                 o["assigned"] = .object(["newOpen": .int(Int64(w.assigned.newOpen)), "pending": .int(Int64(w.assigned.pending)),
                                          "onHold": .int(Int64(w.assigned.onHold))])
@@ -246,7 +246,7 @@ struct Import: AsyncParsableCommand {
             }
             let summary = try await session.finish()
             emit("imported \(summary.imported) events, \(summary.tickets) tickets, last seq \(summary.lastSeq)\n")
-        } catch let problem as Problem {
+        } catch let problem as ServiceError {
             emit("FAILED: \(problem.detail)\n")
             throw ExitCode(1)
         }
