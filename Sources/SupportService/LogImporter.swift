@@ -23,6 +23,7 @@ public struct ImportSummary: Sendable, Equatable {
     public var imported: Int
     /// Tickets this request opened.
     public var tickets: Int
+    /// The seq of the last event in the log after the import.
     public var lastSeq: UInt64
 
     package init(imported: Int, tickets: Int, lastSeq: UInt64) {

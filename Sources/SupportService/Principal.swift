@@ -18,7 +18,9 @@ public enum Role: String, Sendable, CaseIterable {
 
 /// Who is calling: the role and id a bearer token maps to.
 public struct Principal: Sendable, Hashable {
+    /// The role the token grants.
     public var role: Role
+    /// The customer's, agent's or staff member's id.
     public var id: String
 
     public init(role: Role, id: String) {

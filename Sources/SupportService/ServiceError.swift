@@ -26,6 +26,7 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
         case internalError
     }
 
+    /// What went wrong.
     public var kind: Kind
     /// A precise, human-readable explanation of this occurrence.
     public var detail: String

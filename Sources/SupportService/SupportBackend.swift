@@ -9,7 +9,9 @@ import Synchronization
 /// and the limits on expensive work. One per data directory; ``close()`` (or
 /// ``EventLogService``) closes the log last.
 public final class SupportBackend: Sendable {
+    /// The log.
     public let store: EventStore
+    /// The policy, compiled: SLA targets, the business calendar, input limits.
     public let levels: ServiceLevels
     /// The projections (queues, workloads, metrics), following the log.
     public let projections: ProjectionRunner
