@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -54,10 +56,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
-            name: "SupportServer",
+            name: "SupportService",
             dependencies: [
                 "EventLog", "SupportDomain", "Projections",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SupportServer",
+            dependencies: [
+                "EventLog", "SupportDomain", "Projections", "SupportService",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -68,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "supportd",
             dependencies: [
-                "SupportServer", "DemoWorkload",
+                "SupportServer", "SupportService", "DemoWorkload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -94,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "support-replay",
             dependencies: [
-                "EventLog", "SupportDomain", "SupportServer", "Projections",
+                "EventLog", "SupportDomain", "SupportService", "Projections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -144,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "SupportServerTests",
             dependencies: [
-                "SupportServer", "EventLog", "SupportDomain",
+                "SupportServer", "SupportService", "EventLog", "SupportDomain", "Projections",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

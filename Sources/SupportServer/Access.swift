@@ -2,36 +2,7 @@ import Crypto
 import EventLog
 import Foundation
 import SupportDomain
-
-/// The roles of the API (SPEC §7).
-public enum Role: String, Sendable, CaseIterable {
-    case customer, agent, manager, auditor, admin
-
-    /// The actor kind a role writes as; auditors never write.
-    var actorKind: ActorKind? {
-        switch self {
-        case .customer: .customer
-        case .agent: .agent
-        case .manager: .manager
-        case .admin: .admin
-        case .auditor: nil
-        }
-    }
-}
-
-/// Who is calling: the role and id a bearer token maps to.
-public struct Principal: Sendable, Hashable {
-    public var role: Role
-    public var id: String
-
-    public init(role: Role, id: String) {
-        self.role = role
-        self.id = id
-    }
-
-    /// The actor of this principal's commands; nil for auditors.
-    var actor: SupportActor? { role.actorKind.map { SupportActor(kind: $0, id: id) } }
-}
+import SupportService
 
 /// Maps bearer tokens to principals, from the tokens file
 /// `{"tokens": [{"token": "<secret>", "role": "agent", "id": "alice"}]}`.

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import ServiceLifecycle
 import SupportDomain
+import SupportService
 
 /// The auditors' view of the log: the feed with long-polling, the head, and one ticket's history.
 struct EventRoutes {
@@ -95,30 +96,7 @@ struct EventRoutes {
         }
         _ = try require(context, [.agent, .manager, .auditor, .admin], "ticket history")
         _ = try QueryParameters(request, allowed: [])
-        let format = backend.store.configuration.envelope
-        var ticket: Ticket?
-        var entries: [UInt8] = []
-        for (k, recorded) in events.enumerated() {
-            do {
-                let event = try TicketEvent(type: recorded.type, data: recorded.data)
-                guard let actor = SupportActor(recorded.actor) else { throw DomainError(.badRequest, "unknown actor kind") }
-                if var t = ticket {
-                    t.apply(event, version: recorded.version, at: recorded.at, actor: actor)
-                    ticket = t
-                } else if case .opened(let opened) = event {
-                    ticket = Ticket(id: id, opened: opened, at: recorded.at, by: actor)
-                }
-            } catch {
-                throw Problem(.serviceUnavailable, "event \(recorded.seq) cannot be read: \(error)")
-            }
-            guard let ticket else { throw Problem(.serviceUnavailable, "ticket \(id) does not start with ticket.opened") }
-            let state = CanonicalJSON.encode(.object(TicketRepresentation.summary(ticket, at: recorded.at, levels: backend.levels)))
-            if k > 0 { entries.append(UInt8(ascii: ",")) }
-            entries += Array(#"{"event":"#.utf8) + format.jsonLine(of: recorded) + Array(#","state":"#.utf8) + state + [UInt8(ascii: "}")]
-        }
-        var body = Array(#"{"events":["#.utf8) + entries + Array(#"],"ticket":"#.utf8)
-        CanonicalJSON.appendStringLiteral(id, to: &body)
-        body.append(UInt8(ascii: "}"))
-        return JSONResponse.make(bytes: body)
+        return JSONResponse.make(bytes: try TicketHistory.body(ticket: id, events: events, envelope: backend.store.configuration.envelope,
+                                                               levels: backend.levels))
     }
 }

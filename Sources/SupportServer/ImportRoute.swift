@@ -2,6 +2,7 @@ import EventLog
 import Hummingbird
 import NIOCore
 import ServiceLifecycle
+import SupportService
 import Synchronization
 import SupportDomain
 

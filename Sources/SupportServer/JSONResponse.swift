@@ -2,6 +2,7 @@ import EventLog
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SupportService
 
 /// Answers are written as RFC 8785 canonical JSON: members sorted, so the same state always
 /// gives the same bytes (a rebuilt projection answers byte for byte what it answered before).
@@ -15,18 +16,6 @@ enum JSONResponse {
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
-}
-
-extension Timestamp {
-    var json: JSONValue { .string(rfc3339) }
-}
-
-extension Optional where Wrapped == Timestamp {
-    var json: JSONValue { map { .string($0.rfc3339) } ?? .null }
-}
-
-extension Optional where Wrapped == String {
-    var json: JSONValue { map(JSONValue.string) ?? .null }
 }
 
 /// Strict query parameters: only known names, each at most once; bad values are 400.

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import SupportDomain
+import SupportService
 
 extension HTTPField.Name {
     static let requestID = Self("X-Request-Id")!
@@ -27,7 +28,9 @@ struct RequestIDMiddleware: RouterMiddleware {
             response.headers[.requestID] = context.requestID
             context.logger.debug("\(request.method) \(request.uri.path) \(response.status.code)")
             return response
-        } catch let problem as Problem {
+        } catch let error as any ProblemConvertible {
+            // Problems, and the service's errors mapped to theirs at this edge.
+            let problem = error.problem
             var response = try problem.response(from: request, context: context)
             response.headers[.requestID] = context.requestID
             context.logger.debug("\(request.method) \(request.uri.path) \(problem.status.code): \(problem.detail)")
@@ -65,6 +68,21 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         context.principal = principal
         context.logger[metadataKey: "principal"] = .string("\(principal.role.rawValue):\(principal.id)")
+        return try await next(request, context)
+    }
+}
+
+/// 429 with `Retry-After` once a principal's bucket is empty (after authentication, so it counts
+/// per token; `/healthz`, `/metrics` and the dashboard are outside `/v1` and not counted).
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = SupportRequestContext
+    let limiter: RateLimiter
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let principal = context.principal, let seconds = limiter.admit(principal) {
+            throw Problem.retryLater(.tooManyRequests, seconds: seconds,
+                                     "rate limit of \(limiter.rateText) requests per second (burst \(Int(limiter.burst))) exceeded; retry after \(seconds) s")
+        }
         return try await next(request, context)
     }
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SupportDomain
+import SupportService
 
 /// An RFC 9457 problem: every error the API answers is one, as `application/problem+json`.
 public struct Problem: HTTPResponseError, Sendable, Equatable {
@@ -48,28 +49,42 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
 }
 
 extension Problem {
-    /// The problem for a refused domain rule.
-    init(_ error: DomainError) {
-        switch error.kind {
-        case .badRequest: self.init(.badRequest, error.detail)
-        case .forbidden: self.init(.forbidden, error.detail)
-        case .notFound: self.init(.notFound, error.detail)
-        case .conflict: self.init(.conflict, error.detail)
+    /// The problem for a service error: its kind is the status, its detail, line and
+    /// `Retry-After` carry over.
+    public init(_ error: ServiceError) {
+        let status: HTTPResponse.Status = switch error.kind {
+        case .badRequest: .badRequest
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .preconditionFailed: .preconditionFailed
+        case .contentTooLarge: .contentTooLarge
+        case .tooManyRequests: .tooManyRequests
+        case .unavailable: .serviceUnavailable
+        case .internalError: .internalServerError
         }
+        self.init(status, error.detail, line: error.line,
+                  headers: error.retryAfter.map { [.retryAfter: "\($0)"] } ?? [:])
     }
+
+    /// The problem for a refused domain rule.
+    init(_ error: DomainError) { self.init(ServiceError(error)) }
 
     /// The problem for a failed log operation.
     init(_ error: EventLogError) {
-        switch error {
-        case .rejected(let inner as DomainError): self.init(inner)
-        case .rejected(let inner as Problem): self = inner
-        case .timeWentBackwards: self.init(.conflict, error.description)
-        case .idempotencyKeyReused: self.init(.conflict, error.description)
-        case .wrongExpectedVersion: self.init(.conflict, error.description)
-        case .invalidRequest: self.init(.badRequest, error.description)
-        // Writes stay refused until a restart (reads go on): no Retry-After would be honest.
-        case .flushFailed: self.init(.serviceUnavailable, error.description)
-        default: self.init(.serviceUnavailable, error.description)
-        }
+        if case .rejected(let inner as Problem) = error { self = inner } else { self.init(ServiceError(error)) }
     }
+}
+
+/// An error the edge answers as a problem document.
+protocol ProblemConvertible: Error {
+    var problem: Problem { get }
+}
+
+extension Problem: ProblemConvertible {
+    var problem: Problem { self }
+}
+
+extension ServiceError: ProblemConvertible {
+    var problem: Problem { Problem(self) }
 }

@@ -2,6 +2,7 @@ import EventLog
 import Hummingbird
 import Projections
 import SupportDomain
+import SupportService
 
 /// The projected read models (SPEC §5, §7): queues, workloads, metrics, satisfaction, the ticket list.
 public struct ReadRoutes: Sendable {
@@ -23,7 +24,7 @@ public struct ReadRoutes: Sendable {
             guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
             let team = try context.pathIdentifier("team")
             _ = try QueryParameters(request, allowed: [])
-            return try await backend.commands.claim(team: team, principal: principal) ?? Response(status: .noContent)
+            return try await backend.commands.claim(team: team, principal: principal)?.response ?? Response(status: .noContent)
         }
     }
 
@@ -75,71 +76,6 @@ public struct ReadRoutes: Sendable {
         }
     }
 
-    /// A queue entry as a JSON value: the reference form that ``queueAnswer(owner:entries:at:)``
-    /// writes directly (the tests check that both give the same bytes), also used by tools.
-    public static func entry(_ e: QueueEntry) -> JSONValue {
-        .object(["id": .string(e.id), "subject": .string(e.subject), "customer": .string(e.customer),
-                 "priority": .string(e.priority.rawValue), "status": .string(e.status.rawValue), "assignee": e.assignee.json,
-                 "channel": .string(e.channel.rawValue), "waitingSince": e.waitingSince.json, "nextDue": e.nextDue.json,
-                 "nextDueTarget": e.nextDueTarget.map { .string($0.rawValue) } ?? .null, "breached": .bool(e.breached)])
-    }
-
-    /// A queue answer written straight to bytes in canonical member order: queue reads are the
-    /// hottest route, and building a dictionary per entry to sort its keys costs more than the query.
-    static func queueAnswer(owner: (key: String, value: String), entries: [QueueEntry], at: Timestamp) -> Response {
-        var out: [UInt8] = []
-        out.reserveCapacity(128 + entries.count * 320)
-        // Members in canonical order: "agent" < "entries" < "evaluatedAt" < "team".
-        let ownerFirst = BinaryJSONOrder.precedes(owner.key, "entries")
-        out.append(UInt8(ascii: "{"))
-        if ownerFirst {
-            CanonicalJSON.appendStringLiteral(owner.key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            CanonicalJSON.appendStringLiteral(owner.value, to: &out)
-            out.append(UInt8(ascii: ","))
-        }
-        out.append(contentsOf: #""entries":["#.utf8)
-        for (k, e) in entries.enumerated() {
-            if k > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: #"{"assignee":"#.utf8)
-            if let a = e.assignee { CanonicalJSON.appendStringLiteral(a, to: &out) } else { out.append(contentsOf: "null".utf8) }
-            out.append(contentsOf: (e.breached ? #","breached":true,"channel":""# : #","breached":false,"channel":""#).utf8)
-            out.append(contentsOf: e.channel.rawValue.utf8)
-            out.append(contentsOf: #"","customer":"#.utf8)
-            CanonicalJSON.appendStringLiteral(e.customer, to: &out)
-            out.append(contentsOf: #","id":"#.utf8)
-            CanonicalJSON.appendStringLiteral(e.id, to: &out)
-            out.append(contentsOf: #","nextDue":"#.utf8)
-            appendInstant(e.nextDue, to: &out)
-            out.append(contentsOf: #","nextDueTarget":"#.utf8)
-            if let t = e.nextDueTarget { out.append(contentsOf: "\"\(t.rawValue)\"".utf8) } else { out.append(contentsOf: "null".utf8) }
-            out.append(contentsOf: #","priority":""#.utf8); out.append(contentsOf: e.priority.rawValue.utf8)
-            out.append(contentsOf: #"","status":""#.utf8); out.append(contentsOf: e.status.rawValue.utf8)
-            out.append(contentsOf: #"","subject":"#.utf8)
-            CanonicalJSON.appendStringLiteral(e.subject, to: &out)
-            out.append(contentsOf: #","waitingSince":"#.utf8)
-            appendInstant(e.waitingSince, to: &out)
-            out.append(UInt8(ascii: "}"))
-        }
-        out.append(contentsOf: #"],"evaluatedAt":"#.utf8)
-        appendInstant(at, to: &out)
-        if !ownerFirst {
-            out.append(UInt8(ascii: ","))
-            CanonicalJSON.appendStringLiteral(owner.key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            CanonicalJSON.appendStringLiteral(owner.value, to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
-        return JSONResponse.make(bytes: out)
-    }
-
-    private static func appendInstant(_ t: Timestamp?, to out: inout [UInt8]) {
-        guard let t else { out.append(contentsOf: "null".utf8); return }
-        out.append(UInt8(ascii: "\""))
-        t.appendRFC3339(to: &out)
-        out.append(UInt8(ascii: "\""))
-    }
-
     func teamQueue(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
         try await queue(request, context, owner: ("team", try context.pathIdentifier("team"))) { projection, name, at, limit in
             projection.teamQueue(name, at: at, limit: limit)
@@ -161,7 +97,7 @@ public struct ReadRoutes: Sendable {
         _ = try window(query)
         let limit = try query.integer("limit", in: 1...Int.max)
         return try await evaluate(asOf: asOf) { projection, at in
-            Self.queueAnswer(owner: owner, entries: entries(projection, owner.value, at, limit), at: at)
+            JSONResponse.make(bytes: QueueAnswer.body(owner: owner, entries: entries(projection, owner.value, at, limit), at: at))
         }
     }
 
@@ -279,11 +215,6 @@ public struct ReadRoutes: Sendable {
             return JSONResponse.make(.object(["evaluatedAt": at.json, "tickets": .array(list), "next": page.next.json]))
         }
     }
-}
-
-/// RFC 8785 member order for ASCII keys (byte order).
-enum BinaryJSONOrder {
-    static func precedes(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
 }
 
 /// The `bucket` query parameter.

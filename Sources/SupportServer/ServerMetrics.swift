@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import Projections
 import Prometheus
+import SupportService
 import Synchronization
 
 /// The Prometheus metrics of GET /metrics (SPEC §7): events, append latency, projection lag and

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import SupportService
 
 /// The per-request context: Hummingbird's core storage plus the authenticated principal.
 public struct SupportRequestContext: RequestContext {

@@ -1,7 +1,7 @@
 import DemoWorkload
 import EventLog
 import Logging
-import SupportServer
+import SupportService
 
 /// Fills an empty log with the seeded demo workload: three weeks of a hosting provider's
 /// support desk ending now, sent through the same rules as an import.

@@ -6,6 +6,7 @@ import Logging
 import ServiceLifecycle
 import SupportDomain
 import SupportServer
+import SupportService
 
 /// `supportd`: the Ledgerdesk support backend over HTTP.
 @main

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import SupportService
 import Testing
 @testable import EventLog
 @testable import SupportServer

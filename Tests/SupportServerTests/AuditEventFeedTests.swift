@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import SupportService
 import Synchronization
 import Testing
 @testable import EventLog

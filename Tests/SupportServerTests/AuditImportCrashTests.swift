@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import SupportService
 import Synchronization
 import Testing
 @testable import EventLog

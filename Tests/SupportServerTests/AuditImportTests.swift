@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import SupportService
 import Synchronization
 import Testing
 @testable import EventLog

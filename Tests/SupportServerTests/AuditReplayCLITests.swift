@@ -3,6 +3,7 @@ import HummingbirdTesting
 import Testing
 @testable import EventLog
 @testable import SupportServer
+import SupportService
 
 /// `support-replay verify / export / backup` and `Tools/verify-export.py` against logs written
 /// through the API and then tampered with through raw LMDB.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import SupportService
 import Testing
 @testable import EventLog
 @testable import SupportServer

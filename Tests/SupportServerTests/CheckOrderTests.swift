@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Testing
 @testable import SupportServer
+import SupportService
 
 /// SPEC §7: "Checks run in this order and the first failure answers: 401; the replay of an
 /// idempotent request already answered; 404 (no such ticket, or another customer's); 403; 413;

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Projections
+import SupportService
 import Testing
 @testable import SupportDomain
 @testable import SupportServer

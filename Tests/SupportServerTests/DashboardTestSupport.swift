@@ -7,6 +7,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import SupportService
 import Testing
 @testable import SupportDomain
 @testable import SupportServer

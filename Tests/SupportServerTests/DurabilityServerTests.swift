@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import SupportService
 import Synchronization
 import Testing
 @testable import SupportServer

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import ServiceLifecycle
+import SupportService
 import Synchronization
 import Testing
 @testable import SupportServer

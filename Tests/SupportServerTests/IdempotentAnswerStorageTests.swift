@@ -2,6 +2,7 @@ import EventLog
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import SupportService
 import Testing
 @testable import SupportServer
 
@@ -110,5 +111,23 @@ struct IdempotentAnswerStorageTests {
                                   body: .aroundThread(ticket: "T-é 1", messagesOnly: true, head: Array("{\"a\":1,\"thread\":".utf8),
                                                       tail: Array(",\"z\":2}".utf8)))
         #expect(WriteAnswer(decoding: compact.encoded()) == compact)
+    }
+
+    /// Records stored before the answer format moved to the package's byte writer (formats 1
+    /// and 2, big-endian) are still read, so an old key's retry still gets its first answer.
+    @Test func answersStoredInTheEarlierBigEndianFormatsStillDecode() throws {
+        // Format 1: status 201, version 3, location "/v1/tickets/T-9", the whole body.
+        let location = Array("/v1/tickets/T-9".utf8), body = Array("{\"id\":\"T-9\"}".utf8)
+        let whole: [UInt8] = [1, 0, 201, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0, UInt8(location.count)] + location + body
+        #expect(WriteAnswer(decoding: whole)
+                == WriteAnswer(status: 201, version: 3, location: "/v1/tickets/T-9", body: .complete(body)))
+        // Format 2: status 200, version 7, no location, the body cut around the thread of "T-1".
+        let head = Array("{\"a\":1,\"thread\":".utf8), tail = Array(",\"z\":2}".utf8)
+        let around: [UInt8] = [2, 0, 200, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0, 3] + Array("T-1".utf8)
+            + [0, 0, 0, UInt8(head.count)] + head + tail
+        #expect(WriteAnswer(decoding: around)
+                == WriteAnswer(status: 200, version: 7, location: nil,
+                               body: .aroundThread(ticket: "T-1", messagesOnly: true, head: head, tail: tail)))
+        #expect(WriteAnswer(decoding: Array(around.prefix(20))) == nil, "a truncated record decodes")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import SupportService
 import Testing
 @testable import EventLog
 @testable import SupportServer
@@ -56,7 +57,7 @@ struct ImportStreamingTests {
             try exact.feed(Array((line + "\r\n").utf8))
             #expect(try await exact.finish().imported == 1)
             let over = try LogImporter(backend: backend).session(maximumLineLength: limit - 1)
-            #expect(throws: Problem(.badRequest, "line 1: longer than \(limit - 1) bytes", line: 1)) {
+            #expect(throws: ServiceError(.badRequest, "line 1: longer than \(limit - 1) bytes", line: 1)) {
                 try over.feed(Array((line + "\n").utf8))
             }
         }
@@ -121,7 +122,7 @@ struct ImportStreamingTests {
                 let failing = try LogImporter(backend: backend).session()
                 failedPath = failing.spoolPath
                 #expect(FileManager.default.fileExists(atPath: failedPath))
-                #expect(throws: Problem.self) { try failing.feed(Array("{\"ticket\": 1}\n".utf8)) }
+                #expect(throws: ServiceError.self) { try failing.feed(Array("{\"ticket\": 1}\n".utf8)) }
             }
             #expect(!FileManager.default.fileExists(atPath: failedPath), "the spool of a refused import was left behind")
             #expect(try spools(in: directory.path).isEmpty)

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import SupportDomain
+import SupportService
 import Testing
 @testable import SupportServer
 

@@ -1,6 +1,7 @@
 import EventLog
 import HTTPTypes
 import HummingbirdTesting
+import SupportService
 import Testing
 @testable import SupportServer
 

@@ -5,6 +5,7 @@ import Hummingbird
 import SupportDomain
 import Testing
 @testable import SupportServer
+import SupportService
 
 @Suite("Queue answers written straight to bytes")
 struct QueueAnswerTests {
@@ -24,22 +25,11 @@ struct QueueAnswerTests {
         let entries = (0..<count).map(entry)
         let at = Timestamp(milliseconds: 1_772_345_678_901)
         for owner in [("team", "hosting"), ("agent", "léa\"x")] {
-            let response = ReadRoutes.queueAnswer(owner: owner, entries: entries, at: at)
-            let body = response.body
-            var collected: [UInt8] = []
-            try await body.write(BufferCollector { collected += Array(buffer: $0) })
+            let collected = QueueAnswer.body(owner: owner, entries: entries, at: at)
             let reference = CanonicalJSON.encode(.object([
-                owner.0: .string(owner.1), "evaluatedAt": .string(at.rfc3339), "entries": .array(entries.map(ReadRoutes.entry))]))
+                owner.0: .string(owner.1), "evaluatedAt": .string(at.rfc3339), "entries": .array(entries.map(TicketRepresentation.queueEntry))]))
             #expect(collected == reference)
             #expect((try? JSONParser.parse(collected)) != nil)
         }
     }
-}
-
-/// Collects a response body's buffers.
-struct BufferCollector: ResponseBodyWriter {
-    let onBuffer: (ByteBuffer) -> Void
-    init(_ onBuffer: @escaping (ByteBuffer) -> Void) { self.onBuffer = onBuffer }
-    mutating func write(_ buffer: ByteBuffer) async throws { onBuffer(buffer) }
-    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
 }

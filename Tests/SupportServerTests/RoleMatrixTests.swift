@@ -2,6 +2,7 @@ import EventLog
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import SupportService
 import Testing
 @testable import SupportServer
 

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import SupportService
 import Synchronization
 import Testing
 @testable import SupportDomain

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import SupportService
 import Synchronization
 import Testing
 @testable import SupportServer

@@ -2,6 +2,7 @@ import EventLog
 import SupportDomain
 import Testing
 @testable import SupportServer
+import SupportService
 
 /// The cache of recently written tickets is bounded in bytes, not only in tickets.
 @Suite("Ticket cache")

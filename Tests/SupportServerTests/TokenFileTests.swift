@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import SupportService
 import Testing
 @testable import SupportServer
 

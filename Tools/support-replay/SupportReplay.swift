@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import Projections
 import SupportDomain
-import SupportServer
+import SupportService
 
 /// `support-replay`: audit a data directory directly and read-only (safe while supportd runs).
 @main
@@ -36,41 +36,30 @@ struct History: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Every event of a ticket with the ticket's state after it.")
     @OptionGroup var directory: DataDirectory
     @Argument(help: "The ticket id.") var ticket: String
-    @Flag(help: "NDJSON: one {\"event\", \"state\"} object per line.") var json = false
+    @Flag(help: "JSON: the body GET /v1/tickets/{id}/history answers, byte for byte, then a newline.") var json = false
 
     func run() throws {
         let store = try directory.openReadOnly()
         let levels = try directory.levels()
         let events = try store.events(inStream: ticket)
         guard !events.isEmpty else { throw ValidationError("no ticket \(ticket) in \(directory.dataDir)") }
-        let format = store.configuration.envelope
-        var state: Ticket?
+        if json {
+            let body = try TicketHistory.body(ticket: ticket, events: events, envelope: store.configuration.envelope, levels: levels)
+            FileHandle.standardOutput.write(Data(body + [0x0A]))
+            return
+        }
+        var fold = TicketFold()
         for recorded in events {
-            let event = try TicketEvent(type: recorded.type, data: recorded.data)
-            guard let actor = SupportActor(recorded.actor) else { throw ValidationError("event \(recorded.seq): unknown actor") }
-            if var t = state { t.apply(event, version: recorded.version, at: recorded.at, actor: actor); state = t }
-            else if case .opened(let o) = event { state = Ticket(id: ticket, opened: o, at: recorded.at, by: actor) }
-            guard let t = state else { throw ValidationError("\(ticket) does not start with ticket.opened") }
+            let event = try fold.apply(recorded)
+            guard let t = fold.ticket else { throw ValidationError("\(ticket) does not start with ticket.opened") }
             let service = t.serviceState(at: recorded.at, levels: levels)
-            if json {
-                var line = Array(#"{"event":"#.utf8) + format.jsonLine(of: recorded)
-                let summary: JSONValue = .object([
-                    "status": .string(t.status.rawValue), "priority": .string(t.priority.rawValue), "team": .string(t.team),
-                    "assignee": t.assignee.map(JSONValue.string) ?? .null,
-                    "nextDue": service.nextDue.map { .string($0.rfc3339) } ?? .null,
-                    "nextDueTarget": service.nextDueTarget.map { .string($0.rawValue) } ?? .null,
-                    "breached": .bool(service.breached)])
-                line += Array(#","state":"#.utf8) + CanonicalJSON.encode(summary) + Array("}\n".utf8)
-                FileHandle.standardOutput.write(Data(line))
-            } else {
-                let due = service.nextDue.map { "\($0.rfc3339) (\(service.nextDueTarget?.rawValue ?? ""))" } ?? "-"
-                emit("""
-                seq \(recorded.seq)  v\(recorded.version)  at \(recorded.at.rfc3339)  recorded \(recorded.recorded.rfc3339)
-                  \(recorded.actor.kind):\(recorded.actor.id)  \(recorded.type)  \(Self.summary(event))
-                  -> \(t.status.rawValue), \(t.priority.rawValue), team \(t.team), assignee \(t.assignee ?? "-"), next due \(due)\(service.breached ? ", BREACHED" : "")
+            let due = service.nextDue.map { "\($0.rfc3339) (\(service.nextDueTarget?.rawValue ?? ""))" } ?? "-"
+            emit("""
+            seq \(recorded.seq)  v\(recorded.version)  at \(recorded.at.rfc3339)  recorded \(recorded.recorded.rfc3339)
+              \(recorded.actor.kind):\(recorded.actor.id)  \(recorded.type)  \(Self.summary(event))
+              -> \(t.status.rawValue), \(t.priority.rawValue), team \(t.team), assignee \(t.assignee ?? "-"), next due \(due)\(service.breached ? ", BREACHED" : "")
 
-                """)
-            }
+            """)
         }
     }
 
@@ -93,12 +82,13 @@ struct History: ParsableCommand {
 
 struct AsOf: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "as-of", abstract: "A ticket, a team's queue or an agent's workload as it stood at an instant.")
+        commandName: "as-of",
+        abstract: "A ticket, a team's queue or an agent's queue as it stood at an instant: the body the API answers with asOf, then a newline.")
     @OptionGroup var directory: DataDirectory
     @Argument(help: "The instant (RFC 3339, any offset).") var instant: String
-    @Argument(help: "The ticket id (unless --queue or --agent).") var ticket: String?
-    @Option(help: "A team: its queue at that instant.") var queue: String?
-    @Option(help: "An agent: their workload and queue at that instant.") var agent: String?
+    @Argument(help: "The ticket id (unless --queue or --agent): GET /v1/tickets/{id}?asOf=.") var ticket: String?
+    @Option(help: "A team: its queue at that instant (GET /v1/queues/{team}?asOf=).") var queue: String?
+    @Option(help: "An agent: their queue at that instant (GET /v1/agents/{id}/queue?asOf=).") var agent: String?
 
     func validate() throws {
         guard [ticket != nil, queue != nil, agent != nil].filter({ $0 }).count == 1 else {
@@ -110,43 +100,26 @@ struct AsOf: ParsableCommand {
         guard let at = Timestamp(rfc3339: instant, allowOffset: true) else { throw ValidationError("not an RFC 3339 instant: \(instant)") }
         let store = try directory.openReadOnly()
         let levels = try directory.levels()
+        let body: [UInt8]
         if let queue {
             let projection = try ProjectionRunner.fold(store: store, levels: levels, upTo: at, logger: Logger(label: "as-of"))
-            let entries = projection.teamQueue(queue, at: at)
-            let value: JSONValue = .object(["team": .string(queue), "evaluatedAt": .string(at.rfc3339),
-                                            "entries": .array(entries.map(ReadRoutes.entry))])
-            FileHandle.standardOutput.write(Data(CanonicalJSON.encode(value) + [0x0A]))
-            return
-        }
-        if let agent {
+            body = QueueAnswer.body(owner: ("team", queue), entries: projection.teamQueue(queue, at: at), at: at)
+        } else if let agent {
             let projection = try ProjectionRunner.fold(store: store, levels: levels, upTo: at, logger: Logger(label: "as-of"))
-            let workload = projection.workloads(window: .unbounded).first { Identifier.same($0.agent, agent) }
-            var o: [String: JSONValue] = ["agent": .string(agent), "evaluatedAt": .string(at.rfc3339),
-                                          "queue": .array(projection.agentQueue(agent, at: at).map(ReadRoutes.entry))]
-            if let w = workload {
-                o["assigned"] = .object(["newOpen": .int(Int64(w.assigned.newOpen)), "pending": .int(Int64(w.assigned.pending)),
-                                         "onHold": .int(Int64(w.assigned.onHold))])
-                o["solved"] = .int(Int64(w.solved))
-                o["replies"] = .int(Int64(w.replies))
-                o["overloaded"] = .bool(w.overloaded)
-            }
-            FileHandle.standardOutput.write(Data(CanonicalJSON.encode(.object(o)) + [0x0A]))
+            body = QueueAnswer.body(owner: ("agent", agent), entries: projection.agentQueue(agent, at: at), at: at)
+        } else if let ticket {
+            let events = try store.events(inStream: ticket).prefix { $0.at <= at }
+            guard let t = try Ticket.fold(events) else { throw ValidationError("\(ticket) did not exist at \(at.rfc3339)") }
+            // An auditor's view: the whole thread, notes included.
+            body = CanonicalJSON.encode(TicketRepresentation.full(t, at: at, levels: levels, viewer: Self.auditor))
+        } else {
             return
         }
-        guard let ticket else { return }
-        let events = try store.events(inStream: ticket).prefix { $0.at <= at }
-        guard let t = try Ticket.fold(events) else { throw ValidationError("\(ticket) did not exist at \(at.rfc3339)") }
-        let s = t.serviceState(at: at, levels: levels)
-        let value: JSONValue = .object([
-            "id": .string(t.id), "version": .int(Int64(t.version)), "status": .string(t.status.rawValue),
-            "priority": .string(t.priority.rawValue), "team": .string(t.team), "assignee": t.assignee.map(JSONValue.string) ?? .null,
-            "customer": .string(t.customer), "subject": .string(t.subject), "tags": .array(t.tags.map(JSONValue.string)),
-            "waitingSince": s.waitingSince.map { .string($0.rfc3339) } ?? .null,
-            "nextDue": s.nextDue.map { .string($0.rfc3339) } ?? .null,
-            "nextDueTarget": s.nextDueTarget.map { .string($0.rawValue) } ?? .null,
-            "breached": .bool(s.breached), "evaluatedAt": .string(at.rfc3339)])
-        FileHandle.standardOutput.write(Data(CanonicalJSON.encode(value) + [0x0A]))
+        FileHandle.standardOutput.write(Data(body + [0x0A]))
     }
+
+    /// Whom the tool reads as: an auditor sees every ticket and its internal notes.
+    static let auditor = Principal(role: .auditor, id: "support-replay")
 }
 
 struct Verify: ParsableCommand {
@@ -246,7 +219,7 @@ struct Import: AsyncParsableCommand {
             }
             let summary = try await session.finish()
             emit("imported \(summary.imported) events, \(summary.tickets) tickets, last seq \(summary.lastSeq)\n")
-        } catch let problem as Problem {
+        } catch let problem as ServiceError {
             emit("FAILED: \(problem.detail)\n")
             throw ExitCode(1)
         }

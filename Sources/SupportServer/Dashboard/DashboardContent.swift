@@ -1,6 +1,7 @@
 import EventLog
 import Projections
 import SupportDomain
+import SupportService
 
 /// What a page shows: its markup and the CSV of each chart and table on it (by id), built
 /// together from one read of the projection so that the page and its downloads agree.

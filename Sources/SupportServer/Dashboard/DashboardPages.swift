@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import SupportService
 
 /// The dashboard's page frame, chart figures, tables, and the sign-in and error pages.
 enum DashboardPages {

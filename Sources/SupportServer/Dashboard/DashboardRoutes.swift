@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SupportService
 
 extension HTTPField.Name {
     static let contentSecurityPolicy = Self("Content-Security-Policy")!

@@ -1,5 +1,6 @@
 import Crypto
 import EventLog
+import SupportService
 import Synchronization
 
 /// The dashboard's sign-in sessions, held in memory: a random id (32 bytes, hex) in an

@@ -23,7 +23,14 @@ public struct ImportSummary: Sendable, Equatable {
     public var imported: Int
     /// Tickets this request opened.
     public var tickets: Int
+    /// The seq of the last event in the log after the import.
     public var lastSeq: UInt64
+
+    package init(imported: Int, tickets: Int, lastSeq: UInt64) {
+        self.imported = imported
+        self.tickets = tickets
+        self.lastSeq = lastSeq
+    }
 }
 
 /// Imports events in log order through the same rules as live commands: the whole input is
@@ -44,8 +51,8 @@ public struct LogImporter: Sendable {
     public init(backend: SupportBackend) { self.backend = backend }
 
     /// Reads one NDJSON line (an export line re-imports as is: seq, recorded, prev and hash are ignored).
-    public static func parse(line bytes: [UInt8], number: Int) throws(Problem) -> ImportLine {
-        func bad(_ detail: String) -> Problem { Problem(.badRequest, "line \(number): \(detail)", line: number) }
+    public static func parse(line bytes: [UInt8], number: Int) throws(ServiceError) -> ImportLine {
+        func bad(_ detail: String) -> ServiceError { ServiceError(.badRequest, "line \(number): \(detail)", line: number) }
         let value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch { throw bad("malformed JSON: \(error)") }
         guard case .object(let o) = value else { throw bad("each line must be a JSON object") }
@@ -82,13 +89,13 @@ public struct LogImporter: Sendable {
 
     /// Starts a streaming import: ``ImportSession/feed(_:)`` it the NDJSON bytes, then
     /// ``ImportSession/finish(shouldStop:)``.
-    public func session(maximumLineLength: Int = LogImporter.maximumLineLength) throws(Problem) -> ImportSession {
+    public func session(maximumLineLength: Int = LogImporter.maximumLineLength) throws(ServiceError) -> ImportSession {
         try ImportSession(importer: self, maximumLineLength: maximumLineLength)
     }
 
     /// Validates every line, then appends the new ones in chunks. `shouldStop` is asked between
     /// chunks (graceful shutdown stops an import at a chunk boundary).
-    public func run(_ lines: [ImportLine], shouldStop: @Sendable () -> Bool = { false }) async throws(Problem) -> ImportSummary {
+    public func run(_ lines: [ImportLine], shouldStop: @Sendable () -> Bool = { false }) async throws(ServiceError) -> ImportSummary {
         let session = try session()
         for (k, line) in lines.enumerated() { try session.add(line, number: k + 1) }
         return try await session.finish(shouldStop: shouldStop)
@@ -96,7 +103,7 @@ public struct LogImporter: Sendable {
 
     /// Appends the spooled lines in chunks, in order.
     fileprivate func append(_ spool: ImportSpool, versions: inout [[UInt8]: UInt64],
-                            shouldStop: @Sendable () -> Bool) async throws(Problem) -> ImportSummary {
+                            shouldStop: @Sendable () -> Bool) async throws(ServiceError) -> ImportSummary {
         let store = backend.store
         var summary = ImportSummary(imported: 0, tickets: 0, lastSeq: (try? store.head.seq) ?? 0)
         while !shouldStop() {
@@ -104,7 +111,7 @@ public struct LogImporter: Sendable {
             while chunk.count < backend.limits.importChunkEvents, let entry = try spool.next() {
                 let event: TicketEvent
                 do { event = try TicketEvent(type: entry.line.type, data: entry.line.data) } catch {
-                    throw Problem(.internalServerError, "line \(entry.number): no longer valid when read back: \(error.detail)",
+                    throw ServiceError(.internalError, "line \(entry.number): no longer valid when read back: \(error.detail)",
                                   line: entry.number)
                 }
                 chunk.append((entry.number, entry.line, event))
@@ -133,7 +140,7 @@ public struct LogImporter: Sendable {
                     // ticket as it is now, inside the write transaction, below.
                     raced.append(k)
                 case .failure(let error):
-                    throw Problem(Problem(error).status, "line \(item.number): \(error)", line: item.number)
+                    throw ServiceError(ServiceError(error).kind, "line \(item.number): \(error)", line: item.number)
                 }
             }
             for k in raced {
@@ -154,8 +161,8 @@ public struct LogImporter: Sendable {
 
     /// Appends a line (one without a `version`) whose ticket moved since validation, with its rules
     /// re-checked against the ticket's current state inside the write transaction.
-    private func appendRechecked(_ line: ImportLine, _ event: TicketEvent, number: Int) async throws(Problem) -> AppendResult {
-        guard let actor = SupportActor(line.actor) else { throw Problem(.badRequest, "line \(number): unknown actor kind", line: number) }
+    private func appendRechecked(_ line: ImportLine, _ event: TicketEvent, number: Int) async throws(ServiceError) -> AppendResult {
+        guard let actor = SupportActor(line.actor) else { throw ServiceError(.badRequest, "line \(number): unknown actor kind", line: number) }
         let command = TicketCommand(event: event, actor: actor, at: line.at)
         let id = line.ticket
         let request = AppendRequest(
@@ -174,8 +181,8 @@ public struct LogImporter: Sendable {
         do {
             return try await backend.store.append(request)
         } catch {
-            let problem = Problem(error)
-            throw Problem(problem.status == .forbidden ? .conflict : problem.status, "line \(number): \(problem.detail)", line: number)
+            let refused = ServiceError(error)
+            throw ServiceError(refused.kind == .forbidden ? .conflict : refused.kind, "line \(number): \(refused.detail)", line: number)
         }
     }
 }
@@ -194,7 +201,7 @@ public final class ImportSession {
     private let logVersions = LogVersions()
     private let spool: ImportSpool
 
-    fileprivate init(importer: LogImporter, maximumLineLength: Int) throws(Problem) {
+    fileprivate init(importer: LogImporter, maximumLineLength: Int) throws(ServiceError) {
         self.importer = importer
         lines = NDJSONLines(maximumLength: maximumLineLength)
         let store = importer.backend.store
@@ -208,15 +215,15 @@ public final class ImportSession {
     }
 
     /// Where the validated lines wait (tests check its permissions).
-    var spoolPath: String { spool.path }
+    package var spoolPath: String { spool.path }
 
     /// Takes the next bytes of NDJSON input (any split, lines may straddle calls).
-    public func feed(_ bytes: some BidirectionalCollection<UInt8>) throws(Problem) {
-        try lines.feed(bytes) { line, number throws(Problem) in try self.add(line: line, number: number) }
+    public func feed(_ bytes: some BidirectionalCollection<UInt8>) throws(ServiceError) {
+        try lines.feed(bytes) { line, number throws(ServiceError) in try self.add(line: line, number: number) }
     }
 
     /// Takes one line that was already parsed.
-    public func add(_ line: ImportLine, number: Int) throws(Problem) {
+    public func add(_ line: ImportLine, number: Int) throws(ServiceError) {
         let store = importer.backend.store
         do {
             if let version = line.version {
@@ -243,25 +250,25 @@ public final class ImportSession {
             validated.data = event.data
             try spool.append(ImportSpool.Entry(number: number, line: validated))
         } catch let error as DomainError {
-            throw Problem(error.kind == .badRequest ? .badRequest : .conflict, "line \(number): \(error.detail)", line: number)
+            throw ServiceError(error.kind == .badRequest ? .badRequest : .conflict, "line \(number): \(error.detail)", line: number)
         } catch let error as EventLogError {
-            throw Problem(error)
-        } catch let problem as Problem {
-            throw problem
+            throw ServiceError(error)
+        } catch let error as ServiceError {
+            throw error
         } catch {
-            throw Problem(.serviceUnavailable, "line \(number): \(error)")
+            throw ServiceError(.unavailable, "line \(number): \(error)")
         }
     }
 
-    private func add(line bytes: [UInt8], number: Int) throws(Problem) {
+    private func add(line bytes: [UInt8], number: Int) throws(ServiceError) {
         try add(try LogImporter.parse(line: bytes, number: number), number: number)
     }
 
     /// Ends the input and appends every validated line in chunks; `shouldStop` is asked between
     /// chunks (graceful shutdown stops an import at a chunk boundary).
-    public func finish(shouldStop: @Sendable () -> Bool = { false }) async throws(Problem) -> ImportSummary {
+    public func finish(shouldStop: @Sendable () -> Bool = { false }) async throws(ServiceError) -> ImportSummary {
         defer { spool.remove() }
-        try lines.finish { line, number throws(Problem) in try self.add(line: line, number: number) }
+        try lines.finish { line, number throws(ServiceError) in try self.add(line: line, number: number) }
         try spool.flush()
         var versions = logVersions.byTicket
         logVersions.byTicket = [:]

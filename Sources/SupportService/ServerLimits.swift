@@ -1,5 +1,3 @@
-import NIOCore
-
 /// The limits the HTTP edge enforces (docs/operations.md, "Edge limits"): what one token may
 /// ask, how much expensive work runs at once, and how long an idle connection is kept.
 public struct ServerLimits: Sendable, Equatable {
@@ -37,12 +35,4 @@ public struct ServerLimits: Sendable, Equatable {
 
     /// The defaults `supportd` runs with.
     public static let `default` = ServerLimits()
-
-    /// The idle timeout as NIO's time amount.
-    var idleTimeAmount: TimeAmount? {
-        idleTimeout.map { d in
-            let (seconds, attoseconds) = d.components
-            return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-        }
-    }
 }

@@ -13,7 +13,7 @@ struct NDJSONLines {
 
     /// Hands every line completed by `bytes` to `line`, with its 1-based number.
     mutating func feed<Bytes: BidirectionalCollection<UInt8>>(
-        _ bytes: Bytes, _ line: ([UInt8], Int) throws(Problem) -> Void) throws(Problem) {
+        _ bytes: Bytes, _ line: ([UInt8], Int) throws(ServiceError) -> Void) throws(ServiceError) {
         var start = bytes.startIndex
         while let newline = bytes[start...].firstIndex(of: 0x0A) {
             try extend(with: bytes[start..<newline])
@@ -24,17 +24,17 @@ struct NDJSONLines {
     }
 
     /// Hands over the last line when the input does not end with a newline.
-    mutating func finish(_ line: ([UInt8], Int) throws(Problem) -> Void) throws(Problem) {
+    mutating func finish(_ line: ([UInt8], Int) throws(ServiceError) -> Void) throws(ServiceError) {
         if !pending.isEmpty { try emit(line) }
     }
 
-    private mutating func extend(with part: some Collection<UInt8>) throws(Problem) {
+    private mutating func extend(with part: some Collection<UInt8>) throws(ServiceError) {
         // One byte more for a CR before the newline.
         guard pending.count + part.count <= maximumLength + 1 else { throw tooLong(number + 1) }
         pending.append(contentsOf: part)
     }
 
-    private mutating func emit(_ line: ([UInt8], Int) throws(Problem) -> Void) throws(Problem) {
+    private mutating func emit(_ line: ([UInt8], Int) throws(ServiceError) -> Void) throws(ServiceError) {
         number += 1
         defer { pending.removeAll(keepingCapacity: true) }
         if pending.last == 0x0D { pending.removeLast() }
@@ -43,8 +43,8 @@ struct NDJSONLines {
         try line(pending, number)
     }
 
-    private func tooLong(_ number: Int) -> Problem {
-        Problem(.badRequest, "line \(number): longer than \(maximumLength) bytes", line: number)
+    private func tooLong(_ number: Int) -> ServiceError {
+        ServiceError(.badRequest, "line \(number): longer than \(maximumLength) bytes", line: number)
     }
 }
 
@@ -74,7 +74,7 @@ final class ImportSpool {
     private(set) var count = 0
 
     /// Creates an empty spool in `directory`.
-    init(in directory: String) throws(Problem) {
+    init(in directory: String) throws(ServiceError) {
         path = "\(directory)/\(Self.namePrefix)\(UUID().uuidString)\(Self.nameSuffix)"
         fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Self.failure("cannot create \(path)", errno: errno) }
@@ -99,28 +99,29 @@ final class ImportSpool {
         }
     }
 
-    // Record: u32 length of the rest | u64 line number | u64 version (0: none) | i64 at (ms)
-    // | u32 len + ticket | u32 len + type | u32 len + actor kind | u32 len + actor id | data (canonical JSON).
+    // Record (with the package's byte writer): u64 length of the rest | varint line number
+    // | varint version (0: none) | u64 at (ms, two's complement) | varint len + ticket
+    // | varint len + type | varint len + actor kind | varint len + actor id | data (canonical JSON).
 
-    func append(_ entry: Entry) throws(Problem) {
+    func append(_ entry: Entry) throws(ServiceError) {
         let start = writeBuffer.count
-        writeBuffer.append(contentsOf: [0, 0, 0, 0])
-        Self.put(UInt64(entry.number), into: &writeBuffer)
-        Self.put(entry.line.version ?? 0, into: &writeBuffer)
-        Self.put(UInt64(bitPattern: entry.line.at.milliseconds), into: &writeBuffer)
+        writeBuffer.appendLittleEndian(UInt64(0))
+        writeBuffer.appendVarint(UInt64(entry.number))
+        writeBuffer.appendVarint(entry.line.version ?? 0)
+        writeBuffer.appendLittleEndian(UInt64(bitPattern: entry.line.at.milliseconds))
         for text in [entry.line.ticket, entry.line.type, entry.line.actor.kind, entry.line.actor.id] {
-            Self.put(UInt32(text.utf8.count), into: &writeBuffer)
-            writeBuffer.append(contentsOf: text.utf8)
+            writeBuffer.appendString(text)
         }
         CanonicalJSON.append(entry.line.data, to: &writeBuffer)
-        let length = UInt32(writeBuffer.count - start - 4)
-        withUnsafeBytes(of: length.littleEndian) { writeBuffer.replaceSubrange(start..<(start + 4), with: $0) }
+        var length: [UInt8] = []
+        length.appendLittleEndian(UInt64(writeBuffer.count - start - 8))
+        writeBuffer.replaceSubrange(start..<(start + 8), with: length)
         count += 1
         if writeBuffer.count >= Self.blockSize { try flush() }
     }
 
     /// Writes what is buffered; call once after the last ``append(_:)``, before reading.
-    func flush() throws(Problem) {
+    func flush() throws(ServiceError) {
         var done = 0
         while done < writeBuffer.count {
             let n = writeBuffer.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(written)) }
@@ -133,31 +134,31 @@ final class ImportSpool {
     }
 
     /// The next entry in the order they were appended; nil after the last.
-    func next() throws(Problem) -> Entry? {
-        guard let length = try take(4).map({ Int(Self.uint32($0, at: 0)) }) else { return nil }
-        guard length >= 40, let slice = try take(length) else { throw Self.failure("\(path) is truncated") }
-        let record = Array(slice)
-        let number = Int(Self.uint64(record, at: 0))
-        let version = Self.uint64(record, at: 8)
-        let at = Timestamp(milliseconds: Int64(bitPattern: Self.uint64(record, at: 16)))
-        var position = 24
-        var texts: [String] = []
-        for _ in 0..<4 {
-            guard position + 4 <= record.count else { throw Self.failure("\(path) is damaged") }
-            let n = Int(Self.uint32(record, at: position))
-            guard position + 4 + n <= record.count else { throw Self.failure("\(path) is damaged") }
-            texts.append(String(decoding: record[(position + 4)..<(position + 4 + n)], as: UTF8.self))
-            position += 4 + n
+    func next() throws(ServiceError) -> Entry? {
+        guard let prefix = try take(8) else { return nil }
+        let length = prefix.withUnsafeBytes { raw in UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)) }
+        guard length <= UInt64(Int.max), let slice = try take(Int(length)) else { throw Self.failure("\(path) is truncated") }
+        let path = self.path
+        let entry = slice.withUnsafeBytes { raw -> Result<Entry, ServiceError> in
+            var reader = ByteReader(raw)
+            do {
+                let number = Int(try reader.varint())
+                let version = try reader.varint()
+                let at = Timestamp(milliseconds: Int64(bitPattern: try reader.uint64()))
+                let ticket = try reader.string(), type = try reader.string()
+                let actor = EventActor(kind: try reader.string(), id: try reader.string())
+                let data = try JSONParser.parse(try reader.bytes(count: raw.count - reader.offset))
+                return .success(Entry(number: number, line: ImportLine(ticket: ticket, type: type, at: at, actor: actor,
+                                                                       data: data, version: version == 0 ? nil : version)))
+            } catch {
+                return .failure(Self.failure("\(path) is damaged: \(error)"))
+            }
         }
-        let data: JSONValue
-        do { data = try JSONParser.parse(record[position...]) } catch { throw Self.failure("\(path) is damaged: \(error)") }
-        return Entry(number: number, line: ImportLine(ticket: texts[0], type: texts[1], at: at,
-                                                     actor: EventActor(kind: texts[2], id: texts[3]), data: data,
-                                                     version: version == 0 ? nil : version))
+        return try entry.get()
     }
 
     /// The next `n` bytes of the file, reading on as needed; nil at the end of the file.
-    private func take(_ n: Int) throws(Problem) -> ArraySlice<UInt8>? {
+    private func take(_ n: Int) throws(ServiceError) -> ArraySlice<UInt8>? {
         while readBuffer.count - readPosition < n {
             readBuffer.removeFirst(readPosition)
             readPosition = 0
@@ -182,19 +183,7 @@ final class ImportSpool {
         return readBuffer[readPosition..<(readPosition + n)]
     }
 
-    private static func put<T: FixedWidthInteger>(_ value: T, into out: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
-    }
-
-    private static func uint64(_ bytes: some RandomAccessCollection<UInt8>, at offset: Int) -> UInt64 {
-        (0..<8).reduce(0) { $0 | UInt64(bytes[bytes.index(bytes.startIndex, offsetBy: offset + $1)]) << (8 * $1) }
-    }
-
-    private static func uint32(_ bytes: some RandomAccessCollection<UInt8>, at offset: Int) -> UInt32 {
-        (0..<4).reduce(0) { $0 | UInt32(bytes[bytes.index(bytes.startIndex, offsetBy: offset + $1)]) << (8 * $1) }
-    }
-
-    private static func failure(_ what: String, errno code: Int32? = nil) -> Problem {
-        Problem(.serviceUnavailable, "the import spool: \(what)" + (code.map { ": \(String(cString: strerror($0)))" } ?? ""))
+    private static func failure(_ what: String, errno code: Int32? = nil) -> ServiceError {
+        ServiceError(.unavailable, "the import spool: \(what)" + (code.map { ": \(String(cString: strerror($0)))" } ?? ""))
     }
 }

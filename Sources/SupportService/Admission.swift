@@ -1,19 +1,17 @@
 import EventLog
 import Foundation
-import HTTPTypes
-import Hummingbird
 import Synchronization
 
 /// A count of expensive operations in progress, refused beyond a limit instead of queued: a
 /// caller told to come back later is better than one whose request waits behind the others.
-final class ConcurrencyGate: Sendable {
-    let limit: Int
+package final class ConcurrencyGate: Sendable {
+    package let limit: Int
     private let running = Mutex(0)
 
-    init(limit: Int) { self.limit = max(0, limit) }
+    package init(limit: Int) { self.limit = max(0, limit) }
 
     /// Takes a place; false when all are taken.
-    func tryEnter() -> Bool {
+    package func tryEnter() -> Bool {
         running.withLock { count in
             guard count < limit else { return false }
             count += 1
@@ -21,27 +19,27 @@ final class ConcurrencyGate: Sendable {
         }
     }
 
-    func leave() { running.withLock { $0 -= 1 } }
+    package func leave() { running.withLock { $0 -= 1 } }
 
     /// Places taken now.
-    var inUse: Int { running.withLock { $0 } }
+    package var inUse: Int { running.withLock { $0 } }
 }
 
 /// Runs point-in-time (`asOf`) folds, which scan the whole log, each on a thread of its own and
 /// a few at once, so that they never hold the cooperative pool's threads (the ones every other
 /// request runs on); beyond the limit the answer is 503 with `Retry-After`.
-final class PointInTimeFolds: Sendable {
-    let gate: ConcurrencyGate
+package final class PointInTimeFolds: Sendable {
+    package let gate: ConcurrencyGate
     /// A test seam: called on the fold's thread before it folds (a test blocks it there).
-    let willFold = Mutex<(@Sendable () -> Void)?>(nil)
+    package let willFold = Mutex<(@Sendable () -> Void)?>(nil)
 
-    init(limit: Int) { gate = ConcurrencyGate(limit: limit) }
+    package init(limit: Int) { gate = ConcurrencyGate(limit: limit) }
 
     /// Runs `work` on its own thread and resumes with its result; 503 when `gate.limit` folds
     /// already run. `retryAfter` is the seconds a refused caller is told to wait.
-    func run<R: Sendable>(retryAfter: @autoclosure () -> Int, _ work: @escaping @Sendable () throws -> R) async throws -> R {
+    package func run<R: Sendable>(retryAfter: @autoclosure () -> Int, _ work: @escaping @Sendable () throws -> R) async throws -> R {
         guard gate.tryEnter() else {
-            throw Problem.retryLater(.serviceUnavailable, seconds: retryAfter(),
+            throw ServiceError.retryLater(.unavailable, seconds: retryAfter(),
                                      "\(gate.limit) point-in-time (asOf) answers are being computed; retry later")
         }
         let gate = self.gate, hook = willFold.withLock { $0 }
@@ -59,15 +57,15 @@ final class PointInTimeFolds: Sendable {
 
     /// What a refused caller is told to wait: about one fold of a log of `events` events
     /// (1.5 s per million on the reference machine, docs/benchmarks.md), from 1 to 60 seconds.
-    static func retryAfter(events: UInt64) -> Int {
+    package static func retryAfter(events: UInt64) -> Int {
         Int(min(60, max(1, (events * 3 + 1_999_999) / 2_000_000)))
     }
 }
 
 /// A token bucket per principal: `burst` requests at once, refilled at `requestsPerSecond`.
-final class RateLimiter: Sendable {
-    let requestsPerSecond: Double
-    let burst: Double
+package final class RateLimiter: Sendable {
+    package let requestsPerSecond: Double
+    package let burst: Double
     /// Monotonic nanoseconds (a test moves its own clock).
     private let now: @Sendable () -> UInt64
     private let buckets = Mutex<[Principal: Bucket]>([:])
@@ -77,22 +75,22 @@ final class RateLimiter: Sendable {
         var updated: UInt64
     }
 
-    init(requestsPerSecond: Double, burst: Int, clock: @escaping @Sendable () -> UInt64) {
+    package init(requestsPerSecond: Double, burst: Int, clock: @escaping @Sendable () -> UInt64) {
         self.requestsPerSecond = requestsPerSecond
         self.burst = Double(max(1, burst))
         self.now = clock
     }
 
-    var isEnabled: Bool { requestsPerSecond > 0 }
+    package var isEnabled: Bool { requestsPerSecond > 0 }
 
     /// The rate as the problem detail names it (`20`, `0.5`).
-    var rateText: String {
+    package var rateText: String {
         requestsPerSecond == requestsPerSecond.rounded() && requestsPerSecond < 1e15 ? "\(Int(requestsPerSecond))" : "\(requestsPerSecond)"
     }
 
     /// Takes one request from the principal's bucket: nil when it may go on, otherwise the whole
     /// seconds until its bucket holds a request again.
-    func admit(_ principal: Principal) -> Int? {
+    package func admit(_ principal: Principal) -> Int? {
         guard isEnabled else { return nil }
         let t = now()
         return buckets.withLock { buckets -> Int? in
@@ -107,20 +105,5 @@ final class RateLimiter: Sendable {
             }
             return max(1, Int(((1 - bucket.tokens) / requestsPerSecond).rounded(.up)))
         }
-    }
-}
-
-/// 429 with `Retry-After` once a principal's bucket is empty (after authentication, so it counts
-/// per token; `/healthz`, `/metrics` and the dashboard are outside `/v1` and not counted).
-struct RateLimitMiddleware: RouterMiddleware {
-    typealias Context = SupportRequestContext
-    let limiter: RateLimiter
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let principal = context.principal, let seconds = limiter.admit(principal) {
-            throw Problem.retryLater(.tooManyRequests, seconds: seconds,
-                                     "rate limit of \(limiter.rateText) requests per second (burst \(Int(limiter.burst))) exceeded; retry after \(seconds) s")
-        }
-        return try await next(request, context)
     }
 }

@@ -7,7 +7,7 @@ import Synchronization
 /// Bounded in entries and in bytes (an estimate of each ticket's strings and thread): past
 /// either bound the least recently used entries go until the cache is half full, and a ticket
 /// larger than ``largestEntry`` is not cached at all (it is folded from the log when needed).
-final class TicketCache: Sendable {
+package final class TicketCache: Sendable {
     private struct Entry {
         var ticket: Ticket
         var size: Int
@@ -22,23 +22,23 @@ final class TicketCache: Sendable {
     }
 
     /// Entries kept at most by default.
-    static let defaultCapacity = 20_000
+    package static let defaultCapacity = 20_000
     /// Bytes (estimated) kept at most by default: 64 MiB.
-    static let defaultBudget = 64 << 20
+    package static let defaultBudget = 64 << 20
 
-    let capacity: Int
-    let budget: Int
+    package let capacity: Int
+    package let budget: Int
     /// The largest ticket cached: a sixteenth of the budget (4 MiB by default).
-    var largestEntry: Int { budget / 16 }
+    package var largestEntry: Int { budget / 16 }
 
     private let state = Mutex(State())
 
-    init(capacity: Int = TicketCache.defaultCapacity, budget: Int = TicketCache.defaultBudget) {
+    package init(capacity: Int = TicketCache.defaultCapacity, budget: Int = TicketCache.defaultBudget) {
         self.capacity = capacity
         self.budget = budget
     }
 
-    func ticket(_ id: String) -> Ticket? {
+    package func ticket(_ id: String) -> Ticket? {
         state.withLock { s in
             let key = Array(id.utf8)
             guard var entry = s.entries[key] else { return nil }
@@ -49,7 +49,7 @@ final class TicketCache: Sendable {
         }
     }
 
-    func store(_ ticket: Ticket) {
+    package func store(_ ticket: Ticket) {
         let size = Self.estimatedSize(of: ticket)
         state.withLock { s in
             let key = Array(ticket.id.utf8)
@@ -67,7 +67,7 @@ final class TicketCache: Sendable {
     }
 
     /// The number of tickets and the estimated bytes held.
-    var usage: (tickets: Int, bytes: Int) { state.withLock { ($0.entries.count, $0.bytes) } }
+    package var usage: (tickets: Int, bytes: Int) { state.withLock { ($0.entries.count, $0.bytes) } }
 
     /// Drops the least recently used entries until at most half the capacity and half the budget
     /// (with room for `size` more) are in use: one sort per many stores.
@@ -81,7 +81,7 @@ final class TicketCache: Sendable {
 
     /// An estimate of the memory a cached ticket holds: its strings and thread, plus a fixed
     /// overhead per ticket, entry and string.
-    static func estimatedSize(of ticket: Ticket) -> Int {
+    package static func estimatedSize(of ticket: Ticket) -> Int {
         func text(_ s: String?) -> Int { s.map { 16 + $0.utf8.count } ?? 0 }
         var size = 512 + 2 * text(ticket.id)
         for field in [ticket.team, ticket.customer, ticket.subject, ticket.product, ticket.context, ticket.assignee,

@@ -1,29 +1,32 @@
 import EventLog
 import Foundation
-import Hummingbird
-import Logging
-import NIOCore
 import Projections
 import ServiceLifecycle
 import SupportDomain
+import Synchronization
 
-/// Everything the API serves from: the log, the policy and the command handling.
-/// One per data directory; ``close()`` (or ``EventLogService``) closes the log last.
+/// Everything the API serves from: the log, the policy, the projections, the command handling
+/// and the limits on expensive work. One per data directory; ``close()`` (or
+/// ``EventLogService``) closes the log last.
 public final class SupportBackend: Sendable {
+    /// The log.
     public let store: EventStore
+    /// The policy, compiled: SLA targets, the business calendar, input limits.
     public let levels: ServiceLevels
     /// The projections (queues, workloads, metrics), following the log.
     public let projections: ProjectionRunner
-    let commands: TicketCommands
-    let metrics: ServerMetrics
-    /// The limits of the HTTP edge (rate, long-polls, point-in-time folds, idle connections).
+    package let commands: TicketCommands
+    /// The limits the backend and its HTTP edge run under (rate, long-polls, point-in-time folds,
+    /// idle connections, import chunks).
     public let limits: ServerLimits
-    let rateLimiter: RateLimiter
-    let longPolls: ConcurrencyGate
-    let pointInTime: PointInTimeFolds
+    package let rateLimiter: RateLimiter
+    package let longPolls: ConcurrencyGate
+    package let pointInTime: PointInTimeFolds
     /// Triggered when the server starts shutting down (long-polls answer at once).
     public let shutdown = ShutdownSignal()
-    let clock: @Sendable () -> Timestamp
+    package let clock: @Sendable () -> Timestamp
+    /// Told how long each command's append took (the HTTP edge's metrics listen).
+    package let appendObserver: AppendObserver
 
     /// Opens the log in `dataDirectory` (created when missing) under `policy`, served under
     /// `limits`. `monotonicNanoseconds` is the rate limiter's clock (a test moves its own).
@@ -41,7 +44,7 @@ public final class SupportBackend: Sendable {
                  limits: ServerLimits, clock: @escaping @Sendable () -> Timestamp,
                  monotonicNanoseconds: @escaping @Sendable () -> UInt64, faults: StorageFaults) throws {
         self.limits = limits
-        metrics = ServerMetrics(teamLimit: limits.metricsTeams)
+        appendObserver = AppendObserver()
         rateLimiter = RateLimiter(requestsPerSecond: limits.requestsPerSecond, burst: limits.burst, clock: monotonicNanoseconds)
         longPolls = ConcurrencyGate(limit: limits.concurrentLongPolls)
         pointInTime = PointInTimeFolds(limit: limits.concurrentPointInTimeFolds)
@@ -54,12 +57,25 @@ public final class SupportBackend: Sendable {
         levels = try ServiceLevels(policy: policy)
         projections = try ProjectionRunner(store: store, levels: levels, rebuild: rebuildProjections)
         commands = TicketCommands(store: store, levels: levels, directory: try TicketDirectory(store: store),
-                                  projections: projections, metrics: metrics, clock: clock)
+                                  projections: projections, appendObserver: appendObserver, clock: clock)
         self.clock = clock
     }
 
     /// Finishes queued appends and closes the log.
     public func close() { store.close() }
+}
+
+/// Who is told how long each command's append took: one listener at a time (the HTTP edge's
+/// metrics), none by default.
+package final class AppendObserver: Sendable {
+    private let listener = Mutex<(@Sendable (Duration) -> Void)?>(nil)
+
+    package init() {}
+
+    /// Sets the listener (replacing the previous one).
+    package func listen(_ body: @escaping @Sendable (Duration) -> Void) { listener.withLock { $0 = body } }
+
+    package func record(_ duration: Duration) { listener.withLock { $0 }?(duration) }
 }
 
 /// Closes the log when the service group shuts down, after the HTTP server (which the
@@ -82,38 +98,4 @@ public struct ProjectionService: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown { await backend.projections.run() }
     }
-}
-
-/// The API's routes (SPEC §7).
-public func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<SupportRequestContext> {
-    let router = Router(context: SupportRequestContext.self)
-    router.add(middleware: RequestIDMiddleware())
-    router.get("healthz") { _, _ in
-        JSONResponse.make(.object(["status": .string("ok")]))
-    }
-    router.get("metrics") { _, _ in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: backend.metrics.render(backend: backend))))
-    }
-    DashboardRoutes(backend: backend, tokens: tokens).register(on: router)
-    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(tokens: tokens))
-        .add(middleware: RateLimitMiddleware(limiter: backend.rateLimiter))
-    TicketRoutes(backend: backend).register(on: v1)
-    EventRoutes(backend: backend).register(on: v1)
-    ImportRoute(backend: backend).register(on: v1)
-    ReadRoutes(backend: backend).register(on: v1)
-    return router
-}
-
-/// The application serving the API on `host:port` (idle connections closed after
-/// `backend.limits.idleTimeout`); `onRunning` gets the bound port.
-public func buildApplication(backend: SupportBackend, tokens: TokenStore, host: String, port: Int, logger: Logger,
-                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-    Application(
-        router: buildRouter(backend: backend, tokens: tokens),
-        server: .http1(configuration: .init(idleTimeout: backend.limits.idleTimeAmount)),
-        configuration: .init(address: .hostname(host, port: port), serverName: "ledgerdesk"),
-        services: [EventLogService(backend: backend), ProjectionService(backend: backend)],
-        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
-        logger: logger)
 }

@@ -1,16 +1,17 @@
 import EventLog
+import Projections
 import SupportDomain
 
 /// The ticket body of SPEC §8.
-enum TicketRepresentation {
-    static func actor(_ a: SupportActor) -> JSONValue { .object(["kind": .string(a.kind.rawValue), "id": .string(a.id)]) }
+package enum TicketRepresentation {
+    package static func actor(_ a: SupportActor) -> JSONValue { .object(["kind": .string(a.kind.rawValue), "id": .string(a.id)]) }
 
-    static func attachment(_ a: Attachment) -> JSONValue {
+    package static func attachment(_ a: Attachment) -> JSONValue {
         .object(["name": .string(a.name), "size": .int(a.size), "contentType": .string(a.contentType), "sha256": .string(a.sha256)])
     }
 
     /// The ticket without its thread (history states and lists use this form).
-    static func summary(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels) -> [String: JSONValue] {
+    package static func summary(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels) -> [String: JSONValue] {
         let service = ticket.serviceState(at: evaluation, levels: levels)
         return [
             "id": .string(ticket.id),
@@ -36,18 +37,27 @@ enum TicketRepresentation {
         ]
     }
 
+    /// A queue entry as a JSON value: the reference form that ReadRoutes.queueAnswer
+    /// writes directly (the tests check that both give the same bytes), also used by tools.
+    package static func queueEntry(_ e: QueueEntry) -> JSONValue {
+        .object(["id": .string(e.id), "subject": .string(e.subject), "customer": .string(e.customer),
+                 "priority": .string(e.priority.rawValue), "status": .string(e.status.rawValue), "assignee": e.assignee.json,
+                 "channel": .string(e.channel.rawValue), "waitingSince": e.waitingSince.json, "nextDue": e.nextDue.json,
+                 "nextDueTarget": e.nextDueTarget.map { .string($0.rawValue) } ?? .null, "breached": .bool(e.breached)])
+    }
+
     /// Whether `viewer` sees the thread without its internal notes (customers never get notes).
-    static func hidesNotes(from viewer: Principal) -> Bool { viewer.role == .customer }
+    package static func hidesNotes(from viewer: Principal) -> Bool { viewer.role == .customer }
 
     /// The whole ticket; customers never get notes.
-    static func full(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels, viewer: Principal) -> JSONValue {
+    package static func full(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels, viewer: Principal) -> JSONValue {
         var o = summary(ticket, at: evaluation, levels: levels)
         o["thread"] = thread(ticket, messagesOnly: hidesNotes(from: viewer))
         return .object(o)
     }
 
     /// The ticket's thread, without its notes when `messagesOnly`.
-    static func thread(_ ticket: Ticket, messagesOnly: Bool) -> JSONValue {
+    package static func thread(_ ticket: Ticket, messagesOnly: Bool) -> JSONValue {
         let entries = ticket.thread.filter { !messagesOnly || $0.kind == .message }
         return .array(entries.map { entry in
             .object(["version": .int(Int64(entry.version)), "at": entry.at.json, "kind": .string(entry.kind.rawValue),
@@ -59,7 +69,7 @@ enum TicketRepresentation {
     /// The canonical JSON of ``full(_:at:levels:viewer:)`` cut around the thread's value:
     /// `head + CanonicalJSON.encode(thread) + tail` is the whole body. The thread is the part that
     /// grows with the ticket; what is around it is small.
-    static func fullAroundThread(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels) -> (head: [UInt8], tail: [UInt8]) {
+    package static func fullAroundThread(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels) -> (head: [UInt8], tail: [UInt8]) {
         let members = summary(ticket, at: evaluation, levels: levels)
         // The member names are fixed ASCII, for which RFC 8785's UTF-16 order is byte order.
         let precedes = { (key: String) in key.utf8.lexicographicallyPrecedes("thread".utf8) }
@@ -71,4 +81,16 @@ enum TicketRepresentation {
         if tail.count > 2 { tail[0] = UInt8(ascii: ",") } else { tail = [UInt8(ascii: "}")] }
         return (head, tail)
     }
+}
+
+extension Timestamp {
+    package var json: JSONValue { .string(rfc3339) }
+}
+
+extension Optional where Wrapped == Timestamp {
+    package var json: JSONValue { map { .string($0.rfc3339) } ?? .null }
+}
+
+extension Optional where Wrapped == String {
+    package var json: JSONValue { map(JSONValue.string) ?? .null }
 }

@@ -1,5 +1,4 @@
 import EventLog
-import Hummingbird
 import Projections
 import SupportDomain
 import Synchronization
@@ -11,9 +10,9 @@ extension TicketCommands {
     /// The ticket is chosen by the log's writer inside the write transaction, from the queue as it
     /// stands at that moment, so agents claiming at once each get their own ticket, in queue order,
     /// and a claim never fails because others claim too (a whole team claims at shift start).
-    func claim(team: String, principal: Principal) async throws -> Response? {
+    package func claim(team: String, principal: Principal) async throws(ServiceError) -> WriteReply? {
         guard principal.role == .agent, let actor = principal.actor else {
-            throw Problem.forbidden("only an agent may claim a ticket")
+            throw .forbidden("only an agent may claim a ticket")
         }
         // Everything acknowledged before this claim is applied first, so the writer has only the
         // few events committed since then to look at beside the projection.
@@ -31,16 +30,16 @@ extension TicketCommands {
                                  expectedVersion: .exactly(ticket.version))
         })
         let result: AppendResult
-        do { result = try await append(request) } catch { throw Problem(error) }
+        do { result = try await append(request) } catch { throw ServiceError(error) }
         guard !result.events.isEmpty, let ticket = chosen.withLock({ $0 }) else { return nil }
         await projections.waitUntilApplied(result.lastSeq)
-        return try response(for: result, before: ticket, events: [event], viewer: principal, levels: levels, status: 200)
+        return try reply(for: result, before: ticket, events: [event], viewer: principal, levels: levels, status: 200)
     }
 
     /// The first unassigned ticket of `team`'s queue in the log as `snapshot` holds it (runs in the
     /// write transaction). The projection knows the queue up to its applied seq; the tickets that
     /// changed after it are folded from the snapshot and placed by the same queue order.
-    static func firstClaimable(inTeam team: String, snapshot: LogSnapshot, projections: ProjectionRunner,
+    package static func firstClaimable(inTeam team: String, snapshot: LogSnapshot, projections: ProjectionRunner,
                                levels: ServiceLevels) throws -> Ticket? {
         try projections.read { projection in
             // Keyed by UTF-8 bytes: identifiers are compared by code point (SPEC §2.1).

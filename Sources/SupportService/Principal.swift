@@ -1,0 +1,33 @@
+import SupportDomain
+
+/// The roles of the API (SPEC §7).
+public enum Role: String, Sendable, CaseIterable {
+    case customer, agent, manager, auditor, admin
+
+    /// The actor kind a role writes as; auditors never write.
+    package var actorKind: ActorKind? {
+        switch self {
+        case .customer: .customer
+        case .agent: .agent
+        case .manager: .manager
+        case .admin: .admin
+        case .auditor: nil
+        }
+    }
+}
+
+/// Who is calling: the role and id a bearer token maps to.
+public struct Principal: Sendable, Hashable {
+    /// The role the token grants.
+    public var role: Role
+    /// The customer's, agent's or staff member's id.
+    public var id: String
+
+    public init(role: Role, id: String) {
+        self.role = role
+        self.id = id
+    }
+
+    /// The actor of this principal's commands; nil for auditors.
+    package var actor: SupportActor? { role.actorKind.map { SupportActor(kind: $0, id: id) } }
+}
