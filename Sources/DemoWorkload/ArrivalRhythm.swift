@@ -1,3 +1,5 @@
+import EventLog
+
 /// When tickets come in: a Poisson process whose rate follows the Paris clock (busy weekday
 /// business hours, a Monday peak, quiet nights and weekends), scaled to a number of tickets per
 /// day on average.
