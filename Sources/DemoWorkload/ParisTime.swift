@@ -16,7 +16,7 @@ struct LocalTime {
 enum ParisTime {
     /// The offset from UTC at `instant` (ms since the epoch): one or two hours, in ms.
     static func utcOffset(at instant: Int64) -> Int64 {
-        let year = CivilCalendar.date(fromDays: instant.floorDivided(by: Millis.day)).year
+        let year = CivilCalendar.date(daysSinceEpoch: Int(instant.floorDivided(by: Millis.day))).year
         let summerStart = lastSunday(year: year, month: 3) * Millis.day + Millis.hour
         let summerEnd = lastSunday(year: year, month: 10) * Millis.day + Millis.hour
         return instant >= summerStart && instant < summerEnd ? 2 * Millis.hour : Millis.hour
@@ -37,26 +37,11 @@ enum ParisTime {
         return localMillis - utcOffset(at: localMillis - Millis.hour)
     }
 
-    private static func lastSunday(year: Int64, month: Int64) -> Int64 {
-        let last = CivilCalendar.days(year: year, month: month, day: month == 3 || month == 10 ? 31 : 30)
-        let weekday = (last + 3).floorModulo(7)
-        return last - (weekday + 1) % 7
+    private static func lastSunday(year: Int, month: Int) -> Int64 {
+        let last = CivilCalendar.daysSinceEpoch(year: year, month: month, day: month == 3 || month == 10 ? 31 : 30)
+        let weekday = CivilCalendar.isoWeekdayIndex(daysSinceEpoch: last)
+        return Int64(last - (weekday + 1) % 7)
     }
-}
-
-/// Civil dates on day numbers: the log's own ``CivilDate``.
-enum CivilCalendar {
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 { CivilDate.toDays(year: year, month: month, day: day) }
-    static func date(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) { CivilDate.fromDays(days) }
-}
-
-extension Int64 {
-    func floorDivided(by d: Int64) -> Int64 {
-        let q = self / d
-        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
-    }
-
-    func floorModulo(_ d: Int64) -> Int64 { self - floorDivided(by: d) * d }
 }
 
 /// The support desk's opening hours (SPEC §6 default policy): Mon-Fri 08:00-19:00,

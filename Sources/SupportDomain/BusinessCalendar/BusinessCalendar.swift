@@ -40,9 +40,9 @@ public struct BusinessCalendar: Sendable {
     let precomputed: BusinessTimeline
 
     /// Local day 0001-01-01, the first day with business time.
-    static let firstSupportedDay = CivilCalendarMath.daysSinceEpoch(year: 1, month: 1, day: 1)
+    static let firstSupportedDay = CivilCalendar.daysSinceEpoch(year: 1, month: 1, day: 1)
     /// Local day 10000-01-01, the first day after the days with business time.
-    static let endOfSupportedDays = CivilCalendarMath.daysSinceEpoch(year: 10000, month: 1, day: 1)
+    static let endOfSupportedDays = CivilCalendar.daysSinceEpoch(year: 10000, month: 1, day: 1)
     /// The most days the slow path builds at a time.
     private static let slowPathChunkDays = 7305
 
@@ -82,8 +82,8 @@ public struct BusinessCalendar: Sendable {
         self.schedule = schedule
         self.hasBusinessHours = !schedule.isAlwaysClosed
         self.holidayDays = Set(holidays.map(\.daysSinceEpoch))
-        let firstDay = CivilCalendarMath.daysSinceEpoch(year: precomputedYears.lowerBound, month: 1, day: 1)
-        let endDay = CivilCalendarMath.daysSinceEpoch(year: precomputedYears.upperBound + 1, month: 1, day: 1)
+        let firstDay = CivilCalendar.daysSinceEpoch(year: precomputedYears.lowerBound, month: 1, day: 1)
+        let endDay = CivilCalendar.daysSinceEpoch(year: precomputedYears.upperBound + 1, month: 1, day: 1)
         self.precomputed = BusinessTimeline(days: firstDay..<endDay, zone: zone, schedule: schedule, holidays: holidayDays)
     }
 
@@ -138,7 +138,7 @@ public struct BusinessCalendar: Sendable {
         // No local day lasts 72 hours, so an amount above that per remaining day can never be
         // reached: answer at once instead of walking to the year 9999.
         let remainingDays = Int64(Self.endOfSupportedDays - day)
-        guard amount / (3 * CivilCalendarMath.millisecondsPerDay) <= remainingDays else { return nil }
+        guard amount / (3 * CivilCalendar.millisecondsPerDay) <= remainingDays else { return nil }
         var remaining = amount
         var chunkDays = 64
         while day < Self.endOfSupportedDays {
@@ -168,12 +168,12 @@ public struct BusinessCalendar: Sendable {
     /// The local date of `instant` as a day number, from the precomputed offsets when they
     /// cover it and from Foundation otherwise (the instant is clamped to the supported days).
     func estimatedLocalDay(of instant: Int64) -> Int {
-        let millisecondsPerDay = CivilCalendarMath.millisecondsPerDay
+        let millisecondsPerDay = CivilCalendar.millisecondsPerDay
         let clamped = min(
             max(instant, Int64(Self.firstSupportedDay - 2) * millisecondsPerDay),
             Int64(Self.endOfSupportedDays + 2) * millisecondsPerDay
         )
-        return Int(CivilCalendarMath.floorDivide(clamped + utcOffset(at: clamped), by: millisecondsPerDay))
+        return Int((clamped + utcOffset(at: clamped)).floorDivided(by: millisecondsPerDay))
     }
 
     /// The zone's UTC offset in milliseconds at `instant`.
@@ -181,7 +181,7 @@ public struct BusinessCalendar: Sendable {
         if precomputed.zoneOffsets.coveredInstants.contains(instant) {
             return precomputed.zoneOffsets.offset(at: instant)
         }
-        let millisecondsPerDay = CivilCalendarMath.millisecondsPerDay
+        let millisecondsPerDay = CivilCalendar.millisecondsPerDay
         let clamped = min(
             max(instant, Int64(Self.firstSupportedDay - 2) * millisecondsPerDay),
             Int64(Self.endOfSupportedDays + 2) * millisecondsPerDay
