@@ -151,7 +151,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DemoWorkloadTests",
-            dependencies: ["DemoWorkload", "EventLog"],
+            dependencies: ["DemoWorkload", "EventLog", "SupportDomain"],
             swiftSettings: strict
         ),
     ]

@@ -90,7 +90,7 @@ public struct ReadRoutes: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(128 + entries.count * 320)
         // Members in canonical order: "agent" < "entries" < "evaluatedAt" < "team".
-        let ownerFirst = BinaryJSONOrder.precedes(owner.key, "entries")
+        let ownerFirst = BinaryJSON.canonicalKeyOrder(owner.key, "entries")
         out.append(UInt8(ascii: "{"))
         if ownerFirst {
             CanonicalJSON.appendStringLiteral(owner.key, to: &out)
@@ -279,11 +279,6 @@ public struct ReadRoutes: Sendable {
             return JSONResponse.make(.object(["evaluatedAt": at.json, "tickets": .array(list), "next": page.next.json]))
         }
     }
-}
-
-/// RFC 8785 member order for ASCII keys (byte order).
-enum BinaryJSONOrder {
-    static func precedes(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
 }
 
 /// The `bucket` query parameter.
