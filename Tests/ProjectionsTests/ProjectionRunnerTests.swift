@@ -7,12 +7,7 @@ import Testing
 
 @Suite("The projection runner: checkpoints, resume and rebuild")
 struct ProjectionRunnerTests {
-    final class Directory: Sendable {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ledgerdesk-runner-\(UUID().uuidString)").path
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-    }
-
-    func open(_ dir: Directory) throws -> EventStore {
+    func open(_ dir: TemporaryDirectory) throws -> EventStore {
         try EventStore(EventLogConfiguration(directory: dir.path, envelope: EnvelopeFormat(streamField: "ticket")))
     }
 
@@ -45,7 +40,7 @@ struct ProjectionRunnerTests {
     }
 
     @Test func aRestartResumesFromTheCheckpointWithoutReplayingTheLog() async throws {
-        let dir = Directory()
+        let dir = TemporaryDirectory()
         let levels = try ServiceLevels(policy: .default)
         var before: [String] = []
         do {
@@ -71,7 +66,7 @@ struct ProjectionRunnerTests {
     }
 
     @Test func aCheckpointOfAnotherFoldVersionOrPolicyTriggersARebuild() async throws {
-        let dir = Directory()
+        let dir = TemporaryDirectory()
         let levels = try ServiceLevels(policy: .default)
         let store = try open(dir)
         defer { store.close() }
