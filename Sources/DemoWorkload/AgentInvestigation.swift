@@ -1,3 +1,5 @@
+import SupportDomain
+
 /// What comes with working a ticket before answering it: notes, priority and tag changes,
 /// escalation to a second-level team, waiting for a third party.
 extension WorkloadSimulator {
@@ -69,7 +71,7 @@ extension WorkloadSimulator {
             return Plan(action: .customerMessage(.nudge), time: time + (answered - time) / 2)
         }
         let workTime = ticket.priority == .urgent
-            ? answered : BusinessHours.adding(random.int64(in: 0...45 * Millis.minute), to: answered)
+            ? answered : DeskClock.paris.adding(random.int64(in: 0...45 * Millis.minute), to: answered)
         return Plan(action: .agentWork(.afterThirdParty), time: workTime)
     }
 }

@@ -25,7 +25,7 @@ struct ArrivalRhythm {
     }
 
     private func weight(at instant: Int64) -> Double {
-        let local = ParisTime.local(instant)
+        let local = DeskClock.paris.local(instant)
         return Self.hourly[Int(local.millisOfDay / Millis.hour)] * Self.daily[local.weekday]
     }
 

@@ -50,7 +50,7 @@ extension WorkloadSimulator {
 
     mutating func changePriority(_ ticket: inout LiveTicket, to priority: Priority, at time: Int64,
                                  by actor: EventActor) {
-        record(.priorityChanged, &ticket, at: time, by: actor, ["priority": .string(priority.id)])
+        record(.priorityChanged, &ticket, at: time, by: actor, ["priority": .string(priority.rawValue)])
         ticket.priority = priority
     }
 
@@ -59,7 +59,7 @@ extension WorkloadSimulator {
     mutating func changeStatus(_ ticket: inout LiveTicket, to status: TicketStatus, at time: Int64,
                                by actor: EventActor) {
         guard status != ticket.status, status != .new, ticket.status != .closed else { return }
-        record(.statusChanged, &ticket, at: time, by: actor, ["status": .string(status.id)])
+        record(.statusChanged, &ticket, at: time, by: actor, ["status": .string(status.rawValue)])
         ticket.status = status
     }
 

@@ -1,3 +1,5 @@
+import SupportDomain
+
 /// What a ticket is waiting for: the one action scheduled for it in the ``ActionQueue``.
 enum TicketAction {
     /// The router tags and maybe assigns the new ticket.

@@ -87,7 +87,7 @@ struct Roster {
 
     /// A random agent of `team` on duty at `instant`, if any.
     func onDuty(_ team: Team, at instant: Int64, _ random: inout SeededRandom) -> Int? {
-        let local = ParisTime.local(instant)
+        let local = DeskClock.paris.local(instant)
         let candidates = members(of: team)
         var count = 0
         for agent in candidates where isOnDuty(agent, at: local) { count += 1 }
@@ -103,7 +103,7 @@ struct Roster {
     /// The agent of `team` on call this week (answers urgent tickets out of hours).
     func onCall(_ team: Team, at instant: Int64) -> Int {
         let candidates = members(of: team)
-        let week = ParisTime.local(instant).week
+        let week = DeskClock.paris.local(instant).week
         return candidates[Int((week + 1).floorModulo(Int64(candidates.count)))]
     }
 

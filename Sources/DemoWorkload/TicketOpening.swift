@@ -31,7 +31,7 @@ extension WorkloadSimulator {
         let number = opened
         let customer = customers.pick(&random)
         let language = customers.languages[customer]
-        let staffed = BusinessHours.isOpen(at: time)
+        let staffed = DeskClock.paris.isOpen(at: time)
 
         // A customer without an answer sometimes writes again, by another channel.
         var original: LiveTicket?
@@ -40,7 +40,7 @@ extension WorkloadSimulator {
             original = earlier
         }
 
-        var channel = Channel(rawValue: OpeningMix.channels.pick(&random)) ?? .email
+        var channel = Channel.allCases[OpeningMix.channels.pick(&random)]
         if channel.needsStaff && !staffed { channel = .email }
         if let original, channel == original.channel || channel == .phone || channel == .api {
             channel = original.channel == .email ? .web : .email
@@ -65,7 +65,7 @@ extension WorkloadSimulator {
             priority = random.chance(0.4) ? .urgent : .high
         } else {
             let choice = OpeningMix.prioritiesByUrgency[min(8, max(0, topic.urgency))]
-            priority = Priority(rawValue: choice.pick(&random)) ?? .normal
+            priority = Priority.allCases[choice.pick(&random)]
         }
 
         let opener: EventActor
@@ -106,9 +106,9 @@ extension WorkloadSimulator {
             "customer": .string(customers.actors[customer].id),
             "subject": .string(subject),
             "body": .string(body),
-            "channel": .string(channel.id),
+            "channel": .string(channel.rawValue),
             "product": .string(topic.product.id),
-            "priority": .string(priority.id),
+            "priority": .string(priority.rawValue),
         ]
         if channel == .web { data["context"] = .string(topic.panelPath) }
         if callTaker == nil, !monitored {

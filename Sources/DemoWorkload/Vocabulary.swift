@@ -20,56 +20,10 @@ enum Team: Int, CaseIterable {
     }
 }
 
-/// How a ticket came in (`ticket.opened` data.channel).
-enum Channel: Int, CaseIterable {
-    case email, web, phone, chat, api
-
-    var id: String {
-        switch self {
-        case .email: "email"
-        case .web: "web"
-        case .phone: "phone"
-        case .chat: "chat"
-        case .api: "api"
-        }
-    }
-
+extension Channel {
     /// A human answers phone and chat, so they only open during business hours.
     var needsStaff: Bool { self == .phone || self == .chat }
 }
-
-/// A ticket's priority.
-enum Priority: Int, CaseIterable {
-    case low, normal, high, urgent
-
-    var id: String {
-        switch self {
-        case .low: "low"
-        case .normal: "normal"
-        case .high: "high"
-        case .urgent: "urgent"
-        }
-    }
-}
-
-/// A ticket's status, changed exactly as SPEC §2.2 says.
-enum TicketStatus: Int, CaseIterable {
-    case new, open, pending, onHold, solved, closed
-
-    var id: String {
-        switch self {
-        case .new: "new"
-        case .open: "open"
-        case .pending: "pending"
-        case .onHold: "on_hold"
-        case .solved: "solved"
-        case .closed: "closed"
-        }
-    }
-}
-
-/// The event types of SPEC §2.2, as the domain names them.
-typealias EventType = TicketEvent.Kind
 
 /// The language a customer writes in; agents answer Russian speakers in English.
 enum Language {

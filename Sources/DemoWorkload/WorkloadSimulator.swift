@@ -115,7 +115,7 @@ struct WorkloadSimulator {
     }
 
     /// Appends an event of `ticket` to the output and counts its version.
-    mutating func record(_ type: EventType, _ ticket: inout LiveTicket, at time: Int64, by actor: EventActor,
+    mutating func record(_ type: TicketEvent.Kind, _ ticket: inout LiveTicket, at time: Int64, by actor: EventActor,
                          _ data: [String: JSONValue]) {
         ticket.version += 1
         output.append(DemoEvent(ticket: ticket.id, type: type.rawValue, at: Timestamp(milliseconds: time),

@@ -177,7 +177,7 @@ public struct BusinessCalendar: Sendable {
     }
 
     /// The zone's UTC offset in milliseconds at `instant`.
-    func utcOffset(at instant: Int64) -> Int64 {
+    package func utcOffset(at instant: Int64) -> Int64 {
         if precomputed.zoneOffsets.coveredInstants.contains(instant) {
             return precomputed.zoneOffsets.offset(at: instant)
         }
@@ -187,6 +187,18 @@ public struct BusinessCalendar: Sendable {
             Int64(Self.endOfSupportedDays + 2) * millisecondsPerDay
         )
         return Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(clamped) / 1000))) * 1000
+    }
+
+    /// The instant of a local wall time (milliseconds read on the zone's clock): a wall time in
+    /// a gap moves forward by the length of the gap, one in a fold is its first occurrence.
+    package func instant(atWallTime wallTime: Int64) -> Int64 {
+        let margin = 2 * CivilCalendar.millisecondsPerDay
+        let zoneOffsets = precomputed.zoneOffsets
+        if zoneOffsets.coveredInstants.contains(wallTime - margin), zoneOffsets.coveredInstants.contains(wallTime + margin) {
+            return zoneOffsets.instantMovingGapsForward(forWallTime: wallTime)
+        }
+        return ZoneOffsetTimeline(zone: timeZone, covering: (wallTime - margin)..<(wallTime + margin))
+            .instantMovingGapsForward(forWallTime: wallTime)
     }
 
     private func clampedToSupportedDays(_ day: Int) -> Int {
