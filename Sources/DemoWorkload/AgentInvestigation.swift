@@ -30,7 +30,7 @@ extension WorkloadSimulator {
             changeTags(&ticket, removing: [.waitingThirdParty], at: time, by: actor)
         } else if random.chance(0.07) {
             let added = random.element(of: Tag.workflow)
-            let removable = Tag.workflow.filter { ticket.tags & $0.bit != 0 && $0 != added }
+            let removable = Tag.workflow.filter { ticket.has($0) && $0 != added }
             let removed = removable.isEmpty || random.chance(0.5) ? [] : [random.element(of: removable)]
             changeTags(&ticket, adding: [added], removing: removed, at: time,
                        by: random.chance(0.95) ? actor : roster.admin)

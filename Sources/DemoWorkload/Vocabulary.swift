@@ -30,7 +30,7 @@ enum Language {
     case french, english, russian
 }
 
-/// The tags agents and automations put on tickets (a ticket's tags fit in a 64-bit mask).
+/// The tags agents and automations put on tickets.
 enum Tag: Int, CaseIterable {
     case dns, dnssec, transfer, renewal, whois, ssl, php, http500, performance, mysql, malware
     case ftp, backup, outage, network, boot, disk, upgrade, ddos, snapshot, rdns, mx
@@ -78,8 +78,6 @@ enum Tag: Int, CaseIterable {
         case .monitoring: "monitoring"
         }
     }
-
-    var bit: UInt64 { 1 << UInt64(rawValue) }
 
     /// Tags agents add along the way (not tied to a topic).
     static let workflow: [Tag] = [.followUp, .slaRisk, .handover, .refund]
