@@ -98,5 +98,11 @@ struct RealismTests {
         // Saturday 16:00 CET + 2 business hours: 1 h on Saturday, then Monday 09:00 CEST.
         let saturday = try instant("2026-03-28T15:00:00Z")
         #expect(DeskClock.paris.adding(2 * Millis.hour, to: saturday) == (try instant("2026-03-30T07:00:00Z")))
+        // A count that ends exactly at a closing carries over to the next opening; from outside
+        // opening hours even nothing counts from the next opening.
+        #expect(DeskClock.paris.adding(Millis.hour, to: friday) == (try instant("2026-03-21T08:00:00Z")))
+        #expect(DeskClock.paris.adding(0, to: try instant("2026-03-22T11:00:00Z")) == (try instant("2026-03-23T07:00:00Z")))
+        #expect(DeskClock.paris.isOpen(at: try instant("2026-03-23T07:00:00Z")))
+        #expect(!DeskClock.paris.isOpen(at: try instant("2026-03-23T17:59:59.999Z") + 1))
     }
 }
