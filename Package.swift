@@ -163,7 +163,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DemoWorkloadTests",
-            dependencies: ["DemoWorkload", "EventLog"],
+            dependencies: ["DemoWorkload", "EventLog", "SupportDomain"],
             swiftSettings: strict
         ),
     ]

@@ -1,24 +1,4 @@
-/// Code point order of two strings (UTF-8 byte order is code point order).
-@inline(__always)
-func codePointPrecedes(_ a: String, _ b: String) -> Bool {
-    a.utf8.lexicographicallyPrecedes(b.utf8)
-}
-
-/// Equality by code points, with no normalisation (Swift's `==` on strings treats canonically
-/// equivalent strings as equal: `"é"` and `"e\u{301}"`; identifiers must not, SPEC §2.1).
-@inline(__always)
-func sameCodePoints(_ a: String, _ b: String) -> Bool {
-    let x = a.utf8, y = b.utf8
-    guard x.count == y.count else { return false }
-    if let equal = x.withContiguousStorageIfAvailable({ p in
-        y.withContiguousStorageIfAvailable { q in
-            p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0
-        }
-    }), let equal {
-        return equal
-    }
-    return x.elementsEqual(y)
-}
+import SupportDomain
 
 /// Interns names (ticket ids, teams, agents, customers, tags) as dense indices, comparing them by
 /// code point.
@@ -93,7 +73,7 @@ struct NameTable: Sendable {
             let entry = slots[slot]
             if entry.index == 0 { return (slot, nil, probes) }
             if entry.head == key.head, entry.tail == key.tail,
-               key.tail != Self.longTail || sameCodePoints(names[Int(entry.index - 1)], name) {
+               key.tail != Self.longTail || Identifier.same(names[Int(entry.index - 1)], name) {
                 return (slot, entry.index - 1, probes)
             }
             slot = (slot + 1) & mask
@@ -142,12 +122,6 @@ struct NameTable: Sendable {
 
     /// The indices of all names, sorted by code point.
     func indicesSortedByName() -> [UInt32] {
-        names.indices.map { UInt32($0) }.sorted { codePointPrecedes(names[Int($0)], names[Int($1)]) }
+        names.indices.map { UInt32($0) }.sorted { Identifier.precedes(names[Int($0)], names[Int($1)]) }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -140,7 +140,7 @@ struct InfoRows: CheckpointRecords {
 
     @inline(__always)
     func openerIsCustomer(_ i: Int) -> Bool {
-        sameCodePoints(infos[i].openedBy.id, customers[tickets[i].customer])
+        Identifier.same(infos[i].openedBy.id, customers[tickets[i].customer])
     }
 
     func visit<Sink: CheckpointRowSink>(_ sink: inout Sink) {

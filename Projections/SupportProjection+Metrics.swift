@@ -146,7 +146,7 @@ extension SupportProjection {
     private func sortedGroups<V>(_ groups: [Int64: V], _ groupBy: GroupBy) -> [(String?, V)] {
         groups.map { (groupName(groupBy, $0.key), $0.value) }.sorted { a, b in
             switch (a.0, b.0) {
-            case let (x?, y?): return codePointPrecedes(x, y)
+            case let (x?, y?): return Identifier.precedes(x, y)
             case (_?, nil): return true
             default: return false
             }

@@ -150,7 +150,7 @@ extension SupportProjection {
             id: ticketIDs[i], version: t.version, status: t.status, priority: t.priority, team: teams[t.team],
             assignee: t.assignee == Sentinel.none ? nil : agents[t.assignee], customer: customers[t.customer],
             subject: info.subject, channel: t.channel, product: teams[t.product], context: info.context,
-            tags: info.tags.map { tagNames[$0] }.sorted(by: codePointPrecedes), openedAt: Timestamp(milliseconds: t.openedAt),
+            tags: info.tags.map { tagNames[$0] }.sorted(by: Identifier.precedes), openedAt: Timestamp(milliseconds: t.openedAt),
             openedBy: info.openedBy, mergedInto: info.mergedInto, waitingSince: t.waitingSince.map(Timestamp.init(milliseconds:)),
             nextDue: due == Sentinel.never ? nil : Timestamp(milliseconds: due), nextDueTarget: metric,
             breached: t.isBreached(at: e))

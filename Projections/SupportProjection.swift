@@ -198,7 +198,7 @@ public struct SupportProjection: Sendable {
             var t = tickets[i]
             let before = placement(t, i)
             var tags = infos[i].tags
-            for name in added where !removed.contains(where: { sameCodePoints($0, name) }) {
+            for name in added where !removed.contains(where: { Identifier.same($0, name) }) {
                 let tag = tagNames.intern(name).index
                 if !tags.contains(tag) { tags.append(tag) }
             }

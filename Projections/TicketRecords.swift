@@ -157,7 +157,7 @@ struct QueueItem: Sendable, Equatable {
         if a.urgency != b.urgency { return a.urgency > b.urgency }
         if a.waiting != b.waiting { return a.waiting < b.waiting }
         if a.ticket == b.ticket { return false }
-        return codePointPrecedes(ids[Int(a.ticket)], ids[Int(b.ticket)])
+        return Identifier.precedes(ids[Int(a.ticket)], ids[Int(b.ticket)])
     }
 }
 
@@ -171,7 +171,7 @@ struct OpeningItem: Sendable, Equatable {
     static func precedes(_ a: OpeningItem, _ b: OpeningItem, ids: [String]) -> Bool {
         if a.openedAt != b.openedAt { return a.openedAt < b.openedAt }
         if a.ticket == b.ticket { return false }
-        return codePointPrecedes(ids[Int(a.ticket)], ids[Int(b.ticket)])
+        return Identifier.precedes(ids[Int(a.ticket)], ids[Int(b.ticket)])
     }
 }
 

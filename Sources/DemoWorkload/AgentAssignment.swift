@@ -5,8 +5,8 @@ extension WorkloadSimulator {
     /// team, otherwise a colleague on duty (or on call) to whom the ticket is reassigned.
     mutating func takeOver(_ ticket: inout LiveTicket, at time: Int64) -> Int {
         if let assignee = ticket.assignee, roster.members(of: ticket.team).contains(assignee) {
-            if roster.isOnDuty(assignee, at: ParisTime.local(time))
-                || (!BusinessHours.isOpen(at: time) && roster.onCall(ticket.team, at: time) == assignee) {
+            if roster.isOnDuty(assignee, at: DeskClock.paris.local(time))
+                || (!DeskClock.paris.isOpen(at: time) && roster.onCall(ticket.team, at: time) == assignee) {
                 return assignee
             }
         }

@@ -1,3 +1,5 @@
+import SupportDomain
+
 /// What comes with working a ticket before answering it: notes, priority and tag changes,
 /// escalation to a second-level team, waiting for a third party.
 extension WorkloadSimulator {
@@ -28,7 +30,7 @@ extension WorkloadSimulator {
             changeTags(&ticket, removing: [.waitingThirdParty], at: time, by: actor)
         } else if random.chance(0.07) {
             let added = random.element(of: Tag.workflow)
-            let removable = Tag.workflow.filter { ticket.tags & $0.bit != 0 && $0 != added }
+            let removable = Tag.workflow.filter { ticket.has($0) && $0 != added }
             let removed = removable.isEmpty || random.chance(0.5) ? [] : [random.element(of: removable)]
             changeTags(&ticket, adding: [added], removing: removed, at: time,
                        by: random.chance(0.95) ? actor : roster.admin)
@@ -69,7 +71,7 @@ extension WorkloadSimulator {
             return Plan(action: .customerMessage(.nudge), time: time + (answered - time) / 2)
         }
         let workTime = ticket.priority == .urgent
-            ? answered : BusinessHours.adding(random.int64(in: 0...45 * Millis.minute), to: answered)
+            ? answered : DeskClock.paris.adding(random.int64(in: 0...45 * Millis.minute), to: answered)
         return Plan(action: .agentWork(.afterThirdParty), time: workTime)
     }
 }

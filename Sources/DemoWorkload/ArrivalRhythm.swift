@@ -1,3 +1,5 @@
+import EventLog
+
 /// When tickets come in: a Poisson process whose rate follows the Paris clock (busy weekday
 /// business hours, a Monday peak, quiet nights and weekends), scaled to a number of tickets per
 /// day on average.
@@ -23,7 +25,7 @@ struct ArrivalRhythm {
     }
 
     private func weight(at instant: Int64) -> Double {
-        let local = ParisTime.local(instant)
+        let local = DeskClock.paris.local(instant)
         return Self.hourly[Int(local.millisOfDay / Millis.hour)] * Self.daily[local.weekday]
     }
 

@@ -7,7 +7,7 @@ extension WorkloadSimulator {
         var tags = ticket.topic.tags
         if ticket.customer < customers.keyAccounts { tags.append(.vip) }
         if random.chance(0.75) { changeTags(&ticket, adding: tags, at: time, by: roster.router) }
-        if ticket.priority == .urgent, !BusinessHours.isOpen(at: time) {
+        if ticket.priority == .urgent, !DeskClock.paris.isOpen(at: time) {
             let agent = roster.onCall(ticket.team, at: time)
             addNote(&ticket, at: time, by: roster.router,
                     Phrases.pager.filled("a", with: agentActor(agent).id))
@@ -39,7 +39,7 @@ extension WorkloadSimulator {
         }
         if random.chance(0.5) {
             return Plan(action: .pendingReminder,
-                        time: BusinessHours.adding(ResponseTimes.reminder.sample(&random), to: time))
+                        time: DeskClock.paris.adding(ResponseTimes.reminder.sample(&random), to: time))
         }
         return Plan(action: .autoSolve, time: time + ResponseTimes.abandonment.sample(&random))
     }

@@ -1,9 +1,10 @@
 import EventLog
+import SupportDomain
 
 /// The customers: ids `c-1001`…, a Zipf-like share of tickets (a few resellers open many, most
 /// customers one or two), a language, and the domain and server their tickets are about.
 struct CustomerBase {
-    let actors: [EventActor]
+    let actors: [SupportActor]
     let languages: [Language]
     let domains: [String]
     let hosts: [String]
@@ -31,14 +32,14 @@ struct CustomerBase {
         // Spread the ranks over the id range so that c-1001 is not always the busiest customer.
         var stride = max(1, count * 618 / 1000)
         while Self.greatestCommonDivisor(stride, count) != 1 { stride += 1 }
-        var actors: [EventActor] = []
+        var actors: [SupportActor] = []
         var languages: [Language] = []
         var domains: [String] = []
         var hosts: [String] = []
         actors.reserveCapacity(count)
         for rank in 0..<count {
             let number = 1001 + (rank * stride) % count
-            actors.append(EventActor(kind: "customer", id: "c-\(number)"))
+            actors.append(SupportActor(kind: .customer, id: "c-\(number)"))
             var hash = SeededRandom(seed: UInt64(number))
             let roll = hash.below(100)
             let language: Language = roll < 58 ? .french : (roll < 92 ? .english : .russian)

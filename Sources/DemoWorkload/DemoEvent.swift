@@ -5,20 +5,20 @@ import EventLog
 /// Events come out of ``DemoWorkload`` in the order they are to be appended: `at` never
 /// decreases over the whole sequence, and each ticket's events are its stream in version order
 /// (version 1 is its `ticket.opened`).
-public struct DemoEvent: Sendable, Equatable {
+package struct DemoEvent: Sendable, Equatable {
     /// The ticket (stream) id: `T-1`, `T-2`, … in opening order.
-    public var ticket: String
+    package var ticket: String
     /// The event type, e.g. `message.posted`.
-    public var type: String
+    package var type: String
     /// When it happened.
-    public var at: Timestamp
+    package var at: Timestamp
     /// Who did it.
-    public var actor: EventActor
+    package var actor: EventActor
     /// The event's data, exactly as SPEC §2.2 defines it for `type` (optional members omitted).
-    public var data: JSONValue
+    package var data: JSONValue
 
     /// Creates an event.
-    public init(ticket: String, type: String, at: Timestamp, actor: EventActor, data: JSONValue) {
+    package init(ticket: String, type: String, at: Timestamp, actor: EventActor, data: JSONValue) {
         self.ticket = ticket
         self.type = type
         self.at = at
@@ -27,7 +27,7 @@ public struct DemoEvent: Sendable, Equatable {
     }
 
     /// The event as the log's append request wants it (for the stream ``ticket``).
-    public var proposed: ProposedEvent {
+    package var proposed: ProposedEvent {
         ProposedEvent(type: type, at: at, actor: actor, data: data)
     }
 }

@@ -20,31 +20,31 @@ import EventLog
 ///     try await store.append(AppendRequest(stream: event.ticket, events: [event.proposed]))
 /// }
 /// ```
-public struct DemoWorkload: Sequence, Sendable {
+package struct DemoWorkload: Sequence, Sendable {
     /// What to generate. The same configuration always yields the same events.
-    public struct Configuration: Sendable, Equatable {
+    package struct Configuration: Sendable, Equatable {
         /// The seed of every random choice.
-        public var seed: UInt64
+        package var seed: UInt64
         /// When the first day starts (tickets open after it).
-        public var start: Timestamp
+        package var start: Timestamp
         /// How many tickets to open (`T-1` … `T-<tickets>`). A ticket gets about 9.5 events:
         /// 1,050,000 tickets give some 10 M events.
-        public var tickets: Int
+        package var tickets: Int
         /// Over how many days the tickets open, on average: the arrival rate is
         /// `tickets / days` per day, modulated by the time of day and the weekday.
-        public var days: Int
+        package var days: Int
         /// How many agents work the desk (sixteen fill the four product teams and the
         /// second-level teams `vps-l2`, `hosting-l2`, `abuse` and `billing`).
-        public var agents: Int
+        package var agents: Int
         /// How many distinct customers (`c-1001` …) open tickets.
-        public var customers: Int
+        package var customers: Int
 
         /// Monday 16 March 2026, 00:00 in Paris: three weeks from there span the switch to
         /// summer time.
-        public static let defaultStart = Timestamp(milliseconds: 1_773_615_600_000)
+        package static let defaultStart = Timestamp(milliseconds: 1_773_615_600_000)
 
         /// Creates a configuration; the defaults give about 1,500 tickets over three weeks.
-        public init(seed: UInt64 = 1, start: Timestamp = defaultStart, tickets: Int = 1500, days: Int = 21,
+        package init(seed: UInt64 = 1, start: Timestamp = defaultStart, tickets: Int = 1500, days: Int = 21,
                     agents: Int = 16, customers: Int = 1200) {
             self.seed = seed
             self.start = start
@@ -56,23 +56,23 @@ public struct DemoWorkload: Sequence, Sendable {
     }
 
     /// The configuration this workload generates.
-    public let configuration: Configuration
+    package let configuration: Configuration
 
     /// A workload for `configuration`.
-    public init(_ configuration: Configuration = Configuration()) {
+    package init(_ configuration: Configuration = Configuration()) {
         self.configuration = configuration
     }
 
     /// Yields the events one by one; each iterator starts from the beginning.
-    public func makeIterator() -> Iterator {
+    package func makeIterator() -> Iterator {
         Iterator(simulator: WorkloadSimulator(configuration))
     }
 
     /// Generates the events of a ``DemoWorkload`` on demand.
-    public struct Iterator: IteratorProtocol {
+    package struct Iterator: IteratorProtocol {
         var simulator: WorkloadSimulator
 
         /// The next event, or nil once the workload is over.
-        public mutating func next() -> DemoEvent? { simulator.next() }
+        package mutating func next() -> DemoEvent? { simulator.next() }
     }
 }

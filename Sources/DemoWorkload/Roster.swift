@@ -1,4 +1,5 @@
 import EventLog
+import SupportDomain
 
 /// The people and automations that act on tickets: agents grouped by team and working in
 /// shifts, managers, an administrator, and the system's automations.
@@ -7,7 +8,7 @@ struct Roster {
     enum Shift { case early, late, fullDay }
 
     struct Agent {
-        let actor: EventActor
+        let actor: SupportActor
         let team: Team
         let position: Int
         let shift: Shift
@@ -16,16 +17,16 @@ struct Roster {
     let agents: [Agent]
     private let membersByTeam: [[Int]]
 
-    let managers = [EventActor(kind: "manager", id: "sophie"), EventActor(kind: "manager", id: "marc")]
-    let admin = EventActor(kind: "admin", id: "ops-admin")
+    let managers = [SupportActor(kind: .manager, id: "sophie"), SupportActor(kind: .manager, id: "marc")]
+    let admin = SupportActor(kind: .admin, id: "ops-admin")
     /// Assigns and tags new tickets; rebalances at shift change.
-    let router = EventActor(kind: "system", id: "router")
+    let router = SupportActor(kind: .system, id: "router")
     /// Solves tickets left pending without an answer.
-    let autoSolver = EventActor(kind: "system", id: "autosolve")
+    let autoSolver = SupportActor(kind: .system, id: "autosolve")
     /// Closes solved tickets a few days later.
-    let autoCloser = EventActor(kind: "system", id: "autoclose")
+    let autoCloser = SupportActor(kind: .system, id: "autoclose")
     /// Opens tickets for failing customer servers and pages the on-call engineer.
-    let monitoring = EventActor(kind: "system", id: "monitoring")
+    let monitoring = SupportActor(kind: .system, id: "monitoring")
 
     private static let names = [
         "amelie", "bruno", "chloe", "damien", "emma", "farid", "gaelle", "hugo",
@@ -55,7 +56,7 @@ struct Roster {
             let shift: Shift = teamMembers.count == 1 ? .fullDay : (position % 2 == 0 ? .early : .late)
             let name = Self.names[index % Self.names.count]
             let id = index < Self.names.count ? name : "\(name)-\(index / Self.names.count + 1)"
-            agents.append(Agent(actor: EventActor(kind: "agent", id: id), team: team, position: position, shift: shift))
+            agents.append(Agent(actor: SupportActor(kind: .agent, id: id), team: team, position: position, shift: shift))
         }
         self.agents = agents
         let everyone = Array(0..<count)
@@ -87,7 +88,7 @@ struct Roster {
 
     /// A random agent of `team` on duty at `instant`, if any.
     func onDuty(_ team: Team, at instant: Int64, _ random: inout SeededRandom) -> Int? {
-        let local = ParisTime.local(instant)
+        let local = DeskClock.paris.local(instant)
         let candidates = members(of: team)
         var count = 0
         for agent in candidates where isOnDuty(agent, at: local) { count += 1 }
@@ -103,7 +104,7 @@ struct Roster {
     /// The agent of `team` on call this week (answers urgent tickets out of hours).
     func onCall(_ team: Team, at instant: Int64) -> Int {
         let candidates = members(of: team)
-        let week = ParisTime.local(instant).week
+        let week = DeskClock.paris.local(instant).week
         return candidates[Int((week + 1).floorModulo(Int64(candidates.count)))]
     }
 

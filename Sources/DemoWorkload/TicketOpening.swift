@@ -31,7 +31,7 @@ extension WorkloadSimulator {
         let number = opened
         let customer = customers.pick(&random)
         let language = customers.languages[customer]
-        let staffed = BusinessHours.isOpen(at: time)
+        let staffed = DeskClock.paris.isOpen(at: time)
 
         // A customer without an answer sometimes writes again, by another channel.
         var original: LiveTicket?
@@ -40,7 +40,7 @@ extension WorkloadSimulator {
             original = earlier
         }
 
-        var channel = Channel(rawValue: OpeningMix.channels.pick(&random)) ?? .email
+        var channel = Channel.allCases[OpeningMix.channels.pick(&random)]
         if channel.needsStaff && !staffed { channel = .email }
         if let original, channel == original.channel || channel == .phone || channel == .api {
             channel = original.channel == .email ? .web : .email
@@ -65,10 +65,10 @@ extension WorkloadSimulator {
             priority = random.chance(0.4) ? .urgent : .high
         } else {
             let choice = OpeningMix.prioritiesByUrgency[min(8, max(0, topic.urgency))]
-            priority = Priority(rawValue: choice.pick(&random)) ?? .normal
+            priority = Priority.allCases[choice.pick(&random)]
         }
 
-        let opener: EventActor
+        let opener: SupportActor
         var callTaker: Int?
         if channel == .phone {
             let agent = roster.responder(topic.product, at: time, &random)
@@ -102,27 +102,23 @@ extension WorkloadSimulator {
             body = text
         }
 
-        var data: [String: JSONValue] = [
-            "customer": .string(customers.actors[customer].id),
-            "subject": .string(subject),
-            "body": .string(body),
-            "channel": .string(channel.id),
-            "product": .string(topic.product.id),
-            "priority": .string(priority.id),
-        ]
-        if channel == .web { data["context"] = .string(topic.panelPath) }
+        var openingAttachments: [Attachment]?
         if callTaker == nil, !monitored {
             let count = OpeningMix.attachmentCounts.pick(&random)
-            if count > 0 { data["attachments"] = attachments(count: count) }
+            if count > 0 { openingAttachments = attachments(count: count) }
         }
+        let opening = TicketEvent.Opened(customer: customers.actors[customer].id, subject: subject, body: body,
+                                         channel: channel, product: topic.product.id, priority: priority,
+                                         context: channel == .web ? topic.panelPath : nil,
+                                         attachments: openingAttachments)
 
         let slot = takeSlot()
-        var ticket = LiveTicket(slot: slot, number: number, id: "T-\(number)", customer: customer, language: language,
-                                topicIndex: topicIndex, channel: channel, openedAt: time,
-                                openedByCustomer: callTaker == nil && !monitored,
+        var ticket = LiveTicket(slot: slot, number: number, customer: customer, language: language,
+                                topicIndex: topicIndex, openedByCustomer: callTaker == nil && !monitored,
                                 duplicateOf: original.map { TicketReference(slot: $0.slot, number: $0.number) },
-                                team: topic.product, priority: priority)
-        record(.opened, &ticket, at: time, by: opener, data)
+                                team: topic.product,
+                                state: Ticket(id: "T-\(number)", opened: opening, at: Timestamp(milliseconds: time), by: opener))
+        emit(.opened(opening), of: ticket, at: time, by: opener)
         if original == nil { latestTicketOf[customer] = TicketReference(slot: slot, number: number) }
 
         if let callTaker {

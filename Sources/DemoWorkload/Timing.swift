@@ -52,11 +52,11 @@ extension WorkloadSimulator {
         case .duringCall:
             return time + ResponseTimes.call.sample(&random)
         case .afterTransfer:
-            return BusinessHours.adding(ResponseTimes.transfer.sample(&random), to: time)
+            return DeskClock.paris.adding(ResponseTimes.transfer.sample(&random), to: time)
         case .afterEscalation:
-            return BusinessHours.adding(ResponseTimes.escalation.sample(&random), to: time)
+            return DeskClock.paris.adding(ResponseTimes.escalation.sample(&random), to: time)
         case .firstResponse, .afterCustomer, .followUp, .afterThirdParty:
-            if ticket.channel == .chat, stage != .followUp, BusinessHours.isOpen(at: time) {
+            if ticket.channel == .chat, stage != .followUp, DeskClock.paris.isOpen(at: time) {
                 return time + ResponseTimes.chat.sample(&random)
             }
             let delay: Int64
@@ -65,20 +65,20 @@ extension WorkloadSimulator {
             case .normal, .urgent: delay = ResponseTimes.normal.sample(&random)
             case .low: delay = ResponseTimes.low.sample(&random)
             }
-            return BusinessHours.adding(stage == .afterThirdParty ? delay / 4 : delay, to: time)
+            return DeskClock.paris.adding(stage == .afterThirdParty ? delay / 4 : delay, to: time)
         }
     }
 
     /// When the customer of `ticket` writes back, counted from `time`: chat customers at once,
     /// others after a while, rarely between midnight and 07:00.
     mutating func customerTime(for ticket: LiveTicket, after time: Int64) -> Int64 {
-        if ticket.channel == .chat, BusinessHours.isOpen(at: time) {
+        if ticket.channel == .chat, DeskClock.paris.isOpen(at: time) {
             return time + ResponseTimes.chatCustomer.sample(&random)
         }
         let candidate = time + ResponseTimes.customer.sample(&random)
-        let local = ParisTime.local(candidate)
+        let local = DeskClock.paris.local(candidate)
         guard local.millisOfDay < 7 * Millis.hour, random.chance(0.85) else { return candidate }
         let morning = random.int64(in: 7 * Millis.hour...10 * Millis.hour)
-        return ParisTime.instant(day: local.day, millisOfDay: morning)
+        return DeskClock.paris.instant(day: local.day, millisOfDay: morning)
     }
 }

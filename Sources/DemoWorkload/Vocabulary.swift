@@ -20,63 +20,17 @@ enum Team: Int, CaseIterable {
     }
 }
 
-/// How a ticket came in (`ticket.opened` data.channel).
-enum Channel: Int, CaseIterable {
-    case email, web, phone, chat, api
-
-    var id: String {
-        switch self {
-        case .email: "email"
-        case .web: "web"
-        case .phone: "phone"
-        case .chat: "chat"
-        case .api: "api"
-        }
-    }
-
+extension Channel {
     /// A human answers phone and chat, so they only open during business hours.
     var needsStaff: Bool { self == .phone || self == .chat }
 }
-
-/// A ticket's priority.
-enum Priority: Int, CaseIterable {
-    case low, normal, high, urgent
-
-    var id: String {
-        switch self {
-        case .low: "low"
-        case .normal: "normal"
-        case .high: "high"
-        case .urgent: "urgent"
-        }
-    }
-}
-
-/// A ticket's status, changed exactly as SPEC §2.2 says.
-enum TicketStatus: Int, CaseIterable {
-    case new, open, pending, onHold, solved, closed
-
-    var id: String {
-        switch self {
-        case .new: "new"
-        case .open: "open"
-        case .pending: "pending"
-        case .onHold: "on_hold"
-        case .solved: "solved"
-        case .closed: "closed"
-        }
-    }
-}
-
-/// The event types of SPEC §2.2, as the domain names them.
-typealias EventType = TicketEvent.Kind
 
 /// The language a customer writes in; agents answer Russian speakers in English.
 enum Language {
     case french, english, russian
 }
 
-/// The tags agents and automations put on tickets (a ticket's tags fit in a 64-bit mask).
+/// The tags agents and automations put on tickets.
 enum Tag: Int, CaseIterable {
     case dns, dnssec, transfer, renewal, whois, ssl, php, http500, performance, mysql, malware
     case ftp, backup, outage, network, boot, disk, upgrade, ddos, snapshot, rdns, mx
@@ -124,8 +78,6 @@ enum Tag: Int, CaseIterable {
         case .monitoring: "monitoring"
         }
     }
-
-    var bit: UInt64 { 1 << UInt64(rawValue) }
 
     /// Tags agents add along the way (not tied to a topic).
     static let workflow: [Tag] = [.followUp, .slaRisk, .handover, .refund]

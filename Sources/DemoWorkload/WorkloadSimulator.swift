@@ -114,11 +114,15 @@ struct WorkloadSimulator {
         return ticket
     }
 
-    /// Appends an event of `ticket` to the output and counts its version.
-    mutating func record(_ type: EventType, _ ticket: inout LiveTicket, at time: Int64, by actor: EventActor,
-                         _ data: [String: JSONValue]) {
-        ticket.version += 1
-        output.append(DemoEvent(ticket: ticket.id, type: type.rawValue, at: Timestamp(milliseconds: time),
-                                actor: actor, data: .object(data)))
+    /// Applies a later event to `ticket` as the domain folds it, and appends it to the output.
+    mutating func record(_ event: TicketEvent, _ ticket: inout LiveTicket, at time: Int64, by actor: SupportActor) {
+        ticket.apply(event, at: time, by: actor)
+        emit(event, of: ticket, at: time, by: actor)
+    }
+
+    /// Appends an event of `ticket`, already applied to it, to the output.
+    mutating func emit(_ event: TicketEvent, of ticket: LiveTicket, at time: Int64, by actor: SupportActor) {
+        output.append(DemoEvent(ticket: ticket.id, type: event.kind.rawValue, at: Timestamp(milliseconds: time),
+                                actor: actor.eventActor, data: event.data))
     }
 }

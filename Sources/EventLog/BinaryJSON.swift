@@ -7,7 +7,7 @@
 /// Layout: a tag byte, then `null` 0, `false` 1, `true` 2, integer 3 (8 bytes LE),
 /// double 4 (8 bytes LE, IEEE 754), string 5 (varint length, UTF-8), array 6 (varint count,
 /// values), object 7 (varint count, then varint key length, key UTF-8, value).
-enum BinaryJSON {
+package enum BinaryJSON {
     enum Tag: UInt8 {
         case null = 0, `false`, `true`, int, double, string, array, object
     }
@@ -48,7 +48,7 @@ enum BinaryJSON {
     /// RFC 8785 member order: by UTF-16 code units. UTF-8 byte order agrees with it unless a
     /// key holds a scalar at or above U+E000 (lead byte 0xEE or more), so plain keys take the
     /// fast byte comparison.
-    static func canonicalKeyOrder(_ a: String, _ b: String) -> Bool {
+    package static func canonicalKeyOrder(_ a: String, _ b: String) -> Bool {
         var a = a, b = b
         let fast: Bool? = a.withUTF8 { x in
             b.withUTF8 { y -> Bool? in

@@ -31,8 +31,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Appends the RFC 3339 form to a byte buffer (the hot path of hashing and export).
     public func appendRFC3339(to out: inout [UInt8]) {
-        let (days, msOfDay) = milliseconds.floorDividedAndModulo(86_400_000)
-        let (year, month, day) = CivilDate.fromDays(days)
+        let days = milliseconds.floorDivided(by: CivilCalendar.millisecondsPerDay)
+        let msOfDay = milliseconds.floorModulo(CivilCalendar.millisecondsPerDay)
+        let date = CivilCalendar.date(daysSinceEpoch: Int(days))
+        let (year, month, day) = (Int64(date.year), Int64(date.month), Int64(date.day))
         func two(_ v: Int64) { out.append(UInt8(48 + v / 10)); out.append(UInt8(48 + v % 10)) }
         let y = max(0, min(9999, year))
         out.append(UInt8(48 + y / 1000)); out.append(UInt8(48 + (y / 100) % 10))
@@ -69,7 +71,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
               let minute = digits(14, 2), b[16] == UInt8(ascii: ":"),
               let second = digits(17, 2)
         else { return nil }
-        guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year),
+        guard (1...12).contains(month), day >= 1, day <= CivilCalendar.daysInMonth(year: Int(year), month: Int(month)),
               hour < 24, minute < 60, second < 60 else { return nil }
         var i = 19
         var millis: Int64 = 0
@@ -98,54 +100,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             return nil
         }
         guard i == b.count else { return nil }
-        let days = CivilDate.toDays(year: year, month: month, day: day)
+        let days = Int64(CivilCalendar.daysSinceEpoch(year: Int(year), month: Int(month), day: Int(day)))
         let ms = ((days * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + second * 1000 + millis
         self.init(milliseconds: ms)
-    }
-}
-
-/// Proleptic Gregorian calendar arithmetic on day numbers (days since 1970-01-01), after
-/// Howard Hinnant's `days_from_civil` / `civil_from_days`. The one implementation the log, the
-/// business calendar and the demo generator share.
-public enum CivilDate {
-    /// The day number of a civil date (negative before 1970-01-01).
-    public static func toDays(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    /// The civil date of a day number.
-    public static func fromDays(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    /// The number of days in a month of a year.
-    public static func daysIn(month: Int64, year: Int64) -> Int64 {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-}
-
-extension Int64 {
-    /// Floor division and the matching non-negative remainder.
-    func floorDividedAndModulo(_ d: Int64) -> (Int64, Int64) {
-        let q = self / d, r = self % d
-        return r < 0 ? (q - 1, r + d) : (q, r)
     }
 }
 

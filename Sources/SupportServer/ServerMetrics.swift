@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import Projections
 import Prometheus
+import SupportDomain
 import SupportService
 import Synchronization
 
@@ -109,7 +110,7 @@ final class ServerMetrics: Sendable {
         let ranked = named.sorted { a, b in
             if a.depth != b.depth { return a.depth > b.depth }
             if a.breached != b.breached { return a.breached > b.breached }
-            return a.team.utf8.lexicographicallyPrecedes(b.team.utf8)
+            return Identifier.precedes(a.team, b.team)
         }
         var result = Array(ranked.prefix(limit))
         var rest = (team: otherTeams, depth: 0, breached: 0)

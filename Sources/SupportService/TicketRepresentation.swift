@@ -71,8 +71,7 @@ package enum TicketRepresentation {
     /// grows with the ticket; what is around it is small.
     package static func fullAroundThread(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels) -> (head: [UInt8], tail: [UInt8]) {
         let members = summary(ticket, at: evaluation, levels: levels)
-        // The member names are fixed ASCII, for which RFC 8785's UTF-16 order is byte order.
-        let precedes = { (key: String) in key.utf8.lexicographicallyPrecedes("thread".utf8) }
+        let precedes = { (key: String) in BinaryJSON.canonicalKeyOrder(key, "thread") }
         var head = CanonicalJSON.encode(.object(members.filter { precedes($0.key) }))
         head.removeLast() // "}"
         if head.count > 1 { head.append(UInt8(ascii: ",")) }

@@ -1,4 +1,5 @@
 import EventLog
+import SupportDomain
 @testable import DemoWorkload
 
 /// A 64-bit FNV-1a digest of a sequence of events, over a canonical rendering (object keys
@@ -28,7 +29,7 @@ struct EventDigest {
             add("]")
         case .object(let members):
             add("{")
-            for key in members.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+            for key in members.keys.sorted(by: Identifier.precedes) {
                 add(key)
                 if let member = members[key] { add(member) }
             }

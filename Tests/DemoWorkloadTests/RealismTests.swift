@@ -63,7 +63,7 @@ struct RealismTests {
         var replies = 0, repliesOutOfHours = 0
         var urgent: Set<String> = []
         for event in DemoWorkload() {
-            let local = ParisTime.local(event.at.milliseconds)
+            let local = DeskClock.paris.local(event.at.milliseconds)
             if event.type == "ticket.opened" {
                 arrivals += 1
                 let hour = local.millisOfDay / Millis.hour
@@ -75,7 +75,7 @@ struct RealismTests {
             }
             if event.type == "message.posted", event.actor.kind == "agent", !urgent.contains(event.ticket) {
                 replies += 1
-                if !BusinessHours.isOpen(at: event.at.milliseconds) { repliesOutOfHours += 1 }
+                if !DeskClock.paris.isOpen(at: event.at.milliseconds) { repliesOutOfHours += 1 }
             }
         }
         #expect(daytimeWeekdayArrivals * 100 > arrivals * 60, "\(daytimeWeekdayArrivals) of \(arrivals)")
@@ -85,18 +85,24 @@ struct RealismTests {
     @Test("Paris time follows the EU summer-time switches of 2026")
     func parisTime() throws {
         func instant(_ text: String) throws -> Int64 { try #require(Timestamp(rfc3339: text)).milliseconds }
-        #expect(ParisTime.utcOffset(at: try instant("2026-03-29T00:59:59.999Z")) == Millis.hour)
-        #expect(ParisTime.utcOffset(at: try instant("2026-03-29T01:00:00Z")) == 2 * Millis.hour)
-        #expect(ParisTime.utcOffset(at: try instant("2026-10-25T00:59:59.999Z")) == 2 * Millis.hour)
-        #expect(ParisTime.utcOffset(at: try instant("2026-10-25T01:00:00Z")) == Millis.hour)
-        let monday = ParisTime.local(try instant("2026-03-30T06:30:00Z"))
+        #expect(DeskClock.paris.utcOffset(at: try instant("2026-03-29T00:59:59.999Z")) == Millis.hour)
+        #expect(DeskClock.paris.utcOffset(at: try instant("2026-03-29T01:00:00Z")) == 2 * Millis.hour)
+        #expect(DeskClock.paris.utcOffset(at: try instant("2026-10-25T00:59:59.999Z")) == 2 * Millis.hour)
+        #expect(DeskClock.paris.utcOffset(at: try instant("2026-10-25T01:00:00Z")) == Millis.hour)
+        let monday = DeskClock.paris.local(try instant("2026-03-30T06:30:00Z"))
         #expect(monday.weekday == 0 && monday.millisOfDay == 8 * Millis.hour + 30 * Millis.minute)
-        #expect(ParisTime.instant(day: monday.day, millisOfDay: 8 * Millis.hour) == (try instant("2026-03-30T06:00:00Z")))
+        #expect(DeskClock.paris.instant(day: monday.day, millisOfDay: 8 * Millis.hour) == (try instant("2026-03-30T06:00:00Z")))
         // Friday 18:00 CET + 3 business hours: 1 h on Friday, 2 h on Saturday from 09:00.
         let friday = try instant("2026-03-20T17:00:00Z")
-        #expect(BusinessHours.adding(3 * Millis.hour, to: friday) == (try instant("2026-03-21T10:00:00Z")))
+        #expect(DeskClock.paris.adding(3 * Millis.hour, to: friday) == (try instant("2026-03-21T10:00:00Z")))
         // Saturday 16:00 CET + 2 business hours: 1 h on Saturday, then Monday 09:00 CEST.
         let saturday = try instant("2026-03-28T15:00:00Z")
-        #expect(BusinessHours.adding(2 * Millis.hour, to: saturday) == (try instant("2026-03-30T07:00:00Z")))
+        #expect(DeskClock.paris.adding(2 * Millis.hour, to: saturday) == (try instant("2026-03-30T07:00:00Z")))
+        // A count that ends exactly at a closing carries over to the next opening; from outside
+        // opening hours even nothing counts from the next opening.
+        #expect(DeskClock.paris.adding(Millis.hour, to: friday) == (try instant("2026-03-21T08:00:00Z")))
+        #expect(DeskClock.paris.adding(0, to: try instant("2026-03-22T11:00:00Z")) == (try instant("2026-03-23T07:00:00Z")))
+        #expect(DeskClock.paris.isOpen(at: try instant("2026-03-23T07:00:00Z")))
+        #expect(!DeskClock.paris.isOpen(at: try instant("2026-03-23T17:59:59.999Z") + 1))
     }
 }

@@ -2,19 +2,6 @@ import Foundation
 import Synchronization
 @testable import EventLog
 
-/// A fresh temporary data directory, removed when the value is dropped.
-final class TemporaryDirectory: Sendable {
-    let path: String
-
-    init() {
-        path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ledgerdesk-test-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
 /// A clock the test sets by hand.
 final class ManualClock: Sendable {
     private let now: Mutex<Timestamp>

@@ -1,3 +1,4 @@
+import SupportDomain
 @testable import Projections
 import Testing
 
@@ -20,7 +21,7 @@ struct NameTableTests {
         for (i, name) in names.enumerated() {
             #expect(table.index(of: name) == UInt32(i))
             #expect(table.intern(name) == (UInt32(i), false))
-            #expect(table[UInt32(i)].unicodeScalars.elementsEqual(name.unicodeScalars))
+            #expect(Identifier.same(table[UInt32(i)], name))
         }
         #expect(table.index(of: "T-5000") == nil)
         #expect(table.index(of: "a\u{0}\u{0}") == nil)

@@ -76,7 +76,7 @@ struct ProjectionBenchmark {
 /// reopened or closed. About ten events a ticket; `at` advances ~1.5 s per event; `active` tickets
 /// are open at any time.
 struct SyntheticLog {
-    private var rng: SplitMix64
+    private var rng: SeededRandom
     private(set) var now: Int64 = 1_772_000_000_000   // 2026-02-25
     private var seq: UInt64 = 0
     private var tickets = 0
@@ -88,7 +88,7 @@ struct SyntheticLog {
     private let activeTarget: Int
 
     init(seed: UInt64, active: Int) {
-        rng = SplitMix64(seed: seed)
+        rng = SeededRandom(seed: seed)
         activeTarget = active
     }
 

@@ -27,7 +27,7 @@ struct ProjectionCheckpointTests {
         let events = RandomLog(seed: c.seed, steps: 1200, start: PropertyTests.start).events
         let whole = try Self.fold(events, levels)
         let wholeBytes = whole.checkpoint()
-        var rng = SplitMix64(seed: c.seed &* 31337)
+        var rng = SeededRandom(seed: c.seed &* 31337)
         for cut in [0, 1, events.count / 3, Int.random(in: 1..<events.count, using: &rng), events.count] {
             let original = try Self.fold(events.prefix(cut), levels)
             let bytes = original.checkpoint()
@@ -141,7 +141,7 @@ struct ProjectionCheckpointTests {
         let events = RandomLog(seed: 11, steps: 500, start: PropertyTests.start).events
         let cut = events.count * 2 / 3
         let bytes = try Self.fold(events.prefix(cut), levels).checkpoint()
-        var rng = SplitMix64(seed: 2024)
+        var rng = SeededRandom(seed: 2024)
 
         func isDamaged(_ bytes: [UInt8]) -> Bool {
             do {
@@ -285,7 +285,7 @@ struct ProjectionCheckpointTests {
 
     /// Instants to evaluate at: around the last applied event, at a due instant and just after,
     /// and well after everything.
-    static func instants(_ events: [RecordedEvent], cut: Int, rng: inout SplitMix64) -> [Timestamp] {
+    static func instants(_ events: [RecordedEvent], cut: Int, rng: inout SeededRandom) -> [Timestamp] {
         let all = events.map(\.at.milliseconds)
         let first = all.min()!, last = all.max()!
         var out = [Timestamp(milliseconds: last + 5 * 86_400_000),

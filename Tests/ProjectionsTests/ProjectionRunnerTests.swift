@@ -7,12 +7,7 @@ import Testing
 
 @Suite("The projection runner: checkpoints, resume and rebuild")
 struct ProjectionRunnerTests {
-    final class Directory: Sendable {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ledgerdesk-runner-\(UUID().uuidString)").path
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-    }
-
-    func open(_ dir: Directory) throws -> EventStore {
+    func open(_ dir: TemporaryDirectory) throws -> EventStore {
         try EventStore(EventLogConfiguration(directory: dir.path, envelope: EnvelopeFormat(streamField: "ticket")))
     }
 
@@ -45,7 +40,7 @@ struct ProjectionRunnerTests {
     }
 
     @Test func aRestartResumesFromTheCheckpointWithoutReplayingTheLog() async throws {
-        let dir = Directory()
+        let dir = TemporaryDirectory()
         let levels = try ServiceLevels(policy: .default)
         var before: [String] = []
         do {
@@ -114,7 +109,7 @@ struct ProjectionRunnerTests {
     /// Data directories from before checkpoints had their own store kept them inside the log:
     /// such a checkpoint is dropped, the projection rebuilt, and the next start resumes.
     @Test func aCheckpointInTheLogsOldPlaceIsRebuiltThenResumedFromItsNewPlace() async throws {
-        let dir = Directory()
+        let dir = TemporaryDirectory()
         let levels = try ServiceLevels(policy: .default)
         var rebuilt: [String] = []
         do {

@@ -31,7 +31,7 @@ struct PropertyTests {
         var whole = SupportProjection(levels: levels)
         try whole.apply(contentsOf: events)
 
-        var rng = SplitMix64(seed: c.seed &* 7919)
+        var rng = SeededRandom(seed: c.seed &* 7919)
         var batched = SupportProjection(levels: levels)
         var copies: [SupportProjection] = []
         var index = 0
@@ -63,7 +63,7 @@ struct PropertyTests {
         let levels = try P.levels(Self.policies[c.policy])
         let events = RandomLog(seed: c.seed, steps: 1200, start: Self.start).events
         #expect(events.count > 700)
-        var rng = SplitMix64(seed: c.seed &* 104_729)
+        var rng = SeededRandom(seed: c.seed &* 104_729)
         let first = events.map(\.at.milliseconds).min()!, last = events.map(\.at.milliseconds).max()!
         var instants = (0..<5).map { _ in Timestamp(milliseconds: Int64.random(in: first...last, using: &rng)) }
         instants.append(events[Int.random(in: 0..<events.count, using: &rng)].at)      // exactly at an event
@@ -87,7 +87,7 @@ struct PropertyTests {
     // MARK: Comparisons
 
     private func compare(_ projection: SupportProjection, _ reference: Reference, at instant: Timestamp,
-                         rng: inout SplitMix64, first: Int64, last: Int64) throws {
+                         rng: inout SeededRandom, first: Int64, last: Int64) throws {
         // Per-ticket values: reply times, resolution, requester wait, agent work.
         let expectedValues = reference.values.map { v in
             "\(v.ticket)|\(v.metric)|\(v.end)|\(v.calendar)|\(v.business)|\(v.team)|\(v.agent ?? "-")|\(v.priority)|\(v.outcome)"

@@ -2,19 +2,6 @@ import EventLog
 import Foundation
 import SupportDomain
 
-/// A small, seeded PRNG (SplitMix64): the same seed gives the same log on every platform.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random valid logs: commands over many interleaved tickets, each checked by the domain's own
 /// rules (``ImportValidation``: SPEC §2.2 and who may write) before it is kept, so every event
 /// kept is one a real log could hold. `at` never goes backwards within a ticket but often does
@@ -27,13 +14,13 @@ struct RandomLog {
     static let settable = ["open", "pending", "on_hold", "solved", "closed"]
 
     private(set) var events: [RecordedEvent] = []
-    private var rng: SplitMix64
+    private var rng: SeededRandom
     private var validation = ImportValidation(now: Timestamp(milliseconds: 4_000_000_000_000), limits: .default, lookup: { _ in nil })
     private var ids: [String] = []
     private var now: Int64
 
     init(seed: UInt64, steps: Int, start: Timestamp) {
-        rng = SplitMix64(seed: seed)
+        rng = SeededRandom(seed: seed)
         now = start.milliseconds
         for _ in 0..<steps { step() }
     }

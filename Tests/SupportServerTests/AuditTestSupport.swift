@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -44,10 +45,9 @@ struct AuditToolResult: Sendable, CustomStringConvertible {
 /// Runs `executable args` to completion (killed after `timeout`), its output captured in files
 /// so that a large export never blocks on a full pipe.
 func auditRun(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(20)) async throws -> AuditToolResult {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ledgerdesk-audit-run-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let outPath = scratch.appendingPathComponent("stdout").path, errPath = scratch.appendingPathComponent("stderr").path
+    let scratch = TemporaryDirectory()
+    defer { scratch.remove() }
+    let outPath = scratch.path + "/stdout", errPath = scratch.path + "/stderr"
     _ = FileManager.default.createFile(atPath: outPath, contents: nil)
     _ = FileManager.default.createFile(atPath: errPath, contents: nil)
     let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))

@@ -2,6 +2,7 @@ import EventLog
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import SupportDomain
 import SupportService
 import Testing
 @testable import SupportServer
@@ -115,7 +116,7 @@ struct RoleMatrixTests {
                 let tagged = try await next("tags", who, "{\"added\": [\"zeta-\(who)\", \"Alpha\", \"dns\"], \"removed\": [\"gone\"]}")
                 let tags = tagged["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
                 #expect(tags.contains("zeta-\(who)") && tags.contains("Alpha") && tags.contains("dns"))
-                #expect(tags == tags.sorted(by: { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }))
+                #expect(tags == tags.sorted(by: Identifier.precedes))
             }
             // The log holds each command under its actor, as sent.
             let events = try server.events(id)

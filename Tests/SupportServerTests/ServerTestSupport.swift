@@ -10,21 +10,6 @@ import Testing
 @testable import SupportDomain
 @testable import SupportServer
 
-// MARK: - Temporary data directories
-
-/// A fresh directory under the system's temporary directory; `remove()` deletes it.
-final class TemporaryDirectory: Sendable {
-    let path: String
-
-    init() {
-        path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ledgerdesk-servertests-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
 // MARK: - An injectable clock
 
 /// A clock that only moves when the test moves it.

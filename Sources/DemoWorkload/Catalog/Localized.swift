@@ -1,3 +1,5 @@
+import EventLog
+
 /// Variants of one text in the customer languages. Russian falls back to English when absent
 /// (the desk answers Russian speakers in English).
 struct Localized: Sendable {

@@ -51,7 +51,7 @@ extension BusinessCalendar {
     /// The local day containing `instant` (clamped to the supported days), with a timeline built
     /// for the days its buckets need.
     private func timelineAroundDay(containing instant: Int64) -> (BusinessTimeline, Int) {
-        let millisecondsPerDay = CivilCalendarMath.millisecondsPerDay
+        let millisecondsPerDay = CivilCalendar.millisecondsPerDay
         let clamped = min(
             max(instant, Int64(Self.firstSupportedDay) * millisecondsPerDay),
             Int64(Self.endOfSupportedDays) * millisecondsPerDay - 1
@@ -72,10 +72,10 @@ extension BusinessCalendar {
         case .day:
             return day
         case .week:
-            return day - CivilCalendarMath.isoWeekdayIndex(daysSinceEpoch: day)
+            return day - CivilCalendar.isoWeekdayIndex(daysSinceEpoch: day)
         case .month:
-            let date = CivilCalendarMath.civilDate(daysSinceEpoch: day)
-            return CivilCalendarMath.daysSinceEpoch(year: date.year, month: date.month, day: 1)
+            let date = CivilCalendar.date(daysSinceEpoch: day)
+            return CivilCalendar.daysSinceEpoch(year: date.year, month: date.month, day: 1)
         }
     }
 
@@ -86,10 +86,10 @@ extension BusinessCalendar {
         case .week:
             return firstDay(ofBucketContaining: day, unit: .week) + 7
         case .month:
-            let date = CivilCalendarMath.civilDate(daysSinceEpoch: day)
+            let date = CivilCalendar.date(daysSinceEpoch: day)
             return date.month == 12
-                ? CivilCalendarMath.daysSinceEpoch(year: date.year + 1, month: 1, day: 1)
-                : CivilCalendarMath.daysSinceEpoch(year: date.year, month: date.month + 1, day: 1)
+                ? CivilCalendar.daysSinceEpoch(year: date.year + 1, month: 1, day: 1)
+                : CivilCalendar.daysSinceEpoch(year: date.year, month: date.month + 1, day: 1)
         }
     }
 }

@@ -40,9 +40,9 @@ public struct BusinessCalendar: Sendable {
     let precomputed: BusinessTimeline
 
     /// Local day 0001-01-01, the first day with business time.
-    static let firstSupportedDay = CivilCalendarMath.daysSinceEpoch(year: 1, month: 1, day: 1)
+    static let firstSupportedDay = CivilCalendar.daysSinceEpoch(year: 1, month: 1, day: 1)
     /// Local day 10000-01-01, the first day after the days with business time.
-    static let endOfSupportedDays = CivilCalendarMath.daysSinceEpoch(year: 10000, month: 1, day: 1)
+    static let endOfSupportedDays = CivilCalendar.daysSinceEpoch(year: 10000, month: 1, day: 1)
     /// The most days the slow path builds at a time.
     private static let slowPathChunkDays = 7305
 
@@ -76,14 +76,28 @@ public struct BusinessCalendar: Sendable {
         guard precomputedYears.lowerBound >= 1, precomputedYears.upperBound <= 9999 else {
             throw .precomputedYearsOutOfRange(precomputedYears)
         }
+        self.init(zone: zone, identifier: timeZoneIdentifier, schedule: schedule, holidays: holidays,
+                  precomputedYears: precomputedYears)
+    }
+
+    /// The calendar of a policy's schedule and holidays in its time zone, or in UTC on a system
+    /// without data for that zone: for the demo generator's clock, which must always run.
+    package init(policyOrUTC policy: Policy) {
+        let zone = IANATimeZone.named(policy.timeZoneIdentifier)
+        self.init(zone: zone ?? .gmt, identifier: zone == nil ? "UTC" : policy.timeZoneIdentifier,
+                  schedule: policy.schedule, holidays: policy.holidays, precomputedYears: Self.defaultPrecomputedYears)
+    }
+
+    private init(zone: TimeZone, identifier timeZoneIdentifier: String, schedule: WeeklySchedule,
+                 holidays: Set<LocalDate>, precomputedYears: ClosedRange<Int>) {
         self.timeZoneIdentifier = timeZoneIdentifier
         self.precomputedYears = precomputedYears
         self.timeZone = zone
         self.schedule = schedule
         self.hasBusinessHours = !schedule.isAlwaysClosed
         self.holidayDays = Set(holidays.map(\.daysSinceEpoch))
-        let firstDay = CivilCalendarMath.daysSinceEpoch(year: precomputedYears.lowerBound, month: 1, day: 1)
-        let endDay = CivilCalendarMath.daysSinceEpoch(year: precomputedYears.upperBound + 1, month: 1, day: 1)
+        let firstDay = CivilCalendar.daysSinceEpoch(year: precomputedYears.lowerBound, month: 1, day: 1)
+        let endDay = CivilCalendar.daysSinceEpoch(year: precomputedYears.upperBound + 1, month: 1, day: 1)
         self.precomputed = BusinessTimeline(days: firstDay..<endDay, zone: zone, schedule: schedule, holidays: holidayDays)
     }
 
@@ -138,7 +152,7 @@ public struct BusinessCalendar: Sendable {
         // No local day lasts 72 hours, so an amount above that per remaining day can never be
         // reached: answer at once instead of walking to the year 9999.
         let remainingDays = Int64(Self.endOfSupportedDays - day)
-        guard amount / (3 * CivilCalendarMath.millisecondsPerDay) <= remainingDays else { return nil }
+        guard amount / (3 * CivilCalendar.millisecondsPerDay) <= remainingDays else { return nil }
         var remaining = amount
         var chunkDays = 64
         while day < Self.endOfSupportedDays {
@@ -168,25 +182,37 @@ public struct BusinessCalendar: Sendable {
     /// The local date of `instant` as a day number, from the precomputed offsets when they
     /// cover it and from Foundation otherwise (the instant is clamped to the supported days).
     func estimatedLocalDay(of instant: Int64) -> Int {
-        let millisecondsPerDay = CivilCalendarMath.millisecondsPerDay
+        let millisecondsPerDay = CivilCalendar.millisecondsPerDay
         let clamped = min(
             max(instant, Int64(Self.firstSupportedDay - 2) * millisecondsPerDay),
             Int64(Self.endOfSupportedDays + 2) * millisecondsPerDay
         )
-        return Int(CivilCalendarMath.floorDivide(clamped + utcOffset(at: clamped), by: millisecondsPerDay))
+        return Int((clamped + utcOffset(at: clamped)).floorDivided(by: millisecondsPerDay))
     }
 
     /// The zone's UTC offset in milliseconds at `instant`.
-    func utcOffset(at instant: Int64) -> Int64 {
+    package func utcOffset(at instant: Int64) -> Int64 {
         if precomputed.zoneOffsets.coveredInstants.contains(instant) {
             return precomputed.zoneOffsets.offset(at: instant)
         }
-        let millisecondsPerDay = CivilCalendarMath.millisecondsPerDay
+        let millisecondsPerDay = CivilCalendar.millisecondsPerDay
         let clamped = min(
             max(instant, Int64(Self.firstSupportedDay - 2) * millisecondsPerDay),
             Int64(Self.endOfSupportedDays + 2) * millisecondsPerDay
         )
         return Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(clamped) / 1000))) * 1000
+    }
+
+    /// The instant of a local wall time (milliseconds read on the zone's clock): a wall time in
+    /// a gap moves forward by the length of the gap, one in a fold is its first occurrence.
+    package func instant(atWallTime wallTime: Int64) -> Int64 {
+        let margin = 2 * CivilCalendar.millisecondsPerDay
+        let zoneOffsets = precomputed.zoneOffsets
+        if zoneOffsets.coveredInstants.contains(wallTime - margin), zoneOffsets.coveredInstants.contains(wallTime + margin) {
+            return zoneOffsets.instantMovingGapsForward(forWallTime: wallTime)
+        }
+        return ZoneOffsetTimeline(zone: timeZone, covering: (wallTime - margin)..<(wallTime + margin))
+            .instantMovingGapsForward(forWallTime: wallTime)
     }
 
     private func clampedToSupportedDays(_ day: Int) -> Int {

@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 
 /// The business windows of a run of consecutive local days as UTC millisecond intervals, with
@@ -33,7 +34,7 @@ struct BusinessTimeline: Sendable {
     /// Builds the timeline of `days` (at least one day).
     init(days requestedDays: Range<Int>, zone: TimeZone, schedule: WeeklySchedule, holidays: Set<Int>) {
         let days = requestedDays.isEmpty ? requestedDays.lowerBound..<(requestedDays.lowerBound + 1) : requestedDays
-        let millisecondsPerDay = CivilCalendarMath.millisecondsPerDay
+        let millisecondsPerDay = CivilCalendar.millisecondsPerDay
         let margin = 2 * millisecondsPerDay
         let zoneOffsets = ZoneOffsetTimeline(
             zone: zone,
@@ -52,7 +53,7 @@ struct BusinessTimeline: Sendable {
         var dayWindows: [(start: Int64, end: Int64)] = []
         for (index, day) in days.enumerated() {
             firstWindowOfDay.append(windowStarts.count)
-            let localWindows = schedule.windows(onISOWeekday: CivilCalendarMath.isoWeekdayIndex(daysSinceEpoch: day))
+            let localWindows = schedule.windows(onISOWeekday: CivilCalendar.isoWeekdayIndex(daysSinceEpoch: day))
             guard !localWindows.isEmpty, !holidays.contains(day) else { continue }
             let midnight = Int64(day) * millisecondsPerDay
             let dayStart = dayStarts[index]
@@ -128,7 +129,7 @@ struct BusinessTimeline: Sendable {
     /// a guess from the elapsed time, corrected by the offset drift (at most a few steps).
     private func dayIndex(containing instant: Int64) -> Int {
         let lastIndex = dayStarts.count - 2
-        let elapsedDays = (instant - dayStarts[0]) / CivilCalendarMath.millisecondsPerDay
+        let elapsedDays = (instant - dayStarts[0]) / CivilCalendar.millisecondsPerDay
         var index = Int(min(max(elapsedDays, 0), Int64(lastIndex)))
         while index > 0, dayStarts[index] > instant { index -= 1 }
         while index < lastIndex, dayStarts[index + 1] <= instant { index += 1 }

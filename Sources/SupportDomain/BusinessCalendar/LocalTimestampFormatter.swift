@@ -3,15 +3,14 @@ import EventLog
 enum LocalTimestampFormatter {
     /// `YYYY-MM-DDTHH:MM:SS[.mmm]±HH:MM[:SS]` for `instant` read at `utcOffset` (both in ms).
     static func format(instant: Int64, utcOffset: Int64) -> String {
-        let millisecondsPerDay = CivilCalendarMath.millisecondsPerDay
+        let millisecondsPerDay = CivilCalendar.millisecondsPerDay
         // Only instants within a day of the Int64 limits can overflow; write those in UTC.
         let (shifted, overflow) = instant.addingReportingOverflow(utcOffset)
         let utcOffset = overflow ? 0 : utcOffset
         let wallTime = overflow ? instant : shifted
-        let day = CivilCalendarMath.floorDivide(wallTime, by: millisecondsPerDay)
-        let remainder = wallTime % millisecondsPerDay
-        let millisecondOfDay = remainder < 0 ? remainder + millisecondsPerDay : remainder
-        let date = CivilCalendarMath.civilDate(daysSinceEpoch: Int(day))
+        let day = wallTime.floorDivided(by: millisecondsPerDay)
+        let millisecondOfDay = wallTime.floorModulo(millisecondsPerDay)
+        let date = CivilCalendar.date(daysSinceEpoch: Int(day))
 
         var text = yearText(date.year) + "-" + padded(date.month, 2) + "-" + padded(date.day, 2)
         let secondOfDay = Int(millisecondOfDay / 1000)

@@ -1,3 +1,4 @@
+import EventLog
 /// A calendar date without a time zone (proleptic Gregorian), in years 1 through 9999.
 public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The year, in `1...9999`.
@@ -10,7 +11,7 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Creates a date, or returns `nil` when it does not exist or lies outside years 1 through 9999.
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
-              day >= 1, day <= CivilCalendarMath.daysInMonth(year: year, month: month)
+              day >= 1, day <= CivilCalendar.daysInMonth(year: year, month: month)
         else { return nil }
         self.year = year
         self.month = month
@@ -39,7 +40,7 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// Days from 1970-01-01 to this date (negative before it).
     var daysSinceEpoch: Int {
-        CivilCalendarMath.daysSinceEpoch(year: year, month: month, day: day)
+        CivilCalendar.daysSinceEpoch(year: year, month: month, day: day)
     }
 
     /// Orders dates chronologically.

@@ -39,7 +39,7 @@ extension PolicyJSONValue {
         case .string(let s): self = .string(s)
         case .array(let a): self = .array(a.map(PolicyJSONValue.init))
         case .object(let o):
-            self = .object(o.keys.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+            self = .object(o.keys.sorted(by: Identifier.precedes)
                 .map { (key: $0, value: PolicyJSONValue(o[$0] ?? .null)) })
         }
     }

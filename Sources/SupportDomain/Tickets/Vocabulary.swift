@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import EventLog
 
 /// Where a ticket came from.
@@ -74,13 +79,27 @@ public enum Identifier {
         return nil
     }
 
-    /// Code point order (Swift's `<` on strings normalises; this does not).
+    /// Code point order (Swift's `<` on strings normalises; this does not). The package's one
+    /// string order: UTF-8 byte order is code point order.
+    @inlinable
     public static func precedes(_ a: String, _ b: String) -> Bool {
-        a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars)
+        a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
-    /// Equality by code points.
+    /// Equality by code points, with no normalisation (Swift's `==` on strings treats canonically
+    /// equivalent strings as equal: `"é"` and `"e\u{301}"`; identifiers must not, SPEC §2.1).
+    /// Compares the UTF-8 bytes, with one `memcmp` for native strings.
+    @inlinable
     public static func same(_ a: String, _ b: String) -> Bool {
-        a.unicodeScalars.elementsEqual(b.unicodeScalars)
+        let x = a.utf8, y = b.utf8
+        guard x.count == y.count else { return false }
+        if let equal = x.withContiguousStorageIfAvailable({ p in
+            y.withContiguousStorageIfAvailable { q in
+                p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0
+            }
+        }), let equal {
+            return equal
+        }
+        return x.elementsEqual(y)
     }
 }

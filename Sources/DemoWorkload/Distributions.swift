@@ -1,72 +1,10 @@
-/// A small seeded pseudo-random generator: xoshiro256** whose state comes from SplitMix64.
-///
-/// Every draw is integer arithmetic or IEEE-754 `+ - * /` (no libm), so a seed yields the same
-/// workload on every machine and toolchain.
-struct SeededRandom {
-    private var s0: UInt64
-    private var s1: UInt64
-    private var s2: UInt64
-    private var s3: UInt64
+import EventLog
 
-    init(seed: UInt64) {
-        var mix = seed
-        s0 = Self.splitMix(&mix)
-        s1 = Self.splitMix(&mix)
-        s2 = Self.splitMix(&mix)
-        s3 = Self.splitMix(&mix)
-    }
-
-    private static func splitMix(_ state: inout UInt64) -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// The next 64 random bits.
-    mutating func next() -> UInt64 {
-        let result = (s1 &* 5).rotatedLeft(by: 7) &* 9
-        let t = s1 << 17
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = s3.rotatedLeft(by: 45)
-        return result
-    }
-
-    /// A value in `0..<bound` (`bound` > 0), by multiply-high (bias below 2^-40 for our bounds).
-    mutating func below(_ bound: Int) -> Int {
-        guard bound > 1 else { return 0 }
-        return Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(bound)).high)
-    }
-
-    /// A value in `range`.
-    mutating func int64(in range: ClosedRange<Int64>) -> Int64 {
-        let width = UInt64(bitPattern: range.upperBound &- range.lowerBound) &+ 1
-        guard width != 0 else { return Int64(bitPattern: next()) }
-        return range.lowerBound &+ Int64(bitPattern: next().multipliedFullWidth(by: width).high)
-    }
-
-    /// A double in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
-
-    /// True with probability `probability`.
-    mutating func chance(_ probability: Double) -> Bool { unit() < probability }
-
+extension SeededRandom {
     /// An exponentially distributed value with the given mean.
     mutating func exponential(mean: Double) -> Double {
         -mean * PortableMath.naturalLog(1 - unit())
     }
-
-    /// An element of a non-empty array.
-    mutating func element<T>(of array: [T]) -> T { array[below(array.count)] }
-}
-
-extension UInt64 {
-    fileprivate func rotatedLeft(by k: UInt64) -> UInt64 { (self << k) | (self >> (64 - k)) }
 }
 
 /// Elementary functions written with `+ - * /` only, so that results are bit-identical everywhere.
@@ -140,5 +78,5 @@ enum Millis {
     static let second: Int64 = 1000
     static let minute: Int64 = 60_000
     static let hour: Int64 = 3_600_000
-    static let day: Int64 = 86_400_000
+    static let day: Int64 = CivilCalendar.millisecondsPerDay
 }
