@@ -80,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "supportd",
             dependencies: [
-                "SupportServer", "SupportService", "DemoWorkload",
+                "EventLog", "SupportDomain", "SupportService", "SupportServer", "DemoWorkload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -150,14 +150,19 @@ let package = Package(
         ),
         .testTarget(
             name: "ProjectionsTests",
-            dependencies: ["Projections", "SupportDomain", "EventLog"],
+            dependencies: ["Projections", "SupportDomain", "EventLog", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "SupportServerTests",
             dependencies: [
                 "SupportServer", "SupportService", "EventLog", "SupportDomain", "Projections",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
