@@ -77,14 +77,13 @@ public struct ImportValidation {
                 if case .merged(let into) = event {
                     try TicketRules.checkMergeTarget(try ticket(into), into: into, at: at)
                 }
-                var next = current
-                next.apply(event, version: expectedVersion, at: at, actor: actor)
-                hold(next)
             } else {
-                guard case .opened(let opened) = event else { throw DomainError.conflict("ticket \(id) does not exist") }
+                guard case .opened = event else { throw DomainError.conflict("ticket \(id) does not exist") }
                 _ = try TicketRules.decideOpening(command)
-                hold(Ticket(id: id, opened: opened, at: at, by: actor))
             }
+            var fold = TicketFold(current)
+            try fold.apply(event, ticket: id, version: expectedVersion, at: at, actor: actor)
+            if let next = fold.ticket { hold(next) }
         } catch {
             // In an import every rule violation, who may write included, is a 409.
             throw error.kind == .forbidden ? DomainError(.conflict, error.detail) : error

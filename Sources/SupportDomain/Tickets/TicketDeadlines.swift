@@ -1,0 +1,92 @@
+import EventLog
+
+/// Where one running SLA interval stands against its target (SPEC §5).
+public struct SLADeadline: Sendable, Equatable {
+    /// The target the interval is measured against.
+    public var metric: SLAMetric
+    /// The instant the interval's duration reaches the target on the target's clock; nil when it
+    /// never does (a schedule with no business time).
+    public var due: Timestamp?
+    /// The earliest instant at which the duration exceeds the target (reaches target + 1 ms on
+    /// its clock); nil when it never does.
+    public var breachAt: Timestamp?
+
+    public init(metric: SLAMetric, due: Timestamp?, breachAt: Timestamp?) {
+        self.metric = metric
+        self.due = due
+        self.breachAt = breachAt
+    }
+
+    /// Whether the interval, still running at `evaluation`, exceeds its target.
+    public func isBreached(at evaluation: Timestamp) -> Bool {
+        guard let breachAt else { return false }
+        return evaluation >= breachAt
+    }
+}
+
+extension ServiceLevels {
+    /// The deadline of an interval of `metric` started at `start` on a ticket of `priority`; nil
+    /// when the policy sets no target for it.
+    public func deadline(_ metric: SLAMetric, priority: Priority, start: Timestamp) -> SLADeadline? {
+        guard let target = target(metric, priority: priority) else { return nil }
+        guard let due = due(start: start, target: target) else { return SLADeadline(metric: metric, due: nil, breachAt: nil) }
+        let breachAt: Timestamp?
+        switch target.clock {
+        case .calendar:
+            let (sum, overflow) = due.milliseconds.addingReportingOverflow(1)
+            breachAt = overflow ? nil : Timestamp(milliseconds: sum)
+        case .business:
+            breachAt = calendar.adding(businessMilliseconds: 1, to: due)
+        }
+        return SLADeadline(metric: metric, due: due, breachAt: breachAt)
+    }
+
+    /// Whether an ended interval of `metric` on a ticket of `priority` met its target: its
+    /// duration on the target's clock (given on both clocks) is at most the target. Nil when the
+    /// policy sets no target for it.
+    public func isAchieved(_ metric: SLAMetric, priority: Priority, calendar: Int64, business: Int64) -> Bool? {
+        guard let target = target(metric, priority: priority) else { return nil }
+        return (target.clock == .calendar ? calendar : business) <= target.milliseconds
+    }
+}
+
+/// A ticket's SLA position (SPEC §5): the deadlines of its running intervals.
+public struct TicketDeadlines: Sendable, Equatable {
+    /// The running customer turn's first- or next-reply deadline.
+    public var reply: SLADeadline?
+    /// The resolution's deadline, while the ticket is neither solved nor closed.
+    public var resolution: SLADeadline?
+
+    public init(reply: SLADeadline?, resolution: SLADeadline?) {
+        self.reply = reply
+        self.resolution = resolution
+    }
+
+    /// The earliest due instant of the running intervals and its target; a reply target wins a
+    /// tie.
+    public var nextDue: (instant: Timestamp, metric: SLAMetric)? {
+        var next: (instant: Timestamp, metric: SLAMetric)?
+        if let reply, let due = reply.due { next = (due, reply.metric) }
+        if let resolution, let due = resolution.due, next.map({ due < $0.instant }) ?? true {
+            next = (due, resolution.metric)
+        }
+        return next
+    }
+
+    /// Whether a running interval exceeds its target at `evaluation`.
+    public func isBreached(at evaluation: Timestamp) -> Bool {
+        (reply?.isBreached(at: evaluation) ?? false) || (resolution?.isBreached(at: evaluation) ?? false)
+    }
+}
+
+extension TicketLifecycle {
+    /// The deadlines of the intervals that run in this state: the running turn on its first- or
+    /// next-reply target from its start, and the resolution from the opening while the ticket
+    /// is neither solved nor closed. `deadline` gives an interval's deadline from its target and
+    /// start (``ServiceLevels/deadline(_:priority:start:)``, or a value cached from it).
+    public func deadlines(openedAt: Timestamp,
+                          _ deadline: (SLAMetric, Timestamp) -> SLADeadline?) -> TicketDeadlines {
+        TicketDeadlines(reply: runningTurn.flatMap { deadline($0.metric, $0.start) },
+                        resolution: status.isResolved ? nil : deadline(.resolution, openedAt))
+    }
+}
