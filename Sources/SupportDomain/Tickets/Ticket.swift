@@ -170,7 +170,7 @@ public struct TicketServiceState: Sendable, Equatable {
 extension Ticket {
     /// The ticket's waiting time and SLA position evaluated at `evaluation`.
     public func serviceState(at evaluation: Timestamp, levels: ServiceLevels) -> TicketServiceState {
-        let deadlines = lifecycle.deadlines(openedAt: openedAt) { levels.deadline($0, priority: priority, start: $1) }
+        let deadlines = lifecycle.deadlines(openedAt: openedAt, priority: priority, levels: levels)
         let next = deadlines.nextDue
         return TicketServiceState(waitingSince: lifecycle.waitingSince, nextDue: next?.instant, nextDueTarget: next?.metric,
                                   breached: deadlines.isBreached(at: evaluation))

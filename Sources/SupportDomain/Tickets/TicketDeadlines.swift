@@ -80,13 +80,32 @@ public struct TicketDeadlines: Sendable, Equatable {
 }
 
 extension TicketLifecycle {
-    /// The deadlines of the intervals that run in this state: the running turn on its first- or
-    /// next-reply target from its start, and the resolution from the opening while the ticket
-    /// is neither solved nor closed. `deadline` gives an interval's deadline from its target and
-    /// start (``ServiceLevels/deadline(_:priority:start:)``, or a value cached from it).
-    public func deadlines(openedAt: Timestamp,
-                          _ deadline: (SLAMetric, Timestamp) -> SLADeadline?) -> TicketDeadlines {
-        TicketDeadlines(reply: runningTurn.flatMap { deadline($0.metric, $0.start) },
-                        resolution: status.isResolved ? nil : deadline(.resolution, openedAt))
+    /// The deadline of the running turn: its first- or next-reply target from its start; nil
+    /// without a running turn or a target.
+    public func replyDeadline(priority: Priority, levels: ServiceLevels) -> SLADeadline? {
+        guard let turn = runningTurn else { return nil }
+        return levels.deadline(turn.metric, priority: priority, start: turn.start)
+    }
+
+    /// The deadline of a ticket's resolution, which is measured from its opening; nil without a
+    /// target.
+    public static func resolutionDeadline(openedAt: Timestamp, priority: Priority, levels: ServiceLevels) -> SLADeadline? {
+        levels.deadline(.resolution, priority: priority, start: openedAt)
+    }
+
+    /// The deadlines of the intervals that run in this state: the reply while a customer turn
+    /// runs, the resolution while the ticket is neither solved nor closed. `reply` and
+    /// `resolution` give those deadlines (``replyDeadline(priority:levels:)`` and
+    /// ``resolutionDeadline(openedAt:priority:levels:)``, or values cached from them) and are
+    /// asked only for the intervals that run.
+    public func deadlines(reply: () -> SLADeadline?, resolution: () -> SLADeadline?) -> TicketDeadlines {
+        TicketDeadlines(reply: runningTurn == nil ? nil : reply(), resolution: status.isResolved ? nil : resolution())
+    }
+
+    /// The deadlines of the intervals that run in this state, on a ticket opened at `openedAt`
+    /// with `priority`.
+    public func deadlines(openedAt: Timestamp, priority: Priority, levels: ServiceLevels) -> TicketDeadlines {
+        deadlines(reply: { replyDeadline(priority: priority, levels: levels) },
+                  resolution: { Self.resolutionDeadline(openedAt: openedAt, priority: priority, levels: levels) })
     }
 }
