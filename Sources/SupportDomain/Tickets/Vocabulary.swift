@@ -70,7 +70,8 @@ public enum Identifier {
     /// Nil when `text` is a valid identifier, otherwise why not.
     public static func problem(with text: String) -> String? {
         if text.isEmpty { return "must not be empty" }
-        if text.unicodeScalars.count > maximumLength { return "must be at most \(maximumLength) code points" }
+        // Each code point takes at least one UTF-8 byte: a short text needs no count.
+        if text.utf8.count > maximumLength, text.unicodeScalars.count > maximumLength { return "must be at most \(maximumLength) code points" }
         return nil
     }
 
