@@ -24,8 +24,6 @@ enum Outcome: UInt8, Sendable {
 struct TicketState: Sendable, Equatable {
     var openedAt: Int64
     var version: UInt64
-    /// Status, running turn, answered-turn flag, last entry into new/open.
-    var lifecycle: TicketLifecycle
     /// Due and breach instants of the current (or last) turn's reply target and of the
     /// resolution, at the current priority (``Sentinel/never`` without a target), cached from
     /// the domain's deadlines; read only while the interval runs (``deadlines``).
@@ -42,6 +40,9 @@ struct TicketState: Sendable, Equatable {
     /// The resolution's end (valid while solved or closed) and its business duration.
     var resolutionEnd: Int64 = 0
     var resolutionBusiness: Int64 = 0
+    /// Status, running turn, answered-turn flag, last entry into new/open (after the 8-byte
+    /// fields: its flags pack with the 4-byte fields that follow).
+    var lifecycle: TicketLifecycle
     var customer: UInt32
     var product: UInt32
     var team: UInt32
@@ -141,7 +142,8 @@ struct TicketState: Sendable, Equatable {
     /// The deadlines of the running intervals, from the cached instants.
     @inline(__always)
     var deadlines: TicketDeadlines {
-        lifecycle.deadlines(
+        TicketDeadlines(
+            of: lifecycle,
             reply: { Self.deadline(lifecycle.runningTurn?.metric ?? .firstReply, turnDue, turnBreachAt) },
             resolution: { Self.deadline(.resolution, resolutionDue, resolutionBreachAt) })
     }

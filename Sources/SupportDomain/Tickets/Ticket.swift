@@ -105,7 +105,7 @@ public struct Ticket: Sendable, Equatable {
 
     /// The same ticket without its thread (bodies, attachments): all that deciding a command
     /// needs, compact enough to hold for every ticket of a large import.
-    public func withoutThread() -> Ticket {
+    package func withoutThread() -> Ticket {
         var ticket = self
         ticket.thread = []
         return ticket

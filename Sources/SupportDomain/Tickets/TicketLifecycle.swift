@@ -20,43 +20,45 @@ public struct TicketLifecycle: Sendable, Equatable {
         }
 
         /// The target the turn is measured against.
-        public var metric: SLAMetric { isFirstReply ? .firstReply : .nextReply }
+        @inlinable package var metric: SLAMetric { isFirstReply ? .firstReply : .nextReply }
     }
 
     /// A status the ticket left, and when it had entered it.
-    public struct StatusSpan: Sendable, Equatable {
-        public var status: TicketStatus
-        public var since: Timestamp
+    package struct StatusSpan: Sendable, Equatable {
+        package var status: TicketStatus
+        package var since: Timestamp
     }
 
     /// What one event did to a lifecycle: what the read models measure.
-    public struct Transition: Sendable, Equatable {
+    package struct Transition: Sendable, Equatable {
         /// The status left: every status the event sets leaves the current one, even to enter
         /// the same status again.
-        public var left: StatusSpan?
+        package var left: StatusSpan?
         /// Whether a customer turn started.
-        public var startedTurn = false
+        package var startedTurn = false
         /// The turn an agent message ended: a reply.
-        public var endedTurn: RunningTurn?
+        package var endedTurn: RunningTurn?
         /// Whether the ticket reached a resolution: it entered `solved`, or `closed` without
         /// being solved first.
-        public var reachedResolution = false
+        package var reachedResolution = false
     }
 
-    /// The current status.
-    public package(set) var status: TicketStatus
+    // Instants first, flags last: the projection keeps one lifecycle per ticket, packed.
+
     /// When the current status was entered.
     public package(set) var statusSince: Timestamp
-    /// The customer turn awaiting an agent's reply, if any.
-    public package(set) var runningTurn: RunningTurn?
-    /// Whether some turn has ended with an agent message.
-    public package(set) var hasAnsweredTurn: Bool
     /// The last instant the ticket entered `new` or `open`.
     public package(set) var lastEnteredAwaitingAgent: Timestamp
+    /// The customer turn awaiting an agent's reply, if any.
+    public package(set) var runningTurn: RunningTurn?
+    /// The current status.
+    public package(set) var status: TicketStatus
+    /// Whether some turn has ended with an agent message.
+    public package(set) var hasAnsweredTurn: Bool
 
     /// The lifecycle right after a ticket's opening: `new`; a customer's opening starts the first
     /// turn, an opening by anyone else counts as an agent message.
-    public init(openedAt at: Timestamp, by opener: ActorKind) {
+    package init(openedAt at: Timestamp, by opener: ActorKind) {
         status = .new
         statusSince = at
         runningTurn = opener == .customer ? RunningTurn(start: at, isFirstReply: true) : nil
@@ -79,7 +81,7 @@ public struct TicketLifecycle: Sendable, Equatable {
     /// a new ticket and ends the running turn; a status change or a merge (which closes) enters
     /// that status. Events that move neither status nor turns change nothing.
     @discardableResult
-    public mutating func apply(_ event: TicketEvent, at: Timestamp, actor: ActorKind) -> Transition {
+    package mutating func apply(_ event: TicketEvent, at: Timestamp, actor: ActorKind) -> Transition {
         var transition = Transition()
         switch event {
         case .messagePosted:
@@ -120,7 +122,7 @@ public struct TicketLifecycle: Sendable, Equatable {
 
     /// While awaiting an agent: the running turn's start, else when the ticket last entered
     /// `new` or `open`.
-    public var waitingSince: Timestamp? {
+    @inlinable package var waitingSince: Timestamp? {
         guard status.isAwaitingAgent else { return nil }
         return runningTurn?.start ?? lastEnteredAwaitingAgent
     }

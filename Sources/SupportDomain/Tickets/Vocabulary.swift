@@ -12,9 +12,9 @@ public enum TicketStatus: String, Sendable, CaseIterable, Hashable {
     case solved, closed
 
     /// `new` and `open`: the ticket waits for an agent.
-    public var isAwaitingAgent: Bool { self == .new || self == .open }
+    @inlinable public var isAwaitingAgent: Bool { self == .new || self == .open }
     /// `solved` and `closed`: the ticket's running intervals stop.
-    public var isResolved: Bool { self == .solved || self == .closed }
+    @inlinable public var isResolved: Bool { self == .solved || self == .closed }
 }
 
 /// Who caused an event (SPEC §2.1).
