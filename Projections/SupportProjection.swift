@@ -113,7 +113,7 @@ public struct SupportProjection: Sendable {
         let i = try ticket(of: event)
         var t = tickets[i]
         let before = placement(t, i)
-        /// The author of an agent message.
+        // The author of an agent message.
         var author = Sentinel.none
         switch decoded {
         case .opened, .noteAdded, .statusChanged:

@@ -20,7 +20,7 @@ package struct SLADeadline: Sendable, Equatable {
     /// Whether the interval, still running at `evaluation`, exceeds its target.
     @inlinable package func isBreached(at evaluation: Timestamp) -> Bool {
         guard let breachAt else { return false }
-        return evaluation >= breachAt
+        return evaluation.milliseconds >= breachAt.milliseconds
     }
 }
 
@@ -78,7 +78,7 @@ package struct TicketDeadlines: Sendable, Equatable {
     @inlinable package var nextDue: (instant: Timestamp, metric: SLAMetric)? {
         var next: (instant: Timestamp, metric: SLAMetric)?
         if let reply, let due = reply.due { next = (due, reply.metric) }
-        if let resolution, let due = resolution.due, next.map({ due < $0.instant }) ?? true {
+        if let resolution, let due = resolution.due, next.map({ due.milliseconds < $0.instant.milliseconds }) ?? true {
             next = (due, resolution.metric)
         }
         return next
