@@ -13,7 +13,6 @@ extension SupportProjection {
     /// last; with ``GroupBy/none`` at most one group, key nil.
     public func responseTimes(at evaluation: Timestamp, window: TimeWindow, groupBy: GroupBy,
                               clock: SLAClock) -> [ResponseTimeGroup] {
-        let e = evaluation.milliseconds
         let business = clock == .business
         var groups: [Int64: ResponseAccumulator] = [:]
 
@@ -39,14 +38,17 @@ extension SupportProjection {
                 continue
             }
             // Running intervals breached at the evaluation instant count in their due's window.
-            let turnBreached = t.hasTurn && t.turnBreachAt != Sentinel.never && e >= t.turnBreachAt
-                && window.contains(milliseconds: t.turnDue)
-            let resolutionBreached = t.resolutionBreachAt != Sentinel.never && e >= t.resolutionBreachAt
-                && window.contains(milliseconds: t.resolutionDue)
+            let deadlines = t.deadlines
+            func breachedInWindow(_ deadline: SLADeadline?) -> Bool {
+                guard let deadline, deadline.isBreached(at: evaluation), let due = deadline.due else { return false }
+                return window.contains(milliseconds: due.milliseconds)
+            }
+            let turnBreached = breachedInWindow(deadlines.reply)
+            let resolutionBreached = breachedInWindow(deadlines.resolution)
             guard turnBreached || resolutionBreached else { continue }
             let key = groupKey(groupBy, team: t.team, agent: t.assignee, priority: t.priority, ticket: ticket)
             if turnBreached {
-                if t.turnIsFirst {
+                if deadlines.reply?.metric == .firstReply {
                     groups[key, default: ResponseAccumulator()].firstReply.breached += 1
                 } else {
                     groups[key, default: ResponseAccumulator()].nextReply.breached += 1

@@ -67,17 +67,16 @@ extension SupportProjection {
         guard cut > 0 else { return [] }
         var result: [QueueEntry] = []
         result.reserveCapacity(cut)
-        let e = evaluation.milliseconds
         queue.forEach { item in
             let i = Int(item.ticket)
             let t = tickets[i]
-            let (due, metric) = t.nextDue
+            let deadlines = t.deadlines
+            let next = deadlines.nextDue
             result.append(QueueEntry(
                 id: ticketIDs[i], subject: infos[i].subject, customer: customers[t.customer], priority: t.priority,
                 status: t.status, assignee: t.assignee == Sentinel.none ? nil : agents[t.assignee], channel: t.channel,
-                waitingSince: t.waitingSince.map(Timestamp.init(milliseconds:)),
-                nextDue: due == Sentinel.never ? nil : Timestamp(milliseconds: due), nextDueTarget: metric,
-                breached: t.isBreached(at: e)))
+                waitingSince: t.lifecycle.waitingSince,
+                nextDue: next?.instant, nextDueTarget: next?.metric, breached: deadlines.isBreached(at: evaluation)))
             return result.count < cut
         }
         return result

@@ -13,11 +13,12 @@ import SupportDomain
 /// The state is compact (no message bodies; names interned; per-ticket records of plain data),
 /// and the fold does no per-event allocation beyond the values it records.
 ///
-/// The fold trusts the log: events were checked against SPEC §2.2 when appended. It reads only
-/// the members it needs and refuses an event it cannot read (unknown type or actor kind, a
-/// missing or mistyped member, a ticket that was never opened, a version out of order) with a
-/// `badRequest` ``DomainError``, leaving the state as it was. References a valid log never holds
-/// (a rating of no agent message) are ignored.
+/// The fold reads events with the domain's decoder (``TicketEvent/init(type:data:)``) and moves
+/// status and turns with the domain's transition function (``TicketLifecycle``); it keeps only
+/// the bookkeeping of its metrics. It refuses an event it cannot read (unknown type or actor
+/// kind, data the decoder refuses, a ticket that was never opened, a version out of order) with
+/// a `badRequest` ``DomainError``, leaving the state as it was. It trusts the log's rules:
+/// references a valid log never holds (a rating of no agent message) are ignored.
 public struct SupportProjection: Sendable {
     /// The policy and business calendar the projection was built under.
     public let levels: ServiceLevels
@@ -55,19 +56,9 @@ public struct SupportProjection: Sendable {
     var agentMessages: [AgentMessage] = []
     var ratings: [RatingRecord] = []
 
-    /// The policy's targets by `priority.urgencyRank * 3 + metric`.
-    private let targets: [SLATarget?]
-
     /// An empty projection under a policy.
     public init(levels: ServiceLevels) {
         self.levels = levels
-        var targets: [SLATarget?] = []
-        for priority in [Priority.low, .normal, .high, .urgent] {
-            for metric in [SLAMetric.firstReply, .nextReply, .resolution] {
-                targets.append(levels.target(metric, priority: priority))
-            }
-        }
-        self.targets = targets
     }
 
     /// How many tickets the projection holds.
@@ -107,96 +98,44 @@ public struct SupportProjection: Sendable {
     /// skipped). On error nothing changes.
     public mutating func apply(_ event: RecordedEvent) throws(DomainError) {
         guard event.seq > appliedSeq else { return }
-        guard case .object(let data) = event.data else {
-            throw Self.refusal(event, "its data is not an object")
-        }
         let actor = try Self.actorKind(event)
-        let at = event.at.milliseconds
-        guard let kind = TicketEvent.Kind(rawValue: event.type) else {
-            throw Self.refusal(event, "unknown event type \"\(event.type)\"")
+        let decoded: TicketEvent
+        do {
+            decoded = try TicketEvent(type: event.type, data: event.data)
+        } catch {
+            throw Self.refusal(event, error.detail)
         }
-        switch kind {
+        if case .opened(let opened) = decoded {
+            try open(event, opened, actor: actor)
+            appliedSeq = event.seq
+            return
+        }
+        let i = try ticket(of: event)
+        var t = tickets[i]
+        let before = placement(t, i)
+        // The author of an agent message.
+        var author = Sentinel.none
+        switch decoded {
+        case .opened, .noteAdded, .statusChanged:
+            break
         case .messagePosted:
-            let i = try ticket(of: event)
-            var t = tickets[i]
-            let before = placement(t, i)
-            if actor == .customer {
-                if t.status == .pending || t.status == .onHold || t.status == .solved { enter(&t, .open, at: at) }
-                if !t.hasTurn {
-                    t.hasTurn = true
-                    t.turnStart = at
-                    t.turnIsFirst = !t.hasAnsweredTurn
-                    refreshTurnDue(&t)
-                }
-            } else {
-                let agent = internAgent(event.actor.id)
-                agentMessages.append(AgentMessage(at: at, version: event.version, agent: agent, previous: t.lastAgentMessage))
+            if actor != .customer {
+                author = internAgent(event.actor.id)
+                agentMessages.append(AgentMessage(at: event.at.milliseconds, version: event.version, agent: author,
+                                                  previous: t.lastAgentMessage))
                 t.lastAgentMessage = UInt32(agentMessages.count - 1)
-                if t.status == .new { enter(&t, .open, at: at) }
-                if t.hasTurn {
-                    let calendar = at - t.turnStart
-                    let business = levels.calendar.businessDuration(from: Timestamp(milliseconds: t.turnStart), to: event.at)
-                    let metric: SLAMetric = t.turnIsFirst ? .firstReply : .nextReply
-                    replies.append(ReplyValue(
-                        end: at, calendar: calendar, business: business, ticket: UInt32(i), team: t.team, agent: agent,
-                        priority: t.priority, isFirst: t.turnIsFirst,
-                        outcome: outcome(metric, t.priority, calendar: calendar, business: business)))
-                    t.hasTurn = false
-                    t.hasAnsweredTurn = true
-                }
             }
-            finish(&t, i, before: before, event: event)
-        case .noteAdded:
-            let i = try ticket(of: event)
-            var t = tickets[i]
-            if actor == .agent { _ = internAgent(event.actor.id) }
-            t.version = event.version
-            tickets[i] = t
-        case .assigned:
-            let i = try ticket(of: event)
-            guard let agentValue = data["agent"] else { throw Self.refusal(event, "\"agent\" is required") }
-            let agentName: String?
-            switch agentValue {
-            case .null: agentName = nil
-            case .string(let s): agentName = s
-            default: throw Self.refusal(event, "\"agent\" must be a string or null")
-            }
-            let teamName = try Self.optionalString(data, "team", event)
-            var t = tickets[i]
-            let before = placement(t, i)
-            if let agentName { t.assignee = internAgent(agentName) } else { t.assignee = Sentinel.none }
-            if let teamName { t.team = internTeam(teamName) }
-            finish(&t, i, before: before, event: event)
-        case .priorityChanged:
-            let i = try ticket(of: event)
-            let priority = try Self.enumeration(data, "priority", Priority.self, event)
-            var t = tickets[i]
-            let before = placement(t, i)
+        case .assigned(let assigned):
+            if let agent = assigned.agent { t.assignee = internAgent(agent) } else { t.assignee = Sentinel.none }
+            if let team = assigned.team { t.team = internTeam(team) }
+        case .priorityChanged(let priority):
             t.priority = priority
-            refreshTurnDue(&t)
-            refreshResolutionDue(&t)
-            finish(&t, i, before: before, event: event)
-        case .statusChanged:
-            let i = try ticket(of: event)
-            let status = try Self.enumeration(data, "status", TicketStatus.self, event)
-            guard status != .new else { throw Self.refusal(event, "\"status\" may not be new") }
-            var t = tickets[i]
-            let before = placement(t, i)
-            enter(&t, status, at: at)
-            finish(&t, i, before: before, event: event)
-        case .escalated:
-            let i = try ticket(of: event)
-            let teamName = try Self.requiredString(data, "team", event)
-            var t = tickets[i]
-            let before = placement(t, i)
-            t.team = internTeam(teamName)
-            finish(&t, i, before: before, event: event)
-        case .tagsChanged:
-            let i = try ticket(of: event)
-            let added = try Self.stringArray(data, "added", event)
-            let removed = try Self.stringArray(data, "removed", event)
-            var t = tickets[i]
-            let before = placement(t, i)
+            refreshReplyDeadline(&t)
+            refreshResolutionDeadline(&t)
+        case .escalated(let escalated):
+            t.team = internTeam(escalated.team)
+        case .tagsChanged(let change):
+            let added = change.added ?? [], removed = change.removed ?? []
             var tags = infos[i].tags
             for name in added where !removed.contains(where: { Identifier.same($0, name) }) {
                 let tag = tagNames.intern(name).index
@@ -206,46 +145,22 @@ public struct SupportProjection: Sendable {
                 if let tag = tagNames.index(of: name) { tags.removeAll { $0 == tag } }
             }
             infos[i].tags = tags
-            finish(&t, i, before: before, event: event)
-        case .merged:
-            let i = try ticket(of: event)
-            let into = try Self.requiredString(data, "into", event)
-            var t = tickets[i]
-            let before = placement(t, i)
+        case .merged(let into):
             infos[i].mergedInto = into
-            enter(&t, .closed, at: at)
-            finish(&t, i, before: before, event: event)
-        case .satisfactionRated:
-            let i = try ticket(of: event)
-            guard let score = data["score"]?.intValue, (1...5).contains(score) else {
-                throw Self.refusal(event, "\"score\" must be an integer from 1 to 5")
-            }
-            var reply: UInt64?
-            if let value = data["reply"], !value.isNull {
-                guard let v = value.intValue, v >= 1 else { throw Self.refusal(event, "\"reply\" must be a version") }
-                reply = UInt64(v)
-            }
-            var t = tickets[i]
-            let before = placement(t, i)
-            rate(&t, i, score: UInt8(score), reply: reply, at: at)
-            finish(&t, i, before: before, event: event)
-        case .opened:
-            try open(event, data, actor: actor)
+        case .satisfactionRated(let rating):
+            rate(&t, i, score: UInt8(rating.score), reply: rating.reply, at: event.at.milliseconds)
         }
+        let transition = t.lifecycle.apply(decoded, at: event.at, actor: actor)
+        measure(transition, &t, i, author: author, at: event.at)
+        finish(&t, i, before: before, event: event)
         appliedSeq = event.seq
     }
 
     // MARK: The fold's steps
 
     /// Creates the ticket of a `ticket.opened`.
-    private mutating func open(_ event: RecordedEvent, _ data: [String: JSONValue], actor: ActorKind) throws(DomainError) {
+    private mutating func open(_ event: RecordedEvent, _ opened: TicketEvent.Opened, actor: ActorKind) throws(DomainError) {
         guard event.version == 1 else { throw Self.refusal(event, "ticket.opened must be version 1") }
-        let customerName = try Self.requiredString(data, "customer", event)
-        let subject = try Self.requiredString(data, "subject", event)
-        let channel = try Self.enumeration(data, "channel", Channel.self, event)
-        let productName = try Self.requiredString(data, "product", event)
-        let priority = try Self.enumeration(data, "priority", Priority.self, event)
-        let context = try Self.optionalString(data, "context", event)
         guard ticketKeys.index(of: event.stream) == nil else {
             throw Self.refusal(event, "ticket \(event.stream) is already open")
         }
@@ -253,21 +168,18 @@ public struct SupportProjection: Sendable {
 
         let i = tickets.count
         let at = event.at.milliseconds
-        let product = internTeam(productName)
-        let (customer, isNewCustomer) = customers.intern(customerName)
+        let product = internTeam(opened.product)
+        let (customer, isNewCustomer) = customers.intern(opened.customer)
         if isNewCustomer { customerTickets.append([]) }
-        var t = TicketState(
-            openedAt: at, version: 1, statusSince: at, lastEnteredAwaiting: at, turnStart: at,
-            turnDue: Sentinel.never, turnBreachAt: Sentinel.never, resolutionDue: Sentinel.never,
-            resolutionBreachAt: Sentinel.never, customer: customer, product: product, team: product,
-            priority: priority, channel: channel, hasTurn: actor == .customer)
-        if t.hasTurn { refreshTurnDue(&t) }
-        refreshResolutionDue(&t)
+        var t = TicketState(openedAt: at, lifecycle: TicketLifecycle(openedAt: event.at, by: actor), customer: customer,
+                            product: product, priority: opened.priority, channel: opened.channel)
+        refreshReplyDeadline(&t)
+        refreshResolutionDeadline(&t)
         if actor == .agent { _ = internAgent(event.actor.id) }
 
         _ = ticketKeys.intern(event.stream)
         tickets.append(t)
-        infos.append(TicketInfo(subject: subject, context: context,
+        infos.append(TicketInfo(subject: opened.subject, context: opened.context,
                                 openedBy: SupportActor(kind: actor, id: event.actor.id)))
         customerTickets[Int(customer)].append(UInt32(i))
         teamTicketCounts[Int(product)] += 1
@@ -275,6 +187,42 @@ public struct SupportProjection: Sendable {
         openingOrder.insert(OpeningItem(openedAt: at, ticket: UInt32(i))) { OpeningItem.precedes($0, $1, ids: ids) }
         if let item = placement(t, i).item {
             teamQueues[Int(product)].insert(item) { QueueItem.precedes($0, $1, ids: ids) }
+        }
+    }
+
+    /// Measures what the lifecycle's transition did: the time spent in the status left (new,
+    /// open and on-hold are requester wait; new and open agent work), the resolution reached, the
+    /// reply a turn's end is (by `author`); a turn that started gets its reply deadline.
+    private mutating func measure(_ transition: TicketLifecycle.Transition, _ t: inout TicketState, _ i: Int,
+                                  author: UInt32, at: Timestamp) {
+        if let left = transition.left, left.status == .new || left.status == .open || left.status == .onHold {
+            let calendar = at.milliseconds - left.since.milliseconds
+            let business = levels.calendar.businessDuration(from: left.since, to: at)
+            t.waitCalendar += calendar
+            t.waitBusiness += business
+            if left.status != .onHold {
+                t.workCalendar += calendar
+                t.workBusiness += business
+            }
+        }
+        if transition.reachedResolution {
+            let calendar = at.milliseconds - t.openedAt
+            let business = levels.calendar.businessDuration(from: Timestamp(milliseconds: t.openedAt), to: at)
+            t.resolutionEnd = at.milliseconds
+            t.resolutionBusiness = business
+            t.resolutionTeam = t.team
+            t.resolutionAgent = t.assignee
+            t.resolutionPriority = t.priority
+            t.resolutionOutcome = outcome(.resolution, t.priority, calendar: calendar, business: business)
+        }
+        if transition.startedTurn { refreshReplyDeadline(&t) }
+        if let turn = transition.endedTurn {
+            let calendar = at.milliseconds - turn.start.milliseconds
+            let business = levels.calendar.businessDuration(from: turn.start, to: at)
+            replies.append(ReplyValue(
+                end: at.milliseconds, calendar: calendar, business: business, ticket: UInt32(i), team: t.team,
+                agent: author, priority: t.priority, isFirst: turn.isFirstReply,
+                outcome: outcome(turn.metric, t.priority, calendar: calendar, business: business)))
         }
     }
 
@@ -332,43 +280,10 @@ public struct SupportProjection: Sendable {
         case .solved, .closed: load = -1
         }
         var item: QueueItem?
-        if load == 0 {
-            item = QueueItem(due: t.nextDue.instant, waiting: t.hasTurn ? t.turnStart : t.lastEnteredAwaiting,
-                             ticket: UInt32(i), urgency: UInt8(t.priority.urgencyRank))
+        if load == 0, let waiting = t.waitingSince {
+            item = QueueItem(due: t.nextDue.instant, waiting: waiting, ticket: UInt32(i), urgency: UInt8(t.priority.urgencyRank))
         }
         return Placement(team: t.team, assignee: t.assignee, load: load, item: item)
-    }
-
-    /// Moves the ticket into a status: accumulates the time of the status it leaves, cancels a
-    /// running turn on solved/closed, and records the resolution's end.
-    private func enter(_ t: inout TicketState, _ status: TicketStatus, at: Int64) {
-        let old = t.status
-        if old == .new || old == .open || old == .onHold {
-            let calendar = at - t.statusSince
-            let business = levels.calendar.businessDuration(from: Timestamp(milliseconds: t.statusSince),
-                                                             to: Timestamp(milliseconds: at))
-            t.waitCalendar += calendar
-            t.waitBusiness += business
-            if old != .onHold {
-                t.workCalendar += calendar
-                t.workBusiness += business
-            }
-        }
-        t.statusSince = at
-        t.status = status
-        if status.isAwaitingAgent { t.lastEnteredAwaiting = at }
-        if status.isResolved { t.hasTurn = false }
-        if status == .solved || (status == .closed && old != .solved) {
-            let calendar = at - t.openedAt
-            let business = levels.calendar.businessDuration(from: Timestamp(milliseconds: t.openedAt),
-                                                            to: Timestamp(milliseconds: at))
-            t.resolutionEnd = at
-            t.resolutionBusiness = business
-            t.resolutionTeam = t.team
-            t.resolutionAgent = t.assignee
-            t.resolutionPriority = t.priority
-            t.resolutionOutcome = outcome(.resolution, t.priority, calendar: calendar, business: business)
-        }
     }
 
     /// Records a rating: of the given reply, or of the latest agent message.
@@ -398,49 +313,25 @@ public struct SupportProjection: Sendable {
         t.lastRating = UInt32(ratings.count - 1)
     }
 
-    @inline(__always)
-    private func target(_ metric: SLAMetric, _ priority: Priority) -> SLATarget? {
-        let m: Int
-        switch metric {
-        case .firstReply: m = 0
-        case .nextReply: m = 1
-        case .resolution: m = 2
-        }
-        return targets[priority.urgencyRank * 3 + m]
-    }
-
-    /// Achieved when the duration on the target's clock is at most the target.
+    /// The SLA outcome of an ended interval (the domain's rule).
     private func outcome(_ metric: SLAMetric, _ priority: Priority, calendar: Int64, business: Int64) -> Outcome {
-        guard let target = target(metric, priority) else { return .none }
-        let duration = target.clock == .calendar ? calendar : business
-        return duration <= target.milliseconds ? .achieved : .breached
+        guard let achieved = levels.isAchieved(metric, priority: priority, calendar: calendar, business: business) else {
+            return .none
+        }
+        return achieved ? .achieved : .breached
     }
 
-    /// The due instant (duration == target) and the breach instant (the earliest instant at
-    /// which the duration exceeds the target, that is reaches target + 1 ms).
-    private func dueAndBreach(start: Int64, target: SLATarget?) -> (Int64, Int64) {
-        guard let target, let due = levels.due(start: Timestamp(milliseconds: start), target: target) else {
-            return (Sentinel.never, Sentinel.never)
-        }
-        let breach: Int64?
-        switch target.clock {
-        case .calendar:
-            let (sum, overflow) = due.milliseconds.addingReportingOverflow(1)
-            breach = overflow ? nil : sum
-        case .business:
-            breach = levels.calendar.adding(businessMilliseconds: 1, to: due)?.milliseconds
-        }
-        return (due.milliseconds, breach ?? Sentinel.never)
-    }
-
-    private func refreshTurnDue(_ t: inout TicketState) {
+    /// Caches the running turn's deadline at the current priority (kept while no turn runs).
+    private func refreshReplyDeadline(_ t: inout TicketState) {
         guard t.hasTurn else { return }
-        (t.turnDue, t.turnBreachAt) = dueAndBreach(
-            start: t.turnStart, target: target(t.turnIsFirst ? .firstReply : .nextReply, t.priority))
+        (t.turnDue, t.turnBreachAt) = TicketState.cached(t.lifecycle.replyDeadline(priority: t.priority, levels: levels))
     }
 
-    private func refreshResolutionDue(_ t: inout TicketState) {
-        (t.resolutionDue, t.resolutionBreachAt) = dueAndBreach(start: t.openedAt, target: target(.resolution, t.priority))
+    /// Caches the resolution's deadline at the current priority (also while resolved: a
+    /// reopened ticket's resolution runs again).
+    private func refreshResolutionDeadline(_ t: inout TicketState) {
+        (t.resolutionDue, t.resolutionBreachAt) = TicketState.cached(TicketLifecycle.resolutionDeadline(
+            openedAt: Timestamp(milliseconds: t.openedAt), priority: t.priority, levels: levels))
     }
 
     // MARK: Names
@@ -491,43 +382,6 @@ public struct SupportProjection: Sendable {
         case "admin": return .admin
         case "system": return .system
         default: throw refusal(event, "unknown actor kind \"\(event.actor.kind)\"")
-        }
-    }
-
-    private static func requiredString(_ data: [String: JSONValue], _ key: String, _ event: RecordedEvent) throws(DomainError) -> String {
-        guard case .string(let s)? = data[key] else { throw refusal(event, "\"\(key)\" must be a string") }
-        return s
-    }
-
-    private static func optionalString(_ data: [String: JSONValue], _ key: String, _ event: RecordedEvent) throws(DomainError) -> String? {
-        switch data[key] {
-        case nil, .null?: return nil
-        case .string(let s)?: return s
-        default: throw refusal(event, "\"\(key)\" must be a string")
-        }
-    }
-
-    private static func enumeration<E: RawRepresentable>(_ data: [String: JSONValue], _ key: String, _: E.Type,
-                                                         _ event: RecordedEvent) throws(DomainError) -> E
-    where E.RawValue == String {
-        guard case .string(let s)? = data[key], let value = E(rawValue: s) else {
-            throw refusal(event, "\"\(key)\" is missing or not a known value")
-        }
-        return value
-    }
-
-    private static func stringArray(_ data: [String: JSONValue], _ key: String, _ event: RecordedEvent) throws(DomainError) -> [String] {
-        switch data[key] {
-        case nil, .null?: return []
-        case .array(let items)?:
-            var out: [String] = []
-            out.reserveCapacity(items.count)
-            for item in items {
-                guard case .string(let s) = item else { throw refusal(event, "\"\(key)\" must hold strings") }
-                out.append(s)
-            }
-            return out
-        default: throw refusal(event, "\"\(key)\" must be an array")
         }
     }
 }

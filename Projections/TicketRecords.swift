@@ -19,20 +19,16 @@ enum Outcome: UInt8, Sendable {
 
 /// The hot, plain-data part of a ticket: everything the fold updates and the metrics read.
 /// Instants are milliseconds since the epoch; names are indices into the projection's tables.
+/// Status and customer turns are the domain's ``TicketLifecycle``, moved only by its transition
+/// function; the rest is the projection's bookkeeping.
 struct TicketState: Sendable, Equatable {
     var openedAt: Int64
     var version: UInt64
-    /// When the current status was entered.
-    var statusSince: Int64
-    /// The last instant the ticket entered `new` or `open`.
-    var lastEnteredAwaiting: Int64
-    /// The running customer turn's start (valid while `hasTurn`).
-    var turnStart: Int64
-    /// Due and breach instants of the running turn at the current priority (``Sentinel/never``
-    /// without a target). A running interval is breached at E when E >= its breach instant.
+    /// Due and breach instants of the current (or last) turn's reply target and of the
+    /// resolution, at the current priority (``Sentinel/never`` without a target), cached from
+    /// the domain's deadlines; read only while the interval runs (``deadlines``).
     var turnDue: Int64
     var turnBreachAt: Int64
-    /// Due and breach instants of the resolution (running while not solved or closed).
     var resolutionDue: Int64
     var resolutionBreachAt: Int64
     /// Time spent in new/open/on_hold (requester wait) and new/open (agent work), calendar and
@@ -44,6 +40,9 @@ struct TicketState: Sendable, Equatable {
     /// The resolution's end (valid while solved or closed) and its business duration.
     var resolutionEnd: Int64 = 0
     var resolutionBusiness: Int64 = 0
+    /// Status, running turn, answered-turn flag, last entry into new/open (after the 8-byte
+    /// fields: its flags pack with the 4-byte fields that follow).
+    var lifecycle: TicketLifecycle
     var customer: UInt32
     var product: UInt32
     var team: UInt32
@@ -55,44 +54,120 @@ struct TicketState: Sendable, Equatable {
     var lastAgentMessage: UInt32 = Sentinel.none
     /// The last rating record of this ticket (index into the projection's ratings).
     var lastRating: UInt32 = Sentinel.none
-    var status: TicketStatus = .new
     var priority: Priority
     var channel: Channel
     var resolutionPriority: Priority = .low
     var resolutionOutcome: Outcome = .none
-    var hasTurn: Bool
-    var turnIsFirst: Bool = true
-    var hasAnsweredTurn: Bool = false
 
-    /// Whether the resolution interval runs (not solved, not closed).
-    var resolutionRuns: Bool { !status.isResolved }
-
-    /// While awaiting an agent: the running turn's start, else the last entry into new/open.
-    var waitingSince: Int64? {
-        guard status.isAwaitingAgent else { return nil }
-        return hasTurn ? turnStart : lastEnteredAwaiting
+    /// A ticket right after its opening; the due and breach instants are filled in by the fold.
+    init(openedAt: Int64, lifecycle: TicketLifecycle, customer: UInt32, product: UInt32, priority: Priority,
+         channel: Channel) {
+        self.openedAt = openedAt
+        version = 1
+        self.lifecycle = lifecycle
+        turnDue = Sentinel.never
+        turnBreachAt = Sentinel.never
+        resolutionDue = Sentinel.never
+        resolutionBreachAt = Sentinel.never
+        self.customer = customer
+        self.product = product
+        team = product
+        self.priority = priority
+        self.channel = channel
     }
 
-    /// The earliest due instant of the running intervals and its target (a reply wins a tie).
+    /// A record from its fields as a checkpoint stores them: the lifecycle's fields flat, the
+    /// running turn as `hasTurn` and `turnStart` (`turnStart` is ignored without a turn; its
+    /// first-reply flag is then set through ``turnIsFirst``).
+    init(openedAt: Int64, version: UInt64, statusSince: Int64, lastEnteredAwaiting: Int64, turnStart: Int64,
+         turnDue: Int64, turnBreachAt: Int64, resolutionDue: Int64, resolutionBreachAt: Int64, customer: UInt32,
+         product: UInt32, team: UInt32, priority: Priority, channel: Channel, hasTurn: Bool) {
+        self.openedAt = openedAt
+        self.version = version
+        lifecycle = TicketLifecycle(
+            status: .new, statusSince: Timestamp(milliseconds: statusSince),
+            runningTurn: hasTurn ? TicketLifecycle.RunningTurn(start: Timestamp(milliseconds: turnStart), isFirstReply: true) : nil,
+            hasAnsweredTurn: false, lastEnteredAwaitingAgent: Timestamp(milliseconds: lastEnteredAwaiting))
+        self.turnDue = turnDue
+        self.turnBreachAt = turnBreachAt
+        self.resolutionDue = resolutionDue
+        self.resolutionBreachAt = resolutionBreachAt
+        self.customer = customer
+        self.product = product
+        self.team = team
+        self.priority = priority
+        self.channel = channel
+    }
+
+    // The lifecycle's fields under the names the checkpoint reads and writes.
+
+    var status: TicketStatus {
+        get { lifecycle.status }
+        set { lifecycle.status = newValue }
+    }
+
+    /// When the current status was entered.
+    var statusSince: Int64 {
+        get { lifecycle.statusSince.milliseconds }
+        set { lifecycle.statusSince = Timestamp(milliseconds: newValue) }
+    }
+
+    /// The last instant the ticket entered `new` or `open`.
+    var lastEnteredAwaiting: Int64 {
+        get { lifecycle.lastEnteredAwaitingAgent.milliseconds }
+        set { lifecycle.lastEnteredAwaitingAgent = Timestamp(milliseconds: newValue) }
+    }
+
+    /// Whether a customer turn runs.
+    var hasTurn: Bool { lifecycle.runningTurn != nil }
+
+    /// The running turn's start; without a turn, the opening (the turn's cached due and breach
+    /// instants are stored relative to it).
+    var turnStart: Int64 { lifecycle.runningTurn?.start.milliseconds ?? openedAt }
+
+    /// Whether the running turn is a first reply (without a turn: whether the next one would be).
+    var turnIsFirst: Bool {
+        get { lifecycle.runningTurn?.isFirstReply ?? !lifecycle.hasAnsweredTurn }
+        set { lifecycle.runningTurn?.isFirstReply = newValue }
+    }
+
+    var hasAnsweredTurn: Bool {
+        get { lifecycle.hasAnsweredTurn }
+        set { lifecycle.hasAnsweredTurn = newValue }
+    }
+
+    /// While awaiting an agent: the running turn's start, else the last entry into new/open.
+    var waitingSince: Int64? { lifecycle.waitingSince?.milliseconds }
+
+    /// The deadlines of the running intervals, from the cached instants.
+    @inline(__always)
+    var deadlines: TicketDeadlines {
+        TicketDeadlines(
+            of: lifecycle,
+            reply: { Self.deadline(lifecycle.runningTurn?.metric ?? .firstReply, turnDue, turnBreachAt) },
+            resolution: { Self.deadline(.resolution, resolutionDue, resolutionBreachAt) })
+    }
+
+    /// The earliest due instant of the running intervals and its target (the domain's tie rule).
     var nextDue: (instant: Int64, metric: SLAMetric?) {
-        var due = Sentinel.never
-        var metric: SLAMetric?
-        if hasTurn, turnDue != Sentinel.never {
-            due = turnDue
-            metric = turnIsFirst ? .firstReply : .nextReply
-        }
-        if resolutionRuns, resolutionDue < due {
-            due = resolutionDue
-            metric = .resolution
-        }
-        return (due, metric)
+        guard let next = deadlines.nextDue else { return (Sentinel.never, nil) }
+        return (next.instant.milliseconds, next.metric)
     }
 
     /// Whether a running interval exceeds its target at `evaluation`.
     @inline(__always)
     func isBreached(at evaluation: Int64) -> Bool {
-        (hasTurn && turnBreachAt != Sentinel.never && evaluation >= turnBreachAt)
-            || (resolutionRuns && resolutionBreachAt != Sentinel.never && evaluation >= resolutionBreachAt)
+        deadlines.isBreached(at: Timestamp(milliseconds: evaluation))
+    }
+
+    /// A cached deadline's instants (``Sentinel/never``: none).
+    static func cached(_ deadline: SLADeadline?) -> (due: Int64, breachAt: Int64) {
+        (deadline?.due?.milliseconds ?? Sentinel.never, deadline?.breachAt?.milliseconds ?? Sentinel.never)
+    }
+
+    private static func deadline(_ metric: SLAMetric, _ due: Int64, _ breachAt: Int64) -> SLADeadline {
+        SLADeadline(metric: metric, due: due == Sentinel.never ? nil : Timestamp(milliseconds: due),
+                    breachAt: breachAt == Sentinel.never ? nil : Timestamp(milliseconds: breachAt))
     }
 }
 

@@ -142,6 +142,22 @@ struct TicketEventDecodingTests {
             == .badRequest)
     }
 
+    @Test func theRefusalNamesTheFirstUnknownMemberInCodePointOrder() throws {
+        let value = try F.json(#"{"body":"b","zeta":1,"Zeta":null,"alpha":2}"#)
+        #expect(F.refusal { try TicketEvent(type: "message.posted", data: value) }?.detail == #"unknown field "Zeta""#)
+        let attachment = #"{"name":"a","size":1,"contentType":"text/plain","sha256":"\#(F.sha)","virus":false}"#
+        let nested = try F.json(#"{"body":"b","attachments":[\#(attachment)]}"#)
+        #expect(F.refusal { try TicketEvent(type: "message.posted", data: nested) }?.detail
+                == #"unknown field "attachments[0].virus""#)
+    }
+
+    @Test func optionalMembersGivenAsNullAreKnownMembers() throws {
+        #expect(try F.event("ticket.assigned", #"{"agent":null,"team":null}"#) == .assigned(.init(agent: nil)))
+        #expect(try F.event("message.posted", #"{"body":"b","attachments":null}"#) == .messagePosted(.init(body: "b")))
+        #expect(try F.event("satisfaction.rated", #"{"score":4,"comment":null,"reply":null}"#)
+                == .satisfactionRated(.init(score: 4)))
+    }
+
     @Test func unknownFieldIsCaseSensitive() throws {
         #expect(try F.decodingRefusal("message.posted", #"{"Body":"b"}"#) == .badRequest)
         #expect(try F.decodingRefusal("message.posted", #"{"body":"b","Body":"c"}"#) == .badRequest)

@@ -3,9 +3,9 @@ import EventLog
 /// Checks a sequence of events given in log order (an import, the demo data) against the same
 /// rules as live commands, folding the tickets as it goes, so that the whole input can be
 /// validated before anything is appended.
-public struct ImportValidation {
+package struct ImportValidation {
     /// Reads a ticket already in the log (nil when it does not exist).
-    public typealias Lookup = (String) throws -> Ticket?
+    package typealias Lookup = (String) throws -> Ticket?
 
     // Keyed by UTF-8 bytes: Swift's String equality would merge canonically equivalent ids.
     private var tickets: [[UInt8]: Ticket] = [:]
@@ -20,7 +20,7 @@ public struct ImportValidation {
     ///   - keepsThreads: false to hold the tickets without their threads (no message bodies):
     ///     the rules never read them, and a large import then holds only a compact state per ticket.
     ///   - lookup: the tickets already in the log.
-    public init(now: Timestamp, limits: InputLimits, keepsThreads: Bool = true, lookup: @escaping Lookup) {
+    package init(now: Timestamp, limits: InputLimits, keepsThreads: Bool = true, lookup: @escaping Lookup) {
         self.now = now
         self.limits = limits
         self.keepsThreads = keepsThreads
@@ -33,12 +33,12 @@ public struct ImportValidation {
 
     /// The tickets this input opened or changed, in their state after it.
     /// (Canonically equivalent ids would share a key here; use ``touchedTicket(_:)`` for exact lookups.)
-    public var touchedTickets: [String: Ticket] {
+    package var touchedTickets: [String: Ticket] {
         Dictionary(tickets.values.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The state of a ticket this input opened or changed, by exact id.
-    public func touchedTicket(_ id: String) -> Ticket? { tickets[Array(id.utf8)] }
+    package func touchedTicket(_ id: String) -> Ticket? { tickets[Array(id.utf8)] }
 
     private mutating func ticket(_ id: String) throws(DomainError) -> Ticket? {
         if let t = tickets[Array(id.utf8)] { return t }
@@ -55,7 +55,7 @@ public struct ImportValidation {
 
     /// Checks one event and folds it in; returns it typed. 400 for malformed input, 409 for
     /// every rule violation (who may write included, per SPEC §7's import rules).
-    public mutating func add(ticket id: String, type: String, at: Timestamp, actor eventActor: EventActor,
+    package mutating func add(ticket id: String, type: String, at: Timestamp, actor eventActor: EventActor,
                              data: JSONValue, version: UInt64? = nil) throws(DomainError) -> TicketEvent {
         if let problem = Identifier.problem(with: id) { throw .badRequest("\"ticket\" \(problem)") }
         guard let actor = SupportActor(eventActor) else {
@@ -77,14 +77,13 @@ public struct ImportValidation {
                 if case .merged(let into) = event {
                     try TicketRules.checkMergeTarget(try ticket(into), into: into, at: at)
                 }
-                var next = current
-                next.apply(event, version: expectedVersion, at: at, actor: actor)
-                hold(next)
             } else {
-                guard case .opened(let opened) = event else { throw DomainError.conflict("ticket \(id) does not exist") }
+                guard case .opened = event else { throw DomainError.conflict("ticket \(id) does not exist") }
                 _ = try TicketRules.decideOpening(command)
-                hold(Ticket(id: id, opened: opened, at: at, by: actor))
             }
+            var fold = TicketFold(current)
+            try fold.apply(event, ticket: id, version: expectedVersion, at: at, actor: actor)
+            if let next = fold.ticket { hold(next) }
         } catch {
             // In an import every rule violation, who may write included, is a 409.
             throw error.kind == .forbidden ? DomainError(.conflict, error.detail) : error

@@ -14,15 +14,12 @@ public struct Ticket: Sendable, Equatable {
     }
 
     /// A customer turn that has not ended yet (SPEC §4).
-    public struct RunningTurn: Sendable, Equatable {
-        public var start: Timestamp
-        /// True while no turn of the ticket has ended with an agent message: a first reply.
-        public var isFirstReply: Bool
-    }
+    public typealias RunningTurn = TicketLifecycle.RunningTurn
 
     public let id: String
     public private(set) var version: UInt64
-    public private(set) var status: TicketStatus
+    /// The status and customer turns, moved by the one transition function of the rules.
+    public private(set) var lifecycle: TicketLifecycle
     public private(set) var priority: Priority
     public private(set) var team: String
     public private(set) var assignee: String?
@@ -41,17 +38,21 @@ public struct Ticket: Sendable, Equatable {
     public private(set) var thread: [ThreadEntry]
     /// Versions of the agents' public messages, in order: what a rating may point at.
     public private(set) var agentMessageVersions: [UInt64]
-    public private(set) var runningTurn: RunningTurn?
+
+    /// The current status.
+    public var status: TicketStatus { lifecycle.status }
+    /// The customer turn awaiting an agent's reply, if any.
+    public var runningTurn: RunningTurn? { lifecycle.runningTurn }
     /// Whether some turn has ended with an agent message.
-    public private(set) var hasAnsweredTurn: Bool
+    public var hasAnsweredTurn: Bool { lifecycle.hasAnsweredTurn }
     /// The last instant the ticket entered `new` or `open`.
-    public private(set) var lastEnteredAwaitingAgent: Timestamp
+    public var lastEnteredAwaitingAgent: Timestamp { lifecycle.lastEnteredAwaitingAgent }
 
     /// The ticket right after its `ticket.opened` (version 1).
     public init(id: String, opened e: TicketEvent.Opened, at: Timestamp, by actor: SupportActor) {
         self.id = id
         version = 1
-        status = .new
+        lifecycle = TicketLifecycle(openedAt: at, by: actor.kind)
         priority = e.priority
         team = e.product
         assignee = nil
@@ -67,34 +68,22 @@ public struct Ticket: Sendable, Equatable {
         lastAt = at
         thread = [ThreadEntry(version: 1, at: at, kind: .message, author: actor, body: e.body, attachments: e.attachments ?? [])]
         agentMessageVersions = []
-        // A ticket not opened by a customer counts its opening as an agent message.
-        runningTurn = actor.kind == .customer ? RunningTurn(start: at, isFirstReply: true) : nil
-        hasAnsweredTurn = false
-        lastEnteredAwaitingAgent = at
     }
 
     /// Applies one later event (version 2 on). Events are facts: the rules were checked when
-    /// they were appended, so this never fails.
+    /// they were appended, so this never fails. Status and turns move through the lifecycle's
+    /// one transition function (``TicketLifecycle/apply(_:at:actor:)``).
     public mutating func apply(_ event: TicketEvent, version: UInt64, at: Timestamp, actor: SupportActor) {
         self.version = version
         lastAt = at
+        lifecycle.apply(event, at: at, actor: actor.kind)
         switch event {
-        case .opened:
+        case .opened, .statusChanged, .satisfactionRated:
             break
         case .messagePosted(let m):
             thread.append(ThreadEntry(version: version, at: at, kind: .message, author: actor, body: m.body,
                                       attachments: m.attachments ?? []))
-            if actor.kind == .customer {
-                if status == .pending || status == .onHold || status == .solved { enter(.open, at: at) }
-                if runningTurn == nil { runningTurn = RunningTurn(start: at, isFirstReply: !hasAnsweredTurn) }
-            } else {
-                agentMessageVersions.append(version)
-                if status == .new { enter(.open, at: at) }
-                if runningTurn != nil {
-                    runningTurn = nil
-                    hasAnsweredTurn = true
-                }
-            }
+            if actor.kind != .customer { agentMessageVersions.append(version) }
         case .noteAdded(let n):
             thread.append(ThreadEntry(version: version, at: at, kind: .note, author: actor, body: n.body, attachments: []))
         case .assigned(let a):
@@ -102,8 +91,6 @@ public struct Ticket: Sendable, Equatable {
             if let t = a.team { team = t }
         case .priorityChanged(let p):
             priority = p
-        case .statusChanged(let s):
-            enter(s, at: at)
         case .escalated(let e):
             team = e.team
         case .tagsChanged(let t):
@@ -113,25 +100,15 @@ public struct Ticket: Sendable, Equatable {
             tags = set.sorted(by: Identifier.precedes)
         case .merged(let into):
             mergedInto = into
-            enter(.closed, at: at)
-        case .satisfactionRated:
-            break
         }
     }
 
     /// The same ticket without its thread (bodies, attachments): all that deciding a command
     /// needs, compact enough to hold for every ticket of a large import.
-    public func withoutThread() -> Ticket {
+    package func withoutThread() -> Ticket {
         var ticket = self
         ticket.thread = []
         return ticket
-    }
-
-    private mutating func enter(_ newStatus: TicketStatus, at: Timestamp) {
-        status = newStatus
-        if newStatus.isAwaitingAgent { lastEnteredAwaitingAgent = at }
-        // A turn still running when the ticket is solved or closed is cancelled.
-        if newStatus.isResolved { runningTurn = nil }
     }
 
     /// Folds a ticket's stream (its events in version order); nil for an empty stream.
@@ -193,22 +170,9 @@ public struct TicketServiceState: Sendable, Equatable {
 extension Ticket {
     /// The ticket's waiting time and SLA position evaluated at `evaluation`.
     public func serviceState(at evaluation: Timestamp, levels: ServiceLevels) -> TicketServiceState {
-        var state = TicketServiceState(waitingSince: nil, nextDue: nil, nextDueTarget: nil, breached: false)
-        if status.isAwaitingAgent {
-            state.waitingSince = runningTurn?.start ?? lastEnteredAwaitingAgent
-        }
-        var running: [(metric: SLAMetric, start: Timestamp)] = []
-        if let turn = runningTurn { running.append((turn.isFirstReply ? .firstReply : .nextReply, turn.start)) }
-        if !status.isResolved { running.append((.resolution, openedAt)) }
-        for (metric, start) in running {
-            guard let target = levels.target(metric, priority: priority) else { continue }
-            if levels.isBreached(start: start, at: evaluation, target: target) { state.breached = true }
-            guard let due = levels.due(start: start, target: target) else { continue }
-            if state.nextDue == nil || due < state.nextDue! {
-                state.nextDue = due
-                state.nextDueTarget = metric
-            }
-        }
-        return state
+        let deadlines = lifecycle.deadlines(openedAt: openedAt, priority: priority, levels: levels)
+        let next = deadlines.nextDue
+        return TicketServiceState(waitingSince: lifecycle.waitingSince, nextDue: next?.instant, nextDueTarget: next?.metric,
+                                  breached: deadlines.isBreached(at: evaluation))
     }
 }

@@ -140,7 +140,10 @@ public enum TicketEvent: Sendable, Equatable {
     /// Reads an event's `data` strictly (SPEC §2.2): unknown members, wrong types, bad enums and
     /// invalid identifiers are 400.
     public init(kind: Kind, data: JSONValue) throws(DomainError) {
-        var r = try FieldReader(data, what: "the event's data")
+        self = try FieldReader.read(data, what: "the event's data") { r throws(DomainError) in try Self.read(kind, &r) }
+    }
+
+    private static func read(_ kind: Kind, _ r: inout FieldReader) throws(DomainError) -> TicketEvent {
         switch kind {
         case .opened:
             let e = Opened(customer: try r.requiredIdentifier("customer"), subject: try r.requiredString("subject"),
@@ -148,38 +151,37 @@ public enum TicketEvent: Sendable, Equatable {
                            product: try r.requiredIdentifier("product"),
                            priority: try r.requiredEnumeration("priority", Priority.self),
                            context: try r.string("context"), attachments: try r.attachments("attachments"))
-            self = .opened(e)
+            return .opened(e)
         case .messagePosted:
-            self = .messagePosted(MessagePosted(body: try r.requiredString("body"), attachments: try r.attachments("attachments")))
+            return .messagePosted(MessagePosted(body: try r.requiredString("body"), attachments: try r.attachments("attachments")))
         case .noteAdded:
-            self = .noteAdded(NoteAdded(body: try r.requiredString("body")))
+            return .noteAdded(NoteAdded(body: try r.requiredString("body")))
         case .assigned:
             guard r.isPresent("agent") else { throw .badRequest("\"agent\" is required (null unassigns)") }
-            self = .assigned(Assigned(agent: try r.identifier("agent"), team: try r.identifier("team")))
+            return .assigned(Assigned(agent: try r.identifier("agent"), team: try r.identifier("team")))
         case .priorityChanged:
-            self = .priorityChanged(try r.requiredEnumeration("priority", Priority.self))
+            return .priorityChanged(try r.requiredEnumeration("priority", Priority.self))
         case .statusChanged:
             guard let s = try r.enumeration("status", SettableStatus.self) else { throw .badRequest("\"status\" is required") }
-            self = .statusChanged(s.status)
+            return .statusChanged(s.status)
         case .escalated:
-            self = .escalated(Escalated(team: try r.requiredIdentifier("team"), reason: try r.requiredString("reason")))
+            return .escalated(Escalated(team: try r.requiredIdentifier("team"), reason: try r.requiredString("reason")))
         case .tagsChanged:
             let added = try r.identifierArray("added"), removed = try r.identifierArray("removed")
             if let both = (added ?? []).first(where: { a in (removed ?? []).contains { Identifier.same($0, a) } }) {
                 throw .badRequest("tag \"\(both)\" is both added and removed")
             }
-            self = .tagsChanged(TagsChanged(added: added, removed: removed))
+            return .tagsChanged(TagsChanged(added: added, removed: removed))
         case .merged:
-            self = .merged(into: try r.requiredIdentifier("into"))
+            return .merged(into: try r.requiredIdentifier("into"))
         case .satisfactionRated:
             guard let score = try r.integer("score") else { throw .badRequest("\"score\" is required") }
             guard (1...5).contains(score) else { throw .badRequest("\"score\" must be an integer from 1 to 5") }
             let reply = try r.integer("reply")
             if let reply, reply < 1 { throw .badRequest("\"reply\" must be a version (an integer >= 1)") }
-            self = .satisfactionRated(SatisfactionRated(score: Int(score), comment: try r.string("comment"),
+            return .satisfactionRated(SatisfactionRated(score: Int(score), comment: try r.string("comment"),
                                                         reply: reply.map { UInt64($0) }))
         }
-        try r.finish()
     }
 
     /// Reads a stored event; a type the domain does not know is a 400.

@@ -17,9 +17,9 @@ public enum TicketStatus: String, Sendable, CaseIterable, Hashable {
     case solved, closed
 
     /// `new` and `open`: the ticket waits for an agent.
-    public var isAwaitingAgent: Bool { self == .new || self == .open }
+    @inlinable public var isAwaitingAgent: Bool { self == .new || self == .open }
     /// `solved` and `closed`: the ticket's running intervals stop.
-    public var isResolved: Bool { self == .solved || self == .closed }
+    @inlinable public var isResolved: Bool { self == .solved || self == .closed }
 }
 
 /// Who caused an event (SPEC §2.1).
@@ -75,7 +75,8 @@ public enum Identifier {
     /// Nil when `text` is a valid identifier, otherwise why not.
     public static func problem(with text: String) -> String? {
         if text.isEmpty { return "must not be empty" }
-        if text.unicodeScalars.count > maximumLength { return "must be at most \(maximumLength) code points" }
+        // Each code point takes at least one UTF-8 byte: a short text needs no count.
+        if text.utf8.count > maximumLength, text.unicodeScalars.count > maximumLength { return "must be at most \(maximumLength) code points" }
         return nil
     }
 
