@@ -18,6 +18,20 @@ extension Array where Element == UInt8 {
         appendVarint(UInt64(bitPattern: (value << 1) ^ (value >> 63)) &+ 1)
     }
 
+    /// An instant as its difference from the previous record's, which it then becomes.
+    @inline(__always)
+    mutating func appendZigZag(_ instant: Int64, after previous: inout Int64) {
+        appendZigZag(instant &- previous)
+        previous = instant
+    }
+
+    /// A link from record `index` to an earlier record of the same ticket as the distance back
+    /// (0: none, ``Sentinel/none``).
+    @inline(__always)
+    mutating func appendDistance(from index: Int, backTo earlier: UInt32) {
+        appendVarint(earlier == Sentinel.none ? 0 : UInt64(index) - UInt64(earlier))
+    }
+
     /// An index where ``Sentinel/none`` is nil: 0 for nil, else the index plus 1.
     @inline(__always)
     mutating func appendIndex(_ value: UInt32) {
@@ -63,6 +77,22 @@ struct CheckpointReader {
     mutating func int() throws(ProjectionCheckpointError) -> Int64 {
         let code = try varint()
         return Int64(bitPattern: code >> 1) ^ -Int64(bitPattern: code & 1)
+    }
+
+    /// ``Swift/Array/appendZigZag(_:after:)``.
+    @inline(__always)
+    mutating func int(after previous: inout Int64) throws(ProjectionCheckpointError) -> Int64 {
+        previous = previous &+ (try int())
+        return previous
+    }
+
+    /// ``Swift/Array/appendDistance(from:backTo:)``: the earlier record, ``Sentinel/none``, or nil
+    /// when the distance does not lead to a record before `index`.
+    @inline(__always)
+    mutating func earlierRecord(before index: Int) throws(ProjectionCheckpointError) -> UInt32? {
+        let back = try varint()
+        guard back <= UInt64(index) else { return nil }
+        return back == 0 ? Sentinel.none : UInt32(UInt64(index) - back)
     }
 
     /// ``Swift/Array/appendZigZag(optional:)``.

@@ -99,8 +99,7 @@ extension ProjectionCheckpoint {
         let never = Sentinel.never
         var previousOpenedAt: Int64 = 0
         for t in tickets {
-            out.appendZigZag(t.openedAt &- previousOpenedAt)
-            previousOpenedAt = t.openedAt
+            out.appendZigZag(t.openedAt, after: &previousOpenedAt)
             out.appendVarint(t.version)
             out.appendZigZag(t.statusSince &- t.openedAt)
             out.appendZigZag(t.lastEnteredAwaiting &- t.openedAt)
@@ -159,8 +158,7 @@ extension ProjectionCheckpoint {
     private static func encodeReplies(_ replies: [ReplyValue], _ out: inout [UInt8]) {
         var previousEnd: Int64 = 0
         for r in replies {
-            out.appendZigZag(r.end &- previousEnd)
-            previousEnd = r.end
+            out.appendZigZag(r.end, after: &previousEnd)
             out.appendZigZag(r.calendar)
             out.appendZigZag(r.business)
             out.appendVarint(UInt64(r.ticket))
@@ -175,11 +173,10 @@ extension ProjectionCheckpoint {
     private static func encodeMessages(_ messages: [AgentMessage], _ out: inout [UInt8]) {
         var previousAt: Int64 = 0
         for (i, m) in messages.enumerated() {
-            out.appendZigZag(m.at &- previousAt)
-            previousAt = m.at
+            out.appendZigZag(m.at, after: &previousAt)
             out.appendVarint(m.version)
             out.appendVarint(UInt64(m.agent))
-            out.appendVarint(m.previous == Sentinel.none ? 0 : UInt64(i) - UInt64(m.previous))
+            out.appendDistance(from: i, backTo: m.previous)
         }
     }
 
@@ -188,13 +185,12 @@ extension ProjectionCheckpoint {
     private static func encodeRatings(_ ratings: [RatingRecord], _ out: inout [UInt8]) {
         var previousAt: Int64 = 0
         for (i, r) in ratings.enumerated() {
-            out.appendZigZag(r.at &- previousAt)
-            previousAt = r.at
+            out.appendZigZag(r.at, after: &previousAt)
             out.appendVarint(r.replyVersion)
             out.appendVarint(UInt64(r.ticket))
             out.appendVarint(UInt64(r.agent))
             out.appendVarint(UInt64(r.team))
-            out.appendVarint(r.previous == Sentinel.none ? 0 : UInt64(i) - UInt64(r.previous))
+            out.appendDistance(from: i, backTo: r.previous)
             out.appendVarint(UInt64(r.score) | UInt64(CheckpointCodes.code(r.priority)) << 3)
         }
     }
@@ -314,8 +310,7 @@ extension ProjectionCheckpoint {
         typealias C = CheckpointCodes
         var previousOpenedAt: Int64 = 0
         for _ in 0..<count {
-            let openedAt = previousOpenedAt &+ (try r.int())
-            previousOpenedAt = openedAt
+            let openedAt = try r.int(after: &previousOpenedAt)
             let version = try r.varint()
             let statusSince = openedAt &+ (try r.int())
             let lastEnteredAwaiting = openedAt &+ (try r.int())
@@ -408,8 +403,7 @@ extension ProjectionCheckpoint {
         typealias C = CheckpointCodes
         var previousEnd: Int64 = 0
         for i in 0..<count {
-            let end = previousEnd &+ (try r.int())
-            previousEnd = end
+            let end = try r.int(after: &previousEnd)
             let calendar = try r.int(), business = try r.int(), ticket = try r.uint(), team = try r.uint(), agent = try r.uint()
             let flags = try r.uint()
             let outcome = Outcome(rawValue: UInt8(truncatingIfNeeded: flags >> 3))
@@ -430,14 +424,12 @@ extension ProjectionCheckpoint {
         typealias C = CheckpointCodes
         var previousAt: Int64 = 0
         for i in 0..<count {
-            let at = previousAt &+ (try r.int())
-            previousAt = at
-            let version = try r.varint(), agent = try r.uint(), back = try r.uint()
+            let at = try r.int(after: &previousAt)
+            let version = try r.varint(), agent = try r.uint(), previous = try r.earlierRecord(before: i)
             // The ticket's previous message comes before this one: its chain always ends.
-            guard C.isInstant(at), C.isVersion(version), C.isIndex(agent, below: agents), back >= 0, back <= Int64(i)
+            guard C.isInstant(at), C.isVersion(version), C.isIndex(agent, below: agents), let previous
             else { throw .damaged("agent message \(i): a field is out of range") }
-            out.append(AgentMessage(at: at, version: version, agent: UInt32(agent),
-                                    previous: back == 0 ? Sentinel.none : UInt32(Int64(i) - back)))
+            out.append(AgentMessage(at: at, version: version, agent: UInt32(agent), previous: previous))
         }
         return out
     }
@@ -449,17 +441,16 @@ extension ProjectionCheckpoint {
         typealias C = CheckpointCodes
         var previousAt: Int64 = 0
         for i in 0..<count {
-            let at = previousAt &+ (try r.int())
-            previousAt = at
+            let at = try r.int(after: &previousAt)
             let version = try r.varint(), ticket = try r.uint(), agent = try r.uint(), team = try r.uint()
-            let back = try r.uint(), flags = try r.uint()
+            let previous = try r.earlierRecord(before: i), flags = try r.uint()
             let score = flags & 7
             guard C.isInstant(at), C.isVersion(version), C.isIndex(ticket, below: tickets),
                   C.isIndex(agent, below: agents), C.isIndex(team, below: teams),
-                  back >= 0, back <= Int64(i), flags >= 0, flags >> 5 == 0, (1...5).contains(score)
+                  let previous, flags >= 0, flags >> 5 == 0, (1...5).contains(score)
             else { throw .damaged("rating \(i): a field is out of range") }
             out.append(RatingRecord(at: at, replyVersion: version, ticket: UInt32(ticket), agent: UInt32(agent),
-                                    team: UInt32(team), previous: back == 0 ? Sentinel.none : UInt32(Int64(i) - back),
+                                    team: UInt32(team), previous: previous,
                                     score: UInt8(score), priority: C.priorities[Int(flags >> 3 & 3)]))
         }
         return out
