@@ -51,7 +51,11 @@ let package = Package(
         ),
         .target(
             name: "Projections",
-            dependencies: ["EventLog", "SupportDomain", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "EventLog", "SupportDomain",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Projections",
             swiftSettings: strict
         ),

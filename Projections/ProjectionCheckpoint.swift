@@ -1,3 +1,4 @@
+import Crypto
 import EventLog
 import SupportDomain
 
@@ -48,15 +49,11 @@ public struct ProjectionCheckpointHeader: Sendable, Hashable {
     }
 
     init(_ reader: inout CheckpointReader) throws(ProjectionCheckpointError) {
-        formatVersion = try reader.u32("header")
-        appliedSeq = try reader.u64("header")
-        let length = Int(try reader.u32("header"))
+        formatVersion = try reader.uint32()
+        appliedSeq = try reader.uint64()
+        let length = Int(try reader.uint32())
         guard length <= 1024 else { throw .damaged("policy hash of \(length) bytes") }
-        let bytes = try reader.bytes(length, "header")
-        guard let hash = String(validating: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self) else {
-            throw .damaged("policy hash is not UTF-8")
-        }
-        policyHash = hash
+        policyHash = try reader.string(length: length, "policy hash")
     }
 }
 
@@ -64,17 +61,18 @@ extension SupportProjection {
     /// The version of the checkpoint format *and* of the fold's code. Bump it whenever the fold's
     /// code (what a given log folds to) or the state's layout changes: a checkpoint of another
     /// version is refused, and the runner rebuilds from seq 1.
-    public static let formatVersion: UInt32 = 1
+    ///
+    /// 2: varint rows and a SHA-256 (issue 10); 1 had frame-of-reference packed rows and XXH64.
+    public static let formatVersion: UInt32 = 2
 
     /// The whole state as a compact binary checkpoint: format version, ``appliedSeq``, the
     /// policy hash, the state, and a checksum. ``init(checkpoint:levels:)`` restores it.
     ///
     /// Deterministic: equal states give equal bytes. About a third of the state's size in memory
-    /// (~17 bytes per event on the synthetic benchmark log), written at ~500 MB/s.
+    /// (figures in docs/benchmarks.md, "Checkpoints").
     public func checkpoint() -> [UInt8] {
         ProjectionCheckpoint.encode(self)
     }
-
     /// Restores a projection from ``checkpoint()``: it answers every query, and folds further
     /// events, exactly like the projection that wrote it.
     ///
@@ -91,47 +89,55 @@ extension SupportProjection {
     }
 }
 
-/// The checkpoint format. All integers little-endian.
+/// The checkpoint format.
 ///
 /// ```
-/// magic "LDPC" | formatVersion u32 | appliedSeq u64 | policy hash (u32 length, UTF-8)
-/// counts u64 × 9: tickets, teams, agents, customers, tags, replies, agent messages, ratings, tag refs
-/// name tables × 5 (ticket ids, teams, agents, customers, tags): lengths (row stream), u64 size, UTF-8 bytes
-/// tickets (row stream)
-/// ticket infos (row stream), u64 size, their strings' UTF-8 bytes, tag refs (row stream)
-/// replies, agent messages, ratings (row streams)
-/// XXH64 of everything before it, u64
+/// magic "LDPC" | formatVersion u32 LE | appliedSeq u64 LE | policy hash (u32 LE length, UTF-8)
+/// counts: tickets, teams, agents, customers, tags, replies, agent messages, ratings
+/// names × 5 (ticket ids, teams, agents, customers, tags): each a varint length and UTF-8
+/// tickets, ticket infos (with their tags), replies, agent messages, ratings: records of varints
+/// SHA-256 of everything before it, 32 bytes
 /// ```
 ///
-/// Row streams are described in ProjectionCheckpointCodec.swift. The per-team and per-agent
-/// queues, counts and loads, the per-customer ticket lists and the ticket list's order are not
-/// stored: each is a function of the tickets (what the fold maintains incrementally), rebuilt on
-/// decode by the fold's own `placement` and orders.
+/// The header's layout is the same in every format version (``ProjectionCheckpointHeader``
+/// reads any). After it, every integer is a LEB128 varint (`ByteReader`), signed ones zig-zag
+/// encoded; an instant is a delta from the same record's opening instant or from the previous
+/// record's instant, so that it takes a few bytes; an optional value is 0 for nil and its code
+/// plus 1 otherwise. The record layouts are in ProjectionCheckpointState.swift.
+///
+/// The per-team and per-agent queues, counts and loads, the per-customer ticket lists and the
+/// ticket list's order are not stored: each is a function of the tickets (what the fold
+/// maintains incrementally), rebuilt on decode by the fold's own `placement` and orders.
 enum ProjectionCheckpoint {
     static let magic: [UInt8] = Array("LDPC".utf8)
+    static let checksumSize = SHA256.byteCount
     /// Magic, version, seq, hash length, checksum.
-    static let minimumSize = 4 + 4 + 8 + 4 + 8
+    static let minimumSize = 4 + 4 + 8 + 4 + checksumSize
 
     /// A reader positioned after the magic, over everything but the checksum.
     static func headerReader(_ bytes: UnsafeRawBufferPointer) throws(ProjectionCheckpointError) -> CheckpointReader {
-        guard bytes.count >= minimumSize, let base = bytes.baseAddress else {
-            throw .damaged("\(bytes.count) bytes is too short for a checkpoint")
-        }
+        guard bytes.count >= minimumSize else { throw .damaged("\(bytes.count) bytes is too short for a checkpoint") }
         guard bytes.prefix(4).elementsEqual(magic) else { throw .damaged("not a projection checkpoint") }
-        return CheckpointReader(base: base, position: 4, end: bytes.count - 8)
+        return CheckpointReader(UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - checksumSize)]), offset: 4)
     }
 
-    /// Seals a checkpoint: writes the checksum of everything before its last 8 bytes into them.
+    /// Seals a checkpoint: writes the checksum of everything before its last ``checksumSize``
+    /// bytes into them.
     static func seal(_ bytes: UnsafeMutableRawBufferPointer) {
-        let end = bytes.count - 8
-        let sum = XXH64.hash(UnsafeRawBufferPointer(rebasing: bytes[..<end]))
-        bytes.storeBytes(of: sum.littleEndian, toByteOffset: end, as: UInt64.self)
+        let end = bytes.count - checksumSize
+        let sum = checksum(UnsafeRawBufferPointer(rebasing: bytes[..<end]))
+        sum.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: bytes[end...]).copyMemory(from: $0) }
     }
 
     /// Whether the checksum matches.
     static func isSealed(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let end = bytes.count - 8
-        let stored = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: end, as: UInt64.self))
-        return XXH64.hash(UnsafeRawBufferPointer(rebasing: bytes[..<end])) == stored
+        let end = bytes.count - checksumSize
+        return checksum(UnsafeRawBufferPointer(rebasing: bytes[..<end])).elementsEqual(bytes[end...])
+    }
+
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> SHA256.Digest {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: bytes)
+        return hasher.finalize()
     }
 }
