@@ -95,10 +95,24 @@ package struct JSONMemberKey: CodingKey {
 private final class JSONNode {
     enum Content {
         case value(JSONValue)
-        case object([String: JSONNode])
-        case array([JSONNode])
+        case object([String: Child])
+        case array([Child])
         /// Nothing was encoded (yet): an empty object, as `JSONEncoder` writes.
         case empty
+    }
+
+    /// A member or element: a finished value (most of them: no node to allocate), or a
+    /// container that may still be filled.
+    enum Child {
+        case leaf(JSONValue)
+        case node(JSONNode)
+
+        var value: JSONValue {
+            switch self {
+            case .leaf(let v): v
+            case .node(let n): n.value
+            }
+        }
     }
 
     var content: Content
@@ -121,16 +135,18 @@ private struct JSONTreeEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     static func tree(of value: some Encodable, codingPath: [any CodingKey]) throws -> JSONValue {
-        try node(of: value, codingPath: codingPath).value
+        try child(of: value, codingPath: codingPath).value
     }
 
-    static func node(of value: some Encodable, codingPath: [any CodingKey]) throws -> JSONNode {
+    static func child(of value: some Encodable, codingPath: [any CodingKey]) throws -> JSONNode.Child {
         // Leaves that a nested encoder would only wrap: skip the detour.
-        if let json = value as? JSONValue { return JSONNode(.value(json)) }
-        if let string = value as? String { return JSONNode(.value(.string(string))) }
+        if let json = value as? JSONValue { return .leaf(json) }
+        if let string = value as? String { return .leaf(.string(string)) }
+        if let instant = value as? Timestamp { return .leaf(.string(instant.rfc3339)) }
         let node = JSONNode()
         try value.encode(to: JSONTreeEncoder(node: node, codingPath: codingPath))
-        return node
+        if case .value(let v) = node.content { return .leaf(v) }
+        return .node(node)
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
@@ -162,14 +178,14 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: JSONNode
     let codingPath: [any CodingKey]
 
-    private func set(_ key: Key, _ child: JSONNode) {
+    private func set(_ key: Key, _ child: JSONNode.Child) {
         guard case .object(var members) = node.content else { return }
         node.content = .empty // release the storage so the insertion does not copy it
         members[key.stringValue] = child
         node.content = .object(members)
     }
 
-    private func set(_ key: Key, _ value: JSONValue) { set(key, JSONNode(.value(value))) }
+    private func set(_ key: Key, _ value: JSONValue) { set(key, .leaf(value)) }
 
     mutating func encodeNil(forKey key: Key) throws { set(key, .null) }
     mutating func encode(_ value: Bool, forKey key: Key) throws { set(key, .bool(value)) }
@@ -188,18 +204,18 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: UInt64, forKey key: Key) throws { set(key, try Primitive.integer(value, codingPath + [key])) }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        set(key, try JSONTreeEncoder.node(of: value, codingPath: codingPath + [key]))
+        set(key, try JSONTreeEncoder.child(of: value, codingPath: codingPath + [key]))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         let child = JSONNode(.object([:]))
-        set(key, child)
+        set(key, .node(child))
         return KeyedEncodingContainer(KeyedContainer<NestedKey>(node: child, codingPath: codingPath + [key]))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         let child = JSONNode(.array([]))
-        set(key, child)
+        set(key, .node(child))
         return UnkeyedContainer(node: child, codingPath: codingPath + [key])
     }
 
@@ -207,7 +223,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
         let child = JSONNode()
-        set(key, child)
+        set(key, .node(child))
         return JSONTreeEncoder(node: child, codingPath: codingPath + [key])
     }
 }
@@ -232,14 +248,14 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
 
     private var nextPath: [any CodingKey] { codingPath + [IndexKey(count)] }
 
-    private func add(_ child: JSONNode) {
+    private func add(_ child: JSONNode.Child) {
         guard case .array(var elements) = node.content else { return }
         node.content = .empty // release the storage so the append does not copy it
         elements.append(child)
         node.content = .array(elements)
     }
 
-    private func add(_ value: JSONValue) { add(JSONNode(.value(value))) }
+    private func add(_ value: JSONValue) { add(.leaf(value)) }
 
     mutating func encodeNil() throws { add(.null) }
     mutating func encode(_ value: Bool) throws { add(.bool(value)) }
@@ -258,27 +274,27 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
     mutating func encode(_ value: UInt64) throws { add(try Primitive.integer(value, nextPath)) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        add(try JSONTreeEncoder.node(of: value, codingPath: nextPath))
+        add(try JSONTreeEncoder.child(of: value, codingPath: nextPath))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let child = JSONNode(.object([:]))
         let path = nextPath
-        add(child)
+        add(.node(child))
         return KeyedEncodingContainer(KeyedContainer<NestedKey>(node: child, codingPath: path))
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
         let child = JSONNode(.array([]))
         let path = nextPath
-        add(child)
+        add(.node(child))
         return UnkeyedContainer(node: child, codingPath: path)
     }
 
     mutating func superEncoder() -> any Encoder {
         let child = JSONNode()
         let path = nextPath
-        add(child)
+        add(.node(child))
         return JSONTreeEncoder(node: child, codingPath: path)
     }
 }
@@ -306,6 +322,9 @@ private struct SingleValueContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt64) throws { set(try Primitive.integer(value, codingPath)) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        node.content = try JSONTreeEncoder.node(of: value, codingPath: codingPath).content
+        switch try JSONTreeEncoder.child(of: value, codingPath: codingPath) {
+        case .leaf(let v): node.content = .value(v)
+        case .node(let n): node.content = n.content
+        }
     }
 }
