@@ -102,30 +102,17 @@ package struct TicketSummaryBody: JSONAnswer {
     /// `ticket` with its service state at `evaluation`.
     package init(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels) {
         let service = ticket.serviceState(at: evaluation, levels: levels)
-        id = ticket.id
-        version = Int64(ticket.version)
-        status = ticket.status.rawValue
-        priority = ticket.priority.rawValue
-        team = ticket.team
-        assignee = ticket.assignee
-        customer = ticket.customer
-        subject = ticket.subject
-        channel = ticket.channel.rawValue
-        product = ticket.product
-        context = ticket.context
-        tags = ticket.tags
-        openedAt = ticket.openedAt
-        openedBy = ActorBody(ticket.openedBy)
-        mergedInto = ticket.mergedInto
-        waitingSince = service.waitingSince
-        nextDue = service.nextDue
-        nextDueTarget = service.nextDueTarget?.rawValue
-        breached = service.breached
-        evaluatedAt = evaluation
+        self.init(ticket, waitingSince: service.waitingSince, nextDue: service.nextDue, nextDueTarget: service.nextDueTarget,
+                  breached: service.breached, at: evaluation)
     }
 
     /// A ticket of the projection's list, evaluated at `evaluation`.
     package init(_ t: TicketSummary, at evaluation: Timestamp) {
+        self.init(t, waitingSince: t.waitingSince, nextDue: t.nextDue, nextDueTarget: t.nextDueTarget, breached: t.breached, at: evaluation)
+    }
+
+    private init(_ t: some TicketSummarySource, waitingSince: Timestamp?, nextDue: Timestamp?, nextDueTarget: SLAMetric?,
+                 breached: Bool, at evaluation: Timestamp) {
         id = t.id
         version = Int64(t.version)
         status = t.status.rawValue
@@ -141,13 +128,36 @@ package struct TicketSummaryBody: JSONAnswer {
         openedAt = t.openedAt
         openedBy = ActorBody(t.openedBy)
         mergedInto = t.mergedInto
-        waitingSince = t.waitingSince
-        nextDue = t.nextDue
-        nextDueTarget = t.nextDueTarget?.rawValue
-        breached = t.breached
+        self.waitingSince = waitingSince
+        self.nextDue = nextDue
+        self.nextDueTarget = nextDueTarget?.rawValue
+        self.breached = breached
         evaluatedAt = evaluation
     }
 }
+
+/// What the domain's ticket and the projection's list row both hold of a ticket summary: the
+/// one mapping of ``TicketSummaryBody`` reads either.
+private protocol TicketSummarySource {
+    var id: String { get }
+    var version: UInt64 { get }
+    var status: TicketStatus { get }
+    var priority: Priority { get }
+    var team: String { get }
+    var assignee: String? { get }
+    var customer: String { get }
+    var subject: String { get }
+    var channel: Channel { get }
+    var product: String { get }
+    var context: String? { get }
+    var tags: [String] { get }
+    var openedAt: Timestamp { get }
+    var openedBy: SupportActor { get }
+    var mergedInto: String? { get }
+}
+
+extension Ticket: TicketSummarySource {}
+extension TicketSummary: TicketSummarySource {}
 
 /// The whole ticket (SPEC §8): its summary and its thread, without notes for a customer.
 package struct TicketBody: JSONAnswer {
