@@ -82,12 +82,12 @@ extension Timestamp: Encodable {
 }
 
 /// A member name that is any string.
-package struct JSONMemberKey: CodingKey {
-    package var stringValue: String
-    package var intValue: Int? { nil }
-    package init(_ name: String) { stringValue = name }
-    package init?(stringValue: String) { self.stringValue = stringValue }
-    package init?(intValue: Int) { return nil }
+private struct JSONMemberKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { return nil }
 }
 
 /// A node of the tree under construction: containers hand out references so that nested
