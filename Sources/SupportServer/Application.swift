@@ -10,7 +10,7 @@ public func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<S
     backend.appendObserver.listen { metrics.recordAppend($0) }
     router.add(middleware: RequestIDMiddleware())
     router.get("healthz") { _, _ in
-        JSONResponse.make(.object(["status": .string("ok")]))
+        JSONResponse.make(HealthAnswer())
     }
     router.get("metrics") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

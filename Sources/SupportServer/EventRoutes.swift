@@ -76,7 +76,7 @@ struct EventRoutes {
         _ = try QueryParameters(request, allowed: [])
         let head: LogHead
         do { head = try backend.store.head } catch { throw Problem(error) }
-        return JSONResponse.make(.object(["seq": .int(Int64(head.seq)), "hash": .string(head.hash.hex)]))
+        return JSONResponse.make(EventsHeadAnswer(head))
     }
 
     /// GET /v1/tickets/{id}/history: every event of the ticket, each with the ticket's state

@@ -39,7 +39,6 @@ struct ImportRoute {
         } onGracefulShutdown: {
             stopping.store(true, ordering: .relaxed)
         }
-        return JSONResponse.make(.object(["imported": .int(Int64(summary.imported)), "tickets": .int(Int64(summary.tickets)),
-                                          "lastSeq": .int(Int64(summary.lastSeq))]))
+        return JSONResponse.make(ImportAnswer(summary))
     }
 }

@@ -7,8 +7,8 @@ import SupportService
 /// Answers are written as RFC 8785 canonical JSON: members sorted, so the same state always
 /// gives the same bytes (a rebuilt projection answers byte for byte what it answered before).
 enum JSONResponse {
-    static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        make(bytes: CanonicalJSON.encode(value), status: status, headers: headers)
+    static func make(_ body: some JSONAnswer, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        make(bytes: body.canonicalJSON, status: status, headers: headers)
     }
 
     static func make(bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {

@@ -68,11 +68,7 @@ public struct ReadRoutes: Sendable {
         _ = try window(query)
         _ = try query.integer("limit", in: 1...Int.max)
         return try await evaluate(asOf: asOf) { projection, at in
-            let list = projection.queues(at: at).map { q -> JSONValue in
-                .object(["team": .string(q.team), "depth": .int(Int64(q.depth)), "breached": .int(Int64(q.breached)),
-                         "oldestWaitingSince": q.oldestWaitingSince.json])
-            }
-            return JSONResponse.make(.object(["evaluatedAt": at.json, "queues": .array(list)]))
+            return JSONResponse.make(QueuesAnswer(projection.queues(at: at), at: at))
         }
     }
 
@@ -101,10 +97,6 @@ public struct ReadRoutes: Sendable {
         }
     }
 
-    static func ratings(_ r: RatingSummary) -> JSONValue {
-        .object(["count": .int(Int64(r.count)), "mean": r.mean.map(JSONValue.double) ?? .null, "csat": r.csat.map(JSONValue.double) ?? .null])
-    }
-
     func agents(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
         _ = try principal(context, Self.queueReaders, "workloads")
         let query = try QueryParameters(request, allowed: Self.queueParameters)
@@ -112,34 +104,9 @@ public struct ReadRoutes: Sendable {
         let window = try window(query)
         _ = try query.integer("limit", in: 1...Int.max)
         return try await evaluate(asOf: asOf) { projection, at in
-            let list = projection.workloads(window: window).map { w -> JSONValue in
-                .object(["agent": .string(w.agent),
-                         "assigned": .object(["newOpen": .int(Int64(w.assigned.newOpen)), "pending": .int(Int64(w.assigned.pending)),
-                                              "onHold": .int(Int64(w.assigned.onHold))]),
-                         "solved": .int(Int64(w.solved)), "replies": .int(Int64(w.replies)),
-                         "satisfaction": Self.ratings(w.satisfaction), "overloaded": .bool(w.overloaded)])
-            }
-            return JSONResponse.make(.object([
-                "from": window.from.json, "to": window.to.json, "evaluatedAt": at.json,
-                "capacity": .int(Int64(projection.capacity)), "agents": .array(list), "policyHash": .string(runner.policyHash)]))
+            return JSONResponse.make(AgentsAnswer(projection.workloads(window: window), window: window, at: at,
+                                                  capacity: projection.capacity, policyHash: runner.policyHash))
         }
-    }
-
-    /// Milliseconds as a JSON number of seconds with at most 3 fraction digits.
-    static func seconds(_ ms: Int64?) -> JSONValue {
-        guard let ms else { return .null }
-        return ms % 1000 == 0 ? .int(ms / 1000) : .double(Double(ms) / 1000)
-    }
-
-    static func metric(_ m: MetricSummary) -> JSONValue {
-        let s = m.statistics
-        var o: [String: JSONValue] = ["count": .int(Int64(s.count)), "min": seconds(s.min), "max": seconds(s.max),
-                                      "mean": seconds(s.mean), "p50": seconds(s.p50), "p90": seconds(s.p90), "p99": seconds(s.p99)]
-        if let sla = m.sla {
-            o["sla"] = .object(["achieved": .int(Int64(sla.achieved)), "breached": .int(Int64(sla.breached)),
-                                "compliance": sla.compliance.map(JSONValue.double) ?? .null])
-        }
-        return .object(o)
     }
 
     func responseTimes(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
@@ -150,14 +117,8 @@ public struct ReadRoutes: Sendable {
         let groupBy = try query.enumeration("groupBy", GroupBy.self) ?? GroupBy.none
         let clock = try query.enumeration("clock", SLAClock.self) ?? .calendar
         return try await evaluate(asOf: asOf) { projection, at in
-            let groups = projection.responseTimes(at: at, window: window, groupBy: groupBy, clock: clock).map { g -> JSONValue in
-                .object(["key": g.key.json, "firstReply": Self.metric(g.firstReply), "nextReply": Self.metric(g.nextReply),
-                         "resolution": Self.metric(g.resolution), "requesterWait": Self.metric(g.requesterWait),
-                         "agentWork": Self.metric(g.agentWork)])
-            }
-            return JSONResponse.make(.object([
-                "from": window.from.json, "to": window.to.json, "clock": .string(clock.rawValue), "groupBy": .string(groupBy.rawValue),
-                "evaluatedAt": at.json, "groups": .array(groups), "policyHash": .string(runner.policyHash)]))
+            return JSONResponse.make(ResponseTimesAnswer(projection.responseTimes(at: at, window: window, groupBy: groupBy, clock: clock),
+                                                         window: window, clock: clock, groupBy: groupBy, at: at, policyHash: runner.policyHash))
         }
     }
 
@@ -170,16 +131,10 @@ public struct ReadRoutes: Sendable {
         let bucket = try query.enumeration("bucket", BucketName.self) ?? .week
         let calendar = backend.levels.calendar
         return try await evaluate(asOf: asOf) { projection, at in
-            let groups = projection.satisfaction(window: window, bucket: bucket.unit, groupBy: groupBy).map { g -> JSONValue in
-                .object(["key": g.key.json, "series": .array(g.series.map { p in
-                    .object(["bucketStart": .string(calendar.formatBucketStart(p.bucketStart)), "count": .int(Int64(p.count)),
-                             "mean": .double(p.mean), "csat": .double(p.csat)])
-                })])
-            }
-            return JSONResponse.make(.object([
-                "bucket": .string(bucket.rawValue), "groupBy": .string(groupBy.rawValue), "from": window.from.json,
-                "to": window.to.json, "timeZone": .string(backend.levels.policy.timeZoneIdentifier), "evaluatedAt": at.json,
-                "groups": .array(groups), "policyHash": .string(runner.policyHash)]))
+            return JSONResponse.make(SatisfactionAnswer(projection.satisfaction(window: window, bucket: bucket.unit, groupBy: groupBy),
+                                                        bucket: bucket.rawValue, groupBy: groupBy, window: window,
+                                                        timeZone: backend.levels.policy.timeZoneIdentifier, at: at,
+                                                        policyHash: runner.policyHash, bucketStart: calendar.formatBucketStart))
         }
     }
 
@@ -194,7 +149,7 @@ public struct ReadRoutes: Sendable {
             // Customers see only their own tickets; asking for another customer's gives an empty list.
             if let asked = filter.customer, !Identifier.same(asked, principal.id) {
                 let now = backend.clock()
-                return JSONResponse.make(.object(["evaluatedAt": now.json, "tickets": .array([]), "next": .null]))
+                return JSONResponse.make(TicketListAnswer(noTicketsAt: now))
             }
             filter.customer = principal.id
         }
@@ -202,17 +157,7 @@ public struct ReadRoutes: Sendable {
         return try await evaluate(asOf: nil) { projection, at in
             let page: TicketPage
             do { page = try projection.tickets(matching: matching, at: at, limit: limit, after: after) } catch let error as DomainError { throw Problem(error) }
-            let list = page.tickets.map { t -> JSONValue in
-                .object(["id": .string(t.id), "version": .int(Int64(t.version)), "status": .string(t.status.rawValue),
-                         "priority": .string(t.priority.rawValue), "team": .string(t.team), "assignee": t.assignee.json,
-                         "customer": .string(t.customer), "subject": .string(t.subject), "channel": .string(t.channel.rawValue),
-                         "product": .string(t.product), "context": t.context.json, "tags": .array(t.tags.map(JSONValue.string)),
-                         "openedAt": t.openedAt.json, "openedBy": TicketRepresentation.actor(t.openedBy),
-                         "mergedInto": t.mergedInto.json, "waitingSince": t.waitingSince.json, "nextDue": t.nextDue.json,
-                         "nextDueTarget": t.nextDueTarget.map { .string($0.rawValue) } ?? .null, "breached": .bool(t.breached),
-                         "evaluatedAt": at.json])
-            }
-            return JSONResponse.make(.object(["evaluatedAt": at.json, "tickets": .array(list), "next": page.next.json]))
+            return JSONResponse.make(TicketListAnswer(page, at: at))
         }
     }
 }

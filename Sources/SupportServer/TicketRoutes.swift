@@ -121,7 +121,7 @@ struct TicketRoutes {
             }
         }
         let evaluation = asOf ?? backend.clock()
-        let body = TicketRepresentation.full(ticket, at: evaluation, levels: backend.levels, viewer: principal)
+        let body = TicketBody(ticket, at: evaluation, levels: backend.levels, viewer: principal)
         return JSONResponse.make(body, headers: [.eTag: "\"\(ticket.version)\""])
     }
 }

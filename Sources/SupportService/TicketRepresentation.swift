@@ -2,75 +2,190 @@ import EventLog
 import Projections
 import SupportDomain
 
-/// The ticket body of SPEC §8.
-package enum TicketRepresentation {
-    package static func actor(_ a: SupportActor) -> JSONValue { .object(["kind": .string(a.kind.rawValue), "id": .string(a.id)]) }
+/// A response body: one `Encodable` type per shape the API answers with, written by
+/// ``CanonicalJSONEncoder`` for the routes and for support-replay alike.
+///
+/// Its members are strings, booleans, `Int`/`Int64` integers, doubles, timestamps and other
+/// response bodies, none of which can fail to encode: that is what lets ``canonicalJSON`` be
+/// total, and why a body holds versions as `Int64` (as the API always wrote them).
+package protocol JSONAnswer: Encodable, Sendable {}
 
-    package static func attachment(_ a: Attachment) -> JSONValue {
-        .object(["name": .string(a.name), "size": .int(a.size), "contentType": .string(a.contentType), "sha256": .string(a.sha256)])
+extension JSONAnswer {
+    /// The body as RFC 8785 canonical JSON.
+    package var canonicalJSON: [UInt8] { CanonicalJSON.encode(jsonValue) }
+
+    /// The body as the JSON value ``canonicalJSON`` writes.
+    package var jsonValue: JSONValue {
+        do { return try CanonicalJSONEncoder().value(of: self) } catch {
+            // Unreachable: no member of a response body throws or overflows (see JSONAnswer).
+            preconditionFailure("a response body failed to encode: \(error)")
+        }
+    }
+}
+
+extension Array: JSONAnswer where Element: JSONAnswer {}
+
+/// Who did something: `{"kind", "id"}`.
+package struct ActorBody: JSONAnswer {
+    package var kind: String
+    package var id: String
+
+    package init(_ actor: SupportActor) {
+        kind = actor.kind.rawValue
+        id = actor.id
+    }
+}
+
+/// An attachment of a thread entry.
+package struct AttachmentBody: JSONAnswer {
+    package var name: String
+    package var size: Int64
+    package var contentType: String
+    package var sha256: String
+
+    package init(_ a: Attachment) {
+        name = a.name
+        size = a.size
+        contentType = a.contentType
+        sha256 = a.sha256
+    }
+}
+
+/// One message or note of a ticket's thread.
+package struct ThreadEntryBody: JSONAnswer {
+    package var version: Int64
+    package var at: Timestamp
+    package var kind: String
+    package var author: ActorBody
+    package var body: String
+    package var attachments: [AttachmentBody]
+
+    package init(_ entry: Ticket.ThreadEntry) {
+        version = Int64(entry.version)
+        at = entry.at
+        kind = entry.kind.rawValue
+        author = ActorBody(entry.author)
+        body = entry.body
+        attachments = entry.attachments.map(AttachmentBody.init)
     }
 
-    /// The ticket without its thread (history states and lists use this form).
-    package static func summary(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels) -> [String: JSONValue] {
+    /// `ticket`'s thread, without its notes when `messagesOnly`.
+    package static func thread(of ticket: Ticket, messagesOnly: Bool) -> [ThreadEntryBody] {
+        ticket.thread.filter { !messagesOnly || $0.kind == .message }.map(ThreadEntryBody.init)
+    }
+}
+
+/// The ticket without its thread (SPEC §8), evaluated at an instant: the states of a history
+/// and the entries of the ticket list.
+package struct TicketSummaryBody: JSONAnswer {
+    package var id: String
+    package var version: Int64
+    package var status: String
+    package var priority: String
+    package var team: String
+    @NullWhenAbsent package var assignee: String?
+    package var customer: String
+    package var subject: String
+    package var channel: String
+    package var product: String
+    @NullWhenAbsent package var context: String?
+    package var tags: [String]
+    package var openedAt: Timestamp
+    package var openedBy: ActorBody
+    @NullWhenAbsent package var mergedInto: String?
+    @NullWhenAbsent package var waitingSince: Timestamp?
+    @NullWhenAbsent package var nextDue: Timestamp?
+    @NullWhenAbsent package var nextDueTarget: String?
+    package var breached: Bool
+    package var evaluatedAt: Timestamp
+
+    /// `ticket` with its service state at `evaluation`.
+    package init(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels) {
         let service = ticket.serviceState(at: evaluation, levels: levels)
-        return [
-            "id": .string(ticket.id),
-            "version": .int(Int64(ticket.version)),
-            "status": .string(ticket.status.rawValue),
-            "priority": .string(ticket.priority.rawValue),
-            "team": .string(ticket.team),
-            "assignee": ticket.assignee.json,
-            "customer": .string(ticket.customer),
-            "subject": .string(ticket.subject),
-            "channel": .string(ticket.channel.rawValue),
-            "product": .string(ticket.product),
-            "context": ticket.context.json,
-            "tags": .array(ticket.tags.map(JSONValue.string)),
-            "openedAt": ticket.openedAt.json,
-            "openedBy": actor(ticket.openedBy),
-            "mergedInto": ticket.mergedInto.json,
-            "waitingSince": service.waitingSince.json,
-            "nextDue": service.nextDue.json,
-            "nextDueTarget": service.nextDueTarget.map { .string($0.rawValue) } ?? .null,
-            "breached": .bool(service.breached),
-            "evaluatedAt": evaluation.json,
-        ]
+        self.init(ticket, waitingSince: service.waitingSince, nextDue: service.nextDue, nextDueTarget: service.nextDueTarget,
+                  breached: service.breached, at: evaluation)
     }
 
-    /// A queue entry as a JSON value: the reference form that ReadRoutes.queueAnswer
-    /// writes directly (the tests check that both give the same bytes), also used by tools.
-    package static func queueEntry(_ e: QueueEntry) -> JSONValue {
-        .object(["id": .string(e.id), "subject": .string(e.subject), "customer": .string(e.customer),
-                 "priority": .string(e.priority.rawValue), "status": .string(e.status.rawValue), "assignee": e.assignee.json,
-                 "channel": .string(e.channel.rawValue), "waitingSince": e.waitingSince.json, "nextDue": e.nextDue.json,
-                 "nextDueTarget": e.nextDueTarget.map { .string($0.rawValue) } ?? .null, "breached": .bool(e.breached)])
+    /// A ticket of the projection's list, evaluated at `evaluation`.
+    package init(_ t: TicketSummary, at evaluation: Timestamp) {
+        self.init(t, waitingSince: t.waitingSince, nextDue: t.nextDue, nextDueTarget: t.nextDueTarget, breached: t.breached, at: evaluation)
+    }
+
+    private init(_ t: some TicketSummarySource, waitingSince: Timestamp?, nextDue: Timestamp?, nextDueTarget: SLAMetric?,
+                 breached: Bool, at evaluation: Timestamp) {
+        id = t.id
+        version = Int64(t.version)
+        status = t.status.rawValue
+        priority = t.priority.rawValue
+        team = t.team
+        assignee = t.assignee
+        customer = t.customer
+        subject = t.subject
+        channel = t.channel.rawValue
+        product = t.product
+        context = t.context
+        tags = t.tags
+        openedAt = t.openedAt
+        openedBy = ActorBody(t.openedBy)
+        mergedInto = t.mergedInto
+        self.waitingSince = waitingSince
+        self.nextDue = nextDue
+        self.nextDueTarget = nextDueTarget?.rawValue
+        self.breached = breached
+        evaluatedAt = evaluation
+    }
+}
+
+/// What the domain's ticket and the projection's list row both hold of a ticket summary: the
+/// one mapping of ``TicketSummaryBody`` reads either.
+private protocol TicketSummarySource {
+    var id: String { get }
+    var version: UInt64 { get }
+    var status: TicketStatus { get }
+    var priority: Priority { get }
+    var team: String { get }
+    var assignee: String? { get }
+    var customer: String { get }
+    var subject: String { get }
+    var channel: Channel { get }
+    var product: String { get }
+    var context: String? { get }
+    var tags: [String] { get }
+    var openedAt: Timestamp { get }
+    var openedBy: SupportActor { get }
+    var mergedInto: String? { get }
+}
+
+extension Ticket: TicketSummarySource {}
+extension TicketSummary: TicketSummarySource {}
+
+/// The whole ticket (SPEC §8): its summary and its thread, without notes for a customer.
+package struct TicketBody: JSONAnswer {
+    package var summary: TicketSummaryBody
+    package var thread: [ThreadEntryBody]
+
+    package init(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels, viewer: Principal) {
+        summary = TicketSummaryBody(ticket, at: evaluation, levels: levels)
+        thread = ThreadEntryBody.thread(of: ticket, messagesOnly: Self.hidesNotes(from: viewer))
     }
 
     /// Whether `viewer` sees the thread without its internal notes (customers never get notes).
     package static func hidesNotes(from viewer: Principal) -> Bool { viewer.role == .customer }
 
-    /// The whole ticket; customers never get notes.
-    package static func full(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels, viewer: Principal) -> JSONValue {
-        var o = summary(ticket, at: evaluation, levels: levels)
-        o["thread"] = thread(ticket, messagesOnly: hidesNotes(from: viewer))
-        return .object(o)
+    private enum Member: String, CodingKey { case thread }
+
+    package func encode(to encoder: any Encoder) throws {
+        // The summary's members and `thread`, in one object.
+        try summary.encode(to: encoder)
+        var container = encoder.container(keyedBy: Member.self)
+        try container.encode(thread, forKey: .thread)
     }
 
-    /// The ticket's thread, without its notes when `messagesOnly`.
-    package static func thread(_ ticket: Ticket, messagesOnly: Bool) -> JSONValue {
-        let entries = ticket.thread.filter { !messagesOnly || $0.kind == .message }
-        return .array(entries.map { entry in
-            .object(["version": .int(Int64(entry.version)), "at": entry.at.json, "kind": .string(entry.kind.rawValue),
-                     "author": actor(entry.author), "body": .string(entry.body),
-                     "attachments": .array(entry.attachments.map(attachment))])
-        })
-    }
-
-    /// The canonical JSON of ``full(_:at:levels:viewer:)`` cut around the thread's value:
-    /// `head + CanonicalJSON.encode(thread) + tail` is the whole body. The thread is the part that
+    /// The canonical JSON of the whole ticket cut around the thread's value:
+    /// `head + thread.canonicalJSON + tail` is the whole body. The thread is the part that
     /// grows with the ticket; what is around it is small.
-    package static func fullAroundThread(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels) -> (head: [UInt8], tail: [UInt8]) {
-        let members = summary(ticket, at: evaluation, levels: levels)
+    package static func aroundThread(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels) -> (head: [UInt8], tail: [UInt8]) {
+        let members = TicketSummaryBody(ticket, at: evaluation, levels: levels).jsonValue.objectValue ?? [:]
         let precedes = { (key: String) in BinaryJSON.canonicalKeyOrder(key, "thread") }
         var head = CanonicalJSON.encode(.object(members.filter { precedes($0.key) }))
         head.removeLast() // "}"
@@ -80,16 +195,4 @@ package enum TicketRepresentation {
         if tail.count > 2 { tail[0] = UInt8(ascii: ",") } else { tail = [UInt8(ascii: "}")] }
         return (head, tail)
     }
-}
-
-extension Timestamp {
-    package var json: JSONValue { .string(rfc3339) }
-}
-
-extension Optional where Wrapped == Timestamp {
-    package var json: JSONValue { map { .string($0.rfc3339) } ?? .null }
-}
-
-extension Optional where Wrapped == String {
-    package var json: JSONValue { map(JSONValue.string) ?? .null }
 }

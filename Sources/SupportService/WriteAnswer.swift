@@ -24,7 +24,7 @@ package struct WriteAnswer: Sendable, Equatable {
     package enum Body: Sendable, Equatable {
         /// The whole body, as records written before threads were left out hold it.
         case complete([UInt8])
-        /// The ticket's body cut around its thread (``TicketRepresentation/fullAroundThread(_:at:levels:)``);
+        /// The ticket's body cut around its thread (``TicketBody/aroundThread(_:at:levels:)``);
         /// the thread is `ticket`'s at the answer's version, without notes when `messagesOnly`.
         case aroundThread(ticket: String, messagesOnly: Bool, head: [UInt8], tail: [UInt8])
     }
@@ -43,9 +43,9 @@ package struct WriteAnswer: Sendable, Equatable {
 
     /// The answer showing `ticket` (evaluated at `evaluation`) to `viewer`.
     init(ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels, viewer: Principal, status: Int) {
-        let (head, tail) = TicketRepresentation.fullAroundThread(ticket, at: evaluation, levels: levels)
+        let (head, tail) = TicketBody.aroundThread(ticket, at: evaluation, levels: levels)
         self.init(status: status, version: ticket.version, location: status == 201 ? "/v1/tickets/\(ticket.id)" : nil,
-                  body: .aroundThread(ticket: ticket.id, messagesOnly: TicketRepresentation.hidesNotes(from: viewer),
+                  body: .aroundThread(ticket: ticket.id, messagesOnly: TicketBody.hidesNotes(from: viewer),
                                       head: head, tail: tail))
     }
 
@@ -121,7 +121,7 @@ package struct WriteAnswer: Sendable, Equatable {
         case .complete(let bytes):
             return reply(body: bytes)
         case .aroundThread(_, let messagesOnly, let head, let tail):
-            return reply(body: head + CanonicalJSON.encode(TicketRepresentation.thread(ticket, messagesOnly: messagesOnly)) + tail)
+            return reply(body: head + ThreadEntryBody.thread(of: ticket, messagesOnly: messagesOnly).canonicalJSON + tail)
         }
     }
 

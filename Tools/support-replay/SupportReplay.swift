@@ -111,7 +111,7 @@ struct AsOf: ParsableCommand {
             let events = try store.events(inStream: ticket).prefix { $0.at <= at }
             guard let t = try Ticket.fold(events) else { throw ValidationError("\(ticket) did not exist at \(at.rfc3339)") }
             // An auditor's view: the whole thread, notes included.
-            body = CanonicalJSON.encode(TicketRepresentation.full(t, at: at, levels: levels, viewer: Self.auditor))
+            body = TicketBody(t, at: at, levels: levels, viewer: Self.auditor).canonicalJSON
         } else {
             return
         }
