@@ -31,7 +31,14 @@ package final class ConcurrencyGate: Sendable {
 package final class PointInTimeFolds: Sendable {
     package let gate: ConcurrencyGate
     /// A test seam: called on the fold's thread before it folds (a test blocks it there).
-    package let willFold = Mutex<(@Sendable () -> Void)?>(nil)
+    package let willFold = Mutex<FoldHook?>(nil)
+
+    /// The seam's closure, in a struct: a bare function value in the mutex's generic storage is
+    /// re-abstracted (wrapped in more thunks) on every inout access.
+    package struct FoldHook: Sendable {
+        let run: @Sendable () -> Void
+        package init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
 
     package init(limit: Int) { gate = ConcurrencyGate(limit: limit) }
 
@@ -45,7 +52,7 @@ package final class PointInTimeFolds: Sendable {
         let gate = self.gate, hook = willFold.withLock { $0 }
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
-                hook?()
+                hook?.run()
                 let result = Result { try work() }
                 gate.leave()
                 continuation.resume(with: result)

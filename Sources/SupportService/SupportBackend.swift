@@ -68,14 +68,24 @@ public final class SupportBackend: Sendable {
 /// Who is told how long each command's append took: one listener at a time (the HTTP edge's
 /// metrics), none by default.
 package final class AppendObserver: Sendable {
-    private let listener = Mutex<(@Sendable (Duration) -> Void)?>(nil)
+    /// The closure sits in a struct: a bare function value held in the mutex's generic storage
+    /// is re-abstracted on every inout access, and each `withLock` would wrap it in two more
+    /// thunks (a chain that grew with every command and made appends linear in their count).
+    private struct Listener: Sendable {
+        let body: @Sendable (Duration) -> Void
+    }
+
+    private let listener = Mutex<Listener?>(nil)
 
     package init() {}
 
     /// Sets the listener (replacing the previous one).
-    package func listen(_ body: @escaping @Sendable (Duration) -> Void) { listener.withLock { $0 = body } }
+    package func listen(_ body: @escaping @Sendable (Duration) -> Void) { listener.withLock { $0 = Listener(body: body) } }
 
-    package func record(_ duration: Duration) { listener.withLock { $0 }?(duration) }
+    package func record(_ duration: Duration) {
+        let current = listener.withLock { $0 }
+        current?.body(duration)
+    }
 }
 
 /// Closes the log when the service group shuts down, after the HTTP server (which the

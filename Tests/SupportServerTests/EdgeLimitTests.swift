@@ -65,7 +65,7 @@ struct EdgeLimitTests {
             let id = try await client.open(product: "hosting")
             try await client.command(id, "assign", as: .alice, #"{"agent": "alice"}"#)
             let gate = FoldGate()
-            server.backend.pointInTime.willFold.withLock { $0 = gate.hold }
+            server.backend.pointInTime.willFold.withLock { $0 = .init(gate.hold) }
             let asOf = "2026-03-02T10:00:00Z"
             try await withThrowingTaskGroup(of: Reply.self) { group in
                 let routes = ["/v1/queues", "/v1/queues/hosting", "/v1/agents/alice/queue", "/v1/agents",
