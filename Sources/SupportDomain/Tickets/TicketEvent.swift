@@ -2,7 +2,9 @@ import EventLog
 
 /// The facts of a ticket's life (SPEC §2.2), each named in the past tense.
 public enum TicketEvent: Sendable, Equatable {
-    case opened(Opened)
+    /// Boxed: the opening is the one large payload, and every event the fold decodes is moved
+    /// by value a few times; unboxed, each move would copy the opening's size.
+    indirect case opened(Opened)
     case messagePosted(MessagePosted)
     case noteAdded(NoteAdded)
     case assigned(Assigned)
