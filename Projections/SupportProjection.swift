@@ -152,6 +152,8 @@ public struct SupportProjection: Sendable {
         }
         let transition = t.lifecycle.apply(decoded, at: event.at, actor: actor)
         measure(transition, &t, i, author: author, at: event.at)
+        // An agent acting otherwise than by a message (which interned its author) is known too.
+        if actor == .agent, author == Sentinel.none { _ = internAgent(event.actor.id) }
         finish(&t, i, before: before, event: event)
         appliedSeq = event.seq
     }
@@ -231,7 +233,6 @@ public struct SupportProjection: Sendable {
     private mutating func finish(_ t: inout TicketState, _ i: Int, before: Placement, event: RecordedEvent) {
         t.version = event.version
         tickets[i] = t
-        if event.actor.kind == "agent", event.type != TicketEvent.Kind.messagePosted.rawValue { _ = internAgent(event.actor.id) }
         let after = placement(t, i)
         guard after != before else { return }
         if after.team != before.team {

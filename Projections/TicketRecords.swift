@@ -149,6 +149,7 @@ struct TicketState: Sendable, Equatable {
     }
 
     /// The earliest due instant of the running intervals and its target (the domain's tie rule).
+    @inline(__always)
     var nextDue: (instant: Int64, metric: SLAMetric?) {
         guard let next = deadlines.nextDue else { return (Sentinel.never, nil) }
         return (next.instant.milliseconds, next.metric)
@@ -165,6 +166,7 @@ struct TicketState: Sendable, Equatable {
         (deadline?.due?.milliseconds ?? Sentinel.never, deadline?.breachAt?.milliseconds ?? Sentinel.never)
     }
 
+    @inline(__always)
     private static func deadline(_ metric: SLAMetric, _ due: Int64, _ breachAt: Int64) -> SLADeadline {
         SLADeadline(metric: metric, due: due == Sentinel.never ? nil : Timestamp(milliseconds: due),
                     breachAt: breachAt == Sentinel.never ? nil : Timestamp(milliseconds: breachAt))

@@ -8,7 +8,7 @@ import EventLog
 /// members present: an object whose members were all read is done without keeping their names
 /// (the projection decodes every event of the log this way). Only when some member was not
 /// read is the object read again, this time noting every name asked for, to name the unknown
-/// member.
+/// member. Each member is asked for at most once per read.
 struct FieldReader {
     private let members: [String: JSONValue]
     /// How many members present were read.
@@ -41,9 +41,15 @@ struct FieldReader {
 
     private func name(_ key: String) -> String { "\"\(path)\(key)\"" }
 
-    /// The raw member, nil when absent or null.
+    /// The raw member, nil when absent or null. Once every member present was read, a member
+    /// asked for after is absent: answered without a lookup (the fold decodes every event, and
+    /// most leave their optional members out).
     mutating func value(_ key: String) -> JSONValue? {
-        known?.insert(key)
+        if known == nil {
+            if readCount == members.count { return nil }
+        } else {
+            known?.insert(key)
+        }
         guard let v = members[key] else { return nil }
         readCount += 1
         return v.isNull ? nil : v

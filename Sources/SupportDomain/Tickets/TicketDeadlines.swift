@@ -18,7 +18,7 @@ package struct SLADeadline: Sendable, Equatable {
     }
 
     /// Whether the interval, still running at `evaluation`, exceeds its target.
-    @inlinable package func isBreached(at evaluation: Timestamp) -> Bool {
+    @inlinable @inline(__always) package func isBreached(at evaluation: Timestamp) -> Bool {
         guard let breachAt else { return false }
         return evaluation.milliseconds >= breachAt.milliseconds
     }
@@ -67,15 +67,16 @@ package struct TicketDeadlines: Sendable, Equatable {
     /// `reply` and `resolution` give those deadlines
     /// (``TicketLifecycle/replyDeadline(priority:levels:)`` and
     /// ``TicketLifecycle/resolutionDeadline(openedAt:priority:levels:)``, or values cached from
-    /// them) and are asked only for the intervals that run.
-    @inlinable package init(of lifecycle: TicketLifecycle, reply: () -> SLADeadline?, resolution: () -> SLADeadline?) {
+    /// them) and are asked only for the intervals that run. Always inlined, so that the closures
+    /// of a caller reading cached instants (the projection's queue reads) compile to plain loads.
+    @inlinable @inline(__always) package init(of lifecycle: TicketLifecycle, reply: () -> SLADeadline?, resolution: () -> SLADeadline?) {
         self.init(reply: lifecycle.runningTurn == nil ? nil : reply(),
                   resolution: lifecycle.status.isResolved ? nil : resolution())
     }
 
     /// The earliest due instant of the running intervals and its target; a reply target wins a
     /// tie.
-    @inlinable package var nextDue: (instant: Timestamp, metric: SLAMetric)? {
+    @inlinable @inline(__always) package var nextDue: (instant: Timestamp, metric: SLAMetric)? {
         var next: (instant: Timestamp, metric: SLAMetric)?
         if let reply, let due = reply.due { next = (due, reply.metric) }
         if let resolution, let due = resolution.due, next.map({ due.milliseconds < $0.instant.milliseconds }) ?? true {
@@ -85,7 +86,7 @@ package struct TicketDeadlines: Sendable, Equatable {
     }
 
     /// Whether a running interval exceeds its target at `evaluation`.
-    @inlinable package func isBreached(at evaluation: Timestamp) -> Bool {
+    @inlinable @inline(__always) package func isBreached(at evaluation: Timestamp) -> Bool {
         (reply?.isBreached(at: evaluation) ?? false) || (resolution?.isBreached(at: evaluation) ?? false)
     }
 }

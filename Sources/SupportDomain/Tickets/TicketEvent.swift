@@ -2,7 +2,9 @@ import EventLog
 
 /// The facts of a ticket's life (SPEC §2.2), each named in the past tense.
 public enum TicketEvent: Sendable, Equatable {
-    case opened(Opened)
+    /// Boxed: the opening is the one large payload, and every event the fold decodes is moved
+    /// by value a few times; unboxed, each move would copy the opening's size.
+    indirect case opened(Opened)
     case messagePosted(MessagePosted)
     case noteAdded(NoteAdded)
     case assigned(Assigned)
@@ -83,6 +85,17 @@ public enum TicketEvent: Sendable, Equatable {
         case tagsChanged = "tags.changed"
         case merged = "ticket.merged"
         case satisfactionRated = "satisfaction.rated"
+
+        /// Every kind, built once (`allCases` builds an array on each call).
+        private static let all = allCases
+
+        /// The kind named `type`, compared by code points (what `init(rawValue:)` answers for
+        /// these ASCII names). Lengths are compared first, so most kinds are ruled out without
+        /// reading a byte: the fold reads every event's type.
+        static func named(_ type: String) -> Kind? {
+            for kind in all where Identifier.same(kind.rawValue, type) { return kind }
+            return nil
+        }
     }
 
     public var kind: Kind {
@@ -186,7 +199,7 @@ public enum TicketEvent: Sendable, Equatable {
 
     /// Reads a stored event; a type the domain does not know is a 400.
     public init(type: String, data: JSONValue) throws(DomainError) {
-        guard let kind = Kind(rawValue: type) else {
+        guard let kind = Kind.named(type) else {
             let allowed = Kind.allCases.map(\.rawValue).joined(separator: ", ")
             throw .badRequest("unknown event type \"\(type)\" (one of \(allowed))")
         }
