@@ -73,7 +73,8 @@ struct NameTable: Sendable {
             let entry = slots[slot]
             if entry.index == 0 { return (slot, nil, probes) }
             if entry.head == key.head, entry.tail == key.tail,
-               key.tail != Self.longTail || Identifier.same(names[Int(entry.index - 1)], name) {
+                key.tail != Self.longTail || Identifier.same(names[Int(entry.index - 1)], name)
+            {
                 return (slot, entry.index - 1, probes)
             }
             slot = (slot + 1) & mask

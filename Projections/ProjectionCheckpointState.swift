@@ -60,7 +60,6 @@ enum CheckpointCodes {
     @inline(__always) static func isIndex(_ value: Int64, below count: Int) -> Bool { value >= 0 && value < count }
 }
 
-
 // MARK: Encoding
 
 extension ProjectionCheckpoint {
@@ -75,8 +74,10 @@ extension ProjectionCheckpoint {
         let hash = Array(p.levels.policy.hash.utf8)
         out.appendUInt32(UInt32(hash.count))
         out += hash
-        for count in [p.tickets.count, p.teams.count, p.agents.count, p.customers.count, p.tagNames.count,
-                      p.replies.count, p.agentMessages.count, p.ratings.count] {
+        for count in [
+            p.tickets.count, p.teams.count, p.agents.count, p.customers.count, p.tagNames.count,
+            p.replies.count, p.agentMessages.count, p.ratings.count,
+        ] {
             out.appendVarint(UInt64(count))
         }
         for table in [p.ticketKeys, p.teams, p.agents, p.customers, p.tagNames] {
@@ -136,8 +137,10 @@ extension ProjectionCheckpoint {
 
     /// ``TicketInfo``: the opener's kind and which strings follow, packed in one value; the
     /// strings (the opener's id only when it is not the customer's); the tags.
-    private static func encodeInfos(_ infos: [TicketInfo], tickets: [TicketState], customers: NameTable,
-                                    _ out: inout [UInt8]) {
+    private static func encodeInfos(
+        _ infos: [TicketInfo], tickets: [TicketState], customers: NameTable,
+        _ out: inout [UInt8]
+    ) {
         for (info, t) in zip(infos, tickets) {
             let openerIsCustomer = Identifier.same(info.openedBy.id, customers[t.customer])
             var flags = UInt64(CheckpointCodes.code(info.openedBy.kind))
@@ -237,8 +240,9 @@ extension ProjectionCheckpoint {
         p.agents = try names(&r, count: agentCount, "agents")
         p.customers = try names(&r, count: customerCount, "customers")
         p.tagNames = try names(&r, count: tagCount, "tags")
-        p.tickets = try tickets(&r, count: ticketCount, teams: teamCount, agents: agentCount, customers: customerCount,
-                                messages: messageCount, ratings: ratingCount)
+        p.tickets = try tickets(
+            &r, count: ticketCount, teams: teamCount, agents: agentCount, customers: customerCount,
+            messages: messageCount, ratings: ratingCount)
         p.infos = try infos(&r, tickets: p.tickets, customers: p.customers, tags: tagCount)
         p.replies = try replies(&r, count: replyCount, tickets: ticketCount, teams: teamCount, agents: agentCount)
         p.agentMessages = try messages(&r, count: messageCount, agents: agentCount)
@@ -303,8 +307,10 @@ extension ProjectionCheckpoint {
         return table
     }
 
-    private static func tickets(_ r: inout CheckpointReader, count: Int, teams: Int, agents: Int, customers: Int,
-                                messages: Int, ratings: Int) throws(Failure) -> [TicketState] {
+    private static func tickets(
+        _ r: inout CheckpointReader, count: Int, teams: Int, agents: Int, customers: Int,
+        messages: Int, ratings: Int
+    ) throws(Failure) -> [TicketState] {
         var out: [TicketState] = []
         out.reserveCapacity(count)
         typealias C = CheckpointCodes
@@ -330,17 +336,17 @@ extension ProjectionCheckpoint {
             let status = Int(flags & 7), priority = Int(flags >> 3 & 3), channel = Int(flags >> 5 & 7)
             let outcome = Outcome(rawValue: UInt8(truncatingIfNeeded: flags >> 10 & 3))
             guard C.isInstant(openedAt), C.isVersion(version), C.isInstant(statusSince),
-                  C.isInstant(lastEnteredAwaiting), C.isInstant(turnStart),
-                  turnDue.map(C.isInstant) ?? true, turnBreachAt.map(C.isInstant) ?? true,
-                  resolutionDue.map(C.isInstant) ?? true, resolutionBreachAt.map(C.isInstant) ?? true,
-                  C.isDuration(waitCalendar), C.isDuration(waitBusiness), C.isDuration(workCalendar),
-                  C.isDuration(workBusiness), resolutionEnd.map(C.isInstant) ?? true, C.isDuration(resolutionBusiness),
-                  C.isIndex(customer, below: customers), C.isIndex(product, below: teams), C.isIndex(team, below: teams),
-                  assignee.map({ C.isIndex($0, below: agents) }) ?? true, C.isIndex(resolutionTeam, below: teams),
-                  resolutionAgent.map({ C.isIndex($0, below: agents) }) ?? true,
-                  lastAgentMessage.map({ C.isIndex($0, below: messages) }) ?? true,
-                  lastRating.map({ C.isIndex($0, below: ratings) }) ?? true,
-                  flags >= 0, flags >> 15 == 0, status < 6, channel < 5, let outcome
+                C.isInstant(lastEnteredAwaiting), C.isInstant(turnStart),
+                turnDue.map(C.isInstant) ?? true, turnBreachAt.map(C.isInstant) ?? true,
+                resolutionDue.map(C.isInstant) ?? true, resolutionBreachAt.map(C.isInstant) ?? true,
+                C.isDuration(waitCalendar), C.isDuration(waitBusiness), C.isDuration(workCalendar),
+                C.isDuration(workBusiness), resolutionEnd.map(C.isInstant) ?? true, C.isDuration(resolutionBusiness),
+                C.isIndex(customer, below: customers), C.isIndex(product, below: teams), C.isIndex(team, below: teams),
+                assignee.map({ C.isIndex($0, below: agents) }) ?? true, C.isIndex(resolutionTeam, below: teams),
+                resolutionAgent.map({ C.isIndex($0, below: agents) }) ?? true,
+                lastAgentMessage.map({ C.isIndex($0, below: messages) }) ?? true,
+                lastRating.map({ C.isIndex($0, below: ratings) }) ?? true,
+                flags >= 0, flags >> 15 == 0, status < 6, channel < 5, let outcome
             else { throw .damaged("ticket \(out.count): a field is out of range") }
 
             var t = TicketState(
@@ -370,8 +376,10 @@ extension ProjectionCheckpoint {
         return out
     }
 
-    private static func infos(_ r: inout CheckpointReader, tickets: [TicketState], customers: NameTable,
-                              tags: Int) throws(Failure) -> [TicketInfo] {
+    private static func infos(
+        _ r: inout CheckpointReader, tickets: [TicketState], customers: NameTable,
+        tags: Int
+    ) throws(Failure) -> [TicketInfo] {
         var out: [TicketInfo] = []
         out.reserveCapacity(tickets.count)
         for i in tickets.indices {
@@ -389,15 +397,19 @@ extension ProjectionCheckpoint {
                 guard CheckpointCodes.isIndex(tag, below: tags) else { throw .damaged("ticket info \(i): no tag \(tag)") }
                 tagIndices.append(UInt32(tag))
             }
-            out.append(TicketInfo(subject: subject, context: context, tags: tagIndices,
-                                  openedBy: SupportActor(kind: CheckpointCodes.actorKinds[Int(flags & 7)], id: openerID),
-                                  mergedInto: mergedInto))
+            out.append(
+                TicketInfo(
+                    subject: subject, context: context, tags: tagIndices,
+                    openedBy: SupportActor(kind: CheckpointCodes.actorKinds[Int(flags & 7)], id: openerID),
+                    mergedInto: mergedInto))
         }
         return out
     }
 
-    private static func replies(_ r: inout CheckpointReader, count: Int, tickets: Int, teams: Int,
-                                agents: Int) throws(Failure) -> [ReplyValue] {
+    private static func replies(
+        _ r: inout CheckpointReader, count: Int, tickets: Int, teams: Int,
+        agents: Int
+    ) throws(Failure) -> [ReplyValue] {
         var out: [ReplyValue] = []
         out.reserveCapacity(count)
         typealias C = CheckpointCodes
@@ -408,12 +420,14 @@ extension ProjectionCheckpoint {
             let flags = try r.uint()
             let outcome = Outcome(rawValue: UInt8(truncatingIfNeeded: flags >> 3))
             guard C.isInstant(end), C.isDuration(calendar), C.isDuration(business), C.isIndex(ticket, below: tickets),
-                  C.isIndex(team, below: teams), C.isIndex(agent, below: agents), flags >= 0, flags >> 5 == 0,
-                  let outcome
+                C.isIndex(team, below: teams), C.isIndex(agent, below: agents), flags >= 0, flags >> 5 == 0,
+                let outcome
             else { throw .damaged("reply \(i): a field is out of range") }
-            out.append(ReplyValue(end: end, calendar: calendar, business: business, ticket: UInt32(ticket),
-                                  team: UInt32(team), agent: UInt32(agent), priority: C.priorities[Int(flags & 3)],
-                                  isFirst: flags & 4 != 0, outcome: outcome))
+            out.append(
+                ReplyValue(
+                    end: end, calendar: calendar, business: business, ticket: UInt32(ticket),
+                    team: UInt32(team), agent: UInt32(agent), priority: C.priorities[Int(flags & 3)],
+                    isFirst: flags & 4 != 0, outcome: outcome))
         }
         return out
     }
@@ -434,8 +448,10 @@ extension ProjectionCheckpoint {
         return out
     }
 
-    private static func ratings(_ r: inout CheckpointReader, count: Int, tickets: Int, teams: Int,
-                                agents: Int) throws(Failure) -> [RatingRecord] {
+    private static func ratings(
+        _ r: inout CheckpointReader, count: Int, tickets: Int, teams: Int,
+        agents: Int
+    ) throws(Failure) -> [RatingRecord] {
         var out: [RatingRecord] = []
         out.reserveCapacity(count)
         typealias C = CheckpointCodes
@@ -446,12 +462,14 @@ extension ProjectionCheckpoint {
             let previous = try r.earlierRecord(before: i), flags = try r.uint()
             let score = flags & 7
             guard C.isInstant(at), C.isVersion(version), C.isIndex(ticket, below: tickets),
-                  C.isIndex(agent, below: agents), C.isIndex(team, below: teams),
-                  let previous, flags >= 0, flags >> 5 == 0, (1...5).contains(score)
+                C.isIndex(agent, below: agents), C.isIndex(team, below: teams),
+                let previous, flags >= 0, flags >> 5 == 0, (1...5).contains(score)
             else { throw .damaged("rating \(i): a field is out of range") }
-            out.append(RatingRecord(at: at, replyVersion: version, ticket: UInt32(ticket), agent: UInt32(agent),
-                                    team: UInt32(team), previous: previous,
-                                    score: UInt8(score), priority: C.priorities[Int(flags >> 3 & 3)]))
+            out.append(
+                RatingRecord(
+                    at: at, replyVersion: version, ticket: UInt32(ticket), agent: UInt32(agent),
+                    team: UInt32(team), previous: previous,
+                    score: UInt8(score), priority: C.priorities[Int(flags >> 3 & 3)]))
         }
         return out
     }

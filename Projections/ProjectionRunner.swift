@@ -2,8 +2,8 @@ import Dispatch
 import EventLog
 import Foundation
 import Logging
-import Synchronization
 import SupportDomain
+import Synchronization
 
 /// The one place where projections meet side effects: it follows the log, applies each event
 /// to the pure ``SupportProjection`` fold, publishes how far it got, and stores checkpoints.
@@ -36,10 +36,13 @@ public final class ProjectionRunner: Sendable {
 
     /// The runner of an LMDB log, with its checkpoints in the same data directory
     /// (``LMDBCheckpointStore``).
-    public convenience init(store: EventStore, levels: ServiceLevels, rebuild: Bool = false,
-                            logger: Logger = Logger(label: "projections")) throws {
-        let checkpoints = try LMDBCheckpointStore(dataDirectory: store.configuration.directory,
-                                                  readOnly: store.configuration.readOnly)
+    public convenience init(
+        store: EventStore, levels: ServiceLevels, rebuild: Bool = false,
+        logger: Logger = Logger(label: "projections")
+    ) throws {
+        let checkpoints = try LMDBCheckpointStore(
+            dataDirectory: store.configuration.directory,
+            readOnly: store.configuration.readOnly)
         try self.init(store: store, checkpoints: checkpoints, levels: levels, rebuild: rebuild, logger: logger)
     }
 
@@ -47,8 +50,10 @@ public final class ProjectionRunner: Sendable {
     /// when there is none, when it does not fit the log (``CheckpointStore/checkpoint(name:of:)``),
     /// when it is damaged, when it was built under another policy or by another version of the
     /// fold, or when `rebuild` is set, folds the whole log from seq 1.
-    public init(store: any EventStoring, checkpoints: any CheckpointStore, levels: ServiceLevels,
-                rebuild: Bool = false, logger: Logger = Logger(label: "projections")) throws {
+    public init(
+        store: any EventStoring, checkpoints: any CheckpointStore, levels: ServiceLevels,
+        rebuild: Bool = false, logger: Logger = Logger(label: "projections")
+    ) throws {
         self.store = store
         self.checkpoints = checkpoints
         self.levels = levels
@@ -158,8 +163,10 @@ public final class ProjectionRunner: Sendable {
     ///
     /// Reading and decoding the log runs on its own thread, one batch ahead of the fold, so a
     /// rebuild uses both cores: its speed is that of the slower of the two stages.
-    public static func fold(store: any EventStoring, levels: ServiceLevels, upTo: Timestamp?, throughSeq: UInt64? = nil,
-                            logger: Logger) throws -> SupportProjection {
+    public static func fold(
+        store: any EventStoring, levels: ServiceLevels, upTo: Timestamp?, throughSeq: UInt64? = nil,
+        logger: Logger
+    ) throws -> SupportProjection {
         var projection = SupportProjection(levels: levels)
         let pipe = BatchPipe()
         let reader = Thread {

@@ -141,8 +141,9 @@ public struct DurationStatistics: Sendable, Hashable {
         // Halves away from zero.
         if remainder.magnitude * 2 >= divisor.magnitude { quotient += sum < 0 ? -1 : 1 }
         func rank(_ percent: Int) -> Int64 { sorted[(percent * n + 99) / 100 - 1] }
-        self.init(count: n, min: sorted[0], max: sorted[n - 1], mean: Int64(quotient),
-                  p50: rank(50), p90: rank(90), p99: rank(99))
+        self.init(
+            count: n, min: sorted[0], max: sorted[n - 1], mean: Int64(quotient),
+            p50: rank(50), p90: rank(90), p99: rank(99))
     }
 
     public init(count: Int, min: Int64?, max: Int64?, mean: Int64?, p50: Int64?, p90: Int64?, p99: Int64?) {
@@ -219,8 +220,10 @@ public struct TicketFilter: Sendable, Hashable {
     public var customer: String?
     public var tag: String?
 
-    public init(status: TicketStatus? = nil, team: String? = nil, assignee: String? = nil,
-                customer: String? = nil, tag: String? = nil) {
+    public init(
+        status: TicketStatus? = nil, team: String? = nil, assignee: String? = nil,
+        customer: String? = nil, tag: String? = nil
+    ) {
         self.status = status
         self.team = team
         self.assignee = assignee

@@ -11,8 +11,10 @@ extension SupportProjection {
     ///
     /// Groups that hold a value or an SLA outcome, by key in code point order, the null group
     /// last; with ``GroupBy/none`` at most one group, key nil.
-    public func responseTimes(at evaluation: Timestamp, window: TimeWindow, groupBy: GroupBy,
-                              clock: SLAClock) -> [ResponseTimeGroup] {
+    public func responseTimes(
+        at evaluation: Timestamp, window: TimeWindow, groupBy: GroupBy,
+        clock: SLAClock
+    ) -> [ResponseTimeGroup] {
         let business = clock == .business
         var groups: [Int64: ResponseAccumulator] = [:]
 
@@ -29,8 +31,9 @@ extension SupportProjection {
             let ticket = UInt32(i)
             if t.status.isResolved {
                 guard window.contains(milliseconds: t.resolutionEnd) else { continue }
-                let key = groupKey(groupBy, team: t.resolutionTeam, agent: t.resolutionAgent,
-                                   priority: t.resolutionPriority, ticket: ticket)
+                let key = groupKey(
+                    groupBy, team: t.resolutionTeam, agent: t.resolutionAgent,
+                    priority: t.resolutionPriority, ticket: ticket)
                 let calendar = t.resolutionEnd - t.openedAt
                 groups[key, default: ResponseAccumulator()].add(
                     resolution: business ? t.resolutionBusiness : calendar, outcome: t.resolutionOutcome,
@@ -58,12 +61,13 @@ extension SupportProjection {
         }
 
         return sortedGroups(groups, groupBy).map { key, accumulator in
-            ResponseTimeGroup(key: key,
-                              firstReply: accumulator.firstReply.summary(withSLA: true),
-                              nextReply: accumulator.nextReply.summary(withSLA: true),
-                              resolution: accumulator.resolution.summary(withSLA: true),
-                              requesterWait: accumulator.requesterWait.summary(withSLA: false),
-                              agentWork: accumulator.agentWork.summary(withSLA: false))
+            ResponseTimeGroup(
+                key: key,
+                firstReply: accumulator.firstReply.summary(withSLA: true),
+                nextReply: accumulator.nextReply.summary(withSLA: true),
+                resolution: accumulator.resolution.summary(withSLA: true),
+                requesterWait: accumulator.requesterWait.summary(withSLA: false),
+                agentWork: accumulator.agentWork.summary(withSLA: false))
         }
     }
 
@@ -81,10 +85,13 @@ extension SupportProjection {
             groups[key, default: [:]][start, default: RatingAccumulator()].add(rating.score)
         }
         return sortedGroups(groups, groupBy).map { key, buckets in
-            SatisfactionGroup(key: key, series: buckets.sorted { $0.key < $1.key }.map { start, a in
-                SatisfactionPoint(bucketStart: Timestamp(milliseconds: start), count: a.count,
-                                  mean: Double(a.sum) / Double(a.count), csat: Double(a.good) / Double(a.count))
-            })
+            SatisfactionGroup(
+                key: key,
+                series: buckets.sorted { $0.key < $1.key }.map { start, a in
+                    SatisfactionPoint(
+                        bucketStart: Timestamp(milliseconds: start), count: a.count,
+                        mean: Double(a.sum) / Double(a.count), csat: Double(a.good) / Double(a.count))
+                })
         }
     }
 
@@ -113,8 +120,9 @@ extension SupportProjection {
             let r = ratingsByAgent[a]
             return AgentWorkload(
                 agent: agents[agent], assigned: agentLoads[a], solved: solved[a], replies: replyCounts[a],
-                satisfaction: RatingSummary(count: r.count, mean: r.count == 0 ? nil : Double(r.sum) / Double(r.count),
-                                            csat: r.count == 0 ? nil : Double(r.good) / Double(r.count)),
+                satisfaction: RatingSummary(
+                    count: r.count, mean: r.count == 0 ? nil : Double(r.sum) / Double(r.count),
+                    csat: r.count == 0 ? nil : Double(r.good) / Double(r.count)),
                 overloaded: agentLoads[a].newOpen > capacity)
         }
     }
@@ -173,8 +181,9 @@ struct MetricAccumulator {
     }
 
     func summary(withSLA: Bool) -> MetricSummary {
-        MetricSummary(statistics: DurationStatistics(values),
-                      sla: withSLA ? SLACompliance(achieved: achieved, breached: breached) : nil)
+        MetricSummary(
+            statistics: DurationStatistics(values),
+            sla: withSLA ? SLACompliance(achieved: achieved, breached: breached) : nil)
     }
 }
 

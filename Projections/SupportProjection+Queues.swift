@@ -20,8 +20,10 @@ extension SupportProjection {
                 return true
             }
             let depth = teamQueues[Int(team)].count
-            result.append(QueueSummary(team: teams[team], depth: depth, breached: breached,
-                                       oldestWaitingSince: depth == 0 ? nil : Timestamp(milliseconds: oldest)))
+            result.append(
+                QueueSummary(
+                    team: teams[team], depth: depth, breached: breached,
+                    oldestWaitingSince: depth == 0 ? nil : Timestamp(milliseconds: oldest)))
         }
         return result
     }
@@ -55,8 +57,9 @@ extension SupportProjection {
             let t = tickets[Int(item.ticket)]
             let id = ticketIDs[Int(item.ticket)]
             guard t.assignee == Sentinel.none, !skipping(id) else { return true }
-            found = QueuePosition(nextDue: item.due == Sentinel.never ? nil : Timestamp(milliseconds: item.due),
-                                  priority: t.priority, waitingSince: Timestamp(milliseconds: item.waiting), id: id)
+            found = QueuePosition(
+                nextDue: item.due == Sentinel.never ? nil : Timestamp(milliseconds: item.due),
+                priority: t.priority, waitingSince: Timestamp(milliseconds: item.waiting), id: id)
             return false
         }
         return found
@@ -72,11 +75,12 @@ extension SupportProjection {
             let t = tickets[i]
             let deadlines = t.deadlines
             let next = deadlines.nextDue
-            result.append(QueueEntry(
-                id: ticketIDs[i], subject: infos[i].subject, customer: customers[t.customer], priority: t.priority,
-                status: t.status, assignee: t.assignee == Sentinel.none ? nil : agents[t.assignee], channel: t.channel,
-                waitingSince: t.lifecycle.waitingSince,
-                nextDue: next?.instant, nextDueTarget: next?.metric, breached: deadlines.isBreached(at: evaluation)))
+            result.append(
+                QueueEntry(
+                    id: ticketIDs[i], subject: infos[i].subject, customer: customers[t.customer], priority: t.priority,
+                    status: t.status, assignee: t.assignee == Sentinel.none ? nil : agents[t.assignee], channel: t.channel,
+                    waitingSince: t.lifecycle.waitingSince,
+                    nextDue: next?.instant, nextDueTarget: next?.metric, breached: deadlines.isBreached(at: evaluation)))
             return result.count < cut
         }
         return result
@@ -95,8 +99,10 @@ extension SupportProjection {
     /// `next` is the id to pass as `after` for the following page, nil on the last one.
     ///
     /// - Throws: `badRequest` when `limit` < 1 or `after` is not in the filtered list.
-    public func tickets(matching filter: TicketFilter, at evaluation: Timestamp, limit: Int,
-                        after: String? = nil) throws(DomainError) -> TicketPage {
+    public func tickets(
+        matching filter: TicketFilter, at evaluation: Timestamp, limit: Int,
+        after: String? = nil
+    ) throws(DomainError) -> TicketPage {
         guard limit >= 1 else { throw DomainError(.badRequest, "\"limit\" must be at least 1") }
         let e = evaluation.milliseconds
         let matcher = TicketMatcher(filter, in: self)
@@ -122,8 +128,9 @@ extension SupportProjection {
         if let customer = matcher.customer {
             // A customer's tickets: few, sorted on the spot.
             let own = customerTickets[Int(customer)].sorted { a, b in
-                OpeningItem.precedes(OpeningItem(openedAt: tickets[Int(b)].openedAt, ticket: b),
-                                     OpeningItem(openedAt: tickets[Int(a)].openedAt, ticket: a), ids: ids)
+                OpeningItem.precedes(
+                    OpeningItem(openedAt: tickets[Int(b)].openedAt, ticket: b),
+                    OpeningItem(openedAt: tickets[Int(a)].openedAt, ticket: a), ids: ids)
             }
             var start = 0
             if let afterIndex, let position = own.firstIndex(of: UInt32(afterIndex)) { start = position + 1 }
@@ -132,9 +139,10 @@ extension SupportProjection {
             var position: (Int, Int)?
             if let afterIndex {
                 position = openingOrder.position(
-                    of: OpeningItem(openedAt: tickets[afterIndex].openedAt, ticket: UInt32(afterIndex))) {
-                        OpeningItem.precedes($0, $1, ids: ids)
-                    }
+                    of: OpeningItem(openedAt: tickets[afterIndex].openedAt, ticket: UInt32(afterIndex))
+                ) {
+                    OpeningItem.precedes($0, $1, ids: ids)
+                }
             }
             openingOrder.forEachReversed(before: position) { take(Int($0.ticket)) }
         }

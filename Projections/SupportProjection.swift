@@ -121,8 +121,10 @@ public struct SupportProjection: Sendable {
         case .messagePosted:
             if actor != .customer {
                 author = internAgent(event.actor.id)
-                agentMessages.append(AgentMessage(at: event.at.milliseconds, version: event.version, agent: author,
-                                                  previous: t.lastAgentMessage))
+                agentMessages.append(
+                    AgentMessage(
+                        at: event.at.milliseconds, version: event.version, agent: author,
+                        previous: t.lastAgentMessage))
                 t.lastAgentMessage = UInt32(agentMessages.count - 1)
             }
         case .assigned(let assigned):
@@ -173,16 +175,19 @@ public struct SupportProjection: Sendable {
         let product = internTeam(opened.product)
         let (customer, isNewCustomer) = customers.intern(opened.customer)
         if isNewCustomer { customerTickets.append([]) }
-        var t = TicketState(openedAt: at, lifecycle: TicketLifecycle(openedAt: event.at, by: actor), customer: customer,
-                            product: product, priority: opened.priority, channel: opened.channel)
+        var t = TicketState(
+            openedAt: at, lifecycle: TicketLifecycle(openedAt: event.at, by: actor), customer: customer,
+            product: product, priority: opened.priority, channel: opened.channel)
         refreshReplyDeadline(&t)
         refreshResolutionDeadline(&t)
         if actor == .agent { _ = internAgent(event.actor.id) }
 
         _ = ticketKeys.intern(event.stream)
         tickets.append(t)
-        infos.append(TicketInfo(subject: opened.subject, context: opened.context,
-                                openedBy: SupportActor(kind: actor, id: event.actor.id)))
+        infos.append(
+            TicketInfo(
+                subject: opened.subject, context: opened.context,
+                openedBy: SupportActor(kind: actor, id: event.actor.id)))
         customerTickets[Int(customer)].append(UInt32(i))
         teamTicketCounts[Int(product)] += 1
         let ids = ticketIDs
@@ -195,8 +200,10 @@ public struct SupportProjection: Sendable {
     /// Measures what the lifecycle's transition did: the time spent in the status left (new,
     /// open and on-hold are requester wait; new and open agent work), the resolution reached, the
     /// reply a turn's end is (by `author`); a turn that started gets its reply deadline.
-    private mutating func measure(_ transition: TicketLifecycle.Transition, _ t: inout TicketState, _ i: Int,
-                                  author: UInt32, at: Timestamp) {
+    private mutating func measure(
+        _ transition: TicketLifecycle.Transition, _ t: inout TicketState, _ i: Int,
+        author: UInt32, at: Timestamp
+    ) {
         if let left = transition.left, left.status == .new || left.status == .open || left.status == .onHold {
             let calendar = at.milliseconds - left.since.milliseconds
             let business = levels.calendar.businessDuration(from: left.since, to: at)
@@ -221,10 +228,11 @@ public struct SupportProjection: Sendable {
         if let turn = transition.endedTurn {
             let calendar = at.milliseconds - turn.start.milliseconds
             let business = levels.calendar.businessDuration(from: turn.start, to: at)
-            replies.append(ReplyValue(
-                end: at.milliseconds, calendar: calendar, business: business, ticket: UInt32(i), team: t.team,
-                agent: author, priority: t.priority, isFirst: turn.isFirstReply,
-                outcome: outcome(turn.metric, t.priority, calendar: calendar, business: business)))
+            replies.append(
+                ReplyValue(
+                    end: at.milliseconds, calendar: calendar, business: business, ticket: UInt32(i), team: t.team,
+                    agent: author, priority: t.priority, isFirst: turn.isFirstReply,
+                    outcome: outcome(turn.metric, t.priority, calendar: calendar, business: business)))
         }
     }
 
@@ -309,8 +317,10 @@ public struct SupportProjection: Sendable {
             }
             r = ratings[Int(r)].previous
         }
-        ratings.append(RatingRecord(at: at, replyVersion: rated.version, ticket: UInt32(i), agent: rated.agent,
-                                    team: t.team, previous: t.lastRating, score: score, priority: t.priority))
+        ratings.append(
+            RatingRecord(
+                at: at, replyVersion: rated.version, ticket: UInt32(i), agent: rated.agent,
+                team: t.team, previous: t.lastRating, score: score, priority: t.priority))
         t.lastRating = UInt32(ratings.count - 1)
     }
 
@@ -331,8 +341,9 @@ public struct SupportProjection: Sendable {
     /// Caches the resolution's deadline at the current priority (also while resolved: a
     /// reopened ticket's resolution runs again).
     private func refreshResolutionDeadline(_ t: inout TicketState) {
-        (t.resolutionDue, t.resolutionBreachAt) = TicketState.cached(TicketLifecycle.resolutionDeadline(
-            openedAt: Timestamp(milliseconds: t.openedAt), priority: t.priority, levels: levels))
+        (t.resolutionDue, t.resolutionBreachAt) = TicketState.cached(
+            TicketLifecycle.resolutionDeadline(
+                openedAt: Timestamp(milliseconds: t.openedAt), priority: t.priority, levels: levels))
     }
 
     // MARK: Names

@@ -60,8 +60,10 @@ struct TicketState: Sendable, Equatable {
     var resolutionOutcome: Outcome = .none
 
     /// A ticket right after its opening; the due and breach instants are filled in by the fold.
-    init(openedAt: Int64, lifecycle: TicketLifecycle, customer: UInt32, product: UInt32, priority: Priority,
-         channel: Channel) {
+    init(
+        openedAt: Int64, lifecycle: TicketLifecycle, customer: UInt32, product: UInt32, priority: Priority,
+        channel: Channel
+    ) {
         self.openedAt = openedAt
         version = 1
         self.lifecycle = lifecycle
@@ -79,9 +81,11 @@ struct TicketState: Sendable, Equatable {
     /// A record from its fields as a checkpoint stores them: the lifecycle's fields flat, the
     /// running turn as `hasTurn` and `turnStart` (`turnStart` is ignored without a turn; its
     /// first-reply flag is then set through ``turnIsFirst``).
-    init(openedAt: Int64, version: UInt64, statusSince: Int64, lastEnteredAwaiting: Int64, turnStart: Int64,
-         turnDue: Int64, turnBreachAt: Int64, resolutionDue: Int64, resolutionBreachAt: Int64, customer: UInt32,
-         product: UInt32, team: UInt32, priority: Priority, channel: Channel, hasTurn: Bool) {
+    init(
+        openedAt: Int64, version: UInt64, statusSince: Int64, lastEnteredAwaiting: Int64, turnStart: Int64,
+        turnDue: Int64, turnBreachAt: Int64, resolutionDue: Int64, resolutionBreachAt: Int64, customer: UInt32,
+        product: UInt32, team: UInt32, priority: Priority, channel: Channel, hasTurn: Bool
+    ) {
         self.openedAt = openedAt
         self.version = version
         lifecycle = TicketLifecycle(
@@ -168,8 +172,9 @@ struct TicketState: Sendable, Equatable {
 
     @inline(__always)
     private static func deadline(_ metric: SLAMetric, _ due: Int64, _ breachAt: Int64) -> SLADeadline {
-        SLADeadline(metric: metric, due: due == Sentinel.never ? nil : Timestamp(milliseconds: due),
-                    breachAt: breachAt == Sentinel.never ? nil : Timestamp(milliseconds: breachAt))
+        SLADeadline(
+            metric: metric, due: due == Sentinel.never ? nil : Timestamp(milliseconds: due),
+            breachAt: breachAt == Sentinel.never ? nil : Timestamp(milliseconds: breachAt))
     }
 }
 

@@ -6,7 +6,8 @@ extension WorkloadSimulator {
     mutating func takeOver(_ ticket: inout LiveTicket, at time: Int64) -> Int {
         if let assignee = ticket.assignee, roster.members(of: ticket.team).contains(assignee) {
             if roster.isOnDuty(assignee, at: DeskClock.paris.local(time))
-                || (!DeskClock.paris.isOpen(at: time) && roster.onCall(ticket.team, at: time) == assignee) {
+                || (!DeskClock.paris.isOpen(at: time) && roster.onCall(ticket.team, at: time) == assignee)
+            {
                 return assignee
             }
         }

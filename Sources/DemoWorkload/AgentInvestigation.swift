@@ -32,8 +32,9 @@ extension WorkloadSimulator {
             let added = random.element(of: Tag.workflow)
             let removable = Tag.workflow.filter { ticket.has($0) && $0 != added }
             let removed = removable.isEmpty || random.chance(0.5) ? [] : [random.element(of: removable)]
-            changeTags(&ticket, adding: [added], removing: removed, at: time,
-                       by: random.chance(0.95) ? actor : roster.admin)
+            changeTags(
+                &ticket, adding: [added], removing: removed, at: time,
+                by: random.chance(0.95) ? actor : roster.admin)
         }
     }
 
@@ -59,8 +60,9 @@ extension WorkloadSimulator {
         guard let thirdParty = ticket.topic.thirdParty, !ticket.wentOnHold, random.chance(0.3) else { return nil }
         let language = ticket.replyLanguage
         let party = thirdParty.pick(language, &random)
-        postAgentMessage(&ticket, at: time, by: agent,
-                         Phrases.waitingThirdParty.pick(language, &random).filled("t", with: party), status: .onHold)
+        postAgentMessage(
+            &ticket, at: time, by: agent,
+            Phrases.waitingThirdParty.pick(language, &random).filled("t", with: party), status: .onHold)
         ticket.wentOnHold = true
         if random.chance(0.4) { changeTags(&ticket, adding: [.waitingThirdParty], at: time, by: agentActor(agent)) }
         let answered = time + ResponseTimes.thirdParty.sample(&random)
@@ -70,7 +72,8 @@ extension WorkloadSimulator {
             ticket.plannedAgentWork = answered
             return Plan(action: .customerMessage(.nudge), time: time + (answered - time) / 2)
         }
-        let workTime = ticket.priority == .urgent
+        let workTime =
+            ticket.priority == .urgent
             ? answered : DeskClock.paris.adding(random.int64(in: 0...45 * Millis.minute), to: answered)
         return Plan(action: .agentWork(.afterThirdParty), time: workTime)
     }

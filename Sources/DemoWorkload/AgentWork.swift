@@ -25,8 +25,9 @@ extension WorkloadSimulator {
         if ticket.customerConfirmed {
             ticket.customerConfirmed = false
             if random.chance(0.5) {
-                postAgentMessage(&ticket, at: time, by: agent,
-                                 Phrases.confirmationThanks.pick(ticket.replyLanguage, &random), status: .solved)
+                postAgentMessage(
+                    &ticket, at: time, by: agent,
+                    Phrases.confirmationThanks.pick(ticket.replyLanguage, &random), status: .solved)
             } else {
                 changeStatus(&ticket, to: .solved, at: time, by: agentActor(agent))
             }
@@ -36,7 +37,8 @@ extension WorkloadSimulator {
             return transfer(&ticket, at: time, by: agent)
         }
         addSideActions(&ticket, stage, at: time, by: agent)
-        let investigating = stage == .firstResponse || stage == .afterCustomer || stage == .followUp
+        let investigating =
+            stage == .firstResponse || stage == .afterCustomer || stage == .followUp
             || stage == .duringCall
         if investigating, let plan = escalateIfNeeded(&ticket, at: time, by: agent) {
             return plan
@@ -47,8 +49,10 @@ extension WorkloadSimulator {
         return reply(&ticket, stage, at: time, by: agent)
     }
 
-    private mutating func mergeDuplicate(_ ticket: inout LiveTicket, into original: LiveTicket, at time: Int64,
-                                         by agent: Int) {
+    private mutating func mergeDuplicate(
+        _ ticket: inout LiveTicket, into original: LiveTicket, at time: Int64,
+        by agent: Int
+    ) {
         let actor = agentActor(agent)
         if random.chance(0.4) { addNote(&ticket, at: time, by: actor, Phrases.duplicateNote) }
         if random.chance(0.3) { changeTags(&ticket, adding: [.duplicate], at: time, by: actor) }
@@ -81,8 +85,9 @@ extension WorkloadSimulator {
             postAgentMessage(&ticket, at: time, by: agent, text.pick(language, &random), status: .open)
             return planAgentWork(&ticket, .followUp, after: time)
         case .askCustomer:
-            postAgentMessage(&ticket, at: time, by: agent, Phrases.askInformation.pick(language, &random),
-                             status: .pending)
+            postAgentMessage(
+                &ticket, at: time, by: agent, Phrases.askInformation.pick(language, &random),
+                status: .pending)
             return planAfterPending(&ticket, at: time)
         case .solve:
             let body: String
@@ -93,8 +98,9 @@ extension WorkloadSimulator {
             } else {
                 body = Phrases.solution.pick(language, &random)
             }
-            postAgentMessage(&ticket, at: time, by: agent, body, status: .solved,
-                             attachment: ticket.team == .billing && random.chance(0.3))
+            postAgentMessage(
+                &ticket, at: time, by: agent, body, status: .solved,
+                attachment: ticket.team == .billing && random.chance(0.3))
             return planAfterSolved(&ticket, at: time)
         }
     }

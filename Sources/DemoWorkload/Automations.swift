@@ -9,8 +9,9 @@ extension WorkloadSimulator {
         if random.chance(0.75) { changeTags(&ticket, adding: tags, at: time, by: roster.router) }
         if ticket.priority == .urgent, !DeskClock.paris.isOpen(at: time) {
             let agent = roster.onCall(ticket.team, at: time)
-            addNote(&ticket, at: time, by: roster.router,
-                    Phrases.pager.filled("a", with: agentActor(agent).id))
+            addNote(
+                &ticket, at: time, by: roster.router,
+                Phrases.pager.filled("a", with: agentActor(agent).id))
             assign(&ticket, to: agent, at: time, by: roster.router)
         } else if random.chance(0.45), let agent = roster.onDuty(ticket.team, at: time, &random) {
             assign(&ticket, to: agent, at: time, by: roster.router)
@@ -38,8 +39,9 @@ extension WorkloadSimulator {
             return Plan(action: .customerMessage(.answer), time: customerTime(for: ticket, after: time))
         }
         if random.chance(0.5) {
-            return Plan(action: .pendingReminder,
-                        time: DeskClock.paris.adding(ResponseTimes.reminder.sample(&random), to: time))
+            return Plan(
+                action: .pendingReminder,
+                time: DeskClock.paris.adding(ResponseTimes.reminder.sample(&random), to: time))
         }
         return Plan(action: .autoSolve, time: time + ResponseTimes.abandonment.sample(&random))
     }
@@ -53,7 +55,8 @@ extension WorkloadSimulator {
             return Plan(action: .customerMessage(.reopen), time: reopening)
         }
         if ticket.agentMessages > 0, ticket.ratedReply == 0 || random.chance(0.3),
-           random.chance(customerSilent ? 0.08 : 0.45) {
+            random.chance(customerSilent ? 0.08 : 0.45)
+        {
             let rating = min(time + ResponseTimes.rating.sample(&random), ticket.closeAt - Millis.minute)
             return Plan(action: .rating(revision: false), time: rating)
         }

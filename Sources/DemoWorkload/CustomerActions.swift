@@ -20,8 +20,9 @@ extension WorkloadSimulator {
             if ticket.customerConfirmed {
                 postCustomerMessage(&ticket, at: time, withEmoji(Phrases.works.pick(language, &random)))
             } else if random.chance(0.6) {
-                postCustomerMessage(&ticket, at: time, Phrases.information.pick(language, &random),
-                                    attachmentCount: random.chance(0.2) ? 1 : 0)
+                postCustomerMessage(
+                    &ticket, at: time, Phrases.information.pick(language, &random),
+                    attachmentCount: random.chance(0.2) ? 1 : 0)
             } else {
                 ticket.frustration += 1
                 postCustomerMessage(&ticket, at: time, Phrases.stillBroken.pick(language, &random))
@@ -30,8 +31,9 @@ extension WorkloadSimulator {
         case .reopen:
             ticket.frustration += 1
             ticket.customerConfirmed = false
-            postCustomerMessage(&ticket, at: time, Phrases.reopening.pick(language, &random),
-                                attachmentCount: random.chance(0.1) ? 1 : 0)
+            postCustomerMessage(
+                &ticket, at: time, Phrases.reopening.pick(language, &random),
+                attachmentCount: random.chance(0.1) ? 1 : 0)
             return planAgentWork(&ticket, .afterCustomer, after: time)
         }
     }

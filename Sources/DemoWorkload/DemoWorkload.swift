@@ -44,8 +44,10 @@ package struct DemoWorkload: Sequence, Sendable {
         package static let defaultStart = Timestamp(milliseconds: 1_773_615_600_000)
 
         /// Creates a configuration; the defaults give about 1,500 tickets over three weeks.
-        package init(seed: UInt64 = 1, start: Timestamp = defaultStart, tickets: Int = 1500, days: Int = 21,
-                    agents: Int = 16, customers: Int = 1200) {
+        package init(
+            seed: UInt64 = 1, start: Timestamp = defaultStart, tickets: Int = 1500, days: Int = 21,
+            agents: Int = 16, customers: Int = 1200
+        ) {
             self.seed = seed
             self.start = start
             self.tickets = tickets

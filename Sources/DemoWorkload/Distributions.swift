@@ -40,7 +40,9 @@ struct WeightedChoice: Sendable {
 
     init(_ weights: [Int]) {
         var running: UInt64 = 0
-        cumulative = weights.map { running += UInt64(max(0, $0)); return running }
+        cumulative = weights.map {
+            running += UInt64(max(0, $0)); return running
+        }
     }
 
     /// An index, chosen with probability proportional to its weight (binary search).

@@ -71,8 +71,10 @@ struct LiveTicket {
     var plannedStage: AgentStage = .firstResponse
     var next: TicketAction = .triage
 
-    init(slot: Int, number: Int, customer: Int, language: Language, topicIndex: Int, openedByCustomer: Bool,
-         duplicateOf: TicketReference?, team: Team, state: Ticket) {
+    init(
+        slot: Int, number: Int, customer: Int, language: Language, topicIndex: Int, openedByCustomer: Bool,
+        duplicateOf: TicketReference?, team: Team, state: Ticket
+    ) {
         self.slot = slot
         self.number = number
         self.customer = customer

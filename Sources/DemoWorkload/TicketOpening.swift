@@ -1,5 +1,5 @@
-import SupportDomain
 import EventLog
+import SupportDomain
 
 /// How new tickets are spread over channels, products, topics and priorities.
 enum OpeningMix {
@@ -36,7 +36,8 @@ extension WorkloadSimulator {
         // A customer without an answer sometimes writes again, by another channel.
         var original: LiveTicket?
         if let reference = latestTicketOf[customer], let earlier = liveTicket(reference),
-           earlier.status != .closed, time - earlier.openedAt < 2 * Millis.day, random.chance(0.12) {
+            earlier.status != .closed, time - earlier.openedAt < 2 * Millis.day, random.chance(0.12)
+        {
             original = earlier
         }
 
@@ -107,17 +108,19 @@ extension WorkloadSimulator {
             let count = OpeningMix.attachmentCounts.pick(&random)
             if count > 0 { openingAttachments = attachments(count: count) }
         }
-        let opening = TicketEvent.Opened(customer: customers.actors[customer].id, subject: subject, body: body,
-                                         channel: channel, product: topic.product.id, priority: priority,
-                                         context: channel == .web ? topic.panelPath : nil,
-                                         attachments: openingAttachments)
+        let opening = TicketEvent.Opened(
+            customer: customers.actors[customer].id, subject: subject, body: body,
+            channel: channel, product: topic.product.id, priority: priority,
+            context: channel == .web ? topic.panelPath : nil,
+            attachments: openingAttachments)
 
         let slot = takeSlot()
-        var ticket = LiveTicket(slot: slot, number: number, customer: customer, language: language,
-                                topicIndex: topicIndex, openedByCustomer: callTaker == nil && !monitored,
-                                duplicateOf: original.map { TicketReference(slot: $0.slot, number: $0.number) },
-                                team: topic.product,
-                                state: Ticket(id: "T-\(number)", opened: opening, at: Timestamp(milliseconds: time), by: opener))
+        var ticket = LiveTicket(
+            slot: slot, number: number, customer: customer, language: language,
+            topicIndex: topicIndex, openedByCustomer: callTaker == nil && !monitored,
+            duplicateOf: original.map { TicketReference(slot: $0.slot, number: $0.number) },
+            team: topic.product,
+            state: Ticket(id: "T-\(number)", opened: opening, at: Timestamp(milliseconds: time), by: opener))
         emit(.opened(opening), of: ticket, at: time, by: opener)
         if original == nil { latestTicketOf[customer] = TicketReference(slot: slot, number: number) }
 

@@ -22,8 +22,10 @@ enum ResponseTimes {
     /// The new team of a misrouted ticket taking it over (business time).
     static let transfer = DelayDistribution([(100, 10 * m...90 * m)])
     /// A customer answering a question.
-    static let customer = DelayDistribution([(25, 3 * m...30 * m), (35, 30 * m...4 * h), (25, 4 * h...24 * h),
-                                             (15, 1 * d...4 * d)])
+    static let customer = DelayDistribution([
+        (25, 3 * m...30 * m), (35, 30 * m...4 * h), (25, 4 * h...24 * h),
+        (15, 1 * d...4 * d),
+    ])
     /// A customer in a live chat.
     static let chatCustomer = DelayDistribution([(100, 1 * m...6 * m)])
     /// A registrar, datacenter or mail provider getting back to the desk.

@@ -1,4 +1,5 @@
 import SupportDomain
+
 /// A support team (queue). The first four are the products: a ticket starts in its product's team.
 enum Team: Int, CaseIterable {
     case domains, hosting, vps, email, vpsL2, hostingL2, abuse, billing

@@ -1,5 +1,5 @@
-import SupportDomain
 import EventLog
+import SupportDomain
 
 /// The discrete-event simulation behind ``DemoWorkload``: ticket arrivals and, for every live
 /// ticket, its one scheduled next action, run in time order.
@@ -110,7 +110,8 @@ struct WorkloadSimulator {
     /// The live ticket `reference` points to, if it has not retired.
     func liveTicket(_ reference: TicketReference) -> LiveTicket? {
         guard reference.slot < slots.count, let ticket = slots[reference.slot],
-              ticket.number == reference.number else { return nil }
+            ticket.number == reference.number
+        else { return nil }
         return ticket
     }
 
@@ -122,7 +123,9 @@ struct WorkloadSimulator {
 
     /// Appends an event of `ticket`, already applied to it, to the output.
     mutating func emit(_ event: TicketEvent, of ticket: LiveTicket, at time: Int64, by actor: SupportActor) {
-        output.append(DemoEvent(ticket: ticket.id, type: event.kind.rawValue, at: Timestamp(milliseconds: time),
-                                actor: actor.eventActor, data: event.data))
+        output.append(
+            DemoEvent(
+                ticket: ticket.id, type: event.kind.rawValue, at: Timestamp(milliseconds: time),
+                actor: actor.eventActor, data: event.data))
     }
 }

@@ -28,8 +28,10 @@ public struct AppendRequest: Sendable {
     public var decision: Decision?
 
     /// An append of `events` to `stream`.
-    public init(stream: String, events: [ProposedEvent], expectedVersion: ExpectedVersion = .any,
-                idempotency: IdempotencyKey? = nil, precondition: Precondition? = nil) {
+    public init(
+        stream: String, events: [ProposedEvent], expectedVersion: ExpectedVersion = .any,
+        idempotency: IdempotencyKey? = nil, precondition: Precondition? = nil
+    ) {
         self.stream = stream
         self.events = events
         self.expectedVersion = expectedVersion

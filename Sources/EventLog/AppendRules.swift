@@ -11,7 +11,7 @@ enum AppendRules {
 
     /// What is wrong with a request before it reaches the writer, or nil.
     static func problem(with request: AppendRequest) -> String? {
-        if request.decision != nil { return nil } // checked once decided
+        if request.decision != nil { return nil }  // checked once decided
         if request.stream.isEmpty { return "the stream id is empty" }
         if request.events.isEmpty { return "no events to append" }
         let limit = fieldLimit
@@ -27,9 +27,12 @@ enum AppendRules {
 
     /// Refuses the malformed requests at once and hands the others to `write`; answers in the
     /// order of `requests`.
-    static func screen(_ requests: [AppendRequest],
-                       write: ([AppendRequest]) async -> [Result<AppendResult, EventLogError>]) async
-        -> [Result<AppendResult, EventLogError>] {
+    static func screen(
+        _ requests: [AppendRequest],
+        write: ([AppendRequest]) async -> [Result<AppendResult, EventLogError>]
+    ) async
+        -> [Result<AppendResult, EventLogError>]
+    {
         var checked: [AppendRequest] = []
         var invalid: [Int: EventLogError] = [:]
         for (k, request) in requests.enumerated() {
@@ -46,8 +49,11 @@ enum AppendRules {
 
     /// Lets a request's decision (if any) choose what to append: the request to go on with, nil
     /// when the decision appends nothing, or why it was refused.
-    static func decide(_ proposed: AppendRequest, in snapshot: LogSnapshot, now: Timestamp) throws
-        -> Result<AppendRequest?, EventLogError> {
+    static func decide(
+        _ proposed: AppendRequest, in snapshot: LogSnapshot, now: Timestamp
+    ) throws
+        -> Result<AppendRequest?, EventLogError>
+    {
         guard let decision = proposed.decision else { return .success(proposed) }
         let decided: DecidedAppend?
         do {
@@ -76,8 +82,10 @@ enum AppendRules {
     /// Checks the expected version, time order and precondition of a (decided) request against
     /// the log after `head`, and seals its events into the chain: seq, version, `at`,
     /// `recorded`, `prev` and `hash`.
-    static func seal(_ request: AppendRequest, in snapshot: LogSnapshot, now: Timestamp, head: LogHead,
-                     envelope: EnvelopeFormat) throws -> Result<[SealedEvent], EventLogError> {
+    static func seal(
+        _ request: AppendRequest, in snapshot: LogSnapshot, now: Timestamp, head: LogHead,
+        envelope: EnvelopeFormat
+    ) throws -> Result<[SealedEvent], EventLogError> {
         let tail = try snapshot.tail(of: request.stream)
         let current = tail?.version ?? 0
         switch request.expectedVersion {
@@ -124,12 +132,16 @@ enum AppendRules {
                     recorded: now, actor: event.actor, binaryData: raw, to: &canonical)
             }
             let hash = EnvelopeFormat.chainHash(prev: prev.hash, canonical: canonical)
-            let record = EventRecord(seq: seq, version: version, at: ats[k], recorded: now, prev: prev.hash,
-                                     hash: hash, stream: request.stream, type: event.type, actor: event.actor,
-                                     data: data)
-            sealed.append(SealedEvent(record: record, event: RecordedEvent(
-                seq: seq, stream: request.stream, version: version, type: event.type, at: ats[k], recorded: now,
-                actor: event.actor, data: event.data, prev: prev.hash, hash: hash)))
+            let record = EventRecord(
+                seq: seq, version: version, at: ats[k], recorded: now, prev: prev.hash,
+                hash: hash, stream: request.stream, type: event.type, actor: event.actor,
+                data: data)
+            sealed.append(
+                SealedEvent(
+                    record: record,
+                    event: RecordedEvent(
+                        seq: seq, stream: request.stream, version: version, type: event.type, at: ats[k], recorded: now,
+                        actor: event.actor, data: event.data, prev: prev.hash, hash: hash)))
             prev = LogHead(seq: seq, hash: hash)
         }
         return .success(sealed)

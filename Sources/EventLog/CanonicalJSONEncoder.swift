@@ -168,7 +168,8 @@ private struct JSONTreeEncoder: Encoder {
 private enum Primitive {
     static func integer<T: BinaryInteger>(_ value: T, _ codingPath: [any CodingKey]) throws -> JSONValue {
         guard let i = Int64(exactly: value) else {
-            throw EncodingError.invalidValue(value, .init(codingPath: codingPath, debugDescription: "\(value) does not fit in a 64-bit signed integer"))
+            throw EncodingError.invalidValue(
+                value, .init(codingPath: codingPath, debugDescription: "\(value) does not fit in a 64-bit signed integer"))
         }
         return .int(i)
     }
@@ -180,7 +181,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     private func set(_ key: Key, _ child: JSONNode.Child) {
         guard case .object(var members) = node.content else { return }
-        node.content = .empty // release the storage so the insertion does not copy it
+        node.content = .empty  // release the storage so the insertion does not copy it
         members[key.stringValue] = child
         node.content = .object(members)
     }
@@ -207,7 +208,9 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         set(key, try JSONTreeEncoder.child(of: value, codingPath: codingPath + [key]))
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy keyType: NestedKey.Type, forKey key: Key
+    ) -> KeyedEncodingContainer<NestedKey> {
         let child = JSONNode(.object([:]))
         set(key, .node(child))
         return KeyedEncodingContainer(KeyedContainer<NestedKey>(node: child, codingPath: codingPath + [key]))
@@ -250,7 +253,7 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
 
     private func add(_ child: JSONNode.Child) {
         guard case .array(var elements) = node.content else { return }
-        node.content = .empty // release the storage so the append does not copy it
+        node.content = .empty  // release the storage so the append does not copy it
         elements.append(child)
         node.content = .array(elements)
     }

@@ -93,8 +93,9 @@ public final class LMDBCheckpointStore: CheckpointStore {
         }
         if !readOnly { try OwnerOnlyDirectory.prepare(directory) }
         do {
-            let environment = try LMDBEnvironment(directory: directory, mapSize: 64 << 30, maxDatabases: 1,
-                                                  readOnly: readOnly, sync: .full)
+            let environment = try LMDBEnvironment(
+                directory: directory, mapSize: 64 << 30, maxDatabases: 1,
+                readOnly: readOnly, sync: .full)
             database = try environment.openDatabase(named: "checkpoints", create: !readOnly)
             self.environment = environment
         } catch {

@@ -18,13 +18,15 @@ public struct EventLogConfiguration: Sendable {
     /// Faults injected into the writer's flushes (tests only; none by default).
     package var faults = StorageFaults()
 
-    public init(directory: String,
-                envelope: EnvelopeFormat = EnvelopeFormat(streamField: "stream"),
-                durability: Durability = .durable,
-                readOnly: Bool = false,
-                mapSize: Int = 64 << 30,
-                maximumBatch: Int = 8192,
-                clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }) {
+    public init(
+        directory: String,
+        envelope: EnvelopeFormat = EnvelopeFormat(streamField: "stream"),
+        durability: Durability = .durable,
+        readOnly: Bool = false,
+        mapSize: Int = 64 << 30,
+        maximumBatch: Int = 8192,
+        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+    ) {
         self.directory = directory
         self.envelope = envelope
         self.durability = durability

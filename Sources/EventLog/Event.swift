@@ -59,8 +59,10 @@ public struct RecordedEvent: Sendable, Equatable {
     public var hash: EventHash
 
     /// An event with its whole envelope (as read back, or parsed from an export line).
-    public init(seq: UInt64, stream: String, version: UInt64, type: String, at: Timestamp, recorded: Timestamp,
-                actor: EventActor, data: JSONValue, prev: EventHash, hash: EventHash) {
+    public init(
+        seq: UInt64, stream: String, version: UInt64, type: String, at: Timestamp, recorded: Timestamp,
+        actor: EventActor, data: JSONValue, prev: EventHash, hash: EventHash
+    ) {
         self.seq = seq
         self.stream = stream
         self.version = version

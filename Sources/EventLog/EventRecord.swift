@@ -31,8 +31,9 @@ struct EventRecord {
 
     func encoded() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(Self.fixedHeaderSize + 8 + stream.utf8.count + type.utf8.count
-                            + actor.kind.utf8.count + actor.id.utf8.count + data.count)
+        out.reserveCapacity(
+            Self.fixedHeaderSize + 8 + stream.utf8.count + type.utf8.count
+                + actor.kind.utf8.count + actor.id.utf8.count + data.count)
         out.append(Self.currentFormat)
         out.appendLittleEndian(seq)
         out.appendLittleEndian(version)
@@ -69,8 +70,10 @@ struct EventRecord {
         }
     }
 
-    init(seq: UInt64, version: UInt64, at: Timestamp, recorded: Timestamp, prev: EventHash, hash: EventHash,
-         stream: String, type: String, actor: EventActor, data: [UInt8]) {
+    init(
+        seq: UInt64, version: UInt64, at: Timestamp, recorded: Timestamp, prev: EventHash, hash: EventHash,
+        stream: String, type: String, actor: EventActor, data: [UInt8]
+    ) {
         self.seq = seq; self.version = version; self.at = at; self.recorded = recorded
         self.prev = prev; self.hash = hash; self.stream = stream; self.type = type
         self.actor = actor; self.data = data
@@ -94,8 +97,9 @@ struct EventRecord {
         } catch {
             throw .malformed("undecodable data")
         }
-        return RecordedEvent(seq: seq, stream: stream, version: version, type: type, at: at, recorded: recorded,
-                             actor: actor, data: value, prev: prev, hash: hash)
+        return RecordedEvent(
+            seq: seq, stream: stream, version: version, type: type, at: at, recorded: recorded,
+            actor: actor, data: value, prev: prev, hash: hash)
     }
 }
 
@@ -110,17 +114,21 @@ public struct EnvelopeFormat: Sendable, Equatable {
 
     public init(streamField: String) {
         self.streamField = streamField
-        let named: [(String, Field)] = [("actor", .actor), ("at", .at), ("data", .data), ("recorded", .recorded),
-                                        ("seq", .seq), (streamField, .stream), ("type", .type), ("version", .version)]
+        let named: [(String, Field)] = [
+            ("actor", .actor), ("at", .at), ("data", .data), ("recorded", .recorded),
+            ("seq", .seq), (streamField, .stream), ("type", .type), ("version", .version),
+        ]
         canonicalOrder = named.sorted { BinaryJSON.canonicalKeyOrder($0.0, $1.0) }.map(\.1)
     }
 
     public static func == (a: EnvelopeFormat, b: EnvelopeFormat) -> Bool { a.streamField == b.streamField }
 
     /// Appends the RFC 8785 canonical JSON of the envelope without `prev` and `hash`.
-    func appendCanonical(seq: UInt64, stream: String, version: UInt64, type: String, at: Timestamp,
-                         recorded: Timestamp, actor: EventActor, binaryData: UnsafeRawBufferPointer,
-                         to out: inout [UInt8]) throws(ByteReader.Failure) {
+    func appendCanonical(
+        seq: UInt64, stream: String, version: UInt64, type: String, at: Timestamp,
+        recorded: Timestamp, actor: EventActor, binaryData: UnsafeRawBufferPointer,
+        to out: inout [UInt8]
+    ) throws(ByteReader.Failure) {
         out.append(UInt8(ascii: "{"))
         for (k, field) in canonicalOrder.enumerated() {
             if k > 0 { out.append(UInt8(ascii: ",")) }
@@ -180,9 +188,10 @@ public struct EnvelopeFormat: Sendable, Equatable {
         var out: [UInt8] = []
         binary.withUnsafeBytes { raw in
             // Our own binary form cannot be malformed.
-            try? appendCanonical(seq: event.seq, stream: event.stream, version: event.version, type: event.type,
-                                 at: event.at, recorded: event.recorded, actor: event.actor,
-                                 binaryData: raw, to: &out)
+            try? appendCanonical(
+                seq: event.seq, stream: event.stream, version: event.version, type: event.type,
+                at: event.at, recorded: event.recorded, actor: event.actor,
+                binaryData: raw, to: &out)
         }
         return out
     }
@@ -253,8 +262,9 @@ public struct EnvelopeFormat: Sendable, Equatable {
         let data = try require("data") { $0 }
         let prev = try require("prev") { $0.stringValue.flatMap { EventHash(hex: $0) } }
         let hash = try require("hash") { $0.stringValue.flatMap { EventHash(hex: $0) } }
-        return RecordedEvent(seq: seq, stream: stream, version: version, type: type, at: at, recorded: recorded,
-                             actor: actor, data: data, prev: prev, hash: hash)
+        return RecordedEvent(
+            seq: seq, stream: stream, version: version, type: type, at: at, recorded: recorded,
+            actor: actor, data: data, prev: prev, hash: hash)
     }
 }
 

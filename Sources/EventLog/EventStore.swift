@@ -27,10 +27,11 @@ public final class EventStore: EventStoring {
         }
         var sync = LMDBEnvironment.SyncMode.deferMetaPage
         if case .deferred = configuration.durability { sync = .none }
-        if configuration.readOnly { sync = .full } // sync flags mean nothing to a reader; LMDB refuses them with MDB_RDONLY
+        if configuration.readOnly { sync = .full }  // sync flags mean nothing to a reader; LMDB refuses them with MDB_RDONLY
         do {
-            storage = try LogStorage(directory: directory, mapSize: configuration.mapSize,
-                                     readOnly: configuration.readOnly, sync: sync)
+            storage = try LogStorage(
+                directory: directory, mapSize: configuration.mapSize,
+                readOnly: configuration.readOnly, sync: sync)
         } catch {
             throw .storage("cannot open the log in \(directory): \(error)")
         }
@@ -58,7 +59,8 @@ public final class EventStore: EventStoring {
                     let field = try txn.get(storage.meta, key: StorageKeys.metaStreamField)
                     let stored = field.map { String(decoding: $0, as: UTF8.self) } ?? ""
                     guard stored == configuration.envelope.streamField else {
-                        throw EventLogError.incompatibleStore("the log's stream field is \"\(stored)\", not \"\(configuration.envelope.streamField)\"")
+                        throw EventLogError.incompatibleStore(
+                            "the log's stream field is \"\(stored)\", not \"\(configuration.envelope.streamField)\"")
                     }
                 } else if !configuration.readOnly {
                     var version: [UInt8] = []
@@ -105,9 +107,10 @@ public final class EventStore: EventStoring {
 
     /// Counters since the store was opened (zero for a read-only store).
     public var statistics: Statistics {
-        Statistics(commits: writer?.commits.load(ordering: .relaxed) ?? 0,
-                   events: writer?.appendedEvents.load(ordering: .relaxed) ?? 0,
-                   queued: writer?.queuedCount ?? 0)
+        Statistics(
+            commits: writer?.commits.load(ordering: .relaxed) ?? 0,
+            events: writer?.appendedEvents.load(ordering: .relaxed) ?? 0,
+            queued: writer?.queuedCount ?? 0)
     }
 
     // MARK: Reading

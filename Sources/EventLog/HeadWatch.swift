@@ -61,7 +61,9 @@ final class HeadWatch: Sendable {
     /// Suspends until the head's seq exceeds `seq`; returns false when cancelled or closed, and,
     /// with `endsOnFailure`, when the writer has failed.
     func wait(beyond seq: UInt64, endsOnFailure: Bool = false) async -> Bool {
-        let id = state.withLock { s -> Int in s.nextID += 1; return s.nextID }
+        let id = state.withLock { s -> Int in
+            s.nextID += 1; return s.nextID
+        }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let immediate: Bool? = state.withLock { s in

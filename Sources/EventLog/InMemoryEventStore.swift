@@ -16,8 +16,10 @@ public final class InMemoryEventStore: EventStoring {
     private let headWatch = HeadWatch(head: .empty)
 
     /// An empty log. `clock` gives `recorded` (and `at` when an event leaves it open).
-    public init(envelope: EnvelopeFormat = EnvelopeFormat(streamField: "stream"),
-                clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }) {
+    public init(
+        envelope: EnvelopeFormat = EnvelopeFormat(streamField: "stream"),
+        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+    ) {
         self.envelope = envelope
         self.clock = clock
         log = Mutex(InMemoryLog())
@@ -40,8 +42,11 @@ public final class InMemoryEventStore: EventStoring {
         }
     }
 
-    private func apply(_ proposed: AppendRequest, to log: InMemoryLog, now: Timestamp) throws
-        -> Result<AppendResult, EventLogError> {
+    private func apply(
+        _ proposed: AppendRequest, to log: InMemoryLog, now: Timestamp
+    ) throws
+        -> Result<AppendResult, EventLogError>
+    {
         let snapshot = LogSnapshot(log)
         let request: AppendRequest
         switch try AppendRules.decide(proposed, in: snapshot, now: now) {

@@ -56,8 +56,11 @@ public struct LogSnapshot {
     /// The record is stored in the commit of its events and seen as soon as that commit is,
     /// which may be before it is durable: answer with it only once `lastSeq` is durable
     /// (``EventStoring/waitUntilDurable(_:)``).
-    public func idempotencyRecord(key: String) throws
-        -> (fingerprint: [UInt8], stream: String, response: [UInt8]?, lastSeq: UInt64)? {
+    public func idempotencyRecord(
+        key: String
+    ) throws
+        -> (fingerprint: [UInt8], stream: String, response: [UInt8]?, lastSeq: UInt64)?
+    {
         switch source {
         case .lmdb(let s): try s.idempotencyRecord(key: key)
         case .memory: nil

@@ -17,8 +17,9 @@ struct LogStorage: Sendable {
     let meta: LMDBDatabase
 
     init(directory: String, mapSize: Int, readOnly: Bool, sync: LMDBEnvironment.SyncMode) throws {
-        environment = try LMDBEnvironment(directory: directory, mapSize: mapSize, maxDatabases: 8,
-                                          readOnly: readOnly, sync: sync)
+        environment = try LMDBEnvironment(
+            directory: directory, mapSize: mapSize, maxDatabases: 8,
+            readOnly: readOnly, sync: sync)
         let create = !readOnly
         events = try environment.openDatabase(named: "events", create: create)
         streams = try environment.openDatabase(named: "streams", create: create)
@@ -104,8 +105,11 @@ struct LMDBSnapshot {
     /// The record is stored in the commit of its events and seen as soon as that commit is,
     /// which may be before it is durable: answer with it only once `lastSeq` is durable
     /// (``EventStore/waitUntilDurable(_:)``).
-    func idempotencyRecord(key: String) throws
-        -> (fingerprint: [UInt8], stream: String, response: [UInt8]?, lastSeq: UInt64)? {
+    func idempotencyRecord(
+        key: String
+    ) throws
+        -> (fingerprint: [UInt8], stream: String, response: [UInt8]?, lastSeq: UInt64)?
+    {
         let k = StorageKeys.idempotency(key)
         guard let stored = try txn.get(storage.idempotency, key: k) else { return nil }
         guard let record = IdempotencyRecord(decoding: stored), record.key == key else {
@@ -127,7 +131,8 @@ struct LMDBSnapshot {
         try txn.withCursor(storage.streams) { cursor in
             var entry = try cursor.seek(atLeast: start)
             while let (key, value) = entry, key.prefix(32).elementsEqual(digest),
-                  let version = StorageKeys.decodeVersion(entryKey: key), version <= throughVersion {
+                let version = StorageKeys.decodeVersion(entryKey: key), version <= throughVersion
+            {
                 guard let seq = StorageKeys.decodeSeq(value) else {
                     throw EventLogError.corruptRecord(seq: 0, reason: "bad stream index entry for \(stream)")
                 }
@@ -159,7 +164,8 @@ struct LMDBSnapshot {
             let after = try cursor.seek(atLeast: probe)
             var candidate = after == nil ? try cursor.last() : try cursor.previous()
             while let (key, value) = candidate, key.prefix(32).elementsEqual(digest),
-                  let version = StorageKeys.decodeVersion(entryKey: key), let seq = StorageKeys.decodeSeq(value) {
+                let version = StorageKeys.decodeVersion(entryKey: key), let seq = StorageKeys.decodeSeq(value)
+            {
                 if seq <= visibleThrough { return (version, seq) }
                 // Committed but not yet durable (at most the last batch or two): step back.
                 candidate = try cursor.previous()

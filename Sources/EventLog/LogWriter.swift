@@ -201,8 +201,11 @@ final class LogWriter: Sendable {
 
     /// Applies the requests in one transaction; grows the map and retries when it is full.
     /// A commit whose I/O failed (`flushFailure`) has put the writer in the failed state.
-    private func commit(_ batch: [Pending])
-        -> (results: [Result<AppendResult, EventLogError>], head: LogHead?, flushFailure: EventLogError?) {
+    private func commit(
+        _ batch: [Pending]
+    )
+        -> (results: [Result<AppendResult, EventLogError>], head: LogHead?, flushFailure: EventLogError?)
+    {
         let total = batch.reduce(0) { $0 + $1.resultCount }
         let startHead = chainHead.withLock { $0 }
         // Under MDB_NOMETASYNC (durable mode) the commit itself flushes the data pages.
@@ -211,9 +214,12 @@ final class LogWriter: Sendable {
         while true {
             var head = startHead
             do {
-                let results = try storage.environment.withTransaction(readOnly: false, beforeCommit: {
-                    if commitFlushes { try faults.beforeFlush(.commit) }
-                }) { txn in
+                let results = try storage.environment.withTransaction(
+                    readOnly: false,
+                    beforeCommit: {
+                        if commitFlushes { try faults.beforeFlush(.commit) }
+                    }
+                ) { txn in
                     let now = configuration.clock()
                     var results: [Result<AppendResult, EventLogError>] = []
                     results.reserveCapacity(total)
@@ -250,8 +256,10 @@ final class LogWriter: Sendable {
 
     /// Checks one request and, when it passes, writes it. Rule failures are returned as
     /// values and write nothing; storage failures are thrown and abort the whole batch.
-    private func apply(_ proposed: AppendRequest, txn: LMDBTransaction, now: Timestamp,
-                       head: inout LogHead) throws -> Result<AppendResult, EventLogError> {
+    private func apply(
+        _ proposed: AppendRequest, txn: LMDBTransaction, now: Timestamp,
+        head: inout LogHead
+    ) throws -> Result<AppendResult, EventLogError> {
         let lmdb = LMDBSnapshot(storage: storage, txn: txn, visibleThrough: .max, writerHead: head)
         let snapshot = LogSnapshot(lmdb)
         let request: AppendRequest
@@ -278,8 +286,10 @@ final class LogWriter: Sendable {
                         if let e = try lmdb.event(seq: seq) { events.append(e) }
                     }
                 }
-                return .success(AppendResult(stream: first.stream, events: events, replayed: true,
-                                             response: first.response))
+                return .success(
+                    AppendResult(
+                        stream: first.stream, events: events, replayed: true,
+                        response: first.response))
             }
         }
 
@@ -299,9 +309,10 @@ final class LogWriter: Sendable {
         var result = AppendResult(stream: request.stream, events: recorded, replayed: false, response: nil)
         if let idem = request.idempotency {
             result.response = idem.response?(result)
-            let record = IdempotencyRecord(key: idem.key, fingerprint: idem.fingerprint, stream: request.stream,
-                                           firstSeq: recorded.first?.seq ?? 0, lastSeq: recorded.last?.seq ?? 0,
-                                           response: result.response)
+            let record = IdempotencyRecord(
+                key: idem.key, fingerprint: idem.fingerprint, stream: request.stream,
+                firstSeq: recorded.first?.seq ?? 0, lastSeq: recorded.last?.seq ?? 0,
+                response: result.response)
             try txn.put(storage.idempotency, key: idempotencyKey, value: record.encoded())
         }
         return .success(result)

@@ -13,8 +13,9 @@ enum OwnerOnlyDirectory {
     /// to 0700 and drops the group and other bits of every regular file directly inside it.
     static func prepare(_ path: String) throws(EventLogError) {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
             throw .storage("cannot create \(path): \(error.localizedDescription)")
         }

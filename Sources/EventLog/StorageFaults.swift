@@ -64,7 +64,9 @@ package final class FlushSwitch: Sendable {
 
     /// Fails the next `times` flushes of these kinds (every one when nil).
     package func fail(_ kinds: Set<StorageFaults.Flush>, times: Int? = nil) {
-        state.withLock { $0.failing = kinds; $0.failuresLeft = times }
+        state.withLock {
+            $0.failing = kinds; $0.failuresLeft = times
+        }
     }
 
     /// Waits (up to a generous bound that only guards against a hang) until the writer is held in

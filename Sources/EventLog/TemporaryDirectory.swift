@@ -8,7 +8,8 @@ package final class TemporaryDirectory: Sendable {
     package let path: String
 
     package init() {
-        path = FileManager.default.temporaryDirectory
+        path =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("ledgerdesk-test-\(UUID().uuidString)").path
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }

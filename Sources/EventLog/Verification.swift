@@ -50,8 +50,10 @@ extension EventStore {
     /// chain (recomputed per SPEC §2.1), per-stream version continuity, the stream index and the
     /// stored head; given `expectedHead` (noted earlier by an auditor), also that the log still
     /// extends it. `progress` is called with the number of events checked so far.
-    public func verify(expectedHead: LogHead? = nil,
-                       progress: ((UInt64) -> Void)? = nil) throws(EventLogError) -> VerificationReport {
+    public func verify(
+        expectedHead: LogHead? = nil,
+        progress: ((UInt64) -> Void)? = nil
+    ) throws(EventLogError) -> VerificationReport {
         let envelope = configuration.envelope
         let storage = self.storage
         return try readLMDB { snapshot in
@@ -98,9 +100,10 @@ extension EventStore {
                     }
                     canonical.removeAll(keepingCapacity: true)
                     let rendered: Bool = record.data.withUnsafeBytes { raw in
-                        (try? envelope.appendCanonical(seq: seq, stream: record.stream, version: record.version,
-                                                       type: record.type, at: record.at, recorded: record.recorded,
-                                                       actor: record.actor, binaryData: raw, to: &canonical)) != nil
+                        (try? envelope.appendCanonical(
+                            seq: seq, stream: record.stream, version: record.version,
+                            type: record.type, at: record.at, recorded: record.recorded,
+                            actor: record.actor, binaryData: raw, to: &canonical)) != nil
                     }
                     guard rendered else {
                         bad = fail(.unreadable, seq, "the event's data is damaged")
@@ -121,7 +124,8 @@ extension EventStore {
                     let indexKey = StorageKeys.streamEntry(digest: StorageKeys.streamDigest(record.stream), version: record.version)
                     let indexed = try snapshot.txn.get(storage.streams, key: indexKey)
                     guard let indexed, StorageKeys.decodeSeq(indexed) == seq else {
-                        bad = fail(.streamIndex, seq, "the stream index does not map \(record.stream) version \(record.version) to this seq")
+                        bad = fail(
+                            .streamIndex, seq, "the stream index does not map \(record.stream) version \(record.version) to this seq")
                         return
                     }
                     if let expectedHead, expectedHead.seq == seq { hashAtExpectedHead = record.hash }
@@ -147,12 +151,17 @@ extension EventStore {
             }
             if let expectedHead {
                 if expectedHead.seq > report.head.seq {
-                    return fail(.expectedHead, expectedHead.seq, "the log ends at seq \(report.head.seq), before the expected head \(expectedHead) (truncated)")
+                    return fail(
+                        .expectedHead, expectedHead.seq,
+                        "the log ends at seq \(report.head.seq), before the expected head \(expectedHead) (truncated)")
                 }
                 if expectedHead.seq == 0 {
                     if expectedHead.hash != .zero { return fail(.expectedHead, 0, "an empty head must have the zero hash") }
                 } else if hashAtExpectedHead != expectedHead.hash {
-                    return fail(.expectedHead, expectedHead.seq, "the event at seq \(expectedHead.seq) has hash \(hashAtExpectedHead?.hex ?? "none"), not the expected \(expectedHead.hash.hex) (re-chained or altered)")
+                    return fail(
+                        .expectedHead, expectedHead.seq,
+                        "the event at seq \(expectedHead.seq) has hash \(hashAtExpectedHead?.hex ?? "none"), not the expected \(expectedHead.hash.hex) (re-chained or altered)"
+                    )
                 }
             }
             return report

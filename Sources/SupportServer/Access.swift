@@ -32,8 +32,9 @@ public struct TokenStore: Sendable {
         var entries: [(String, Principal)] = []
         for (k, item) in list.enumerated() {
             guard let o = item.objectValue, o.count == 3, let token = o["token"]?.stringValue, !token.isEmpty,
-                  let roleName = o["role"]?.stringValue, let role = Role(rawValue: roleName),
-                  let id = o["id"]?.stringValue, Identifier.problem(with: id) == nil else {
+                let roleName = o["role"]?.stringValue, let role = Role(rawValue: roleName),
+                let id = o["id"]?.stringValue, Identifier.problem(with: id) == nil
+            else {
                 throw TokenFileError(path: path, detail: "tokens[\(k)] must be {\"token\", \"role\", \"id\"} with a known role")
             }
             entries.append((token, Principal(role: role, id: id)))
@@ -49,9 +50,12 @@ public struct TokenStore: Sendable {
             let token = key.withUnsafeBytes { bytes in bytes.map { String(format: "%02x", $0) }.joined() }
             return (token, principal)
         }
-        let json = JSONValue.object(["tokens": .array(entries.map {
-            .object(["token": .string($0.token), "role": .string($0.principal.role.rawValue), "id": .string($0.principal.id)])
-        })])
+        let json = JSONValue.object([
+            "tokens": .array(
+                entries.map {
+                    .object(["token": .string($0.token), "role": .string($0.principal.role.rawValue), "id": .string($0.principal.id)])
+                })
+        ])
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try writeOwnerOnly(path: path, bytes: CanonicalJSON.encode(json) + [0x0A])

@@ -13,8 +13,9 @@ public func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<S
         JSONResponse.make(HealthAnswer())
     }
     router.get("metrics") { _, _ in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.render(backend: backend))))
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: metrics.render(backend: backend))))
     }
     DashboardRoutes(backend: backend, tokens: tokens).register(on: router)
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(tokens: tokens))
@@ -28,8 +29,10 @@ public func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<S
 
 /// The application serving the API on `host:port` (idle connections closed after
 /// `backend.limits.idleTimeout`); `onRunning` gets the bound port.
-public func buildApplication(backend: SupportBackend, tokens: TokenStore, host: String, port: Int, logger: Logger,
-                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+public func buildApplication(
+    backend: SupportBackend, tokens: TokenStore, host: String, port: Int, logger: Logger,
+    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
     Application(
         router: buildRouter(backend: backend, tokens: tokens),
         server: .http1(configuration: .init(idleTimeout: backend.limits.idleTimeAmount)),

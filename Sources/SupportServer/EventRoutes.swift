@@ -36,26 +36,30 @@ struct EventRoutes {
             // Each waiting poll holds a connection and a task: a bounded number wait at once.
             let longPolls = backend.longPolls
             guard longPolls.tryEnter() else {
-                throw Problem.retryLater(.serviceUnavailable, seconds: 1,
-                                         "\(longPolls.limit) long-polls are waiting already; retry, or poll without \"wait\"")
+                throw Problem.retryLater(
+                    .serviceUnavailable, seconds: 1,
+                    "\(longPolls.limit) long-polls are waiting already; retry, or poll without \"wait\"")
             }
             defer { longPolls.leave() }
             let store = backend.store
             let shutdown = backend.shutdown
-            let arrived = shutdown.isTriggered ? false : await withTaskGroup(of: Bool.self) { group in
-                group.addTask { await store.waitForEvents(after: after) }
-                group.addTask {
-                    await shutdown.wait()
-                    return false
+            let arrived =
+                shutdown.isTriggered
+                ? false
+                : await withTaskGroup(of: Bool.self) { group in
+                    group.addTask { await store.waitForEvents(after: after) }
+                    group.addTask {
+                        await shutdown.wait()
+                        return false
+                    }
+                    group.addTask {
+                        try? await Task.sleep(for: .seconds(wait))
+                        return false
+                    }
+                    let first = await group.next() ?? false
+                    group.cancelAll()
+                    return first
                 }
-                group.addTask {
-                    try? await Task.sleep(for: .seconds(wait))
-                    return false
-                }
-                let first = await group.next() ?? false
-                group.cancelAll()
-                return first
-            }
             if arrived {
                 do { events = try backend.store.events(after: after, limit: limit) } catch { throw Problem(error) }
             }
@@ -96,7 +100,9 @@ struct EventRoutes {
         }
         _ = try require(context, [.agent, .manager, .auditor, .admin], "ticket history")
         _ = try QueryParameters(request, allowed: [])
-        return JSONResponse.make(bytes: try TicketHistory.body(ticket: id, events: events, envelope: backend.store.configuration.envelope,
-                                                               levels: backend.levels))
+        return JSONResponse.make(
+            bytes: try TicketHistory.body(
+                ticket: id, events: events, envelope: backend.store.configuration.envelope,
+                levels: backend.levels))
     }
 }

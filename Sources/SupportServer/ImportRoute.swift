@@ -2,9 +2,9 @@ import EventLog
 import Hummingbird
 import NIOCore
 import ServiceLifecycle
+import SupportDomain
 import SupportService
 import Synchronization
-import SupportDomain
 
 /// POST /v1/import (admins): NDJSON events in log order, streamed: lines are validated as they
 /// arrive and memory does not grow with the body (up to 1 GiB; a line up to
@@ -29,7 +29,9 @@ struct ImportRoute {
             var total = 0
             for try await buffer in request.body {
                 total += buffer.readableBytes
-                guard total <= Self.maximumBody else { throw Problem(.contentTooLarge, "an import may be at most \(Self.maximumBody) bytes") }
+                guard total <= Self.maximumBody else {
+                    throw Problem(.contentTooLarge, "an import may be at most \(Self.maximumBody) bytes")
+                }
                 if stopping.load(ordering: .relaxed) {
                     throw Problem(.serviceUnavailable, "the server is shutting down; nothing of this import was appended")
                 }

@@ -80,8 +80,9 @@ struct RateLimitMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let principal = context.principal, let seconds = limiter.admit(principal) {
-            throw Problem.retryLater(.tooManyRequests, seconds: seconds,
-                                     "rate limit of \(limiter.rateText) requests per second (burst \(Int(limiter.burst))) exceeded; retry after \(seconds) s")
+            throw Problem.retryLater(
+                .tooManyRequests, seconds: seconds,
+                "rate limit of \(limiter.rateText) requests per second (burst \(Int(limiter.burst))) exceeded; retry after \(seconds) s")
         }
         return try await next(request, context)
     }

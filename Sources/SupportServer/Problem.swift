@@ -24,8 +24,10 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
 
     /// The problem document.
     public var json: JSONValue {
-        var o: [String: JSONValue] = ["type": .string("about:blank"), "title": .string(status.reasonPhrase),
-                                      "status": .int(Int64(status.code)), "detail": .string(detail)]
+        var o: [String: JSONValue] = [
+            "type": .string("about:blank"), "title": .string(status.reasonPhrase),
+            "status": .int(Int64(status.code)), "detail": .string(detail),
+        ]
         if let line { o["line"] = .int(Int64(line)) }
         return .object(o)
     }
@@ -52,19 +54,21 @@ extension Problem {
     /// The problem for a service error: its kind is the status, its detail, line and
     /// `Retry-After` carry over.
     public init(_ error: ServiceError) {
-        let status: HTTPResponse.Status = switch error.kind {
-        case .badRequest: .badRequest
-        case .forbidden: .forbidden
-        case .notFound: .notFound
-        case .conflict: .conflict
-        case .preconditionFailed: .preconditionFailed
-        case .contentTooLarge: .contentTooLarge
-        case .tooManyRequests: .tooManyRequests
-        case .unavailable: .serviceUnavailable
-        case .internalError: .internalServerError
-        }
-        self.init(status, error.detail, line: error.line,
-                  headers: error.retryAfter.map { [.retryAfter: "\($0)"] } ?? [:])
+        let status: HTTPResponse.Status =
+            switch error.kind {
+            case .badRequest: .badRequest
+            case .forbidden: .forbidden
+            case .notFound: .notFound
+            case .conflict: .conflict
+            case .preconditionFailed: .preconditionFailed
+            case .contentTooLarge: .contentTooLarge
+            case .tooManyRequests: .tooManyRequests
+            case .unavailable: .serviceUnavailable
+            case .internalError: .internalServerError
+            }
+        self.init(
+            status, error.detail, line: error.line,
+            headers: error.retryAfter.map { [.retryAfter: "\($0)"] } ?? [:])
     }
 
     /// The problem for a refused domain rule.

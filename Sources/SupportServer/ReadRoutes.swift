@@ -38,8 +38,10 @@ public struct ReadRoutes: Sendable {
     /// events with `at` <= asOf. Such a fold scans the whole log: it runs on a thread of its own,
     /// a few at once (``PointInTimeFolds``; beyond, 503 with `Retry-After`), so that it never
     /// holds up the other requests; a read without `asOf` never waits for one.
-    private func evaluate<R: Sendable>(asOf: Timestamp?,
-                                       _ body: @escaping @Sendable (borrowing SupportProjection, Timestamp) throws -> R) async throws -> R {
+    private func evaluate<R: Sendable>(
+        asOf: Timestamp?,
+        _ body: @escaping @Sendable (borrowing SupportProjection, Timestamp) throws -> R
+    ) async throws -> R {
         if let asOf {
             let runner = self.runner
             let store = backend.store
@@ -85,8 +87,10 @@ public struct ReadRoutes: Sendable {
     }
 
     /// A team's or an agent's queue: the same parameters, checks and answer for both.
-    private func queue(_ request: Request, _ context: SupportRequestContext, owner: (key: String, value: String),
-                       entries: @escaping @Sendable (borrowing SupportProjection, String, Timestamp, Int?) -> [QueueEntry]) async throws -> Response {
+    private func queue(
+        _ request: Request, _ context: SupportRequestContext, owner: (key: String, value: String),
+        entries: @escaping @Sendable (borrowing SupportProjection, String, Timestamp, Int?) -> [QueueEntry]
+    ) async throws -> Response {
         _ = try principal(context, Self.queueReaders, "queues")
         let query = try QueryParameters(request, allowed: Self.queueParameters)
         let asOf = try query.instant("asOf")
@@ -104,8 +108,10 @@ public struct ReadRoutes: Sendable {
         let window = try window(query)
         _ = try query.integer("limit", in: 1...Int.max)
         return try await evaluate(asOf: asOf) { projection, at in
-            return JSONResponse.make(AgentsAnswer(projection.workloads(window: window), window: window, at: at,
-                                                  capacity: projection.capacity, policyHash: runner.policyHash))
+            return JSONResponse.make(
+                AgentsAnswer(
+                    projection.workloads(window: window), window: window, at: at,
+                    capacity: projection.capacity, policyHash: runner.policyHash))
         }
     }
 
@@ -117,8 +123,10 @@ public struct ReadRoutes: Sendable {
         let groupBy = try query.enumeration("groupBy", GroupBy.self) ?? GroupBy.none
         let clock = try query.enumeration("clock", SLAClock.self) ?? .calendar
         return try await evaluate(asOf: asOf) { projection, at in
-            return JSONResponse.make(ResponseTimesAnswer(projection.responseTimes(at: at, window: window, groupBy: groupBy, clock: clock),
-                                                         window: window, clock: clock, groupBy: groupBy, at: at, policyHash: runner.policyHash))
+            return JSONResponse.make(
+                ResponseTimesAnswer(
+                    projection.responseTimes(at: at, window: window, groupBy: groupBy, clock: clock),
+                    window: window, clock: clock, groupBy: groupBy, at: at, policyHash: runner.policyHash))
         }
     }
 
@@ -131,18 +139,21 @@ public struct ReadRoutes: Sendable {
         let bucket = try query.enumeration("bucket", BucketName.self) ?? .week
         let calendar = backend.levels.calendar
         return try await evaluate(asOf: asOf) { projection, at in
-            return JSONResponse.make(SatisfactionAnswer(projection.satisfaction(window: window, bucket: bucket.unit, groupBy: groupBy),
-                                                        bucket: bucket.rawValue, groupBy: groupBy, window: window,
-                                                        timeZone: backend.levels.policy.timeZoneIdentifier, at: at,
-                                                        policyHash: runner.policyHash, bucketStart: calendar.formatBucketStart))
+            return JSONResponse.make(
+                SatisfactionAnswer(
+                    projection.satisfaction(window: window, bucket: bucket.unit, groupBy: groupBy),
+                    bucket: bucket.rawValue, groupBy: groupBy, window: window,
+                    timeZone: backend.levels.policy.timeZoneIdentifier, at: at,
+                    policyHash: runner.policyHash, bucketStart: calendar.formatBucketStart))
         }
     }
 
     func ticketList(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
         let principal = try principal(context, Set(Role.allCases), "tickets")
         let query = try QueryParameters(request, allowed: ["status", "team", "assignee", "customer", "tag", "limit", "after"])
-        var filter = TicketFilter(status: try query.enumeration("status", TicketStatus.self), team: query.string("team"),
-                                  assignee: query.string("assignee"), customer: query.string("customer"), tag: query.string("tag"))
+        var filter = TicketFilter(
+            status: try query.enumeration("status", TicketStatus.self), team: query.string("team"),
+            assignee: query.string("assignee"), customer: query.string("customer"), tag: query.string("tag"))
         let limit = try query.integer("limit", in: 1...1000) ?? 100
         let after = query.string("after")
         if principal.role == .customer {
@@ -156,7 +167,9 @@ public struct ReadRoutes: Sendable {
         let matching = filter
         return try await evaluate(asOf: nil) { projection, at in
             let page: TicketPage
-            do { page = try projection.tickets(matching: matching, at: at, limit: limit, after: after) } catch let error as DomainError { throw Problem(error) }
+            do { page = try projection.tickets(matching: matching, at: at, limit: limit, after: after) } catch let error as DomainError {
+                throw Problem(error)
+            }
             return JSONResponse.make(TicketListAnswer(page, at: at))
         }
     }

@@ -36,29 +36,37 @@ final class ServerMetrics: Sendable {
     static let otherTeams = "(other)"
 
     private static var depthDescriptor: MetricNameDescriptor {
-        MetricNameDescriptor(namespace: "ledgerdesk", metricName: "queue_depth", unitName: "",
-                             helpText: "Tickets awaiting an agent in the team's queue.")
+        MetricNameDescriptor(
+            namespace: "ledgerdesk", metricName: "queue_depth", unitName: "",
+            helpText: "Tickets awaiting an agent in the team's queue.")
     }
     private static var breachedDescriptor: MetricNameDescriptor {
-        MetricNameDescriptor(namespace: "ledgerdesk", metricName: "queue_breached", unitName: "",
-                             helpText: "Tickets in the team's queue with a breached SLA.")
+        MetricNameDescriptor(
+            namespace: "ledgerdesk", metricName: "queue_breached", unitName: "",
+            helpText: "Tickets in the team's queue with a breached SLA.")
     }
 
     init(teamLimit: Int) {
         self.teamLimit = max(0, teamLimit)
-        events = registry.makeCounter(descriptor: MetricNameDescriptor(
-            namespace: "ledgerdesk", metricName: "events", unitName: "total", helpText: "Events in the log."))
+        events = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "ledgerdesk", metricName: "events", unitName: "total", helpText: "Events in the log."))
         appendDuration = registry.makeDurationHistogram(
-            descriptor: MetricNameDescriptor(namespace: "ledgerdesk", metricName: "append_duration", unitName: "seconds",
-                                             helpText: "Time from submitting an append to its durable acknowledgement."),
-            buckets: [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
-                      .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1)])
-        lag = registry.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "ledgerdesk", metricName: "projection_lag", unitName: "events",
-            helpText: "Events in the log the projections have not applied yet."))
-        longPolls = registry.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "ledgerdesk", metricName: "long_polls_waiting", unitName: "",
-            helpText: "Requests to GET /v1/events waiting for new events (capped by --max-long-polls)."))
+            descriptor: MetricNameDescriptor(
+                namespace: "ledgerdesk", metricName: "append_duration", unitName: "seconds",
+                helpText: "Time from submitting an append to its durable acknowledgement."),
+            buckets: [
+                .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+                .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1),
+            ])
+        lag = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "ledgerdesk", metricName: "projection_lag", unitName: "events",
+                helpText: "Events in the log the projections have not applied yet."))
+        longPolls = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "ledgerdesk", metricName: "long_polls_waiting", unitName: "",
+                helpText: "Requests to GET /v1/events waiting for new events (capped by --max-long-polls)."))
     }
 
     /// Records one append's latency.
@@ -87,8 +95,11 @@ final class ServerMetrics: Sendable {
         teamGauges.withLock { gauges in
             var kept: [String: TeamGauges] = [:]
             for (team, sum) in sums {
-                let g = gauges[team] ?? TeamGauges(depth: registry.makeGauge(descriptor: Self.depthDescriptor, labels: [("team", team)]),
-                                                   breached: registry.makeGauge(descriptor: Self.breachedDescriptor, labels: [("team", team)]))
+                let g =
+                    gauges[team]
+                    ?? TeamGauges(
+                        depth: registry.makeGauge(descriptor: Self.depthDescriptor, labels: [("team", team)]),
+                        breached: registry.makeGauge(descriptor: Self.breachedDescriptor, labels: [("team", team)]))
                 g.depth.set(Double(sum.depth))
                 g.breached.set(Double(sum.breached))
                 kept[team] = g

@@ -68,7 +68,8 @@ struct TicketRoutes {
         var ticket: Ticket?
         if let ticketID { ticket = try commands.visibleTicket(ticketID, to: principal) }
         guard let actor = principal.actor, TicketRules.mayWrite(route.eventKind, as: actor.kind) else {
-            throw Problem.forbidden("a \(principal.role.rawValue) may not \(route == .open ? "open tickets" : "post to /\(route.rawValue)")")
+            throw Problem.forbidden(
+                "a \(principal.role.rawValue) may not \(route == .open ? "open tickets" : "post to /\(route.rawValue)")")
         }
         // 413, then 400.
         guard let body else { throw Problem(.contentTooLarge, "the body exceeds \(TicketCommands.maximumBody) bytes") }
@@ -92,8 +93,10 @@ struct TicketRoutes {
 
         // 409 for a reused key, then 412 and the rules (in the service).
         if keyConflict { throw Problem.conflict("Idempotency-Key \(rawKey ?? "") was already used for a different request") }
-        return try await commands.run(command, on: ticket, principal: principal, idempotency: idempotency,
-                                      expectedVersion: expectedVersion).response
+        return try await commands.run(
+            command, on: ticket, principal: principal, idempotency: idempotency,
+            expectedVersion: expectedVersion
+        ).response
     }
 
     /// GET /v1/tickets/{id}?asOf=: the ticket as of an instant (all events with `at` <= asOf).

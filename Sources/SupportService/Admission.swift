@@ -46,8 +46,9 @@ package final class PointInTimeFolds: Sendable {
     /// already run. `retryAfter` is the seconds a refused caller is told to wait.
     package func run<R: Sendable>(retryAfter: @autoclosure () -> Int, _ work: @escaping @Sendable () throws -> R) async throws -> R {
         guard gate.tryEnter() else {
-            throw ServiceError.retryLater(.unavailable, seconds: retryAfter(),
-                                     "\(gate.limit) point-in-time (asOf) answers are being computed; retry later")
+            throw ServiceError.retryLater(
+                .unavailable, seconds: retryAfter(),
+                "\(gate.limit) point-in-time (asOf) answers are being computed; retry later")
         }
         let gate = self.gate, hook = willFold.withLock { $0 }
         return try await withCheckedThrowingContinuation { continuation in

@@ -13,7 +13,8 @@ struct NDJSONLines {
 
     /// Hands every line completed by `bytes` to `line`, with its 1-based number.
     mutating func feed<Bytes: BidirectionalCollection<UInt8>>(
-        _ bytes: Bytes, _ line: ([UInt8], Int) throws(ServiceError) -> Void) throws(ServiceError) {
+        _ bytes: Bytes, _ line: ([UInt8], Int) throws(ServiceError) -> Void
+    ) throws(ServiceError) {
         var start = bytes.startIndex
         while let newline = bytes[start...].firstIndex(of: 0x0A) {
             try extend(with: bytes[start..<newline])
@@ -148,8 +149,12 @@ final class ImportSpool {
                 let ticket = try reader.string(), type = try reader.string()
                 let actor = EventActor(kind: try reader.string(), id: try reader.string())
                 let data = try JSONParser.parse(try reader.bytes(count: raw.count - reader.offset))
-                return .success(Entry(number: number, line: ImportLine(ticket: ticket, type: type, at: at, actor: actor,
-                                                                       data: data, version: version == 0 ? nil : version)))
+                return .success(
+                    Entry(
+                        number: number,
+                        line: ImportLine(
+                            ticket: ticket, type: type, at: at, actor: actor,
+                            data: data, version: version == 0 ? nil : version)))
             } catch {
                 return .failure(Self.failure("\(path) is damaged: \(error)"))
             }

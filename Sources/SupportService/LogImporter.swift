@@ -66,7 +66,8 @@ public struct LogImporter: Sendable {
             throw bad("\"at\" must be an RFC 3339 UTC instant such as 2026-03-01T10:22:33.000Z")
         }
         guard case .object(let actor)? = o["actor"], actor.count == 2, case .string(let kind)? = actor["kind"],
-              case .string(let id)? = actor["id"] else {
+            case .string(let id)? = actor["id"]
+        else {
             throw bad("\"actor\" must be {\"kind\", \"id\"}")
         }
         guard let data = o["data"] else { throw bad("\"data\" is required") }
@@ -79,12 +80,14 @@ public struct LogImporter: Sendable {
             // Ignored, but an envelope field of the wrong type is still malformed input.
             switch (key, o[key]!) {
             case ("seq", .int), ("seq", .null), ("recorded", .string), ("recorded", .null),
-                 ("prev", .string), ("prev", .null), ("hash", .string), ("hash", .null): break
+                ("prev", .string), ("prev", .null), ("hash", .string), ("hash", .null):
+                break
             default: throw bad("\"\(key)\" has the wrong type")
             }
         }
-        return ImportLine(ticket: ticket, type: type, at: at, actor: EventActor(kind: kind, id: id),
-                          data: data, version: version)
+        return ImportLine(
+            ticket: ticket, type: type, at: at, actor: EventActor(kind: kind, id: id),
+            data: data, version: version)
     }
 
     /// Starts a streaming import: ``ImportSession/feed(_:)`` it the NDJSON bytes, then
@@ -102,8 +105,10 @@ public struct LogImporter: Sendable {
     }
 
     /// Appends the spooled lines in chunks, in order.
-    fileprivate func append(_ spool: ImportSpool, versions: inout [[UInt8]: UInt64],
-                            shouldStop: @Sendable () -> Bool) async throws(ServiceError) -> ImportSummary {
+    fileprivate func append(
+        _ spool: ImportSpool, versions: inout [[UInt8]: UInt64],
+        shouldStop: @Sendable () -> Bool
+    ) async throws(ServiceError) -> ImportSummary {
         let store = backend.store
         var summary = ImportSummary(imported: 0, tickets: 0, lastSeq: (try? store.head.seq) ?? 0)
         while !shouldStop() {
@@ -111,8 +116,9 @@ public struct LogImporter: Sendable {
             while chunk.count < backend.limits.importChunkEvents, let entry = try spool.next() {
                 let event: TicketEvent
                 do { event = try TicketEvent(type: entry.line.type, data: entry.line.data) } catch {
-                    throw ServiceError(.internalError, "line \(entry.number): no longer valid when read back: \(error.detail)",
-                                  line: entry.number)
+                    throw ServiceError(
+                        .internalError, "line \(entry.number): no longer valid when read back: \(error.detail)",
+                        line: entry.number)
                 }
                 chunk.append((entry.number, entry.line, event))
             }
@@ -123,10 +129,11 @@ public struct LogImporter: Sendable {
                 backend.commands.directory.observe(line.ticket)
                 let key = Array(line.ticket.utf8)
                 let current = versions[key] ?? 0
-                requests.append(AppendRequest(
-                    stream: line.ticket,
-                    events: [ProposedEvent(type: line.type, at: line.at, actor: line.actor, data: event.data)],
-                    expectedVersion: .exactly(current)))
+                requests.append(
+                    AppendRequest(
+                        stream: line.ticket,
+                        events: [ProposedEvent(type: line.type, at: line.at, actor: line.actor, data: event.data)],
+                        expectedVersion: .exactly(current)))
                 versions[key] = current + 1
             }
             var raced: [Int] = []
@@ -162,7 +169,9 @@ public struct LogImporter: Sendable {
     /// Appends a line (one without a `version`) whose ticket moved since validation, with its rules
     /// re-checked against the ticket's current state inside the write transaction.
     private func appendRechecked(_ line: ImportLine, _ event: TicketEvent, number: Int) async throws(ServiceError) -> AppendResult {
-        guard let actor = SupportActor(line.actor) else { throw ServiceError(.badRequest, "line \(number): unknown actor kind", line: number) }
+        guard let actor = SupportActor(line.actor) else {
+            throw ServiceError(.badRequest, "line \(number): unknown actor kind", line: number)
+        }
         let command = TicketCommand(event: event, actor: actor, at: line.at)
         let id = line.ticket
         let request = AppendRequest(
@@ -206,7 +215,8 @@ public final class ImportSession {
         lines = NDJSONLines(maximumLength: maximumLineLength)
         let store = importer.backend.store
         let versions = logVersions
-        validation = ImportValidation(now: importer.backend.clock(), limits: importer.backend.levels.policy.limits, keepsThreads: false) { id in
+        validation = ImportValidation(now: importer.backend.clock(), limits: importer.backend.levels.policy.limits, keepsThreads: false) {
+            id in
             let events = try store.events(inStream: id)
             versions.byTicket[Array(id.utf8)] = events.last?.version ?? 0
             return try Ticket.fold(events)
@@ -229,7 +239,9 @@ public final class ImportSession {
             if let version = line.version {
                 let key = Array(line.ticket.utf8)
                 let inLog: UInt64
-                if let known = logVersions.byTicket[key] { inLog = known } else {
+                if let known = logVersions.byTicket[key] {
+                    inLog = known
+                } else {
                     inLog = try store.read { try $0.version(of: line.ticket) }
                     logVersions.byTicket[key] = inLog
                 }
@@ -238,14 +250,16 @@ public final class ImportSession {
                     // Compare with the data as it would be stored (optional nulls dropped).
                     let normalized = (try? TicketEvent(type: line.type, data: line.data))?.data ?? line.data
                     if let stored = stored.first, stored.type == line.type, stored.at == line.at, stored.actor == line.actor,
-                       stored.data == normalized {
+                        stored.data == normalized
+                    {
                         return
                     }
                     throw DomainError(.conflict, "version \(version) of \(line.ticket) is already in the log with other content")
                 }
             }
-            let event = try validation.add(ticket: line.ticket, type: line.type, at: line.at, actor: line.actor,
-                                           data: line.data, version: line.version)
+            let event = try validation.add(
+                ticket: line.ticket, type: line.type, at: line.at, actor: line.actor,
+                data: line.data, version: line.version)
             var validated = line
             validated.data = event.data
             try spool.append(ImportSpool.Entry(number: number, line: validated))

@@ -25,9 +25,10 @@ extension TicketCommands {
                 return nil
             }
             chosen.withLock { $0 = ticket }
-            return DecidedAppend(stream: ticket.id,
-                                 events: [ProposedEvent(type: event.kind.rawValue, actor: actor.eventActor, data: event.data)],
-                                 expectedVersion: .exactly(ticket.version))
+            return DecidedAppend(
+                stream: ticket.id,
+                events: [ProposedEvent(type: event.kind.rawValue, actor: actor.eventActor, data: event.data)],
+                expectedVersion: .exactly(ticket.version))
         })
         let result: AppendResult
         do { result = try await append(request) } catch { throw ServiceError(error) }
@@ -39,8 +40,10 @@ extension TicketCommands {
     /// The first unassigned ticket of `team`'s queue in the log as `snapshot` holds it (runs in the
     /// write transaction). The projection knows the queue up to its applied seq; the tickets that
     /// changed after it are folded from the snapshot and placed by the same queue order.
-    package static func firstClaimable(inTeam team: String, snapshot: LogSnapshot, projections: ProjectionRunner,
-                               levels: ServiceLevels) throws -> Ticket? {
+    package static func firstClaimable(
+        inTeam team: String, snapshot: LogSnapshot, projections: ProjectionRunner,
+        levels: ServiceLevels
+    ) throws -> Ticket? {
         try projections.read { projection in
             // Keyed by UTF-8 bytes: identifiers are compared by code point (SPEC §2.1).
             var changed = Set<[UInt8]>()
@@ -52,11 +55,13 @@ extension TicketCommands {
             var best: (ticket: Ticket?, position: QueuePosition)?
             for id in changedIDs {
                 guard let ticket = try Ticket.fold(snapshot.events(inStream: id)), ticket.assignee == nil,
-                      Identifier.same(ticket.team, team), let position = ticket.queuePosition(levels: levels) else { continue }
+                    Identifier.same(ticket.team, team), let position = ticket.queuePosition(levels: levels)
+                else { continue }
                 if best == nil || QueuePosition.precedes(position, best!.position) { best = (ticket, position) }
             }
             if let unchanged = projection.firstUnassignedTicket(inTeam: team, skipping: { changed.contains(Array($0.utf8)) }),
-               best == nil || QueuePosition.precedes(unchanged, best!.position) {
+                best == nil || QueuePosition.precedes(unchanged, best!.position)
+            {
                 best = (nil, unchanged)
             }
             guard let best else { return nil }

@@ -75,8 +75,10 @@ package enum QueueAnswer {
 /// (evaluated at the event's `at`): `{"events": [{"event", "state"}], "ticket"}`.
 package enum TicketHistory {
     /// The body for `events` (the ticket's whole stream, in order).
-    package static func body(ticket id: String, events: [RecordedEvent], envelope: EnvelopeFormat,
-                             levels: ServiceLevels) throws(ServiceError) -> [UInt8] {
+    package static func body(
+        ticket id: String, events: [RecordedEvent], envelope: EnvelopeFormat,
+        levels: ServiceLevels
+    ) throws(ServiceError) -> [UInt8] {
         var fold = TicketFold()
         var body = Array(#"{"events":["#.utf8)
         for (k, recorded) in events.enumerated() {
@@ -277,8 +279,10 @@ package struct SatisfactionAnswer: JSONAnswer {
     package var policyHash: String
 
     /// `bucketStart` formats a bucket's start as the business calendar writes it.
-    package init(_ groups: [SatisfactionGroup], bucket: String, groupBy: GroupBy, window: TimeWindow, timeZone: String,
-                 at: Timestamp, policyHash: String, bucketStart: (Timestamp) -> String) {
+    package init(
+        _ groups: [SatisfactionGroup], bucket: String, groupBy: GroupBy, window: TimeWindow, timeZone: String,
+        at: Timestamp, policyHash: String, bucketStart: (Timestamp) -> String
+    ) {
         self.bucket = bucket
         self.groupBy = groupBy.rawValue
         from = window.from
@@ -286,7 +290,9 @@ package struct SatisfactionAnswer: JSONAnswer {
         self.timeZone = timeZone
         evaluatedAt = at
         self.groups = groups.map { g in
-            Group(key: g.key, series: g.series.map { Point(bucketStart: bucketStart($0.bucketStart), count: $0.count, mean: $0.mean, csat: $0.csat) })
+            Group(
+                key: g.key,
+                series: g.series.map { Point(bucketStart: bucketStart($0.bucketStart), count: $0.count, mean: $0.mean, csat: $0.csat) })
         }
         self.policyHash = policyHash
     }

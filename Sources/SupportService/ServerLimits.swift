@@ -21,9 +21,11 @@ public struct ServerLimits: Sendable, Equatable {
     /// stops an import at a chunk boundary.
     public var importChunkEvents: Int
 
-    public init(requestsPerSecond: Double = 20, burst: Int = 100, concurrentLongPolls: Int = 64,
-                concurrentPointInTimeFolds: Int = 2, idleTimeout: Duration? = .seconds(60), metricsTeams: Int = 100,
-                importChunkEvents: Int = 2000) {
+    public init(
+        requestsPerSecond: Double = 20, burst: Int = 100, concurrentLongPolls: Int = 64,
+        concurrentPointInTimeFolds: Int = 2, idleTimeout: Duration? = .seconds(60), metricsTeams: Int = 100,
+        importChunkEvents: Int = 2000
+    ) {
         self.requestsPerSecond = requestsPerSecond
         self.burst = burst
         self.concurrentLongPolls = concurrentLongPolls

@@ -26,7 +26,9 @@ public final class ShutdownSignal: Sendable {
 
     /// Returns when the signal is triggered, or when the waiting task is cancelled.
     public func wait() async {
-        let id = state.withLock { s -> Int in s.nextID += 1; return s.nextID }
+        let id = state.withLock { s -> Int in
+            s.nextID += 1; return s.nextID
+        }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let now = state.withLock { s -> Bool in

@@ -30,34 +30,41 @@ public final class SupportBackend: Sendable {
 
     /// Opens the log in `dataDirectory` (created when missing) under `policy`, served under
     /// `limits`. `monotonicNanoseconds` is the rate limiter's clock (a test moves its own).
-    public convenience init(dataDirectory: String, policy: Policy = .default, durability: Durability = .durable,
-                            rebuildProjections: Bool = false, limits: ServerLimits = .default,
-                            clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
-                            monotonicNanoseconds: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }) throws {
-        try self.init(dataDirectory: dataDirectory, policy: policy, durability: durability,
-                      rebuildProjections: rebuildProjections, limits: limits, clock: clock,
-                      monotonicNanoseconds: monotonicNanoseconds, faults: StorageFaults())
+    public convenience init(
+        dataDirectory: String, policy: Policy = .default, durability: Durability = .durable,
+        rebuildProjections: Bool = false, limits: ServerLimits = .default,
+        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
+        monotonicNanoseconds: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
+    ) throws {
+        try self.init(
+            dataDirectory: dataDirectory, policy: policy, durability: durability,
+            rebuildProjections: rebuildProjections, limits: limits, clock: clock,
+            monotonicNanoseconds: monotonicNanoseconds, faults: StorageFaults())
     }
 
     /// The same, with faults injected into the log's flushes (tests).
-    package init(dataDirectory: String, policy: Policy, durability: Durability, rebuildProjections: Bool,
-                 limits: ServerLimits, clock: @escaping @Sendable () -> Timestamp,
-                 monotonicNanoseconds: @escaping @Sendable () -> UInt64, faults: StorageFaults) throws {
+    package init(
+        dataDirectory: String, policy: Policy, durability: Durability, rebuildProjections: Bool,
+        limits: ServerLimits, clock: @escaping @Sendable () -> Timestamp,
+        monotonicNanoseconds: @escaping @Sendable () -> UInt64, faults: StorageFaults
+    ) throws {
         self.limits = limits
         appendObserver = AppendObserver()
         rateLimiter = RateLimiter(requestsPerSecond: limits.requestsPerSecond, burst: limits.burst, clock: monotonicNanoseconds)
         longPolls = ConcurrencyGate(limit: limits.concurrentLongPolls)
         pointInTime = PointInTimeFolds(limit: limits.concurrentPointInTimeFolds)
-        var log = EventLogConfiguration(directory: dataDirectory, envelope: EnvelopeFormat(streamField: "ticket"),
-                                        durability: durability, clock: clock)
+        var log = EventLogConfiguration(
+            directory: dataDirectory, envelope: EnvelopeFormat(streamField: "ticket"),
+            durability: durability, clock: clock)
         log.faults = faults
         store = try EventStore(log)
         // An import cut by a crash left its spool behind; the writer lock we now hold means no import runs.
         ImportSpool.removeLeftovers(in: dataDirectory)
         levels = try ServiceLevels(policy: policy)
         projections = try ProjectionRunner(store: store, levels: levels, rebuild: rebuildProjections)
-        commands = TicketCommands(store: store, levels: levels, directory: try TicketDirectory(store: store),
-                                  projections: projections, appendObserver: appendObserver, clock: clock)
+        commands = TicketCommands(
+            store: store, levels: levels, directory: try TicketDirectory(store: store),
+            projections: projections, appendObserver: appendObserver, clock: clock)
         self.clock = clock
     }
 

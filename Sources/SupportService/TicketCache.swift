@@ -84,8 +84,10 @@ package final class TicketCache: Sendable {
     package static func estimatedSize(of ticket: Ticket) -> Int {
         func text(_ s: String?) -> Int { s.map { 16 + $0.utf8.count } ?? 0 }
         var size = 512 + 2 * text(ticket.id)
-        for field in [ticket.team, ticket.customer, ticket.subject, ticket.product, ticket.context, ticket.assignee,
-                      ticket.mergedInto, ticket.openedBy.id] {
+        for field in [
+            ticket.team, ticket.customer, ticket.subject, ticket.product, ticket.context, ticket.assignee,
+            ticket.mergedInto, ticket.openedBy.id,
+        ] {
             size += text(field)
         }
         size += ticket.tags.reduce(0) { $0 + text($1) }

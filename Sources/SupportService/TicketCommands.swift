@@ -58,14 +58,17 @@ package struct TicketCommands: Sendable {
 
     /// Runs a parsed command: against `ticket` (nil: opens a new one), with the version the
     /// request expects (`If-Match`), remembered under `idempotency` for a retry.
-    package func run(_ command: TicketCommand, on ticket: Ticket?, principal: Principal, idempotency: IdempotencyKey?,
-                     expectedVersion: UInt64?) async throws(ServiceError) -> WriteReply {
+    package func run(
+        _ command: TicketCommand, on ticket: Ticket?, principal: Principal, idempotency: IdempotencyKey?,
+        expectedVersion: UInt64?
+    ) async throws(ServiceError) -> WriteReply {
         if let ticket {
             if let expectedVersion, expectedVersion != ticket.version {
                 throw ServiceError(.preconditionFailed, "ticket \(ticket.id) is at version \(ticket.version), not \(expectedVersion)")
             }
-            return try await change(ticket, command: command, principal: principal, idempotency: idempotency,
-                                    ifMatch: expectedVersion != nil)
+            return try await change(
+                ticket, command: command, principal: principal, idempotency: idempotency,
+                ifMatch: expectedVersion != nil)
         }
         if expectedVersion != nil { throw ServiceError(.preconditionFailed, "If-Match cannot match a ticket that does not exist yet") }
         return try await open(command, principal: principal, idempotency: idempotency)
@@ -78,8 +81,10 @@ package struct TicketCommands: Sendable {
         }
     }
 
-    private func change(_ initial: Ticket, command: TicketCommand, principal: Principal, idempotency: IdempotencyKey?,
-                        ifMatch: Bool) async throws(ServiceError) -> WriteReply {
+    private func change(
+        _ initial: Ticket, command: TicketCommand, principal: Principal, idempotency: IdempotencyKey?,
+        ifMatch: Bool
+    ) async throws(ServiceError) -> WriteReply {
         var ticket = initial
         for _ in 0..<Self.maximumAttempts {
             let now = clock()
@@ -110,7 +115,9 @@ package struct TicketCommands: Sendable {
             }
             let request = AppendRequest(
                 stream: ticket.id,
-                events: events.map { ProposedEvent(type: $0.kind.rawValue, at: command.at, actor: command.actor.eventActor, data: $0.data) },
+                events: events.map {
+                    ProposedEvent(type: $0.kind.rawValue, at: command.at, actor: command.actor.eventActor, data: $0.data)
+                },
                 expectedVersion: .exactly(ticket.version), idempotency: key, precondition: precondition)
             let result: AppendResult
             do {
@@ -129,7 +136,8 @@ package struct TicketCommands: Sendable {
         throw ServiceError(.unavailable, "ticket \(initial.id) is changing too fast; retry")
     }
 
-    private func open(_ command: TicketCommand, principal: Principal, idempotency: IdempotencyKey?) async throws(ServiceError) -> WriteReply {
+    private func open(_ command: TicketCommand, principal: Principal, idempotency: IdempotencyKey?) async throws(ServiceError) -> WriteReply
+    {
         let events: [TicketEvent]
         do { events = try TicketRules.decideOpening(command) } catch { throw ServiceError(error) }
         try checkBackdating(command, now: clock())
@@ -143,13 +151,15 @@ package struct TicketCommands: Sendable {
             let id = directory.reserve()
             let request = AppendRequest(
                 stream: id,
-                events: events.map { ProposedEvent(type: $0.kind.rawValue, at: command.at, actor: command.actor.eventActor, data: $0.data) },
+                events: events.map {
+                    ProposedEvent(type: $0.kind.rawValue, at: command.at, actor: command.actor.eventActor, data: $0.data)
+                },
                 expectedVersion: .noStream, idempotency: key)
             let result: AppendResult
             do {
                 result = try await append(request)
             } catch .wrongExpectedVersion {
-                continue // the id was taken (e.g. by an import): take the next one
+                continue  // the id was taken (e.g. by an import): take the next one
             } catch {
                 throw ServiceError(error)
             }
@@ -161,16 +171,21 @@ package struct TicketCommands: Sendable {
 
     /// The reply to an append: the stored answer again when the log replayed an idempotent
     /// request, else the ticket after the appended events.
-    func reply(for result: AppendResult, before: Ticket?, events: [TicketEvent], viewer: Principal,
-               levels: ServiceLevels, status: Int) throws(ServiceError) -> WriteReply {
+    func reply(
+        for result: AppendResult, before: Ticket?, events: [TicketEvent], viewer: Principal,
+        levels: ServiceLevels, status: Int
+    ) throws(ServiceError) -> WriteReply {
         if result.replayed {
             guard let stored = result.response else {
                 throw ServiceError(.unavailable, "the stored answer of this idempotency key cannot be read")
             }
             return try IdempotentAnswers(store: store).replay(stored)
         }
-        guard let (answer, after) = Self.answer(before: before, events: events, result: result, viewer: viewer, levels: levels,
-                                                status: status) else {
+        guard
+            let (answer, after) = Self.answer(
+                before: before, events: events, result: result, viewer: viewer, levels: levels,
+                status: status)
+        else {
             throw ServiceError(.internalError, "the appended events make no ticket")
         }
         cache.store(after)
@@ -189,8 +204,10 @@ package struct TicketCommands: Sendable {
 
     /// The answer to the write (the ticket after the appended events) and that ticket; nil when
     /// the events make no ticket.
-    static func answer(before: Ticket?, events: [TicketEvent], result: AppendResult, viewer: Principal,
-                       levels: ServiceLevels, status: Int) -> (answer: WriteAnswer, ticket: Ticket)? {
+    static func answer(
+        before: Ticket?, events: [TicketEvent], result: AppendResult, viewer: Principal,
+        levels: ServiceLevels, status: Int
+    ) -> (answer: WriteAnswer, ticket: Ticket)? {
         guard let ticket = ticket(after: before, events: events, result: result), let last = result.events.last else { return nil }
         return (WriteAnswer(ticket: ticket, at: last.recorded, levels: levels, viewer: viewer, status: status), ticket)
     }

@@ -102,8 +102,9 @@ package struct TicketSummaryBody: JSONAnswer {
     /// `ticket` with its service state at `evaluation`.
     package init(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels) {
         let service = ticket.serviceState(at: evaluation, levels: levels)
-        self.init(ticket, waitingSince: service.waitingSince, nextDue: service.nextDue, nextDueTarget: service.nextDueTarget,
-                  breached: service.breached, at: evaluation)
+        self.init(
+            ticket, waitingSince: service.waitingSince, nextDue: service.nextDue, nextDueTarget: service.nextDueTarget,
+            breached: service.breached, at: evaluation)
     }
 
     /// A ticket of the projection's list, evaluated at `evaluation`.
@@ -111,8 +112,10 @@ package struct TicketSummaryBody: JSONAnswer {
         self.init(t, waitingSince: t.waitingSince, nextDue: t.nextDue, nextDueTarget: t.nextDueTarget, breached: t.breached, at: evaluation)
     }
 
-    private init(_ t: some TicketSummarySource, waitingSince: Timestamp?, nextDue: Timestamp?, nextDueTarget: SLAMetric?,
-                 breached: Bool, at evaluation: Timestamp) {
+    private init(
+        _ t: some TicketSummarySource, waitingSince: Timestamp?, nextDue: Timestamp?, nextDueTarget: SLAMetric?,
+        breached: Bool, at evaluation: Timestamp
+    ) {
         id = t.id
         version = Int64(t.version)
         status = t.status.rawValue
@@ -188,7 +191,7 @@ package struct TicketBody: JSONAnswer {
         let members = TicketSummaryBody(ticket, at: evaluation, levels: levels).jsonValue.objectValue ?? [:]
         let precedes = { (key: String) in BinaryJSON.canonicalKeyOrder(key, "thread") }
         var head = CanonicalJSON.encode(.object(members.filter { precedes($0.key) }))
-        head.removeLast() // "}"
+        head.removeLast()  // "}"
         if head.count > 1 { head.append(UInt8(ascii: ",")) }
         head += Array(#""thread":"#.utf8)
         var tail = CanonicalJSON.encode(.object(members.filter { !precedes($0.key) }))

@@ -44,9 +44,11 @@ package struct WriteAnswer: Sendable, Equatable {
     /// The answer showing `ticket` (evaluated at `evaluation`) to `viewer`.
     init(ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels, viewer: Principal, status: Int) {
         let (head, tail) = TicketBody.aroundThread(ticket, at: evaluation, levels: levels)
-        self.init(status: status, version: ticket.version, location: status == 201 ? "/v1/tickets/\(ticket.id)" : nil,
-                  body: .aroundThread(ticket: ticket.id, messagesOnly: TicketBody.hidesNotes(from: viewer),
-                                      head: head, tail: tail))
+        self.init(
+            status: status, version: ticket.version, location: status == 201 ? "/v1/tickets/\(ticket.id)" : nil,
+            body: .aroundThread(
+                ticket: ticket.id, messagesOnly: TicketBody.hidesNotes(from: viewer),
+                head: head, tail: tail))
     }
 
     // Format 3 (written now, with the package's byte writer): u8 3 | u16 status | u64 version
@@ -104,11 +106,14 @@ package struct WriteAnswer: Sendable, Equatable {
         if around {
             let messagesOnly = try r.byte() == 1
             let ticket = String(decoding: try r.bytes(count: try u16(&r)), as: UTF8.self)
-            let headLength = bigEndian ? Int(try r.bytes(count: 4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-                                       : Int(try r.varint())
+            let headLength =
+                bigEndian
+                ? Int(try r.bytes(count: 4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+                : Int(try r.varint())
             let head = Array(try r.bytes(count: headLength))
-            body = .aroundThread(ticket: ticket, messagesOnly: messagesOnly, head: head,
-                                 tail: Array(try r.bytes(count: r.buffer.count - r.offset)))
+            body = .aroundThread(
+                ticket: ticket, messagesOnly: messagesOnly, head: head,
+                tail: Array(try r.bytes(count: r.buffer.count - r.offset)))
         } else {
             body = .complete(Array(try r.bytes(count: r.buffer.count - r.offset)))
         }
@@ -139,8 +144,9 @@ package struct WriteAnswer: Sendable, Equatable {
             throw .corruptRecord(seq: events.last?.seq ?? 0, reason: "ticket \(id) cannot be read: \(error.detail)")
         }
         guard let ticket, ticket.version == version else {
-            throw .corruptRecord(seq: events.last?.seq ?? 0,
-                                 reason: "an idempotent answer shows version \(version) of \(id), which the log does not hold")
+            throw .corruptRecord(
+                seq: events.last?.seq ?? 0,
+                reason: "an idempotent answer shows version \(version) of \(id), which the log does not hold")
         }
         return reply(for: ticket)
     }

@@ -49,9 +49,10 @@ struct Supportd: AsyncParsableCommand {
     }
 
     var limits: ServerLimits {
-        ServerLimits(requestsPerSecond: rateLimit, burst: rateBurst, concurrentLongPolls: maxLongPolls,
-                     concurrentPointInTimeFolds: maxAsOfFolds, idleTimeout: idleTimeout == 0 ? nil : .seconds(idleTimeout),
-                     metricsTeams: metricsTeams, importChunkEvents: importChunk)
+        ServerLimits(
+            requestsPerSecond: rateLimit, burst: rateBurst, concurrentLongPolls: maxLongPolls,
+            concurrentPointInTimeFolds: maxAsOfFolds, idleTimeout: idleTimeout == 0 ? nil : .seconds(idleTimeout),
+            metricsTeams: metricsTeams, importChunkEvents: importChunk)
     }
 
     func run() async throws {
@@ -76,17 +77,21 @@ struct Supportd: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: tokensPath) {
             tokenStore = try TokenStore.load(path: tokensPath)
         } else {
-            let created = try TokenStore.generate(path: tokensPath, principals: [
-                Principal(role: .admin, id: "admin"), Principal(role: .manager, id: "maya"),
-                Principal(role: .auditor, id: "audrey"), Principal(role: .agent, id: "amelie"),
-                Principal(role: .agent, id: "bruno"), Principal(role: .customer, id: "c-1001"),
-            ])
+            let created = try TokenStore.generate(
+                path: tokensPath,
+                principals: [
+                    Principal(role: .admin, id: "admin"), Principal(role: .manager, id: "maya"),
+                    Principal(role: .auditor, id: "audrey"), Principal(role: .agent, id: "amelie"),
+                    Principal(role: .agent, id: "bruno"), Principal(role: .customer, id: "c-1001"),
+                ])
             tokenStore = TokenStore(created)
             // Secrets go to standard output (and so to logs) only for a demo (SPEC §7).
             if demo {
                 say("Wrote fresh tokens to \(tokensPath):")
                 for (token, principal) in created {
-                    say("  \(principal.role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(principal.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(token)")
+                    say(
+                        "  \(principal.role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(principal.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(token)"
+                    )
                 }
             } else {
                 say("Wrote fresh tokens to \(tokensPath) (readable by this user only).")
@@ -99,8 +104,10 @@ struct Supportd: AsyncParsableCommand {
         }
         // Graceful shutdown goes in reverse order: the notifier first (long-polls answer at once),
         // then the HTTP server drains, then (inside the application) the projections and the log.
-        let group = ServiceGroup(configuration: .init(services: [app, ShutdownNotifier(backend: backend)],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [app, ShutdownNotifier(backend: backend)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

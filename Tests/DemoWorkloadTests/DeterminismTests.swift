@@ -1,5 +1,6 @@
 import EventLog
 import Testing
+
 @testable import DemoWorkload
 
 @Suite("Demo workload: reproducibility")

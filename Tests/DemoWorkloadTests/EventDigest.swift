@@ -1,5 +1,6 @@
 import EventLog
 import SupportDomain
+
 @testable import DemoWorkload
 
 /// A 64-bit FNV-1a digest of a sequence of events, over a canonical rendering (object keys

@@ -1,5 +1,6 @@
 import EventLog
 import Testing
+
 @testable import DemoWorkload
 
 @Suite("Demo workload: realism")
@@ -40,9 +41,11 @@ struct RealismTests {
             }
         }
         #expect(checker.problems.isEmpty, "\(checker.problems.joined(separator: "\n"))")
-        let allTypes: Set<String> = ["ticket.opened", "message.posted", "note.added", "ticket.assigned",
-                                     "priority.changed", "status.changed", "ticket.escalated", "tags.changed",
-                                     "ticket.merged", "satisfaction.rated"]
+        let allTypes: Set<String> = [
+            "ticket.opened", "message.posted", "note.added", "ticket.assigned",
+            "priority.changed", "status.changed", "ticket.escalated", "tags.changed",
+            "ticket.merged", "satisfaction.rated",
+        ]
         #expect(Set(types.keys) == allTypes)
         #expect(types["ticket.opened"] == 1500)
         #expect(checker.count > 10_000)

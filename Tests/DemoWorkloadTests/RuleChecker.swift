@@ -1,4 +1,5 @@
 import EventLog
+
 @testable import DemoWorkload
 
 /// An independent fold of the SPEC §2.2 rules over a sequence of demo events, written without
@@ -141,8 +142,9 @@ struct RuleChecker {
         opened += 1
         if event.ticket != "T-\(opened)" { fail(event, "ticket ids not assigned in opening order") }
         if tickets[event.ticket] != nil { fail(event, "opened twice") }
-        expectKeys(data, required: ["customer", "subject", "body", "channel", "product", "priority"],
-                   optional: ["context", "attachments"], event)
+        expectKeys(
+            data, required: ["customer", "subject", "body", "channel", "product", "priority"],
+            optional: ["context", "attachments"], event)
         let customer = data["customer"]?.stringValue ?? ""
         checkIdentifier(customer, "customer", event)
         checkIdentifier(data["product"]?.stringValue, "product", event)
@@ -157,16 +159,19 @@ struct RuleChecker {
         }
         if let attachments = data["attachments"] { checkAttachments(attachments, event) }
         if event.actor.kind == "customer", event.actor.id != customer { fail(event, "opened for another customer") }
-        tickets[event.ticket] = TicketState(status: "new", version: 1, lastAt: event.at.milliseconds,
-                                            openedAt: event.at.milliseconds, customer: customer)
+        tickets[event.ticket] = TicketState(
+            status: "new", version: 1, lastAt: event.at.milliseconds,
+            openedAt: event.at.milliseconds, customer: customer)
     }
 
     private mutating func expectStaff(_ event: DemoEvent) {
         if !Self.staff.contains(event.actor.kind) { fail(event, "\(event.type) by \(event.actor.kind)") }
     }
 
-    private mutating func expectKeys(_ data: [String: JSONValue], required: Set<String>, optional: Set<String>,
-                                     _ event: DemoEvent) {
+    private mutating func expectKeys(
+        _ data: [String: JSONValue], required: Set<String>, optional: Set<String>,
+        _ event: DemoEvent
+    ) {
         let keys = Set(data.keys)
         if !required.isSubset(of: keys) { fail(event, "missing \(required.subtracting(keys).sorted())") }
         if !keys.isSubset(of: required.union(optional)) {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import EventLog
 
 @Suite("The canonical JSON encoder writes what CanonicalJSON writes")
@@ -28,7 +29,9 @@ struct CanonicalJSONEncoderTests {
         return n < 0 ? 1 / d : d
     }
 
-    static let alphabet: [String] = ["a", "b", "Z", "0", " ", "\"", "\\", "\n", "\u{01}", "\u{1F}", "é", "\u{7F}", "€", "\u{FB33}", "😀", "\u{10000}", "ア"]
+    static let alphabet: [String] = [
+        "a", "b", "Z", "0", " ", "\"", "\\", "\n", "\u{01}", "\u{1F}", "é", "\u{7F}", "€", "\u{FB33}", "😀", "\u{10000}", "ア",
+    ]
 
     static func randomString(_ random: inout SeededRandom) -> String {
         (0..<random.below(6)).map { _ in random.element(of: alphabet) }.joined()
@@ -56,11 +59,14 @@ struct CanonicalJSONEncoderTests {
 
     @Test func aStructEncodesAsTheEquivalentObject() throws {
         let at = Timestamp(milliseconds: 1_772_360_553_120)
-        let shape = Shape(name: "é\"x", count: -3, ratio: 0.25, flags: [true, false], at: at, omitted: nil,
-                          absent: nil, present: 7, nested: ["b": 2, "a": 1])
-        let expected: JSONValue = .object(["name": .string("é\"x"), "count": .int(-3), "ratio": .double(0.25),
-                                           "flags": .array([.bool(true), .bool(false)]), "at": .string("2026-03-01T10:22:33.120Z"),
-                                           "absent": .null, "present": .int(7), "nested": .object(["a": .int(1), "b": .int(2)])])
+        let shape = Shape(
+            name: "é\"x", count: -3, ratio: 0.25, flags: [true, false], at: at, omitted: nil,
+            absent: nil, present: 7, nested: ["b": 2, "a": 1])
+        let expected: JSONValue = .object([
+            "name": .string("é\"x"), "count": .int(-3), "ratio": .double(0.25),
+            "flags": .array([.bool(true), .bool(false)]), "at": .string("2026-03-01T10:22:33.120Z"),
+            "absent": .null, "present": .int(7), "nested": .object(["a": .int(1), "b": .int(2)]),
+        ])
         #expect(try CanonicalJSONEncoder().encode(shape) == CanonicalJSON.encode(expected))
     }
 

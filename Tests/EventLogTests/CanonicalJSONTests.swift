@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import EventLog
 
 @Suite("Canonical JSON and the hash chain vectors")
@@ -81,7 +82,8 @@ struct CanonicalJSONTests {
     }
 
     @Test func integersStayExact() {
-        #expect(CanonicalJSON.encode(.array([.int(Int64.max), .int(Int64.min), .int(0)])).string
+        #expect(
+            CanonicalJSON.encode(.array([.int(Int64.max), .int(Int64.min), .int(0)])).string
                 == "[9223372036854775807,-9223372036854775808,0]")
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import EventLog
 
 @Suite("Concurrent appends through group commit")
@@ -20,13 +21,16 @@ struct ConcurrencyTests {
                         while true {
                             let seen = (try? store.read { try $0.version(of: stream) }) ?? 0
                             do {
-                                let r = try await store.append(AppendRequest(stream: stream, events: [sampleEvent(n)],
-                                                                             expectedVersion: .exactly(seen)))
+                                let r = try await store.append(
+                                    AppendRequest(
+                                        stream: stream, events: [sampleEvent(n)],
+                                        expectedVersion: .exactly(seen)))
                                 appended += r.events
                                 break
                             } catch {
                                 if case let EventLogError.wrongExpectedVersion(_, expected, actual)? = error as? EventLogError,
-                                   expected == .exactly(seen), actual > seen {
+                                    expected == .exactly(seen), actual > seen
+                                {
                                     conflicts += 1
                                 } else {
                                     unexpected += 1
@@ -68,8 +72,10 @@ struct ConcurrencyTests {
         let results = await withTaskGroup(of: Bool.self) { group in
             for n in 0..<64 {
                 group.addTask {
-                    (try? await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(n)],
-                                                           expectedVersion: .exactly(1)))) != nil
+                    (try? await store.append(
+                        AppendRequest(
+                            stream: "T-1", events: [sampleEvent(n)],
+                            expectedVersion: .exactly(1)))) != nil
                 }
             }
             return await group.reduce(into: [Bool]()) { $0.append($1) }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import EventLog
 
 @Suite("SIGKILL during appends")
@@ -30,7 +31,8 @@ struct CrashTests {
         try process.run()
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline, process.isRunning,
-              !output.withLock({ String(decoding: $0, as: UTF8.self).contains("ack ") }) {
+            !output.withLock({ String(decoding: $0, as: UTF8.self).contains("ack ") })
+        {
             try await Task.sleep(for: .milliseconds(20))
         }
         try await Task.sleep(for: .milliseconds(milliseconds))

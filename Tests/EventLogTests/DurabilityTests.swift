@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import EventLog
 
 /// Whether `work`, run on its own thread, ends within a generous bound that only guards against
@@ -8,7 +9,9 @@ import Testing
 func endsInTime(_ work: @escaping @Sendable () -> Void) async -> Bool {
     final class Done: Sendable { let flag = Atomic<Bool>(false) }
     let done = Done()
-    Thread { work(); done.flag.store(true, ordering: .releasing) }.start()
+    Thread {
+        work(); done.flag.store(true, ordering: .releasing)
+    }.start()
     for _ in 0..<6000 {
         if done.flag.load(ordering: .acquiring) { return true }
         try? await Task.sleep(for: .milliseconds(5))
@@ -105,8 +108,9 @@ struct DurableHeadTests {
         // its own data flush is not held, the explicit flush that would acknowledge it is.
         let both = Task {
             await store.append(contentsOf: [
-                AppendRequest(stream: "T-1", events: [sampleEvent(2), sampleEvent(3)],
-                              idempotency: IdempotencyKey(key: "k", fingerprint: [7])),
+                AppendRequest(
+                    stream: "T-1", events: [sampleEvent(2), sampleEvent(3)],
+                    idempotency: IdempotencyKey(key: "k", fingerprint: [7])),
                 AppendRequest(stream: "T-2", events: [sampleEvent(4)]),
             ])
         }
@@ -132,7 +136,9 @@ struct DurableHeadTests {
             #expect(try snapshot.version(of: "T-2") == 0)
             #expect(try snapshot.event(seq: 2) == nil)
             var walked: [UInt64] = []
-            try snapshot.forEachEvent(after: 0) { walked.append($0.seq); return true }
+            try snapshot.forEachEvent(after: 0) {
+                walked.append($0.seq); return true
+            }
             #expect(walked == [1])
             // The idempotency record is there, naming the seq to wait for before answering with it.
             let record = try #require(try snapshot.idempotencyRecord(key: "k"))
@@ -164,8 +170,10 @@ struct DurableHeadTests {
                     for attempt in 0..<64 {
                         let seen = (try? store.read { try $0.version(of: "T-1") }) ?? 0
                         do throws(EventLogError) {
-                            _ = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(n * 100 + attempt)],
-                                                                     expectedVersion: .exactly(seen)))
+                            _ = try await store.append(
+                                AppendRequest(
+                                    stream: "T-1", events: [sampleEvent(n * 100 + attempt)],
+                                    expectedVersion: .exactly(seen)))
                             return stale
                         } catch .wrongExpectedVersion(_, _, let actual) {
                             if ((try? store.read { try $0.version(of: "T-1") }) ?? 0) < actual { stale += 1 }
@@ -306,8 +314,10 @@ struct OwnerOnlyFileTests {
             try store.backup(to: path, compact: compact)
             #expect(try mode(path) == 0o700)
             #expect(try mode(path + "/data.mdb") == 0o600)
-            let copy = try EventStore(EventLogConfiguration(directory: path, envelope: EnvelopeFormat(streamField: "ticket"),
-                                                            readOnly: true))
+            let copy = try EventStore(
+                EventLogConfiguration(
+                    directory: path, envelope: EnvelopeFormat(streamField: "ticket"),
+                    readOnly: true))
             #expect(try copy.events(after: 0, limit: 10).count == 1)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import EventLog
 
 /// The stores every contract test runs against.
@@ -15,8 +16,10 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             let dir = TemporaryDirectory()
             return StoreUnderTest(store: try openStore(dir, clock: clock), directory: dir)
         case .memory:
-            return StoreUnderTest(store: InMemoryEventStore(envelope: EnvelopeFormat(streamField: "ticket"),
-                                                            clock: { clock.read() }), directory: nil)
+            return StoreUnderTest(
+                store: InMemoryEventStore(
+                    envelope: EnvelopeFormat(streamField: "ticket"),
+                    clock: { clock.read() }), directory: nil)
         }
     }
 }
@@ -75,9 +78,10 @@ struct EventStoreContractTests {
         let sut = try kind.open(clock: clock)
         for v in vectors {
             clock.set(v.recorded)
-            let result = try await sut.store.append(AppendRequest(
-                stream: v.stream, events: [ProposedEvent(type: v.type, at: v.at, actor: v.actor, data: v.data)],
-                expectedVersion: .exactly(v.version - 1)))
+            let result = try await sut.store.append(
+                AppendRequest(
+                    stream: v.stream, events: [ProposedEvent(type: v.type, at: v.at, actor: v.actor, data: v.data)],
+                    expectedVersion: .exactly(v.version - 1)))
             #expect(result.events == [v])
         }
         #expect(try sut.store.events(after: 0, limit: vectors.count + 1) == vectors)
@@ -205,7 +209,11 @@ struct EventStoreContractTests {
         #expect(middle.map(\.seq) == [5, 8])
         #expect(try store.read { try $0.events(inStream: "T-1", fromVersion: 5) }.isEmpty)
         var walked: [UInt64] = []
-        try store.read { try $0.forEachEvent(after: 9) { walked.append($0.seq); return true } }
+        try store.read {
+            try $0.forEachEvent(after: 9) {
+                walked.append($0.seq); return true
+            }
+        }
         #expect(walked == [10, 11, 12])
     }
 

@@ -2,6 +2,7 @@ import CLMDB
 import Foundation
 import Synchronization
 import Testing
+
 @testable import EventLog
 
 /// What only the LMDB store does (the shared contract is in EventStoreContractTests).
@@ -11,9 +12,11 @@ struct EventStoreTests {
         let dir = TemporaryDirectory()
         let store = try openStore(dir)
         func request(_ body: Int, fingerprint: [UInt8]) -> AppendRequest {
-            AppendRequest(stream: "T-1", events: [sampleEvent(body)],
-                          idempotency: IdempotencyKey(key: "agent/alice/k1", fingerprint: fingerprint,
-                                                      response: { result in Array("answer \(result.lastSeq)".utf8) }))
+            AppendRequest(
+                stream: "T-1", events: [sampleEvent(body)],
+                idempotency: IdempotencyKey(
+                    key: "agent/alice/k1", fingerprint: fingerprint,
+                    response: { result in Array("answer \(result.lastSeq)".utf8) }))
         }
         let first = try await store.append(request(1, fingerprint: [1]))
         #expect(first.replayed == false)
@@ -29,8 +32,10 @@ struct EventStoreTests {
         let results = await withTaskGroup(of: AppendResult?.self) { group in
             for _ in 0..<16 {
                 group.addTask {
-                    try? await store.append(AppendRequest(stream: "T-2", events: [sampleEvent(9)],
-                                                          idempotency: IdempotencyKey(key: "k2", fingerprint: [9])))
+                    try? await store.append(
+                        AppendRequest(
+                            stream: "T-2", events: [sampleEvent(9)],
+                            idempotency: IdempotencyKey(key: "k2", fingerprint: [9])))
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }
@@ -45,8 +50,10 @@ struct EventStoreTests {
         do {
             let store = try openStore(dir)
             for k in 0..<20 {
-                let r = try await store.append(AppendRequest(stream: "T-\(k % 3)", events: [sampleEvent(k)],
-                                                             idempotency: IdempotencyKey(key: "key-\(k)")))
+                let r = try await store.append(
+                    AppendRequest(
+                        stream: "T-\(k % 3)", events: [sampleEvent(k)],
+                        idempotency: IdempotencyKey(key: "key-\(k)")))
                 head = LogHead(seq: r.lastSeq, hash: r.events[0].hash)
             }
             store.close()
@@ -54,8 +61,10 @@ struct EventStoreTests {
         let store = try openStore(dir)
         #expect(try store.head == head)
         #expect(try store.events(after: 0, limit: 100).count == 20)
-        let retry = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(7)],
-                                                         idempotency: IdempotencyKey(key: "key-7")))
+        let retry = try await store.append(
+            AppendRequest(
+                stream: "T-1", events: [sampleEvent(7)],
+                idempotency: IdempotencyKey(key: "key-7")))
         #expect(retry.replayed)
         #expect(retry.lastSeq == 8)
         let next = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(99)]))
@@ -78,8 +87,9 @@ struct EventStoreTests {
         let body = String(repeating: "x", count: 2000)
         for k in 0..<40 {
             let events = (0..<20).map { n in
-                ProposedEvent(type: "message.posted", actor: EventActor(kind: "agent", id: "a"),
-                              data: .object(["body": .string(body), "n": .int(Int64(k * 20 + n))]))
+                ProposedEvent(
+                    type: "message.posted", actor: EventActor(kind: "agent", id: "a"),
+                    data: .object(["body": .string(body), "n": .int(Int64(k * 20 + n))]))
             }
             _ = try await store.append(AppendRequest(stream: "T-\(k)", events: events))
         }

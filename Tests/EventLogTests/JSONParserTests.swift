@@ -1,12 +1,17 @@
 import Testing
+
 @testable import EventLog
 
 @Suite("Strict JSON parsing")
 struct JSONParserTests {
     @Test func parsesEveryKindOfValue() throws {
         let v = try JSONParser.parse(#" {"a": [1, -2.5, true, false, null, "x\u00e9\ud83d\ude00"], "b": {}} "#)
-        #expect(v == .object(["a": .array([.int(1), .double(-2.5), .bool(true), .bool(false), .null, .string("xé😀")]),
-                              "b": .object([:])]))
+        #expect(
+            v
+                == .object([
+                    "a": .array([.int(1), .double(-2.5), .bool(true), .bool(false), .null, .string("xé😀")]),
+                    "b": .object([:]),
+                ]))
     }
 
     @Test(arguments: [
@@ -71,9 +76,11 @@ struct TimestampTests {
         #expect(Timestamp(rfc3339: "2024-02-29T00:00:00.000Z") != nil)
     }
 
-    @Test(arguments: ["2026-03-01T10:02:33.1234Z", "2026-03-01T10:02:33.Z", "2026-03-01 10:02:33Z", "2026-02-29T00:00:00Z",
-                      "2026-13-01T00:00:00Z", "2026-03-01T24:00:00Z", "2026-03-01T10:02:33+01:00", "2026-03-01T10:02:33z",
-                      "2026-03-01T10:02:33", "2026-03-01T10:02:33.000Zx"])
+    @Test(arguments: [
+        "2026-03-01T10:02:33.1234Z", "2026-03-01T10:02:33.Z", "2026-03-01 10:02:33Z", "2026-02-29T00:00:00Z",
+        "2026-13-01T00:00:00Z", "2026-03-01T24:00:00Z", "2026-03-01T10:02:33+01:00", "2026-03-01T10:02:33z",
+        "2026-03-01T10:02:33", "2026-03-01T10:02:33.000Zx",
+    ])
     func rejectsAnythingElse(text: String) {
         #expect(Timestamp(rfc3339: text) == nil)
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import EventLog
 
 @Suite("Verification catches tampering")
@@ -90,8 +91,9 @@ struct TamperTests {
                 let key = StorageKeys.streamEntry(digest: StorageKeys.streamDigest(e.stream), version: e.version)
                 try key.withUnsafeBytes { _ = try txn.delete(storage.streams, key: $0) }
             }
-            try txn.put(storage.meta, key: StorageKeys.metaHead,
-                        value: StorageKeys.headValue(LogHead(seq: seq, hash: events[Int(seq) - 1].hash)))
+            try txn.put(
+                storage.meta, key: StorageKeys.metaHead,
+                value: StorageKeys.headValue(LogHead(seq: seq, hash: events[Int(seq) - 1].hash)))
         }
     }
 
@@ -129,8 +131,9 @@ struct TamperTests {
         let dir = TemporaryDirectory()
         let events = try await makeLog(dir)
         try withRawLog(dir) { storage, txn in
-            try txn.put(storage.meta, key: StorageKeys.metaHead,
-                        value: StorageKeys.headValue(LogHead(seq: 9, hash: events[8].hash)))
+            try txn.put(
+                storage.meta, key: StorageKeys.metaHead,
+                value: StorageKeys.headValue(LogHead(seq: 9, hash: events[8].hash)))
         }
         #expect(try verify(dir).failure?.kind == .storedHead)
     }

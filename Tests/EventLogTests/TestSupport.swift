@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+
 @testable import EventLog
 
 /// A clock the test sets by hand.
@@ -11,18 +12,22 @@ final class ManualClock: Sendable {
     func read() -> Timestamp { now.withLock { $0 } }
 }
 
-func openStore(_ dir: TemporaryDirectory, clock: ManualClock? = nil, streamField: String = "ticket",
-               mapSize: Int = 1 << 30, readOnly: Bool = false, faults: StorageFaults = StorageFaults()) throws -> EventStore {
-    var config = EventLogConfiguration(directory: dir.path, envelope: EnvelopeFormat(streamField: streamField),
-                                       readOnly: readOnly, mapSize: mapSize)
+func openStore(
+    _ dir: TemporaryDirectory, clock: ManualClock? = nil, streamField: String = "ticket",
+    mapSize: Int = 1 << 30, readOnly: Bool = false, faults: StorageFaults = StorageFaults()
+) throws -> EventStore {
+    var config = EventLogConfiguration(
+        directory: dir.path, envelope: EnvelopeFormat(streamField: streamField),
+        readOnly: readOnly, mapSize: mapSize)
     if let clock { config.clock = { clock.read() } }
     config.faults = faults
     return try EventStore(config)
 }
 
 func sampleEvent(_ n: Int, type: String = "message.posted", at: Timestamp? = nil) -> ProposedEvent {
-    ProposedEvent(type: type, at: at, actor: EventActor(kind: "agent", id: "alice"),
-                  data: .object(["body": .string("reply number \(n) — ça marche ✅"), "n": .int(Int64(n))]))
+    ProposedEvent(
+        type: type, at: at, actor: EventActor(kind: "agent", id: "alice"),
+        data: .object(["body": .string("reply number \(n) — ça marche ✅"), "n": .int(Int64(n))]))
 }
 
 /// The test fixtures in the repository (`Tests/Fixtures`), found from this file's path so that

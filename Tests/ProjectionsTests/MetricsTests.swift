@@ -1,7 +1,8 @@
 import EventLog
-@testable import Projections
 import SupportDomain
 import Testing
+
+@testable import Projections
 
 /// SPEC §3 business time and §4 response-time metrics on hand-built logs, with hand-computed values.
 /// Unless said otherwise: the default policy (Europe/Paris, Mon-Fri 08:00-19:00, Sat 09:00-17:00),
@@ -20,7 +21,8 @@ struct MetricsTests {
     /// 2 h on Friday, nothing over the weekend (the clocks go forward on Sunday 29th), nothing on the
     /// holiday, then Tuesday from 08:00 local = 06:00Z (+02:00).
     @Test func businessTimeSkipsTheWeekendTheDaylightSavingChangeAndAHoliday() throws {
-        let levels = try P.levels("""
+        let levels = try P.levels(
+            """
             {"schedule": {"mon": ["08:00-19:00"], "tue": ["08:00-19:00"], "wed": ["08:00-19:00"],
                           "thu": ["08:00-19:00"], "fri": ["08:00-19:00"]},
              "holidays": ["2026-03-30"]}
@@ -28,8 +30,8 @@ struct MetricsTests {
         var log = TestLog()
         log.open("T-1", at: "2026-03-27T16:00:00Z", priority: "high")
         log.open("T-2", by: P.dave, at: "2026-03-27T16:00:00Z", customer: "dave", priority: "high")
-        log.message("T-1", by: P.alice, at: "2026-03-31T07:00:00Z")   // 09:00 local: 2 h + 1 h
-        log.message("T-2", by: P.alice, at: "2026-03-31T08:30:00Z")   // 10:30 local: 2 h + 2.5 h
+        log.message("T-1", by: P.alice, at: "2026-03-31T07:00:00Z")  // 09:00 local: 2 h + 1 h
+        log.message("T-2", by: P.alice, at: "2026-03-31T08:30:00Z")  // 10:30 local: 2 h + 2.5 h
 
         // Before the replies: 4 business hours after Friday 17:00 local is Tuesday 10:00 local = 08:00Z.
         let before = try log.projection(levels, asOf: "2026-03-31T06:30:00Z")
@@ -60,12 +62,12 @@ struct MetricsTests {
     private func reopenedLog() -> TestLog {
         var log = TestLog()
         log.open("T-1", at: "2026-03-02T09:00:00Z", priority: "normal")
-        log.message("T-1", by: P.alice, at: "2026-03-02T09:30:00Z")      // first reply 30 min; new -> open
+        log.message("T-1", by: P.alice, at: "2026-03-02T09:30:00Z")  // first reply 30 min; new -> open
         log.status("T-1", "pending", at: "2026-03-02T10:00:00Z")
-        log.message("T-1", by: P.carol, at: "2026-03-02T12:00:00Z")      // pending -> open, a next-reply turn
-        log.status("T-1", "solved", at: "2026-03-02T13:00:00Z")          // cancels that turn
-        log.message("T-1", by: P.carol, at: "2026-03-02T14:00:00Z")      // solved -> open, a new turn
-        log.message("T-1", by: P.alice, at: "2026-03-02T14:30:00Z")      // next reply 30 min
+        log.message("T-1", by: P.carol, at: "2026-03-02T12:00:00Z")  // pending -> open, a next-reply turn
+        log.status("T-1", "solved", at: "2026-03-02T13:00:00Z")  // cancels that turn
+        log.message("T-1", by: P.carol, at: "2026-03-02T14:00:00Z")  // solved -> open, a new turn
+        log.message("T-1", by: P.alice, at: "2026-03-02T14:30:00Z")  // next reply 30 min
         log.status("T-1", "on_hold", at: "2026-03-02T15:00:00Z")
         log.status("T-1", "solved", at: "2026-03-02T15:30:00Z")
         return log
@@ -75,7 +77,7 @@ struct MetricsTests {
         let projection = try reopenedLog().projection(levels)
         for clock in SLAClock.allCases {
             let group = try #require(projection.ungrouped(at: "2026-03-02T16:00:00Z", clock: clock))
-            #expect(group.resolution.numbers == single(23_400_000))       // 09:00 -> 15:30
+            #expect(group.resolution.numbers == single(23_400_000))  // 09:00 -> 15:30
             #expect(group.resolution.outcomes == [1, 0])
             // new 0.5 h + open 0.5 h + open 1 h + open 1 h + on_hold 0.5 h; pending and solved do not count.
             #expect(group.requesterWait.numbers == single(12_600_000))
@@ -87,11 +89,14 @@ struct MetricsTests {
             #expect(group.nextReply.outcomes == [1, 0])
         }
         // The value falls in the window containing its end.
-        #expect(projection.ungrouped(at: "2026-03-02T16:00:00Z",
-                                     window: TimeWindow(from: P.t("2026-03-02T15:30:00Z"), to: P.t("2026-03-02T15:30:00.001Z")))?
-            .resolution.statistics.count == 1)
-        #expect(projection.ungrouped(at: "2026-03-02T16:00:00Z", window: TimeWindow(to: P.t("2026-03-02T15:30:00Z")))?
-            .resolution.statistics.count ?? 0 == 0)
+        #expect(
+            projection.ungrouped(
+                at: "2026-03-02T16:00:00Z",
+                window: TimeWindow(from: P.t("2026-03-02T15:30:00Z"), to: P.t("2026-03-02T15:30:00.001Z")))?
+                .resolution.statistics.count == 1)
+        #expect(
+            projection.ungrouped(at: "2026-03-02T16:00:00Z", window: TimeWindow(to: P.t("2026-03-02T15:30:00Z")))?
+                .resolution.statistics.count ?? 0 == 0)
     }
 
     @Test func aSolvedTicketHasAResolutionThatReopeningWithdraws() throws {
@@ -100,7 +105,7 @@ struct MetricsTests {
         #expect(solved.resolution.numbers == single(14_400_000))
         #expect(solved.requesterWait.numbers == single(7_200_000))
         #expect(solved.agentWork.numbers == single(7_200_000))
-        #expect(solved.nextReply.numbers == noValues)   // the 12:00 turn was cancelled
+        #expect(solved.nextReply.numbers == noValues)  // the 12:00 turn was cancelled
         let reopened = try #require(try log.projection(levels, asOf: "2026-03-02T14:00:00Z").ungrouped(at: "2026-03-02T14:00:00Z"))
         #expect(reopened.resolution.numbers == noValues)
         #expect(reopened.requesterWait.numbers == noValues)
@@ -114,7 +119,7 @@ struct MetricsTests {
         log.status("T-1", "closed", at: "2026-03-02T12:00:00Z")
         log.open("T-2", at: "2026-03-02T09:00:00Z")
         log.status("T-2", "pending", at: "2026-03-02T09:15:00Z")
-        log.status("T-2", "closed", at: "2026-03-02T11:00:00Z")          // closed from pending: its own end
+        log.status("T-2", "closed", at: "2026-03-02T11:00:00Z")  // closed from pending: its own end
         let group = try #require(try log.projection(levels).ungrouped(at: "2026-03-02T13:00:00Z"))
         #expect(group.resolution.numbers == [2, 3_600_000, 7_200_000, 5_400_000, 3_600_000, 7_200_000, 7_200_000])
         #expect(group.requesterWait.numbers == [2, 900_000, 3_600_000, 2_250_000, 900_000, 3_600_000, 3_600_000])
@@ -130,7 +135,7 @@ struct MetricsTests {
         log.message("T-1", by: P.alice, at: "2026-03-02T10:45:00Z")
         let group = try #require(try log.projection(levels).ungrouped(at: "2026-03-02T12:00:00Z"))
         #expect(group.firstReply.numbers == single(2_700_000))
-        #expect(group.firstReply.outcomes == [1, 0])                    // the cancelled turn: neither
+        #expect(group.firstReply.outcomes == [1, 0])  // the cancelled turn: neither
         #expect(group.nextReply.numbers == noValues)
     }
 
@@ -142,9 +147,9 @@ struct MetricsTests {
         log.message("T-1", by: P.alice, at: "2026-03-02T10:20:00Z")
         let early = try log.projection(levels, asOf: "2026-03-02T09:45:00Z")
         let entry = try #require(early.teamQueue("hosting", at: P.t("2026-03-02T09:45:00Z")).first)
-        #expect(entry.waitingSince == P.t("2026-03-02T09:30:00Z"))     // entered open with the agent's message
+        #expect(entry.waitingSince == P.t("2026-03-02T09:30:00Z"))  // entered open with the agent's message
         #expect(entry.nextDue == P.t("2026-03-02T17:00:00Z") && entry.nextDueTarget == .resolution)
-        #expect(early.ungrouped(at: "2026-03-02T12:00:00Z") == nil)      // no turn ran: nothing to breach
+        #expect(early.ungrouped(at: "2026-03-02T12:00:00Z") == nil)  // no turn ran: nothing to breach
         let group = try #require(try log.projection(levels).ungrouped(at: "2026-03-02T12:00:00Z"))
         #expect(group.firstReply.numbers == single(1_200_000))
         #expect(group.nextReply.numbers == noValues)
@@ -159,8 +164,8 @@ struct MetricsTests {
         let projection = try log.projection(levels)
         let at = P.t("2026-03-02T12:00:00Z")
         let group = try #require(projection.ungrouped(at: "2026-03-02T12:00:00Z"))
-        #expect(group.firstReply.outcomes == [0, 1])                    // T-1 only: T-2's turn was cancelled
-        #expect(group.resolution.numbers == single(1_200_000))          // T-2: 09:10 -> closed 09:30
+        #expect(group.firstReply.outcomes == [0, 1])  // T-1 only: T-2's turn was cancelled
+        #expect(group.resolution.numbers == single(1_200_000))  // T-2: 09:10 -> closed 09:30
         #expect(group.resolution.outcomes == [1, 0])
         #expect(projection.teamQueue("hosting", at: at).map(\.id) == ["T-1"])
         let merged = try #require(projection.ticket("T-2", at: at))
@@ -172,7 +177,7 @@ struct MetricsTests {
 
     @Test func aRunningIntervalCountsAsABreachInTheWindowOfItsDueInstantOnceBreached() throws {
         var log = TestLog()
-        log.open("T-1", at: "2026-03-02T09:00:00Z")                      // urgent: first reply due 10:00, resolution 17:00
+        log.open("T-1", at: "2026-03-02T09:00:00Z")  // urgent: first reply due 10:00, resolution 17:00
         let projection = try log.projection(levels)
         #expect(projection.responseTimes(at: P.t("2026-03-02T10:00:00Z"), window: .unbounded, groupBy: .none, clock: .calendar).isEmpty)
         let breached = try #require(projection.ungrouped(at: "2026-03-02T10:00:00.001Z"))
@@ -193,12 +198,12 @@ struct MetricsTests {
 
     @Test func anEndedIntervalKeepsThePriorityAtItsEndWhileARunningOneTakesTheCurrentPriority() throws {
         var log = TestLog()
-        log.open("T-1", at: "2026-03-02T09:00:00Z")                      // urgent
-        log.message("T-1", by: P.alice, at: "2026-03-02T10:30:00Z")     // 1.5 h > 1 h: breached as urgent
+        log.open("T-1", at: "2026-03-02T09:00:00Z")  // urgent
+        log.message("T-1", by: P.alice, at: "2026-03-02T10:30:00Z")  // 1.5 h > 1 h: breached as urgent
         log.priority("T-1", "low", at: "2026-03-02T10:40:00Z")
-        log.message("T-1", by: P.carol, at: "2026-03-02T11:00:00Z")     // next-reply turn
+        log.message("T-1", by: P.carol, at: "2026-03-02T11:00:00Z")  // next-reply turn
         let lowLog = log
-        log.priority("T-1", "urgent", at: "2026-03-02T12:00:00Z")        // 2 h calendar from 11:00: due 13:00
+        log.priority("T-1", "urgent", at: "2026-03-02T12:00:00Z")  // 2 h calendar from 11:00: due 13:00
 
         let evaluation = P.t("2026-03-02T13:00:00.001Z")
         let urgent = try log.projection(levels).responseTimes(at: evaluation, window: .unbounded, groupBy: .priority, clock: .calendar)
@@ -221,7 +226,7 @@ struct MetricsTests {
         log.open("T-1", at: "2026-03-02T09:00:00Z")
         log.assign("T-1", "alice", at: "2026-03-02T09:05:00Z")
         log.message("T-1", by: P.alice, at: "2026-03-02T09:30:00Z")
-        log.assign("T-1", "bob", at: "2026-03-02T10:00:00Z")              // the hand-off
+        log.assign("T-1", "bob", at: "2026-03-02T10:00:00Z")  // the hand-off
         log.message("T-1", by: P.carol, at: "2026-03-02T10:30:00Z")
         log.message("T-1", by: P.bob, at: "2026-03-02T11:00:00Z")
         log.status("T-1", "solved", by: P.alice, at: "2026-03-02T11:30:00Z")  // alice solves bob's ticket
@@ -237,7 +242,7 @@ struct MetricsTests {
         #expect(groups[1].requesterWait.numbers == single(9_000_000))
         #expect(groups[1].agentWork.numbers == single(9_000_000))
         let workloads = projection.workloads(window: .unbounded)
-        #expect(workloads.map(\.agent) == ["alice", "bob"])               // mona (a manager) is no agent
+        #expect(workloads.map(\.agent) == ["alice", "bob"])  // mona (a manager) is no agent
         #expect(workloads.map(\.solved) == [0, 1])
         #expect(workloads.map(\.replies) == [1, 1])
         #expect(workloads.map(\.assigned) == [AssignedCounts(), AssignedCounts()])
@@ -251,7 +256,7 @@ struct MetricsTests {
         log.status("T-1", "solved", by: P.alice, at: "2026-03-02T09:20:00Z")
         log.open("T-2", by: P.dave, at: "2026-03-02T09:00:00Z", customer: "dave", priority: "high", product: "domains", channel: "web")
         log.message("T-2", by: P.bob, at: "2026-03-02T09:40:00Z")
-        log.status("T-2", "solved", by: P.bob, at: "2026-03-02T10:00:00Z")   // unassigned: resolution has no agent
+        log.status("T-2", "solved", by: P.bob, at: "2026-03-02T10:00:00Z")  // unassigned: resolution has no agent
         log.open("T-3", at: "2026-03-02T09:00:00Z", priority: "low", product: "vps", channel: "api")
         log.add("T-3", "ticket.escalated", #"{"team":"domains","reason":"dns"}"#, by: P.mona, at: "2026-03-02T09:05:00Z")
         log.message("T-3", by: P.alice, at: "2026-03-02T09:30:00Z")
@@ -272,7 +277,7 @@ struct MetricsTests {
         #expect(byAgent[2].resolution.numbers == single(3_600_000))
         #expect(byAgent[2].firstReply.numbers == noValues)
         let byTeam = projection.responseTimes(at: P.t("2026-03-02T11:00:00Z"), window: .unbounded, groupBy: .team, clock: .calendar)
-        #expect(byTeam[0].firstReply.statistics.count == 2)             // T-2, and T-3 after its escalation
+        #expect(byTeam[0].firstReply.statistics.count == 2)  // T-2, and T-3 after its escalation
     }
 
     // MARK: Statistics
@@ -294,13 +299,13 @@ struct MetricsTests {
     }
 
     @Test func aMeanIsRoundedToTheMillisecondWithHalvesAwayFromZero() {
-        #expect(DurationStatistics([1, 2]).mean == 2)          // 1.5
-        #expect(DurationStatistics([2, 3]).mean == 3)          // 2.5
-        #expect(DurationStatistics([1, 2, 3, 4]).mean == 3)    // 2.5
-        #expect(DurationStatistics([1, 2, 2, 2]).mean == 2)    // 1.75
-        #expect(DurationStatistics([0, 0, 0, 1]).mean == 0)    // 0.25
-        #expect(DurationStatistics([0, 0, 1]).mean == 0)       // 0.33
-        #expect(DurationStatistics([0, 1, 1]).mean == 1)       // 0.67
+        #expect(DurationStatistics([1, 2]).mean == 2)  // 1.5
+        #expect(DurationStatistics([2, 3]).mean == 3)  // 2.5
+        #expect(DurationStatistics([1, 2, 3, 4]).mean == 3)  // 2.5
+        #expect(DurationStatistics([1, 2, 2, 2]).mean == 2)  // 1.75
+        #expect(DurationStatistics([0, 0, 0, 1]).mean == 0)  // 0.25
+        #expect(DurationStatistics([0, 0, 1]).mean == 0)  // 0.33
+        #expect(DurationStatistics([0, 1, 1]).mean == 1)  // 0.67
     }
 
     @Test func tenReplyTimesGiveNearestRankPercentilesThroughTheProjection() throws {
@@ -308,8 +313,9 @@ struct MetricsTests {
         for n in 1...10 {
             let id = "T-\(n)"
             log.open(id, at: "2026-03-02T09:00:00Z")
-            log.add(id, "message.posted", P.json(#"{"body":"x"}"#), by: P.alice,
-                    at: Timestamp(milliseconds: P.t("2026-03-02T09:00:00Z").milliseconds + Int64(11 - n) * P.minute + 1))
+            log.add(
+                id, "message.posted", P.json(#"{"body":"x"}"#), by: P.alice,
+                at: Timestamp(milliseconds: P.t("2026-03-02T09:00:00Z").milliseconds + Int64(11 - n) * P.minute + 1))
         }
         let group = try #require(try log.projection(levels).ungrouped(at: "2026-03-02T12:00:00Z"))
         #expect(group.firstReply.numbers == [10, 60_001, 600_001, 330_001, 300_001, 540_001, 600_001])

@@ -1,6 +1,7 @@
 import SupportDomain
-@testable import Projections
 import Testing
+
+@testable import Projections
 
 /// The interning table behind ticket ids and names: code point identity, short and long names.
 @Suite("Name table")
@@ -9,8 +10,8 @@ struct NameTableTests {
         var table = NameTable()
         var names: [String] = []
         for n in 0..<5000 {
-            names.append("T-\(n)")                                        // stored in the slot
-            names.append("a rather long team name number \(n)")            // stored as a hash
+            names.append("T-\(n)")  // stored in the slot
+            names.append("a rather long team name number \(n)")  // stored as a hash
         }
         names += ["a", "a\u{0}", "\u{0}", "caf\u{E9}", "cafe\u{301}", "x\u{1F600}", String(repeating: "\u{E9}", count: 6)]
         for (i, name) in names.enumerated() {
@@ -31,8 +32,9 @@ struct NameTableTests {
     @Test func sortingIsByCodePoint() {
         var table = NameTable()
         for name in ["b", "caf\u{E9}", "Z", "cafe\u{301}", "a"] { _ = table.intern(name) }
-        #expect(table.indicesSortedByName().map { table[$0].unicodeScalars.map(\.value) }
-            == ["Z", "a", "b", "cafe\u{301}", "caf\u{E9}"].map { $0.unicodeScalars.map(\.value) })
+        #expect(
+            table.indicesSortedByName().map { table[$0].unicodeScalars.map(\.value) }
+                == ["Z", "a", "b", "cafe\u{301}", "caf\u{E9}"].map { $0.unicodeScalars.map(\.value) })
     }
 
     // MARK: Crafted collisions
@@ -80,10 +82,12 @@ struct NameTableTests {
 
     /// Names crafted to share one probe chain under a fixed hash cost O(n^2) probes to intern;
     /// with the keyed hash they spread, and interning stays linear (counted, not timed).
-    @Test(arguments: [(prefix: "g", what: "short names (stored in their slot)"),
-                      (prefix: "a crafted team name ", what: "long names (stored as a hash)")])
+    @Test(arguments: [
+        (prefix: "g", what: "short names (stored in their slot)"),
+        (prefix: "a crafted team name ", what: "long names (stored as a hash)"),
+    ])
     func namesCraftedToCollideDoNotShareAProbeChain(prefix: String, what: String) {
-        let count = 400   // the table grows to 1024 slots
+        let count = 400  // the table grows to 1024 slots
         let names = Self.namesCollidingUnderTheFormerHash(prefix: prefix, count: count, bits: 10)
         #expect(Set(names.map { Self.formerFixedHash(Array($0.utf8)) & 1023 }) == [0], "\(what): not crafted")
         var table = NameTable()

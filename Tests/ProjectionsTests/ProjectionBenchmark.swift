@@ -1,8 +1,9 @@
 import EventLog
 import Foundation
-@testable import Projections
 import SupportDomain
 import Testing
+
+@testable import Projections
 
 /// Throughput and memory of the fold on a synthetic in-memory log. Off by default (speed is never
 /// asserted by tests); run it in release:
@@ -50,7 +51,8 @@ struct ProjectionBenchmark {
         let metricsClock = ContinuousClock.now
         let groups = projection.responseTimes(at: at, window: .unbounded, groupBy: .agent, clock: .business)
         let metricsElapsed = ContinuousClock.now - metricsClock
-        print("""
+        print(
+            """
             fold: \(applied) events in CPU \(String(format: "%.2f", seconds)) s = \(Int(Double(applied) / seconds)) events/s; \
             \(projection.ticketCount) tickets; resident +\(heap / 1_048_576) MiB = \(heap / applied) bytes/event
             queue reads: \(reads) x limit 50 on \(team.team) (depth \(team.depth)) in \(String(format: "%.3f", readSeconds)) s = \
@@ -66,7 +68,8 @@ struct ProjectionBenchmark {
             _ = unsafeBitCast(symbol, to: Trim.self)(0)
         }
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
-              let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
+            let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }
@@ -77,7 +80,7 @@ struct ProjectionBenchmark {
 /// are open at any time.
 struct SyntheticLog {
     private var rng: SeededRandom
-    private(set) var now: Int64 = 1_772_000_000_000   // 2026-02-25
+    private(set) var now: Int64 = 1_772_000_000_000  // 2026-02-25
     private var seq: UInt64 = 0
     private var tickets = 0
     private var active: [(id: String, customer: String, step: Int, version: UInt64)] = []
@@ -108,8 +111,10 @@ struct SyntheticLog {
         now += Int64.random(in: 0...3000, using: &rng)
         active[k].version += 1
         let at = Timestamp(milliseconds: now)
-        out.append(RecordedEvent(seq: seq, stream: active[k].id, version: active[k].version, type: type, at: at, recorded: at,
-                                 actor: actor, data: data, prev: .zero, hash: .zero))
+        out.append(
+            RecordedEvent(
+                seq: seq, stream: active[k].id, version: active[k].version, type: type, at: at, recorded: at,
+                actor: actor, data: data, prev: .zero, hash: .zero))
     }
 
     private mutating func openTicket(_ out: inout [RecordedEvent]) {
@@ -140,7 +145,7 @@ struct SyntheticLog {
         case 9: event(k, "satisfaction.rated", customer, .object(["score": .int(Int64.random(in: 1...5, using: &rng))]), &out)
         default:
             if Int.random(in: 0..<4, using: &rng) == 0 {
-                event(k, "message.posted", customer, body, &out)   // reopens
+                event(k, "message.posted", customer, body, &out)  // reopens
                 active[k].step = 7
             } else {
                 event(k, "status.changed", agent, .object(["status": .string("closed")]), &out)

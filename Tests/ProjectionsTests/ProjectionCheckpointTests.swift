@@ -1,8 +1,9 @@
 import EventLog
 import Foundation
-@testable import Projections
 import SupportDomain
 import Testing
+
+@testable import Projections
 
 /// Checkpoints of the projection state: a restored projection answers every query like the one
 /// that wrote it, and folding the rest of the log into it equals folding the whole log; other
@@ -37,14 +38,16 @@ struct ProjectionCheckpointTests {
             expectSameState(restored, original)
             #expect(restored.checkpoint() == bytes)
             let header = try ProjectionCheckpointHeader(bytes)
-            #expect(header.formatVersion == SupportProjection.formatVersion && header.appliedSeq == UInt64(cut)
-                && header.policyHash == levels.policy.hash)
+            #expect(
+                header.formatVersion == SupportProjection.formatVersion && header.appliedSeq == UInt64(cut)
+                    && header.policyHash == levels.policy.hash)
 
             // (a) Every query, at instants around the cut and later.
             let instants = Self.instants(events, cut: cut, rng: &rng)
             for at in instants {
-                #expect(Self.answers(restored, at: at, events: events) == Self.answers(original, at: at, events: events),
-                        "answers after \(cut) events at \(at)")
+                #expect(
+                    Self.answers(restored, at: at, events: events) == Self.answers(original, at: at, events: events),
+                    "answers after \(cut) events at \(at)")
             }
 
             // (b) Incremental after restore == rebuild: the rest of the log, in batches.
@@ -89,8 +92,9 @@ struct ProjectionCheckpointTests {
             #expect(restored.checkpoint() == bytes, "seed \(seed)")
             guard !events.isEmpty else { continue }
             let at = Self.instants(events, cut: cut, rng: &rng)[Int.random(in: 0...1, using: &rng)]
-            #expect(Self.answers(restored, at: at, events: events) == Self.answers(original, at: at, events: events),
-                    "seed \(seed), \(cut) events, at \(at)")
+            #expect(
+                Self.answers(restored, at: at, events: events) == Self.answers(original, at: at, events: events),
+                "seed \(seed), \(cut) events, at \(at)")
         }
     }
 
@@ -100,7 +104,7 @@ struct ProjectionCheckpointTests {
         var log = TestLog()
         log.open("T-1", at: "2026-03-02T09:00:00Z", subject: "Caf\u{E9} \u{1F600}")
         log.open("T-2", by: P.alice, at: "2026-03-02T09:05:00Z", customer: "dave", priority: "low", product: "vps", channel: "chat")
-        log.open("Te\u{301}-3", by: P.robot, at: "2026-03-02T08:00:00Z", customer: "\u{C9}lise")   // back-dated, combining accent
+        log.open("Te\u{301}-3", by: P.robot, at: "2026-03-02T08:00:00Z", customer: "\u{C9}lise")  // back-dated, combining accent
         log.message("T-1", by: P.alice, at: "2026-03-02T09:10:00Z")
         log.assign("T-1", "alice", team: "\u{DC}berweisung", at: "2026-03-02T09:11:00Z")
         log.add("T-1", "tags.changed", #"{"added":["vip","b\u00e9ta"]}"#, by: P.alice, at: "2026-03-02T09:12:00Z")
@@ -120,7 +124,7 @@ struct ProjectionCheckpointTests {
         let at = P.t("2026-03-03T12:00:00Z")
         #expect(Self.answers(restored, at: at, events: log.events) == Self.answers(original, at: at, events: log.events))
         #expect(restored.ticket("Te\u{301}-3", at: at)?.mergedInto == "T-1")
-        #expect(restored.ticket("T\u{E9}-3", at: at) == nil)   // ids stay code points, not normalised
+        #expect(restored.ticket("T\u{E9}-3", at: at) == nil)  // ids stay code points, not normalised
         #expect(restored.ticket("T-1", at: at)?.subject.unicodeScalars.map(\.value) == [67, 97, 102, 233, 32, 0x1F600])
     }
 
@@ -148,7 +152,7 @@ struct ProjectionCheckpointTests {
         for version in [SupportProjection.formatVersion + 1, SupportProjection.formatVersion - 1, 0, .max] {
             var changed = bytes
             withUnsafeBytes(of: version.littleEndian) { changed.replaceSubrange(4..<8, with: $0) }
-            changed.withUnsafeMutableBytes { ProjectionCheckpoint.seal($0) }   // even with a valid checksum
+            changed.withUnsafeMutableBytes { ProjectionCheckpoint.seal($0) }  // even with a valid checksum
             #expect(throws: ProjectionCheckpointError.unknownFormatVersion(found: version, expected: SupportProjection.formatVersion)) {
                 _ = try SupportProjection(checkpoint: changed, levels: levels)
             }
@@ -209,7 +213,8 @@ struct ProjectionCheckpointTests {
             case 0:
                 // Flip bits after the policy hash (the header's fields are covered above).
                 for _ in 0..<Int.random(in: 1...4, using: &rng) {
-                    mutated[Int.random(in: 90..<mutated.count - ProjectionCheckpoint.checksumSize, using: &rng)] ^= 1 << UInt8.random(in: 0..<8, using: &rng)
+                    mutated[Int.random(in: 90..<mutated.count - ProjectionCheckpoint.checksumSize, using: &rng)] ^=
+                        1 << UInt8.random(in: 0..<8, using: &rng)
                 }
             case 1:
                 // Overwrite a run with random bytes.
@@ -220,12 +225,14 @@ struct ProjectionCheckpointTests {
             case 2:
                 // Remove a run.
                 let start = Int.random(in: 90..<mutated.count - ProjectionCheckpoint.checksumSize, using: &rng)
-                mutated.removeSubrange(start..<min(mutated.count - ProjectionCheckpoint.checksumSize, start + Int.random(in: 1...64, using: &rng)))
+                mutated.removeSubrange(
+                    start..<min(mutated.count - ProjectionCheckpoint.checksumSize, start + Int.random(in: 1...64, using: &rng)))
             default:
                 // Insert a run.
                 let start = Int.random(in: 90..<mutated.count - ProjectionCheckpoint.checksumSize, using: &rng)
-                mutated.insert(contentsOf: (0..<Int.random(in: 1...16, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) },
-                               at: start)
+                mutated.insert(
+                    contentsOf: (0..<Int.random(in: 1...16, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) },
+                    at: start)
             }
             mutated.withUnsafeMutableBytes { ProjectionCheckpoint.seal($0) }
             guard var restored = try? SupportProjection(checkpoint: mutated, levels: levels) else { continue }
@@ -265,8 +272,11 @@ struct ProjectionCheckpointTests {
         #expect(back?.readsPastTheEnd == false)
     }
 
-    static func readBack(_ raw: UnsafeRawBufferPointer, values: Int, optionals: Int, indices: Int)
-        -> (values: [Int64], optionals: [Int64?], indices: [Int64?], remaining: Int, readsPastTheEnd: Bool)? {
+    static func readBack(
+        _ raw: UnsafeRawBufferPointer, values: Int, optionals: Int, indices: Int
+    )
+        -> (values: [Int64], optionals: [Int64?], indices: [Int64?], remaining: Int, readsPastTheEnd: Bool)?
+    {
         var reader = CheckpointReader(raw, offset: 0)
         var out: (values: [Int64], optionals: [Int64?], indices: [Int64?], remaining: Int, readsPastTheEnd: Bool) = ([], [], [], 0, false)
         do {
@@ -288,8 +298,10 @@ struct ProjectionCheckpointTests {
     static func instants(_ events: [RecordedEvent], cut: Int, rng: inout SeededRandom) -> [Timestamp] {
         let all = events.map(\.at.milliseconds)
         let first = all.min()!, last = all.max()!
-        var out = [Timestamp(milliseconds: last + 5 * 86_400_000),
-                   Timestamp(milliseconds: Int64.random(in: first...last, using: &rng))]
+        var out = [
+            Timestamp(milliseconds: last + 5 * 86_400_000),
+            Timestamp(milliseconds: Int64.random(in: first...last, using: &rng)),
+        ]
         if cut > 0 { out.append(events[cut - 1].at) }
         return out
     }
@@ -302,7 +314,8 @@ struct ProjectionCheckpointTests {
         let first = all.min() ?? 0, last = all.max() ?? 0
         let windows = [
             TimeWindow.unbounded,
-            TimeWindow(from: Timestamp(milliseconds: first + (last - first) / 4), to: Timestamp(milliseconds: first + (last - first) * 3 / 4)),
+            TimeWindow(
+                from: Timestamp(milliseconds: first + (last - first) / 4), to: Timestamp(milliseconds: first + (last - first) * 3 / 4)),
             TimeWindow(to: Timestamp(milliseconds: (first + last) / 2)),
             TimeWindow(from: Timestamp(milliseconds: last - 86_400_000)),
         ]
@@ -432,14 +445,17 @@ struct ProjectionCheckpointBenchmark {
         let at = Timestamp(milliseconds: generator.now)
         #expect(restored.queues(at: at) == projection.queues(at: at))
         #expect(restored.workloads(window: .unbounded) == projection.workloads(window: .unbounded))
-        #expect(restored.responseTimes(at: at, window: .unbounded, groupBy: .agent, clock: .business)
-            == projection.responseTimes(at: at, window: .unbounded, groupBy: .agent, clock: .business))
-        #expect((try restored.tickets(matching: TicketFilter(), at: at, limit: 100))
-            == (try projection.tickets(matching: TicketFilter(), at: at, limit: 100)))
+        #expect(
+            restored.responseTimes(at: at, window: .unbounded, groupBy: .agent, clock: .business)
+                == projection.responseTimes(at: at, window: .unbounded, groupBy: .agent, clock: .business))
+        #expect(
+            (try restored.tickets(matching: TicketFilter(), at: at, limit: 100))
+                == (try projection.tickets(matching: TicketFilter(), at: at, limit: 100)))
 
         let mb = Double(bytes.count) / 1e6, stateMB = Double(state) / 1e6
         func rate(_ s: Double) -> String { String(format: "%.0f MB/s (%.0f MB/s of state)", mb / s, stateMB / s) }
-        print("""
+        print(
+            """
             checkpoint: \(applied) events, \(projection.ticketCount) tickets, \(projection.replies.count) replies, \
             \(projection.agentMessages.count) agent messages, \(projection.ratings.count) ratings
             size: \(bytes.count) bytes = \(String(format: "%.1f", Double(bytes.count) / Double(applied))) bytes/event; \

@@ -1,9 +1,10 @@
-@testable import EventLog
 import Foundation
 import Logging
 import Projections
 import SupportDomain
 import Testing
+
+@testable import EventLog
 
 @Suite("The projection runner: checkpoints, resume and rebuild")
 struct ProjectionRunnerTests {
@@ -13,29 +14,38 @@ struct ProjectionRunnerTests {
 
     /// A few tickets with replies, a solve and a rating, appended through the log.
     func appendTickets(_ store: any EventStoring, from first: Int, count: Int) async throws {
-        let t0: Int64 = 1_772_445_600_000 // 2026-03-02T10:00:00Z
+        let t0: Int64 = 1_772_445_600_000  // 2026-03-02T10:00:00Z
         for n in first..<(first + count) {
             let id = "T-\(n)", at = t0 + Int64(n) * 60_000
             func e(_ type: String, _ offset: Int64, _ kind: String, _ actor: String, _ data: JSONValue) -> ProposedEvent {
                 ProposedEvent(type: type, at: Timestamp(milliseconds: at + offset), actor: EventActor(kind: kind, id: actor), data: data)
             }
-            _ = try await store.append(AppendRequest(stream: id, events: [
-                e("ticket.opened", 0, "customer", "c-\(n)", .object(["customer": .string("c-\(n)"), "subject": .string("s"),
-                  "body": .string("b"), "channel": .string("email"), "product": .string(n % 2 == 0 ? "hosting" : "vps"),
-                  "priority": .string(["low", "normal", "high", "urgent"][n % 4])])),
-                e("message.posted", 600_000, "agent", "amelie", .object(["body": .string("reply")])),
-                e("status.changed", 700_000, "agent", "amelie", .object(["status": .string(n % 3 == 0 ? "solved" : "pending")])),
-                e("satisfaction.rated", 800_000, "customer", "c-\(n)", .object(["score": .int(Int64(n % 5 + 1))])),
-            ], expectedVersion: .noStream))
+            _ = try await store.append(
+                AppendRequest(
+                    stream: id,
+                    events: [
+                        e(
+                            "ticket.opened", 0, "customer", "c-\(n)",
+                            .object([
+                                "customer": .string("c-\(n)"), "subject": .string("s"),
+                                "body": .string("b"), "channel": .string("email"), "product": .string(n % 2 == 0 ? "hosting" : "vps"),
+                                "priority": .string(["low", "normal", "high", "urgent"][n % 4]),
+                            ])),
+                        e("message.posted", 600_000, "agent", "amelie", .object(["body": .string("reply")])),
+                        e("status.changed", 700_000, "agent", "amelie", .object(["status": .string(n % 3 == 0 ? "solved" : "pending")])),
+                        e("satisfaction.rated", 800_000, "customer", "c-\(n)", .object(["score": .int(Int64(n % 5 + 1))])),
+                    ], expectedVersion: .noStream))
         }
     }
 
     func answers(_ runner: ProjectionRunner) -> [String] {
         let at = Timestamp(milliseconds: 1_772_600_000_000)
         return runner.read { p in
-            [String(describing: p.queues(at: at)), String(describing: p.workloads(window: .unbounded)),
-             String(describing: p.responseTimes(at: at, window: .unbounded, groupBy: .team, clock: .business)),
-             String(describing: p.satisfaction(window: .unbounded, bucket: .week, groupBy: .agent))]
+            [
+                String(describing: p.queues(at: at)), String(describing: p.workloads(window: .unbounded)),
+                String(describing: p.responseTimes(at: at, window: .unbounded, groupBy: .team, clock: .business)),
+                String(describing: p.satisfaction(window: .unbounded, bucket: .week, groupBy: .agent)),
+            ]
         }
     }
 

@@ -1,8 +1,9 @@
 import EventLog
 import Foundation
-@testable import Projections
 import SupportDomain
 import Testing
+
+@testable import Projections
 
 /// Actors, instants and a hand-built log for the projection tests.
 enum P {
@@ -27,8 +28,10 @@ enum P {
         return try ServiceLevels(policy: Policy.parse(jsonData: Data(policyJSON.utf8)))
     }
 
-    static func opening(customer: String = "carol", subject: String = "Site down", channel: String = "email",
-                        product: String = "hosting", priority: String = "urgent") -> String {
+    static func opening(
+        customer: String = "carol", subject: String = "Site down", channel: String = "email",
+        product: String = "hosting", priority: String = "urgent"
+    ) -> String {
         #"{"customer":"\#(customer)","subject":"\#(subject)","body":"help","channel":"\#(channel)","product":"\#(product)","priority":"\#(priority)"}"#
     }
 
@@ -51,17 +54,24 @@ struct TestLog {
         let key = ticket.unicodeScalars.map(\.value)
         let version = (versions[key] ?? 0) + 1
         versions[key] = version
-        events.append(RecordedEvent(seq: UInt64(events.count + 1), stream: ticket, version: version, type: type,
-                                    at: at, recorded: at, actor: actor.eventActor, data: data,
-                                    prev: .zero, hash: .zero))
+        events.append(
+            RecordedEvent(
+                seq: UInt64(events.count + 1), stream: ticket, version: version, type: type,
+                at: at, recorded: at, actor: actor.eventActor, data: data,
+                prev: .zero, hash: .zero))
     }
 
     // Shorthands.
-    mutating func open(_ ticket: String, by actor: SupportActor = P.carol, at: String, customer: String = "carol",
-                       priority: String = "urgent", product: String = "hosting", channel: String = "email",
-                       subject: String = "Site down") {
-        add(ticket, "ticket.opened", P.opening(customer: customer, subject: subject, channel: channel, product: product,
-                                               priority: priority), by: actor, at: at)
+    mutating func open(
+        _ ticket: String, by actor: SupportActor = P.carol, at: String, customer: String = "carol",
+        priority: String = "urgent", product: String = "hosting", channel: String = "email",
+        subject: String = "Site down"
+    ) {
+        add(
+            ticket, "ticket.opened",
+            P.opening(
+                customer: customer, subject: subject, channel: channel, product: product,
+                priority: priority), by: actor, at: at)
     }
     mutating func message(_ ticket: String, by actor: SupportActor, at: String) {
         add(ticket, "message.posted", #"{"body":"text"}"#, by: actor, at: at)

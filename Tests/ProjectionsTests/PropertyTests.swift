@@ -1,7 +1,8 @@
 import EventLog
-@testable import Projections
 import SupportDomain
 import Testing
+
+@testable import Projections
 
 /// Random valid logs over many interleaved tickets, checked three ways: (a) folding in any batch
 /// split (with copies taken in between) equals one fold; (b) every metric equals a plain
@@ -40,7 +41,7 @@ struct PropertyTests {
             let end = min(events.count, index + size)
             try batched.apply(contentsOf: events[index..<end])
             index = end
-            if Int.random(in: 0..<5, using: &rng) == 0 { copies.append(batched) }   // a copy must not share later changes
+            if Int.random(in: 0..<5, using: &rng) == 0 { copies.append(batched) }  // a copy must not share later changes
         }
         // Re-delivered events (at or below appliedSeq) are skipped.
         try batched.apply(contentsOf: events.suffix(10))
@@ -66,8 +67,8 @@ struct PropertyTests {
         var rng = SeededRandom(seed: c.seed &* 104_729)
         let first = events.map(\.at.milliseconds).min()!, last = events.map(\.at.milliseconds).max()!
         var instants = (0..<5).map { _ in Timestamp(milliseconds: Int64.random(in: first...last, using: &rng)) }
-        instants.append(events[Int.random(in: 0..<events.count, using: &rng)].at)      // exactly at an event
-        instants.append(Timestamp(milliseconds: last + 2 * 86_400_000))                // everything, evaluated later
+        instants.append(events[Int.random(in: 0..<events.count, using: &rng)].at)  // exactly at an event
+        instants.append(Timestamp(milliseconds: last + 2 * 86_400_000))  // everything, evaluated later
         // Exactly at due instants and 1 ms after them, where "breached" flips.
         let middle = Timestamp(milliseconds: (first + last) / 2)
         let dues = try Reference(events: events.filter { $0.at <= middle }, levels: levels, evaluation: middle).tickets
@@ -86,8 +87,10 @@ struct PropertyTests {
 
     // MARK: Comparisons
 
-    private func compare(_ projection: SupportProjection, _ reference: Reference, at instant: Timestamp,
-                         rng: inout SeededRandom, first: Int64, last: Int64) throws {
+    private func compare(
+        _ projection: SupportProjection, _ reference: Reference, at instant: Timestamp,
+        rng: inout SeededRandom, first: Int64, last: Int64
+    ) throws {
         // Per-ticket values: reply times, resolution, requester wait, agent work.
         let expectedValues = reference.values.map { v in
             "\(v.ticket)|\(v.metric)|\(v.end)|\(v.calendar)|\(v.business)|\(v.team)|\(v.agent ?? "-")|\(v.priority)|\(v.outcome)"
@@ -103,13 +106,15 @@ struct PropertyTests {
         for window in windows {
             for groupBy in GroupBy.allCases {
                 for clock in SLAClock.allCases {
-                    #expect(projection.responseTimes(at: instant, window: window, groupBy: groupBy, clock: clock)
-                        == reference.responseTimes(window: window, groupBy: groupBy, clock: clock),
+                    #expect(
+                        projection.responseTimes(at: instant, window: window, groupBy: groupBy, clock: clock)
+                            == reference.responseTimes(window: window, groupBy: groupBy, clock: clock),
                         "response times at \(instant), \(groupBy), \(clock), \(window)")
                 }
                 for bucket in BucketUnit.allCases {
-                    #expect(projection.satisfaction(window: window, bucket: bucket, groupBy: groupBy)
-                        == reference.satisfaction(window: window, bucket: bucket, groupBy: groupBy),
+                    #expect(
+                        projection.satisfaction(window: window, bucket: bucket, groupBy: groupBy)
+                            == reference.satisfaction(window: window, bucket: bucket, groupBy: groupBy),
                         "satisfaction at \(instant), \(groupBy), \(bucket)")
                 }
             }
@@ -124,19 +129,22 @@ struct PropertyTests {
             #expect(limited == Array(reference.queue { Identifier.same($0.team, team) }.prefix(3)))
         }
         for agent in RandomLog.agents {
-            #expect(projection.agentQueue(agent, at: instant)
-                == reference.queue { $0.assignee.map { Identifier.same($0, agent) } ?? false }, "agent queue \(agent)")
+            #expect(
+                projection.agentQueue(agent, at: instant)
+                    == reference.queue { $0.assignee.map { Identifier.same($0, agent) } ?? false }, "agent queue \(agent)")
         }
         // Ticket summaries against the domain's fold.
         for ticket in reference.tickets {
             let state = ticket.serviceState(at: instant, levels: projection.levels)
             let summary = try #require(projection.ticket(ticket.id, at: instant))
-            #expect(summary == TicketSummary(
-                id: ticket.id, version: ticket.version, status: ticket.status, priority: ticket.priority, team: ticket.team,
-                assignee: ticket.assignee, customer: ticket.customer, subject: ticket.subject, channel: ticket.channel,
-                product: ticket.product, context: ticket.context, tags: ticket.tags, openedAt: ticket.openedAt,
-                openedBy: ticket.openedBy, mergedInto: ticket.mergedInto, waitingSince: state.waitingSince,
-                nextDue: state.nextDue, nextDueTarget: state.nextDueTarget, breached: state.breached))
+            #expect(
+                summary
+                    == TicketSummary(
+                        id: ticket.id, version: ticket.version, status: ticket.status, priority: ticket.priority, team: ticket.team,
+                        assignee: ticket.assignee, customer: ticket.customer, subject: ticket.subject, channel: ticket.channel,
+                        product: ticket.product, context: ticket.context, tags: ticket.tags, openedAt: ticket.openedAt,
+                        openedBy: ticket.openedBy, mergedInto: ticket.mergedInto, waitingSince: state.waitingSince,
+                        nextDue: state.nextDue, nextDueTarget: state.nextDueTarget, breached: state.breached))
         }
 
         // The ticket list: whole order, filters, and paging through it.
@@ -168,13 +176,16 @@ struct PropertyTests {
     private func actualValues(_ p: SupportProjection) -> [String] {
         var out = p.replies.map { r in
             let outcome = r.outcome == .none ? 0 : r.outcome == .achieved ? 1 : 2
-            return "\(p.ticketIDs[Int(r.ticket)])|\(r.isFirst ? 0 : 1)|\(r.end)|\(r.calendar)|\(r.business)|\(p.teams[r.team])|\(p.agents[r.agent])|\(r.priority)|\(outcome)"
+            return
+                "\(p.ticketIDs[Int(r.ticket)])|\(r.isFirst ? 0 : 1)|\(r.end)|\(r.calendar)|\(r.business)|\(p.teams[r.team])|\(p.agents[r.agent])|\(r.priority)|\(outcome)"
         }
         for (i, t) in p.tickets.enumerated() where t.status.isResolved {
             let id = p.ticketIDs[i], team = p.teams[t.resolutionTeam]
             let agent = t.resolutionAgent == Sentinel.none ? "-" : p.agents[t.resolutionAgent]
             let outcome = t.resolutionOutcome == .none ? 0 : t.resolutionOutcome == .achieved ? 1 : 2
-            out.append("\(id)|2|\(t.resolutionEnd)|\(t.resolutionEnd - t.openedAt)|\(t.resolutionBusiness)|\(team)|\(agent)|\(t.resolutionPriority)|\(outcome)")
+            out.append(
+                "\(id)|2|\(t.resolutionEnd)|\(t.resolutionEnd - t.openedAt)|\(t.resolutionBusiness)|\(team)|\(agent)|\(t.resolutionPriority)|\(outcome)"
+            )
             out.append("\(id)|3|\(t.resolutionEnd)|\(t.waitCalendar)|\(t.waitBusiness)|\(team)|\(agent)|\(t.resolutionPriority)|0")
             out.append("\(id)|4|\(t.resolutionEnd)|\(t.workCalendar)|\(t.workBusiness)|\(team)|\(agent)|\(t.resolutionPriority)|0")
         }

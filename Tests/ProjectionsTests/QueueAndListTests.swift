@@ -1,7 +1,8 @@
 import EventLog
-@testable import Projections
 import SupportDomain
 import Testing
+
+@testable import Projections
 
 /// SPEC §5 queues, agent queues, workloads and the ticket list.
 @Suite("Queues, workloads and the ticket list")
@@ -18,18 +19,18 @@ struct QueueAndListTests {
 
     private func tieLog() -> TestLog {
         var log = TestLog()
-        log.open("T-i", by: P.alice, at: "2026-03-02T06:00:00Z", priority: "low")      // no due, waiting 06:00
-        log.open("T-f", by: P.alice, at: "2026-03-02T07:00:00Z", priority: "normal")   // no due, waiting 07:00
-        log.open("T-e", by: P.alice, at: "2026-03-02T08:00:00Z", priority: "normal")   // no due, waiting 08:00
-        log.open("T-h", at: "2026-03-02T08:00:00Z")                                     // resolution due 10:00
+        log.open("T-i", by: P.alice, at: "2026-03-02T06:00:00Z", priority: "low")  // no due, waiting 06:00
+        log.open("T-f", by: P.alice, at: "2026-03-02T07:00:00Z", priority: "normal")  // no due, waiting 07:00
+        log.open("T-e", by: P.alice, at: "2026-03-02T08:00:00Z", priority: "normal")  // no due, waiting 08:00
+        log.open("T-h", at: "2026-03-02T08:00:00Z")  // resolution due 10:00
         log.open("T-p", at: "2026-03-02T08:00:00Z")
         log.message("T-p", by: P.alice, at: "2026-03-02T08:10:00Z")
-        log.status("T-p", "pending", at: "2026-03-02T08:10:00Z")                        // not awaiting an agent
-        log.message("T-h", by: P.alice, at: "2026-03-02T08:30:00Z")                    // waiting since 08:30
-        log.open("T-c", at: "2026-03-02T08:30:00Z")                                     // first reply due 09:30
-        log.open("T-d", at: "2026-03-02T09:00:00Z")                                     // due 10:00, waiting 09:00
-        log.open("T-a", at: "2026-03-02T09:00:00Z")                                     // the same as T-d
-        log.open("T-b", at: "2026-03-02T09:00:00Z", priority: "low")                   // due 10:00, low
+        log.status("T-p", "pending", at: "2026-03-02T08:10:00Z")  // not awaiting an agent
+        log.message("T-h", by: P.alice, at: "2026-03-02T08:30:00Z")  // waiting since 08:30
+        log.open("T-c", at: "2026-03-02T08:30:00Z")  // first reply due 09:30
+        log.open("T-d", at: "2026-03-02T09:00:00Z")  // due 10:00, waiting 09:00
+        log.open("T-a", at: "2026-03-02T09:00:00Z")  // the same as T-d
+        log.open("T-b", at: "2026-03-02T09:00:00Z", priority: "low")  // due 10:00, low
         return log
     }
 
@@ -46,16 +47,17 @@ struct QueueAndListTests {
         #expect(queue[0].nextDueTarget == .firstReply && queue[5].nextDue == nil && queue[5].nextDueTarget == nil)
         #expect(projection.teamQueue("hosting", at: at, limit: 3).map(\.id) == ["T-c", "T-h", "T-a"])
         #expect(projection.teamQueue("nobody", at: at).isEmpty)
-        #expect(projection.queues(at: at) == [
-            QueueSummary(team: "hosting", depth: 8, breached: 1, oldestWaitingSince: P.t("2026-03-02T06:00:00Z")),
-        ])
+        #expect(
+            projection.queues(at: at) == [
+                QueueSummary(team: "hosting", depth: 8, breached: 1, oldestWaitingSince: P.t("2026-03-02T06:00:00Z"))
+            ])
     }
 
     @Test func anAgentQueueSpansTeamsAndTheQueuesFollowAssignmentsAndMoves() throws {
         var log = tieLog()
         log.assign("T-b", "alice", team: "domains", at: "2026-03-02T09:10:00Z")
         log.assign("T-c", "alice", at: "2026-03-02T09:10:00Z")
-        log.assign("T-p", "alice", at: "2026-03-02T09:10:00Z")                          // pending: not in her queue
+        log.assign("T-p", "alice", at: "2026-03-02T09:10:00Z")  // pending: not in her queue
         let projection = try log.projection(try P.levels(Self.tiePolicy))
         let at = P.t("2026-03-02T09:45:00Z")
         #expect(projection.agentQueue("alice", at: at).map(\.id) == ["T-c", "T-b"])
@@ -71,15 +73,16 @@ struct QueueAndListTests {
 
         // Replying moves T-c behind the others (its next due becomes the resolution, 10:30).
         log.message("T-c", by: P.alice, at: "2026-03-02T09:50:00Z")
-        log.status("T-h", "solved", at: "2026-03-02T09:50:00Z")                         // leaves the queue
+        log.status("T-h", "solved", at: "2026-03-02T09:50:00Z")  // leaves the queue
         let later = try log.projection(try P.levels(Self.tiePolicy))
         #expect(later.teamQueue("hosting", at: P.t("2026-03-02T09:50:00Z")).map(\.id) == ["T-a", "T-d", "T-c", "T-f", "T-e", "T-i"])
         // A queue with no ticket awaiting an agent still lists its team while some ticket is in it.
         var emptied = TestLog()
         emptied.open("T-1", at: "2026-03-02T09:00:00Z")
         emptied.status("T-1", "solved", at: "2026-03-02T09:10:00Z")
-        #expect(try emptied.projection(try P.levels()).queues(at: P.t("2026-03-02T10:00:00Z"))
-            == [QueueSummary(team: "hosting", depth: 0, breached: 0, oldestWaitingSince: nil)])
+        #expect(
+            try emptied.projection(try P.levels()).queues(at: P.t("2026-03-02T10:00:00Z"))
+                == [QueueSummary(team: "hosting", depth: 0, breached: 0, oldestWaitingSince: nil)])
     }
 
     @Test func workloadsCountAssignedTicketsByStatusAndFlagOverload() throws {
@@ -95,7 +98,7 @@ struct QueueAndListTests {
         log.status("T-3", "pending", by: P.bob, at: "2026-03-02T09:02:00Z")
         log.assign("T-4", "chloe", at: "2026-03-02T09:01:00Z")
         log.status("T-4", "on_hold", at: "2026-03-02T09:02:00Z")
-        log.assign("T-4", nil, at: "2026-03-02T09:03:00Z")                               // unassigned again
+        log.assign("T-4", nil, at: "2026-03-02T09:03:00Z")  // unassigned again
         log.add("T-4", "note.added", #"{"body":"x"}"#, by: SupportActor(kind: .agent, id: "dan"), at: "2026-03-02T09:04:00Z")
         let workloads = try log.projection(levels).workloads(window: .unbounded)
         #expect(workloads.map(\.agent) == ["alice", "bob", "chloe", "dan"])
@@ -112,7 +115,7 @@ struct QueueAndListTests {
         log.open("T-2", by: P.dave, at: "2026-03-02T10:00:00Z", customer: "dave", product: "domains")
         log.open("T-3", at: "2026-03-02T10:00:00Z")
         log.open("T-10", at: "2026-03-02T10:00:00Z")
-        log.open("T-0", at: "2026-03-02T08:00:00Z")                                      // appended last, opened first
+        log.open("T-0", at: "2026-03-02T08:00:00Z")  // appended last, opened first
         log.status("T-1", "solved", at: "2026-03-02T11:00:00Z")
         log.add("T-10", "ticket.escalated", #"{"team":"domains","reason":"dns"}"#, by: P.mona, at: "2026-03-02T11:00:00Z")
         log.assign("T-3", "alice", at: "2026-03-02T11:00:00Z")
@@ -177,8 +180,9 @@ struct QueueAndListTests {
         let at = P.t("2026-03-02T09:30:00Z")
         #expect(projection.ticketCount == 2)
         // Code point order: "cafe\u{301}" < "caf\u{E9}" ('e' 0x65 < 'é' 0xE9).
-        #expect(projection.queues(at: at).map { Array($0.team.unicodeScalars) }
-            == [Array(decomposed.unicodeScalars), Array(precomposed.unicodeScalars)])
+        #expect(
+            projection.queues(at: at).map { Array($0.team.unicodeScalars) }
+                == [Array(decomposed.unicodeScalars), Array(precomposed.unicodeScalars)])
         let list = try projection.tickets(matching: TicketFilter(customer: decomposed), at: at, limit: 10)
         #expect(list.tickets.map { Array($0.id.unicodeScalars) } == [Array(decomposed.unicodeScalars)])
     }

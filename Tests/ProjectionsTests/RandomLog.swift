@@ -30,8 +30,10 @@ struct RandomLog {
 
     /// Appends the event if the rules accept it.
     @discardableResult
-    private mutating func attempt(_ ticket: String, _ type: String, _ data: [String: JSONValue], _ actor: SupportActor,
-                                  at: Int64) -> Bool {
+    private mutating func attempt(
+        _ ticket: String, _ type: String, _ data: [String: JSONValue], _ actor: SupportActor,
+        at: Int64
+    ) -> Bool {
         let version = (validation.touchedTickets[ticket]?.version ?? 0) + 1
         let at = Timestamp(milliseconds: at)
         do {
@@ -39,14 +41,17 @@ struct RandomLog {
         } catch {
             return false
         }
-        events.append(RecordedEvent(seq: UInt64(events.count + 1), stream: ticket, version: version, type: type, at: at,
-                                    recorded: at, actor: actor.eventActor, data: .object(data), prev: .zero, hash: .zero))
+        events.append(
+            RecordedEvent(
+                seq: UInt64(events.count + 1), stream: ticket, version: version, type: type, at: at,
+                recorded: at, actor: actor.eventActor, data: .object(data), prev: .zero, hash: .zero))
         return true
     }
 
     private mutating func step() {
         // Time moves on by up to an hour, sometimes by half a day.
-        now += Int64.random(in: 0...60, using: &rng) * 60_000 + (chance(0.03) ? 12 * 3_600_000 : 0)
+        now +=
+            Int64.random(in: 0...60, using: &rng) * 60_000 + (chance(0.03) ? 12 * 3_600_000 : 0)
             + (chance(0.2) ? Int64.random(in: 0...999, using: &rng) : 0)
         if ids.isEmpty || chance(0.12) {
             openTicket()
@@ -58,8 +63,13 @@ struct RandomLog {
         let at = max(ticket.lastAt.milliseconds, now - Int64.random(in: 0...120, using: &rng) * 60_000)
         let customer = SupportActor(kind: .customer, id: ticket.customer)
         let agent = SupportActor(kind: .agent, id: pick(Self.agents))
-        let staff = chance(0.8) ? agent : pick([SupportActor(kind: .manager, id: "mona"), SupportActor(kind: .system, id: "robot"),
-                                               SupportActor(kind: .admin, id: "root")])
+        let staff =
+            chance(0.8)
+            ? agent
+            : pick([
+                SupportActor(kind: .manager, id: "mona"), SupportActor(kind: .system, id: "robot"),
+                SupportActor(kind: .admin, id: "root"),
+            ])
         let roll = Double.random(in: 0..<1, using: &rng)
         switch roll {
         case ..<0.22:

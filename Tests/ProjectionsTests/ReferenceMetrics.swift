@@ -1,6 +1,7 @@
 import EventLog
-@testable import Projections
 import SupportDomain
+
+@testable import Projections
 
 /// A plain recomputation of SPEC §4 and §5, written apart from the projection: each ticket's events
 /// are walked on their own, values are collected as lists, and aggregates are computed naively.
@@ -109,8 +110,9 @@ struct Reference {
         if opened.actor.kind == "agent" { noteAgent(opened.actor.id) }
 
         func value(_ metric: Int, start: Int64, end: Int64, agent: String?, outcome: Int) -> Value {
-            Value(ticket: id, metric: metric, end: end, calendar: end - start, business: business(start, end), team: team,
-                  agent: agent, priority: priority, channel: o.channel, product: o.product, outcome: outcome)
+            Value(
+                ticket: id, metric: metric, end: end, calendar: end - start, business: business(start, end), team: team,
+                agent: agent, priority: priority, channel: o.channel, product: o.product, outcome: outcome)
         }
         func move(_ next: TicketStatus, _ at: Int64) {
             segments.append((status, since, at))
@@ -135,8 +137,10 @@ struct Reference {
                     if status == .new { move(.open, at) }
                     if let running = turn {
                         let metric: SLAMetric = running.first ? .firstReply : .nextReply
-                        values.append(value(running.first ? 0 : 1, start: running.start, end: at, agent: e.actor.id,
-                                            outcome: outcome(metric, priority, start: running.start, end: at)))
+                        values.append(
+                            value(
+                                running.first ? 0 : 1, start: running.start, end: at, agent: e.actor.id,
+                                outcome: outcome(metric, priority, start: running.start, end: at)))
                         turn = nil
                         answered = true
                     }
@@ -151,8 +155,9 @@ struct Reference {
             case .merged: move(.closed, at)
             case .satisfactionRated(let r):
                 if let version = r.reply ?? lastAgentVersion, let author = authors[version] {
-                    current[version] = Rating(at: at, score: r.score, agent: author, team: team, priority: priority,
-                                              channel: o.channel, product: o.product)
+                    current[version] = Rating(
+                        at: at, score: r.score, agent: author, team: team, priority: priority,
+                        channel: o.channel, product: o.product)
                 }
             case .opened, .noteAdded, .tagsChanged: break
             }
@@ -164,11 +169,14 @@ struct Reference {
             let wait = counted.filter { [.new, .open, .onHold].contains($0.status) }
             let work = counted.filter { [.new, .open].contains($0.status) }
             func make(_ metric: Int, _ calendar: Int64, _ business: Int64, _ outcome: Int) -> Value {
-                Value(ticket: id, metric: metric, end: r.end, calendar: calendar, business: business, team: r.team,
-                      agent: r.agent, priority: r.priority, channel: o.channel, product: o.product, outcome: outcome)
+                Value(
+                    ticket: id, metric: metric, end: r.end, calendar: calendar, business: business, team: r.team,
+                    agent: r.agent, priority: r.priority, channel: o.channel, product: o.product, outcome: outcome)
             }
-            values.append(make(2, r.end - openedAt, business(openedAt, r.end),
-                               outcome(.resolution, r.priority, start: openedAt, end: r.end)))
+            values.append(
+                make(
+                    2, r.end - openedAt, business(openedAt, r.end),
+                    outcome(.resolution, r.priority, start: openedAt, end: r.end)))
             values.append(make(3, wait.map { $0.to - $0.from }.reduce(0, +), wait.map { business($0.from, $0.to) }.reduce(0, +), 0))
             values.append(make(4, work.map { $0.to - $0.from }.reduce(0, +), work.map { business($0.from, $0.to) }.reduce(0, +), 0))
         }
@@ -178,17 +186,22 @@ struct Reference {
         if status != .solved && status != .closed { running.append((2, .resolution, openedAt)) }
         for (metric, slaMetric, start) in running {
             guard let target = levels.target(slaMetric, priority: priority),
-                  levels.isBreached(start: Timestamp(milliseconds: start), at: Timestamp(milliseconds: evaluation), target: target),
-                  let due = levels.due(start: Timestamp(milliseconds: start), target: target) else { continue }
-            breaches.append(Breach(metric: metric, due: due.milliseconds, team: team, agent: assignee, priority: priority,
-                                   channel: o.channel, product: o.product))
+                levels.isBreached(start: Timestamp(milliseconds: start), at: Timestamp(milliseconds: evaluation), target: target),
+                let due = levels.due(start: Timestamp(milliseconds: start), target: target)
+            else { continue }
+            breaches.append(
+                Breach(
+                    metric: metric, due: due.milliseconds, team: team, agent: assignee, priority: priority,
+                    channel: o.channel, product: o.product))
         }
     }
 
     // MARK: Aggregates
 
-    private static func groupKey(_ groupBy: GroupBy, team: String, agent: String?, priority: Priority, channel: Channel,
-                                 product: String) -> String? {
+    private static func groupKey(
+        _ groupBy: GroupBy, team: String, agent: String?, priority: Priority, channel: Channel,
+        product: String
+    ) -> String? {
         switch groupBy {
         case .none: nil
         case .team: team
@@ -233,12 +246,14 @@ struct Reference {
             return k
         }
         for v in values where window.contains(Timestamp(milliseconds: v.end)) {
-            let k = touch(Self.groupKey(groupBy, team: v.team, agent: v.agent, priority: v.priority, channel: v.channel, product: v.product))
+            let k = touch(
+                Self.groupKey(groupBy, team: v.team, agent: v.agent, priority: v.priority, channel: v.channel, product: v.product))
             durations[k]![v.metric].append(clock == .business ? v.business : v.calendar)
             if v.outcome > 0 { outcomes[k]![v.metric][v.outcome - 1] += 1 }
         }
         for b in breaches where window.contains(Timestamp(milliseconds: b.due)) {
-            let k = touch(Self.groupKey(groupBy, team: b.team, agent: b.agent, priority: b.priority, channel: b.channel, product: b.product))
+            let k = touch(
+                Self.groupKey(groupBy, team: b.team, agent: b.agent, priority: b.priority, channel: b.channel, product: b.product))
             outcomes[k]![b.metric][1] += 1
         }
         return Self.ordered(Array(durations.keys)).map { k in
@@ -246,8 +261,9 @@ struct Reference {
             func metric(_ i: Int) -> MetricSummary {
                 MetricSummary(statistics: Self.statistics(d[i]), sla: i < 3 ? SLACompliance(achieved: o[i][0], breached: o[i][1]) : nil)
             }
-            return ResponseTimeGroup(key: names[k]!, firstReply: metric(0), nextReply: metric(1), resolution: metric(2),
-                                     requesterWait: metric(3), agentWork: metric(4))
+            return ResponseTimeGroup(
+                key: names[k]!, firstReply: metric(0), nextReply: metric(1), resolution: metric(2),
+                requesterWait: metric(3), agentWork: metric(4))
         }
     }
 
@@ -262,12 +278,15 @@ struct Reference {
             scores[k, default: [:]][start, default: []].append(r.score)
         }
         return Self.ordered(Array(scores.keys)).map { k in
-            SatisfactionGroup(key: names[k]!, series: scores[k]!.keys.sorted().map { start in
-                let s = scores[k]![start]!
-                return SatisfactionPoint(bucketStart: Timestamp(milliseconds: start), count: s.count,
-                                         mean: Double(s.reduce(0, +)) / Double(s.count),
-                                         csat: Double(s.filter { $0 >= 4 }.count) / Double(s.count))
-            })
+            SatisfactionGroup(
+                key: names[k]!,
+                series: scores[k]!.keys.sorted().map { start in
+                    let s = scores[k]![start]!
+                    return SatisfactionPoint(
+                        bucketStart: Timestamp(milliseconds: start), count: s.count,
+                        mean: Double(s.reduce(0, +)) / Double(s.count),
+                        csat: Double(s.filter { $0 >= 4 }.count) / Double(s.count))
+                })
         }
     }
 
@@ -282,9 +301,10 @@ struct Reference {
             if a.1.waitingSince! != b.1.waitingSince! { return a.1.waitingSince! < b.1.waitingSince! }
             return Self.key(a.0.id).lexicographicallyPrecedes(Self.key(b.0.id))
         }.map { t, s in
-            QueueEntry(id: t.id, subject: t.subject, customer: t.customer, priority: t.priority, status: t.status,
-                       assignee: t.assignee, channel: t.channel, waitingSince: s.waitingSince, nextDue: s.nextDue,
-                       nextDueTarget: s.nextDueTarget, breached: s.breached)
+            QueueEntry(
+                id: t.id, subject: t.subject, customer: t.customer, priority: t.priority, status: t.status,
+                assignee: t.assignee, channel: t.channel, waitingSince: s.waitingSince, nextDue: s.nextDue,
+                nextDueTarget: s.nextDueTarget, breached: s.breached)
         }
     }
 
@@ -293,8 +313,9 @@ struct Reference {
         for t in tickets { teams[Self.key(t.team)] = t.team }
         return teams.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { k in
             let entries = queue { Self.key($0.team) == k }
-            return QueueSummary(team: teams[k]!, depth: entries.count, breached: entries.filter(\.breached).count,
-                                oldestWaitingSince: entries.compactMap(\.waitingSince).min())
+            return QueueSummary(
+                team: teams[k]!, depth: entries.count, breached: entries.filter(\.breached).count,
+                oldestWaitingSince: entries.compactMap(\.waitingSince).min())
         }
     }
 
@@ -302,17 +323,21 @@ struct Reference {
         agents.sorted { $0.lexicographicallyPrecedes($1) }.map { k in
             let name = agentNames[k]!
             let mine = tickets.filter { $0.assignee.map(Self.key) == k }
-            let assigned = AssignedCounts(newOpen: mine.filter { $0.status.isAwaitingAgent }.count,
-                                          pending: mine.filter { $0.status == .pending }.count,
-                                          onHold: mine.filter { $0.status == .onHold }.count)
-            let solved = values.filter { $0.metric == 2 && $0.agent.map(Self.key) == k && window.contains(Timestamp(milliseconds: $0.end)) }.count
+            let assigned = AssignedCounts(
+                newOpen: mine.filter { $0.status.isAwaitingAgent }.count,
+                pending: mine.filter { $0.status == .pending }.count,
+                onHold: mine.filter { $0.status == .onHold }.count)
+            let solved = values.filter { $0.metric == 2 && $0.agent.map(Self.key) == k && window.contains(Timestamp(milliseconds: $0.end)) }
+                .count
             let replies = (agentMessages[name] ?? []).filter { window.contains(Timestamp(milliseconds: $0)) }.count
             let scores = ratings.filter { Self.key($0.agent) == k && window.contains(Timestamp(milliseconds: $0.at)) }.map(\.score)
-            let satisfaction = RatingSummary(count: scores.count,
-                                             mean: scores.isEmpty ? nil : Double(scores.reduce(0, +)) / Double(scores.count),
-                                             csat: scores.isEmpty ? nil : Double(scores.filter { $0 >= 4 }.count) / Double(scores.count))
-            return AgentWorkload(agent: name, assigned: assigned, solved: solved, replies: replies, satisfaction: satisfaction,
-                                 overloaded: assigned.newOpen > levels.policy.capacity)
+            let satisfaction = RatingSummary(
+                count: scores.count,
+                mean: scores.isEmpty ? nil : Double(scores.reduce(0, +)) / Double(scores.count),
+                csat: scores.isEmpty ? nil : Double(scores.filter { $0 >= 4 }.count) / Double(scores.count))
+            return AgentWorkload(
+                agent: name, assigned: assigned, solved: solved, replies: replies, satisfaction: satisfaction,
+                overloaded: assigned.newOpen > levels.policy.capacity)
         }
     }
 

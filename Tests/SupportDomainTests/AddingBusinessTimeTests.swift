@@ -34,7 +34,8 @@ struct AddingBusinessTimeTests {
             timeZoneIdentifier: "Europe/Paris", schedule: try weekdaysOnlySchedule(), holidays: [])
         let friday = try instant("2026-03-06T17:00:00+01:00")
         #expect(calendar.adding(businessMilliseconds: 2 * hour, to: friday) == (try instant("2026-03-06T19:00:00+01:00")))
-        #expect(calendar.adding(businessMilliseconds: 2 * hour + 1, to: friday)
+        #expect(
+            calendar.adding(businessMilliseconds: 2 * hour + 1, to: friday)
                 == (try instant("2026-03-09T08:00:00.001+01:00")))
     }
 
@@ -75,13 +76,16 @@ struct AddingBusinessTimeTests {
     @Test func beyondThePrecomputedYearsStillWorks() throws {
         let calendar = try BusinessCalendar(policy: .default)
         // 2150-03-06 is a Friday; +2 h from 18:00 reaches Sat 2150-03-07 10:00+01:00.
-        #expect(calendar.adding(businessMilliseconds: 2 * hour, to: try instant("2150-03-06T18:00:00+01:00"))
+        #expect(
+            calendar.adding(businessMilliseconds: 2 * hour, to: try instant("2150-03-06T18:00:00+01:00"))
                 == (try instant("2150-03-07T10:00:00+01:00")))
         // From inside the precomputed years into the slow path: Fri 2100-12-31 18:00 + 2 h crosses into 2101.
         // 2100-12-31 is a Friday; Sat 2101-01-01 09:00 + 1 h.
-        #expect(calendar.adding(businessMilliseconds: 2 * hour, to: try instant("2100-12-31T18:00:00+01:00"))
+        #expect(
+            calendar.adding(businessMilliseconds: 2 * hour, to: try instant("2100-12-31T18:00:00+01:00"))
                 == (try instant("2101-01-01T10:00:00+01:00")))
-        #expect(calendar.businessDuration(
-            from: try instant("1989-12-29T18:00:00+01:00"), to: try instant("1990-01-01T09:00:00+01:00")) == 10 * hour)
+        #expect(
+            calendar.businessDuration(
+                from: try instant("1989-12-29T18:00:00+01:00"), to: try instant("1990-01-01T09:00:00+01:00")) == 10 * hour)
     }
 }

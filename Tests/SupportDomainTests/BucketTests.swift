@@ -115,14 +115,18 @@ struct BucketTests {
 
     @Test func formattingOffsets() throws {
         #expect(try calendar("UTC").formatBucketStart(try instant("2026-03-29T00:00:00Z")) == "2026-03-29T00:00:00+00:00")
-        #expect(try calendar("Asia/Kathmandu").formatBucketStart(try instant("2026-03-29T00:00:00Z"))
+        #expect(
+            try calendar("Asia/Kathmandu").formatBucketStart(try instant("2026-03-29T00:00:00Z"))
                 == "2026-03-29T05:45:00+05:45")
-        #expect(try calendar("America/St_Johns").formatBucketStart(try instant("2026-01-15T03:30:00Z"))
+        #expect(
+            try calendar("America/St_Johns").formatBucketStart(try instant("2026-01-15T03:30:00Z"))
                 == "2026-01-15T00:00:00-03:30")
-        #expect(try calendar("Europe/Paris").formatBucketStart(try instant("2026-03-29T12:00:00.250Z"))
+        #expect(
+            try calendar("Europe/Paris").formatBucketStart(try instant("2026-03-29T12:00:00.250Z"))
                 == "2026-03-29T14:00:00.250+02:00")
         // Paris kept local mean time, +00:09:21, until 1911 (outside the precomputed years).
-        #expect(try calendar("Europe/Paris").formatBucketStart(try instant("1900-01-01T00:00:00Z"))
+        #expect(
+            try calendar("Europe/Paris").formatBucketStart(try instant("1900-01-01T00:00:00Z"))
                 == "1900-01-01T00:09:21+00:09:21")
     }
 

@@ -24,15 +24,19 @@ struct BusinessCalendarPropertyTests {
         policy.holidays = Set(["2026-05-01", "2026-12-25", "2027-01-01", "2026-03-30"].compactMap(LocalDate.init(iso8601:)))
         let calendars = [
             try BusinessCalendar(policy: policy),
-            try BusinessCalendar(timeZoneIdentifier: "America/Santiago",
-                                 schedule: try schedule([.monday: ["00:00-01:00", "09:00-18:00"], .sunday: ["22:00-24:00"],
-                                                         .saturday: ["00:00-00:30"]]),
-                                 holidays: []),
+            try BusinessCalendar(
+                timeZoneIdentifier: "America/Santiago",
+                schedule: try schedule([
+                    .monday: ["00:00-01:00", "09:00-18:00"], .sunday: ["22:00-24:00"],
+                    .saturday: ["00:00-00:30"],
+                ]),
+                holidays: []),
         ]
         for calendar in calendars {
             for _ in 0..<2_000 {
                 let start = Self.randomInstant(in: Self.years2025To2028, &generator)
-                let amount = Bool.random(using: &generator)
+                let amount =
+                    Bool.random(using: &generator)
                     ? Int64.random(in: 0...(200 * hour), using: &generator)
                     : Int64.random(in: 0...3, using: &generator) * hour
                 let end = try #require(calendar.adding(businessMilliseconds: amount, to: start))
@@ -53,7 +57,8 @@ struct BusinessCalendarPropertyTests {
         for _ in 0..<2_000 {
             let points = (0..<3).map { _ in Self.randomInstant(in: Self.years2025To2028, &generator) }.sorted()
             let whole = calendar.businessDuration(from: points[0], to: points[2])
-            let parts = calendar.businessDuration(from: points[0], to: points[1])
+            let parts =
+                calendar.businessDuration(from: points[0], to: points[1])
                 + calendar.businessDuration(from: points[1], to: points[2])
             #expect(whole == parts)
         }
@@ -115,17 +120,20 @@ struct BusinessCalendarPropertyTests {
             cursor = next
         }
         for iteration in 0..<120 {
-            let anchor = transitions.isEmpty || iteration % 4 == 0
+            let anchor =
+                transitions.isEmpty || iteration % 4 == 0
                 ? Int64.random(in: 1_262_304_000_000...1_893_456_000_000, using: &generator)
                 : transitions[Int.random(in: 0..<transitions.count, using: &generator)]
             let a = Self.randomInstant(in: (anchor - 30 * hour)...(anchor + 30 * hour), &generator)
             let b = Self.randomInstant(in: a.milliseconds...(a.milliseconds + 80 * hour), &generator)
-            #expect(calendar.businessDuration(from: a, to: b) == reference.businessDuration(from: a.milliseconds, to: b.milliseconds),
-                    "\(zoneIdentifier) \(a.milliseconds)..<\(b.milliseconds)")
+            #expect(
+                calendar.businessDuration(from: a, to: b) == reference.businessDuration(from: a.milliseconds, to: b.milliseconds),
+                "\(zoneIdentifier) \(a.milliseconds)..<\(b.milliseconds)")
             for unit in BucketUnit.allCases {
-                #expect(calendar.bucketStart(containing: a, unit: unit).milliseconds
+                #expect(
+                    calendar.bucketStart(containing: a, unit: unit).milliseconds
                         == reference.bucketStart(containing: a.milliseconds, unit: unit),
-                        "\(zoneIdentifier) \(unit) of \(a.milliseconds)")
+                    "\(zoneIdentifier) \(unit) of \(a.milliseconds)")
             }
         }
     }

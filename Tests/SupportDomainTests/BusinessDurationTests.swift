@@ -47,7 +47,8 @@ struct BusinessDurationTests {
         let duration = calendar.businessDuration(
             from: try instant("2026-03-28T00:00:00Z"), to: try instant("2026-03-30T00:00:00Z"))
         #expect(duration == 2 * hour)
-        #expect(calendar.adding(businessMilliseconds: 1, to: try instant("2026-03-28T12:00:00Z"))
+        #expect(
+            calendar.adding(businessMilliseconds: 1, to: try instant("2026-03-28T12:00:00Z"))
                 == (try instant("2026-03-29T00:00:00.001Z")))
     }
 
@@ -63,26 +64,31 @@ struct BusinessDurationTests {
     @Test func windowInsideTheSpringGapIsEmpty() throws {
         // 02:00 moves forward to 03:00+02:00 (01:00Z), and 03:00 is 01:00Z too.
         let calendar = try paris(try schedule([.sunday: ["02:00-03:00"]]))
-        #expect(calendar.businessDuration(
-            from: try instant("2026-03-28T00:00:00Z"), to: try instant("2026-03-30T00:00:00Z")) == 0)
+        #expect(
+            calendar.businessDuration(
+                from: try instant("2026-03-28T00:00:00Z"), to: try instant("2026-03-30T00:00:00Z")) == 0)
         // A week later the same window is a full hour.
-        #expect(calendar.businessDuration(
-            from: try instant("2026-04-04T00:00:00Z"), to: try instant("2026-04-06T00:00:00Z")) == hour)
+        #expect(
+            calendar.businessDuration(
+                from: try instant("2026-04-04T00:00:00Z"), to: try instant("2026-04-06T00:00:00Z")) == hour)
     }
 
     @Test func autumnFoldWindowIsAnHourLonger() throws {
         // 2026-10-25 Paris: 03:00 CEST becomes 02:00 CET (01:00Z). 01:00+02:00 = 23:00Z on the 24th, 04:00+01:00 = 03:00Z.
         let calendar = try paris(try schedule([.sunday: ["01:00-04:00"]]))
-        #expect(calendar.businessDuration(
-            from: try instant("2026-10-24T00:00:00Z"), to: try instant("2026-10-26T00:00:00Z")) == 4 * hour)
+        #expect(
+            calendar.businessDuration(
+                from: try instant("2026-10-24T00:00:00Z"), to: try instant("2026-10-26T00:00:00Z")) == 4 * hour)
     }
 
     @Test func boundInTheFoldIsItsFirstOccurrence() throws {
         // 02:30 happens at 00:30Z (+02:00) and again at 01:30Z (+01:00); the window starts at the first.
         let calendar = try paris(try schedule([.sunday: ["02:30-04:00"]]))
-        #expect(calendar.businessDuration(
-            from: try instant("2026-10-24T00:00:00Z"), to: try instant("2026-10-26T00:00:00Z")) == 2 * hour + 30 * minute)
-        #expect(calendar.adding(businessMilliseconds: 1, to: try instant("2026-10-24T12:00:00Z"))
+        #expect(
+            calendar.businessDuration(
+                from: try instant("2026-10-24T00:00:00Z"), to: try instant("2026-10-26T00:00:00Z")) == 2 * hour + 30 * minute)
+        #expect(
+            calendar.adding(businessMilliseconds: 1, to: try instant("2026-10-24T12:00:00Z"))
                 == (try instant("2026-10-25T00:30:00.001Z")))
     }
 
@@ -99,9 +105,11 @@ struct BusinessDurationTests {
     @Test func overnightHoursSplitAcrossTwoDays() throws {
         // Friday 22:00-24:00 and Saturday 00:00-02:00 form one 4 h stretch.
         let calendar = try paris(try schedule([.friday: ["22:00-24:00"], .saturday: ["00:00-02:00"]]))
-        #expect(calendar.businessDuration(
-            from: try instant("2026-03-06T23:00:00+01:00"), to: try instant("2026-03-07T01:00:00+01:00")) == 2 * hour)
-        #expect(calendar.adding(businessMilliseconds: 3 * hour, to: try instant("2026-03-06T12:00:00+01:00"))
+        #expect(
+            calendar.businessDuration(
+                from: try instant("2026-03-06T23:00:00+01:00"), to: try instant("2026-03-07T01:00:00+01:00")) == 2 * hour)
+        #expect(
+            calendar.adding(businessMilliseconds: 3 * hour, to: try instant("2026-03-06T12:00:00+01:00"))
                 == (try instant("2026-03-07T01:00:00+01:00")))
     }
 

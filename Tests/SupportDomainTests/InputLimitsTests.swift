@@ -1,7 +1,8 @@
 import EventLog
 import Foundation
-@testable import SupportDomain
 import Testing
+
+@testable import SupportDomain
 
 /// The policy's input limits: each one holds at its value and refuses one more (400 naming the
 /// field), for commands and import lines alike; the policy file overrides them key by key.
@@ -22,8 +23,10 @@ struct InputLimitsTests {
     }
 
     static func opening(_ extra: [String: JSONValue]) -> JSONValue {
-        var o: [String: JSONValue] = ["customer": .string("carol"), "subject": .string("s"), "body": .string("b"),
-                                      "channel": .string("web"), "product": .string("hosting"), "priority": .string("low")]
+        var o: [String: JSONValue] = [
+            "customer": .string("carol"), "subject": .string("s"), "body": .string("b"),
+            "channel": .string("web"), "product": .string("hosting"), "priority": .string("low"),
+        ]
         for (k, v) in extra { o[k] = v }
         return .object(o)
     }
@@ -78,7 +81,8 @@ struct InputLimitsTests {
         let n = try Self.limit(c, in: .default)
         let actor = F.actor(c.actor)
         #expect(F.refusal { try TicketCommand.parse(route: c.route, body: c.data(n), actor: actor, limits: .default) } == nil)
-        let refusal = try #require(F.refusal { try TicketCommand.parse(route: c.route, body: c.data(n + 1), actor: actor, limits: .default) })
+        let refusal = try #require(
+            F.refusal { try TicketCommand.parse(route: c.route, body: c.data(n + 1), actor: actor, limits: .default) })
         #expect(refusal.kind == .badRequest)
         #expect(refusal.detail.contains(c.field) && refusal.detail.contains("limits.\(c.limit)"), "\(refusal.detail)")
     }
@@ -89,16 +93,19 @@ struct InputLimitsTests {
         let n = try Self.limit(c, in: .default)
         for (size, accepted) in [(n, true), (n + 1, false)] {
             var validation = ImportValidation(now: try F.instant("2026-03-03T00:00:00Z"), limits: .default) { _ in nil }
-            _ = try validation.add(ticket: "T-1", type: "ticket.opened", at: try F.instant("2026-03-02T09:00:00Z"),
-                                   actor: EventActor(kind: "customer", id: "carol"), data: Self.opening([:]))
-            _ = try validation.add(ticket: "T-1", type: "message.posted", at: try F.instant("2026-03-02T09:01:00Z"),
-                                   actor: EventActor(kind: "agent", id: "alice"), data: .object(["body": .string("hi")]))
+            _ = try validation.add(
+                ticket: "T-1", type: "ticket.opened", at: try F.instant("2026-03-02T09:00:00Z"),
+                actor: EventActor(kind: "customer", id: "carol"), data: Self.opening([:]))
+            _ = try validation.add(
+                ticket: "T-1", type: "message.posted", at: try F.instant("2026-03-02T09:01:00Z"),
+                actor: EventActor(kind: "agent", id: "alice"), data: .object(["body": .string("hi")]))
             let actor = F.actor(c.actor)
             let ticket = c.route == .open ? "T-2" : "T-1"
             let data = c.data(size)
             let refusal = F.refusal {
-                try validation.add(ticket: ticket, type: c.route.eventKind.rawValue, at: try F.instant("2026-03-02T09:02:00Z"),
-                                   actor: EventActor(kind: actor.kind.rawValue, id: actor.id), data: data)
+                try validation.add(
+                    ticket: ticket, type: c.route.eventKind.rawValue, at: try F.instant("2026-03-02T09:02:00Z"),
+                    actor: EventActor(kind: actor.kind.rawValue, id: actor.id), data: data)
             }
             if accepted {
                 #expect(refusal == nil, "at the limit: \(refusal?.detail ?? "")")
@@ -114,19 +121,23 @@ struct InputLimitsTests {
         #expect(try Self.limit(c, in: policy.limits) == 3)
         let actor = F.actor(c.actor)
         #expect(F.refusal { try TicketCommand.parse(route: c.route, body: c.data(3), actor: actor, limits: policy.limits) } == nil)
-        #expect(F.refusalKind { try TicketCommand.parse(route: c.route, body: c.data(4), actor: actor, limits: policy.limits) } == .badRequest)
+        #expect(
+            F.refusalKind { try TicketCommand.parse(route: c.route, body: c.data(4), actor: actor, limits: policy.limits) } == .badRequest)
     }
 
     @Test func limitsCountCodePointsAndBodiesCountBytes() throws {
         var limits = InputLimits.default
         limits.subject = 2
         limits.body = 4
-        let scalars = "e\u{301}\u{1F600}"   // 3 code points, 1 + 2 + 4 bytes
+        let scalars = "e\u{301}\u{1F600}"  // 3 code points, 1 + 2 + 4 bytes
         let open = { (subject: String, body: String) in
-            F.refusal { try TicketCommand.parse(route: .open, body: Self.opening(["subject": .string(subject), "body": .string(body)]),
-                                                actor: F.alice, limits: limits) }
+            F.refusal {
+                try TicketCommand.parse(
+                    route: .open, body: Self.opening(["subject": .string(subject), "body": .string(body)]),
+                    actor: F.alice, limits: limits)
+            }
         }
-        #expect(open("e\u{301}", "\u{E9}\u{E9}") == nil)           // 2 code points; 4 bytes
+        #expect(open("e\u{301}", "\u{E9}\u{E9}") == nil)  // 2 code points; 4 bytes
         #expect(open(scalars, "b")?.detail.contains("\"subject\"") == true)
         #expect(open("s", "\u{E9}\u{E9}a")?.detail.contains("\"body\" is 5 bytes") == true)
     }

@@ -30,11 +30,13 @@ struct PolicyEncodingTests {
     }
 
     @Test func absentTargetsAreNullAndHolidaysSorted() throws {
-        let policy = try Policy.parse(jsonData: Data("""
-            {"holidays": ["2026-12-25", "2026-05-01"],
-             "schedule": {"mon": ["13:00-19:00", "08:00-12:00"]},
-             "targets": {"urgent": {"nextReply": null}}}
-            """.utf8))
+        let policy = try Policy.parse(
+            jsonData: Data(
+                """
+                {"holidays": ["2026-12-25", "2026-05-01"],
+                 "schedule": {"mon": ["13:00-19:00", "08:00-12:00"]},
+                 "targets": {"urgent": {"nextReply": null}}}
+                """.utf8))
         let json = try canonicalJSON(policy)
         #expect(json.contains(#""holidays":["2026-05-01","2026-12-25"]"#))
         #expect(json.contains(#""mon":["08:00-12:00","13:00-19:00"]"#))
@@ -43,11 +45,13 @@ struct PolicyEncodingTests {
     }
 
     @Test func encodedPolicyParsesBackToItself() throws {
-        let policy = try Policy.parse(jsonData: Data("""
-            {"timeZone": "America/Santiago", "holidays": ["2026-09-18"], "capacity": 3,
-             "schedule": {"sat": ["00:00-02:00", "22:00-24:00"]},
-             "targets": {"low": {"firstReply": null, "resolution": {"seconds": 5, "clock": "calendar"}}}}
-            """.utf8))
+        let policy = try Policy.parse(
+            jsonData: Data(
+                """
+                {"timeZone": "America/Santiago", "holidays": ["2026-09-18"], "capacity": 3,
+                 "schedule": {"sat": ["00:00-02:00", "22:00-24:00"]},
+                 "targets": {"low": {"firstReply": null, "resolution": {"seconds": 5, "clock": "calendar"}}}}
+                """.utf8))
         let encoded = try JSONEncoder().encode(policy)
         #expect(try Policy.parse(jsonData: encoded) == policy)
     }

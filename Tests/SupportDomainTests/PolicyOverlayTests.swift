@@ -45,7 +45,8 @@ struct PolicyOverlayTests {
     }
 
     @Test func specExampleFile() throws {
-        let policy = try parse("""
+        let policy = try parse(
+            """
             {"timeZone": "Europe/Paris",
              "schedule": {"mon": ["08:00-12:00", "13:00-19:00"], "tue": ["08:00-19:00"],
                           "wed": ["08:00-19:00"], "thu": ["08:00-19:00"], "fri": ["08:00-19:00"],

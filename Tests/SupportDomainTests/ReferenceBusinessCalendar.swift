@@ -54,8 +54,9 @@ struct ReferenceBusinessCalendar {
     }
 
     private func components(ofDay day: Int64) -> DateComponents {
-        utcCalendar.dateComponents([.year, .month, .day, .weekday],
-                                   from: Date(timeIntervalSince1970: Double(day * 86_400 + 43_200)))
+        utcCalendar.dateComponents(
+            [.year, .month, .day, .weekday],
+            from: Date(timeIntervalSince1970: Double(day * 86_400 + 43_200)))
     }
 
     private func weekday(ofDay day: Int64) -> Weekday {
@@ -80,7 +81,7 @@ struct ReferenceBusinessCalendar {
         var mapped: [(Int64, Int64)] = []
         for window in schedule.windows(on: weekday(ofDay: day)) {
             guard let a = instantMovingGapsForward(day * millisecondsPerDay + Int64(window.startMinute) * 60_000),
-                  let b = instantMovingGapsForward(day * millisecondsPerDay + Int64(window.endMinute) * 60_000)
+                let b = instantMovingGapsForward(day * millisecondsPerDay + Int64(window.endMinute) * 60_000)
             else { continue }
             let clippedA = min(max(a, start), end)
             let clippedB = min(max(b, start), end)

@@ -7,7 +7,8 @@ import Testing
 /// (fractional seconds allowed).
 func instant(_ text: String) throws -> Timestamp {
     let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = text.contains(".")
+    formatter.formatOptions =
+        text.contains(".")
         ? [.withInternetDateTime, .withFractionalSeconds]
         : [.withInternetDateTime]
     let date = try #require(formatter.date(from: text), "not an ISO 8601 date-time: \(text)")
@@ -28,8 +29,10 @@ func schedule(_ texts: [Weekday: [String]]) throws -> WeeklySchedule {
 
 /// Monday to Friday 08:00-19:00, weekends closed.
 func weekdaysOnlySchedule() throws -> WeeklySchedule {
-    try schedule([.monday: ["08:00-19:00"], .tuesday: ["08:00-19:00"], .wednesday: ["08:00-19:00"],
-                  .thursday: ["08:00-19:00"], .friday: ["08:00-19:00"]])
+    try schedule([
+        .monday: ["08:00-19:00"], .tuesday: ["08:00-19:00"], .wednesday: ["08:00-19:00"],
+        .thursday: ["08:00-19:00"], .friday: ["08:00-19:00"],
+    ])
 }
 
 func date(_ text: String) throws -> LocalDate {

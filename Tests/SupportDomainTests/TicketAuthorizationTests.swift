@@ -1,6 +1,7 @@
 import EventLog
-@testable import SupportDomain
 import Testing
+
+@testable import SupportDomain
 
 /// SPEC §2.2 "who" column and §7 "Who may".
 @Suite("Ticket authorization")
@@ -73,8 +74,9 @@ struct TicketAuthorizationTests {
 
     @Test func anAdminMayNotPostMessages() throws {
         let command = TicketCommand(event: .messagePosted(.init(body: "b")), actor: F.root)
-        #expect(F.refusalKind { try TicketRules.decide(command, on: try Self.carolsTicket(), at: try F.instant("2026-03-02T10:00:00Z")) }
-            == .forbidden)
+        #expect(
+            F.refusalKind { try TicketRules.decide(command, on: try Self.carolsTicket(), at: try F.instant("2026-03-02T10:00:00Z")) }
+                == .forbidden)
     }
 
     @Test func systemMayNotMerge() throws {
@@ -113,7 +115,8 @@ struct TicketAuthorizationTests {
 
     @Test func customerOwnershipIsComparedByCodePoint() throws {
         var log = TicketTestLog("T-1")
-        try log.append("ticket.opened",
+        try log.append(
+            "ticket.opened",
             #"{"customer":"\u00e9lise","subject":"s","body":"b","channel":"web","product":"p","priority":"low"}"#,
             by: F.alice, at: "2026-03-02T09:00:00Z")
         let ticket = try log.ticket()
@@ -131,8 +134,9 @@ struct TicketAuthorizationTests {
         let rating = TicketEvent.satisfactionRated(.init(score: 4, reply: 2))
         #expect(try TicketRules.decide(.init(event: rating, actor: F.carol), on: ticket, at: at) == [rating])
         for actor in [F.alice, F.bob, F.mona, F.root, F.robot] {
-            #expect(F.refusalKind { try TicketRules.decide(.init(event: rating, actor: actor), on: ticket, at: at) } == .forbidden,
-                    "\(actor.kind)")
+            #expect(
+                F.refusalKind { try TicketRules.decide(.init(event: rating, actor: actor), on: ticket, at: at) } == .forbidden,
+                "\(actor.kind)")
         }
     }
 

@@ -1,6 +1,7 @@
 import EventLog
-@testable import SupportDomain
 import Testing
+
+@testable import SupportDomain
 
 /// SPEC §7: a command's body is its event's data plus `at` (admin only) and, on /messages from an
 /// agent, `status`; 403 answers before 400.
@@ -71,12 +72,15 @@ struct TicketCommandParsingTests {
     }
 
     @Test func anAdminMaySetAtWith0To3FractionDigits() throws {
-        #expect(try parse(.notes, #"{"body":"b","at":"2026-03-01T10:22:33Z"}"#, as: F.root).at
-            == F.instant("2026-03-01T10:22:33.000Z"))
-        #expect(try parse(.notes, #"{"body":"b","at":"2026-03-01T10:22:33.1Z"}"#, as: F.root).at
-            == F.instant("2026-03-01T10:22:33.100Z"))
-        #expect(try parse(.notes, #"{"body":"b","at":"2026-03-01T10:22:33.12Z"}"#, as: F.root).at
-            == F.instant("2026-03-01T10:22:33.120Z"))
+        #expect(
+            try parse(.notes, #"{"body":"b","at":"2026-03-01T10:22:33Z"}"#, as: F.root).at
+                == F.instant("2026-03-01T10:22:33.000Z"))
+        #expect(
+            try parse(.notes, #"{"body":"b","at":"2026-03-01T10:22:33.1Z"}"#, as: F.root).at
+                == F.instant("2026-03-01T10:22:33.100Z"))
+        #expect(
+            try parse(.notes, #"{"body":"b","at":"2026-03-01T10:22:33.12Z"}"#, as: F.root).at
+                == F.instant("2026-03-01T10:22:33.120Z"))
         let command = try parse(.notes, #"{"body":"b","at":"2026-03-01T10:22:33.123Z"}"#, as: F.root)
         #expect(command.at == Timestamp(milliseconds: try F.instant("2026-03-01T10:22:33Z").milliseconds + 123))
         // `at` is not part of the event's data.
@@ -84,8 +88,10 @@ struct TicketCommandParsingTests {
     }
 
     @Test func anAdminsBadAtIsBadRequest() throws {
-        for bad in [#""2026-03-01T10:22:33+01:00""#, #""2026-03-01T10:22:33.1234Z""#, #""2026-03-01 10:22:33Z""#,
-                    #""2026-02-30T10:00:00Z""#, #""yesterday""#, #""""#, "12", "true", #"["2026-03-01T10:22:33Z"]"#] {
+        for bad in [
+            #""2026-03-01T10:22:33+01:00""#, #""2026-03-01T10:22:33.1234Z""#, #""2026-03-01 10:22:33Z""#,
+            #""2026-02-30T10:00:00Z""#, #""yesterday""#, #""""#, "12", "true", #"["2026-03-01T10:22:33Z"]"#,
+        ] {
             #expect(try refusal(.notes, #"{"body":"b","at":\#(bad)}"#, as: F.root) == .badRequest, "at \(bad)")
         }
     }
@@ -143,10 +149,14 @@ struct TicketCommandParsingTests {
     @Test func customerIdentityIsComparedByCodePoint() throws {
         // "é" precomposed and "e" + COMBINING ACUTE are equal Swift strings but different identifiers.
         let decomposed = SupportActor(kind: .customer, id: "e\u{301}")
-        #expect(try refusal(.open, #"{"customer":"\u00e9","subject":"s","body":"b","channel":"api","product":"p","priority":"low"}"#,
-                            as: decomposed) == .forbidden)
-        #expect(try refusal(.open, #"{"customer":"e\u0301","subject":"s","body":"b","channel":"api","product":"p","priority":"low"}"#,
-                            as: decomposed) == nil)
+        #expect(
+            try refusal(
+                .open, #"{"customer":"\u00e9","subject":"s","body":"b","channel":"api","product":"p","priority":"low"}"#,
+                as: decomposed) == .forbidden)
+        #expect(
+            try refusal(
+                .open, #"{"customer":"e\u0301","subject":"s","body":"b","channel":"api","product":"p","priority":"low"}"#,
+                as: decomposed) == nil)
     }
 
     @Test func staffMayOpenForAnyCustomer() throws {
@@ -157,8 +167,10 @@ struct TicketCommandParsingTests {
 
     @Test func aCustomerOpeningForThemselvesWithMalformedDataIsBadRequest() throws {
         #expect(try refusal(.open, #"{"customer":"carol"}"#, as: F.carol) == .badRequest)
-        #expect(try refusal(.open, #"{"customer":"carol","subject":"s","body":"b","channel":"fax","product":"p","priority":"low"}"#,
-                            as: F.carol) == .badRequest)
+        #expect(
+            try refusal(
+                .open, #"{"customer":"carol","subject":"s","body":"b","channel":"fax","product":"p","priority":"low"}"#,
+                as: F.carol) == .badRequest)
     }
 
     @Test func forbiddenAtIsReportedBeforeAForbiddenOpening() throws {

@@ -1,6 +1,7 @@
 import EventLog
-@testable import SupportDomain
 import Testing
+
+@testable import SupportDomain
 
 /// SPEC §2.1 / §2.2 / §7: the shapes of every event's `data`, read strictly.
 @Suite("Ticket event decoding")
@@ -11,24 +12,35 @@ struct TicketEventDecodingTests {
 
     @Test func openedWithOnlyRequiredMembersDecodes() throws {
         let event = try F.event("ticket.opened", F.openingData())
-        #expect(event == .opened(.init(customer: "carol", subject: "Site down", body: "My site is down",
-                                       channel: .email, product: "hosting", priority: .urgent)))
+        #expect(
+            event
+                == .opened(
+                    .init(
+                        customer: "carol", subject: "Site down", body: "My site is down",
+                        channel: .email, product: "hosting", priority: .urgent)))
         #expect(event.kind == .opened)
     }
 
     @Test func openedWithContextAndAttachmentsDecodes() throws {
-        let event = try F.event("ticket.opened", """
+        let event = try F.event(
+            "ticket.opened",
+            """
             {"customer":"carol","subject":"s","body":"b","channel":"web","product":"vps","priority":"low",
              "context":"/panel/dns","attachments":[{"name":"a.png","size":0,"contentType":"image/png","sha256":"\(F.sha)"}]}
             """)
         let attachment = Attachment(name: "a.png", size: 0, contentType: "image/png", sha256: F.sha)
-        #expect(event == .opened(.init(customer: "carol", subject: "s", body: "b", channel: .web, product: "vps",
-                                       priority: .low, context: "/panel/dns", attachments: [attachment])))
+        #expect(
+            event
+                == .opened(
+                    .init(
+                        customer: "carol", subject: "s", body: "b", channel: .web, product: "vps",
+                        priority: .low, context: "/panel/dns", attachments: [attachment])))
     }
 
     @Test(arguments: ["email", "web", "phone", "chat", "api"])
     func everyChannelDecodes(channel: String) throws {
-        let event = try F.event("ticket.opened",
+        let event = try F.event(
+            "ticket.opened",
             #"{"customer":"c","subject":"s","body":"b","channel":"\#(channel)","product":"p","priority":"normal"}"#)
         guard case .opened(let o) = event else { Issue.record("not an opening"); return }
         #expect(o.channel.rawValue == channel)
@@ -36,14 +48,22 @@ struct TicketEventDecodingTests {
 
     @Test func messagePostedDecodesWithAndWithoutAttachments() throws {
         #expect(try F.event("message.posted", #"{"body":"hello"}"#) == .messagePosted(.init(body: "hello")))
-        let withFiles = try F.event("message.posted", """
+        let withFiles = try F.event(
+            "message.posted",
+            """
             {"body":"logs","attachments":[{"name":"x.log","size":1234,"contentType":"text/plain","sha256":"\(F.sha)"}]}
             """)
-        #expect(withFiles == .messagePosted(.init(body: "logs", attachments: [
-            Attachment(name: "x.log", size: 1234, contentType: "text/plain", sha256: F.sha),
-        ])))
-        #expect(try F.event("message.posted", #"{"body":"x","attachments":[]}"#)
-            == .messagePosted(.init(body: "x", attachments: [])))
+        #expect(
+            withFiles
+                == .messagePosted(
+                    .init(
+                        body: "logs",
+                        attachments: [
+                            Attachment(name: "x.log", size: 1234, contentType: "text/plain", sha256: F.sha)
+                        ])))
+        #expect(
+            try F.event("message.posted", #"{"body":"x","attachments":[]}"#)
+                == .messagePosted(.init(body: "x", attachments: [])))
     }
 
     @Test func noteAddedDecodes() throws {
@@ -52,11 +72,13 @@ struct TicketEventDecodingTests {
 
     @Test func ticketAssignedDecodesAgentTeamAndUnassign() throws {
         #expect(try F.event("ticket.assigned", #"{"agent":"alice"}"#) == .assigned(.init(agent: "alice")))
-        #expect(try F.event("ticket.assigned", #"{"agent":"alice","team":"dns"}"#)
-            == .assigned(.init(agent: "alice", team: "dns")))
+        #expect(
+            try F.event("ticket.assigned", #"{"agent":"alice","team":"dns"}"#)
+                == .assigned(.init(agent: "alice", team: "dns")))
         #expect(try F.event("ticket.assigned", #"{"agent":null}"#) == .assigned(.init(agent: nil)))
-        #expect(try F.event("ticket.assigned", #"{"agent":null,"team":"dns"}"#)
-            == .assigned(.init(agent: nil, team: "dns")))
+        #expect(
+            try F.event("ticket.assigned", #"{"agent":null,"team":"dns"}"#)
+                == .assigned(.init(agent: nil, team: "dns")))
     }
 
     @Test(arguments: Priority.allCases)
@@ -65,26 +87,31 @@ struct TicketEventDecodingTests {
     }
 
     @Test func statusChangedDecodesEverySettableStatus() throws {
-        let expected: [(String, TicketStatus)] = [("open", .open), ("pending", .pending), ("on_hold", .onHold),
-                                                  ("solved", .solved), ("closed", .closed)]
+        let expected: [(String, TicketStatus)] = [
+            ("open", .open), ("pending", .pending), ("on_hold", .onHold),
+            ("solved", .solved), ("closed", .closed),
+        ]
         for (text, status) in expected {
             #expect(try F.event("status.changed", #"{"status":"\#(text)"}"#) == .statusChanged(status))
         }
     }
 
     @Test func escalatedDecodes() throws {
-        #expect(try F.event("ticket.escalated", #"{"team":"tier2","reason":"needs root"}"#)
-            == .escalated(.init(team: "tier2", reason: "needs root")))
+        #expect(
+            try F.event("ticket.escalated", #"{"team":"tier2","reason":"needs root"}"#)
+                == .escalated(.init(team: "tier2", reason: "needs root")))
     }
 
     @Test func tagsChangedDecodesEachShape() throws {
         #expect(try F.event("tags.changed", "{}") == .tagsChanged(.init()))
         #expect(try F.event("tags.changed", #"{"added":["vip"]}"#) == .tagsChanged(.init(added: ["vip"])))
         #expect(try F.event("tags.changed", #"{"removed":["vip"]}"#) == .tagsChanged(.init(removed: ["vip"])))
-        #expect(try F.event("tags.changed", #"{"added":["a","b"],"removed":["c"]}"#)
-            == .tagsChanged(.init(added: ["a", "b"], removed: ["c"])))
-        #expect(try F.event("tags.changed", #"{"added":[],"removed":[]}"#)
-            == .tagsChanged(.init(added: [], removed: [])))
+        #expect(
+            try F.event("tags.changed", #"{"added":["a","b"],"removed":["c"]}"#)
+                == .tagsChanged(.init(added: ["a", "b"], removed: ["c"])))
+        #expect(
+            try F.event("tags.changed", #"{"added":[],"removed":[]}"#)
+                == .tagsChanged(.init(added: [], removed: [])))
     }
 
     @Test func mergedDecodes() throws {
@@ -93,8 +120,9 @@ struct TicketEventDecodingTests {
 
     @Test func satisfactionRatedDecodes() throws {
         #expect(try F.event("satisfaction.rated", #"{"score":5}"#) == .satisfactionRated(.init(score: 5)))
-        #expect(try F.event("satisfaction.rated", #"{"score":1,"comment":"slow","reply":3}"#)
-            == .satisfactionRated(.init(score: 1, comment: "slow", reply: 3)))
+        #expect(
+            try F.event("satisfaction.rated", #"{"score":1,"comment":"slow","reply":3}"#)
+                == .satisfactionRated(.init(score: 1, comment: "slow", reply: 3)))
     }
 
     @Test func unknownEventTypeIsBadRequest() throws {
@@ -129,17 +157,20 @@ struct TicketEventDecodingTests {
             // Even a null unknown member is unknown.
             #expect(try F.decodingRefusal(type, #"{\#(members),"extra":null}"#) == .badRequest, "\(type) extra null")
             // `at` belongs to the envelope / the command, never to the data.
-            #expect(try F.decodingRefusal(type, #"{\#(members),"at":"2026-03-01T00:00:00Z"}"#) == .badRequest,
-                    "\(type) at")
+            #expect(
+                try F.decodingRefusal(type, #"{\#(members),"at":"2026-03-01T00:00:00Z"}"#) == .badRequest,
+                "\(type) at")
         }
     }
 
     @Test func unknownFieldInsideAnAttachmentIsBadRequest() throws {
         let attachment = #"{"name":"a","size":1,"contentType":"text/plain","sha256":"\#(F.sha)","virus":false}"#
         #expect(try F.decodingRefusal("message.posted", #"{"body":"b","attachments":[\#(attachment)]}"#) == .badRequest)
-        #expect(try F.decodingRefusal("ticket.opened",
-            #"{"customer":"c","subject":"s","body":"b","channel":"api","product":"p","priority":"low","attachments":[\#(attachment)]}"#)
-            == .badRequest)
+        #expect(
+            try F.decodingRefusal(
+                "ticket.opened",
+                #"{"customer":"c","subject":"s","body":"b","channel":"api","product":"p","priority":"low","attachments":[\#(attachment)]}"#)
+                == .badRequest)
     }
 
     @Test func theRefusalNamesTheFirstUnknownMemberInCodePointOrder() throws {
@@ -147,14 +178,16 @@ struct TicketEventDecodingTests {
         #expect(F.refusal { try TicketEvent(type: "message.posted", data: value) }?.detail == #"unknown field "Zeta""#)
         let attachment = #"{"name":"a","size":1,"contentType":"text/plain","sha256":"\#(F.sha)","virus":false}"#
         let nested = try F.json(#"{"body":"b","attachments":[\#(attachment)]}"#)
-        #expect(F.refusal { try TicketEvent(type: "message.posted", data: nested) }?.detail
+        #expect(
+            F.refusal { try TicketEvent(type: "message.posted", data: nested) }?.detail
                 == #"unknown field "attachments[0].virus""#)
     }
 
     @Test func optionalMembersGivenAsNullAreKnownMembers() throws {
         #expect(try F.event("ticket.assigned", #"{"agent":null,"team":null}"#) == .assigned(.init(agent: nil)))
         #expect(try F.event("message.posted", #"{"body":"b","attachments":null}"#) == .messagePosted(.init(body: "b")))
-        #expect(try F.event("satisfaction.rated", #"{"score":4,"comment":null,"reply":null}"#)
+        #expect(
+            try F.event("satisfaction.rated", #"{"score":4,"comment":null,"reply":null}"#)
                 == .satisfactionRated(.init(score: 4)))
     }
 
@@ -170,14 +203,17 @@ struct TicketEventDecodingTests {
     // MARK: Missing required members and wrong types
 
     @Test func missingRequiredMembersAreBadRequest() throws {
-        let opening = ["customer": #""c""#, "subject": #""s""#, "body": #""b""#, "channel": #""api""#,
-                       "product": #""p""#, "priority": #""low""#]
+        let opening = [
+            "customer": #""c""#, "subject": #""s""#, "body": #""b""#, "channel": #""api""#,
+            "product": #""p""#, "priority": #""low""#,
+        ]
         for omitted in opening.keys {
             let members = opening.filter { $0.key != omitted }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
             #expect(try F.decodingRefusal("ticket.opened", "{\(members)}") == .badRequest, "without \(omitted)")
             // A required member given as null is missing too.
-            #expect(try F.decodingRefusal("ticket.opened", "{\(members),\"\(omitted)\":null}") == .badRequest,
-                    "\(omitted) null")
+            #expect(
+                try F.decodingRefusal("ticket.opened", "{\(members),\"\(omitted)\":null}") == .badRequest,
+                "\(omitted) null")
         }
         let cases: [(String, String)] = [
             ("message.posted", "{}"), ("message.posted", #"{"body":null}"#),
@@ -240,12 +276,18 @@ struct TicketEventDecodingTests {
         #expect(try F.decodingRefusal("status.changed", #"{"status":"reopened"}"#) == .badRequest)
         #expect(try F.decodingRefusal("priority.changed", #"{"priority":"critical"}"#) == .badRequest)
         #expect(try F.decodingRefusal("priority.changed", #"{"priority":"URGENT"}"#) == .badRequest)
-        #expect(try F.decodingRefusal("ticket.opened",
-            #"{"customer":"c","subject":"s","body":"b","channel":"fax","product":"p","priority":"low"}"#) == .badRequest)
-        #expect(try F.decodingRefusal("ticket.opened",
-            #"{"customer":"c","subject":"s","body":"b","channel":"email","product":"p","priority":"medium"}"#) == .badRequest)
-        #expect(try F.decodingRefusal("ticket.opened",
-            #"{"customer":"c","subject":"s","body":"b","channel":"Email","product":"p","priority":"low"}"#) == .badRequest)
+        #expect(
+            try F.decodingRefusal(
+                "ticket.opened",
+                #"{"customer":"c","subject":"s","body":"b","channel":"fax","product":"p","priority":"low"}"#) == .badRequest)
+        #expect(
+            try F.decodingRefusal(
+                "ticket.opened",
+                #"{"customer":"c","subject":"s","body":"b","channel":"email","product":"p","priority":"medium"}"#) == .badRequest)
+        #expect(
+            try F.decodingRefusal(
+                "ticket.opened",
+                #"{"customer":"c","subject":"s","body":"b","channel":"Email","product":"p","priority":"low"}"#) == .badRequest)
     }
 
     // MARK: Identifiers
@@ -273,7 +315,7 @@ struct TicketEventDecodingTests {
 
     @Test func identifiersOf128CodePointsAreValidAnd129AreNot() throws {
         let ascii128 = String(repeating: "a", count: 128)
-        let emoji128 = String(repeating: "😀", count: 128) // 512 UTF-8 bytes, 256 UTF-16 units
+        let emoji128 = String(repeating: "😀", count: 128)  // 512 UTF-8 bytes, 256 UTF-16 units
         for valid in [ascii128, emoji128, "x"] {
             for (type, data) in Self.identifierCases(valid) {
                 #expect(try F.decodingRefusal(type, data) == nil, "\(type) with \(valid.unicodeScalars.count) code points")
@@ -281,8 +323,9 @@ struct TicketEventDecodingTests {
         }
         for invalid in [ascii128 + "a", emoji128 + "😀"] {
             for (type, data) in Self.identifierCases(invalid) {
-                #expect(try F.decodingRefusal(type, data) == .badRequest,
-                        "\(type) with \(invalid.unicodeScalars.count) code points")
+                #expect(
+                    try F.decodingRefusal(type, data) == .badRequest,
+                    "\(type) with \(invalid.unicodeScalars.count) code points")
             }
         }
     }
@@ -309,14 +352,18 @@ struct TicketEventDecodingTests {
     // MARK: Nulls, unassigning, tags, ratings
 
     @Test func optionalMembersGivenAsNullCountAsAbsent() throws {
-        #expect(try F.event("ticket.opened",
-            #"{"customer":"c","subject":"s","body":"b","channel":"api","product":"p","priority":"low","context":null,"attachments":null}"#)
-            == .opened(.init(customer: "c", subject: "s", body: "b", channel: .api, product: "p", priority: .low)))
+        #expect(
+            try F.event(
+                "ticket.opened",
+                #"{"customer":"c","subject":"s","body":"b","channel":"api","product":"p","priority":"low","context":null,"attachments":null}"#
+            )
+                == .opened(.init(customer: "c", subject: "s", body: "b", channel: .api, product: "p", priority: .low)))
         #expect(try F.event("message.posted", #"{"body":"b","attachments":null}"#) == .messagePosted(.init(body: "b")))
         #expect(try F.event("ticket.assigned", #"{"agent":"alice","team":null}"#) == .assigned(.init(agent: "alice")))
         #expect(try F.event("tags.changed", #"{"added":null,"removed":["x"]}"#) == .tagsChanged(.init(removed: ["x"])))
-        #expect(try F.event("satisfaction.rated", #"{"score":2,"comment":null,"reply":null}"#)
-            == .satisfactionRated(.init(score: 2)))
+        #expect(
+            try F.event("satisfaction.rated", #"{"score":2,"comment":null,"reply":null}"#)
+                == .satisfactionRated(.init(score: 2)))
     }
 
     @Test func nullAgentUnassignsButMissingAgentIsBadRequest() throws {
@@ -355,8 +402,8 @@ struct TicketEventDecodingTests {
         #expect(try with(sha: String(repeating: "f", count: 64)) == nil)
         #expect(try with(sha: F.sha.uppercased()) == .badRequest)
         #expect(try with(sha: "A" + F.sha.dropFirst()) == .badRequest)
-        #expect(try with(sha: String(F.sha.dropFirst())) == .badRequest) // 63
-        #expect(try with(sha: F.sha + "0") == .badRequest) // 65
+        #expect(try with(sha: String(F.sha.dropFirst())) == .badRequest)  // 63
+        #expect(try with(sha: F.sha + "0") == .badRequest)  // 65
         #expect(try with(sha: "g" + F.sha.dropFirst()) == .badRequest)
         #expect(try with(sha: "") == .badRequest)
         #expect(try Self.attachmentRefusal(#"{"name":"a","size":1,"contentType":"t","sha256":5}"#) == .badRequest)
@@ -395,10 +442,13 @@ struct TicketEventDecodingTests {
     @Test func dataReencodesExactlyWhatWasSentForEveryShape() throws {
         let sent: [(String, String)] = [
             ("ticket.opened", F.openingData()),
-            ("ticket.opened", """
+            (
+                "ticket.opened",
+                """
                 {"customer":"c","subject":"s","body":"b","channel":"chat","product":"p","priority":"high","context":"/x",
                  "attachments":[{"name":"a","size":0,"contentType":"t","sha256":"\(F.sha)"}]}
-                """),
+                """
+            ),
             ("message.posted", #"{"body":"b"}"#),
             ("message.posted", #"{"body":"b","attachments":[]}"#),
             ("note.added", #"{"body":"n"}"#),
@@ -428,7 +478,8 @@ struct TicketEventDecodingTests {
         #expect(assigned.data["agent"] == .null)
         #expect(assigned.data["team"] == nil)
 
-        let opened = try F.event("ticket.opened",
+        let opened = try F.event(
+            "ticket.opened",
             #"{"customer":"c","subject":"s","body":"b","channel":"api","product":"p","priority":"low","context":null,"attachments":null}"#)
         #expect(opened.data == (try F.json(#"{"customer":"c","subject":"s","body":"b","channel":"api","product":"p","priority":"low"}"#)))
 

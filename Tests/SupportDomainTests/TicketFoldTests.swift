@@ -1,6 +1,7 @@
 import EventLog
-@testable import SupportDomain
 import Testing
+
+@testable import SupportDomain
 
 /// SPEC §2.2 effects, §7 thread and tags, folded from hand-built streams.
 @Suite("Ticket fold")
@@ -13,7 +14,8 @@ struct TicketFoldTests {
 
     @Test func openingGivesVersionOneInStatusNewWithTeamEqualToProduct() throws {
         var log = TicketTestLog("T-42")
-        try log.append("ticket.opened",
+        try log.append(
+            "ticket.opened",
             #"{"customer":"carol","subject":"Mail bounces","body":"Since 9am","channel":"phone","product":"email","priority":"high","context":"/panel/mail"}"#,
             by: F.carol, at: "2026-03-02T09:00:00Z")
         let t = try log.ticket()
@@ -41,20 +43,27 @@ struct TicketFoldTests {
             var log = TicketTestLog()
             try log.append("ticket.opened", F.openingData(), by: opener, at: "2026-03-02T09:00:00Z")
             let t = try log.ticket()
-            #expect(t.thread == [Ticket.ThreadEntry(version: 1, at: try F.instant("2026-03-02T09:00:00Z"), kind: .message,
-                                                    author: opener, body: "My site is down", attachments: [])])
+            #expect(
+                t.thread == [
+                    Ticket.ThreadEntry(
+                        version: 1, at: try F.instant("2026-03-02T09:00:00Z"), kind: .message,
+                        author: opener, body: "My site is down", attachments: [])
+                ])
         }
     }
 
     @Test func threadKeepsAttachmentsAndNotesHaveKindNote() throws {
         var log = TicketTestLog()
-        try log.append("ticket.opened", """
+        try log.append(
+            "ticket.opened",
+            """
             {"customer":"carol","subject":"s","body":"see file","channel":"web","product":"vps","priority":"low",
              "attachments":[{"name":"a.png","size":10,"contentType":"image/png","sha256":"\(F.sha)"}]}
             """, by: F.carol, at: "2026-03-02T09:00:00Z")
         try log.append("note.added", #"{"body":"check the host"}"#, by: F.mona, at: "2026-03-02T09:01:00Z")
         try log.append("message.posted", #"{"body":"fixed"}"#, by: F.alice, at: "2026-03-02T09:02:00Z")
-        try log.append("message.posted",
+        try log.append(
+            "message.posted",
             #"{"body":"logs","attachments":[{"name":"x.log","size":0,"contentType":"text/plain","sha256":"\#(F.sha)"}]}"#,
             by: F.carol, at: "2026-03-02T09:03:00Z")
         try log.append("priority.changed", #"{"priority":"high"}"#, by: F.alice, at: "2026-03-02T09:04:00Z")
@@ -103,7 +112,7 @@ struct TicketFoldTests {
         #expect(after.status == .open)
         #expect(after.priority == before.priority)
         #expect(after.team == before.team)
-        #expect(after.assignee == nil) // replying does not assign
+        #expect(after.assignee == nil)  // replying does not assign
         #expect(after.tags == before.tags)
         #expect(after.mergedInto == nil)
     }
@@ -118,8 +127,10 @@ struct TicketFoldTests {
 
     @Test func statusChangedSetsTheStatus() throws {
         var log = try TicketTestLog.opened()
-        for (status, expected) in [("open", TicketStatus.open), ("on_hold", .onHold), ("pending", .pending),
-                                   ("solved", .solved), ("open", .open), ("closed", .closed)] {
+        for (status, expected) in [
+            ("open", TicketStatus.open), ("on_hold", .onHold), ("pending", .pending),
+            ("solved", .solved), ("open", .open), ("closed", .closed),
+        ] {
             try log.append("status.changed", #"{"status":"\#(status)"}"#, by: F.mona, at: "2026-03-02T10:00:00Z")
             #expect(try log.ticket().status == expected)
         }
@@ -176,7 +187,7 @@ struct TicketFoldTests {
         let t = try log.ticket()
         // "B" 0x42 < "Z" 0x5A < "a" 0x61 < "e"+U+0301 < "f" 0x66 < "é" 0xE9; Swift's `<` would put "é" forms before "f".
         #expect(F.scalars(t.tags) == F.scalars(["B", "Z", "a", "e\u{301}", "f", "\u{E9}"]))
-        #expect(t.tags.count == 6) // both forms of é are distinct tags
+        #expect(t.tags.count == 6)  // both forms of é are distinct tags
     }
 
     @Test func tagsAreASetAndRemovalsApply() throws {
@@ -203,10 +214,12 @@ struct TicketFoldTests {
     @Test func anUnknownActorKindOrMalformedDataIsBadRequest() throws {
         var log = try TicketTestLog.opened()
         var events = log.events
-        events.append(RecordedEvent(seq: 2, stream: "T-1", version: 2, type: "note.added",
-                                    at: try F.instant("2026-03-02T09:01:00Z"), recorded: try F.instant("2026-03-02T09:01:00Z"),
-                                    actor: EventActor(kind: "auditor", id: "x"), data: try F.json(#"{"body":"n"}"#),
-                                    prev: .zero, hash: .zero))
+        events.append(
+            RecordedEvent(
+                seq: 2, stream: "T-1", version: 2, type: "note.added",
+                at: try F.instant("2026-03-02T09:01:00Z"), recorded: try F.instant("2026-03-02T09:01:00Z"),
+                actor: EventActor(kind: "auditor", id: "x"), data: try F.json(#"{"body":"n"}"#),
+                prev: .zero, hash: .zero))
         #expect(F.refusalKind { try Ticket.fold(events) } == .badRequest)
 
         try log.append("note.added", #"{"body":"n","extra":1}"#, by: F.alice, at: "2026-03-02T09:01:00Z")
@@ -256,7 +269,7 @@ struct TicketFoldTests {
         // A second customer message does not restart the turn.
         #expect(try log.ticket().runningTurn?.start == (try F.instant("2026-03-02T09:00:00Z")))
         try log.append("note.added", #"{"body":"internal"}"#, by: F.alice, at: "2026-03-02T09:06:00Z")
-        #expect(try log.ticket().runningTurn != nil) // a note is not a reply
+        #expect(try log.ticket().runningTurn != nil)  // a note is not a reply
         try log.append("message.posted", #"{"body":"reply"}"#, by: F.alice, at: "2026-03-02T09:10:00Z")
         #expect(try log.ticket().runningTurn == nil)
         #expect(try log.ticket().hasAnsweredTurn)
@@ -285,12 +298,12 @@ struct TicketFoldTests {
     @Test func theLastInstantTheTicketEnteredNewOrOpenIsTracked() throws {
         var log = try TicketTestLog.opened(by: F.carol)
         #expect(try log.ticket().lastEnteredAwaitingAgent == (try F.instant("2026-03-02T09:00:00Z")))
-        try log.append("message.posted", #"{"body":"hi"}"#, by: F.alice, at: "2026-03-02T09:10:00Z") // new → open
+        try log.append("message.posted", #"{"body":"hi"}"#, by: F.alice, at: "2026-03-02T09:10:00Z")  // new → open
         #expect(try log.ticket().lastEnteredAwaitingAgent == (try F.instant("2026-03-02T09:10:00Z")))
         try log.append("priority.changed", #"{"priority":"low"}"#, by: F.alice, at: "2026-03-02T09:20:00Z")
         try log.append("status.changed", #"{"status":"pending"}"#, by: F.alice, at: "2026-03-02T09:30:00Z")
         #expect(try log.ticket().lastEnteredAwaitingAgent == (try F.instant("2026-03-02T09:10:00Z")))
-        try log.append("message.posted", #"{"body":"back"}"#, by: F.carol, at: "2026-03-02T09:40:00Z") // pending → open
+        try log.append("message.posted", #"{"body":"back"}"#, by: F.carol, at: "2026-03-02T09:40:00Z")  // pending → open
         #expect(try log.ticket().lastEnteredAwaitingAgent == (try F.instant("2026-03-02T09:40:00Z")))
     }
 }

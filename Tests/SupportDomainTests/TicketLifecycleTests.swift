@@ -1,6 +1,7 @@
 import EventLog
-@testable import SupportDomain
 import Testing
+
+@testable import SupportDomain
 
 /// The one transition function of status and customer turns (SPEC §2.2, §4) and what it reports
 /// to the read models.
@@ -24,8 +25,11 @@ struct TicketLifecycleTests {
     @Test func anAgentMessageOpensANewTicketAndReportsTheTurnItEnds() {
         var lifecycle = Lifecycle(openedAt: t0, by: .customer)
         let transition = lifecycle.apply(message, at: at(5), actor: .agent)
-        #expect(transition == .init(left: .init(status: .new, since: t0), startedTurn: false,
-                                    endedTurn: .init(start: t0, isFirstReply: true), reachedResolution: false))
+        #expect(
+            transition
+                == .init(
+                    left: .init(status: .new, since: t0), startedTurn: false,
+                    endedTurn: .init(start: t0, isFirstReply: true), reachedResolution: false))
         #expect(lifecycle.status == .open && lifecycle.statusSince == at(5) && lifecycle.lastEnteredAwaitingAgent == at(5))
         #expect(lifecycle.runningTurn == nil && lifecycle.hasAnsweredTurn)
         // No turn runs: a second agent message ends nothing and leaves no status.
@@ -38,8 +42,11 @@ struct TicketLifecycleTests {
         lifecycle.apply(message, at: at(1), actor: .agent)
         lifecycle.apply(.statusChanged(status), at: at(2), actor: .agent)
         let transition = lifecycle.apply(message, at: at(3), actor: .customer)
-        #expect(transition == .init(left: .init(status: status, since: at(2)), startedTurn: true, endedTurn: nil,
-                                    reachedResolution: false))
+        #expect(
+            transition
+                == .init(
+                    left: .init(status: status, since: at(2)), startedTurn: true, endedTurn: nil,
+                    reachedResolution: false))
         #expect(lifecycle.status == .open)
         #expect(lifecycle.runningTurn == .init(start: at(3), isFirstReply: false))
         #expect(lifecycle.waitingSince == at(3))

@@ -1,19 +1,24 @@
 import EventLog
-@testable import SupportDomain
 import Testing
+
+@testable import SupportDomain
 
 /// SPEC §2.2 rules column and the paragraphs after the table: what a ticket accepts (409 otherwise).
 @Suite("Ticket rules")
 struct TicketRulesTests {
     typealias F = TicketFixture
 
-    private func decide(_ event: TicketEvent, by actor: SupportActor, on ticket: Ticket, at: String,
-                        status: TicketStatus? = nil) throws -> [TicketEvent] {
+    private func decide(
+        _ event: TicketEvent, by actor: SupportActor, on ticket: Ticket, at: String,
+        status: TicketStatus? = nil
+    ) throws -> [TicketEvent] {
         try TicketRules.decide(TicketCommand(event: event, actor: actor, status: status), on: ticket, at: try F.instant(at))
     }
 
-    private func refusal(_ event: TicketEvent, by actor: SupportActor, on ticket: Ticket, at: String,
-                         status: TicketStatus? = nil) throws -> DomainError.Kind? {
+    private func refusal(
+        _ event: TicketEvent, by actor: SupportActor, on ticket: Ticket, at: String,
+        status: TicketStatus? = nil
+    ) throws -> DomainError.Kind? {
         let instant = try F.instant(at)
         let command = TicketCommand(event: event, actor: actor, status: status)
         return F.refusalKind { try TicketRules.decide(command, on: ticket, at: instant) }
@@ -30,7 +35,9 @@ struct TicketRulesTests {
     // MARK: Closed tickets
 
     @Test func afterClosedOnlyARatingIsAccepted() throws {
-        let closed = try answeredTicket { try $0.append("status.changed", #"{"status":"closed"}"#, by: F.alice, at: "2026-03-02T10:00:00Z") }
+        let closed = try answeredTicket {
+            try $0.append("status.changed", #"{"status":"closed"}"#, by: F.alice, at: "2026-03-02T10:00:00Z")
+        }
         #expect(closed.status == .closed)
         let staff: [(TicketEvent, SupportActor)] = [
             (.messagePosted(.init(body: "b")), F.alice),
@@ -60,7 +67,9 @@ struct TicketRulesTests {
     }
 
     @Test func aSolvedTicketStillAcceptsCommands() throws {
-        let solved = try answeredTicket { try $0.append("status.changed", #"{"status":"solved"}"#, by: F.alice, at: "2026-03-02T10:00:00Z") }
+        let solved = try answeredTicket {
+            try $0.append("status.changed", #"{"status":"solved"}"#, by: F.alice, at: "2026-03-02T10:00:00Z")
+        }
         #expect(try decide(.messagePosted(.init(body: "b")), by: F.carol, on: solved, at: "2026-03-02T11:00:00Z").count == 1)
         #expect(try decide(.statusChanged(.closed), by: F.alice, on: solved, at: "2026-03-02T11:00:00Z") == [.statusChanged(.closed)])
     }
@@ -81,11 +90,13 @@ struct TicketRulesTests {
                 }
             }
             #expect(ticket.status == status)
-            #expect(try refusal(.statusChanged(status), by: F.mona, on: ticket, at: "2026-03-02T10:00:00Z") == .conflict,
-                    "\(status)")
+            #expect(
+                try refusal(.statusChanged(status), by: F.mona, on: ticket, at: "2026-03-02T10:00:00Z") == .conflict,
+                "\(status)")
             for other in sequence where other != status {
-                #expect(try refusal(.statusChanged(other), by: F.mona, on: ticket, at: "2026-03-02T10:00:00Z") == nil,
-                        "\(status) → \(other)")
+                #expect(
+                    try refusal(.statusChanged(other), by: F.mona, on: ticket, at: "2026-03-02T10:00:00Z") == nil,
+                    "\(status) → \(other)")
             }
             #expect(try refusal(.statusChanged(.closed), by: F.robot, on: ticket, at: "2026-03-02T10:00:00Z") == nil)
         }
@@ -144,8 +155,9 @@ struct TicketRulesTests {
         try log.append("ticket.opened", F.openingData(), by: F.alice, at: "2026-03-02T09:00:00Z")
         let ticket = try log.ticket()
         #expect(try refusal(.satisfactionRated(.init(score: 3)), by: F.carol, on: ticket, at: "2026-03-02T10:00:00Z") == .conflict)
-        #expect(try refusal(.satisfactionRated(.init(score: 3, reply: 1)), by: F.carol, on: ticket, at: "2026-03-02T10:00:00Z")
-            == .conflict)
+        #expect(
+            try refusal(.satisfactionRated(.init(score: 3, reply: 1)), by: F.carol, on: ticket, at: "2026-03-02T10:00:00Z")
+                == .conflict)
     }
 
     @Test func ratingMustPointAtAnEarlierAgentMessage() throws {
@@ -157,8 +169,9 @@ struct TicketRulesTests {
         }
         #expect(ticket.agentMessageVersions == [2, 5])
         for reply: UInt64 in [1, 3, 4, 6, 99] {
-            #expect(try refusal(.satisfactionRated(.init(score: 4, reply: reply)), by: F.carol, on: ticket, at: "2026-03-02T10:00:00Z")
-                == .conflict, "reply \(reply)")
+            #expect(
+                try refusal(.satisfactionRated(.init(score: 4, reply: reply)), by: F.carol, on: ticket, at: "2026-03-02T10:00:00Z")
+                    == .conflict, "reply \(reply)")
         }
         for reply: UInt64 in [2, 5] {
             let rating = TicketEvent.satisfactionRated(.init(score: 4, reply: reply))
@@ -195,11 +208,13 @@ struct TicketRulesTests {
     @Test func anAgentMessageWithPendingAppendsTheMessageThenTheStatus() throws {
         let ticket = try answeredTicket()
         let message = TicketEvent.messagePosted(.init(body: "please confirm"))
-        #expect(try decide(message, by: F.alice, on: ticket, at: "2026-03-02T10:00:00Z", status: .pending)
-            == [message, .statusChanged(.pending)])
+        #expect(
+            try decide(message, by: F.alice, on: ticket, at: "2026-03-02T10:00:00Z", status: .pending)
+                == [message, .statusChanged(.pending)])
         let fresh = try TicketTestLog.opened().ticket()
-        #expect(try decide(message, by: F.alice, on: fresh, at: "2026-03-02T10:00:00Z", status: .solved)
-            == [message, .statusChanged(.solved)])
+        #expect(
+            try decide(message, by: F.alice, on: fresh, at: "2026-03-02T10:00:00Z", status: .solved)
+                == [message, .statusChanged(.solved)])
     }
 
     @Test func anAgentMessageWithOpenOnANewTicketIsOnlyTheMessage() throws {
@@ -216,8 +231,9 @@ struct TicketRulesTests {
         let message = TicketEvent.messagePosted(.init(body: "still waiting"))
         #expect(try decide(message, by: F.alice, on: pending, at: "2026-03-02T10:00:00Z", status: .pending) == [message])
         // An agent message does not reopen a pending ticket, so asking for open appends a status change.
-        #expect(try decide(message, by: F.alice, on: pending, at: "2026-03-02T10:00:00Z", status: .open)
-            == [message, .statusChanged(.open)])
+        #expect(
+            try decide(message, by: F.alice, on: pending, at: "2026-03-02T10:00:00Z", status: .open)
+                == [message, .statusChanged(.open)])
     }
 
     @Test func aMessageWithoutStatusIsOnlyTheMessage() throws {
@@ -251,16 +267,18 @@ struct TicketRulesTests {
             #expect(try decide(event, by: F.alice, on: ticket, at: "2026-03-02T10:00:00Z") == [event], "\(event)")
         }
         let unassigned = try TicketTestLog.opened().ticket()
-        #expect(try decide(.assigned(.init(agent: nil)), by: F.mona, on: unassigned, at: "2026-03-02T10:00:00Z")
-            == [.assigned(.init(agent: nil))])
+        #expect(
+            try decide(.assigned(.init(agent: nil)), by: F.mona, on: unassigned, at: "2026-03-02T10:00:00Z")
+                == [.assigned(.init(agent: nil))])
     }
 
     // MARK: Opening
 
     @Test func openingAnExistingTicketIsAConflict() throws {
         let ticket = try answeredTicket()
-        #expect(try refusal(TicketAuthorizationTests.sample(.opened), by: F.alice, on: ticket, at: "2026-03-02T10:00:00Z")
-            == .conflict)
+        #expect(
+            try refusal(TicketAuthorizationTests.sample(.opened), by: F.alice, on: ticket, at: "2026-03-02T10:00:00Z")
+                == .conflict)
     }
 
     @Test func aTicketsFirstEventMustBeAnOpening() throws {

@@ -1,6 +1,7 @@
 import EventLog
-@testable import SupportDomain
 import Testing
+
+@testable import SupportDomain
 
 /// Shared fixtures of the ticket tests: actors, JSON literals, instants and a hand-built log.
 /// Everything lives in this namespace so that it cannot clash with other suites' helpers.
@@ -86,15 +87,18 @@ struct TicketTestLog {
     /// Appends an event with the next version; `recorded` equals `at`.
     mutating func append(_ type: String, _ data: String, by actor: SupportActor, at: String) throws {
         let instant = try TicketFixture.instant(at)
-        events.append(RecordedEvent(
-            seq: UInt64(events.count + 1), stream: id, version: UInt64(events.count + 1), type: type,
-            at: instant, recorded: instant, actor: actor.eventActor, data: try TicketFixture.json(data),
-            prev: .zero, hash: .zero))
+        events.append(
+            RecordedEvent(
+                seq: UInt64(events.count + 1), stream: id, version: UInt64(events.count + 1), type: type,
+                at: instant, recorded: instant, actor: actor.eventActor, data: try TicketFixture.json(data),
+                prev: .zero, hash: .zero))
     }
 
     /// A log whose first event opens the ticket.
-    static func opened(_ id: String = "T-1", by actor: SupportActor = TicketFixture.carol,
-                       priority: String = "urgent", at: String = "2026-03-02T09:00:00Z") throws -> TicketTestLog {
+    static func opened(
+        _ id: String = "T-1", by actor: SupportActor = TicketFixture.carol,
+        priority: String = "urgent", at: String = "2026-03-02T09:00:00Z"
+    ) throws -> TicketTestLog {
         var log = TicketTestLog(id)
         try log.append("ticket.opened", TicketFixture.openingData(priority: priority), by: actor, at: at)
         return log

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import SupportService
 import Testing
+
 @testable import EventLog
 @testable import SupportServer
 
@@ -26,8 +27,10 @@ struct AuditAsOfTests {
         reads += teams.map { ("/v1/queues/\($0)", Who.manager) }
         reads += [("/v1/agents/alice/queue", .alice), ("/v1/agents/bob/queue", .auditor)]
         reads += [("/v1/agents", .manager), ("/v1/agents?from=2026-03-02T00:00:00Z&to=2026-03-03T00:00:00Z", .auditor)]
-        reads += [("/v1/metrics/response-times", .manager), ("/v1/metrics/response-times?groupBy=agent&clock=business", .auditor),
-                  ("/v1/metrics/response-times?groupBy=priority", .manager)]
+        reads += [
+            ("/v1/metrics/response-times", .manager), ("/v1/metrics/response-times?groupBy=agent&clock=business", .auditor),
+            ("/v1/metrics/response-times?groupBy=priority", .manager),
+        ]
         reads += [("/v1/satisfaction?bucket=day", .manager), ("/v1/satisfaction?groupBy=agent", .auditor)]
         return reads
     }
@@ -46,7 +49,7 @@ struct AuditAsOfTests {
     static func spellings(_ t: Timestamp) -> [String] {
         var out = [t.rfc3339]
         if t.milliseconds % 1000 == 0 { out.append(String(t.rfc3339.dropLast(5)) + "Z") }
-        let paris = Timestamp(milliseconds: t.milliseconds + 3_600_000).rfc3339   // March 2026: UTC+1
+        let paris = Timestamp(milliseconds: t.milliseconds + 3_600_000).rfc3339  // March 2026: UTC+1
         out.append(String(paris.dropLast()) + "%2B01:00")
         return out
     }
@@ -69,7 +72,7 @@ struct AuditAsOfTests {
             try await client.command(t1, "messages", as: .alice, #"{"body": "Which mailbox?", "status": "pending"}"#)
             try await capture(client, clock: clock, tickets: [t1, t2], into: &captures)
 
-            clock.advance(seconds: 7200)   // the urgent ticket's first reply is now overdue
+            clock.advance(seconds: 7200)  // the urgent ticket's first reply is now overdue
             try await capture(client, clock: clock, tickets: [t1, t2], into: &captures)
 
             clock.advance(seconds: 600)
@@ -111,8 +114,9 @@ struct AuditAsOfTests {
                     let path = withQuery(capture.path, "asOf=\(spelling)")
                     let r = try await client.get(path, as: capture.who)
                     #expect(r.status == .ok, "\(path): \(r)")
-                    #expect(r.json == capture.body,
-                            "\(path) differs from the live answer at \(capture.at):\nlive:  \(auditText(capture.body))\nasOf:  \(r.text)")
+                    #expect(
+                        r.json == capture.body,
+                        "\(path) differs from the live answer at \(capture.at):\nlive:  \(auditText(capture.body))\nasOf:  \(r.text)")
                 }
             }
             // A ticket with no event by then is 404.
@@ -122,15 +126,19 @@ struct AuditAsOfTests {
         }
 
         // support-replay as-of gives the same ticket state, read straight from the directory.
-        let fields = ["id", "version", "status", "priority", "team", "assignee", "customer", "subject", "tags", "waitingSince",
-                      "nextDue", "nextDueTarget", "breached", "evaluatedAt"]
+        let fields = [
+            "id", "version", "status", "priority", "team", "assignee", "customer", "subject", "tags", "waitingSince",
+            "nextDue", "nextDueTarget", "breached", "evaluatedAt",
+        ]
         for capture in captures where capture.path.hasPrefix("/v1/tickets/") {
             let id = String(capture.path.dropFirst("/v1/tickets/".count))
             let r = try await supportReplay(["as-of", "--data-dir", data, capture.at.rfc3339, id])
             try #require(r.status == 0, "\(r)")
             let cli = (try? JSONParser.parse(Array(r.stdout.split(separator: 0x0A).first ?? []))) ?? .null
             for field in fields where cli[field] != capture.body[field] {
-                Issue.record("support-replay as-of \(capture.at) \(id): \(field) is \(auditText(cli[field] ?? .null)), live was \(auditText(capture.body[field] ?? .null))")
+                Issue.record(
+                    "support-replay as-of \(capture.at) \(id): \(field) is \(auditText(cli[field] ?? .null)), live was \(auditText(capture.body[field] ?? .null))"
+                )
             }
         }
         let missing = try await supportReplay(["as-of", "--data-dir", data, captures[0].at.rfc3339, tickets[2]])

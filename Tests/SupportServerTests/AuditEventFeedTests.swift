@@ -3,6 +3,7 @@ import HummingbirdTesting
 import SupportService
 import Synchronization
 import Testing
+
 @testable import EventLog
 @testable import SupportServer
 
@@ -76,8 +77,10 @@ struct AuditEventFeedTests {
         }
     }
 
-    @Test(arguments: ["limit=0", "limit=1001", "limit=x", "wait=61", "wait=-1", "wait=1.5", "after=-1", "after=x",
-                      "Wait=1", "from=1"])
+    @Test(arguments: [
+        "limit=0", "limit=1001", "limit=x", "wait=61", "wait=-1", "wait=1.5", "after=-1", "after=x",
+        "Wait=1", "from=1",
+    ])
     func badFeedParametersAre400(query: String) async throws {
         try await withServer { server, client in
             try await expectLogUnchanged(server) {
@@ -126,7 +129,8 @@ struct AuditEventFeedTests {
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline {
                 let metrics = await call(port: port, .get, "/metrics", as: .auditor)
-                let waiting = metrics?.text.split(separator: "\n").first { $0.hasPrefix("ledgerdesk_long_polls_waiting ") }
+                let waiting =
+                    metrics?.text.split(separator: "\n").first { $0.hasPrefix("ledgerdesk_long_polls_waiting ") }
                     .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
                 if waiting >= 1 { break }
                 try await Task.sleep(for: .milliseconds(50))

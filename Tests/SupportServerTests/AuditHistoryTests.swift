@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import SupportService
 import Testing
+
 @testable import EventLog
 @testable import SupportServer
 
@@ -10,34 +11,36 @@ import Testing
 @Suite("Audit: ticket history")
 struct AuditHistoryTests {
     /// The statuses after each of the ticket's 14 events.
-    static let statuses = ["new", "new", "open", "pending", "open", "open", "solved", "solved", "open", "solved", "open", "open",
-                           "closed", "closed"]
+    static let statuses = [
+        "new", "new", "open", "pending", "open", "open", "solved", "solved", "open", "solved", "open", "open",
+        "closed", "closed",
+    ]
 
     /// Writes the story; returns the ticket and the one it is merged into.
     func story(_ client: some TestClientProtocol, clock: ManualClock) async throws -> (ticket: String, into: String) {
-        let t = try await client.open(as: .c1, subject: "Mail bounces", product: "email", priority: "normal")      // v1
+        let t = try await client.open(as: .c1, subject: "Mail bounces", product: "email", priority: "normal")  // v1
         clock.advance(seconds: 300)
-        try await client.command(t, "assign", as: .alice, #"{"agent": "alice"}"#)                                   // v2
-        try await client.command(t, "messages", as: .alice, #"{"body": "Which address?", "status": "pending"}"#)    // v3, v4
+        try await client.command(t, "assign", as: .alice, #"{"agent": "alice"}"#)  // v2
+        try await client.command(t, "messages", as: .alice, #"{"body": "Which address?", "status": "pending"}"#)  // v3, v4
         clock.advance(seconds: 3600)
-        try await client.command(t, "messages", as: .c1, Bodies.message("info@example.org"))                       // v5
+        try await client.command(t, "messages", as: .c1, Bodies.message("info@example.org"))  // v5
         clock.advance(seconds: 600)
-        try await client.command(t, "messages", as: .alice, Bodies.message("Fixed the MX record"))                 // v6
-        try await client.command(t, "status", as: .alice, #"{"status": "solved"}"#)                                 // v7
+        try await client.command(t, "messages", as: .alice, Bodies.message("Fixed the MX record"))  // v6
+        try await client.command(t, "status", as: .alice, #"{"status": "solved"}"#)  // v7
         clock.advance(seconds: 60)
-        try await client.command(t, "rating", as: .c1, #"{"score": 2, "comment": "slow"}"#)                        // v8 (rates v6)
+        try await client.command(t, "rating", as: .c1, #"{"score": 2, "comment": "slow"}"#)  // v8 (rates v6)
         clock.advance(seconds: 86_400)
-        try await client.command(t, "messages", as: .c1, Bodies.message("Bouncing again"))                         // v9: reopened
+        try await client.command(t, "messages", as: .c1, Bodies.message("Bouncing again"))  // v9: reopened
         clock.advance(seconds: 600)
-        try await client.command(t, "status", as: .alice, #"{"status": "solved"}"#)                                 // v10
+        try await client.command(t, "status", as: .alice, #"{"status": "solved"}"#)  // v10
         clock.advance(seconds: 60)
-        try await client.command(t, "status", as: .manager, #"{"status": "open"}"#)                                 // v11: reopened
-        try await client.command(t, "rating", as: .c1, #"{"score": 4, "reply": 6}"#)                               // v12: re-rates v6
+        try await client.command(t, "status", as: .manager, #"{"status": "open"}"#)  // v11: reopened
+        try await client.command(t, "rating", as: .c1, #"{"score": 4, "reply": 6}"#)  // v12: re-rates v6
         let into = try await client.open(as: .c1, subject: "Mail bounces (again)", product: "email", priority: "high")
         clock.advance(seconds: 60)
-        try await client.command(t, "merge", as: .bob, "{\"into\": \"\(into)\"}")                                  // v13
+        try await client.command(t, "merge", as: .bob, "{\"into\": \"\(into)\"}")  // v13
         clock.advance(seconds: 60)
-        try await client.command(t, "rating", as: .c1, #"{"score": 5, "reply": 3}"#)                               // v14, after closing
+        try await client.command(t, "rating", as: .c1, #"{"score": 5, "reply": 3}"#)  // v14, after closing
         return (t, into)
     }
 
@@ -70,7 +73,9 @@ struct AuditHistoryTests {
                 #expect(event["version"]?.intValue == Int64(k + 1), "entry \(k + 1): \(auditText(event))")
                 #expect(seq > lastSeq, "entries out of log order at \(k + 1)")
                 lastSeq = seq
-                #expect(event == bySeq[seq], "entry \(k + 1)'s envelope is not the feed's:\n\(auditText(event))\n\(auditText(bySeq[seq] ?? .null))")
+                #expect(
+                    event == bySeq[seq],
+                    "entry \(k + 1)'s envelope is not the feed's:\n\(auditText(event))\n\(auditText(bySeq[seq] ?? .null))")
                 #expect(state["version"]?.intValue == Int64(k + 1), "state after v\(k + 1): \(auditText(state))")
                 #expect(state["status"]?.stringValue == Self.statuses[k], "status after v\(k + 1): \(auditText(state))")
                 #expect(state["evaluatedAt"] == event["at"], "a history state is evaluated at its event's at")
@@ -79,8 +84,12 @@ struct AuditHistoryTests {
                 #expect(state["mergedInto"] == (k >= 12 ? .string(into) : .null), "mergedInto after v\(k + 1)")
                 // The ticket shape of §8 without its thread.
                 var full = state.objectValue ?? [:]
-                full["thread"] = .array([.object(["version": .int(1), "at": state["openedAt"] ?? .null, "kind": .string("message"),
-                                                  "author": state["openedBy"] ?? .null, "body": .string("x"), "attachments": .array([])])])
+                full["thread"] = .array([
+                    .object([
+                        "version": .int(1), "at": state["openedAt"] ?? .null, "kind": .string("message"),
+                        "author": state["openedBy"] ?? .null, "body": .string("x"), "attachments": .array([]),
+                    ])
+                ])
                 expectTicketShape(.object(full), viewer: .auditor)
             }
             let types = entries.compactMap { $0["event"]?["type"]?.stringValue }

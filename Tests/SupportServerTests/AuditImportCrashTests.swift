@@ -3,6 +3,7 @@ import HTTPTypes
 import SupportService
 import Synchronization
 import Testing
+
 @testable import EventLog
 @testable import SupportServer
 
@@ -27,8 +28,9 @@ struct AuditImportCrashTests {
 
         // First run: kill -9 once some chunks are in the log and before the import is done.
         // Small chunks (many commits), so the kill lands mid-import however fast the machine is.
-        let first = try SupportdProcess(dataDirectory: setup.data, tokensFile: setup.tokens,
-                                        extraArguments: ["--rate-limit", "0", "--import-chunk", "10"])
+        let first = try SupportdProcess(
+            dataDirectory: setup.data, tokensFile: setup.tokens,
+            extraArguments: ["--rate-limit", "0", "--import-chunk", "10"])
         var cutAt: Int64 = 0
         do {
             let port = try await first.waitForPort()
@@ -69,8 +71,9 @@ struct AuditImportCrashTests {
         let second = try SupportdProcess(dataDirectory: setup.data, tokensFile: setup.tokens)
         do {
             let port = try await second.waitForPort()
-            let r = try #require(await call(port: port, .post, "/v1/import", as: .admin, body: body, timeout: .seconds(150)),
-                                 "no answer to the re-run")
+            let r = try #require(
+                await call(port: port, .post, "/v1/import", as: .admin, body: body, timeout: .seconds(150)),
+                "no answer to the re-run")
             #expect(r.status == .ok, "\(r)")
             #expect(r.json["imported"]?.intValue == total - cutAt, "\(r) after a cut at \(cutAt)")
             #expect(r.json["tickets"]?.intValue == 2500 - openedBefore, "\(r) after a cut at \(cutAt)")
@@ -106,18 +109,21 @@ struct AuditImportCrashTests {
         let server = try SupportdProcess(dataDirectory: setup.data, tokensFile: setup.tokens)
         do {
             let port = try await server.waitForPort()
-            let curl = try await auditRun("/usr/bin/env", [
-                "curl", "-sS", "-X", "POST", "-H", "Authorization: Bearer \(Who.admin.token)",
-                "-H", "Content-Type: application/x-ndjson", "-H", "Transfer-Encoding: chunked",
-                "--data-binary", "@\(file)", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)/v1/import",
-            ], timeout: .seconds(150))
+            let curl = try await auditRun(
+                "/usr/bin/env",
+                [
+                    "curl", "-sS", "-X", "POST", "-H", "Authorization: Bearer \(Who.admin.token)",
+                    "-H", "Content-Type: application/x-ndjson", "-H", "Transfer-Encoding: chunked",
+                    "--data-binary", "@\(file)", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)/v1/import",
+                ], timeout: .seconds(150))
             let parts = curl.out.split(separator: "\n")
             #expect(curl.status == 0 && parts.last == "200", "\(curl)")
             let answer = (try? JSONParser.parse(Array((parts.first ?? "").utf8))) ?? .null
             #expect(answer["imported"]?.intValue == Int64(lines.count) && answer["tickets"]?.intValue == 1000, "\(curl)")
             // A command body of the same size is refused (413): the import alone streams.
-            let big = await call(port: port, .post, "/v1/tickets", as: .c1,
-                                 body: Bodies.open(body: String(repeating: "x", count: (1 << 20) + 10)))
+            let big = await call(
+                port: port, .post, "/v1/tickets", as: .c1,
+                body: Bodies.open(body: String(repeating: "x", count: (1 << 20) + 10)))
             #expect(big?.status == .contentTooLarge, "\(String(describing: big))")
             await server.terminate()
         } catch {

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import SupportService
 import Synchronization
 import Testing
+
 @testable import EventLog
 @testable import SupportServer
 
@@ -40,8 +41,9 @@ struct AuditImportTests {
         let target = root.path + "/target"
         let imported = try await supportReplay(["import", "--data-dir", target, fileA])
         #expect(imported.status == 0, "\(imported)")
-        #expect(imported.out.contains("imported \(auditScenarioEventCount) events, 3 tickets, last seq \(auditScenarioEventCount)"),
-                "\(imported)")
+        #expect(
+            imported.out.contains("imported \(auditScenarioEventCount) events, 3 tickets, last seq \(auditScenarioEventCount)"),
+            "\(imported)")
         let exportB = try await auditExport(target)
         expectSameEvents(ndjsonLines(exportA), ndjsonLines(exportB), "CLI round trip")
         let fileB = try auditWriteFile(exportB, in: root, named: "b.ndjson")
@@ -122,16 +124,56 @@ struct AuditImportTests {
     static let badLines: [BadLine] = [
         BadLine(label: "malformed JSON", line: #"{"ticket": "T-1", "type": "note.added", "at": "#, status: .badRequest),
         BadLine(label: "not an object", line: #"["T-1"]"#, status: .badRequest),
-        BadLine(label: "unknown field", line: #"{"ticket": "T-1", "type": "note.added", "at": "2026-03-02T09:30:00.000Z", "actor": {"kind": "agent", "id": "alice"}, "data": {"body": "x"}, "colour": "red"}"#, status: .badRequest),
-        BadLine(label: "unknown field in data", line: #"{"ticket": "T-1", "type": "note.added", "at": "2026-03-02T09:30:00.000Z", "actor": {"kind": "agent", "id": "alice"}, "data": {"body": "x", "colour": "red"}}"#, status: .badRequest),
-        BadLine(label: "bad instant", line: #"{"ticket": "T-1", "type": "note.added", "at": "2026-03-02 09:30:00", "actor": {"kind": "agent", "id": "alice"}, "data": {"body": "x"}}"#, status: .badRequest),
-        BadLine(label: "unknown actor kind", line: #"{"ticket": "T-1", "type": "note.added", "at": "2026-03-02T09:30:00.000Z", "actor": {"kind": "robot", "id": "r2"}, "data": {"body": "x"}}"#, status: .badRequest),
-        BadLine(label: "unknown ticket", line: #"{"ticket": "T-999", "type": "note.added", "at": "2026-03-02T09:30:00.000Z", "actor": {"kind": "agent", "id": "alice"}, "data": {"body": "x"}}"#, status: .conflict),
-        BadLine(label: "not the next version", line: #"{"ticket": "T-1", "version": 99, "type": "note.added", "at": "2026-03-02T09:30:00.000Z", "actor": {"kind": "agent", "id": "alice"}, "data": {"body": "x"}}"#, status: .conflict),
-        BadLine(label: "a customer writing a note", line: #"{"ticket": "T-1", "type": "note.added", "at": "2026-03-02T09:30:00.000Z", "actor": {"kind": "customer", "id": "c-1"}, "data": {"body": "x"}}"#, status: .conflict),
-        BadLine(label: "after the server clock", line: #"{"ticket": "T-1", "type": "note.added", "at": "2027-01-01T00:00:00.000Z", "actor": {"kind": "agent", "id": "alice"}, "data": {"body": "x"}}"#, status: .conflict),
-        BadLine(label: "before the ticket's last at", line: #"{"ticket": "T-1", "type": "note.added", "at": "2026-03-02T08:00:00.000Z", "actor": {"kind": "agent", "id": "alice"}, "data": {"body": "x"}}"#, status: .conflict),
-        BadLine(label: "status to the current status", line: #"{"ticket": "T-1", "type": "status.changed", "at": "2026-03-02T09:30:00.000Z", "actor": {"kind": "agent", "id": "alice"}, "data": {"status": "open"}}"#, status: .conflict),
+        BadLine(
+            label: "unknown field",
+            line:
+                #"{"ticket": "T-1", "type": "note.added", "at": "2026-03-02T09:30:00.000Z", "actor": {"kind": "agent", "id": "alice"}, "data": {"body": "x"}, "colour": "red"}"#,
+            status: .badRequest),
+        BadLine(
+            label: "unknown field in data",
+            line:
+                #"{"ticket": "T-1", "type": "note.added", "at": "2026-03-02T09:30:00.000Z", "actor": {"kind": "agent", "id": "alice"}, "data": {"body": "x", "colour": "red"}}"#,
+            status: .badRequest),
+        BadLine(
+            label: "bad instant",
+            line:
+                #"{"ticket": "T-1", "type": "note.added", "at": "2026-03-02 09:30:00", "actor": {"kind": "agent", "id": "alice"}, "data": {"body": "x"}}"#,
+            status: .badRequest),
+        BadLine(
+            label: "unknown actor kind",
+            line:
+                #"{"ticket": "T-1", "type": "note.added", "at": "2026-03-02T09:30:00.000Z", "actor": {"kind": "robot", "id": "r2"}, "data": {"body": "x"}}"#,
+            status: .badRequest),
+        BadLine(
+            label: "unknown ticket",
+            line:
+                #"{"ticket": "T-999", "type": "note.added", "at": "2026-03-02T09:30:00.000Z", "actor": {"kind": "agent", "id": "alice"}, "data": {"body": "x"}}"#,
+            status: .conflict),
+        BadLine(
+            label: "not the next version",
+            line:
+                #"{"ticket": "T-1", "version": 99, "type": "note.added", "at": "2026-03-02T09:30:00.000Z", "actor": {"kind": "agent", "id": "alice"}, "data": {"body": "x"}}"#,
+            status: .conflict),
+        BadLine(
+            label: "a customer writing a note",
+            line:
+                #"{"ticket": "T-1", "type": "note.added", "at": "2026-03-02T09:30:00.000Z", "actor": {"kind": "customer", "id": "c-1"}, "data": {"body": "x"}}"#,
+            status: .conflict),
+        BadLine(
+            label: "after the server clock",
+            line:
+                #"{"ticket": "T-1", "type": "note.added", "at": "2027-01-01T00:00:00.000Z", "actor": {"kind": "agent", "id": "alice"}, "data": {"body": "x"}}"#,
+            status: .conflict),
+        BadLine(
+            label: "before the ticket's last at",
+            line:
+                #"{"ticket": "T-1", "type": "note.added", "at": "2026-03-02T08:00:00.000Z", "actor": {"kind": "agent", "id": "alice"}, "data": {"body": "x"}}"#,
+            status: .conflict),
+        BadLine(
+            label: "status to the current status",
+            line:
+                #"{"ticket": "T-1", "type": "status.changed", "at": "2026-03-02T09:30:00.000Z", "actor": {"kind": "agent", "id": "alice"}, "data": {"status": "open"}}"#,
+            status: .conflict),
     ]
 
     @Test(arguments: badLines)
@@ -273,7 +315,8 @@ struct AuditImportTests {
             "{\"ticket\": \"\(id)\", \"version\": 1, \"type\": \"ticket.opened\", \"at\": \"\(at)\", \"actor\": {\"kind\": \"customer\", \"id\": \"c-1\"}, "
                 + "\"data\": {\"customer\": \"c-1\", \"subject\": \"imported \(id)\", \"body\": \"b\", \"channel\": \"api\", \"product\": \"email\", \"priority\": \"low\"}}"
         }
-        let file = [open("T-2", "2026-03-01T10:00:00Z"), open("T-5", "2026-03-01T10:00:01.5Z"), open("legacy-77", "2026-03-01T10:00:02.25Z")]
+        let file =
+            [open("T-2", "2026-03-01T10:00:00Z"), open("T-5", "2026-03-01T10:00:01.5Z"), open("legacy-77", "2026-03-01T10:00:02.25Z")]
             .joined(separator: "\r\n") + "\r\n\r\n"
         try await withAuditServer(in: root.path + "/http", clock: ManualClock(instant(Self.importClock))) { _, client in
             let r = try await postImport(client, Array(file.utf8))
@@ -283,7 +326,8 @@ struct AuditImportTests {
                 #expect(t.status == .ok && t.json["subject"]?.stringValue == "imported \(id)", "\(t)")
             }
             let events = try await auditFeed(client)
-            #expect(events.map { $0["at"]?.stringValue ?? "" }
+            #expect(
+                events.map { $0["at"]?.stringValue ?? "" }
                     == ["2026-03-01T10:00:00.000Z", "2026-03-01T10:00:01.500Z", "2026-03-01T10:00:02.250Z"])
             var assigned: [String] = []
             for _ in 0..<4 { assigned.append(try await client.open(as: .c1)) }
@@ -296,8 +340,10 @@ struct AuditImportTests {
 
     /// Runs `live` repeatedly (at most 3000 times) until `importing` has answered; returns the
     /// import's answer and what `live` returned.
-    func importBesideLiveWrites(_ client: some TestClientProtocol, _ body: [UInt8],
-                                live: @escaping @Sendable (Int) async throws -> String?) async throws -> (Reply, [String]) {
+    func importBesideLiveWrites(
+        _ client: some TestClientProtocol, _ body: [UInt8],
+        live: @escaping @Sendable (Int) async throws -> String?
+    ) async throws -> (Reply, [String]) {
         let done = Atomic<Bool>(false)
         let importing = Task {
             defer { done.store(true, ordering: .relaxed) }
@@ -319,11 +365,15 @@ struct AuditImportTests {
             let existing = try await client.open()
             // Line 1 is the existing ticket's opening exactly as it is in the log (a re-run skips it).
             let opened = try #require(try server.events(existing).first)
-            var lines = [auditImportLine(ticket: existing, version: 1, type: opened.type, at: opened.at, kind: opened.actor.kind,
-                                         id: opened.actor.id, data: auditText(opened.data))]
+            var lines = [
+                auditImportLine(
+                    ticket: existing, version: 1, type: opened.type, at: opened.at, kind: opened.actor.kind,
+                    id: opened.actor.id, data: auditText(opened.data))
+            ]
             lines += auditGeneratedImport(tickets: 2000)
-            lines.append("{\"ticket\":\"\(existing)\",\"type\":\"note.added\",\"at\":\"\(ManualClock.start.rfc3339)\","
-                         + "\"actor\":{\"kind\":\"agent\",\"id\":\"alice\"},\"data\":{\"body\":\"imported note\"}}")
+            lines.append(
+                "{\"ticket\":\"\(existing)\",\"type\":\"note.added\",\"at\":\"\(ManualClock.start.rfc3339)\","
+                    + "\"actor\":{\"kind\":\"agent\",\"id\":\"alice\"},\"data\":{\"body\":\"imported note\"}}")
             let body = Array((lines.joined(separator: "\n") + "\n").utf8)
             let (answer, _) = try await importBesideLiveWrites(client, body) { k in
                 let r = try await client.post("/v1/tickets/\(existing)/notes", as: .bob, "{\"body\": \"live \(k)\"}")
@@ -338,8 +388,9 @@ struct AuditImportTests {
                 #expect(generated.count == lines.count - 2, "\(answer)")
                 #expect(try server.events(existing).contains { $0.data["body"]?.stringValue == "imported note" })
             } else {
-                #expect(generated.count == 0,
-                        "the import answered \(answer) after appending \(generated.count) of its \(lines.count) events")
+                #expect(
+                    generated.count == 0,
+                    "the import answered \(answer) after appending \(generated.count) of its \(lines.count) events")
             }
         }
     }

@@ -1,9 +1,10 @@
 import Foundation
 import HummingbirdTesting
+import SupportService
 import Testing
+
 @testable import EventLog
 @testable import SupportServer
-import SupportService
 
 /// `support-replay verify / export / backup` and `Tools/verify-export.py` against logs written
 /// through the API and then tampered with through raw LMDB.
@@ -185,12 +186,21 @@ struct AuditReplayCLITests {
         let nfc = "T-\u{E9}", nfd = "T-e\u{301}"
         try #require(!Array(nfc.unicodeScalars).elementsEqual(Array(nfd.unicodeScalars)))
         let base = instant("2026-03-02T09:00:00.000Z")
-        let lines = [nfc, nfd].enumerated().flatMap { k, id in [
-            auditImportLine(ticket: id, version: 1, type: "ticket.opened", at: Timestamp(milliseconds: base.milliseconds + Int64(k) * 1000),
-                            kind: "customer", id: "c-1",
-                            data: "{\"customer\":\"c-1\",\"subject\":\"ticket \(k)\",\"body\":\"b\",\"channel\":\"web\",\"product\":\"email\",\"priority\":\"low\"}"),
-        ] } + [auditImportLine(ticket: nfd, version: 2, type: "note.added", at: Timestamp(milliseconds: base.milliseconds + 5000),
-                               kind: "agent", id: "alice", data: "{\"body\":\"second event of the decomposed one\"}")]
+        let lines =
+            [nfc, nfd].enumerated().flatMap { k, id in
+                [
+                    auditImportLine(
+                        ticket: id, version: 1, type: "ticket.opened", at: Timestamp(milliseconds: base.milliseconds + Int64(k) * 1000),
+                        kind: "customer", id: "c-1",
+                        data:
+                            "{\"customer\":\"c-1\",\"subject\":\"ticket \(k)\",\"body\":\"b\",\"channel\":\"web\",\"product\":\"email\",\"priority\":\"low\"}"
+                    )
+                ]
+            } + [
+                auditImportLine(
+                    ticket: nfd, version: 2, type: "note.added", at: Timestamp(milliseconds: base.milliseconds + 5000),
+                    kind: "agent", id: "alice", data: "{\"body\":\"second event of the decomposed one\"}")
+            ]
         let file = try auditWriteFile(Array((lines.joined(separator: "\n") + "\n").utf8), in: root, named: "ids.ndjson")
         let data = root.path + "/data"
         let imported = try await supportReplay(["import", "--data-dir", data, file])

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import SupportService
 import Testing
+
 @testable import EventLog
 @testable import SupportServer
 
@@ -73,9 +74,10 @@ func auditRun(_ executable: String, _ arguments: [String], timeout: Duration = .
     process.waitUntilExit()
     try outHandle.close()
     try errHandle.close()
-    return AuditToolResult(status: process.terminationStatus,
-                      stdout: Array(try Data(contentsOf: URL(fileURLWithPath: outPath))),
-                      stderr: Array(try Data(contentsOf: URL(fileURLWithPath: errPath))), timedOut: timedOut)
+    return AuditToolResult(
+        status: process.terminationStatus,
+        stdout: Array(try Data(contentsOf: URL(fileURLWithPath: outPath))),
+        stderr: Array(try Data(contentsOf: URL(fileURLWithPath: errPath))), timedOut: timedOut)
 }
 
 /// `support-replay <arguments>`.
@@ -162,9 +164,12 @@ func auditHead(_ client: some TestClientProtocol) async throws -> (seq: Int64, h
 
 /// Runs `body` against `buildRouter` over the log in `directory` (created or reopened), then
 /// closes the log; the directory is left for the caller (CLI tools, tampering, reopening).
-func withAuditServer<T: Sendable>(in directory: String, clock: ManualClock = ManualClock(),
-                             _ body: @Sendable (SupportBackend, any TestClientProtocol) async throws -> T) async throws -> T {
-    let backend = try SupportBackend(dataDirectory: directory, policy: .default, durability: .durable, limits: testLimits, clock: clock.read)
+func withAuditServer<T: Sendable>(
+    in directory: String, clock: ManualClock = ManualClock(),
+    _ body: @Sendable (SupportBackend, any TestClientProtocol) async throws -> T
+) async throws -> T {
+    let backend = try SupportBackend(
+        dataDirectory: directory, policy: .default, durability: .durable, limits: testLimits, clock: clock.read)
     let projector = Task { await backend.projections.run() }
     let app = Application(router: buildRouter(backend: backend, tokens: Who.tokens))
     let result: Result<T, any Error>
@@ -231,7 +236,9 @@ struct AuditScenarioTickets: Sendable {
 @discardableResult
 func auditScenario(_ client: some TestClientProtocol, clock: ManualClock) async throws -> AuditScenarioTickets {
     let sha = String(repeating: "ab", count: 32)
-    let opened = try await client.post("/v1/tickets", as: .c1, """
+    let opened = try await client.post(
+        "/v1/tickets", as: .c1,
+        """
         {"customer": "c-1", "subject": "Boîte pleine — quota ✉️", "body": "Je ne reçois plus rien.", "channel": "email",
          "product": "email", "priority": "normal", "context": "panel/mail/quota",
          "attachments": [{"name": "quota.png", "size": 2048, "contentType": "image/png", "sha256": "\(sha)"}]}
@@ -242,7 +249,9 @@ func auditScenario(_ client: some TestClientProtocol, clock: ManualClock) async 
     let t2 = try await client.open(as: .alice, customer: "c-2", subject: "Site down", product: "hosting", priority: "urgent")
     clock.advance(seconds: 60)
     try await client.command(t1, "assign", as: .alice, #"{"agent": "alice"}"#)
-    try await client.command(t1, "messages", as: .alice, """
+    try await client.command(
+        t1, "messages", as: .alice,
+        """
         {"body": "Looking into it", "status": "pending",
          "attachments": [{"name": "howto.pdf", "size": 0, "contentType": "application/pdf", "sha256": "\(sha)"}]}
         """)
@@ -285,8 +294,10 @@ func auditImportLine(ticket: String, version: Int, type: String, at: Timestamp, 
 /// A valid import of `tickets` tickets (`G-1`...) with 7 events each, interleaved in log order
 /// (all tickets' first events, then all second events...): opened by a customer, assigned, an
 /// agent reply, pending, the customer's answer (reopens), solved, a rating.
-func auditGeneratedImport(tickets: Int, prefix: String = "G-",
-                          base: Timestamp = Timestamp(rfc3339: "2026-01-05T08:00:00.000Z")!) -> [String] {
+func auditGeneratedImport(
+    tickets: Int, prefix: String = "G-",
+    base: Timestamp = Timestamp(rfc3339: "2026-01-05T08:00:00.000Z")!
+) -> [String] {
     var lines: [String] = []
     lines.reserveCapacity(tickets * 7)
     for round in 0..<7 {
@@ -296,26 +307,42 @@ func auditGeneratedImport(tickets: Int, prefix: String = "G-",
             let version = round + 1
             switch round {
             case 0:
-                lines.append(auditImportLine(ticket: ticket, version: version, type: "ticket.opened", at: at, kind: "customer", id: customer,
-                                             data: "{\"customer\":\"\(customer)\",\"subject\":\"Generated ticket \(i)\",\"body\":\"Please help with case \(i).\",\"channel\":\"web\",\"product\":\"hosting\",\"priority\":\"normal\"}"))
+                lines.append(
+                    auditImportLine(
+                        ticket: ticket, version: version, type: "ticket.opened", at: at, kind: "customer", id: customer,
+                        data:
+                            "{\"customer\":\"\(customer)\",\"subject\":\"Generated ticket \(i)\",\"body\":\"Please help with case \(i).\",\"channel\":\"web\",\"product\":\"hosting\",\"priority\":\"normal\"}"
+                    ))
             case 1:
-                lines.append(auditImportLine(ticket: ticket, version: version, type: "ticket.assigned", at: at, kind: "agent", id: agent,
-                                             data: "{\"agent\":\"\(agent)\"}"))
+                lines.append(
+                    auditImportLine(
+                        ticket: ticket, version: version, type: "ticket.assigned", at: at, kind: "agent", id: agent,
+                        data: "{\"agent\":\"\(agent)\"}"))
             case 2:
-                lines.append(auditImportLine(ticket: ticket, version: version, type: "message.posted", at: at, kind: "agent", id: agent,
-                                             data: "{\"body\":\"Reply to case \(i).\"}"))
+                lines.append(
+                    auditImportLine(
+                        ticket: ticket, version: version, type: "message.posted", at: at, kind: "agent", id: agent,
+                        data: "{\"body\":\"Reply to case \(i).\"}"))
             case 3:
-                lines.append(auditImportLine(ticket: ticket, version: version, type: "status.changed", at: at, kind: "agent", id: agent,
-                                             data: "{\"status\":\"pending\"}"))
+                lines.append(
+                    auditImportLine(
+                        ticket: ticket, version: version, type: "status.changed", at: at, kind: "agent", id: agent,
+                        data: "{\"status\":\"pending\"}"))
             case 4:
-                lines.append(auditImportLine(ticket: ticket, version: version, type: "message.posted", at: at, kind: "customer", id: customer,
-                                             data: "{\"body\":\"Thanks, case \(i) works.\"}"))
+                lines.append(
+                    auditImportLine(
+                        ticket: ticket, version: version, type: "message.posted", at: at, kind: "customer", id: customer,
+                        data: "{\"body\":\"Thanks, case \(i) works.\"}"))
             case 5:
-                lines.append(auditImportLine(ticket: ticket, version: version, type: "status.changed", at: at, kind: "agent", id: agent,
-                                             data: "{\"status\":\"solved\"}"))
+                lines.append(
+                    auditImportLine(
+                        ticket: ticket, version: version, type: "status.changed", at: at, kind: "agent", id: agent,
+                        data: "{\"status\":\"solved\"}"))
             default:
-                lines.append(auditImportLine(ticket: ticket, version: version, type: "satisfaction.rated", at: at, kind: "customer", id: customer,
-                                             data: "{\"score\":\(1 + i % 5)}"))
+                lines.append(
+                    auditImportLine(
+                        ticket: ticket, version: version, type: "satisfaction.rated", at: at, kind: "customer", id: customer,
+                        data: "{\"score\":\(1 + i % 5)}"))
             }
         }
     }
@@ -339,8 +366,9 @@ func expectExportHoldsLines(_ export: [JSONValue], _ lines: [String], sourceLoca
         }
         guard k < lines.count, let line = try? JSONParser.parse(Array(lines[k].utf8)) else { continue }
         for field in ["ticket", "version", "type", "at", "actor", "data"] where event[field] != line[field] {
-            Issue.record("seq \(k + 1): \(field) is \(auditText(event[field] ?? .null)), the line has \(auditText(line[field] ?? .null))",
-                         sourceLocation: sourceLocation)
+            Issue.record(
+                "seq \(k + 1): \(field) is \(auditText(event[field] ?? .null)), the line has \(auditText(line[field] ?? .null))",
+                sourceLocation: sourceLocation)
             return
         }
     }

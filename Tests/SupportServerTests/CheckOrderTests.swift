@@ -2,9 +2,10 @@ import EventLog
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import Testing
-@testable import SupportServer
 import SupportService
+import Testing
+
+@testable import SupportServer
 
 /// SPEC §7: "Checks run in this order and the first failure answers: 401; the replay of an
 /// idempotent request already answered; 404 (no such ticket, or another customer's); 403; 413;
@@ -30,8 +31,9 @@ struct CheckOrderTests {
                 expectProblem(try await client.post("/v1/tickets/\(id)/notes", as: .c2, "{\"body\": \"n\"}"), .notFound)
                 expectProblem(try await client.post("/v1/tickets/\(id)/assign", as: .c2, "{not json"), .notFound)
                 expectProblem(try await client.post("/v1/tickets/\(id)/messages?unknown=1", as: .c2, Bodies.message("m")), .notFound)
-                expectProblem(try await client.post("/v1/tickets/\(id)/messages", as: .c2, "{\"body\": \"m\", \"at\": \"2026-01-01T00:00:00Z\"}"),
-                              .notFound)
+                expectProblem(
+                    try await client.post("/v1/tickets/\(id)/messages", as: .c2, "{\"body\": \"m\", \"at\": \"2026-01-01T00:00:00Z\"}"),
+                    .notFound)
                 expectProblem(try await client.get("/v1/tickets/\(id)?unknown=1", as: .c2), .notFound)
                 // A missing ticket: 404 for an auditor (who may not write) and for a malformed body.
                 expectProblem(try await client.post("/v1/tickets/T-999/notes", as: .auditor, "{\"body\": \"n\"}"), .notFound)
@@ -54,16 +56,22 @@ struct CheckOrderTests {
                 expectProblem(try await client.post("/v1/tickets/\(id)/messages", as: .admin, "{]"), .forbidden)
                 expectProblem(try await client.post("/v1/tickets/\(id)/rating", as: .alice, "{\"score\": 9}"), .forbidden)
                 // `at` from a non-admin is 403 whatever else is wrong with the body.
-                expectProblem(try await client.post("/v1/tickets/\(id)/notes", as: .alice,
-                                                    "{\"at\": \"2026-03-02T09:00:00Z\", \"body\": 5, \"extra\": true}"),
-                              .forbidden, detail: "\"at\"")
-                expectProblem(try await client.post("/v1/tickets/\(id)/messages", as: .c1, "{\"at\": \"not an instant\"}"),
-                              .forbidden, detail: "\"at\"")
-                expectProblem(try await client.post("/v1/tickets", as: .manager,
-                                                    "{\"at\": \"2026-03-02T09:00:00Z\", \"channel\": \"fax\"}"), .forbidden)
+                expectProblem(
+                    try await client.post(
+                        "/v1/tickets/\(id)/notes", as: .alice,
+                        "{\"at\": \"2026-03-02T09:00:00Z\", \"body\": 5, \"extra\": true}"),
+                    .forbidden, detail: "\"at\"")
+                expectProblem(
+                    try await client.post("/v1/tickets/\(id)/messages", as: .c1, "{\"at\": \"not an instant\"}"),
+                    .forbidden, detail: "\"at\"")
+                expectProblem(
+                    try await client.post(
+                        "/v1/tickets", as: .manager,
+                        "{\"at\": \"2026-03-02T09:00:00Z\", \"channel\": \"fax\"}"), .forbidden)
                 // `status` on a message from a customer, and opening for someone else, with otherwise malformed bodies.
-                expectProblem(try await client.post("/v1/tickets/\(id)/messages", as: .c1, "{\"status\": \"pending\", \"body\": []}"),
-                              .forbidden)
+                expectProblem(
+                    try await client.post("/v1/tickets/\(id)/messages", as: .c1, "{\"status\": \"pending\", \"body\": []}"),
+                    .forbidden)
                 expectProblem(try await client.post("/v1/tickets", as: .c1, "{\"customer\": \"c-2\", \"channel\": \"fax\"}"), .forbidden)
                 // Oversized bodies from roles that may not write are 403, not 413.
                 expectProblem(try await client.send(.post, "/v1/tickets/\(id)/notes", as: .auditor, raw: Self.oversized), .forbidden)
@@ -80,13 +88,19 @@ struct CheckOrderTests {
             let id = try await client.open(as: .c1)
             let withAt = "{\"body\": \"b\", \"at\": \"2026-03-02T09:00:00Z\"}"
             try await expectLogUnchanged(server) {
-                expectProblem(try await client.post("/v1/tickets/\(id)/notes", as: .alice, withAt,
-                                                    headers: [.idempotencyKey: String(repeating: "k", count: 300)]), .forbidden)
-                expectProblem(try await client.post("/v1/tickets/\(id)/notes", as: .alice, withAt,
-                                                    headers: [.ifMatch: "not-a-version"]), .forbidden)
+                expectProblem(
+                    try await client.post(
+                        "/v1/tickets/\(id)/notes", as: .alice, withAt,
+                        headers: [.idempotencyKey: String(repeating: "k", count: 300)]), .forbidden)
+                expectProblem(
+                    try await client.post(
+                        "/v1/tickets/\(id)/notes", as: .alice, withAt,
+                        headers: [.ifMatch: "not-a-version"]), .forbidden)
                 expectProblem(try await client.post("/v1/tickets/\(id)/notes?unknown=1", as: .alice, withAt), .forbidden)
-                expectProblem(try await client.post("/v1/tickets/\(id)/messages", as: .c1, "{\"body\": \"b\", \"status\": \"solved\"}",
-                                                    headers: [.ifMatch: "W/\"1\""]), .forbidden)
+                expectProblem(
+                    try await client.post(
+                        "/v1/tickets/\(id)/messages", as: .c1, "{\"body\": \"b\", \"status\": \"solved\"}",
+                        headers: [.ifMatch: "W/\"1\""]), .forbidden)
                 expectProblem(try await client.post("/v1/tickets?x=1", as: .c2, Bodies.open(customer: "c-1")), .forbidden)
             }
         }
@@ -96,8 +110,9 @@ struct CheckOrderTests {
         try await withServer { server, client in
             let id = try await client.open(as: .c1)
             try await expectLogUnchanged(server) {
-                let r = try await client.send(.post, "/v1/tickets/\(id)/notes?unknown=1", as: .alice, raw: Self.oversized,
-                                              headers: [.idempotencyKey: "", .ifMatch: "garbage"])
+                let r = try await client.send(
+                    .post, "/v1/tickets/\(id)/notes?unknown=1", as: .alice, raw: Self.oversized,
+                    headers: [.idempotencyKey: "", .ifMatch: "garbage"])
                 expectProblem(r, .contentTooLarge)
             }
         }
@@ -108,26 +123,35 @@ struct CheckOrderTests {
             let id = try await client.open(as: .c1)
             let p = "/v1/tickets/\(id)/status"
             let first = try await client.post(p, as: .alice, "{\"status\": \"pending\"}", headers: [.idempotencyKey: "K1"])
-            expectTicketAnswer(first, viewer: .alice)     // now version 2, pending
+            expectTicketAnswer(first, viewer: .alice)  // now version 2, pending
             try await expectLogUnchanged(server) {
                 // Reused key + malformed body: 400.
-                expectProblem(try await client.post(p, as: .alice, "{\"status\": \"nope\"}", headers: [.idempotencyKey: "K1"]),
-                              .badRequest)
+                expectProblem(
+                    try await client.post(p, as: .alice, "{\"status\": \"nope\"}", headers: [.idempotencyKey: "K1"]),
+                    .badRequest)
                 // Reused key + stale If-Match + rule violation (already pending): 409 for the key.
-                expectProblem(try await client.post(p, as: .alice, "{\"status\": \"pending\" }",
-                                                    headers: [.idempotencyKey: "K1", .ifMatch: "\"1\""]),
-                              .conflict, detail: "Idempotency-Key")
+                expectProblem(
+                    try await client.post(
+                        p, as: .alice, "{\"status\": \"pending\" }",
+                        headers: [.idempotencyKey: "K1", .ifMatch: "\"1\""]),
+                    .conflict, detail: "Idempotency-Key")
                 // Stale If-Match + rule violation: 412.
-                expectProblem(try await client.post(p, as: .alice, "{\"status\": \"pending\"}", headers: [.ifMatch: "\"1\""]),
-                              .preconditionFailed)
+                expectProblem(
+                    try await client.post(p, as: .alice, "{\"status\": \"pending\"}", headers: [.ifMatch: "\"1\""]),
+                    .preconditionFailed)
                 // Matching If-Match + rule violation: 409 for the rule.
-                expectProblem(try await client.post(p, as: .alice, "{\"status\": \"pending\"}", headers: [.ifMatch: "\"2\""]),
-                              .conflict, detail: "already pending")
+                expectProblem(
+                    try await client.post(p, as: .alice, "{\"status\": \"pending\"}", headers: [.ifMatch: "\"2\""]),
+                    .conflict, detail: "already pending")
                 // A reused key on a missing ticket is 404; on a route the role may not use, 403.
-                expectProblem(try await client.post("/v1/tickets/T-999/status", as: .alice, "{\"status\": \"open\"}",
-                                                    headers: [.idempotencyKey: "K1"]), .notFound)
-                expectProblem(try await client.post("/v1/tickets/\(id)/rating", as: .alice, "{\"score\": 1}",
-                                                    headers: [.idempotencyKey: "K1"]), .forbidden)
+                expectProblem(
+                    try await client.post(
+                        "/v1/tickets/T-999/status", as: .alice, "{\"status\": \"open\"}",
+                        headers: [.idempotencyKey: "K1"]), .notFound)
+                expectProblem(
+                    try await client.post(
+                        "/v1/tickets/\(id)/rating", as: .alice, "{\"score\": 1}",
+                        headers: [.idempotencyKey: "K1"]), .forbidden)
             }
         }
     }

@@ -6,14 +6,17 @@ import HummingbirdTesting
 import Projections
 import SupportService
 import Testing
+
 @testable import SupportDomain
 @testable import SupportServer
 
 @Suite("Claiming the first ticket of a queue")
 struct ClaimTests {
     /// A server whose tokens name `agents` agents (`agent-1` ...), each token being its id.
-    private func withAgents<T: Sendable>(_ agents: Int,
-                                         _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> T) async throws -> T {
+    private func withAgents<T: Sendable>(
+        _ agents: Int,
+        _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> T
+    ) async throws -> T {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let clock = ManualClock()
@@ -23,9 +26,10 @@ struct ClaimTests {
         let app = Application(router: buildRouter(backend: backend, tokens: tokens))
         let result: Result<T, any Error>
         do {
-            result = .success(try await app.test(.router) { client in
-                try await body(TestServer(backend: backend, clock: clock, directory: directory), client)
-            })
+            result = .success(
+                try await app.test(.router) { client in
+                    try await body(TestServer(backend: backend, clock: clock, directory: directory), client)
+                })
         } catch {
             result = .failure(error)
         }
@@ -36,16 +40,20 @@ struct ClaimTests {
     }
 
     private static func claim(_ client: any TestClientProtocol, team: String, agent: Int) async throws -> Reply {
-        try await client.execute(uri: "/v1/queues/\(team)/claim", method: .post,
-                                 headers: [.authorization: "Bearer agent-\(agent)"], body: nil) { response in
+        try await client.execute(
+            uri: "/v1/queues/\(team)/claim", method: .post,
+            headers: [.authorization: "Bearer agent-\(agent)"], body: nil
+        ) { response in
             Reply(status: response.status, headers: response.headers, bytes: Array(buffer: response.body))
         }
     }
 
     private static func open(_ client: any TestClientProtocol, priority: String, agent: Int = 1) async throws -> String {
-        let r = try await client.execute(uri: "/v1/tickets", method: .post,
-                                         headers: [.authorization: "Bearer agent-\(agent)", .contentType: "application/json"],
-                                         body: ByteBuffer(string: Bodies.open(customer: "c-1", product: "hosting", priority: priority))) {
+        let r = try await client.execute(
+            uri: "/v1/tickets", method: .post,
+            headers: [.authorization: "Bearer agent-\(agent)", .contentType: "application/json"],
+            body: ByteBuffer(string: Bodies.open(customer: "c-1", product: "hosting", priority: priority))
+        ) {
             Reply(status: $0.status, headers: $0.headers, bytes: Array(buffer: $0.body))
         }
         try #require(r.status == .created, "opening failed: \(r)")
@@ -85,8 +93,10 @@ struct ClaimTests {
                 _ = try await Self.open(client, priority: priority)
                 server.clock.advance(seconds: 60)
             }
-            let queue = try await client.execute(uri: "/v1/queues/hosting", method: .get,
-                                                 headers: [.authorization: "Bearer agent-1"], body: nil) {
+            let queue = try await client.execute(
+                uri: "/v1/queues/hosting", method: .get,
+                headers: [.authorization: "Bearer agent-1"], body: nil
+            ) {
                 Reply(status: $0.status, headers: $0.headers, bytes: Array(buffer: $0.body))
             }
             let listed = queue.json["entries"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
@@ -110,8 +120,10 @@ struct ClaimTests {
     func aClaimInTheWriterTakesTheQueueHeadOfTheWholeLog(round: Int) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let store = try EventStore(EventLogConfiguration(directory: directory.path, envelope: EnvelopeFormat(streamField: "ticket"),
-                                                         durability: .deferred(flushIntervalMilliseconds: 1000)))
+        let store = try EventStore(
+            EventLogConfiguration(
+                directory: directory.path, envelope: EnvelopeFormat(streamField: "ticket"),
+                durability: .deferred(flushIntervalMilliseconds: 1000)))
         defer { store.close() }
         let levels = try ServiceLevels(policy: .default)
         var log = ClaimLog()
@@ -150,8 +162,12 @@ private struct ClaimLog {
         guard !tickets.isEmpty, Int.random(in: 0..<4) > 0 else {
             let id = "T-\(tickets.count + 1)"
             let priority = Priority.allCases.randomElement()!
-            try await append(store, id, .opened(.init(customer: "c-1", subject: "s", body: "b", channel: .web,
-                                               product: Self.teams.randomElement()!, priority: priority)), by: customer)
+            try await append(
+                store, id,
+                .opened(
+                    .init(
+                        customer: "c-1", subject: "s", body: "b", channel: .web,
+                        product: Self.teams.randomElement()!, priority: priority)), by: customer)
             tickets.append((id, .new))
             return
         }
@@ -178,8 +194,13 @@ private struct ClaimLog {
 
     private mutating func append(_ store: EventStore, _ id: String, _ event: TicketEvent, by actor: SupportActor) async throws {
         trace.append("\(id) \(event.kind.rawValue) \(event.data)")
-        let request = AppendRequest(stream: id, events: [ProposedEvent(type: event.kind.rawValue, at: Timestamp(milliseconds: now),
-                                                                       actor: actor.eventActor, data: event.data)])
+        let request = AppendRequest(
+            stream: id,
+            events: [
+                ProposedEvent(
+                    type: event.kind.rawValue, at: Timestamp(milliseconds: now),
+                    actor: actor.eventActor, data: event.data)
+            ])
         _ = try await store.append(request)
     }
 }

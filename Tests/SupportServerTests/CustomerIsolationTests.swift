@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import SupportService
 import Testing
+
 @testable import SupportServer
 
 /// SPEC §7: "Another customer's ticket is 404 on every route, with nothing of it in the body";
@@ -13,8 +14,10 @@ struct CustomerIsolationTests {
     static let secrets = ["Invoice 4711 secret subject", "my password is hunter2", "INTERNAL-NOTE-SEKRIT", "c-1", "email"]
 
     /// A 404 that tells nothing of the ticket: same shape as for a ticket that does not exist.
-    func expectOpaque404(_ r: Reply, id: String, comparedWith missing: Reply, missingID: String,
-                         sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectOpaque404(
+        _ r: Reply, id: String, comparedWith missing: Reply, missingID: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         expectProblem(r, .notFound, sourceLocation: sourceLocation)
         for secret in Self.secrets {
             #expect(!r.text.contains(secret), "the 404 leaks \"\(secret)\": \(r)", sourceLocation: sourceLocation)
@@ -52,8 +55,9 @@ struct CustomerIsolationTests {
                     let missing = try await client.post("/v1/tickets/\(missingID)/\(route)", as: .c2, body)
                     expectOpaque404(r, id: id, comparedWith: missing, missingID: missingID)
                     // With If-Match and an Idempotency-Key too: still the same 404.
-                    let withHeaders = try await client.post("/v1/tickets/\(id)/\(route)", as: .c2, body,
-                                                            headers: [.ifMatch: "\"3\"", .idempotencyKey: "k-\(route)"])
+                    let withHeaders = try await client.post(
+                        "/v1/tickets/\(id)/\(route)", as: .c2, body,
+                        headers: [.ifMatch: "\"3\"", .idempotencyKey: "k-\(route)"])
                     expectOpaque404(withHeaders, id: id, comparedWith: missing, missingID: missingID)
                 }
             }
@@ -84,12 +88,14 @@ struct CustomerIsolationTests {
             #expect(read.json["thread"]?.arrayValue?.compactMap { $0["version"]?.intValue } == [1, 3])
             expectNoNotes(try await client.get("/v1/tickets/\(id)?asOf=2026-03-02T09:01:30Z", as: .c1))
             server.clock.advance(seconds: 60)
-            let message = try await client.post("/v1/tickets/\(id)/messages", as: .c1, Bodies.message("Found it, thanks"),
-                                                headers: [.idempotencyKey: "c1-thanks"])
+            let message = try await client.post(
+                "/v1/tickets/\(id)/messages", as: .c1, Bodies.message("Found it, thanks"),
+                headers: [.idempotencyKey: "c1-thanks"])
             expectNoNotes(message)
             // The replay of that answer holds no note either.
-            let replay = try await client.post("/v1/tickets/\(id)/messages", as: .c1, Bodies.message("Found it, thanks"),
-                                               headers: [.idempotencyKey: "c1-thanks"])
+            let replay = try await client.post(
+                "/v1/tickets/\(id)/messages", as: .c1, Bodies.message("Found it, thanks"),
+                headers: [.idempotencyKey: "c1-thanks"])
             expectNoNotes(replay)
             #expect(replay.bytes == message.bytes)
             server.clock.advance(seconds: 60)

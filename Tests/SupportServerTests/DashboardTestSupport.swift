@@ -1,16 +1,18 @@
 import EventLog
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import SupportService
 import Testing
+
 @testable import SupportDomain
 @testable import SupportServer
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 // MARK: - A server with a known event set
 
@@ -23,18 +25,22 @@ let weekC = "2026-03-16T00:00:00+01:00"
 
 /// Runs `body` against the full router over a fresh log holding `events` (imported through
 /// ``LogImporter``, so every rule applies), under the default policy with `capacity`.
-func withDashboard<T: Sendable>(events: [ImportLine] = DashboardFixture.events, capacity: Int = 1,
-                                _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> T) async throws -> T {
+func withDashboard<T: Sendable>(
+    events: [ImportLine] = DashboardFixture.events, capacity: Int = 1,
+    _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> T
+) async throws -> T {
     let directory = TemporaryDirectory()
     defer { directory.remove() }
     let clock = ManualClock(dashboardNow)
     let policy = try Policy.parse(jsonData: Data("{\"capacity\": \(capacity)}".utf8))
-    let backend = try SupportBackend(dataDirectory: directory.path, policy: policy, durability: .durable, limits: testLimits, clock: clock.read)
+    let backend = try SupportBackend(
+        dataDirectory: directory.path, policy: policy, durability: .durable, limits: testLimits, clock: clock.read)
     defer { backend.close() }
     let server = TestServer(backend: backend, clock: clock, directory: directory)
     // The projection service follows the log while the test runs.
-    let app = Application(router: buildRouter(backend: backend, tokens: Who.tokens),
-                          services: [ProjectionService(backend: backend)])
+    let app = Application(
+        router: buildRouter(backend: backend, tokens: Who.tokens),
+        services: [ProjectionService(backend: backend)])
     return try await app.test(.router) { client in
         if !events.isEmpty {
             let summary = try await LogImporter(backend: backend).run(events)
@@ -50,9 +56,12 @@ func line(_ ticket: String, _ type: String, _ at: String, _ kind: String, _ id: 
 }
 
 func opened(_ ticket: String, _ at: String, customer: String, team: String, priority: String = "urgent") -> ImportLine {
-    line(ticket, "ticket.opened", at, "customer", customer, [
-        "customer": .string(customer), "subject": .string("Subject of \(ticket)"), "body": .string("Help"),
-        "channel": .string("web"), "product": .string(team), "priority": .string(priority)])
+    line(
+        ticket, "ticket.opened", at, "customer", customer,
+        [
+            "customer": .string(customer), "subject": .string("Subject of \(ticket)"), "body": .string("Help"),
+            "channel": .string("web"), "product": .string(team), "priority": .string(priority),
+        ])
 }
 
 func reply(_ ticket: String, _ at: String, agent: String) -> ImportLine {
@@ -199,8 +208,10 @@ final class PageScan: NSObject, XMLParserDelegate {
         return scan
     }
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         for key in ["href", "action", "src"] { if let url = attributes[key] { urls.append(url) } }
         if name == "meta", attributes["http-equiv"] == "refresh" { metaRefresh = attributes["content"] }
         if name == "select" { select = attributes["name"] }
@@ -213,9 +224,11 @@ final class PageScan: NSObject, XMLParserDelegate {
         guard let chart, let layout else { return }
         let key = "\(chart)/\(layout)"
         if let series = attributes["data-series"], let value = attributes["data-value"], name != "path" {
-            marks.append(ChartMark(chart: chart, layout: layout, element: name, series: series,
-                                   category: attributes["data-bucket"] ?? attributes["data-category"] ?? "?",
-                                   value: value, count: attributes["data-count"]))
+            marks.append(
+                ChartMark(
+                    chart: chart, layout: layout, element: name, series: series,
+                    category: attributes["data-bucket"] ?? attributes["data-category"] ?? "?",
+                    value: value, count: attributes["data-count"]))
         }
         if name == "text", attributes["class"] == "count" { textTarget = ("count", key); text = "" }
         if name == "text", attributes["class"] == "axis-title" { textTarget = ("axis", key); text = "" }
@@ -232,18 +245,23 @@ final class PageScan: NSObject, XMLParserDelegate {
             layout = nil
         }
         if name == "text", let target = textTarget {
-            if target.kind == "count" { countLabels[target.key, default: []].append(text) } else { axisTitles[target.key, default: []].append(text) }
+            if target.kind == "count" {
+                countLabels[target.key, default: []].append(text)
+            } else {
+                axisTitles[target.key, default: []].append(text)
+            }
             textTarget = nil
         }
     }
 
     /// The marks of one chart in one layout, as (series, category, value, count) tuples.
     func points(_ chart: String, layout: String = "wide") -> Set<ChartMark> {
-        Set(marks.filter { $0.chart == chart && $0.layout == layout }.map {
-            var m = $0
-            m.layout = ""
-            return m
-        })
+        Set(
+            marks.filter { $0.chart == chart && $0.layout == layout }.map {
+                var m = $0
+                m.layout = ""
+                return m
+            })
     }
 }
 

@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import SupportService
 import Testing
+
 @testable import SupportServer
 
 /// The management dashboard: sign-in, the charts' exact points, the CSV downloads, escaping.
@@ -46,8 +47,9 @@ struct DashboardTests {
             let inURL = try await client.page("/login?token=\(Who.manager.token)", session: nil)
             #expect(inURL.status == .badRequest && inURL.sessionCookie == nil)
             #expect(!inURL.text.contains(Who.manager.token))
-            let postedInURL = try await client.send(.post, "/login?token=\(Who.manager.token)", as: nil, body: "",
-                                                    headers: [.contentType: "application/x-www-form-urlencoded"])
+            let postedInURL = try await client.send(
+                .post, "/login?token=\(Who.manager.token)", as: nil, body: "",
+                headers: [.contentType: "application/x-www-form-urlencoded"])
             #expect(postedInURL.status == .badRequest && postedInURL.sessionCookie == nil)
             let json = try await client.send(.post, "/login", as: nil, body: "{\"token\": \"\(Who.manager.token)\"}")
             #expect(json.status == .unsupportedMediaType && json.sessionCookie == nil)
@@ -114,12 +116,19 @@ struct DashboardTests {
             let sameSite = try await client.signIn(token: Who.manager.token, headers: [HTTPField.Name("Sec-Fetch-Site")!: "same-site"])
             #expect(sameSite.status == .forbidden && sameSite.sessionCookie == nil)
             // What a browser sends from the sign-in form itself.
-            let own = try await client.signIn(token: Who.manager.token, headers: [HTTPField.Name("Sec-Fetch-Site")!: "same-origin",
-                                                                                 .dashboardOrigin: "null"])
+            let own = try await client.signIn(
+                token: Who.manager.token,
+                headers: [
+                    HTTPField.Name("Sec-Fetch-Site")!: "same-origin",
+                    .dashboardOrigin: "null",
+                ])
             #expect(own.status == .seeOther && own.sessionCookie != nil)
-            let out = try await client.send(.post, "/logout", as: nil,
-                                            headers: [.cookie: "ledgerdesk_session=\(own.sessionCookie ?? "")",
-                                                      HTTPField.Name("Sec-Fetch-Site")!: "cross-site"])
+            let out = try await client.send(
+                .post, "/logout", as: nil,
+                headers: [
+                    .cookie: "ledgerdesk_session=\(own.sessionCookie ?? "")",
+                    HTTPField.Name("Sec-Fetch-Site")!: "cross-site",
+                ])
             #expect(out.status == .forbidden)
         }
     }
@@ -129,8 +138,10 @@ struct DashboardTests {
             let id = try await client.session(.manager)
             var seen: [Reply] = []
             seen.append(try await client.page("/login", session: nil))
-            for path in ["/satisfaction?weeks=3&agent=alice", "/response-times?weeks=3&clock=business", "/queues", "/agents?weeks=3",
-                         "/satisfaction.csv?chart=team-csat&weeks=3"] {
+            for path in [
+                "/satisfaction?weeks=3&agent=alice", "/response-times?weeks=3&clock=business", "/queues", "/agents?weeks=3",
+                "/satisfaction.csv?chart=team-csat&weeks=3",
+            ] {
                 let r = try await client.page(path, session: id)
                 #expect(r.status == .ok, "\(path): \(r.status)")
                 seen.append(r)
@@ -166,12 +177,13 @@ struct DashboardTests {
             ]
             #expect(scan.points("team-csat") == csat)
             #expect(scan.points("team-csat", layout: "narrow") == csat, "the phone layout shows the same points")
-            #expect(scan.points("team-mean") == [
-                mark("team-mean", "circle", "email", weekA, "3.5", "2"),
-                mark("team-mean", "circle", "email", weekB, "4", "1"),
-                mark("team-mean", "circle", "email", weekC, "3", "1"),
-                mark("team-mean", "circle", "hosting", weekB, "4", "1"),
-            ])
+            #expect(
+                scan.points("team-mean") == [
+                    mark("team-mean", "circle", "email", weekA, "3.5", "2"),
+                    mark("team-mean", "circle", "email", weekB, "4", "1"),
+                    mark("team-mean", "circle", "email", weekC, "3", "1"),
+                    mark("team-mean", "circle", "hosting", weekB, "4", "1"),
+                ])
             // The count of ratings is written under each point; axes say what and in which unit.
             #expect(scan.countLabels["team-csat/wide"]?.sorted() == ["1", "1", "1", "2"])
             #expect(scan.axisTitles["team-csat/wide"]?.sorted() == ["CSAT (%)", "Week starting Monday"])
@@ -183,14 +195,16 @@ struct DashboardTests {
 
             let agent = PageScan.parse(try await client.page("/satisfaction?weeks=3&agent=alice", session: id).text)
             #expect(agent.charts == ["team-csat", "team-mean", "agent-csat", "agent-mean"])
-            #expect(agent.points("agent-csat") == [
-                mark("agent-csat", "circle", "alice", weekA, "1", "1"),
-                mark("agent-csat", "circle", "alice", weekB, "1", "2"),
-            ])
-            #expect(agent.points("agent-mean") == [
-                mark("agent-mean", "circle", "alice", weekA, "5", "1"),
-                mark("agent-mean", "circle", "alice", weekB, "4", "2"),
-            ])
+            #expect(
+                agent.points("agent-csat") == [
+                    mark("agent-csat", "circle", "alice", weekA, "1", "1"),
+                    mark("agent-csat", "circle", "alice", weekB, "1", "2"),
+                ])
+            #expect(
+                agent.points("agent-mean") == [
+                    mark("agent-mean", "circle", "alice", weekA, "5", "1"),
+                    mark("agent-mean", "circle", "alice", weekB, "4", "2"),
+                ])
             // One week only: the current one.
             let one = PageScan.parse(try await client.page("/satisfaction?weeks=1", session: id).text)
             #expect(one.points("team-csat") == [mark("team-csat", "circle", "email", weekC, "0", "1")])
@@ -213,12 +227,13 @@ struct DashboardTests {
             ]
             #expect(calendar.points("first-reply") == firstReply)
             // No resolution ended in week C: no point there.
-            #expect(calendar.points("resolution") == [
-                mark("resolution", "circle", "p50", weekA, "3600", "1"),
-                mark("resolution", "circle", "p50", weekB, "180000", "1"),
-                mark("resolution", "circle", "p90", weekA, "3600", "1"),
-                mark("resolution", "circle", "p90", weekB, "180000", "1"),
-            ])
+            #expect(
+                calendar.points("resolution") == [
+                    mark("resolution", "circle", "p50", weekA, "3600", "1"),
+                    mark("resolution", "circle", "p50", weekB, "180000", "1"),
+                    mark("resolution", "circle", "p90", weekA, "3600", "1"),
+                    mark("resolution", "circle", "p90", weekB, "180000", "1"),
+                ])
             #expect(calendar.axisTitles["first-reply/wide"]?.sorted() == ["First reply time (minutes)", "Week starting Monday"])
             #expect(calendar.axisTitles["resolution/wide"]?.sorted() == ["Resolution time (hours)", "Week starting Monday"])
 
@@ -237,12 +252,13 @@ struct DashboardTests {
             // On the business clock T-4's resolution is 24 h (Tue 11:00 to Thu 13:00 Paris); SLA unchanged.
             let business = PageScan.parse(try await client.page("/response-times?weeks=3&clock=business", session: id).text)
             #expect(business.points("first-reply") == firstReply)
-            #expect(business.points("resolution") == [
-                mark("resolution", "circle", "p50", weekA, "3600", "1"),
-                mark("resolution", "circle", "p50", weekB, "86400", "1"),
-                mark("resolution", "circle", "p90", weekA, "3600", "1"),
-                mark("resolution", "circle", "p90", weekB, "86400", "1"),
-            ])
+            #expect(
+                business.points("resolution") == [
+                    mark("resolution", "circle", "p50", weekA, "3600", "1"),
+                    mark("resolution", "circle", "p50", weekB, "86400", "1"),
+                    mark("resolution", "circle", "p90", weekA, "3600", "1"),
+                    mark("resolution", "circle", "p90", weekB, "86400", "1"),
+                ])
             #expect(business.points("sla") == sla)
         }
     }
@@ -252,8 +268,9 @@ struct DashboardTests {
             let id = try await client.session(.manager)
             let scan = PageScan.parse(try await client.page("/response-times?weeks=3", session: id).text)
             // Week B as the API computes it.
-            let api = try await client.get("/v1/metrics/response-times?from=2026-03-09T00:00:00%2B01:00&to=2026-03-16T00:00:00%2B01:00",
-                                           as: .manager)
+            let api = try await client.get(
+                "/v1/metrics/response-times?from=2026-03-09T00:00:00%2B01:00&to=2026-03-16T00:00:00%2B01:00",
+                as: .manager)
             let first = api.json["groups"]?.arrayValue?.first?["firstReply"]
             let p50 = scan.points("first-reply").first { $0.series == "p50" && $0.category == weekB }
             #expect(p50?.value == first?["p50"]?.intValue.map(String.init))
@@ -263,8 +280,10 @@ struct DashboardTests {
             var fromAPI: Set<ChartMark> = []
             for group in sat.json["groups"]?.arrayValue ?? [] {
                 for p in group["series"]?.arrayValue ?? [] {
-                    fromAPI.insert(mark("team-mean", "circle", group["key"]?.stringValue ?? "?", p["bucketStart"]?.stringValue ?? "?",
-                                        DashboardHTML.number(Self.double(p["mean"]) ?? -1), p["count"]?.intValue.map(String.init)))
+                    fromAPI.insert(
+                        mark(
+                            "team-mean", "circle", group["key"]?.stringValue ?? "?", p["bucketStart"]?.stringValue ?? "?",
+                            DashboardHTML.number(Self.double(p["mean"]) ?? -1), p["count"]?.intValue.map(String.init)))
                 }
             }
             #expect(page.points("team-mean") == fromAPI)
@@ -286,17 +305,19 @@ struct DashboardTests {
             let scan = PageScan.parse(r.text)
             try #require(scan.failure == nil, "\(scan.failure ?? "")")
             #expect(scan.metaRefresh == "30")
-            #expect(scan.points("queue-depth") == [
-                mark("queue-depth", "rect", "Waiting", "email", "2", nil),
-                mark("queue-depth", "rect", "Breached", "email", "2", nil),
-                mark("queue-depth", "rect", "Waiting", "hosting", "1", nil),
-                mark("queue-depth", "rect", "Breached", "hosting", "1", nil),
-            ])
+            #expect(
+                scan.points("queue-depth") == [
+                    mark("queue-depth", "rect", "Waiting", "email", "2", nil),
+                    mark("queue-depth", "rect", "Breached", "email", "2", nil),
+                    mark("queue-depth", "rect", "Waiting", "hosting", "1", nil),
+                    mark("queue-depth", "rect", "Breached", "hosting", "1", nil),
+                ])
             // email: T-2 open since bob's reply on 3 Mar 11:00; hosting: T-3 since 10 Mar 09:15 (UTC).
-            #expect(scan.points("queue-oldest") == [
-                mark("queue-oldest", "rect", "Oldest waiting", "email", "1472400", nil),
-                mark("queue-oldest", "rect", "Oldest waiting", "hosting", "873900", nil),
-            ])
+            #expect(
+                scan.points("queue-oldest") == [
+                    mark("queue-oldest", "rect", "Oldest waiting", "email", "1472400", nil),
+                    mark("queue-oldest", "rect", "Oldest waiting", "hosting", "873900", nil),
+                ])
             #expect(scan.axisTitles["queue-oldest/wide"]?.sorted() == ["Team", "Waiting for (days)"])
             #expect(r.text.contains("2026-03-03 12:00"), "oldest waiting since, in Paris time")
         }
@@ -317,12 +338,13 @@ struct DashboardTests {
                 assigned.insert(mark("agent-assigned", "rect", "On hold", agent, "0", nil))
             }
             #expect(scan.points("agent-assigned") == assigned)
-            #expect(scan.points("agent-activity") == [
-                mark("agent-activity", "rect", "Replies", "alice", "3", nil),
-                mark("agent-activity", "rect", "Solved", "alice", "2", nil),
-                mark("agent-activity", "rect", "Replies", "bob", "2", nil),
-                mark("agent-activity", "rect", "Solved", "bob", "0", nil),
-            ])
+            #expect(
+                scan.points("agent-activity") == [
+                    mark("agent-activity", "rect", "Replies", "alice", "3", nil),
+                    mark("agent-activity", "rect", "Solved", "alice", "2", nil),
+                    mark("agent-activity", "rect", "Replies", "bob", "2", nil),
+                    mark("agent-activity", "rect", "Solved", "bob", "0", nil),
+                ])
             // bob has 2 new+open tickets over a capacity of 1: marked in the chart and the table.
             #expect(r.text.contains("<tr class=\"flagged\"><td class=\"text\">bob</td>"))
             #expect(!r.text.contains("<tr class=\"flagged\"><td class=\"text\">alice</td>"))
@@ -344,68 +366,77 @@ struct DashboardTests {
                 #expect(r.headers[.contentDisposition]?.hasPrefix("attachment; filename=\"ledgerdesk-") == true)
                 return r.text
             }
-            #expect(try await csv("/satisfaction.csv?chart=team-csat&weeks=3") == """
-                team,week_start,csat,ratings\r
-                email,\(weekA),0.5,2\r
-                email,\(weekB),1,1\r
-                email,\(weekC),0,1\r
-                hosting,\(weekB),1,1\r
+            #expect(
+                try await csv("/satisfaction.csv?chart=team-csat&weeks=3") == """
+                    team,week_start,csat,ratings\r
+                    email,\(weekA),0.5,2\r
+                    email,\(weekB),1,1\r
+                    email,\(weekC),0,1\r
+                    hosting,\(weekB),1,1\r
 
-                """)
-            #expect(try await csv("/satisfaction.csv?chart=agent-mean&weeks=3&agent=bob") == """
-                agent,week_start,mean_score,ratings\r
-                bob,\(weekA),2,1\r
-                bob,\(weekC),3,1\r
+                    """)
+            #expect(
+                try await csv("/satisfaction.csv?chart=agent-mean&weeks=3&agent=bob") == """
+                    agent,week_start,mean_score,ratings\r
+                    bob,\(weekA),2,1\r
+                    bob,\(weekC),3,1\r
 
-                """)
-            #expect(try await csv("/response-times.csv?chart=resolution&weeks=3&clock=business") == """
-                percentile,week_start,seconds,values\r
-                p50,\(weekA),3600,1\r
-                p50,\(weekB),86400,1\r
-                p50,\(weekC),,0\r
-                p90,\(weekA),3600,1\r
-                p90,\(weekB),86400,1\r
-                p90,\(weekC),,0\r
+                    """)
+            #expect(
+                try await csv("/response-times.csv?chart=resolution&weeks=3&clock=business") == """
+                    percentile,week_start,seconds,values\r
+                    p50,\(weekA),3600,1\r
+                    p50,\(weekB),86400,1\r
+                    p50,\(weekC),,0\r
+                    p90,\(weekA),3600,1\r
+                    p90,\(weekB),86400,1\r
+                    p90,\(weekC),,0\r
 
-                """)
+                    """)
             let sla = try await csv("/response-times.csv?chart=sla&weeks=3")
             #expect(sla.hasPrefix("metric,priority,compliance,outcomes\r\nFirst reply,urgent,0.8,5\r\nFirst reply,high,,0\r\n"))
             #expect(sla.contains("Resolution,urgent,0.2,5\r\n"))
-            #expect(try await csv("/response-times.csv?chart=sla-table&weeks=3").hasPrefix("""
-                priority,metric,target_seconds,target_clock,achieved,breached,compliance\r
-                urgent,firstReply,3600,calendar,4,1,0.8\r
-                urgent,nextReply,7200,calendar,0,0,\r
-                urgent,resolution,28800,calendar,1,4,0.2\r
-                high,firstReply,14400,business,0,0,\r
+            #expect(
+                try await csv("/response-times.csv?chart=sla-table&weeks=3").hasPrefix(
+                    """
+                    priority,metric,target_seconds,target_clock,achieved,breached,compliance\r
+                    urgent,firstReply,3600,calendar,4,1,0.8\r
+                    urgent,nextReply,7200,calendar,0,0,\r
+                    urgent,resolution,28800,calendar,1,4,0.2\r
+                    high,firstReply,14400,business,0,0,\r
 
-                """))
-            #expect(try await csv("/queues.csv?chart=queue-table") == """
-                team,depth,breached,oldest_waiting_since,oldest_waiting_seconds\r
-                email,2,2,2026-03-03T11:00:00.000Z,1472400\r
-                hosting,1,1,2026-03-10T09:15:00.000Z,873900\r
+                    """))
+            #expect(
+                try await csv("/queues.csv?chart=queue-table") == """
+                    team,depth,breached,oldest_waiting_since,oldest_waiting_seconds\r
+                    email,2,2,2026-03-03T11:00:00.000Z,1472400\r
+                    hosting,1,1,2026-03-10T09:15:00.000Z,873900\r
 
-                """)
-            #expect(try await csv("/queues.csv?chart=queue-depth") == """
-                measure,team,tickets\r
-                Waiting,email,2\r
-                Waiting,hosting,1\r
-                Breached,email,2\r
-                Breached,hosting,1\r
+                    """)
+            #expect(
+                try await csv("/queues.csv?chart=queue-depth") == """
+                    measure,team,tickets\r
+                    Waiting,email,2\r
+                    Waiting,hosting,1\r
+                    Breached,email,2\r
+                    Breached,hosting,1\r
 
-                """)
-            #expect(try await csv("/agents.csv?chart=workload-table&weeks=3") == """
-                agent,new_open,pending,on_hold,solved,replies,ratings,mean_score,csat,overloaded\r
-                alice,1,0,0,2,3,3,4.333333333333333,1,false\r
-                bob,2,0,0,0,2,2,2.5,0,true\r
+                    """)
+            #expect(
+                try await csv("/agents.csv?chart=workload-table&weeks=3") == """
+                    agent,new_open,pending,on_hold,solved,replies,ratings,mean_score,csat,overloaded\r
+                    alice,1,0,0,2,3,3,4.333333333333333,1,false\r
+                    bob,2,0,0,0,2,2,2.5,0,true\r
 
-                """)
+                    """)
             // Every chart on every page has a CSV link that downloads.
             for page in ["/satisfaction?weeks=3&agent=alice", "/response-times?weeks=3", "/queues", "/agents?weeks=3"] {
                 let scan = PageScan.parse(try await client.page(page, session: id).text)
                 let links = scan.urls.filter { $0.contains(".csv?") }
                 for chart in scan.charts {
-                    let link = try #require(links.first { $0.contains("chart=\(chart)&") || $0.hasSuffix("chart=\(chart)") },
-                                            "\(page): no CSV link for \(chart)")
+                    let link = try #require(
+                        links.first { $0.contains("chart=\(chart)&") || $0.hasSuffix("chart=\(chart)") },
+                        "\(page): no CSV link for \(chart)")
                     let r = try await client.page(link, session: id)
                     #expect(r.status == .ok && r.contentType?.hasPrefix("text/csv") == true, "\(link): \(r.status)")
                 }

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import SupportService
 import Synchronization
 import Testing
+
 @testable import SupportServer
 
 /// What readers see of the log is what a power loss cannot undo; a storage fault stops writes,
@@ -27,8 +28,9 @@ struct DurabilityServerTests {
             let path = "/v1/tickets/\(id)/messages"
             let first = Task { try await client.post(path, as: .c1, Bodies.message("any news?"), headers: key) }
             try #require(await flushes.waitUntilHeld())
-            #expect(try server.backend.store.read { try $0.idempotencyRecord(key: "customer\u{0}c-1\u{0}reply-0001") } != nil,
-                    "the write is committed")
+            #expect(
+                try server.backend.store.read { try $0.idempotencyRecord(key: "customer\u{0}c-1\u{0}reply-0001") } != nil,
+                "the write is committed")
 
             // Readers see the log as it was.
             #expect(try await client.get("/v1/events?after=0", as: .auditor).bytes == feed.bytes)
@@ -72,8 +74,9 @@ struct DurabilityServerTests {
             expectProblem(failed, .serviceUnavailable, detail: "restarts")
             // A flush would succeed again now: the log still refuses writes until a restart.
             flushes.fail([])
-            expectProblem(try await client.post("/v1/tickets", as: .c1, Bodies.open(subject: "another")),
-                          .serviceUnavailable, detail: "restarts")
+            expectProblem(
+                try await client.post("/v1/tickets", as: .c1, Bodies.open(subject: "another")),
+                .serviceUnavailable, detail: "restarts")
             let ticket = try await client.get("/v1/tickets/\(id)", as: .c1)
             #expect(ticket.status == .ok && ticket.version == 2)
             let queue = try await client.get("/v1/queues/email", as: .alice)

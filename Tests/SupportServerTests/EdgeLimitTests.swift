@@ -8,6 +8,7 @@ import ServiceLifecycle
 import SupportService
 import Synchronization
 import Testing
+
 @testable import SupportServer
 
 /// Holds point-in-time folds on their threads until released (the test seam of
@@ -41,8 +42,10 @@ final class FoldGate: Sendable {
 }
 
 /// Polls `condition` until it holds (a bounded wait that only guards against a hang).
-func eventually(_ what: String, within limit: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
-                _ condition: () -> Bool) async throws {
+func eventually(
+    _ what: String, within limit: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () -> Bool
+) async throws {
     let deadline = ContinuousClock.now + limit
     while !condition() {
         guard ContinuousClock.now < deadline else {
@@ -68,8 +71,10 @@ struct EdgeLimitTests {
             server.backend.pointInTime.willFold.withLock { $0 = .init(gate.hold) }
             let asOf = "2026-03-02T10:00:00Z"
             try await withThrowingTaskGroup(of: Reply.self) { group in
-                let routes = ["/v1/queues", "/v1/queues/hosting", "/v1/agents/alice/queue", "/v1/agents",
-                              "/v1/metrics/response-times", "/v1/satisfaction"]
+                let routes = [
+                    "/v1/queues", "/v1/queues/hosting", "/v1/agents/alice/queue", "/v1/agents",
+                    "/v1/metrics/response-times", "/v1/satisfaction",
+                ]
                 for k in 0..<folds {
                     group.addTask { try await client.get("\(routes[k % routes.count])?asOf=\(asOf)", as: .manager) }
                 }
@@ -178,8 +183,9 @@ struct EdgeLimitTests {
     func anIdleConnectionIsClosedByTheServer() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let backend = try SupportBackend(dataDirectory: directory.path,
-                                         limits: ServerLimits(requestsPerSecond: 0, idleTimeout: .milliseconds(200)))
+        let backend = try SupportBackend(
+            dataDirectory: directory.path,
+            limits: ServerLimits(requestsPerSecond: 0, idleTimeout: .milliseconds(200)))
         let port = Mutex<Int?>(nil)
         var logger = Logger(label: "edge-test")
         logger.logLevel = .warning

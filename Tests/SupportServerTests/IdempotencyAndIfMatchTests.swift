@@ -6,6 +6,7 @@ import HummingbirdTesting
 import SupportService
 import Synchronization
 import Testing
+
 @testable import SupportServer
 
 /// SPEC §7: `Idempotency-Key` (a retry returns the first answer byte for byte and appends
@@ -27,7 +28,7 @@ struct IdempotencyAndIfMatchTests {
             let first = try await client.post("/v1/tickets", as: .c1, Bodies.open(subject: "once"), headers: key)
             expectTicketAnswer(first, .created, viewer: .c1)
             let head = try server.head
-            server.clock.advance(seconds: 3600) // evaluatedAt would differ if the answer were recomputed
+            server.clock.advance(seconds: 3600)  // evaluatedAt would differ if the answer were recomputed
             for _ in 0..<3 {
                 let retry = try await client.post("/v1/tickets", as: .c1, Bodies.open(subject: "once"), headers: key)
                 expectSameAnswer(first, retry)
@@ -60,8 +61,9 @@ struct IdempotencyAndIfMatchTests {
             expectSameAnswer(first, retry)
             #expect(retry.json["priority"]?.stringValue == "normal", "the first answer, not the current state")
             #expect(try server.head == head)
-            expectProblem(try await client.post(p, as: .alice, "{\"body\":\"first\"}", headers: key), .conflict,
-                          detail: "Idempotency-Key")
+            expectProblem(
+                try await client.post(p, as: .alice, "{\"body\":\"first\"}", headers: key), .conflict,
+                detail: "Idempotency-Key")
             #expect(try server.head == head)
         }
     }
@@ -117,15 +119,20 @@ struct IdempotencyAndIfMatchTests {
             let key: HTTPFields = [.idempotencyKey: "fix-and-retry"]
             try await expectLogUnchanged(server) {
                 expectProblem(try await client.post(p, as: .alice, "{\"status\": \"bogus\"}", headers: key), .badRequest)
-                expectProblem(try await client.post(p, as: .alice, "{\"status\": \"pending\"}", headers: [.idempotencyKey: "fix-and-retry", .ifMatch: "\"7\""]),
-                              .preconditionFailed)
-                expectProblem(try await client.post(p, as: .alice, "{\"status\": \"pending\", \"at\": \"2026-03-02T09:00:00Z\"}",
-                                                    headers: key), .forbidden)
+                expectProblem(
+                    try await client.post(
+                        p, as: .alice, "{\"status\": \"pending\"}", headers: [.idempotencyKey: "fix-and-retry", .ifMatch: "\"7\""]),
+                    .preconditionFailed)
+                expectProblem(
+                    try await client.post(
+                        p, as: .alice, "{\"status\": \"pending\", \"at\": \"2026-03-02T09:00:00Z\"}",
+                        headers: key), .forbidden)
             }
             try await client.command(id, "status", as: .bob, "{\"status\": \"on_hold\"}")
             try await expectLogUnchanged(server) {
-                expectProblem(try await client.post(p, as: .alice, "{\"status\": \"on_hold\"}", headers: key), .conflict,
-                              detail: "already on_hold")
+                expectProblem(
+                    try await client.post(p, as: .alice, "{\"status\": \"on_hold\"}", headers: key), .conflict,
+                    detail: "already on_hold")
             }
             let fixed = try await client.post(p, as: .alice, "{\"status\": \"pending\"}", headers: key)
             expectTicketAnswer(fixed, viewer: .alice)
@@ -143,12 +150,14 @@ struct IdempotencyAndIfMatchTests {
             let answers = try await withThrowingTaskGroup(of: Reply.self) { group in
                 for _ in 0..<8 {
                     group.addTask {
-                        try await client.post("/v1/tickets/\(id)/messages", as: .alice, Bodies.message("only once"),
-                                              headers: [.idempotencyKey: "dup-msg"])
+                        try await client.post(
+                            "/v1/tickets/\(id)/messages", as: .alice, Bodies.message("only once"),
+                            headers: [.idempotencyKey: "dup-msg"])
                     }
                     group.addTask {
-                        try await client.post("/v1/tickets", as: .c2, Bodies.open(customer: "c-2", subject: "only once"),
-                                              headers: [.idempotencyKey: "dup-open"])
+                        try await client.post(
+                            "/v1/tickets", as: .c2, Bodies.open(customer: "c-2", subject: "only once"),
+                            headers: [.idempotencyKey: "dup-open"])
                     }
                 }
                 var all: [Reply] = []
@@ -206,8 +215,9 @@ struct IdempotencyAndIfMatchTests {
                     expectProblem(r, .preconditionFailed, detail: "version 2")
                 }
                 // If-Match on opening cannot match anything.
-                expectProblem(try await client.post("/v1/tickets", as: .c1, Bodies.open(), headers: [.ifMatch: "\"1\""]),
-                              .preconditionFailed)
+                expectProblem(
+                    try await client.post("/v1/tickets", as: .c1, Bodies.open(), headers: [.ifMatch: "\"1\""]),
+                    .preconditionFailed)
             }
             let chained = try await client.post(p, as: .bob, "{\"priority\": \"low\"}", headers: [.ifMatch: ok.etag ?? ""])
             expectTicketAnswer(chained, viewer: .bob)
@@ -222,9 +232,11 @@ struct IdempotencyAndIfMatchTests {
                 let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                     for k in 0..<6 {
                         group.addTask {
-                            try await client.post("/v1/tickets/\(id)/notes", as: k % 2 == 0 ? .alice : .bob,
-                                                  "{\"body\": \"round \(round) writer \(k)\"}",
-                                                  headers: [.ifMatch: "\"\(round)\""]).status
+                            try await client.post(
+                                "/v1/tickets/\(id)/notes", as: k % 2 == 0 ? .alice : .bob,
+                                "{\"body\": \"round \(round) writer \(k)\"}",
+                                headers: [.ifMatch: "\"\(round)\""]
+                            ).status
                         }
                     }
                     var all: [HTTPResponse.Status] = []
@@ -240,11 +252,12 @@ struct IdempotencyAndIfMatchTests {
 
     @Test func anAgentMessageWithAStatusAppendsBothEventsAtomicallyWithTheSameAt() async throws {
         try await withServer { server, client in
-            let id = try await client.open()                                   // new
+            let id = try await client.open()  // new
             server.clock.advance(seconds: 90)
             let before = try server.head
-            let r = try await client.post("/v1/tickets/\(id)/messages", as: .alice,
-                                          "{\"body\": \"Please confirm the MX records.\", \"status\": \"pending\"}")
+            let r = try await client.post(
+                "/v1/tickets/\(id)/messages", as: .alice,
+                "{\"body\": \"Please confirm the MX records.\", \"status\": \"pending\"}")
             expectTicketAnswer(r, viewer: .alice)
             #expect(r.etag == "\"3\"" && r.json["status"]?.stringValue == "pending")
             #expect(r.json["thread"]?.arrayValue?.last?["version"]?.intValue == 2)
@@ -252,7 +265,9 @@ struct IdempotencyAndIfMatchTests {
             #expect(events.map(\.type) == ["ticket.opened", "message.posted", "status.changed"])
             guard events.count == 3 else { return }
             let (message, status) = (events[1], events[2])
-            #expect(message.data == JSONValue.object(["body": .string("Please confirm the MX records.")]), "status is not part of the message data")
+            #expect(
+                message.data == JSONValue.object(["body": .string("Please confirm the MX records.")]),
+                "status is not part of the message data")
             #expect(status.data == JSONValue.object(["status": .string("pending")]))
             #expect(message.at == status.at && message.at == server.clock.now, "the same `at`")
             #expect(message.recorded == status.recorded, "one commit")
@@ -261,7 +276,8 @@ struct IdempotencyAndIfMatchTests {
 
             // When the message already leaves the ticket in that status, only the message is appended.
             server.clock.advance(seconds: 90)
-            let again = try await client.post("/v1/tickets/\(id)/messages", as: .alice, "{\"body\": \"Reminder.\", \"status\": \"pending\"}")
+            let again = try await client.post(
+                "/v1/tickets/\(id)/messages", as: .alice, "{\"body\": \"Reminder.\", \"status\": \"pending\"}")
             expectTicketAnswer(again, viewer: .alice)
             #expect(again.etag == "\"4\"")
             #expect(try server.events(id).count == 4)
@@ -271,14 +287,16 @@ struct IdempotencyAndIfMatchTests {
             #expect(try server.events(other).map(\.type) == ["ticket.opened", "message.posted"])
 
             // With If-Match the pair counts as one write.
-            let solved = try await client.post("/v1/tickets/\(id)/messages", as: .alice,
-                                               "{\"body\": \"Fixed.\", \"status\": \"solved\"}", headers: [.ifMatch: "\"4\""])
+            let solved = try await client.post(
+                "/v1/tickets/\(id)/messages", as: .alice,
+                "{\"body\": \"Fixed.\", \"status\": \"solved\"}", headers: [.ifMatch: "\"4\""])
             expectTicketAnswer(solved, viewer: .alice)
             #expect(solved.etag == "\"6\"" && solved.json["status"]?.stringValue == "solved")
             // A customer may not ask for a status.
             try await expectLogUnchanged(server) {
-                expectProblem(try await client.post("/v1/tickets/\(id)/messages", as: .c1, "{\"body\": \"x\", \"status\": \"open\"}"),
-                              .forbidden, detail: "status")
+                expectProblem(
+                    try await client.post("/v1/tickets/\(id)/messages", as: .c1, "{\"body\": \"x\", \"status\": \"open\"}"),
+                    .forbidden, detail: "status")
             }
         }
     }

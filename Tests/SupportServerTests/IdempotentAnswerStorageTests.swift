@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import SupportService
 import Testing
+
 @testable import SupportServer
 
 /// An idempotency key stores the first answer once, without the ticket's thread (which the log
@@ -12,8 +13,9 @@ import Testing
 @Suite("Idempotent answers: compact storage")
 struct IdempotentAnswerStorageTests {
     func expectSameAnswer(_ a: Reply, _ b: Reply, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(a.status == b.status && a.etag == b.etag && a.location == b.location && a.contentType == b.contentType,
-                "\(a) vs \(b)", sourceLocation: sourceLocation)
+        #expect(
+            a.status == b.status && a.etag == b.etag && a.location == b.location && a.contentType == b.contentType,
+            "\(a) vs \(b)", sourceLocation: sourceLocation)
         #expect(a.bytes == b.bytes, "bodies differ:\n\(a.text)\n\(b.text)", sourceLocation: sourceLocation)
     }
 
@@ -31,8 +33,9 @@ struct IdempotentAnswerStorageTests {
             expectTicketAnswer(early, viewer: .alice)
             let earlySize = try storedAnswerSize(server.backend, .alice, key: "early")
             for k in 0..<200 {
-                try await client.command(id, k % 2 == 0 ? "messages" : "notes", as: .bob,
-                                         Bodies.message("message \(k): " + String(repeating: "lorem ipsum ", count: 20)))
+                try await client.command(
+                    id, k % 2 == 0 ? "messages" : "notes", as: .bob,
+                    Bodies.message("message \(k): " + String(repeating: "lorem ipsum ", count: 20)))
             }
             let late = try await client.post(p, as: .alice, Bodies.message("late"), headers: [.idempotencyKey: "late"])
             expectTicketAnswer(late, viewer: .alice)
@@ -51,9 +54,11 @@ struct IdempotentAnswerStorageTests {
         try await withServer { server, client in
             let id = try await client.open()
             try await client.command(id, "notes", as: .bob, "{\"body\": \"internal \\\"quoted\\\" — ünïcödé\"}")
-            for (who, route, body) in [(Who.alice, "messages", Bodies.message("for the customer")),
-                                       (.c1, "messages", Bodies.message("from the customer")),
-                                       (.alice, "tags", "{\"added\": [\"zeta\", \"alpha\"]}")] {
+            for (who, route, body) in [
+                (Who.alice, "messages", Bodies.message("for the customer")),
+                (.c1, "messages", Bodies.message("from the customer")),
+                (.alice, "tags", "{\"added\": [\"zeta\", \"alpha\"]}"),
+            ] {
                 let r = try await client.post("/v1/tickets/\(id)/\(route)", as: who, body, headers: [.idempotencyKey: "k-\(route)-\(who)"])
                 // Same clock, same version: the command's answer and a read are the same bytes.
                 let read = try await client.get("/v1/tickets/\(id)", as: who)
@@ -97,8 +102,10 @@ struct IdempotentAnswerStorageTests {
         try await run { backend, client in
             let head = try backend.store.head
             expectSameAnswer(opened, try await client.post("/v1/tickets", as: .c1, Bodies.open(subject: "compact"), headers: openKey))
-            expectSameAnswer(replied, try await client.post("/v1/tickets/\(id)/messages", as: .c1, Bodies.message("thanks"), headers: replyKey))
-            expectSameAnswer(noted, try await client.post("/v1/tickets/\(id)/notes", as: .bob, "{\"body\": \"another note\"}", headers: openKey))
+            expectSameAnswer(
+                replied, try await client.post("/v1/tickets/\(id)/messages", as: .c1, Bodies.message("thanks"), headers: replyKey))
+            expectSameAnswer(
+                noted, try await client.post("/v1/tickets/\(id)/notes", as: .bob, "{\"body\": \"another note\"}", headers: openKey))
             #expect(try backend.store.head == head, "a replay appended")
         }
     }
@@ -107,9 +114,11 @@ struct IdempotentAnswerStorageTests {
         let answer = WriteAnswer(status: 201, version: 3, location: "/v1/tickets/T-9", body: .complete(Array("{\"id\":\"T-9\"}".utf8)))
         let decoded = try #require(WriteAnswer(decoding: answer.encoded()))
         #expect(decoded == answer)
-        let compact = WriteAnswer(status: 200, version: 7, location: nil,
-                                  body: .aroundThread(ticket: "T-é 1", messagesOnly: true, head: Array("{\"a\":1,\"thread\":".utf8),
-                                                      tail: Array(",\"z\":2}".utf8)))
+        let compact = WriteAnswer(
+            status: 200, version: 7, location: nil,
+            body: .aroundThread(
+                ticket: "T-é 1", messagesOnly: true, head: Array("{\"a\":1,\"thread\":".utf8),
+                tail: Array(",\"z\":2}".utf8)))
         #expect(WriteAnswer(decoding: compact.encoded()) == compact)
     }
 
@@ -119,15 +128,19 @@ struct IdempotentAnswerStorageTests {
         // Format 1: status 201, version 3, location "/v1/tickets/T-9", the whole body.
         let location = Array("/v1/tickets/T-9".utf8), body = Array("{\"id\":\"T-9\"}".utf8)
         let whole: [UInt8] = [1, 0, 201, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0, UInt8(location.count)] + location + body
-        #expect(WriteAnswer(decoding: whole)
+        #expect(
+            WriteAnswer(decoding: whole)
                 == WriteAnswer(status: 201, version: 3, location: "/v1/tickets/T-9", body: .complete(body)))
         // Format 2: status 200, version 7, no location, the body cut around the thread of "T-1".
         let head = Array("{\"a\":1,\"thread\":".utf8), tail = Array(",\"z\":2}".utf8)
-        let around: [UInt8] = [2, 0, 200, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0, 3] + Array("T-1".utf8)
+        let around: [UInt8] =
+            [2, 0, 200, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0, 3] + Array("T-1".utf8)
             + [0, 0, 0, UInt8(head.count)] + head + tail
-        #expect(WriteAnswer(decoding: around)
-                == WriteAnswer(status: 200, version: 7, location: nil,
-                               body: .aroundThread(ticket: "T-1", messagesOnly: true, head: head, tail: tail)))
+        #expect(
+            WriteAnswer(decoding: around)
+                == WriteAnswer(
+                    status: 200, version: 7, location: nil,
+                    body: .aroundThread(ticket: "T-1", messagesOnly: true, head: head, tail: tail)))
         #expect(WriteAnswer(decoding: Array(around.prefix(20))) == nil, "a truncated record decodes")
     }
 }

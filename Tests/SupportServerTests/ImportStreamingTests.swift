@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import SupportService
 import Testing
+
 @testable import EventLog
 @testable import SupportServer
 
@@ -30,8 +31,9 @@ struct ImportStreamingTests {
 
     @Test func anOverLongLineIs400NamingItAndAppendsNothing() async throws {
         let good = auditGeneratedImport(tickets: 2)
-        let long = auditImportLine(ticket: "G-1", version: 2, type: "note.added", at: ManualClock.start, kind: "agent", id: "alice",
-                                   data: "{\"body\":\"\(String(repeating: "x", count: LogImporter.maximumLineLength))\"}")
+        let long = auditImportLine(
+            ticket: "G-1", version: 2, type: "note.added", at: ManualClock.start, kind: "agent", id: "alice",
+            data: "{\"body\":\"\(String(repeating: "x", count: LogImporter.maximumLineLength))\"}")
         let body = Array(([good[0], good[1], long] + good[2...]).joined(separator: "\n").utf8)
         try await withServer { server, client in
             let r = try await postImport(client, body)
@@ -108,7 +110,8 @@ struct ImportStreamingTests {
             let session = try LogImporter(backend: backend).session()
             try session.feed(Array((lines.joined(separator: "\n") + "\n").utf8))
             let path = session.spoolPath
-            #expect(URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
+            #expect(
+                URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
                     == URL(fileURLWithPath: directory.path).standardizedFileURL.path)
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1

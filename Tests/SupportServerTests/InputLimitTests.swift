@@ -5,6 +5,7 @@ import HummingbirdTesting
 import SupportDomain
 import SupportService
 import Testing
+
 @testable import SupportServer
 
 /// The policy's input limits at the HTTP edge: at a limit a command is accepted, one over is a
@@ -16,7 +17,8 @@ struct InputLimitTests {
     static func text(_ count: Int) -> String { String(repeating: "\u{E9}", count: count) }
 
     static func attachments(_ count: Int) -> String {
-        let one = "{\"name\": \"x.txt\", \"size\": 3, \"contentType\": \"text/plain\", \"sha256\": \"\(String(repeating: "a", count: 64))\"}"
+        let one =
+            "{\"name\": \"x.txt\", \"size\": 3, \"contentType\": \"text/plain\", \"sha256\": \"\(String(repeating: "a", count: 64))\"}"
         return "[" + Array(repeating: one, count: count).joined(separator: ", ") + "]"
     }
 
@@ -35,11 +37,16 @@ struct InputLimitTests {
         Case(field: "subject", route: "open", who: .c1, body: { Bodies.open(subject: text($0), body: "b") }, limit: { $0.subject }),
         Case(field: "body", route: "open", who: .alice, body: { Bodies.open(subject: "s", body: text($0 / 2)) }, limit: { $0.body }),
         Case(field: "body", route: "messages", who: .c1, body: { Bodies.message(text($0 / 2)) }, limit: { $0.body }),
-        Case(field: "body", route: "notes", who: .alice, body: { Bodies.message(text($0 / 2) + ($0 % 2 == 1 ? "a" : "")) }, limit: { $0.body }),
+        Case(
+            field: "body", route: "notes", who: .alice, body: { Bodies.message(text($0 / 2) + ($0 % 2 == 1 ? "a" : "")) },
+            limit: { $0.body }),
         Case(field: "comment", route: "rating", who: .c1, body: { "{\"score\": 4, \"comment\": \"\(text($0))\"}" }, limit: { $0.comment }),
-        Case(field: "reason", route: "escalate", who: .manager, body: { "{\"team\": \"t2\", \"reason\": \"\(text($0))\"}" }, limit: { $0.reason }),
-        Case(field: "attachments", route: "messages", who: .alice,
-             body: { "{\"body\": \"b\", \"attachments\": \(attachments($0))}" }, limit: { $0.attachments }),
+        Case(
+            field: "reason", route: "escalate", who: .manager, body: { "{\"team\": \"t2\", \"reason\": \"\(text($0))\"}" },
+            limit: { $0.reason }),
+        Case(
+            field: "attachments", route: "messages", who: .alice,
+            body: { "{\"body\": \"b\", \"attachments\": \(attachments($0))}" }, limit: { $0.attachments }),
         Case(field: "added", route: "tags", who: .alice, body: { "{\"added\": \(tags($0))}" }, limit: { $0.tagsPerCommand }),
     ]
 
@@ -68,8 +75,9 @@ struct InputLimitTests {
         try await run(c, policy: .default)
     }
 
-    static let smallLimits = try? Policy.parse(jsonData: Data(
-        #"{"limits": {"subject": 5, "body": 10, "comment": 4, "reason": 3, "attachments": 2, "tagsPerCommand": 2}}"#.utf8))
+    static let smallLimits = try? Policy.parse(
+        jsonData: Data(
+            #"{"limits": {"subject": 5, "body": 10, "comment": 4, "reason": 3, "attachments": 2, "tagsPerCommand": 2}}"#.utf8))
 
     @Test(arguments: cases)
     func aPolicyFileLimitIsWhatCommandsMeet(_ c: Case) async throws {
@@ -94,13 +102,15 @@ struct InputLimitTests {
     func importLinesMeetTheSameLimits(policy: Policy) async throws {
         try await withServer(policy: policy) { server, client in
             let limit = policy.limits.subject
-            let over = try await client.send(.post, "/v1/import", as: .admin, raw: Self.importBody(subject: Self.text(limit + 1)),
-                                             headers: [.contentType: "application/x-ndjson"])
+            let over = try await client.send(
+                .post, "/v1/import", as: .admin, raw: Self.importBody(subject: Self.text(limit + 1)),
+                headers: [.contentType: "application/x-ndjson"])
             expectProblem(over, .badRequest, detail: "\"subject\"")
             #expect(over.json["line"]?.intValue == 2, "\(over)")
             #expect(try server.head == .empty, "a refused import appended events")
-            let ok = try await client.send(.post, "/v1/import", as: .admin, raw: Self.importBody(subject: Self.text(limit)),
-                                           headers: [.contentType: "application/x-ndjson"])
+            let ok = try await client.send(
+                .post, "/v1/import", as: .admin, raw: Self.importBody(subject: Self.text(limit)),
+                headers: [.contentType: "application/x-ndjson"])
             #expect(ok.status == .ok && ok.json["imported"]?.intValue == 2, "\(ok)")
         }
     }

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import SupportService
 import Testing
+
 @testable import SupportServer
 
 /// SPEC §2.2: an integer is a JSON number written without fraction or exponent. `4.0`, `4e0`
@@ -38,12 +39,15 @@ struct IntegerFieldTests {
     static let commandCases: [Case] = [
         Case(field: "score", route: "rating", who: .c1, template: "{\"score\": #}", value: 4),
         Case(field: "reply", route: "rating", who: .c1, template: "{\"score\": 4, \"reply\": #}", value: 2),
-        Case(field: "attachments[0].size", route: "messages", who: .alice,
-             template: "{\"body\": \"a\", \"attachments\": \(attachment(size: "#"))}", value: 812),
-        Case(field: "attachments[0].size", route: "messages", who: .c1,
-             template: "{\"body\": \"a\", \"attachments\": \(attachment(size: "#"))}", value: 3),
-        Case(field: "attachments[0].size", route: "open", who: .c1,
-             template: "{\"customer\": \"c-1\", \"subject\": \"s\", \"body\": \"b\", \"channel\": \"web\", \"product\": \"email\", "
+        Case(
+            field: "attachments[0].size", route: "messages", who: .alice,
+            template: "{\"body\": \"a\", \"attachments\": \(attachment(size: "#"))}", value: 812),
+        Case(
+            field: "attachments[0].size", route: "messages", who: .c1,
+            template: "{\"body\": \"a\", \"attachments\": \(attachment(size: "#"))}", value: 3),
+        Case(
+            field: "attachments[0].size", route: "open", who: .c1,
+            template: "{\"customer\": \"c-1\", \"subject\": \"s\", \"body\": \"b\", \"channel\": \"web\", \"product\": \"email\", "
                 + "\"priority\": \"low\", \"attachments\": \(attachment(size: "#"))}", value: 812),
     ]
 

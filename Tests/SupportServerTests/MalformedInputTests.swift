@@ -5,6 +5,7 @@ import HummingbirdTesting
 import SupportDomain
 import SupportService
 import Testing
+
 @testable import SupportServer
 
 /// SPEC §7: 400 malformed input, 401, 413 — each an `application/problem+json` body, and bad
@@ -12,7 +13,7 @@ import Testing
 @Suite("Malformed input, authentication and body size")
 struct MalformedInputTests {
     struct BadBody: Sendable, CustomStringConvertible {
-        var route: String   // "open" or a command route
+        var route: String  // "open" or a command route
         var who: Who
         var body: String
         var detail: String
@@ -28,13 +29,19 @@ struct MalformedInputTests {
         BadBody(route: "messages", who: .c1, body: "{\"body\": 42}", detail: "\"body\" must be a string"),
         BadBody(route: "messages", who: .alice, body: "{}", detail: "\"body\" is required"),
         BadBody(route: "messages", who: .alice, body: "{\"body\": \"a\", \"status\": \"new\"}", detail: "\"status\" must be one of"),
-        BadBody(route: "messages", who: .alice, body: "{\"body\": \"a\", \"attachments\": [{\"name\": \"x.txt\", \"size\": 3, "
-                    + "\"contentType\": \"text/plain\", \"sha256\": \"ABCDEF\"}]}", detail: "sha256"),
-        BadBody(route: "messages", who: .alice, body: "{\"body\": \"a\", \"attachments\": [{\"name\": \"x.txt\", \"size\": -1, "
-                    + "\"contentType\": \"text/plain\", \"sha256\": \"\(String(repeating: "a", count: 64))\"}]}", detail: "size"),
-        BadBody(route: "messages", who: .alice, body: "{\"body\": \"a\", \"attachments\": [{\"name\": \"x.txt\", \"size\": 1, "
-                    + "\"contentType\": \"text/plain\", \"sha256\": \"\(String(repeating: "a", count: 64))\", \"extra\": 1}]}",
-                detail: "unknown field \"attachments[0].extra\""),
+        BadBody(
+            route: "messages", who: .alice,
+            body: "{\"body\": \"a\", \"attachments\": [{\"name\": \"x.txt\", \"size\": 3, "
+                + "\"contentType\": \"text/plain\", \"sha256\": \"ABCDEF\"}]}", detail: "sha256"),
+        BadBody(
+            route: "messages", who: .alice,
+            body: "{\"body\": \"a\", \"attachments\": [{\"name\": \"x.txt\", \"size\": -1, "
+                + "\"contentType\": \"text/plain\", \"sha256\": \"\(String(repeating: "a", count: 64))\"}]}", detail: "size"),
+        BadBody(
+            route: "messages", who: .alice,
+            body: "{\"body\": \"a\", \"attachments\": [{\"name\": \"x.txt\", \"size\": 1, "
+                + "\"contentType\": \"text/plain\", \"sha256\": \"\(String(repeating: "a", count: 64))\", \"extra\": 1}]}",
+            detail: "unknown field \"attachments[0].extra\""),
         BadBody(route: "notes", who: .alice, body: "{\"body\": \"a\", \"status\": \"open\"}", detail: "unknown field \"status\""),
         BadBody(route: "priority", who: .alice, body: "{\"priority\": \"critical\"}", detail: "\"priority\" must be one of"),
         BadBody(route: "priority", who: .alice, body: "{\"priority\": 3}", detail: "\"priority\" must be a string"),
@@ -60,12 +67,18 @@ struct MalformedInputTests {
         BadBody(route: "notes", who: .admin, body: "{\"body\": \"b\", \"at\": 1772442000000}", detail: "\"at\""),
         BadBody(route: "open", who: .c1, body: Bodies.open(channel: "fax"), detail: "\"channel\" must be one of"),
         BadBody(route: "open", who: .alice, body: Bodies.open(priority: "asap"), detail: "\"priority\" must be one of"),
-        BadBody(route: "open", who: .alice, body: "{\"customer\": \"c-1\", \"subject\": \"s\", \"body\": \"b\", \"channel\": \"web\", "
-                    + "\"product\": \"email\"}", detail: "\"priority\" is required"),
-        BadBody(route: "open", who: .alice, body: "{\"customer\": \"c-1\", \"subject\": \"s\", \"body\": \"b\", \"channel\": \"web\", "
-                    + "\"product\": \"email\", \"priority\": \"low\", \"context\": 5}", detail: "\"context\" must be a string"),
-        BadBody(route: "open", who: .alice, body: "{\"customer\": \"c-1\", \"subject\": \"s\", \"body\": \"b\", \"channel\": \"web\", "
-                    + "\"product\": \"email\", \"priority\": \"low\", \"id\": \"T-77\"}", detail: "unknown field \"id\""),
+        BadBody(
+            route: "open", who: .alice,
+            body: "{\"customer\": \"c-1\", \"subject\": \"s\", \"body\": \"b\", \"channel\": \"web\", "
+                + "\"product\": \"email\"}", detail: "\"priority\" is required"),
+        BadBody(
+            route: "open", who: .alice,
+            body: "{\"customer\": \"c-1\", \"subject\": \"s\", \"body\": \"b\", \"channel\": \"web\", "
+                + "\"product\": \"email\", \"priority\": \"low\", \"context\": 5}", detail: "\"context\" must be a string"),
+        BadBody(
+            route: "open", who: .alice,
+            body: "{\"customer\": \"c-1\", \"subject\": \"s\", \"body\": \"b\", \"channel\": \"web\", "
+                + "\"product\": \"email\", \"priority\": \"low\", \"id\": \"T-77\"}", detail: "unknown field \"id\""),
     ]
 
     @Test(arguments: badBodies)
@@ -81,16 +94,18 @@ struct MalformedInputTests {
 
     @Test func optionalMembersGivenAsNullCountAsAbsent() async throws {
         try await withServer { server, client in
-            let opened = try await client.post("/v1/tickets", as: .c1,
-                                               "{\"customer\": \"c-1\", \"subject\": \"s\", \"body\": \"b\", \"channel\": \"chat\", "
-                                                + "\"product\": \"domains\", \"priority\": \"low\", \"context\": null, \"attachments\": null, \"at\": null}")
+            let opened = try await client.post(
+                "/v1/tickets", as: .c1,
+                "{\"customer\": \"c-1\", \"subject\": \"s\", \"body\": \"b\", \"channel\": \"chat\", "
+                    + "\"product\": \"domains\", \"priority\": \"low\", \"context\": null, \"attachments\": null, \"at\": null}")
             expectTicketAnswer(opened, .created, viewer: .c1)
             let id = opened.json["id"]?.stringValue ?? "?"
             #expect(try server.events(id).first?.data["context"] == nil, "null members are not stored")
             let message = try await client.post("/v1/tickets/\(id)/messages", as: .c1, "{\"body\": \"b\", \"status\": null, \"at\": null}")
             expectTicketAnswer(message, viewer: .c1)
-            expectTicketAnswer(try await client.post("/v1/tickets/\(id)/tags", as: .bob, "{\"added\": null, \"removed\": [\"x\"]}"),
-                               viewer: .bob)
+            expectTicketAnswer(
+                try await client.post("/v1/tickets/\(id)/tags", as: .bob, "{\"added\": null, \"removed\": [\"x\"]}"),
+                viewer: .bob)
         }
     }
 
@@ -132,11 +147,13 @@ struct MalformedInputTests {
             ]
             try await expectLogUnchanged(server) {
                 for headers in attempts {
-                    for (method, path, body) in [(HTTPRequest.Method.get, "/v1/tickets/\(id)", nil as String?),
-                                                 (.get, "/v1/tickets/T-404", nil),
-                                                 (.post, "/v1/tickets", Bodies.open()),
-                                                 (.post, "/v1/tickets/\(id)/messages", Bodies.message("hi")),
-                                                 (.post, "/v1/tickets/\(id)/notes", "{malformed")] {
+                    for (method, path, body) in [
+                        (HTTPRequest.Method.get, "/v1/tickets/\(id)", nil as String?),
+                        (.get, "/v1/tickets/T-404", nil),
+                        (.post, "/v1/tickets", Bodies.open()),
+                        (.post, "/v1/tickets/\(id)/messages", Bodies.message("hi")),
+                        (.post, "/v1/tickets/\(id)/notes", "{malformed"),
+                    ] {
                         let r = try await client.send(method, path, as: nil, body: body, headers: headers)
                         expectProblem(r, .unauthorized)
                         #expect(r.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true, "\(method) \(path): \(r.headers)")
@@ -151,18 +168,25 @@ struct MalformedInputTests {
         try await withServer { server, client in
             let id = try await client.open()
             try await expectLogUnchanged(server) {
-                expectProblem(try await client.post("/v1/tickets/\(id)/notes?dryRun=1", as: .alice, "{\"body\": \"n\"}"),
-                              .badRequest, detail: "dryRun")
+                expectProblem(
+                    try await client.post("/v1/tickets/\(id)/notes?dryRun=1", as: .alice, "{\"body\": \"n\"}"),
+                    .badRequest, detail: "dryRun")
                 expectProblem(try await client.post("/v1/tickets?x=y", as: .c1, Bodies.open()), .badRequest, detail: "\"x\"")
-                expectProblem(try await client.get("/v1/tickets/\(id)?asof=2026-03-02T10:00:00Z", as: .alice), .badRequest,
-                              detail: "asof")
+                expectProblem(
+                    try await client.get("/v1/tickets/\(id)?asof=2026-03-02T10:00:00Z", as: .alice), .badRequest,
+                    detail: "asof")
                 expectProblem(try await client.get("/v1/tickets/\(id)?asOf=yesterday", as: .alice), .badRequest, detail: "asOf")
-                expectProblem(try await client.get("/v1/tickets/\(id)?asOf=2026-03-02T10:00:00Z&asOf=2026-03-02T11:00:00Z", as: .alice),
-                              .badRequest, detail: "twice")
-                expectProblem(try await client.post("/v1/tickets/\(id)/notes", as: .alice, "{\"body\": \"n\"}",
-                                                    headers: [.ifMatch: "W/\"1\""]), .badRequest, detail: "If-Match")
-                expectProblem(try await client.post("/v1/tickets/\(id)/notes", as: .alice, "{\"body\": \"n\"}",
-                                                    headers: [.ifMatch: "\"zero\""]), .badRequest, detail: "If-Match")
+                expectProblem(
+                    try await client.get("/v1/tickets/\(id)?asOf=2026-03-02T10:00:00Z&asOf=2026-03-02T11:00:00Z", as: .alice),
+                    .badRequest, detail: "twice")
+                expectProblem(
+                    try await client.post(
+                        "/v1/tickets/\(id)/notes", as: .alice, "{\"body\": \"n\"}",
+                        headers: [.ifMatch: "W/\"1\""]), .badRequest, detail: "If-Match")
+                expectProblem(
+                    try await client.post(
+                        "/v1/tickets/\(id)/notes", as: .alice, "{\"body\": \"n\"}",
+                        headers: [.ifMatch: "\"zero\""]), .badRequest, detail: "If-Match")
             }
         }
     }

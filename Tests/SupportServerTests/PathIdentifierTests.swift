@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import SupportService
 import Testing
+
 @testable import SupportDomain
 @testable import SupportServer
 
@@ -19,10 +20,11 @@ struct PathIdentifierTests {
     static let customer = "Ömer 1/2 %"
 
     /// The test principals plus an agent and a customer whose ids need escaping.
-    static let tokens = TokenStore(Who.allCases.map { (token: $0.token, principal: Principal(role: $0.role, id: $0.id)) } + [
-        (token: "token-of-escaped-agent", principal: Principal(role: .agent, id: agent)),
-        (token: "token-of-escaped-customer", principal: Principal(role: .customer, id: customer)),
-    ])
+    static let tokens = TokenStore(
+        Who.allCases.map { (token: $0.token, principal: Principal(role: $0.role, id: $0.id)) } + [
+            (token: "token-of-escaped-agent", principal: Principal(role: .agent, id: agent)),
+            (token: "token-of-escaped-customer", principal: Principal(role: .customer, id: customer)),
+        ])
     static let asAgent: HTTPFields = [.authorization: "Bearer token-of-escaped-agent"]
     static let asCustomer: HTTPFields = [.authorization: "Bearer token-of-escaped-customer"]
 
@@ -62,13 +64,16 @@ struct PathIdentifierTests {
         try await withServer(tokens: Self.tokens) { server, client in
             let at = instant("2026-03-01T10:00:00.000Z")
             let lines = Self.ticketIDs.enumerated().map { k, id in
-                let data = "{\"customer\":\(Bodies.quote(Self.customer)),\"subject\":\"imported \(k)\",\"body\":\"help\","
+                let data =
+                    "{\"customer\":\(Bodies.quote(Self.customer)),\"subject\":\"imported \(k)\",\"body\":\"help\","
                     + "\"channel\":\"email\",\"product\":\"hosting\",\"priority\":\"normal\"}"
-                return "{\"ticket\":\(Bodies.quote(id)),\"version\":1,\"type\":\"ticket.opened\",\"at\":\"\(Timestamp(milliseconds: at.milliseconds + Int64(k)).rfc3339)\","
+                return
+                    "{\"ticket\":\(Bodies.quote(id)),\"version\":1,\"type\":\"ticket.opened\",\"at\":\"\(Timestamp(milliseconds: at.milliseconds + Int64(k)).rfc3339)\","
                     + "\"actor\":{\"kind\":\"customer\",\"id\":\(Bodies.quote(Self.customer))},\"data\":\(data)}"
             }
-            let imported = try await client.post("/v1/import", as: .admin, lines.joined(separator: "\n"),
-                                                 headers: [.contentType: "application/x-ndjson"])
+            let imported = try await client.post(
+                "/v1/import", as: .admin, lines.joined(separator: "\n"),
+                headers: [.contentType: "application/x-ndjson"])
             try #require(imported.status == .ok, "\(imported)")
             for id in Self.ticketIDs {
                 let p = "/v1/tickets/\(Self.path(id))"
@@ -107,7 +112,9 @@ struct PathIdentifierTests {
                     (.get, "/v1/tickets/\(segment)"), (.get, "/v1/tickets/\(segment)/history"),
                     (.get, "/v1/queues/\(segment)"), (.post, "/v1/queues/\(segment)/claim"), (.get, "/v1/agents/\(segment)/queue"),
                 ]
-                for route in CommandRoute.allCases where route != .open { requests.append((.post, "/v1/tickets/\(segment)/\(route.rawValue)")) }
+                for route in CommandRoute.allCases where route != .open {
+                    requests.append((.post, "/v1/tickets/\(segment)/\(route.rawValue)"))
+                }
                 for (method, path) in requests {
                     let r = try await client.send(method, path, as: nil, body: method == .post ? "{}" : nil, headers: Self.asAgent)
                     expectProblem(r, .badRequest, detail: "percent-encoded")
@@ -120,7 +127,8 @@ struct PathIdentifierTests {
     /// answer byte for byte, not a 409 for a "different" request.
     @Test func anIdempotentRetryWithTheIDEscapedOtherwiseGetsTheFirstAnswer() async throws {
         try await withServer(tokens: Self.tokens) { server, client in
-            let line = #"{"ticket": "é-1", "version": 1, "type": "ticket.opened", "at": "2026-03-02T08:00:00Z", "#
+            let line =
+                #"{"ticket": "é-1", "version": 1, "type": "ticket.opened", "at": "2026-03-02T08:00:00Z", "#
                 + #""actor": {"kind": "customer", "id": "c-1"}, "data": {"customer": "c-1", "subject": "s", "body": "b", "#
                 + #""channel": "web", "product": "email", "priority": "normal"}}"#
             #expect(try await client.post("/v1/import", as: .admin, line).status == .ok)

@@ -1,11 +1,12 @@
 import EventLog
 import Foundation
 import Hummingbird
-@testable import Projections
 import SupportDomain
-import Testing
-@testable import SupportServer
 import SupportService
+import Testing
+
+@testable import Projections
+@testable import SupportServer
 
 @Suite("Queue answers written straight to bytes")
 struct QueueAnswerTests {
@@ -23,10 +24,12 @@ struct QueueAnswerTests {
     /// An entry as a JSON value, written independently of the direct writer: the oracle.
     func referenceEntry(_ e: QueueEntry) -> JSONValue {
         func text(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
-        return .object(["id": .string(e.id), "subject": .string(e.subject), "customer": .string(e.customer),
-                        "priority": .string(e.priority.rawValue), "status": .string(e.status.rawValue), "assignee": text(e.assignee),
-                        "channel": .string(e.channel.rawValue), "waitingSince": text(e.waitingSince?.rfc3339), "nextDue": text(e.nextDue?.rfc3339),
-                        "nextDueTarget": text(e.nextDueTarget?.rawValue), "breached": .bool(e.breached)])
+        return .object([
+            "id": .string(e.id), "subject": .string(e.subject), "customer": .string(e.customer),
+            "priority": .string(e.priority.rawValue), "status": .string(e.status.rawValue), "assignee": text(e.assignee),
+            "channel": .string(e.channel.rawValue), "waitingSince": text(e.waitingSince?.rfc3339), "nextDue": text(e.nextDue?.rfc3339),
+            "nextDueTarget": text(e.nextDueTarget?.rawValue), "breached": .bool(e.breached),
+        ])
     }
 
     @Test(arguments: [0, 1, 7, 50])
@@ -35,8 +38,10 @@ struct QueueAnswerTests {
         let at = Timestamp(milliseconds: 1_772_345_678_901)
         for owner in [("team", "hosting"), ("agent", "léa\"x")] {
             let collected = QueueAnswer.body(owner: owner, entries: entries, at: at)
-            let reference = CanonicalJSON.encode(.object([
-                owner.0: .string(owner.1), "evaluatedAt": .string(at.rfc3339), "entries": .array(entries.map(referenceEntry))]))
+            let reference = CanonicalJSON.encode(
+                .object([
+                    owner.0: .string(owner.1), "evaluatedAt": .string(at.rfc3339), "entries": .array(entries.map(referenceEntry)),
+                ]))
             #expect(collected == reference)
             #expect((try? JSONParser.parse(collected)) != nil)
         }

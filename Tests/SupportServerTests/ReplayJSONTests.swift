@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import SupportService
 import Testing
+
 @testable import EventLog
 @testable import SupportServer
 
@@ -30,8 +31,10 @@ struct ReplayJSONTests {
                 return r.bytes
             }
             for id in ids {
-                pairs.append(Pair(path: "/v1/tickets/\(id)/history", body: try await api("/v1/tickets/\(id)/history"),
-                                  cli: ["history", "--json", id]))
+                pairs.append(
+                    Pair(
+                        path: "/v1/tickets/\(id)/history", body: try await api("/v1/tickets/\(id)/history"),
+                        cli: ["history", "--json", id]))
             }
             // Instants: every distinct `at` of the log, and a moment after the last.
             let events = try backend.store.events(after: 0, limit: 1000)
@@ -57,8 +60,10 @@ struct ReplayJSONTests {
         for pair in pairs {
             let r = try await supportReplay(pair.cli + ["--data-dir", data])
             try #require(r.status == 0, "support-replay \(pair.cli.joined(separator: " ")): \(r)")
-            #expect(r.stdout == pair.body + [0x0A],
-                    "support-replay \(pair.cli.joined(separator: " ")) differs from GET \(pair.path):\ncli: \(r.out)\napi: \(String(decoding: pair.body, as: UTF8.self))")
+            #expect(
+                r.stdout == pair.body + [0x0A],
+                "support-replay \(pair.cli.joined(separator: " ")) differs from GET \(pair.path):\ncli: \(r.out)\napi: \(String(decoding: pair.body, as: UTF8.self))"
+            )
         }
     }
 }

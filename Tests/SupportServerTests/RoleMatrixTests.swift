@@ -5,14 +5,17 @@ import HummingbirdTesting
 import SupportDomain
 import SupportService
 import Testing
+
 @testable import SupportServer
 
 /// Every route built so far under every role (SPEC §2.2 "who", §7 roles, §8 bodies).
 @Suite("Routes under every role")
 struct RoleMatrixTests {
     /// Expects 403 as a problem and no change to the log.
-    func expectForbidden(_ server: TestServer, _ client: any TestClientProtocol, _ path: String, as who: Who, _ body: String,
-                         sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    func expectForbidden(
+        _ server: TestServer, _ client: any TestClientProtocol, _ path: String, as who: Who, _ body: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         try await expectLogUnchanged(server, sourceLocation: sourceLocation) {
             let r = try await client.post(path, as: who, body)
             expectProblem(r, .forbidden, sourceLocation: sourceLocation)
@@ -23,8 +26,11 @@ struct RoleMatrixTests {
         try await withServer { server, client in
             for who in [Who.c1, .alice, .bob, .manager, .admin] {
                 let before = try server.head
-                let r = try await client.post("/v1/tickets", as: who, Bodies.open(customer: "c-1", subject: "Opened by \(who)",
-                                                                                   product: "vps", priority: "high"))
+                let r = try await client.post(
+                    "/v1/tickets", as: who,
+                    Bodies.open(
+                        customer: "c-1", subject: "Opened by \(who)",
+                        product: "vps", priority: "high"))
                 expectTicketAnswer(r, .created, viewer: who)
                 let id = r.json["id"]?.stringValue ?? "?"
                 #expect(r.location == "/v1/tickets/\(id)")
@@ -125,9 +131,11 @@ struct RoleMatrixTests {
             let unassign = events.first { $0.type == "ticket.assigned" && $0.data["agent"]?.isNull == true }
             #expect(unassign?.data == JSONValue.object(["agent": .null]), "an unassign keeps \"agent\": null")
 
-            let bodies = ["notes": "{\"body\": \"x\"}", "assign": "{\"agent\": \"alice\"}", "priority": "{\"priority\": \"low\"}",
-                          "escalate": "{\"team\": \"t\", \"reason\": \"r\"}", "tags": "{\"added\": [\"x\"]}",
-                          "status": "{\"status\": \"pending\"}", "merge": "{\"into\": \"\(id)\"}"]
+            let bodies = [
+                "notes": "{\"body\": \"x\"}", "assign": "{\"agent\": \"alice\"}", "priority": "{\"priority\": \"low\"}",
+                "escalate": "{\"team\": \"t\", \"reason\": \"r\"}", "tags": "{\"added\": [\"x\"]}",
+                "status": "{\"status\": \"pending\"}", "merge": "{\"into\": \"\(id)\"}",
+            ]
             for (route, body) in bodies.sorted(by: { $0.key < $1.key }) {
                 for who in [Who.c1, .auditor] {
                     try await expectForbidden(server, client, "/v1/tickets/\(id)/\(route)", as: who, body)
@@ -139,8 +147,10 @@ struct RoleMatrixTests {
     @Test func statusChangesAreForStaffAndAnswerTheNewStatus() async throws {
         try await withServer { server, client in
             let id = try await client.open()
-            let plan: [(Who, String)] = [(.alice, "pending"), (.bob, "on_hold"), (.manager, "open"), (.admin, "solved"),
-                                         (.alice, "open"), (.manager, "closed")]
+            let plan: [(Who, String)] = [
+                (.alice, "pending"), (.bob, "on_hold"), (.manager, "open"), (.admin, "solved"),
+                (.alice, "open"), (.manager, "closed"),
+            ]
             for (k, (who, status)) in plan.enumerated() {
                 server.clock.advance(seconds: 30)
                 let r = try await client.post("/v1/tickets/\(id)/status", as: who, "{\"status\": \"\(status)\"}")
@@ -195,10 +205,10 @@ struct RoleMatrixTests {
 
     @Test func everyRoleButOtherCustomersReadsTheTicketNowAndAsOfAnInstant() async throws {
         try await withServer { server, client in
-            let id = try await client.open() // 09:00
-            server.clock.advance(seconds: 3600) // 10:00
+            let id = try await client.open()  // 09:00
+            server.clock.advance(seconds: 3600)  // 10:00
             try await client.command(id, "notes", as: .alice, "{\"body\": \"checking the mail server\"}")
-            server.clock.advance(seconds: 3600) // 11:00
+            server.clock.advance(seconds: 3600)  // 11:00
             try await client.command(id, "messages", as: .alice, Bodies.message("Fixed."))
             server.clock.advance(seconds: 60)
             for who in [Who.c1, .alice, .bob, .manager, .auditor, .admin] {
@@ -227,7 +237,8 @@ struct RoleMatrixTests {
     @Test func openingKeepsContextAndAttachmentsAndTheThreadStartsWithTheOpeningBody() async throws {
         try await withServer { server, client in
             let sha = String(repeating: "0123456789abcdef", count: 4)
-            let body = "{\"customer\": \"c-1\", \"subject\": \"DNS\", \"body\": \"see screenshot\", \"channel\": \"email\", "
+            let body =
+                "{\"customer\": \"c-1\", \"subject\": \"DNS\", \"body\": \"see screenshot\", \"channel\": \"email\", "
                 + "\"product\": \"domains\", \"priority\": \"urgent\", \"context\": \"/panel/dns/example.org\", "
                 + "\"attachments\": [{\"name\": \"shot.png\", \"size\": 0, \"contentType\": \"image/png\", \"sha256\": \"\(sha)\"}]}"
             let r = try await client.post("/v1/tickets", as: .c1, body)
@@ -235,8 +246,14 @@ struct RoleMatrixTests {
             #expect(r.json["context"]?.stringValue == "/panel/dns/example.org")
             let first = r.json["thread"]?.arrayValue?.first
             #expect(first?["body"]?.stringValue == "see screenshot" && first?["kind"]?.stringValue == "message")
-            #expect(first?["attachments"] == JSONValue.array([.object(["name": .string("shot.png"), "size": .int(0),
-                                                                        "contentType": .string("image/png"), "sha256": .string(sha)])]))
+            #expect(
+                first?["attachments"]
+                    == JSONValue.array([
+                        .object([
+                            "name": .string("shot.png"), "size": .int(0),
+                            "contentType": .string("image/png"), "sha256": .string(sha),
+                        ])
+                    ]))
             // Urgent has a calendar first-reply target of 1 h: due at 10:00 for a 09:00 opening.
             #expect(r.json["nextDue"]?.stringValue == "2026-03-02T10:00:00.000Z" && r.json["nextDueTarget"]?.stringValue == "firstReply")
             #expect(r.json["waitingSince"]?.stringValue == "2026-03-02T09:00:00.000Z" && r.json["breached"] == JSONValue.bool(false))
@@ -247,8 +264,10 @@ struct RoleMatrixTests {
         try await withServer { server, client in
             let id = try await client.open()
             try await expectLogUnchanged(server) {
-                for (method, path) in [(HTTPRequest.Method.post, "/v1/tickets/\(id)/reopen"), (.get, "/v1/tickets/\(id)/notes"),
-                                       (.delete, "/v1/tickets/\(id)")] {
+                for (method, path) in [
+                    (HTTPRequest.Method.post, "/v1/tickets/\(id)/reopen"), (.get, "/v1/tickets/\(id)/notes"),
+                    (.delete, "/v1/tickets/\(id)"),
+                ] {
                     let r = try await client.send(method, path, as: .admin, body: method == .get ? nil : "{}")
                     #expect(r.status == .notFound || r.status == .methodNotAllowed, "\(method) \(path): \(r)")
                     #expect(r.contentType == "application/problem+json", "\(method) \(path): \(r.headers)")

@@ -7,6 +7,7 @@ import NIOCore
 import SupportService
 import Synchronization
 import Testing
+
 @testable import SupportDomain
 @testable import SupportServer
 
@@ -84,8 +85,10 @@ struct Reply: Sendable, CustomStringConvertible {
 
 extension TestClientProtocol {
     /// Sends one request as `who` (no Authorization header when nil).
-    func send(_ method: HTTPRequest.Method, _ path: String, as who: Who?, body: String? = nil, raw: [UInt8]? = nil,
-              headers extra: HTTPFields = [:]) async throws -> Reply {
+    func send(
+        _ method: HTTPRequest.Method, _ path: String, as who: Who?, body: String? = nil, raw: [UInt8]? = nil,
+        headers extra: HTTPFields = [:]
+    ) async throws -> Reply {
         var headers = extra
         if let who, headers[.authorization] == nil { headers[.authorization] = "Bearer \(who.token)" }
         var buffer: ByteBuffer?
@@ -105,20 +108,27 @@ extension TestClientProtocol {
     }
 
     /// Opens a ticket and returns its id (201 required).
-    func open(as who: Who = .c1, customer: String = "c-1", subject: String = "Mailbox over quota",
-              body: String = "I cannot receive mail since this morning.", product: String = "email",
-              priority: String = "normal", sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
-        let r = try await post("/v1/tickets", as: who, Bodies.open(customer: customer, subject: subject, body: body,
-                                                                    product: product, priority: priority))
+    func open(
+        as who: Who = .c1, customer: String = "c-1", subject: String = "Mailbox over quota",
+        body: String = "I cannot receive mail since this morning.", product: String = "email",
+        priority: String = "normal", sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> String {
+        let r = try await post(
+            "/v1/tickets", as: who,
+            Bodies.open(
+                customer: customer, subject: subject, body: body,
+                product: product, priority: priority))
         try #require(r.status == .created, "opening failed: \(r)", sourceLocation: sourceLocation)
         return try #require(r.json["id"]?.stringValue, sourceLocation: sourceLocation)
     }
 
     /// Opens a ticket (version 1) with an agent reply (version 2), so that every command route,
     /// rating included, applies to it; returns its id.
-    func openWithAgentReply(subject: String = "Mailbox over quota", body: String = "I cannot receive mail since this morning.",
-                            reply: String = "an agent reply to rate",
-                            sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+    func openWithAgentReply(
+        subject: String = "Mailbox over quota", body: String = "I cannot receive mail since this morning.",
+        reply: String = "an agent reply to rate",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> String {
         let id = try await open(subject: subject, body: body, sourceLocation: sourceLocation)
         try await command(id, "messages", as: .alice, Bodies.message(reply), sourceLocation: sourceLocation)
         return id
@@ -126,8 +136,10 @@ extension TestClientProtocol {
 
     /// Posts a command and requires 200; returns the answer.
     @discardableResult
-    func command(_ id: String, _ route: String, as who: Who, _ body: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) async throws -> Reply {
+    func command(
+        _ id: String, _ route: String, as who: Who, _ body: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> Reply {
         let r = try await post("/v1/tickets/\(id)/\(route)", as: who, body)
         try #require(r.status == .ok, "\(route) as \(who) failed: \(r)", sourceLocation: sourceLocation)
         return r
@@ -140,9 +152,11 @@ func commandPath(_ route: String, on id: String) -> String {
 }
 
 enum Bodies {
-    static func open(customer: String = "c-1", subject: String = "Mailbox over quota",
-                     body: String = "I cannot receive mail since this morning.", channel: String = "web",
-                     product: String = "email", priority: String = "normal") -> String {
+    static func open(
+        customer: String = "c-1", subject: String = "Mailbox over quota",
+        body: String = "I cannot receive mail since this morning.", channel: String = "web",
+        product: String = "email", priority: String = "normal"
+    ) -> String {
         "{\"customer\": \(quote(customer)), \"subject\": \(quote(subject)), \"body\": \(quote(body)), "
             + "\"channel\": \(quote(channel)), \"product\": \(quote(product)), \"priority\": \(quote(priority))}"
     }
@@ -177,15 +191,18 @@ final class ManualMonotonicClock: Sendable {
 }
 
 /// Runs `body` against `buildRouter` over a fresh log; closes the log and deletes the directory after.
-func withServer<T: Sendable>(clock: ManualClock = ManualClock(), policy: Policy = .default, limits: ServerLimits = testLimits,
-                             monotonic: ManualMonotonicClock = ManualMonotonicClock(), tokens: TokenStore = Who.tokens,
-                             faults: StorageFaults = StorageFaults(),
-                             _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> T) async throws -> T {
+func withServer<T: Sendable>(
+    clock: ManualClock = ManualClock(), policy: Policy = .default, limits: ServerLimits = testLimits,
+    monotonic: ManualMonotonicClock = ManualMonotonicClock(), tokens: TokenStore = Who.tokens,
+    faults: StorageFaults = StorageFaults(),
+    _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> T
+) async throws -> T {
     let directory = TemporaryDirectory()
     defer { directory.remove() }
-    let backend = try SupportBackend(dataDirectory: directory.path, policy: policy, durability: .durable,
-                                     rebuildProjections: false, limits: limits, clock: clock.read,
-                                     monotonicNanoseconds: monotonic.read, faults: faults)
+    let backend = try SupportBackend(
+        dataDirectory: directory.path, policy: policy, durability: .durable,
+        rebuildProjections: false, limits: limits, clock: clock.read,
+        monotonicNanoseconds: monotonic.read, faults: faults)
     // The projections follow the log as `ProjectionService` makes them do in `supportd`.
     let projector = Task { await backend.projections.run() }
     let server = TestServer(backend: backend, clock: clock, directory: directory)
@@ -201,11 +218,14 @@ func withServer<T: Sendable>(clock: ManualClock = ManualClock(), policy: Policy 
 // MARK: - Expectations
 
 /// An RFC 9457 problem with this status: `application/problem+json`, `type`, `title`, `status`, `detail`.
-func expectProblem(_ r: Reply, _ status: HTTPResponse.Status, detail fragment: String? = nil,
-                   sourceLocation: SourceLocation = #_sourceLocation) {
+func expectProblem(
+    _ r: Reply, _ status: HTTPResponse.Status, detail fragment: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(r.status == status, "expected \(status.code), got \(r)", sourceLocation: sourceLocation)
-    #expect(r.contentType == "application/problem+json", "content type \(r.contentType ?? "none") of \(r)",
-            sourceLocation: sourceLocation)
+    #expect(
+        r.contentType == "application/problem+json", "content type \(r.contentType ?? "none") of \(r)",
+        sourceLocation: sourceLocation)
     let j = r.json
     #expect(j["type"]?.stringValue?.isEmpty == false, "no type in \(r)", sourceLocation: sourceLocation)
     #expect(j["title"]?.stringValue?.isEmpty == false, "no title in \(r)", sourceLocation: sourceLocation)
@@ -219,8 +239,10 @@ func expectProblem(_ r: Reply, _ status: HTTPResponse.Status, detail fragment: S
 }
 
 /// Runs `body` and expects the log's head not to move.
-func expectLogUnchanged(_ server: TestServer, sourceLocation: SourceLocation = #_sourceLocation,
-                        _ body: () async throws -> Void) async throws {
+func expectLogUnchanged(
+    _ server: TestServer, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> Void
+) async throws {
     let before = try server.head
     try await body()
     let after = try server.head
@@ -243,20 +265,24 @@ func isOutputInstantOrNull(_ v: JSONValue?) -> Bool { v?.isNull == true || isOut
 
 /// The ticket body of SPEC §8, field by field, as `viewer` must get it.
 func expectTicketShape(_ j: JSONValue, viewer: Who, sourceLocation: SourceLocation = #_sourceLocation) {
-    let required = ["id", "version", "status", "priority", "team", "assignee", "customer", "subject", "channel",
-                    "product", "context", "tags", "openedAt", "openedBy", "mergedInto", "waitingSince", "nextDue",
-                    "nextDueTarget", "breached", "evaluatedAt", "thread"]
+    let required = [
+        "id", "version", "status", "priority", "team", "assignee", "customer", "subject", "channel",
+        "product", "context", "tags", "openedAt", "openedBy", "mergedInto", "waitingSince", "nextDue",
+        "nextDueTarget", "breached", "evaluatedAt", "thread",
+    ]
     let keys = Set(j.objectValue?.keys.map { $0 } ?? [])
     for key in required {
         #expect(keys.contains(key), "ticket lacks \"\(key)\": \(j)", sourceLocation: sourceLocation)
     }
     #expect(j["id"]?.stringValue?.hasPrefix("T-") == true, sourceLocation: sourceLocation)
     #expect((j["version"]?.intValue ?? 0) >= 1, sourceLocation: sourceLocation)
-    #expect(["new", "open", "pending", "on_hold", "solved", "closed"].contains(j["status"]?.stringValue ?? "?"),
-            sourceLocation: sourceLocation)
+    #expect(
+        ["new", "open", "pending", "on_hold", "solved", "closed"].contains(j["status"]?.stringValue ?? "?"),
+        sourceLocation: sourceLocation)
     #expect(["low", "normal", "high", "urgent"].contains(j["priority"]?.stringValue ?? "?"), sourceLocation: sourceLocation)
     #expect(["email", "web", "phone", "chat", "api"].contains(j["channel"]?.stringValue ?? "?"), sourceLocation: sourceLocation)
-    #expect(j["team"]?.stringValue != nil && j["customer"]?.stringValue != nil && j["subject"]?.stringValue != nil
+    #expect(
+        j["team"]?.stringValue != nil && j["customer"]?.stringValue != nil && j["subject"]?.stringValue != nil
             && j["product"]?.stringValue != nil, sourceLocation: sourceLocation)
     #expect(j["assignee"]?.isNull == true || j["assignee"]?.stringValue != nil, sourceLocation: sourceLocation)
     #expect(j["context"]?.isNull == true || j["context"]?.stringValue != nil, sourceLocation: sourceLocation)
@@ -269,21 +295,25 @@ func expectTicketShape(_ j: JSONValue, viewer: Who, sourceLocation: SourceLocati
     #expect(isOutputInstantOrNull(j["waitingSince"]), sourceLocation: sourceLocation)
     #expect(isOutputInstantOrNull(j["nextDue"]), sourceLocation: sourceLocation)
     let target = j["nextDueTarget"]
-    #expect(target?.isNull == true || ["firstReply", "nextReply", "resolution"].contains(target?.stringValue ?? "?"),
-            sourceLocation: sourceLocation)
+    #expect(
+        target?.isNull == true || ["firstReply", "nextReply", "resolution"].contains(target?.stringValue ?? "?"),
+        sourceLocation: sourceLocation)
     if case .bool = j["breached"] {} else { Issue.record("breached is not a boolean: \(j)", sourceLocation: sourceLocation) }
     #expect(j["openedBy"]?["kind"]?.stringValue != nil && j["openedBy"]?["id"]?.stringValue != nil, sourceLocation: sourceLocation)
     let thread = j["thread"]?.arrayValue ?? []
     #expect(!thread.isEmpty, "the thread starts with the opening body", sourceLocation: sourceLocation)
-    #expect(thread.first?["version"]?.intValue == 1 && thread.first?["kind"]?.stringValue == "message",
-            sourceLocation: sourceLocation)
+    #expect(
+        thread.first?["version"]?.intValue == 1 && thread.first?["kind"]?.stringValue == "message",
+        sourceLocation: sourceLocation)
     for entry in thread {
         let kind = entry["kind"]?.stringValue
         #expect(kind == "message" || kind == "note", sourceLocation: sourceLocation)
-        #expect(entry["version"]?.intValue != nil && isOutputInstant(entry["at"]) && entry["body"]?.stringValue != nil,
-                "thread entry \(entry)", sourceLocation: sourceLocation)
-        #expect(entry["author"]?["kind"]?.stringValue != nil && entry["author"]?["id"]?.stringValue != nil,
-                sourceLocation: sourceLocation)
+        #expect(
+            entry["version"]?.intValue != nil && isOutputInstant(entry["at"]) && entry["body"]?.stringValue != nil,
+            "thread entry \(entry)", sourceLocation: sourceLocation)
+        #expect(
+            entry["author"]?["kind"]?.stringValue != nil && entry["author"]?["id"]?.stringValue != nil,
+            sourceLocation: sourceLocation)
         #expect(entry["attachments"]?.arrayValue != nil, "attachments is [] when there are none", sourceLocation: sourceLocation)
         if viewer.role == .customer {
             #expect(kind != "note", "a customer got a note: \(entry)", sourceLocation: sourceLocation)
@@ -294,11 +324,14 @@ func expectTicketShape(_ j: JSONValue, viewer: Who, sourceLocation: SourceLocati
 }
 
 /// A successful command answer: 200, `ETag: "<version>"` equal to the body's version, the ticket shape.
-func expectTicketAnswer(_ r: Reply, _ status: HTTPResponse.Status = .ok, viewer: Who,
-                        sourceLocation: SourceLocation = #_sourceLocation) {
+func expectTicketAnswer(
+    _ r: Reply, _ status: HTTPResponse.Status = .ok, viewer: Who,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(r.status == status, "expected \(status.code), got \(r)", sourceLocation: sourceLocation)
     #expect(r.contentType?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
-    #expect(r.etag == "\"\(r.version ?? -1)\"", "ETag \(r.etag ?? "none") vs body version \(r.version ?? -1)",
-            sourceLocation: sourceLocation)
+    #expect(
+        r.etag == "\"\(r.version ?? -1)\"", "ETag \(r.etag ?? "none") vs body version \(r.version ?? -1)",
+        sourceLocation: sourceLocation)
     expectTicketShape(r.json, viewer: viewer, sourceLocation: sourceLocation)
 }

@@ -6,6 +6,7 @@ import NIOCore
 import SupportService
 import Synchronization
 import Testing
+
 @testable import SupportServer
 
 // MARK: - The real `supportd`, as a child process
@@ -38,8 +39,11 @@ final class SupportdProcess: @unchecked Sendable {
     /// token a second (the rate limit has its own tests).
     init(dataDirectory: String, tokensFile: String, extraArguments: [String] = ["--rate-limit", "0"]) throws {
         process.executableURL = Self.executable
-        process.arguments = ["--data-dir", dataDirectory, "--host", "127.0.0.1", "--port", "0", "--tokens", tokensFile,
-                             "--log-level", "warning"] + extraArguments
+        process.arguments =
+            [
+                "--data-dir", dataDirectory, "--host", "127.0.0.1", "--port", "0", "--tokens", tokensFile,
+                "--log-level", "warning",
+            ] + extraArguments
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         let (out, err) = (stdout, stderr)
@@ -96,16 +100,19 @@ final class SupportdProcess: @unchecked Sendable {
 
 /// One request over a fresh loopback connection (`Connection: close`), bounded by `timeout`;
 /// nil when the connection failed (refused, reset, timed out).
-func call(port: Int, _ method: HTTPRequest.Method, _ path: String, as who: Who, body: String? = nil,
-          headers: HTTPFields = [:], timeout: Duration = .seconds(10)) async -> Reply? {
+func call(
+    port: Int, _ method: HTTPRequest.Method, _ path: String, as who: Who, body: String? = nil,
+    headers: HTTPFields = [:], timeout: Duration = .seconds(10)
+) async -> Reply? {
     let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: timeout))
     client.connect()
     var fields = headers
     fields[.authorization] = "Bearer \(who.token)"
     fields[.connection] = "close"
     if body != nil { fields[.contentType] = "application/json" }
-    let request = TestClient.Request(path, method: method, authority: "127.0.0.1:\(port)", headers: fields,
-                                     body: body.map { ByteBuffer(string: $0) })
+    let request = TestClient.Request(
+        path, method: method, authority: "127.0.0.1:\(port)", headers: fields,
+        body: body.map { ByteBuffer(string: $0) })
     let reply: Reply?
     do {
         let response = try await client.execute(request)
@@ -151,7 +158,8 @@ func runWriter(_ worker: Int, port: Int, seeds: [String], record: LoadRecord) as
         let marker = "load-w\(worker)-i\(i)"
         let opening = i % 3 == 0
         let ticket = seeds[(worker + i) % seeds.count]
-        let reply = opening
+        let reply =
+            opening
             ? await call(port: port, .post, "/v1/tickets", as: .c1, body: Bodies.open(subject: marker, body: marker))
             : await call(port: port, .post, "/v1/tickets/\(ticket)/messages", as: .alice, body: Bodies.message(marker))
         guard let reply else {
@@ -164,7 +172,8 @@ func runWriter(_ worker: Int, port: Int, seeds: [String], record: LoadRecord) as
         record.saw(reply.status)
         guard reply.status == .ok || reply.status == .created else { continue }
         guard let version = reply.etagVersion, let id = opening ? reply.json["id"]?.stringValue : ticket,
-              !opening || reply.location == "/v1/tickets/\(id)" else {
+            !opening || reply.location == "/v1/tickets/\(id)"
+        else {
             record.sawUnreadable2xx()
             continue
         }
@@ -173,8 +182,10 @@ func runWriter(_ worker: Int, port: Int, seeds: [String], record: LoadRecord) as
 }
 
 /// Every acknowledged write is in the log at its ticket and version, with its own text.
-func expectAcknowledgedWritesPresent(_ acks: [Ack], in events: (String) throws -> [RecordedEvent],
-                                     sourceLocation: SourceLocation = #_sourceLocation) throws {
+func expectAcknowledgedWritesPresent(
+    _ acks: [Ack], in events: (String) throws -> [RecordedEvent],
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
     var streams: [String: [UInt64: RecordedEvent]] = [:]
     var lost: [Ack] = []
     for ack in acks {
@@ -186,8 +197,9 @@ func expectAcknowledgedWritesPresent(_ acks: [Ack], in events: (String) throws -
         if event?.type != ack.type || text != ack.marker { lost.append(ack) }
     }
     #expect(lost.isEmpty, "\(lost.count) acknowledged writes are missing or different: \(lost.prefix(5))", sourceLocation: sourceLocation)
-    #expect(Set(acks.map { "\($0.ticket)#\($0.version)" }).count == acks.count, "two acknowledgements named the same version",
-            sourceLocation: sourceLocation)
+    #expect(
+        Set(acks.map { "\($0.ticket)#\($0.version)" }).count == acks.count, "two acknowledgements named the same version",
+        sourceLocation: sourceLocation)
 }
 
 func openReadOnly(_ directory: String) throws -> EventStore {
@@ -232,8 +244,10 @@ struct SupportdProcessTests {
     }
 
     /// Runs 16 writers until `acknowledgements` writes are acknowledged (or 8 s), then calls `interrupt`.
-    func loadThenInterrupt(port: Int, seeds: [String], record: LoadRecord, acknowledgements: Int,
-                           interrupt: @Sendable () async -> Void) async {
+    func loadThenInterrupt(
+        port: Int, seeds: [String], record: LoadRecord, acknowledgements: Int,
+        interrupt: @Sendable () async -> Void
+    ) async {
         await withTaskGroup(of: Void.self) { group in
             for w in 0..<16 {
                 group.addTask { await runWriter(w, port: port, seeds: seeds, record: record) }
@@ -258,8 +272,9 @@ struct SupportdProcessTests {
                 let statuses = await withTaskGroup(of: UInt?.self) { group in
                     for k in 0..<8 {
                         group.addTask {
-                            let r = await call(port: port, .post, "/v1/tickets/\(id)/notes", as: k % 2 == 0 ? .alice : .bob,
-                                               body: "{\"body\": \"round \(round) client \(k)\"}", headers: [.ifMatch: "\"\(round)\""])
+                            let r = await call(
+                                port: port, .post, "/v1/tickets/\(id)/notes", as: k % 2 == 0 ? .alice : .bob,
+                                body: "{\"body\": \"round \(round) client \(k)\"}", headers: [.ifMatch: "\"\(round)\""])
                             return r.map { UInt($0.status.code) }
                         }
                     }
@@ -297,8 +312,9 @@ struct SupportdProcessTests {
             let exitedInTime = exited.load(ordering: .relaxed)
             #expect(exitedInTime, "supportd did not exit within 10 s of SIGTERM")
             await server.terminate()
-            #expect(server.terminationReason == .exit && server.terminationStatus == 0,
-                    "graceful exit expected, got \(server.terminationReason) \(server.terminationStatus): \(server.stderr.text.suffix(2000))")
+            #expect(
+                server.terminationReason == .exit && server.terminationStatus == 0,
+                "graceful exit expected, got \(server.terminationReason) \(server.terminationStatus): \(server.stderr.text.suffix(2000))")
         }
         let acks = record.acknowledged
         #expect(!acks.isEmpty, "no write was acknowledged: \(record.statusCounts)")
@@ -349,8 +365,9 @@ struct SupportdProcessTests {
             let opened = await call(port: port, .post, "/v1/tickets", as: .c1, body: Bodies.open(subject: "after restart"))
             #expect(opened?.status == .created, "\(String(describing: opened))")
             if let location = opened?.location {
-                #expect(!acks.contains { "/v1/tickets/\($0.ticket)" == location && $0.type == "ticket.opened" },
-                        "a new ticket reused an acknowledged id")
+                #expect(
+                    !acks.contains { "/v1/tickets/\($0.ticket)" == location && $0.type == "ticket.opened" },
+                    "a new ticket reused an acknowledged id")
             }
             second.send(SIGTERM)
             #expect(await second.waitForExit(within: .seconds(10)), "restarted supportd did not exit within 10 s of SIGTERM")

@@ -1,15 +1,17 @@
 import EventLog
 import SupportDomain
-import Testing
-@testable import SupportServer
 import SupportService
+import Testing
+
+@testable import SupportServer
 
 /// The cache of recently written tickets is bounded in bytes, not only in tickets.
 @Suite("Ticket cache")
 struct TicketCacheTests {
     func ticket(_ id: String, body bytes: Int) -> Ticket {
-        let opened = TicketEvent.Opened(customer: "c-1", subject: "Subject of \(id)", body: String(repeating: "b", count: bytes),
-                                        channel: .web, product: "hosting", priority: .normal)
+        let opened = TicketEvent.Opened(
+            customer: "c-1", subject: "Subject of \(id)", body: String(repeating: "b", count: bytes),
+            channel: .web, product: "hosting", priority: .normal)
         return Ticket(id: id, opened: opened, at: ManualClock.start, by: SupportActor(kind: .customer, id: "c-1"))
     }
 

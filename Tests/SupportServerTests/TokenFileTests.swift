@@ -2,6 +2,7 @@ import EventLog
 import Foundation
 import SupportService
 import Testing
+
 @testable import SupportServer
 
 /// The tokens file holds secrets: it is born owner-only, never reused, and its tokens are printed

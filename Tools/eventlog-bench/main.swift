@@ -37,11 +37,15 @@ func quiesce() {
 
 /// About 350 bytes stored per event, like a real message.
 func benchEvent(_ n: Int) -> ProposedEvent {
-    ProposedEvent(type: "event.recorded", actor: EventActor(kind: "agent", id: "agent-\(n % 40)"),
-                  data: .object(["body": .string("Hello, your VPS was restarted and the disk check is done. "
-                                                 + "Please confirm the site answers again; ticket reply \(n) "
-                                                 + "from the support desk, with a longer paragraph of text."),
-                                 "attachments": .array([])]))
+    ProposedEvent(
+        type: "event.recorded", actor: EventActor(kind: "agent", id: "agent-\(n % 40)"),
+        data: .object([
+            "body": .string(
+                "Hello, your VPS was restarted and the disk check is done. "
+                    + "Please confirm the site answers again; ticket reply \(n) "
+                    + "from the support desk, with a longer paragraph of text."),
+            "attachments": .array([]),
+        ]))
 }
 
 func check(_ code: Int32, _ what: String) throws {
@@ -93,7 +97,9 @@ struct BatchedAppend: AsyncParsableCommand {
                 while mdb_cursor_get(cursor, &k, &v, op) == 0 {
                     op = MDB_NEXT
                     let value = Array(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
-                    if isEvents { records.append(value) } else {
+                    if isEvents {
+                        records.append(value)
+                    } else {
                         index.append((Array(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size)), value))
                     }
                 }
@@ -173,8 +179,10 @@ struct GroupCommit: AsyncParsableCommand {
     func run() async throws {
         let dir = scratchDirectory("group")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try EventStore(EventLogConfiguration(directory: dir, envelope: EnvelopeFormat(streamField: "ticket"),
-                                                         durability: deferred ? .deferred(flushIntervalMilliseconds: 1000) : .durable))
+        let store = try EventStore(
+            EventLogConfiguration(
+                directory: dir, envelope: EnvelopeFormat(streamField: "ticket"),
+                durability: deferred ? .deferred(flushIntervalMilliseconds: 1000) : .durable))
         quiesce()
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         let start = ContinuousClock.now
@@ -203,9 +211,11 @@ struct GroupCommit: AsyncParsableCommand {
         let stats = store.statistics
         store.close()
         print("group commit: \(tasks) tasks, single-event durable appends, \(String(format: "%.1f", elapsed)) s")
-        print(String(format: "  %.0f events/s, %.0f commits/s (%.1f events per commit)",
-                     Double(stats.events) / elapsed, Double(stats.commits) / elapsed,
-                     Double(stats.events) / Double(max(1, stats.commits))))
+        print(
+            String(
+                format: "  %.0f events/s, %.0f commits/s (%.1f events per commit)",
+                Double(stats.events) / elapsed, Double(stats.commits) / elapsed,
+                Double(stats.events) / Double(max(1, stats.commits))))
         print("  latency p50 \(merged.valueAtPercentile(50)) µs, p99 \(merged.valueAtPercentile(99)) µs, max \(merged.max) µs")
     }
 }
@@ -222,8 +232,10 @@ struct Scan: AsyncParsableCommand {
     func run() async throws {
         let dir = scratchDirectory("scan")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try EventStore(EventLogConfiguration(directory: dir, envelope: EnvelopeFormat(streamField: "ticket"),
-                                                         durability: .deferred(flushIntervalMilliseconds: 1000)))
+        let store = try EventStore(
+            EventLogConfiguration(
+                directory: dir, envelope: EnvelopeFormat(streamField: "ticket"),
+                durability: .deferred(flushIntervalMilliseconds: 1000)))
         var offset = 0
         while offset < events {
             let chunk = (offset..<min(offset + 5000, events)).map { AppendRequest(stream: "T-\($0 % 100_000)", events: [benchEvent($0)]) }

@@ -18,8 +18,10 @@ struct EventLogWriter: AsyncParsableCommand {
     @Option(help: "Stop after this many appends per task (0: run until killed).") var appends: Int = 0
 
     func run() async throws {
-        let store = try EventStore(EventLogConfiguration(directory: dataDir,
-                                                         envelope: EnvelopeFormat(streamField: "ticket")))
+        let store = try EventStore(
+            EventLogConfiguration(
+                directory: dataDir,
+                envelope: EnvelopeFormat(streamField: "ticket")))
         let output = FileHandle.standardOutput
         try await withThrowingTaskGroup(of: Void.self) { group in
             for task in 0..<tasks {
@@ -29,9 +31,12 @@ struct EventLogWriter: AsyncParsableCommand {
                         n += 1
                         let stream = "T-\((task * 7919 + n) % streams + 1)"
                         let events = (0..<eventsPerAppend).map { k in
-                            ProposedEvent(type: "event.recorded", actor: EventActor(kind: "agent", id: "a\(task)"),
-                                          data: .object(["body": .string("task \(task) append \(n) event \(k)"),
-                                                         "n": .int(Int64(n))]))
+                            ProposedEvent(
+                                type: "event.recorded", actor: EventActor(kind: "agent", id: "a\(task)"),
+                                data: .object([
+                                    "body": .string("task \(task) append \(n) event \(k)"),
+                                    "n": .int(Int64(n)),
+                                ]))
                         }
                         let result = try await store.append(AppendRequest(stream: stream, events: events))
                         let lines = result.events.map { "ack \($0.seq) \($0.stream) \($0.version)\n" }.joined()

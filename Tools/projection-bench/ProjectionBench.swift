@@ -33,14 +33,17 @@ func anonymousMemory() -> Int {
 }
 
 struct Generate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Append N generated events straight to a new log (deferred flushes, then one sync).")
+    static let configuration = CommandConfiguration(
+        abstract: "Append N generated events straight to a new log (deferred flushes, then one sync).")
     @Option var dataDir: String
     @Option var events = 10_000_000
     @Option var seed: UInt64 = 7
 
     func run() async throws {
-        let store = try EventStore(EventLogConfiguration(directory: dataDir, envelope: EnvelopeFormat(streamField: "ticket"),
-                                                         durability: .deferred(flushIntervalMilliseconds: 5000)))
+        let store = try EventStore(
+            EventLogConfiguration(
+                directory: dataDir, envelope: EnvelopeFormat(streamField: "ticket"),
+                durability: .deferred(flushIntervalMilliseconds: 5000)))
         // About ten events per ticket; days scaled so arrivals keep a realistic rhythm.
         let tickets = max(1, events / 10)
         let days = max(21, tickets / 70)
@@ -65,17 +68,21 @@ struct Generate: AsyncParsableCommand {
         for r in await store.append(contentsOf: batch) { _ = try r.get() }
         appended += batch.count
         store.close()
-        print(String(format: "generated %d events over %d tickets in %.1f s (%.0f events/s)", appended, versions.count,
-                     seconds(since: begin), Double(appended) / seconds(since: begin)))
+        print(
+            String(
+                format: "generated %d events over %d tickets in %.1f s (%.0f events/s)", appended, versions.count,
+                seconds(since: begin), Double(appended) / seconds(since: begin)))
     }
 }
 
 struct Rebuild: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Time a full rebuild of every projection, peak anonymous memory, and the metric queries.")
+    static let configuration = CommandConfiguration(
+        abstract: "Time a full rebuild of every projection, peak anonymous memory, and the metric queries.")
     @Option var dataDir: String
 
     func run() async throws {
-        let store = try EventStore(EventLogConfiguration(directory: dataDir, envelope: EnvelopeFormat(streamField: "ticket"), readOnly: true))
+        let store = try EventStore(
+            EventLogConfiguration(directory: dataDir, envelope: EnvelopeFormat(streamField: "ticket"), readOnly: true))
         let levels = try ServiceLevels(policy: .default)
         let head = try store.head.seq
         let baseline = anonymousMemory()
@@ -87,10 +94,14 @@ struct Rebuild: AsyncParsableCommand {
         let projection = try ProjectionRunner.fold(store: store, levels: levels, upTo: nil, logger: Logger(label: "bench"))
         let rebuildSeconds = seconds(since: begin)
         peak.stop()
-        print(String(format: "rebuild: %d events in %.2f s = %.0f events/s; %d tickets", head, rebuildSeconds,
-                     Double(head) / rebuildSeconds, projection.ticketCount))
-        print(String(format: "anonymous memory: peak %.0f MB (%.0f MB before the rebuild, %.0f MB after)",
-                     Double(max(peak.peak, anonymousMemory())) / 1e6, Double(baseline) / 1e6, Double(anonymousMemory()) / 1e6))
+        print(
+            String(
+                format: "rebuild: %d events in %.2f s = %.0f events/s; %d tickets", head, rebuildSeconds,
+                Double(head) / rebuildSeconds, projection.ticketCount))
+        print(
+            String(
+                format: "anonymous memory: peak %.0f MB (%.0f MB before the rebuild, %.0f MB after)",
+                Double(max(peak.peak, anonymousMemory())) / 1e6, Double(baseline) / 1e6, Double(anonymousMemory()) / 1e6))
         let now = Timestamp.now()
         for (name, groupBy) in [("none", GroupBy.none), ("team", .team), ("agent", .agent)] {
             var t = ContinuousClock.now
@@ -114,7 +125,8 @@ struct CheckpointTiming: AsyncParsableCommand {
     @Option var dataDir: String
 
     func run() async throws {
-        let store = try EventStore(EventLogConfiguration(directory: dataDir, envelope: EnvelopeFormat(streamField: "ticket"), readOnly: true))
+        let store = try EventStore(
+            EventLogConfiguration(directory: dataDir, envelope: EnvelopeFormat(streamField: "ticket"), readOnly: true))
         let levels = try ServiceLevels(policy: .default)
         let events = try store.head.seq
         let projection = try ProjectionRunner.fold(store: store, levels: levels, upTo: nil, logger: Logger(label: "bench"))
@@ -137,8 +149,10 @@ struct CheckpointTiming: AsyncParsableCommand {
         // The restored projection writes the same bytes: the timing measured a faithful round trip.
         guard restored.checkpoint() == bytes else { throw ValidationError("the restored projection's checkpoint differs") }
         let mb = Double(bytes.count) / 1e6
-        print(String(format: "checkpoint: %d events, %d tickets: %d bytes = %.1f bytes/event", events, projection.ticketCount,
-                     bytes.count, Double(bytes.count) / Double(max(events, 1))))
+        print(
+            String(
+                format: "checkpoint: %d events, %d tickets: %d bytes = %.1f bytes/event", events, projection.ticketCount,
+                bytes.count, Double(bytes.count) / Double(max(events, 1))))
         print(String(format: "encode %.3f s = %.0f MB/s; decode %.3f s = %.0f MB/s (best of 3)", encode, mb / encode, decode, mb / decode))
     }
 }

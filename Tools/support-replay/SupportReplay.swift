@@ -54,19 +54,21 @@ struct History: ParsableCommand {
             guard let t = fold.ticket else { throw ValidationError("\(ticket) does not start with ticket.opened") }
             let service = t.serviceState(at: recorded.at, levels: levels)
             let due = service.nextDue.map { "\($0.rfc3339) (\(service.nextDueTarget?.rawValue ?? ""))" } ?? "-"
-            emit("""
-            seq \(recorded.seq)  v\(recorded.version)  at \(recorded.at.rfc3339)  recorded \(recorded.recorded.rfc3339)
-              \(recorded.actor.kind):\(recorded.actor.id)  \(recorded.type)  \(Self.summary(event))
-              -> \(t.status.rawValue), \(t.priority.rawValue), team \(t.team), assignee \(t.assignee ?? "-"), next due \(due)\(service.breached ? ", BREACHED" : "")
+            emit(
+                """
+                seq \(recorded.seq)  v\(recorded.version)  at \(recorded.at.rfc3339)  recorded \(recorded.recorded.rfc3339)
+                  \(recorded.actor.kind):\(recorded.actor.id)  \(recorded.type)  \(Self.summary(event))
+                  -> \(t.status.rawValue), \(t.priority.rawValue), team \(t.team), assignee \(t.assignee ?? "-"), next due \(due)\(service.breached ? ", BREACHED" : "")
 
-            """)
+                """)
         }
     }
 
     static func summary(_ event: TicketEvent) -> String {
         func clip(_ s: String) -> String { s.count > 60 ? String(s.prefix(57)) + "..." : s }
         switch event {
-        case .opened(let o): return "\"\(clip(o.subject))\" for \(o.customer) via \(o.channel.rawValue), \(o.product), \(o.priority.rawValue)"
+        case .opened(let o):
+            return "\"\(clip(o.subject))\" for \(o.customer) via \(o.channel.rawValue), \(o.product), \(o.priority.rawValue)"
         case .messagePosted(let m): return "\"\(clip(m.body))\""
         case .noteAdded(let n): return "note \"\(clip(n.body))\""
         case .assigned(let a): return a.agent.map { "to \($0)" } ?? "unassigned" + (a.team.map { ", team \($0)" } ?? "")
@@ -83,7 +85,8 @@ struct History: ParsableCommand {
 struct AsOf: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "as-of",
-        abstract: "A ticket, a team's queue or an agent's queue as it stood at an instant: the body the API answers with asOf, then a newline.")
+        abstract:
+            "A ticket, a team's queue or an agent's queue as it stood at an instant: the body the API answers with asOf, then a newline.")
     @OptionGroup var directory: DataDirectory
     @Argument(help: "The instant (RFC 3339, any offset).") var instant: String
     @Argument(help: "The ticket id (unless --queue or --agent): GET /v1/tickets/{id}?asOf=.") var ticket: String?
@@ -141,7 +144,10 @@ struct Verify: ParsableCommand {
         let report = try store.verify(expectedHead: expected) { checked in
             guard terminal, total > 0 else { return }
             let width = 40, done = Int(Double(checked) / Double(total) * Double(width))
-            FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: done))\(String(repeating: ".", count: max(0, width - done)))] \(checked)/\(total)".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "\r[\(String(repeating: "#", count: done))\(String(repeating: ".", count: max(0, width - done)))] \(checked)/\(total)"
+                        .utf8))
         }
         if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
         let elapsed = ContinuousClock.now - start
@@ -162,10 +168,13 @@ struct Verify: ParsableCommand {
                 emit("projection checkpoint: built under another policy (\(header.policyHash)); it will be rebuilt, not checked\n")
                 return
             }
-            let fresh = try ProjectionRunner.fold(store: store, levels: levels, upTo: nil, throughSeq: stored.seq,
-                                                  logger: Logger(label: "verify"))
+            let fresh = try ProjectionRunner.fold(
+                store: store, levels: levels, upTo: nil, throughSeq: stored.seq,
+                logger: Logger(label: "verify"))
             guard fresh.checkpoint() == stored.state else {
-                emit("FAILED: projection \(ProjectionRunner.checkpointName): the stored state at seq \(stored.seq) differs from a fresh rebuild\n")
+                emit(
+                    "FAILED: projection \(ProjectionRunner.checkpointName): the stored state at seq \(stored.seq) differs from a fresh rebuild\n"
+                )
                 throw ExitCode(1)
             }
             emit("OK: projection \(ProjectionRunner.checkpointName) at seq \(stored.seq) equals a fresh rebuild\n")

@@ -47,7 +47,8 @@ extension String {
             var index = 0
             while index < bytes.count {
                 if bytes[index] == UInt8(ascii: "{"), index + 2 < bytes.count, bytes[index + 2] == UInt8(ascii: "}"),
-                   let replacement = value(bytes[index + 1]) {
+                    let replacement = value(bytes[index + 1])
+                {
                     out.append(contentsOf: replacement.utf8)
                     index += 3
                 } else {

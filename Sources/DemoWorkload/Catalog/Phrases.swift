@@ -16,32 +16,48 @@ enum Phrases {
     // MARK: Agent messages (public replies)
 
     static let acknowledge = Localized(
-        french: ["Bonjour, merci pour votre message. Nous analysons la situation et revenons vers vous rapidement.",
-                 "Bonjour, nous regardons cela tout de suite."],
-        english: ["Hello, thanks for reaching out. We're looking into it and will get back to you shortly.",
-                  "Hi, we're on it and will update you soon."])
+        french: [
+            "Bonjour, merci pour votre message. Nous analysons la situation et revenons vers vous rapidement.",
+            "Bonjour, nous regardons cela tout de suite.",
+        ],
+        english: [
+            "Hello, thanks for reaching out. We're looking into it and will get back to you shortly.",
+            "Hi, we're on it and will update you soon.",
+        ])
 
     static let progress = Localized(
-        french: ["Point d'étape : nous avons identifié la cause probable, le correctif est en cours.",
-                 "Nous sommes toujours dessus ; nous vous tenons informé dans la journée."],
-        english: ["Quick update: we've found the likely cause and are working on the fix.",
-                  "Still on it; we'll keep you posted today."])
+        french: [
+            "Point d'étape : nous avons identifié la cause probable, le correctif est en cours.",
+            "Nous sommes toujours dessus ; nous vous tenons informé dans la journée.",
+        ],
+        english: [
+            "Quick update: we've found the likely cause and are working on the fix.",
+            "Still on it; we'll keep you posted today.",
+        ])
 
     static let askInformation = Localized(
-        french: ["Pourriez-vous nous indiquer l'heure exacte de l'incident et l'URL concernée ?",
-                 "Pouvez-vous nous envoyer une capture d'écran du message d'erreur ?",
-                 "Nous avons appliqué un correctif. Pouvez-vous vérifier de votre côté et nous confirmer ?"],
-        english: ["Could you tell us the exact time of the incident and the URL involved?",
-                  "Could you send us a screenshot of the error message?",
-                  "We've applied a fix. Could you check on your side and confirm?"])
+        french: [
+            "Pourriez-vous nous indiquer l'heure exacte de l'incident et l'URL concernée ?",
+            "Pouvez-vous nous envoyer une capture d'écran du message d'erreur ?",
+            "Nous avons appliqué un correctif. Pouvez-vous vérifier de votre côté et nous confirmer ?",
+        ],
+        english: [
+            "Could you tell us the exact time of the incident and the URL involved?",
+            "Could you send us a screenshot of the error message?",
+            "We've applied a fix. Could you check on your side and confirm?",
+        ])
 
     static let solution = Localized(
-        french: ["Nous avons corrigé la configuration ; tout fonctionne à nouveau de notre côté. N'hésitez pas à revenir vers nous si besoin.",
-                 "C'est réglé : la zone DNS et le service ont été resynchronisés. Bonne journée !",
-                 "Le problème venait d'une limite atteinte sur votre offre ; nous l'avons relevée. Tout est rentré dans l'ordre."],
-        english: ["We've fixed the configuration and everything works again on our side. Let us know if anything else comes up.",
-                  "Sorted: the service has been resynchronised. Have a nice day!",
-                  "The issue came from a limit of your plan; we've raised it and all is back to normal."])
+        french: [
+            "Nous avons corrigé la configuration ; tout fonctionne à nouveau de notre côté. N'hésitez pas à revenir vers nous si besoin.",
+            "C'est réglé : la zone DNS et le service ont été resynchronisés. Bonne journée !",
+            "Le problème venait d'une limite atteinte sur votre offre ; nous l'avons relevée. Tout est rentré dans l'ordre.",
+        ],
+        english: [
+            "We've fixed the configuration and everything works again on our side. Let us know if anything else comes up.",
+            "Sorted: the service has been resynchronised. Have a nice day!",
+            "The issue came from a limit of your plan; we've raised it and all is back to normal.",
+        ])
 
     static let confirmationThanks = Localized(
         french: ["Parfait, merci pour votre retour ! Nous clôturons la demande.", "Super, bonne journée !"],
@@ -52,10 +68,14 @@ enum Phrases {
         english: ["We've passed the request on to {t} and will update you as soon as they answer."])
 
     static let thirdPartyDone = Localized(
-        french: ["Bonne nouvelle : notre partenaire ({t}) a traité la demande, tout est en ordre.",
-                 "Nous avons eu la réponse de notre partenaire ({t}) ; l'opération est terminée."],
-        english: ["Good news: {t} has processed the request, all is in order.",
-                  "We got an answer from {t}; the operation is complete."])
+        french: [
+            "Bonne nouvelle : notre partenaire ({t}) a traité la demande, tout est en ordre.",
+            "Nous avons eu la réponse de notre partenaire ({t}) ; l'opération est terminée.",
+        ],
+        english: [
+            "Good news: {t} has processed the request, all is in order.",
+            "We got an answer from {t}; the operation is complete.",
+        ])
 
     static let escalating = Localized(
         french: ["Je transmets votre demande à notre équipe spécialisée, qui reprend la main."],

@@ -112,8 +112,10 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// A thrown error aborts the transaction. `beforeCommit` runs right before a write
     /// transaction commits (the test seam of ``StorageFaults``); its error, and an I/O error of
     /// the commit itself, are thrown as ``CommitFailure``.
-    func withTransaction<R>(readOnly: Bool, beforeCommit: () throws -> Void = {},
-                            _ body: (LMDBTransaction) throws -> R) throws -> R {
+    func withTransaction<R>(
+        readOnly: Bool, beforeCommit: () throws -> Void = {},
+        _ body: (LMDBTransaction) throws -> R
+    ) throws -> R {
         pthread_rwlock_rdlock(resizeLock)
         var locked = true
         defer { if locked { pthread_rwlock_unlock(resizeLock) } }

@@ -1,4 +1,5 @@
 import EventLog
+
 extension BusinessCalendar {
     /// The start of the local day, ISO week (from Monday) or month containing `instant`.
     ///
@@ -43,7 +44,7 @@ extension BusinessCalendar {
         guard precomputed.startInstant <= instant, instant < precomputed.endInstant else { return nil }
         let day = precomputed.day(containing: instant)
         guard day - Self.bucketMarginDays >= precomputed.days.lowerBound,
-              day + Self.bucketMarginDays <= precomputed.days.upperBound
+            day + Self.bucketMarginDays <= precomputed.days.upperBound
         else { return nil }
         return day
     }

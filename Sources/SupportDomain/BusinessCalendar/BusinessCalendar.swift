@@ -76,20 +76,24 @@ public struct BusinessCalendar: Sendable {
         guard precomputedYears.lowerBound >= 1, precomputedYears.upperBound <= 9999 else {
             throw .precomputedYearsOutOfRange(precomputedYears)
         }
-        self.init(zone: zone, identifier: timeZoneIdentifier, schedule: schedule, holidays: holidays,
-                  precomputedYears: precomputedYears)
+        self.init(
+            zone: zone, identifier: timeZoneIdentifier, schedule: schedule, holidays: holidays,
+            precomputedYears: precomputedYears)
     }
 
     /// The calendar of a policy's schedule and holidays in its time zone, or in UTC on a system
     /// without data for that zone: for the demo generator's clock, which must always run.
     package init(policyOrUTC policy: Policy) {
         let zone = IANATimeZone.named(policy.timeZoneIdentifier)
-        self.init(zone: zone ?? .gmt, identifier: zone == nil ? "UTC" : policy.timeZoneIdentifier,
-                  schedule: policy.schedule, holidays: policy.holidays, precomputedYears: Self.defaultPrecomputedYears)
+        self.init(
+            zone: zone ?? .gmt, identifier: zone == nil ? "UTC" : policy.timeZoneIdentifier,
+            schedule: policy.schedule, holidays: policy.holidays, precomputedYears: Self.defaultPrecomputedYears)
     }
 
-    private init(zone: TimeZone, identifier timeZoneIdentifier: String, schedule: WeeklySchedule,
-                 holidays: Set<LocalDate>, precomputedYears: ClosedRange<Int>) {
+    private init(
+        zone: TimeZone, identifier timeZoneIdentifier: String, schedule: WeeklySchedule,
+        holidays: Set<LocalDate>, precomputedYears: ClosedRange<Int>
+    ) {
         self.timeZoneIdentifier = timeZoneIdentifier
         self.precomputedYears = precomputedYears
         self.timeZone = zone
@@ -123,7 +127,8 @@ public struct BusinessCalendar: Sendable {
         guard amount > 0 else { return amount == 0 ? start : nil }
         guard hasBusinessHours else { return nil }
         if precomputed.covers(start.milliseconds),
-           let end = precomputed.instant(addingBusinessTime: amount, to: start.milliseconds) {
+            let end = precomputed.instant(addingBusinessTime: amount, to: start.milliseconds)
+        {
             return Timestamp(milliseconds: end)
         }
         return addingOnSlowPath(amount, to: start.milliseconds).map(Timestamp.init(milliseconds:))

@@ -1,4 +1,5 @@
 import EventLog
+
 /// Writes an instant as local wall time with its UTC offset, ISO 8601 style.
 enum LocalTimestampFormatter {
     /// `YYYY-MM-DDTHH:MM:SS[.mmm]±HH:MM[:SS]` for `instant` read at `utcOffset` (both in ms).
@@ -14,7 +15,8 @@ enum LocalTimestampFormatter {
 
         var text = yearText(date.year) + "-" + padded(date.month, 2) + "-" + padded(date.day, 2)
         let secondOfDay = Int(millisecondOfDay / 1000)
-        text += "T" + padded(secondOfDay / 3600, 2) + ":" + padded(secondOfDay / 60 % 60, 2)
+        text +=
+            "T" + padded(secondOfDay / 3600, 2) + ":" + padded(secondOfDay / 60 % 60, 2)
             + ":" + padded(secondOfDay % 60, 2)
         let milliseconds = Int(millisecondOfDay % 1000)
         if milliseconds != 0 { text += "." + padded(milliseconds, 3) }

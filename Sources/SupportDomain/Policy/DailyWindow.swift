@@ -30,9 +30,9 @@ public struct DailyWindow: Hashable, Sendable, Comparable, CustomStringConvertib
     public init(parsing text: String) throws(DailyWindowFormatError) {
         let bytes = Array(text.utf8)
         guard bytes.count == 11, bytes[2] == UInt8(ascii: ":"), bytes[5] == UInt8(ascii: "-"),
-              bytes[8] == UInt8(ascii: ":"),
-              let startHour = Self.twoDigits(bytes, at: 0), let startMinutes = Self.twoDigits(bytes, at: 3),
-              let endHour = Self.twoDigits(bytes, at: 6), let endMinutes = Self.twoDigits(bytes, at: 9)
+            bytes[8] == UInt8(ascii: ":"),
+            let startHour = Self.twoDigits(bytes, at: 0), let startMinutes = Self.twoDigits(bytes, at: 3),
+            let endHour = Self.twoDigits(bytes, at: 6), let endMinutes = Self.twoDigits(bytes, at: 9)
         else { throw .notOfTheFormHHMMRange }
         guard startMinutes <= 59, endMinutes <= 59 else { throw .minutesOutOfRange }
         guard startHour <= 24, endHour <= 24 else { throw .hourOutOfRange }

@@ -30,8 +30,10 @@ public struct InputLimits: Hashable, Sendable {
     public var tagsPerCommand: Int
 
     /// Creates limits from their parts; every one must be at least 1.
-    public init(subject: Int, body: Int, comment: Int, context: Int, reason: Int, attachmentName: Int,
-                attachmentContentType: Int, attachments: Int, tagsPerCommand: Int) {
+    public init(
+        subject: Int, body: Int, comment: Int, context: Int, reason: Int, attachmentName: Int,
+        attachmentContentType: Int, attachments: Int, tagsPerCommand: Int
+    ) {
         self.subject = subject
         self.body = body
         self.comment = comment
@@ -56,9 +58,10 @@ public struct InputLimits: Hashable, Sendable {
     /// | `attachmentContentType` | 255 code points |
     /// | `attachments` | 100 per opening or message |
     /// | `tagsPerCommand` | 100 per `added` or `removed` list |
-    public static let `default` = InputLimits(subject: 1_000, body: 256 * 1024, comment: 10_000, context: 2_000,
-                                              reason: 2_000, attachmentName: 255, attachmentContentType: 255,
-                                              attachments: 100, tagsPerCommand: 100)
+    public static let `default` = InputLimits(
+        subject: 1_000, body: 256 * 1024, comment: 10_000, context: 2_000,
+        reason: 2_000, attachmentName: 255, attachmentContentType: 255,
+        attachments: 100, tagsPerCommand: 100)
 
     /// The policy file's names for the limits (the members of its `limits` object).
     public static let keys: [String] = Field.allCases.map(\.rawValue)

@@ -1,4 +1,5 @@
 import EventLog
+
 /// A calendar date without a time zone (proleptic Gregorian), in years 1 through 9999.
 public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The year, in `1...9999`.
@@ -11,7 +12,7 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Creates a date, or returns `nil` when it does not exist or lies outside years 1 through 9999.
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
-              day >= 1, day <= CivilCalendar.daysInMonth(year: year, month: month)
+            day >= 1, day <= CivilCalendar.daysInMonth(year: year, month: month)
         else { return nil }
         self.year = year
         self.month = month
@@ -22,8 +23,8 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
     public init?(iso8601 text: String) {
         let bytes = Array(text.utf8)
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              let year = Self.decimal(bytes[0..<4]), let month = Self.decimal(bytes[5..<7]),
-              let day = Self.decimal(bytes[8..<10])
+            let year = Self.decimal(bytes[0..<4]), let month = Self.decimal(bytes[5..<7]),
+            let day = Self.decimal(bytes[8..<10])
         else { return nil }
         self.init(year: year, month: month, day: day)
     }

@@ -59,10 +59,12 @@ enum PolicyFileReader {
 
     /// `parent.key`, or `parent["key"]` when the key is not a plain identifier.
     static func memberPath(of parent: String, key: String) -> String {
-        let isIdentifier = key.utf8.first.map { !isDigit($0) } == true && key.utf8.allSatisfy { byte in
-            isDigit(byte) || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
-                || byte == UInt8(ascii: "_")
-        }
+        let isIdentifier =
+            key.utf8.first.map { !isDigit($0) } == true
+            && key.utf8.allSatisfy { byte in
+                isDigit(byte) || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
+                    || byte == UInt8(ascii: "_")
+            }
         if isIdentifier { return parent.isEmpty ? key : parent + "." + key }
         return parent + "[" + quoted(key) + "]"
     }

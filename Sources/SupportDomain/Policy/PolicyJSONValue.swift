@@ -1,5 +1,6 @@
-import Foundation
 import EventLog
+import Foundation
+
 /// A parsed JSON value as the policy-file reader sees it: the log's strict ``JSONValue`` (which
 /// already refuses duplicate members), with numbers as text so that integers can be told apart
 /// from `2.0` or `1e3`, and members in a stable (sorted) order so errors are reported
@@ -39,8 +40,9 @@ extension PolicyJSONValue {
         case .string(let s): self = .string(s)
         case .array(let a): self = .array(a.map(PolicyJSONValue.init))
         case .object(let o):
-            self = .object(o.keys.sorted(by: Identifier.precedes)
-                .map { (key: $0, value: PolicyJSONValue(o[$0] ?? .null)) })
+            self = .object(
+                o.keys.sorted(by: Identifier.precedes)
+                    .map { (key: $0, value: PolicyJSONValue(o[$0] ?? .null)) })
         }
     }
 }

@@ -26,8 +26,10 @@ struct FieldReader {
 
     /// Reads `value`, which must be an object, with `read`, then refuses any member `read` did
     /// not read.
-    static func read<T>(_ value: JSONValue, path: String = "", what: String = "the body",
-                        _ read: (inout FieldReader) throws(DomainError) -> T) throws(DomainError) -> T {
+    static func read<T>(
+        _ value: JSONValue, path: String = "", what: String = "the body",
+        _ read: (inout FieldReader) throws(DomainError) -> T
+    ) throws(DomainError) -> T {
         guard case .object(let members) = value else { throw .badRequest("\(what) must be a JSON object") }
         var reader = FieldReader(members, path: path, naming: false)
         let result = try read(&reader)
@@ -126,17 +128,18 @@ struct FieldReader {
         var out: [Attachment] = []
         for (k, item) in items.enumerated() {
             let path = self.path
-            out.append(try Self.read(item, path: "\(path)\(key)[\(k)].", what: "\(name(key))[\(k)]") { r throws(DomainError) in
-                let name = try r.requiredString("name")
-                guard let size = try r.integer("size") else { throw .badRequest("\"\(path)\(key)[\(k)].size\" is required") }
-                guard size >= 0 else { throw .badRequest("\"\(path)\(key)[\(k)].size\" must be an integer >= 0") }
-                let contentType = try r.requiredString("contentType")
-                let sha = try r.requiredString("sha256")
-                guard sha.utf8.count == 64, sha.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
-                    throw .badRequest("\"\(path)\(key)[\(k)].sha256\" must be 64 lowercase hex digits")
-                }
-                return Attachment(name: name, size: size, contentType: contentType, sha256: sha)
-            })
+            out.append(
+                try Self.read(item, path: "\(path)\(key)[\(k)].", what: "\(name(key))[\(k)]") { r throws(DomainError) in
+                    let name = try r.requiredString("name")
+                    guard let size = try r.integer("size") else { throw .badRequest("\"\(path)\(key)[\(k)].size\" is required") }
+                    guard size >= 0 else { throw .badRequest("\"\(path)\(key)[\(k)].size\" must be an integer >= 0") }
+                    let contentType = try r.requiredString("contentType")
+                    let sha = try r.requiredString("sha256")
+                    guard sha.utf8.count == 64, sha.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+                        throw .badRequest("\"\(path)\(key)[\(k)].sha256\" must be 64 lowercase hex digits")
+                    }
+                    return Attachment(name: name, size: size, contentType: contentType, sha256: sha)
+                })
         }
         return out
     }

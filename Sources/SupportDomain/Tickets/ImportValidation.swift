@@ -55,8 +55,10 @@ package struct ImportValidation {
 
     /// Checks one event and folds it in; returns it typed. 400 for malformed input, 409 for
     /// every rule violation (who may write included, per SPEC §7's import rules).
-    package mutating func add(ticket id: String, type: String, at: Timestamp, actor eventActor: EventActor,
-                             data: JSONValue, version: UInt64? = nil) throws(DomainError) -> TicketEvent {
+    package mutating func add(
+        ticket id: String, type: String, at: Timestamp, actor eventActor: EventActor,
+        data: JSONValue, version: UInt64? = nil
+    ) throws(DomainError) -> TicketEvent {
         if let problem = Identifier.problem(with: id) { throw .badRequest("\"ticket\" \(problem)") }
         guard let actor = SupportActor(eventActor) else {
             throw .badRequest("\"actor.kind\" must be one of \(ActorKind.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -81,8 +81,10 @@ public struct Ticket: Sendable, Equatable {
         case .opened, .statusChanged, .satisfactionRated:
             break
         case .messagePosted(let m):
-            thread.append(ThreadEntry(version: version, at: at, kind: .message, author: actor, body: m.body,
-                                      attachments: m.attachments ?? []))
+            thread.append(
+                ThreadEntry(
+                    version: version, at: at, kind: .message, author: actor, body: m.body,
+                    attachments: m.attachments ?? []))
             if actor.kind != .customer { agentMessageVersions.append(version) }
         case .noteAdded(let n):
             thread.append(ThreadEntry(version: version, at: at, kind: .note, author: actor, body: n.body, attachments: []))
@@ -142,8 +144,10 @@ public struct TicketFold: Sendable {
 
     /// Applies one typed event: it opens the ticket when none is folded yet, else it is the
     /// ticket's next event.
-    public mutating func apply(_ event: TicketEvent, ticket id: String, version: UInt64, at: Timestamp,
-                               actor: SupportActor) throws(DomainError) {
+    public mutating func apply(
+        _ event: TicketEvent, ticket id: String, version: UInt64, at: Timestamp,
+        actor: SupportActor
+    ) throws(DomainError) {
         if var current = ticket {
             current.apply(event, version: version, at: at, actor: actor)
             ticket = current
@@ -172,7 +176,8 @@ extension Ticket {
     public func serviceState(at evaluation: Timestamp, levels: ServiceLevels) -> TicketServiceState {
         let deadlines = lifecycle.deadlines(openedAt: openedAt, priority: priority, levels: levels)
         let next = deadlines.nextDue
-        return TicketServiceState(waitingSince: lifecycle.waitingSince, nextDue: next?.instant, nextDueTarget: next?.metric,
-                                  breached: deadlines.isBreached(at: evaluation))
+        return TicketServiceState(
+            waitingSince: lifecycle.waitingSince, nextDue: next?.instant, nextDueTarget: next?.metric,
+            breached: deadlines.isBreached(at: evaluation))
     }
 }

@@ -45,8 +45,10 @@ extension TicketCommand {
     /// order SPEC §7 answers: first what the actor may not send at all (403: `at` from anyone
     /// but an admin, `status` from a customer, opening for another customer), then malformed
     /// input (400), sizes over the policy's `limits` included.
-    public static func parse(route: CommandRoute, body: JSONValue, actor: SupportActor,
-                             limits: InputLimits) throws(DomainError) -> TicketCommand {
+    public static func parse(
+        route: CommandRoute, body: JSONValue, actor: SupportActor,
+        limits: InputLimits
+    ) throws(DomainError) -> TicketCommand {
         guard case .object(var members) = body else { throw .badRequest("the body must be a JSON object") }
         let atValue = members.removeValue(forKey: "at") ?? .null
         let statusValue: JSONValue = route == .messages ? (members.removeValue(forKey: "status") ?? .null) : .null
@@ -57,7 +59,8 @@ extension TicketCommand {
             throw .forbidden("a customer may not set a status with a message")
         }
         if route == .open, actor.kind == .customer, case .string(let customer)? = members["customer"],
-           !Identifier.same(customer, actor.id) {
+            !Identifier.same(customer, actor.id)
+        {
             throw .forbidden("a customer may open tickets only for themselves")
         }
         var at: Timestamp?

@@ -70,8 +70,9 @@ package struct TicketDeadlines: Sendable, Equatable {
     /// them) and are asked only for the intervals that run. Always inlined, so that the closures
     /// of a caller reading cached instants (the projection's queue reads) compile to plain loads.
     @inlinable @inline(__always) package init(of lifecycle: TicketLifecycle, reply: () -> SLADeadline?, resolution: () -> SLADeadline?) {
-        self.init(reply: lifecycle.runningTurn == nil ? nil : reply(),
-                  resolution: lifecycle.status.isResolved ? nil : resolution())
+        self.init(
+            reply: lifecycle.runningTurn == nil ? nil : reply(),
+            resolution: lifecycle.status.isResolved ? nil : resolution())
     }
 
     /// The earliest due instant of the running intervals and its target; a reply target wins a
@@ -108,7 +109,8 @@ extension TicketLifecycle {
     /// The deadlines of the intervals that run in this state, on a ticket opened at `openedAt`
     /// with `priority`.
     package func deadlines(openedAt: Timestamp, priority: Priority, levels: ServiceLevels) -> TicketDeadlines {
-        TicketDeadlines(of: self, reply: { replyDeadline(priority: priority, levels: levels) },
-                        resolution: { Self.resolutionDeadline(openedAt: openedAt, priority: priority, levels: levels) })
+        TicketDeadlines(
+            of: self, reply: { replyDeadline(priority: priority, levels: levels) },
+            resolution: { Self.resolutionDeadline(openedAt: openedAt, priority: priority, levels: levels) })
     }
 }

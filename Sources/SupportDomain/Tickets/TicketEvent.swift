@@ -25,8 +25,10 @@ public enum TicketEvent: Sendable, Equatable {
         public var context: String?
         public var attachments: [Attachment]?
 
-        public init(customer: String, subject: String, body: String, channel: Channel, product: String,
-                    priority: Priority, context: String? = nil, attachments: [Attachment]? = nil) {
+        public init(
+            customer: String, subject: String, body: String, channel: Channel, product: String,
+            priority: Priority, context: String? = nil, attachments: [Attachment]? = nil
+        ) {
             self.customer = customer; self.subject = subject; self.body = body; self.channel = channel
             self.product = product; self.priority = priority; self.context = context; self.attachments = attachments
         }
@@ -118,9 +120,11 @@ public enum TicketEvent: Sendable, Equatable {
         var o: [String: JSONValue] = [:]
         switch self {
         case .opened(let e):
-            o = ["customer": .string(e.customer), "subject": .string(e.subject), "body": .string(e.body),
-                 "channel": .string(e.channel.rawValue), "product": .string(e.product),
-                 "priority": .string(e.priority.rawValue)]
+            o = [
+                "customer": .string(e.customer), "subject": .string(e.subject), "body": .string(e.body),
+                "channel": .string(e.channel.rawValue), "product": .string(e.product),
+                "priority": .string(e.priority.rawValue),
+            ]
             if let c = e.context { o["context"] = .string(c) }
             if let a = e.attachments { o["attachments"] = .array(a.map(\.json)) }
         case .messagePosted(let e):
@@ -159,11 +163,12 @@ public enum TicketEvent: Sendable, Equatable {
     private static func read(_ kind: Kind, _ r: inout FieldReader) throws(DomainError) -> TicketEvent {
         switch kind {
         case .opened:
-            let e = Opened(customer: try r.requiredIdentifier("customer"), subject: try r.requiredString("subject"),
-                           body: try r.requiredString("body"), channel: try r.requiredEnumeration("channel", Channel.self),
-                           product: try r.requiredIdentifier("product"),
-                           priority: try r.requiredEnumeration("priority", Priority.self),
-                           context: try r.string("context"), attachments: try r.attachments("attachments"))
+            let e = Opened(
+                customer: try r.requiredIdentifier("customer"), subject: try r.requiredString("subject"),
+                body: try r.requiredString("body"), channel: try r.requiredEnumeration("channel", Channel.self),
+                product: try r.requiredIdentifier("product"),
+                priority: try r.requiredEnumeration("priority", Priority.self),
+                context: try r.string("context"), attachments: try r.attachments("attachments"))
             return .opened(e)
         case .messagePosted:
             return .messagePosted(MessagePosted(body: try r.requiredString("body"), attachments: try r.attachments("attachments")))
@@ -192,8 +197,10 @@ public enum TicketEvent: Sendable, Equatable {
             guard (1...5).contains(score) else { throw .badRequest("\"score\" must be an integer from 1 to 5") }
             let reply = try r.integer("reply")
             if let reply, reply < 1 { throw .badRequest("\"reply\" must be a version (an integer >= 1)") }
-            return .satisfactionRated(SatisfactionRated(score: Int(score), comment: try r.string("comment"),
-                                                        reply: reply.map { UInt64($0) }))
+            return .satisfactionRated(
+                SatisfactionRated(
+                    score: Int(score), comment: try r.string("comment"),
+                    reply: reply.map { UInt64($0) }))
         }
     }
 

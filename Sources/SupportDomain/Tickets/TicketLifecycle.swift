@@ -67,8 +67,10 @@ public struct TicketLifecycle: Sendable, Equatable {
     }
 
     /// A lifecycle as recorded elsewhere (a projection checkpoint).
-    package init(status: TicketStatus, statusSince: Timestamp, runningTurn: RunningTurn?, hasAnsweredTurn: Bool,
-                 lastEnteredAwaitingAgent: Timestamp) {
+    package init(
+        status: TicketStatus, statusSince: Timestamp, runningTurn: RunningTurn?, hasAnsweredTurn: Bool,
+        lastEnteredAwaitingAgent: Timestamp
+    ) {
         self.status = status
         self.statusSince = statusSince
         self.runningTurn = runningTurn

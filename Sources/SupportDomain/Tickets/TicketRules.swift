@@ -29,7 +29,8 @@ public enum TicketRules {
                 throw .forbidden("only the ticket's customer may write \(kind.rawValue) on \(ticket.id)")
             }
         }
-        if kind == .satisfactionRated, let ticket, !(command.actor.kind == .customer && Identifier.same(ticket.customer, command.actor.id)) {
+        if kind == .satisfactionRated, let ticket, !(command.actor.kind == .customer && Identifier.same(ticket.customer, command.actor.id))
+        {
             throw .forbidden("only the ticket's customer may rate it")
         }
     }

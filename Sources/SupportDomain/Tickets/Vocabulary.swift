@@ -1,9 +1,10 @@
+import EventLog
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import EventLog
 
 /// Where a ticket came from.
 public enum Channel: String, Sendable, CaseIterable, Hashable {
@@ -76,7 +77,9 @@ public enum Identifier {
     public static func problem(with text: String) -> String? {
         if text.isEmpty { return "must not be empty" }
         // Each code point takes at least one UTF-8 byte: a short text needs no count.
-        if text.utf8.count > maximumLength, text.unicodeScalars.count > maximumLength { return "must be at most \(maximumLength) code points" }
+        if text.utf8.count > maximumLength, text.unicodeScalars.count > maximumLength {
+            return "must be at most \(maximumLength) code points"
+        }
         return nil
     }
 

@@ -95,8 +95,10 @@ struct DashboardChart: Sendable {
         for s in series {
             for (category, point) in zip(categories, s.points) {
                 guard let point else { continue }
-                var row: [DashboardCSV.Cell] = [.text(s.name), .text(category.key),
-                                                point.value.map { .number(formatData($0)) } ?? .empty]
+                var row: [DashboardCSV.Cell] = [
+                    .text(s.name), .text(category.key),
+                    point.value.map { .number(formatData($0)) } ?? .empty,
+                ]
                 if columns.count != nil { row.append(point.count.map { .number(String($0)) } ?? .empty) }
                 document.rows.append(row)
             }
@@ -145,22 +147,25 @@ struct ValueScale {
     static func make(unit: DashboardChart.Unit, maximum: Double, countUnit: String = "tickets") -> ValueScale {
         switch unit {
         case .fraction:
-            return ValueScale(min: 0, max: 1, ticks: stride(from: 0.0, through: 1.0001, by: 0.2).map { $0 }, divisor: 0.01,
-                              unitName: "%", decimals: 0)
+            return ValueScale(
+                min: 0, max: 1, ticks: stride(from: 0.0, through: 1.0001, by: 0.2).map { $0 }, divisor: 0.01,
+                unitName: "%", decimals: 0)
         case .score:
             return ValueScale(min: 1, max: 5, ticks: [1, 2, 3, 4, 5], divisor: 1, unitName: "1–5", decimals: 0)
         case .count:
             let (top, step) = nice(maximum: Swift.max(maximum, 1), integral: true)
-            return ValueScale(min: 0, max: top, ticks: stride(from: 0, through: top + step / 2, by: step).map { $0 },
-                              divisor: 1, unitName: countUnit, decimals: 0)
+            return ValueScale(
+                min: 0, max: top, ticks: stride(from: 0, through: top + step / 2, by: step).map { $0 },
+                divisor: 1, unitName: countUnit, decimals: 0)
         case .seconds:
             let m = Swift.max(maximum, 1)
             let (divisor, name): (Double, String) = m <= 2 * 3600 ? (60, "minutes") : m <= 72 * 3600 ? (3600, "hours") : (86_400, "days")
             let (top, step) = nice(maximum: m / divisor, integral: false)
             let decimals = step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3
-            return ValueScale(min: 0, max: top * divisor,
-                              ticks: stride(from: 0, through: top + step / 2, by: step).map { $0 * divisor },
-                              divisor: divisor, unitName: name, decimals: decimals)
+            return ValueScale(
+                min: 0, max: top * divisor,
+                ticks: stride(from: 0, through: top + step / 2, by: step).map { $0 * divisor },
+                divisor: divisor, unitName: name, decimals: decimals)
         }
     }
 

@@ -57,11 +57,14 @@ struct DashboardContentBuilder {
         let period = try period(query, now: now)
         let agent = query.string("agent").flatMap { $0.isEmpty ? nil : $0 }
         let (teams, agents) = backend.projections.read { p in
-            (p.satisfaction(window: period.window, bucket: .week, groupBy: .team),
-             p.satisfaction(window: period.window, bucket: .week, groupBy: .agent))
+            (
+                p.satisfaction(window: period.window, bucket: .week, groupBy: .team),
+                p.satisfaction(window: period.window, bucket: .week, groupBy: .agent)
+            )
         }
-        let teamCharts = DashboardData.satisfactionCharts(teams, period: period, idPrefix: "team", seriesColumn: "team",
-                                                          what: ", one curve per team")
+        let teamCharts = DashboardData.satisfactionCharts(
+            teams, period: period, idPrefix: "team", seriesColumn: "team",
+            what: ", one curve per team")
         var all = [teamCharts.csat, teamCharts.mean]
         let agentKeys = agents.compactMap(\.key)
 
@@ -69,7 +72,9 @@ struct DashboardContentBuilder {
         body += "<form class=\"controls\" method=\"get\" action=\"/satisfaction\">" + weeksControl(period)
         body += "<label>Agent <select name=\"agent\"><option value=\"\">— none —</option>"
         for key in agentKeys {
-            body += "<option value=\"\(DashboardHTML.escape(key))\"" + (key == agent ? " selected=\"selected\"" : "") + ">\(DashboardHTML.escape(key))</option>"
+            body +=
+                "<option value=\"\(DashboardHTML.escape(key))\"" + (key == agent ? " selected=\"selected\"" : "")
+                + ">\(DashboardHTML.escape(key))</option>"
         }
         body += "</select></label><button class=\"primary\" type=\"submit\">Show</button></form>"
         var query: [(String, String)] = [("weeks", String(period.weeks.count))]
@@ -77,8 +82,9 @@ struct DashboardContentBuilder {
         body += charts([teamCharts.csat, teamCharts.mean], csvPath: "/satisfaction.csv", query: query)
         if let agent {
             let groups = agents.filter { $0.key == agent }
-            let agentCharts = DashboardData.satisfactionCharts(groups, period: period, idPrefix: "agent", seriesColumn: "agent",
-                                                               what: " of \(agent)")
+            let agentCharts = DashboardData.satisfactionCharts(
+                groups, period: period, idPrefix: "agent", seriesColumn: "agent",
+                what: " of \(agent)")
             all += [agentCharts.csat, agentCharts.mean]
             body += "<h2>Agent \(DashboardHTML.escape(agent))</h2>"
             if groups.isEmpty {
@@ -99,8 +105,10 @@ struct DashboardContentBuilder {
         let clock = try query.enumeration("clock", SLAClock.self) ?? .calendar
         let levels = backend.levels
         let (times, rows) = backend.projections.read { p in
-            (DashboardData.responseTimeCharts(p, period: period, at: now, clock: clock),
-             DashboardData.slaRows(p, period: period, at: now, levels: levels))
+            (
+                DashboardData.responseTimeCharts(p, period: period, at: now, clock: clock),
+                DashboardData.slaRows(p, period: period, at: now, levels: levels)
+            )
         }
         let sla = DashboardData.slaChart(rows)
 
@@ -117,23 +125,36 @@ struct DashboardContentBuilder {
         var table = DashboardCSV(header: ["priority", "metric", "target_seconds", "target_clock", "achieved", "breached", "compliance"])
         var rowsHTML: [(cells: [String], flagged: Bool)] = []
         for row in rows {
-            let target = row.target.map { target in
-                let length = target.seconds % 3600 == 0 ? "\(target.seconds / 3600) h" : DashboardHTML.humanDuration(seconds: Double(target.seconds))
-                return "\(length), \(target.clock.rawValue) clock"
-            } ?? "no target"
-            rowsHTML.append(([row.priority.rawValue, DashboardData.metricName(row.metric), DashboardHTML.escape(target),
-                              String(row.achieved), String(row.breached), row.compliance.map(DashboardHTML.percent) ?? "–"], false))
-            table.rows.append([.text(row.priority.rawValue), .text(row.metric.rawValue),
-                               row.target.map { .number(String($0.seconds)) } ?? .empty,
-                               row.target.map { .text($0.clock.rawValue) } ?? .empty,
-                               .number(String(row.achieved)), .number(String(row.breached)),
-                               row.compliance.map { .number(DashboardHTML.number($0)) } ?? .empty])
+            let target =
+                row.target.map { target in
+                    let length =
+                        target.seconds % 3600 == 0
+                        ? "\(target.seconds / 3600) h" : DashboardHTML.humanDuration(seconds: Double(target.seconds))
+                    return "\(length), \(target.clock.rawValue) clock"
+                } ?? "no target"
+            rowsHTML.append(
+                (
+                    [
+                        row.priority.rawValue, DashboardData.metricName(row.metric), DashboardHTML.escape(target),
+                        String(row.achieved), String(row.breached), row.compliance.map(DashboardHTML.percent) ?? "–",
+                    ], false
+                ))
+            table.rows.append([
+                .text(row.priority.rawValue), .text(row.metric.rawValue),
+                row.target.map { .number(String($0.seconds)) } ?? .empty,
+                row.target.map { .text($0.clock.rawValue) } ?? .empty,
+                .number(String(row.achieved)), .number(String(row.breached)),
+                row.compliance.map { .number(DashboardHTML.number($0)) } ?? .empty,
+            ])
         }
         body += "<section class=\"card\"><h2>SLA outcomes per priority</h2>"
-        body += "<p class=\"sub\">Each target is judged on its own clock, whatever the clock chosen above; a running interval counts as breached in the week of its due instant.</p>"
-        body += DashboardPages.table(id: "sla-table", caption: "SLA outcomes per priority", textColumns: 3,
-                                     header: ["Priority", "Metric", "Target", "Achieved", "Breached", "Compliance"], rows: rowsHTML)
-        body += "<p class=\"links\"><a href=\"/response-times.csv\(DashboardHTML.query([("chart", "sla-table")] + query))\" download=\"\">Download CSV</a></p></section>"
+        body +=
+            "<p class=\"sub\">Each target is judged on its own clock, whatever the clock chosen above; a running interval counts as breached in the week of its due instant.</p>"
+        body += DashboardPages.table(
+            id: "sla-table", caption: "SLA outcomes per priority", textColumns: 3,
+            header: ["Priority", "Metric", "Target", "Achieved", "Breached", "Compliance"], rows: rowsHTML)
+        body +=
+            "<p class=\"links\"><a href=\"/response-times.csv\(DashboardHTML.query([("chart", "sla-table")] + query))\" download=\"\">Download CSV</a></p></section>"
 
         var csv = Dictionary(uniqueKeysWithValues: [times.firstReply, times.resolution, sla].map { ($0.id, $0.csv) })
         csv["sla-table"] = table
@@ -149,25 +170,38 @@ struct DashboardContentBuilder {
         let now = backend.clock()
         let queues = backend.projections.read { $0.queues(at: now) }
         let charts = DashboardData.queueCharts(queues, at: now)
-        var body = header("Queues", now: now, period: nil,
-                          extra: DashboardHTML.escape(" · refreshes every \(Self.queueRefreshSeconds) s"))
+        var body = header(
+            "Queues", now: now, period: nil,
+            extra: DashboardHTML.escape(" · refreshes every \(Self.queueRefreshSeconds) s"))
         body += self.charts([charts.depth, charts.oldest], csvPath: "/queues.csv", query: [])
 
         var table = DashboardCSV(header: ["team", "depth", "breached", "oldest_waiting_since", "oldest_waiting_seconds"])
         var rows: [(cells: [String], flagged: Bool)] = []
         for q in queues {
             let waited = q.oldestWaitingSince.map { Double(max(0, now.milliseconds - $0.milliseconds)) / 1000 }
-            rows.append(([DashboardHTML.escape(q.team), String(q.depth),
-                          q.breached > 0 ? "<span class=\"flag\">\(q.breached)</span>" : "0",
-                          q.oldestWaitingSince.map { DashboardHTML.escape(local($0)) } ?? "–",
-                          waited.map(DashboardHTML.humanDuration) ?? "–"], q.breached > 0))
-            table.rows.append([.text(q.team), .number(String(q.depth)), .number(String(q.breached)),
-                               q.oldestWaitingSince.map { .text($0.rfc3339) } ?? .empty,
-                               q.oldestWaitingSince.map { .number(DashboardHTML.seconds(milliseconds: max(0, now.milliseconds - $0.milliseconds))) } ?? .empty])
+            rows.append(
+                (
+                    [
+                        DashboardHTML.escape(q.team), String(q.depth),
+                        q.breached > 0 ? "<span class=\"flag\">\(q.breached)</span>" : "0",
+                        q.oldestWaitingSince.map { DashboardHTML.escape(local($0)) } ?? "–",
+                        waited.map(DashboardHTML.humanDuration) ?? "–",
+                    ], q.breached > 0
+                ))
+            table.rows.append([
+                .text(q.team), .number(String(q.depth)), .number(String(q.breached)),
+                q.oldestWaitingSince.map { .text($0.rfc3339) } ?? .empty,
+                q.oldestWaitingSince.map { .number(DashboardHTML.seconds(milliseconds: max(0, now.milliseconds - $0.milliseconds))) }
+                    ?? .empty,
+            ])
         }
         body += "<section class=\"card\"><h2>Queues</h2>"
-        body += DashboardPages.table(id: "queue-table", caption: "Queues", header: ["Team", "Waiting", "Breached",
-                                                                                   "Oldest waiting since (\(timeZone))", "Waiting for"], rows: rows)
+        body += DashboardPages.table(
+            id: "queue-table", caption: "Queues",
+            header: [
+                "Team", "Waiting", "Breached",
+                "Oldest waiting since (\(timeZone))", "Waiting for",
+            ], rows: rows)
         body += "<p class=\"links\"><a href=\"/queues.csv?chart=queue-table\" download=\"\">Download CSV</a></p></section>"
         var csv = Dictionary(uniqueKeysWithValues: [charts.depth, charts.oldest].map { ($0.id, $0.csv) })
         csv["queue-table"] = table
@@ -187,31 +221,45 @@ struct DashboardContentBuilder {
         var body = header("Agents", now: now, period: period)
         body += "<form class=\"controls\" method=\"get\" action=\"/agents\">" + weeksControl(period)
         body += "<button class=\"primary\" type=\"submit\">Show</button></form>"
-        body += overloaded == 0
+        body +=
+            overloaded == 0
             ? "<p class=\"notice ok\">No agent is overloaded (capacity \(capacity) new and open tickets).</p>"
             : "<p class=\"notice\"><span class=\"flag\">⚠ \(overloaded) overloaded agent\(overloaded == 1 ? "" : "s")</span>: more than \(capacity) new and open tickets assigned.</p>"
         let query: [(String, String)] = [("weeks", String(period.weeks.count))]
 
-        var table = DashboardCSV(header: ["agent", "new_open", "pending", "on_hold", "solved", "replies", "ratings", "mean_score",
-                                          "csat", "overloaded"])
+        var table = DashboardCSV(header: [
+            "agent", "new_open", "pending", "on_hold", "solved", "replies", "ratings", "mean_score",
+            "csat", "overloaded",
+        ])
         var rows: [(cells: [String], flagged: Bool)] = []
         for w in workloads {
             let s = w.satisfaction
-            rows.append(([DashboardHTML.escape(w.agent), w.overloaded ? "<span class=\"flag\">⚠ Overloaded</span>" : "ok",
-                          String(w.assigned.newOpen), String(w.assigned.pending), String(w.assigned.onHold),
-                          String(w.solved), String(w.replies), String(s.count), s.mean.map { String(format: "%.2f", $0) } ?? "–",
-                          s.csat.map(DashboardHTML.percent) ?? "–"], w.overloaded))
-            table.rows.append([.text(w.agent), .number(String(w.assigned.newOpen)), .number(String(w.assigned.pending)),
-                               .number(String(w.assigned.onHold)), .number(String(w.solved)), .number(String(w.replies)),
-                               .number(String(s.count)), s.mean.map { .number(DashboardHTML.number($0)) } ?? .empty,
-                               s.csat.map { .number(DashboardHTML.number($0)) } ?? .empty, .text(w.overloaded ? "true" : "false")])
+            rows.append(
+                (
+                    [
+                        DashboardHTML.escape(w.agent), w.overloaded ? "<span class=\"flag\">⚠ Overloaded</span>" : "ok",
+                        String(w.assigned.newOpen), String(w.assigned.pending), String(w.assigned.onHold),
+                        String(w.solved), String(w.replies), String(s.count), s.mean.map { String(format: "%.2f", $0) } ?? "–",
+                        s.csat.map(DashboardHTML.percent) ?? "–",
+                    ], w.overloaded
+                ))
+            table.rows.append([
+                .text(w.agent), .number(String(w.assigned.newOpen)), .number(String(w.assigned.pending)),
+                .number(String(w.assigned.onHold)), .number(String(w.solved)), .number(String(w.replies)),
+                .number(String(s.count)), s.mean.map { .number(DashboardHTML.number($0)) } ?? .empty,
+                s.csat.map { .number(DashboardHTML.number($0)) } ?? .empty, .text(w.overloaded ? "true" : "false"),
+            ])
         }
         body += "<section class=\"card\" style=\"margin-bottom:1rem\"><h2>Workload</h2>"
         body += "<p class=\"sub\">Assigned now, by status; solved, replies and ratings in the period.</p>"
-        body += DashboardPages.table(id: "workload-table", caption: "Workload", textColumns: 2,
-                                     header: ["Agent", "Load", "New + open", "Pending", "On hold", "Solved", "Replies", "Ratings",
-                                              "Mean score", "CSAT"], rows: rows)
-        body += "<p class=\"links\"><a href=\"/agents.csv\(DashboardHTML.query([("chart", "workload-table")] + query))\" download=\"\">Download CSV</a></p></section>"
+        body += DashboardPages.table(
+            id: "workload-table", caption: "Workload", textColumns: 2,
+            header: [
+                "Agent", "Load", "New + open", "Pending", "On hold", "Solved", "Replies", "Ratings",
+                "Mean score", "CSAT",
+            ], rows: rows)
+        body +=
+            "<p class=\"links\"><a href=\"/agents.csv\(DashboardHTML.query([("chart", "workload-table")] + query))\" download=\"\">Download CSV</a></p></section>"
         body += self.charts([charts.assigned, charts.activity], csvPath: "/agents.csv", query: query)
         var csv = Dictionary(uniqueKeysWithValues: [charts.assigned, charts.activity].map { ($0.id, $0.csv) })
         csv["workload-table"] = table

@@ -27,8 +27,9 @@ struct DashboardPeriod: Sendable {
         }
         weeks = starts.map { start in
             let key = calendar.formatBucketStart(start)
-            return Week(start: start, end: calendar.nextBucketStart(after: start, unit: .week), key: key,
-                        label: DashboardHTML.shortDate(key))
+            return Week(
+                start: start, end: calendar.nextBucketStart(after: start, unit: .week), key: key,
+                label: DashboardHTML.shortDate(key))
         }
     }
 
@@ -41,7 +42,8 @@ struct DashboardPeriod: Sendable {
     /// `weeks of 2 Mar to 13 Apr 2026` (the last week may still be running).
     var description: String {
         guard let first = weeks.first, let last = weeks.last else { return "" }
-        return weeks.count == 1 ? "week of \(first.label) \(last.key.prefix(4))"
+        return weeks.count == 1
+            ? "week of \(first.label) \(last.key.prefix(4))"
             : "weeks of \(first.label) to \(last.label) \(last.key.prefix(4))"
     }
 }
@@ -65,8 +67,10 @@ enum DashboardData {
     // MARK: Satisfaction
 
     /// CSAT and mean score per week from the satisfaction groups (one series per group).
-    static func satisfactionCharts(_ groups: [SatisfactionGroup], period: DashboardPeriod, idPrefix: String,
-                                   seriesColumn: String, what: String) -> (csat: DashboardChart, mean: DashboardChart) {
+    static func satisfactionCharts(
+        _ groups: [SatisfactionGroup], period: DashboardPeriod, idPrefix: String,
+        seriesColumn: String, what: String
+    ) -> (csat: DashboardChart, mean: DashboardChart) {
         var csatSeries: [DashboardChart.Series] = []
         var meanSeries: [DashboardChart.Series] = []
         for group in groups {
@@ -103,8 +107,10 @@ enum DashboardData {
 
     /// p50 and p90 of first reply and resolution per week (each week its own window, values
     /// placed by their end), summarised on `clock`.
-    static func responseTimeCharts(_ projection: borrowing SupportProjection, period: DashboardPeriod, at now: Timestamp,
-                                   clock: SLAClock) -> (firstReply: DashboardChart, resolution: DashboardChart) {
+    static func responseTimeCharts(
+        _ projection: borrowing SupportProjection, period: DashboardPeriod, at now: Timestamp,
+        clock: SLAClock
+    ) -> (firstReply: DashboardChart, resolution: DashboardChart) {
         var first: [DurationStatistics] = []
         var resolution: [DurationStatistics] = []
         for week in period.weeks {
@@ -118,36 +124,44 @@ enum DashboardData {
             }
             return DashboardChart(
                 id: id, title: title,
-                subtitle: "\(clock == .business ? "Business" : "Calendar") clock. Each week holds the values that ended in it; the number under each point is how many.",
+                subtitle:
+                    "\(clock == .business ? "Business" : "Calendar") clock. Each week holds the values that ended in it; the number under each point is how many.",
                 kind: .line, unit: .seconds, categoryTitle: weekTitle, valueTitle: valueTitle, categories: period.categories,
                 series: [series("p50", \.p50), series("p90", \.p90)], countNoun: "values",
                 columns: .init(series: "percentile", category: "week_start", value: "seconds", count: "values"),
                 emptyText: "No values in this period")
         }
-        return (chart("first-reply", "First reply time per week", "First reply time", first),
-                chart("resolution", "Resolution time per week", "Resolution time", resolution))
+        return (
+            chart("first-reply", "First reply time per week", "First reply time", first),
+            chart("resolution", "Resolution time per week", "Resolution time", resolution)
+        )
     }
 
     /// Priorities from the most urgent.
     static let priorities = Priority.allCases.sorted { $0.urgencyRank > $1.urgencyRank }
 
     /// SLA outcomes per priority over the period, each on its target's own clock.
-    static func slaRows(_ projection: borrowing SupportProjection, period: DashboardPeriod, at now: Timestamp,
-                        levels: ServiceLevels) -> [DashboardSLARow] {
+    static func slaRows(
+        _ projection: borrowing SupportProjection, period: DashboardPeriod, at now: Timestamp,
+        levels: ServiceLevels
+    ) -> [DashboardSLARow] {
         // SLA outcomes never depend on the summarising clock.
         let groups = projection.responseTimes(at: now, window: period.window, groupBy: .priority, clock: .calendar)
         var rows: [DashboardSLARow] = []
         for priority in priorities {
             let group = groups.first { $0.key == priority.rawValue }
             for metric in SLAMetric.allCases {
-                let summary: MetricSummary? = switch metric {
-                case .firstReply: group?.firstReply
-                case .nextReply: group?.nextReply
-                case .resolution: group?.resolution
-                }
+                let summary: MetricSummary? =
+                    switch metric {
+                    case .firstReply: group?.firstReply
+                    case .nextReply: group?.nextReply
+                    case .resolution: group?.resolution
+                    }
                 let sla = summary?.sla ?? SLACompliance()
-                rows.append(DashboardSLARow(priority: priority, metric: metric, target: levels.target(metric, priority: priority),
-                                            achieved: sla.achieved, breached: sla.breached, compliance: sla.compliance))
+                rows.append(
+                    DashboardSLARow(
+                        priority: priority, metric: metric, target: levels.target(metric, priority: priority),
+                        achieved: sla.achieved, breached: sla.breached, compliance: sla.compliance))
             }
         }
         return rows
@@ -163,15 +177,18 @@ enum DashboardData {
 
     static func slaChart(_ rows: [DashboardSLARow]) -> DashboardChart {
         let series = SLAMetric.allCases.map { metric in
-            DashboardChart.Series(name: metricName(metric), points: priorities.map { priority in
-                rows.first { $0.priority == priority && $0.metric == metric }.map { row in
-                    .init(value: row.compliance, count: row.achieved + row.breached)
-                }
-            })
+            DashboardChart.Series(
+                name: metricName(metric),
+                points: priorities.map { priority in
+                    rows.first { $0.priority == priority && $0.metric == metric }.map { row in
+                        .init(value: row.compliance, count: row.achieved + row.breached)
+                    }
+                })
         }
         return DashboardChart(
             id: "sla", title: "SLA compliance per priority",
-            subtitle: "Achieved ÷ (achieved + breached) over the period, each target on its own clock; in brackets the number of SLA outcomes.",
+            subtitle:
+                "Achieved ÷ (achieved + breached) over the period, each target on its own clock; in brackets the number of SLA outcomes.",
             kind: .bars, unit: .fraction, categoryTitle: "Priority", valueTitle: "Compliance",
             categories: priorities.map { .init(key: $0.rawValue, label: $0.rawValue) }, series: series, countNoun: "SLA outcomes",
             columns: .init(series: "metric", category: "priority", value: "compliance", count: "outcomes"),
@@ -186,17 +203,23 @@ enum DashboardData {
             id: "queue-depth", title: "Tickets awaiting an agent per team",
             subtitle: "Depth: tickets new or open in the team; breached: those past an SLA due instant.",
             kind: .bars, unit: .count, categoryTitle: teamTitle, valueTitle: "Number", categories: categories,
-            series: [.init(name: "Waiting", points: queues.map { .init(value: Double($0.depth)) }),
-                     .init(name: "Breached", points: queues.map { .init(value: Double($0.breached)) }, color: "#C62828")],
+            series: [
+                .init(name: "Waiting", points: queues.map { .init(value: Double($0.depth)) }),
+                .init(name: "Breached", points: queues.map { .init(value: Double($0.breached)) }, color: "#C62828"),
+            ],
             columns: .init(series: "measure", category: "team", value: "tickets"),
             emptyText: "No queues")
         let oldest = DashboardChart(
             id: "queue-oldest", title: "Oldest waiting ticket per team",
             subtitle: "How long the longest-waiting ticket of each queue has waited.",
             kind: .bars, unit: .seconds, categoryTitle: teamTitle, valueTitle: "Waiting for", categories: categories,
-            series: [.init(name: "Oldest waiting", points: queues.map { q in
-                q.oldestWaitingSince.map { .init(value: Double(max(0, now.milliseconds - $0.milliseconds)) / 1000) }
-            })],
+            series: [
+                .init(
+                    name: "Oldest waiting",
+                    points: queues.map { q in
+                        q.oldestWaitingSince.map { .init(value: Double(max(0, now.milliseconds - $0.milliseconds)) / 1000) }
+                    })
+            ],
             columns: .init(series: "measure", category: "team", value: "seconds"),
             emptyText: "No ticket is waiting")
         return (depth, oldest)
@@ -208,11 +231,14 @@ enum DashboardData {
         let categories = workloads.map { DashboardChart.Category(key: $0.agent, label: $0.agent, flagged: $0.overloaded) }
         let assigned = DashboardChart(
             id: "agent-assigned", title: "Assigned tickets per agent",
-            subtitle: "Tickets assigned now, by status, new + open first; ⚠ marks an agent whose new and open tickets exceed the capacity (\(capacity), the dashed line).",
+            subtitle:
+                "Tickets assigned now, by status, new + open first; ⚠ marks an agent whose new and open tickets exceed the capacity (\(capacity), the dashed line).",
             kind: .stackedBars, unit: .count, categoryTitle: "Agent", valueTitle: "Assigned", categories: categories,
-            series: [.init(name: "New + open", points: workloads.map { .init(value: Double($0.assigned.newOpen)) }),
-                     .init(name: "Pending", points: workloads.map { .init(value: Double($0.assigned.pending)) }),
-                     .init(name: "On hold", points: workloads.map { .init(value: Double($0.assigned.onHold)) })],
+            series: [
+                .init(name: "New + open", points: workloads.map { .init(value: Double($0.assigned.newOpen)) }),
+                .init(name: "Pending", points: workloads.map { .init(value: Double($0.assigned.pending)) }),
+                .init(name: "On hold", points: workloads.map { .init(value: Double($0.assigned.onHold)) }),
+            ],
             reference: .init(value: Double(capacity), label: "capacity \(capacity) (new + open)"),
             columns: .init(series: "status", category: "agent", value: "tickets"),
             emptyText: "No agents")
@@ -220,8 +246,10 @@ enum DashboardData {
             id: "agent-activity", title: "Replies and solved tickets per agent",
             subtitle: "In the period: the agent's messages, and the resolutions attributed to the agent.",
             kind: .bars, unit: .count, categoryTitle: "Agent", valueTitle: "Count", categories: categories,
-            series: [.init(name: "Replies", points: workloads.map { .init(value: Double($0.replies)) }),
-                     .init(name: "Solved", points: workloads.map { .init(value: Double($0.solved)) })],
+            series: [
+                .init(name: "Replies", points: workloads.map { .init(value: Double($0.replies)) }),
+                .init(name: "Solved", points: workloads.map { .init(value: Double($0.solved)) }),
+            ],
             columns: .init(series: "measure", category: "agent", value: "count"),
             emptyText: "No agents", countUnit: "replies, tickets")
         return (assigned, activity)

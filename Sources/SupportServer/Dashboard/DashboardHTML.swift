@@ -45,7 +45,7 @@ enum DashboardHTML {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 out += String(format: "%%%02X", byte)
@@ -115,15 +115,16 @@ struct DashboardCSV {
     var text: String {
         var out = header.map { Self.field($0) }.joined(separator: ",") + "\r\n"
         for row in rows {
-            out += row.map { cell -> String in
-                switch cell {
-                case .text(let s):
-                    let guarded = s.unicodeScalars.first.map { "=+-@\t\r".unicodeScalars.contains($0) } == true ? "'" + s : s
-                    return Self.field(guarded)
-                case .number(let s): return s
-                case .empty: return ""
-                }
-            }.joined(separator: ",") + "\r\n"
+            out +=
+                row.map { cell -> String in
+                    switch cell {
+                    case .text(let s):
+                        let guarded = s.unicodeScalars.first.map { "=+-@\t\r".unicodeScalars.contains($0) } == true ? "'" + s : s
+                        return Self.field(guarded)
+                    case .number(let s): return s
+                    case .empty: return ""
+                    }
+                }.joined(separator: ",") + "\r\n"
         }
         return out
     }

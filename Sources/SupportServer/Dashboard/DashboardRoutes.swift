@@ -86,7 +86,8 @@ public struct DashboardRoutes: Sendable {
     /// The signed-in principal of the request (a live session of a dashboard role), or nil.
     func principal(_ request: Request) -> Principal? {
         guard let id = sessionID(request), let principal = sessions.principal(forSession: id),
-              Self.readers.contains(principal.role) else { return nil }
+            Self.readers.contains(principal.role)
+        else { return nil }
         return principal
     }
 
@@ -114,7 +115,8 @@ public struct DashboardRoutes: Sendable {
 
     static let securityHeaders: HTTPFields = [
         .cacheControl: "no-store",
-        .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        .contentSecurityPolicy:
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         .xContentTypeOptions: "nosniff",
         .xFrameOptions: "DENY",
         .referrerPolicy: "same-origin",
@@ -146,8 +148,10 @@ public struct DashboardRoutes: Sendable {
         let names = Set(request.uri.queryParameters.map { String($0.key) })
         if names.contains("token") {
             // A token in a URL ends up in histories and logs: refuse it outright.
-            return Self.html(DashboardPages.signIn(message: "A token is never accepted in a link. Paste it into the form below.",
-                                                   next: nil), status: .badRequest)
+            return Self.html(
+                DashboardPages.signIn(
+                    message: "A token is never accepted in a link. Paste it into the form below.",
+                    next: nil), status: .badRequest)
         }
         let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
         if principal(request) != nil { return Self.redirect(to: next ?? Self.landing) }
@@ -156,16 +160,20 @@ public struct DashboardRoutes: Sendable {
 
     func login(_ request: Request) async -> Response {
         if Self.isCrossSite(request) {
-            return Self.html(DashboardPages.error(title: "Refused", message: "Signing in from another site is not allowed.", principal: nil),
-                             status: .forbidden)
+            return Self.html(
+                DashboardPages.error(title: "Refused", message: "Signing in from another site is not allowed.", principal: nil),
+                status: .forbidden)
         }
         if request.uri.queryParameters.contains(where: { $0.key == "token" }) {
-            return Self.html(DashboardPages.signIn(message: "A token is never accepted in a link. Paste it into the form below.",
-                                                   next: nil), status: .badRequest)
+            return Self.html(
+                DashboardPages.signIn(
+                    message: "A token is never accepted in a link. Paste it into the form below.",
+                    next: nil), status: .badRequest)
         }
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
-            return Self.html(DashboardPages.signIn(message: "The sign-in form must be sent as application/x-www-form-urlencoded.", next: nil),
-                             status: .unsupportedMediaType)
+            return Self.html(
+                DashboardPages.signIn(message: "The sign-in form must be sent as application/x-www-form-urlencoded.", next: nil),
+                status: .unsupportedMediaType)
         }
         var request = request
         let body: ByteBuffer
@@ -180,24 +188,29 @@ public struct DashboardRoutes: Sendable {
             return Self.html(DashboardPages.signIn(message: "Enter your access token.", next: next), status: .badRequest)
         }
         guard let principal = tokens.principal(forToken: token) else {
-            return Self.html(DashboardPages.signIn(message: "This token is not known. Check the tokens file and try again.", next: next),
-                             status: .unauthorized)
+            return Self.html(
+                DashboardPages.signIn(message: "This token is not known. Check the tokens file and try again.", next: next),
+                status: .unauthorized)
         }
         guard Self.readers.contains(principal.role) else {
-            return Self.html(DashboardPages.error(
-                title: "Not for this role",
-                message: "A \(principal.role.rawValue) cannot sign in to the dashboard: it is for managers, auditors and administrators.",
-                principal: nil), status: .forbidden)
+            return Self.html(
+                DashboardPages.error(
+                    title: "Not for this role",
+                    message:
+                        "A \(principal.role.rawValue) cannot sign in to the dashboard: it is for managers, auditors and administrators.",
+                    principal: nil), status: .forbidden)
         }
         let id = sessions.create(for: principal)
-        return Self.redirect(to: next ?? Self.landing,
-                             headers: [.setCookie: Self.cookie(id, maxAge: DashboardSessions.lifetimeSeconds, secure: Self.isHTTPS(request))])
+        return Self.redirect(
+            to: next ?? Self.landing,
+            headers: [.setCookie: Self.cookie(id, maxAge: DashboardSessions.lifetimeSeconds, secure: Self.isHTTPS(request))])
     }
 
     func logout(_ request: Request) -> Response {
         if Self.isCrossSite(request) {
-            return Self.html(DashboardPages.error(title: "Refused", message: "Signing out from another site is not allowed.", principal: nil),
-                             status: .forbidden)
+            return Self.html(
+                DashboardPages.error(title: "Refused", message: "Signing out from another site is not allowed.", principal: nil),
+                status: .forbidden)
         }
         if let id = sessionID(request) { sessions.remove(id) }
         return Self.redirect(to: "/login", headers: [.setCookie: Self.cookie("", maxAge: 0, secure: Self.isHTTPS(request))])
@@ -222,21 +235,28 @@ public struct DashboardRoutes: Sendable {
         redirect(to: "/login?next=\(DashboardHTML.percentEncode(path))")
     }
 
-    func page(_ request: Request, path: String, allowed: Set<String>,
-              build: (QueryParameters) throws(Problem) -> DashboardContent) -> Response {
+    func page(
+        _ request: Request, path: String, allowed: Set<String>,
+        build: (QueryParameters) throws(Problem) -> DashboardContent
+    ) -> Response {
         guard let principal = principal(request) else { return Self.signInRedirect(path) }
         do throws(Problem) {
             let content = try build(try QueryParameters(request, allowed: allowed))
-            return Self.html(DashboardPages.page(title: content.title, principal: principal, active: path,
-                                                 refreshSeconds: content.refreshSeconds, body: content.html))
+            return Self.html(
+                DashboardPages.page(
+                    title: content.title, principal: principal, active: path,
+                    refreshSeconds: content.refreshSeconds, body: content.html))
         } catch {
-            return Self.html(DashboardPages.error(title: "Bad request", message: error.detail, principal: principal),
-                             status: error.status)
+            return Self.html(
+                DashboardPages.error(title: "Bad request", message: error.detail, principal: principal),
+                status: error.status)
         }
     }
 
-    func csv(_ request: Request, path: String, allowed: Set<String>,
-             build: (QueryParameters) throws(Problem) -> DashboardContent) -> Response {
+    func csv(
+        _ request: Request, path: String, allowed: Set<String>,
+        build: (QueryParameters) throws(Problem) -> DashboardContent
+    ) -> Response {
         guard let principal = principal(request) else { return Self.signInRedirect(path) }
         do throws(Problem) {
             let query = try QueryParameters(request, allowed: allowed.union(["chart"]))
@@ -250,8 +270,9 @@ public struct DashboardRoutes: Sendable {
             headers[.contentDisposition] = "attachment; filename=\"ledgerdesk-\(id).csv\""
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: document.text)))
         } catch {
-            return Self.html(DashboardPages.error(title: "Bad request", message: error.detail, principal: principal),
-                             status: error.status)
+            return Self.html(
+                DashboardPages.error(title: "Bad request", message: error.detail, principal: principal),
+                status: error.status)
         }
     }
 }

@@ -20,8 +20,10 @@ enum DashboardSVG {
     static let narrow = Layout(width: 380, font: 12, plotHeight: 220, name: "narrow")
 
     /// Okabe–Ito colours (distinguishable with colour-blindness) and a few more.
-    static let palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#555555", "#882255",
-                          "#999933", "#44AA99"]
+    static let palette = [
+        "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#555555", "#882255",
+        "#999933", "#44AA99",
+    ]
     /// Dash patterns cycled with the colours, so that curves also differ without colour.
     static let dashes = ["", "7 4", "2 3"]
 
@@ -54,7 +56,8 @@ enum DashboardSVG {
     /// The opening tag, title and description.
     static func open(_ chart: DashboardChart, layout: Layout, height: Double) -> String {
         let id = DashboardHTML.escape("\(chart.id)-\(layout.name)")
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart chart-\(layout.name)\" data-chart=\"\(DashboardHTML.escape(chart.id))\""
+        var out =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart chart-\(layout.name)\" data-chart=\"\(DashboardHTML.escape(chart.id))\""
         out += " viewBox=\"0 0 \(f(layout.width)) \(f(height))\" role=\"img\" aria-labelledby=\"\(id)-title\""
         out += " font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif\" font-size=\"\(f(layout.font))\">"
         out += "<title id=\"\(id)-title\">\(DashboardHTML.escape(chart.title))</title>"
@@ -63,8 +66,10 @@ enum DashboardSVG {
     }
 
     /// The legend as rows of entries from (x0, y0) within `maxX`; returns the markup and its height.
-    static func legend(_ chart: DashboardChart, layout: Layout, x0: Double, y0: Double, maxX: Double,
-                       swatch: (Int, Double, Double) -> String) -> (String, Double) {
+    static func legend(
+        _ chart: DashboardChart, layout: Layout, x0: Double, y0: Double, maxX: Double,
+        swatch: (Int, Double, Double) -> String
+    ) -> (String, Double) {
         guard chart.series.count > 1 || chart.kind == .line else { return ("", 0) }
         let font = layout.font
         let rowHeight = font + 8
@@ -86,8 +91,10 @@ enum DashboardSVG {
         return (out, Double(row + 1) * rowHeight)
     }
 
-    static func pointAttributes(_ chart: DashboardChart, series: String, categoryAttribute: String, category: String,
-                                point: DashboardChart.Point) -> String {
+    static func pointAttributes(
+        _ chart: DashboardChart, series: String, categoryAttribute: String, category: String,
+        point: DashboardChart.Point
+    ) -> String {
         var out = " data-series=\"\(DashboardHTML.escape(series))\" \(categoryAttribute)=\"\(DashboardHTML.escape(category))\""
         out += " data-value=\"\(point.value.map(chart.formatData) ?? "")\""
         if let count = point.count { out += " data-count=\"\(count)\"" }
@@ -113,10 +120,13 @@ private struct LineRenderer {
         let maxValue = chart.series.flatMap { $0.points.compactMap { $0?.value } }.max() ?? 0
         let scale = ValueScale.make(unit: chart.unit, maximum: maxValue, countUnit: chart.countUnit)
 
-        let (legend, legendHeight) = DashboardSVG.legend(chart, layout: layout, x0: left, y0: 10 + font / 2,
-                                                         maxX: layout.width - right) { i, x, y in
+        let (legend, legendHeight) = DashboardSVG.legend(
+            chart, layout: layout, x0: left, y0: 10 + font / 2,
+            maxX: layout.width - right
+        ) { i, x, y in
             let dash = DashboardSVG.dash(i)
-            return "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 20))\" y2=\"\(f(y))\" stroke=\"\(DashboardSVG.color(chart, i))\" stroke-width=\"2.5\""
+            return
+                "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 20))\" y2=\"\(f(y))\" stroke=\"\(DashboardSVG.color(chart, i))\" stroke-width=\"2.5\""
                 + (dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") + "/>"
                 + "<circle cx=\"\(f(x + 10))\" cy=\"\(f(y))\" r=\"3.5\" fill=\"\(DashboardSVG.color(chart, i))\"/>"
         }
@@ -141,10 +151,12 @@ private struct LineRenderer {
         for tick in scale.ticks {
             let ty = y(tick)
             out += "<line x1=\"\(f(left))\" y1=\"\(f(ty))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(ty))\" stroke=\"#e2e5e9\"/>"
-            out += "<text x=\"\(f(left - 6))\" y=\"\(f(ty + font * 0.35))\" text-anchor=\"end\" fill=\"#444444\">\(scale.label(tick))</text>"
+            out +=
+                "<text x=\"\(f(left - 6))\" y=\"\(f(ty + font * 0.35))\" text-anchor=\"end\" fill=\"#444444\">\(scale.label(tick))</text>"
         }
         let yTitle = "\(chart.valueTitle) (\(scale.unitName))"
-        out += "<text class=\"axis-title\" transform=\"translate(\(f(font)) \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\" fill=\"#222222\">\(DashboardHTML.escape(yTitle))</text>"
+        out +=
+            "<text class=\"axis-title\" transform=\"translate(\(f(font)) \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\" fill=\"#222222\">\(DashboardHTML.escape(yTitle))</text>"
         out += "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(bottom))\" stroke=\"#888888\"/>"
         out += "</g>"
         // Category axis: a tick and label per week (thinned when they would not fit).
@@ -155,14 +167,17 @@ private struct LineRenderer {
         for (i, category) in chart.categories.enumerated() {
             out += "<line x1=\"\(f(x(i)))\" y1=\"\(f(bottom))\" x2=\"\(f(x(i)))\" y2=\"\(f(bottom + 4))\" stroke=\"#888888\"/>"
             if i % every == 0 {
-                out += "<text x=\"\(f(x(i)))\" y=\"\(f(bottom + font + 6))\" text-anchor=\"middle\" fill=\"#444444\">\(DashboardHTML.escape(category.label))</text>"
+                out +=
+                    "<text x=\"\(f(x(i)))\" y=\"\(f(bottom + font + 6))\" text-anchor=\"middle\" fill=\"#444444\">\(DashboardHTML.escape(category.label))</text>"
             }
         }
-        out += "<text class=\"axis-title\" x=\"\(f(left + plotWidth / 2))\" y=\"\(f(bottom + font * 2 + 14))\" text-anchor=\"middle\" fill=\"#222222\">\(DashboardHTML.escape(chart.categoryTitle))</text>"
+        out +=
+            "<text class=\"axis-title\" x=\"\(f(left + plotWidth / 2))\" y=\"\(f(bottom + font * 2 + 14))\" text-anchor=\"middle\" fill=\"#222222\">\(DashboardHTML.escape(chart.categoryTitle))</text>"
         out += "</g>"
 
         if !chart.hasValues {
-            out += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\" fill=\"#666666\">\(DashboardHTML.escape(chart.emptyText))</text>"
+            out +=
+                "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\" fill=\"#666666\">\(DashboardHTML.escape(chart.emptyText))</text>"
         }
 
         // Curves: segments between consecutive points that have a value (a gap breaks the line).
@@ -179,7 +194,8 @@ private struct LineRenderer {
             }
             guard !d.isEmpty else { continue }
             let dash = DashboardSVG.dash(s)
-            out += "<path class=\"curve\" data-series=\"\(DashboardHTML.escape(series.name))\" d=\"\(d.trimmingCharacters(in: .whitespaces))\" fill=\"none\" stroke=\"\(DashboardSVG.color(chart, s))\" stroke-width=\"2\""
+            out +=
+                "<path class=\"curve\" data-series=\"\(DashboardHTML.escape(series.name))\" d=\"\(d.trimmingCharacters(in: .whitespaces))\" fill=\"none\" stroke=\"\(DashboardSVG.color(chart, s))\" stroke-width=\"2\""
                 + (dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") + "/>"
         }
 
@@ -191,8 +207,10 @@ private struct LineRenderer {
             for (i, point) in series.points.enumerated() {
                 guard let point, let value = point.value else { continue }
                 let category = chart.categories[i]
-                out += "<circle class=\"point\" cx=\"\(f(x(i, series: s)))\" cy=\"\(f(y(value)))\" r=\"4\" fill=\"\(DashboardSVG.color(chart, s))\" stroke=\"#ffffff\" stroke-width=\"1\""
-                out += DashboardSVG.pointAttributes(chart, series: series.name, categoryAttribute: "data-bucket", category: category.key, point: point)
+                out +=
+                    "<circle class=\"point\" cx=\"\(f(x(i, series: s)))\" cy=\"\(f(y(value)))\" r=\"4\" fill=\"\(DashboardSVG.color(chart, s))\" stroke=\"#ffffff\" stroke-width=\"1\""
+                out += DashboardSVG.pointAttributes(
+                    chart, series: series.name, categoryAttribute: "data-bucket", category: category.key, point: point)
                 out += ">" + DashboardSVG.tooltip(chart, series: series.name, category: category.label, point: point) + "</circle>"
                 if let count = point.count { labels.append((x(i, series: s), y(value), String(count), DashboardSVG.color(chart, s))) }
             }
@@ -214,7 +232,8 @@ private struct LineRenderer {
             candidates += stride(from: label.pointY - 7, through: top + labelFont, by: -lineHeight).map { $0 }
             let baseline = candidates.first { free(x0, x1, $0) } ?? (below <= bottom - 2 ? below : label.pointY - 7)
             placed.append((x0, x1, baseline - labelFont * 0.8, baseline + 1))
-            out += "<text class=\"count\" x=\"\(f(label.x))\" y=\"\(f(baseline))\" text-anchor=\"middle\" fill=\"\(label.color)\">\(label.text)</text>"
+            out +=
+                "<text class=\"count\" x=\"\(f(label.x))\" y=\"\(f(baseline))\" text-anchor=\"middle\" fill=\"\(label.color)\">\(label.text)</text>"
         }
         out += "</g></svg>"
         return out
@@ -236,14 +255,17 @@ private struct BarRenderer {
         let left = font + 10 + labelWidth + 8
         let right = stacked ? 40.0 : 78.0
         let totals: [Double] = chart.categories.indices.map { i in
-            stacked ? chart.series.reduce(0) { $0 + ($1.points[i]?.value ?? 0) }
+            stacked
+                ? chart.series.reduce(0) { $0 + ($1.points[i]?.value ?? 0) }
                 : chart.series.compactMap { $0.points[i]?.value }.max() ?? 0
         }
         let maxValue = max(totals.max() ?? 0, (chart.reference?.value ?? 0) * 1.1)
         let scale = ValueScale.make(unit: chart.unit, maximum: maxValue, countUnit: chart.countUnit)
 
-        let (legend, legendHeight) = DashboardSVG.legend(chart, layout: layout, x0: left, y0: 10 + font / 2,
-                                                         maxX: layout.width - 8) { i, x, y in
+        let (legend, legendHeight) = DashboardSVG.legend(
+            chart, layout: layout, x0: left, y0: 10 + font / 2,
+            maxX: layout.width - 8
+        ) { i, x, y in
             "<rect x=\"\(f(x + 4))\" y=\"\(f(y - 6))\" width=\"14\" height=\"12\" fill=\"\(DashboardSVG.color(chart, i))\"/>"
         }
         let series = max(chart.series.count, 1)
@@ -266,21 +288,25 @@ private struct BarRenderer {
         }
         out += "<line x1=\"\(f(left))\" y1=\"\(f(bottom))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(bottom))\" stroke=\"#888888\"/>"
         let xTitle = "\(chart.valueTitle) (\(scale.unitName))"
-        out += "<text class=\"axis-title\" x=\"\(f(left + plotWidth / 2))\" y=\"\(f(bottom + font * 2 + 10))\" text-anchor=\"middle\" fill=\"#222222\">\(DashboardHTML.escape(xTitle))</text>"
+        out +=
+            "<text class=\"axis-title\" x=\"\(f(left + plotWidth / 2))\" y=\"\(f(bottom + font * 2 + 10))\" text-anchor=\"middle\" fill=\"#222222\">\(DashboardHTML.escape(xTitle))</text>"
         out += "</g>"
         out += "<g class=\"axis axis-y\">"
         out += "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(bottom))\" stroke=\"#888888\"/>"
         for (i, category) in chart.categories.enumerated() {
             let cy = top + band * (Double(i) + 0.5)
-            out += "<text x=\"\(f(left - 8))\" y=\"\(f(cy + font * 0.35))\" text-anchor=\"end\""
+            out +=
+                "<text x=\"\(f(left - 8))\" y=\"\(f(cy + font * 0.35))\" text-anchor=\"end\""
                 + (category.flagged ? " fill=\"#B00020\" font-weight=\"bold\"" : " fill=\"#222222\"")
                 + ">\(DashboardHTML.escape(labels[i]))<title>\(DashboardHTML.escape(category.label))</title></text>"
         }
-        out += "<text class=\"axis-title\" transform=\"translate(\(f(font)) \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\" fill=\"#222222\">\(DashboardHTML.escape(chart.categoryTitle))</text>"
+        out +=
+            "<text class=\"axis-title\" transform=\"translate(\(f(font)) \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\" fill=\"#222222\">\(DashboardHTML.escape(chart.categoryTitle))</text>"
         out += "</g>"
 
         if !chart.hasValues {
-            out += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotHeight / 2 + font * 0.35))\" text-anchor=\"middle\" fill=\"#666666\">\(DashboardHTML.escape(chart.emptyText))</text>"
+            out +=
+                "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotHeight / 2 + font * 0.35))\" text-anchor=\"middle\" fill=\"#666666\">\(DashboardHTML.escape(chart.emptyText))</text>"
         }
 
         out += "<g class=\"bars\">"
@@ -290,36 +316,44 @@ private struct BarRenderer {
             for (s, ser) in chart.series.enumerated() {
                 guard let point = ser.points[i] else { continue }
                 let by = stacked ? bandTop + 6 : bandTop + 5 + Double(s) * (barHeight + 3)
-                let attributes = DashboardSVG.pointAttributes(chart, series: ser.name, categoryAttribute: "data-category",
-                                                             category: category.key, point: point)
+                let attributes = DashboardSVG.pointAttributes(
+                    chart, series: ser.name, categoryAttribute: "data-category",
+                    category: category.key, point: point)
                 let tip = DashboardSVG.tooltip(chart, series: ser.name, category: category.label, point: point)
                 guard let value = point.value else {
                     // A category without a value: no bar, said in words.
-                    out += "<rect class=\"bar\" x=\"\(f(x(scale.min)))\" y=\"\(f(by))\" width=\"0\" height=\"\(f(barHeight))\" fill=\"none\"\(attributes)>\(tip)</rect>"
-                    out += "<text x=\"\(f(x(scale.min) + 4))\" y=\"\(f(by + barHeight * 0.75))\" fill=\"#777777\" font-size=\"\(f(font * 0.85))\">no data</text>"
+                    out +=
+                        "<rect class=\"bar\" x=\"\(f(x(scale.min)))\" y=\"\(f(by))\" width=\"0\" height=\"\(f(barHeight))\" fill=\"none\"\(attributes)>\(tip)</rect>"
+                    out +=
+                        "<text x=\"\(f(x(scale.min) + 4))\" y=\"\(f(by + barHeight * 0.75))\" fill=\"#777777\" font-size=\"\(f(font * 0.85))\">no data</text>"
                     continue
                 }
                 let width = max(0, x(value) - x(scale.min))
                 let bx = stacked ? stackX : x(scale.min)
-                out += "<rect class=\"bar\" x=\"\(f(bx))\" y=\"\(f(by))\" width=\"\(f(width))\" height=\"\(f(barHeight))\" fill=\"\(DashboardSVG.color(chart, s))\"\(attributes)>\(tip)</rect>"
+                out +=
+                    "<rect class=\"bar\" x=\"\(f(bx))\" y=\"\(f(by))\" width=\"\(f(width))\" height=\"\(f(barHeight))\" fill=\"\(DashboardSVG.color(chart, s))\"\(attributes)>\(tip)</rect>"
                 if stacked {
                     stackX += width
                 } else {
                     var text = chart.formatHuman(value)
                     if let count = point.count { text += " (\(count))" }
-                    out += "<text class=\"value\" x=\"\(f(bx + width + 4))\" y=\"\(f(by + barHeight * 0.8))\" fill=\"#222222\" font-size=\"\(f(font * 0.85))\">\(DashboardHTML.escape(text))</text>"
+                    out +=
+                        "<text class=\"value\" x=\"\(f(bx + width + 4))\" y=\"\(f(by + barHeight * 0.8))\" fill=\"#222222\" font-size=\"\(f(font * 0.85))\">\(DashboardHTML.escape(text))</text>"
                 }
             }
             if stacked, chart.series.contains(where: { $0.points[i]?.value != nil }) {
-                out += "<text class=\"value\" x=\"\(f(stackX + 4))\" y=\"\(f(bandTop + 6 + barHeight * 0.75))\" fill=\"#222222\" font-size=\"\(f(font * 0.85))\">\(chart.formatHuman(totals[i]))</text>"
+                out +=
+                    "<text class=\"value\" x=\"\(f(stackX + 4))\" y=\"\(f(bandTop + 6 + barHeight * 0.75))\" fill=\"#222222\" font-size=\"\(f(font * 0.85))\">\(chart.formatHuman(totals[i]))</text>"
             }
         }
         out += "</g>"
         if let reference = chart.reference {
             let rx = x(reference.value)
             out += "<g class=\"reference\" data-value=\"\(chart.formatData(reference.value))\">"
-            out += "<line x1=\"\(f(rx))\" y1=\"\(f(top - 4))\" x2=\"\(f(rx))\" y2=\"\(f(bottom))\" stroke=\"#B00020\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>"
-            out += "<text x=\"\(f(rx))\" y=\"\(f(top - 7))\" text-anchor=\"middle\" fill=\"#B00020\" font-size=\"\(f(font * 0.85))\">\(DashboardHTML.escape(reference.label))</text>"
+            out +=
+                "<line x1=\"\(f(rx))\" y1=\"\(f(top - 4))\" x2=\"\(f(rx))\" y2=\"\(f(bottom))\" stroke=\"#B00020\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>"
+            out +=
+                "<text x=\"\(f(rx))\" y=\"\(f(top - 7))\" text-anchor=\"middle\" fill=\"#B00020\" font-size=\"\(f(font * 0.85))\">\(DashboardHTML.escape(reference.label))</text>"
             out += "</g>"
         }
         out += "</svg>"
