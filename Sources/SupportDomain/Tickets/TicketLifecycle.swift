@@ -14,7 +14,7 @@ public struct TicketLifecycle: Sendable, Equatable {
         /// True while no turn of the ticket has ended with an agent message: a first reply.
         public var isFirstReply: Bool
 
-        public init(start: Timestamp, isFirstReply: Bool) {
+        package init(start: Timestamp, isFirstReply: Bool) {
             self.start = start
             self.isFirstReply = isFirstReply
         }
