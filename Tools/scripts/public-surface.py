@@ -12,7 +12,8 @@ Tools, Tests) use is `package`. The other modules are not products: they declare
 Findings (printed always, fatal with --check):
 - a `public` declaration in a module that is not a library product;
 - a `public` declaration of a product without a `///` doc comment;
-- a symbol listed in a DocC catalog's Topics that is not a public declaration of the module.
+- a symbol listed in a DocC catalog's Topics, or linked (``Symbol``) from a doc comment of the module,
+  that is not a public declaration of the module (DocC warns: it documents the public surface only).
 
 The scan is textual (one declaration per line, members found by their enclosing braces); the
 targets using a declaration are those whose sources name it as a word, so a member with a common
@@ -76,12 +77,13 @@ def strip_strings_and_comments(line):
 
 
 def declarations(module, directory):
-    """The module's declarations with an access modifier, and the names of its protocols' requirements."""
-    found, protocols, requirements = [], set(), set()
+    """The module's declarations with an access modifier, and the names public without one: the
+    requirements of its protocols and the cases of its public enums."""
+    found, protocols, implicit = [], set(), set()
     for path in swift_files(directory):
         with open(path, encoding="utf-8") as f:
             lines = f.read().split("\n")
-        stack = []  # (type name, brace depth inside it)
+        stack = []  # (type name, brace depth inside it, whether a public enum)
         depth = 0
         in_block_comment = False
         for number, raw in enumerate(lines, 1):
@@ -104,22 +106,30 @@ def declarations(module, directory):
                     name = kind
                 owner = stack[-1][0] if stack else None
                 if owner and owner in protocols and kind != "associatedtype":
-                    requirements.add(name)
+                    implicit.update({name, f"{owner}.{name}"})
+                if kind == "case" and stack and stack[-1][2]:
+                    cases = re.sub(r"\([^)]*\)", "", code.split("case", 1)[1])
+                    for case in cases.split(","):
+                        implicit.update({case.split("=")[0].strip(), f"{owner}.{case.split('=')[0].strip()}"})
                 if access:
                     previous = number - 2
                     while previous >= 0 and lines[previous].strip().startswith("@"):
                         previous -= 1
-                    documented = previous >= 0 and lines[previous].strip().startswith("///")
-                    witness = bool(WITNESS.search(code))
-                    found.append(Decl(module, os.path.relpath(path, ROOT), number, access, kind, name, owner, documented, witness))
+                    doc = []
+                    while previous >= 0 and lines[previous].strip().startswith("///"):
+                        doc.insert(0, (previous + 1, lines[previous]))
+                        previous -= 1
+                    decl = Decl(module, os.path.relpath(path, ROOT), number, access, kind, name, owner, bool(doc), bool(WITNESS.search(code)))
+                    decl.doc = doc
+                    found.append(decl)
                 if kind in TYPE_KINDS and "{" in code:
-                    stack.append((name, depth + 1))
+                    stack.append((name, depth + 1, kind == "enum" and access in ("public", "open")))
                 if kind == "protocol":
                     protocols.add(name)
             depth += code.count("{") - code.count("}")
             while stack and depth < stack[-1][1]:
                 stack.pop()
-    return found, requirements
+    return found, implicit
 
 
 def words_by_target():
@@ -133,8 +143,8 @@ def words_by_target():
     return words
 
 
-def topics(module, directory):
-    """Symbols a module's DocC catalog lists (``Symbol`` or ``Type/member``)."""
+def catalog_links(directory):
+    """Symbols a module's DocC catalog links to (``Symbol`` or ``Type/member``)."""
     listed = []
     for path in sorted(glob.glob(os.path.join(ROOT, directory, "*.docc", "*.md"))):
         with open(path, encoding="utf-8") as f:
@@ -151,8 +161,10 @@ def main():
     findings = []
     print(f"{'module':<16}{'public':>8}{'package':>9}")
     all_decls = {}
+    names = set()  # the products' public names (bare and Type.member), in dependency order
+    types = set()  # the products' type names
     for module, directory in MODULES.items():
-        decls, requirements = declarations(module, directory)
+        decls, implicit = declarations(module, directory)
         all_decls[module] = decls
         public = [d for d in decls if d.access in ("public", "open")]
         package = [d for d in decls if d.access == "package"]
@@ -161,17 +173,24 @@ def main():
         for d in public:
             if module not in PRODUCTS:
                 findings.append(f"{d.path}:{d.line}: public {d.kind} {d.qualified} in {module}, which is not a library product")
-            elif not d.documented and d.kind != "extension" and not d.witness and not (d.owner and d.name in requirements):
+            elif not d.documented and d.kind != "extension" and not d.witness and not (d.owner and d.name in implicit):
                 findings.append(f"{d.path}:{d.line}: public {d.kind} {d.qualified} has no /// doc comment")
         if module in PRODUCTS:
-            names = {d.name for d in public} | {d.qualified for d in public}
-            for path, number, symbol in topics(module, directory):
-                base = re.sub(r"\(.*", "", symbol).split("-")[0]
-                parts = base.split("/")
-                if parts[0] == module:
+            # What DocC can resolve: the public names of this module and of the products it uses.
+            names |= {d.name for d in public} | {d.qualified for d in public} | implicit
+            types |= {d.name for d in decls if d.kind in TYPE_KINDS}
+            links = catalog_links(directory)
+            links += [(d.path, number, symbol) for d in public for number, line in d.doc for symbol in re.findall(r"``([^`]+)``", line)]
+            for path, number, symbol in links:
+                parts = re.sub(r"\(.*", "", symbol).split("-")[0].split("/")
+                if parts[0] in (module, "Swift", "Foundation") or parts[-1] in ("init", "subscript"):
                     continue
-                if parts[-1] not in names and "/".join(parts) not in names and ".".join(parts) not in names:
-                    findings.append(f"{path}:{number}: Topics lists ``{symbol}``, not a public declaration of {module}")
+                if len(parts) > 1 and parts[-2] in types:
+                    known = f"{parts[-2]}.{parts[-1]}" in names
+                else:
+                    known = parts[-1] in names
+                if not known:
+                    findings.append(f"{path}:{number}: links ``{symbol}``, not a public declaration of {module} (DocC documents public ones)")
     if listing:
         for module in PRODUCTS:
             print(f"\n{module}: public declarations and the other targets naming them")
