@@ -62,7 +62,7 @@ public struct SupportProjection: Sendable {
     }
 
     /// How many tickets the projection holds.
-    public var ticketCount: Int { tickets.count }
+    package var ticketCount: Int { tickets.count }
 
     /// The policy's agent capacity.
     public var capacity: Int { levels.policy.capacity }

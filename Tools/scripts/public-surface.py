@@ -79,7 +79,7 @@ def strip_strings_and_comments(line):
 def declarations(module, directory):
     """The module's declarations with an access modifier, and the names public without one: the
     requirements of its protocols and the cases of its public enums."""
-    found, protocols, implicit = [], set(), set()
+    found, protocols, implicit, requirements = [], set(), set(), set()
     for path in swift_files(directory):
         with open(path, encoding="utf-8") as f:
             lines = f.read().split("\n")
@@ -107,6 +107,7 @@ def declarations(module, directory):
                 owner = stack[-1][0] if stack else None
                 if owner and owner in protocols and kind != "associatedtype":
                     implicit.update({name, f"{owner}.{name}"})
+                    requirements.add(name)
                 if kind == "case" and stack and stack[-1][2]:
                     cases = re.sub(r"\([^)]*\)", "", code.split("case", 1)[1])
                     for case in cases.split(","):
@@ -129,7 +130,7 @@ def declarations(module, directory):
             depth += code.count("{") - code.count("}")
             while stack and depth < stack[-1][1]:
                 stack.pop()
-    return found, implicit
+    return found, implicit, requirements
 
 
 def words_by_target():
@@ -164,7 +165,7 @@ def main():
     names = set()  # the products' public names (bare and Type.member), in dependency order
     types = set()  # the products' type names
     for module, directory in MODULES.items():
-        decls, implicit = declarations(module, directory)
+        decls, implicit, requirements = declarations(module, directory)
         all_decls[module] = decls
         public = [d for d in decls if d.access in ("public", "open")]
         package = [d for d in decls if d.access == "package"]
@@ -173,7 +174,7 @@ def main():
         for d in public:
             if module not in PRODUCTS:
                 findings.append(f"{d.path}:{d.line}: public {d.kind} {d.qualified} in {module}, which is not a library product")
-            elif not d.documented and d.kind != "extension" and not d.witness and not (d.owner and d.name in implicit):
+            elif not d.documented and d.kind != "extension" and not d.witness and not (d.owner and d.name in requirements):
                 findings.append(f"{d.path}:{d.line}: public {d.kind} {d.qualified} has no /// doc comment")
         if module in PRODUCTS:
             # What DocC can resolve: the public names of this module and of the products it uses.
