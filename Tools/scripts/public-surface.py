@@ -7,7 +7,7 @@ Tools, Tests) use is `package`. The other modules are not products: they declare
 
     python3 Tools/scripts/public-surface.py            # per module: public / package declarations
     python3 Tools/scripts/public-surface.py --list     # every public declaration and the targets using it
-    python3 Tools/scripts/public-surface.py --check    # exit 1 on a finding (see below)
+    python3 Tools/scripts/public-surface.py --check    # print the findings only, exit 1 on one (Tools/test.sh)
 
 Findings (printed always, fatal with --check):
 - a `public` declaration in a module that is not a library product;
@@ -160,7 +160,9 @@ def main():
     check = "--check" in sys.argv
     words = words_by_target()
     findings = []
-    print(f"{'module':<16}{'public':>8}{'package':>9}")
+    quiet = check and not listing  # --check prints its findings only
+    if not quiet:
+        print(f"{'module':<16}{'public':>8}{'package':>9}")
     all_decls = {}
     names = set()  # the products' public names (bare and Type.member), in dependency order
     types = set()  # the products' type names
@@ -170,7 +172,8 @@ def main():
         public = [d for d in decls if d.access in ("public", "open")]
         package = [d for d in decls if d.access == "package"]
         marker = "  (library product)" if module in PRODUCTS else ""
-        print(f"{module:<16}{len(public):>8}{len(package):>9}{marker}")
+        if not quiet:
+            print(f"{module:<16}{len(public):>8}{len(package):>9}{marker}")
         for d in public:
             if module not in PRODUCTS:
                 findings.append(f"{d.path}:{d.line}: public {d.kind} {d.qualified} in {module}, which is not a library product")
@@ -202,7 +205,7 @@ def main():
                 approximate = " (member: by name)" if d.owner else ""
                 print(f"  {d.path}:{d.line} {d.kind} {d.qualified}: {', '.join(users) or '-'}{approximate}")
     if findings:
-        print(f"\n{len(findings)} finding(s):")
+        print(f"{'' if quiet else chr(10)}{len(findings)} public surface finding(s):")
         for f in findings:
             print("  " + f)
     return 1 if check and findings else 0
