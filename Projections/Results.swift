@@ -94,7 +94,7 @@ public struct AssignedCounts: Sendable, Hashable {
     public var newOpen: Int
     /// `pending`: awaiting the customer.
     public var pending: Int
-    /// `on_hold`.
+    /// `on_hold`: put on hold.
     public var onHold: Int
 
     package init(newOpen: Int = 0, pending: Int = 0, onHold: Int = 0) {
