@@ -27,7 +27,7 @@ public final class ProjectionRunner: Sendable {
     /// Events per applied batch (one exclusive lock each).
     static let batchSize = 4096
 
-    /// The name of the projection's checkpoint in its ``CheckpointStore``.
+    /// The name of the projection's checkpoint in its `CheckpointStore`.
     public static let checkpointName = "support-projection"
     /// A checkpoint is written after this many newly applied events (and at shutdown).
     static let checkpointEvery: UInt64 = 250_000
@@ -37,7 +37,7 @@ public final class ProjectionRunner: Sendable {
     public let resumedFrom: UInt64?
 
     /// The runner of an LMDB log, with its checkpoints in the same data directory
-    /// (``LMDBCheckpointStore``).
+    /// (`LMDBCheckpointStore`).
     public convenience init(
         store: EventStore, levels: ServiceLevels, rebuild: Bool = false,
         logger: Logger = Logger(label: "projections")
@@ -49,7 +49,7 @@ public final class ProjectionRunner: Sendable {
     }
 
     /// Restores the projection from its checkpoint and applies what the log holds beyond it, or,
-    /// when there is none, when it does not fit the log (``CheckpointStore/checkpoint(name:of:)``),
+    /// when there is none, when it does not fit the log (`CheckpointStore.checkpoint(name:of:)`),
     /// when it is damaged, when it was built under another policy or by another version of the
     /// fold, or when `rebuild` is set, folds the whole log from seq 1.
     public init(

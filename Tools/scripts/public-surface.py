@@ -12,8 +12,9 @@ Tools, Tests) use is `package`. The other modules are not products: they declare
 Findings (printed always, fatal with --check):
 - a `public` declaration in a module that is not a library product;
 - a `public` declaration of a product without a `///` doc comment;
-- a symbol listed in a DocC catalog's Topics, or linked (``Symbol``) from a doc comment of the module,
-  that is not a public declaration of the module (DocC warns: it documents the public surface only).
+- a symbol that a product's DocC catalog, or the doc comment of one of its public declarations,
+  links to (``Symbol``) and that is no public symbol of the module: DocC documents the public
+  surface of one module, and warns that it cannot resolve the link.
 
 The scan is textual (one declaration per line, members found by their enclosing braces); the
 targets using a declaration are those whose sources name it as a word, so a member with a common
@@ -164,8 +165,6 @@ def main():
     if not quiet:
         print(f"{'module':<16}{'public':>8}{'package':>9}")
     all_decls = {}
-    names = set()  # the products' public names (bare and Type.member), in dependency order
-    types = set()  # the products' type names
     for module, directory in MODULES.items():
         decls, implicit, requirements = declarations(module, directory)
         all_decls[module] = decls
@@ -180,21 +179,28 @@ def main():
             elif not d.documented and d.kind != "extension" and not d.witness and not (d.owner and d.name in requirements):
                 findings.append(f"{d.path}:{d.line}: public {d.kind} {d.qualified} has no /// doc comment")
         if module in PRODUCTS:
-            # What DocC can resolve: the public names of this module and of the products it uses.
-            names |= {d.name for d in public} | {d.qualified for d in public} | implicit
-            types |= {d.name for d in decls if d.kind in TYPE_KINDS}
-            links = catalog_links(directory)
-            links += [(d.path, number, symbol) for d in public for number, line in d.doc for symbol in re.findall(r"``([^`]+)``", line)]
-            for path, number, symbol in links:
+            # What DocC resolves: this module's public symbols (a link into another module does
+            # not resolve in the module's own documentation: name it in code voice instead).
+            names = {d.qualified for d in public} | implicit
+            public_types = {d.name for d in public if d.kind in TYPE_KINDS - {"extension"}}
+            links = [(path, number, symbol, None) for path, number, symbol in catalog_links(directory)]
+            for d in public:
+                scope = d.name if d.kind in TYPE_KINDS else d.owner
+                links += [(d.path, number, symbol, scope) for number, line in d.doc for symbol in re.findall(r"``([^`]+)``", line)]
+            for path, number, symbol, scope in links:
                 parts = re.sub(r"\(.*", "", symbol).split("-")[0].split("/")
-                if parts[0] in (module, "Swift", "Foundation") or parts[-1] in ("init", "subscript"):
+                if parts[0] == module:
+                    parts = parts[1:]
+                if not parts or parts[0] in ("Swift", "Foundation"):
                     continue
-                if len(parts) > 1 and parts[-2] in types:
+                if parts[-1] in ("init", "subscript"):
+                    known = len(parts) == 1 or parts[-2] in public_types
+                elif len(parts) > 1:
                     known = f"{parts[-2]}.{parts[-1]}" in names
                 else:
-                    known = parts[-1] in names
+                    known = parts[0] in public_types or f"{scope}.{parts[0]}" in names
                 if not known:
-                    findings.append(f"{path}:{number}: links ``{symbol}``, not a public declaration of {module} (DocC documents public ones)")
+                    findings.append(f"{path}:{number}: links ``{symbol}``, not a public symbol of {module} (DocC cannot resolve it)")
     if listing:
         for module in PRODUCTS:
             print(f"\n{module}: public declarations and the other targets naming them")
