@@ -26,6 +26,7 @@ public enum ProjectionCheckpointError: Error, Sendable, Equatable, CustomStringC
 
 /// What a checkpoint's header says, read without decoding (or checking) the rest.
 public struct ProjectionCheckpointHeader: Sendable, Hashable {
+    /// The format version the checkpoint was written in (``SupportProjection/formatVersion`` for this build).
     public var formatVersion: UInt32
     /// The seq the checkpointed projection had applied up to.
     public var appliedSeq: UInt64

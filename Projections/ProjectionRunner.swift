@@ -12,9 +12,11 @@ import Synchronization
 /// `await`); the runner takes the lock exclusively for each applied batch. A write's answer
 /// waits for ``waitUntilApplied(_:)`` so that it is sent once every projection has applied it.
 public final class ProjectionRunner: Sendable {
+    /// The log the runner follows.
     public let store: any EventStoring
     /// Where the projection's checkpoint is kept.
     public let checkpoints: any CheckpointStore
+    /// The policy and business calendar the projection evaluates SLAs with.
     public let levels: ServiceLevels
     /// The policy hash every projection answer carries.
     public let policyHash: String
@@ -25,7 +27,7 @@ public final class ProjectionRunner: Sendable {
     /// Events per applied batch (one exclusive lock each).
     static let batchSize = 4096
 
-    /// The name of the projection's checkpoint in its ``CheckpointStore``.
+    /// The name of the projection's checkpoint in its `CheckpointStore`.
     public static let checkpointName = "support-projection"
     /// A checkpoint is written after this many newly applied events (and at shutdown).
     static let checkpointEvery: UInt64 = 250_000
@@ -35,7 +37,7 @@ public final class ProjectionRunner: Sendable {
     public let resumedFrom: UInt64?
 
     /// The runner of an LMDB log, with its checkpoints in the same data directory
-    /// (``LMDBCheckpointStore``).
+    /// (`LMDBCheckpointStore`).
     public convenience init(
         store: EventStore, levels: ServiceLevels, rebuild: Bool = false,
         logger: Logger = Logger(label: "projections")
@@ -47,7 +49,7 @@ public final class ProjectionRunner: Sendable {
     }
 
     /// Restores the projection from its checkpoint and applies what the log holds beyond it, or,
-    /// when there is none, when it does not fit the log (``CheckpointStore/checkpoint(name:of:)``),
+    /// when there is none, when it does not fit the log (`CheckpointStore.checkpoint(name:of:)`),
     /// when it is damaged, when it was built under another policy or by another version of the
     /// fold, or when `rebuild` is set, folds the whole log from seq 1.
     public init(
@@ -86,7 +88,7 @@ public final class ProjectionRunner: Sendable {
     }
 
     /// Writes the projection's checkpoint (its state and applied seq) to its checkpoint store.
-    public func saveCheckpoint() async {
+    package func saveCheckpoint() async {
         let (seq, bytes) = state.read { ($0.appliedSeq, $0.checkpoint()) }
         do {
             try checkpoints.save(name: Self.checkpointName, state: bytes, appliedSeq: seq, of: store)
@@ -114,7 +116,7 @@ public final class ProjectionRunner: Sendable {
 
     /// Applies everything the log holds beyond the applied seq, under the exclusive lock.
     /// Safe from any task: the lock serialises appliers, and applying skips what is applied.
-    public func catchUp() {
+    package func catchUp() {
         let reached: UInt64 = state.write { projection in
             while true {
                 let batch: [RecordedEvent]
@@ -163,7 +165,7 @@ public final class ProjectionRunner: Sendable {
     ///
     /// Reading and decoding the log runs on its own thread, one batch ahead of the fold, so a
     /// rebuild uses both cores: its speed is that of the slower of the two stages.
-    public static func fold(
+    package static func fold(
         store: any EventStoring, levels: ServiceLevels, upTo: Timestamp?, throughSeq: UInt64? = nil,
         logger: Logger
     ) throws -> SupportProjection {

@@ -3,9 +3,12 @@ import SupportDomain
 
 /// A half-open interval of instants `[from, to)`; a missing bound is unbounded (SPEC §3).
 public struct TimeWindow: Sendable, Hashable {
+    /// The first instant in the window; nil: unbounded below.
     public var from: Timestamp?
+    /// The first instant after the window; nil: unbounded above.
     public var to: Timestamp?
 
+    /// The window `[from, to)`; a nil bound is unbounded.
     public init(from: Timestamp? = nil, to: Timestamp? = nil) {
         self.from = from
         self.to = to
@@ -47,6 +50,7 @@ public enum GroupBy: String, Sendable, CaseIterable, Hashable {
 
 /// One team's queue in the queues summary (SPEC §5, §8 `queues`).
 public struct QueueSummary: Sendable, Hashable {
+    /// The team.
     public var team: String
     /// The tickets awaiting an agent (`new` or `open`) in the team.
     public var depth: Int
@@ -58,16 +62,27 @@ public struct QueueSummary: Sendable, Hashable {
 
 /// One ticket of a team or agent queue (SPEC §8 `entries`).
 public struct QueueEntry: Sendable, Hashable {
+    /// The ticket's id.
     public var id: String
+    /// The ticket's subject.
     public var subject: String
+    /// The ticket's customer.
     public var customer: String
+    /// The ticket's priority.
     public var priority: Priority
+    /// The ticket's status.
     public var status: TicketStatus
+    /// The assigned agent, if any.
     public var assignee: String?
+    /// The channel the ticket came in by.
     public var channel: Channel
+    /// Since when the ticket has awaited an agent.
     public var waitingSince: Timestamp?
+    /// When the ticket's next running SLA target falls due; nil when none runs.
     public var nextDue: Timestamp?
+    /// The metric of that target.
     public var nextDueTarget: SLAMetric?
+    /// Whether a running target is past due at the evaluation instant.
     public var breached: Bool
 }
 
@@ -77,10 +92,12 @@ public struct QueueEntry: Sendable, Hashable {
 public struct AssignedCounts: Sendable, Hashable {
     /// `new` and `open`: awaiting the agent.
     public var newOpen: Int
+    /// `pending`: awaiting the customer.
     public var pending: Int
+    /// `on_hold`: put on hold.
     public var onHold: Int
 
-    public init(newOpen: Int = 0, pending: Int = 0, onHold: Int = 0) {
+    package init(newOpen: Int = 0, pending: Int = 0, onHold: Int = 0) {
         self.newOpen = newOpen
         self.pending = pending
         self.onHold = onHold
@@ -89,13 +106,17 @@ public struct AssignedCounts: Sendable, Hashable {
 
 /// Ratings summarised: count, mean score and CSAT (share of 4 and 5, 0...1); nil when empty.
 public struct RatingSummary: Sendable, Hashable {
+    /// How many ratings.
     public var count: Int
+    /// The mean score; nil when there is no rating.
     public var mean: Double?
+    /// The share of scores 4 and 5, 0...1; nil when there is no rating.
     public var csat: Double?
 }
 
 /// One agent's workload (SPEC §5 agent workloads, §8 `agents`).
 public struct AgentWorkload: Sendable, Hashable {
+    /// The agent's id.
     public var agent: String
     /// Currently assigned tickets by status.
     public var assigned: AssignedCounts
@@ -113,20 +134,26 @@ public struct AgentWorkload: Sendable, Hashable {
 
 /// Durations summarised, in milliseconds (SPEC §4 statistics). All nil when `count` is 0.
 public struct DurationStatistics: Sendable, Hashable {
+    /// How many durations.
     public var count: Int
+    /// The shortest.
     public var min: Int64?
+    /// The longest.
     public var max: Int64?
     /// sum / count rounded to the nearest millisecond, halves away from zero.
     public var mean: Int64?
     /// Nearest rank: the k-th smallest value with k = ceil(50 n / 100).
     public var p50: Int64?
+    /// Nearest rank: the k-th smallest value with k = ceil(90 n / 100).
     public var p90: Int64?
+    /// Nearest rank: the k-th smallest value with k = ceil(99 n / 100).
     public var p99: Int64?
 
+    /// No duration at all.
     public static let empty = DurationStatistics(count: 0, min: nil, max: nil, mean: nil, p50: nil, p90: nil, p99: nil)
 
     /// Summarises `values` (any order).
-    public init(_ values: [Int64]) {
+    package init(_ values: [Int64]) {
         guard !values.isEmpty else {
             self = .empty
             return
@@ -146,7 +173,7 @@ public struct DurationStatistics: Sendable, Hashable {
             p50: rank(50), p90: rank(90), p99: rank(99))
     }
 
-    public init(count: Int, min: Int64?, max: Int64?, mean: Int64?, p50: Int64?, p90: Int64?, p99: Int64?) {
+    package init(count: Int, min: Int64?, max: Int64?, mean: Int64?, p50: Int64?, p90: Int64?, p99: Int64?) {
         self.count = count
         self.min = min
         self.max = max
@@ -160,13 +187,16 @@ public struct DurationStatistics: Sendable, Hashable {
 /// SLA outcomes of one metric: achieved and breached intervals, compliance = achieved /
 /// (achieved + breached), nil when both are 0.
 public struct SLACompliance: Sendable, Hashable {
+    /// Intervals that ended within their target.
     public var achieved: Int
+    /// Intervals that exceeded their target.
     public var breached: Int
+    /// achieved / (achieved + breached); nil when both are 0.
     public var compliance: Double? {
         achieved + breached == 0 ? nil : Double(achieved) / Double(achieved + breached)
     }
 
-    public init(achieved: Int = 0, breached: Int = 0) {
+    package init(achieved: Int = 0, breached: Int = 0) {
         self.achieved = achieved
         self.breached = breached
     }
@@ -175,6 +205,7 @@ public struct SLACompliance: Sendable, Hashable {
 /// One metric of a response-time group: its statistics, and for the SLA metrics (first reply,
 /// next reply, resolution) its SLA outcomes.
 public struct MetricSummary: Sendable, Hashable {
+    /// The durations summarised.
     public var statistics: DurationStatistics
     /// nil for requester wait and agent work (no SLA).
     public var sla: SLACompliance?
@@ -184,10 +215,15 @@ public struct MetricSummary: Sendable, Hashable {
 public struct ResponseTimeGroup: Sendable, Hashable {
     /// nil: the null group (no agent, or groupBy none).
     public var key: String?
+    /// Time to the first reply.
     public var firstReply: MetricSummary
+    /// Time to each later reply.
     public var nextReply: MetricSummary
+    /// Time to resolution.
     public var resolution: MetricSummary
+    /// The part of the resolution time spent in `new`, `open` or `on_hold` (no SLA).
     public var requesterWait: MetricSummary
+    /// The part of the resolution time spent in `new` or `open` (no SLA).
     public var agentWork: MetricSummary
 }
 
@@ -197,6 +233,7 @@ public struct ResponseTimeGroup: Sendable, Hashable {
 public struct SatisfactionPoint: Sendable, Hashable {
     /// The bucket's start (local midnight; format with `BusinessCalendar.formatBucketStart`).
     public var bucketStart: Timestamp
+    /// How many ratings fall in the bucket.
     public var count: Int
     /// The mean score, unrounded.
     public var mean: Double
@@ -206,7 +243,9 @@ public struct SatisfactionPoint: Sendable, Hashable {
 
 /// One group of the satisfaction answer, its buckets in time order (empty buckets omitted).
 public struct SatisfactionGroup: Sendable, Hashable {
+    /// The group's key; nil: the null group (no agent, or groupBy none).
     public var key: String?
+    /// The buckets with ratings, in time order.
     public var series: [SatisfactionPoint]
 }
 
@@ -214,12 +253,18 @@ public struct SatisfactionGroup: Sendable, Hashable {
 
 /// The filters of the ticket list (SPEC §5); nil matches everything. Names compare by code point.
 public struct TicketFilter: Sendable, Hashable {
+    /// Only tickets in this status.
     public var status: TicketStatus?
+    /// Only the team's tickets.
     public var team: String?
+    /// Only the tickets assigned to this agent.
     public var assignee: String?
+    /// Only this customer's tickets.
     public var customer: String?
+    /// Only the tickets with this tag.
     public var tag: String?
 
+    /// A filter; each nil member matches every ticket.
     public init(
         status: TicketStatus? = nil, team: String? = nil, assignee: String? = nil,
         customer: String? = nil, tag: String? = nil
@@ -234,30 +279,49 @@ public struct TicketFilter: Sendable, Hashable {
 
 /// A ticket without its thread (SPEC §8), evaluated at an instant.
 public struct TicketSummary: Sendable, Hashable {
+    /// The ticket's id.
     public var id: String
+    /// The version of the ticket's last event.
     public var version: UInt64
+    /// The status.
     public var status: TicketStatus
+    /// The priority.
     public var priority: Priority
+    /// The team the ticket is with.
     public var team: String
+    /// The assigned agent, if any.
     public var assignee: String?
+    /// The customer.
     public var customer: String
+    /// The subject.
     public var subject: String
+    /// The channel the ticket came in by.
     public var channel: Channel
+    /// The product.
     public var product: String
+    /// Free-form context given at opening, if any.
     public var context: String?
     /// Sorted by code point.
     public var tags: [String]
+    /// When the ticket was opened.
     public var openedAt: Timestamp
+    /// Who opened it.
     public var openedBy: SupportActor
+    /// The ticket it was merged into, if any.
     public var mergedInto: String?
+    /// Since when the ticket has awaited an agent; nil when it does not.
     public var waitingSince: Timestamp?
+    /// When the next running SLA target falls due; nil when none runs.
     public var nextDue: Timestamp?
+    /// The metric of that target.
     public var nextDueTarget: SLAMetric?
+    /// Whether a running target is past due at the evaluation instant.
     public var breached: Bool
 }
 
 /// One page of the ticket list.
 public struct TicketPage: Sendable, Hashable {
+    /// The page's tickets, newest opening first (see ``SupportProjection/tickets(matching:at:limit:after:)``).
     public var tickets: [TicketSummary]
     /// The id to pass as `after` for the next page; nil on the last page.
     public var next: String?

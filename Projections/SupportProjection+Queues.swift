@@ -44,13 +44,13 @@ extension SupportProjection {
     }
 
     /// The id of the first unassigned ticket of a team's queue (what a claim takes), or nil.
-    public func firstUnassignedTicket(inTeam team: String) -> String? {
+    package func firstUnassignedTicket(inTeam team: String) -> String? {
         firstUnassignedTicket(inTeam: team, skipping: { _ in false })?.id
     }
 
     /// The first unassigned ticket of a team's queue that `skipping` does not exclude, with its
     /// place in the queue, or nil. A claim skips the tickets that changed after ``appliedSeq``.
-    public func firstUnassignedTicket(inTeam team: String, skipping: (String) -> Bool) -> QueuePosition? {
+    package func firstUnassignedTicket(inTeam team: String, skipping: (String) -> Bool) -> QueuePosition? {
         guard let index = teams.index(of: team) else { return nil }
         var found: QueuePosition?
         teamQueues[Int(index)].forEach { item in

@@ -13,11 +13,11 @@ import SupportDomain
 /// The state is compact (no message bodies; names interned; per-ticket records of plain data),
 /// and the fold does no per-event allocation beyond the values it records.
 ///
-/// The fold reads events with the domain's decoder (``TicketEvent/init(type:data:)``) and moves
-/// status and turns with the domain's transition function (``TicketLifecycle``); it keeps only
+/// The fold reads events with the domain's decoder (`TicketEvent.init(type:data:)`) and moves
+/// status and turns with the domain's transition function (`TicketLifecycle`); it keeps only
 /// the bookkeeping of its metrics. It refuses an event it cannot read (unknown type or actor
 /// kind, data the decoder refuses, a ticket that was never opened, a version out of order) with
-/// a `badRequest` ``DomainError``, leaving the state as it was. It trusts the log's rules:
+/// a `badRequest` `DomainError`, leaving the state as it was. It trusts the log's rules:
 /// references a valid log never holds (a rating of no agent message) are ignored.
 public struct SupportProjection: Sendable {
     /// The policy and business calendar the projection was built under.
@@ -62,7 +62,7 @@ public struct SupportProjection: Sendable {
     }
 
     /// How many tickets the projection holds.
-    public var ticketCount: Int { tickets.count }
+    package var ticketCount: Int { tickets.count }
 
     /// The policy's agent capacity.
     public var capacity: Int { levels.policy.capacity }

@@ -13,7 +13,7 @@ public enum CanonicalJSON {
     }
 
     /// Appends the canonical JSON of `value` (the hot path of every HTTP answer).
-    public static func append(_ value: JSONValue, to out: inout [UInt8]) {
+    package static func append(_ value: JSONValue, to out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
         case .bool(let b): out.append(contentsOf: b ? [0x74, 0x72, 0x75, 0x65] : [0x66, 0x61, 0x6C, 0x73, 0x65])
@@ -69,7 +69,7 @@ public enum CanonicalJSON {
     }
 
     /// Appends a JSON string literal for `s` (quoted and escaped as RFC 8785 writes it).
-    public static func appendStringLiteral(_ s: String, to out: inout [UInt8]) {
+    package static func appendStringLiteral(_ s: String, to out: inout [UInt8]) {
         appendString(s, to: &out)
     }
 

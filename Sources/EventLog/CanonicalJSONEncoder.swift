@@ -49,7 +49,7 @@ package struct NullWhenAbsent<Wrapped: Encodable & Sendable>: Encodable, Sendabl
 }
 
 extension JSONValue: Encodable {
-    /// Encodes the value as itself: through ``CanonicalJSONEncoder`` it gives the bytes of
+    /// Encodes the value as itself: through `CanonicalJSONEncoder` it gives the bytes of
     /// ``CanonicalJSON/encode(_:)``.
     public func encode(to encoder: any Encoder) throws {
         switch self {

@@ -8,6 +8,7 @@ public struct StoredCheckpoint: Sendable, Equatable {
     /// The projection's own bytes.
     public var state: [UInt8]
 
+    /// A checkpoint of `state` that has applied the log up to `applied`.
     public init(applied: LogHead, state: [UInt8]) {
         self.applied = applied
         self.state = state
@@ -57,6 +58,7 @@ extension CheckpointStore {
 public final class InMemoryCheckpointStore: CheckpointStore {
     private let checkpoints = Mutex<[String: StoredCheckpoint]>([:])
 
+    /// An empty store.
     public init() {}
 
     public func load(name: String) throws(EventLogError) -> StoredCheckpoint? {

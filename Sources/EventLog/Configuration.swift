@@ -18,6 +18,8 @@ public struct EventLogConfiguration: Sendable {
     /// Faults injected into the writer's flushes (tests only; none by default).
     package var faults = StorageFaults()
 
+    /// A configuration for the data directory `directory`. The defaults: durable appends, the
+    /// `stream` field, a 64 GiB map, batches of at most 8,192 requests and the system clock.
     public init(
         directory: String,
         envelope: EnvelopeFormat = EnvelopeFormat(streamField: "stream"),

@@ -112,6 +112,7 @@ public struct EnvelopeFormat: Sendable, Equatable {
     private enum Field { case actor, at, data, recorded, seq, stream, type, version }
     private let canonicalOrder: [Field]
 
+    /// The envelope whose stream id is the member `streamField`.
     public init(streamField: String) {
         self.streamField = streamField
         let named: [(String, Field)] = [
@@ -270,6 +271,7 @@ public struct EnvelopeFormat: Sendable, Equatable {
 
 /// An envelope line that could not be read, and why.
 public struct EnvelopeParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong with the line.
     public var detail: String
     public var description: String { detail }
 }

@@ -96,17 +96,17 @@ public final class EventStore: EventStoring {
     }
 
     /// Counters since the store was opened.
-    public struct Statistics: Sendable, Equatable {
+    package struct Statistics: Sendable, Equatable {
         /// Write transactions committed (each one flush in durable mode).
-        public var commits: UInt64
+        package var commits: UInt64
         /// Events appended.
-        public var events: UInt64
+        package var events: UInt64
         /// Requests waiting for the writer to take them (now, not since open).
-        public var queued: Int
+        package var queued: Int
     }
 
     /// Counters since the store was opened (zero for a read-only store).
-    public var statistics: Statistics {
+    package var statistics: Statistics {
         Statistics(
             commits: writer?.commits.load(ordering: .relaxed) ?? 0,
             events: writer?.appendedEvents.load(ordering: .relaxed) ?? 0,

@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Every append is durable as soon as it is appended (nothing is ever flushed). Idempotency keys
 /// are not its concern: a request's ``AppendRequest/idempotency`` is ignored, and
-/// ``LogSnapshot/idempotencyRecord(key:)`` finds nothing.
+/// `LogSnapshot.idempotencyRecord(key:)` finds nothing.
 public final class InMemoryEventStore: EventStoring {
     /// How envelopes are written as JSON.
     public let envelope: EnvelopeFormat

@@ -56,7 +56,7 @@ public struct LogSnapshot {
     /// The record is stored in the commit of its events and seen as soon as that commit is,
     /// which may be before it is durable: answer with it only once `lastSeq` is durable
     /// (``EventStoring/waitUntilDurable(_:)``).
-    public func idempotencyRecord(
+    package func idempotencyRecord(
         key: String
     ) throws
         -> (fingerprint: [UInt8], stream: String, response: [UInt8]?, lastSeq: UInt64)?

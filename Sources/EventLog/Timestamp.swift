@@ -7,6 +7,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Milliseconds since 1970-01-01T00:00:00Z.
     public var milliseconds: Int64
 
+    /// The instant `milliseconds` after the Unix epoch.
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.milliseconds < b.milliseconds }
@@ -30,7 +31,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// Appends the RFC 3339 form to a byte buffer (the hot path of hashing and export).
-    public func appendRFC3339(to out: inout [UInt8]) {
+    package func appendRFC3339(to out: inout [UInt8]) {
         let days = milliseconds.floorDivided(by: CivilCalendar.millisecondsPerDay)
         let msOfDay = milliseconds.floorModulo(CivilCalendar.millisecondsPerDay)
         let date = CivilCalendar.date(daysSinceEpoch: Int(days))

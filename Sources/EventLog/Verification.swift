@@ -7,11 +7,13 @@ public struct VerificationReport: Sendable, Equatable {
     /// The first thing that does not hold, or nil when the log is intact.
     public var failure: VerificationFailure?
 
+    /// Whether the whole log holds (no failure).
     public var isIntact: Bool { failure == nil }
 }
 
 /// The first place where the log is not what it claims to be.
 public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What does not hold.
     public enum Kind: String, Sendable {
         /// A seq is missing (a deleted event) or a key is out of place.
         case seqGap
@@ -34,9 +36,11 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
         case expectedHead
     }
 
+    /// What does not hold.
     public var kind: Kind
     /// The first bad seq, when the failure is at one event.
     public var seq: UInt64?
+    /// A description of the failure for people.
     public var detail: String
 
     public var description: String {

@@ -6,11 +6,11 @@ import SupportService
 
 /// Maps bearer tokens to principals, from the tokens file
 /// `{"tokens": [{"token": "<secret>", "role": "agent", "id": "alice"}]}`.
-public struct TokenStore: Sendable {
+package struct TokenStore: Sendable {
     private let principals: [[UInt8]: Principal]
 
     /// A token store from token -> principal pairs.
-    public init(_ entries: [(token: String, principal: Principal)]) {
+    package init(_ entries: [(token: String, principal: Principal)]) {
         var map: [[UInt8]: Principal] = [:]
         for (token, principal) in entries { map[Self.digest(token)] = principal }
         principals = map
@@ -20,10 +20,10 @@ public struct TokenStore: Sendable {
     private static func digest(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
 
     /// The principal of a bearer token, or nil.
-    public func principal(forToken token: String) -> Principal? { principals[Self.digest(token)] }
+    package func principal(forToken token: String) -> Principal? { principals[Self.digest(token)] }
 
     /// Reads a tokens file.
-    public static func load(path: String) throws -> TokenStore {
+    package static func load(path: String) throws -> TokenStore {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let value = try JSONParser.parse(Array(data))
         guard let list = value["tokens"]?.arrayValue, value.objectValue?.count == 1 else {
@@ -44,7 +44,7 @@ public struct TokenStore: Sendable {
 
     /// Writes a new tokens file (mode 0600 from its creation; an existing file is an error) with
     /// fresh secrets for the given principals; returns the tokens.
-    public static func generate(path: String, principals: [Principal]) throws -> [(token: String, principal: Principal)] {
+    package static func generate(path: String, principals: [Principal]) throws -> [(token: String, principal: Principal)] {
         let entries = principals.map { principal -> (token: String, principal: Principal) in
             let key = SymmetricKey(size: .bits256)
             let token = key.withUnsafeBytes { bytes in bytes.map { String(format: "%02x", $0) }.joined() }
@@ -89,8 +89,8 @@ public struct TokenStore: Sendable {
 }
 
 /// A tokens file that cannot be used.
-public struct TokenFileError: Error, CustomStringConvertible {
-    public var path: String
-    public var detail: String
-    public var description: String { "tokens file \(path): \(detail)" }
+package struct TokenFileError: Error, CustomStringConvertible {
+    package var path: String
+    package var detail: String
+    package var description: String { "tokens file \(path): \(detail)" }
 }

@@ -4,7 +4,7 @@ import NIOCore
 import SupportService
 
 /// The API's routes (SPEC §7).
-public func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<SupportRequestContext> {
+package func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<SupportRequestContext> {
     let router = Router(context: SupportRequestContext.self)
     let metrics = ServerMetrics(teamLimit: backend.limits.metricsTeams)
     backend.appendObserver.listen { metrics.recordAppend($0) }
@@ -29,7 +29,7 @@ public func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<S
 
 /// The application serving the API on `host:port` (idle connections closed after
 /// `backend.limits.idleTimeout`); `onRunning` gets the bound port.
-public func buildApplication(
+package func buildApplication(
     backend: SupportBackend, tokens: TokenStore, host: String, port: Int, logger: Logger,
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {

@@ -6,16 +6,16 @@ import SupportDomain
 import SupportService
 
 /// An RFC 9457 problem: every error the API answers is one, as `application/problem+json`.
-public struct Problem: HTTPResponseError, Sendable, Equatable {
-    public var status: HTTPResponse.Status
+package struct Problem: HTTPResponseError, Sendable, Equatable {
+    package var status: HTTPResponse.Status
     /// A precise, human-readable explanation of this occurrence.
-    public var detail: String
+    package var detail: String
     /// For imports: the 1-based line that failed.
-    public var line: Int?
+    package var line: Int?
     /// Extra response headers (e.g. `WWW-Authenticate` on 401).
-    public var headers: HTTPFields
+    package var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, _ detail: String, line: Int? = nil, headers: HTTPFields = [:]) {
+    package init(_ status: HTTPResponse.Status, _ detail: String, line: Int? = nil, headers: HTTPFields = [:]) {
         self.status = status
         self.detail = detail
         self.line = line
@@ -23,7 +23,7 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
     }
 
     /// The problem document.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var o: [String: JSONValue] = [
             "type": .string("about:blank"), "title": .string(status.reasonPhrase),
             "status": .int(Int64(status.code)), "detail": .string(detail),
@@ -32,7 +32,7 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
         return .object(o)
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
         let bytes = CanonicalJSON.encode(json)
@@ -53,7 +53,7 @@ public struct Problem: HTTPResponseError, Sendable, Equatable {
 extension Problem {
     /// The problem for a service error: its kind is the status, its detail, line and
     /// `Retry-After` carry over.
-    public init(_ error: ServiceError) {
+    package init(_ error: ServiceError) {
         let status: HTTPResponse.Status =
             switch error.kind {
             case .badRequest: .badRequest

@@ -5,7 +5,7 @@ import SupportDomain
 import SupportService
 
 /// The projected read models (SPEC §5, §7): queues, workloads, metrics, satisfaction, the ticket list.
-public struct ReadRoutes: Sendable {
+package struct ReadRoutes: Sendable {
     let backend: SupportBackend
     var runner: ProjectionRunner { backend.projections }
 

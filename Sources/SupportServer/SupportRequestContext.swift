@@ -3,14 +3,14 @@ import Logging
 import SupportService
 
 /// The per-request context: Hummingbird's core storage plus the authenticated principal.
-public struct SupportRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
+package struct SupportRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
     /// Set by ``AuthenticationMiddleware`` on `/v1` routes.
-    public var principal: Principal?
+    package var principal: Principal?
     /// The request id echoed as `X-Request-Id`.
-    public var requestID: String
+    package var requestID: String
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         principal = nil
         requestID = ""

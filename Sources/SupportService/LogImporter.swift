@@ -3,28 +3,28 @@ import Foundation
 import SupportDomain
 
 /// One event to import: an envelope line's content, in log order.
-public struct ImportLine: Sendable {
-    public var ticket: String
-    public var type: String
-    public var at: Timestamp
-    public var actor: EventActor
-    public var data: JSONValue
+package struct ImportLine: Sendable {
+    package var ticket: String
+    package var type: String
+    package var at: Timestamp
+    package var actor: EventActor
+    package var data: JSONValue
     /// When present, must be the ticket's next version; lets a cut import resume.
-    public var version: UInt64?
+    package var version: UInt64?
 
-    public init(ticket: String, type: String, at: Timestamp, actor: EventActor, data: JSONValue, version: UInt64? = nil) {
+    package init(ticket: String, type: String, at: Timestamp, actor: EventActor, data: JSONValue, version: UInt64? = nil) {
         self.ticket = ticket; self.type = type; self.at = at; self.actor = actor; self.data = data; self.version = version
     }
 }
 
 /// What an import did (SPEC §8).
-public struct ImportSummary: Sendable, Equatable {
+package struct ImportSummary: Sendable, Equatable {
     /// Events this request appended.
-    public var imported: Int
+    package var imported: Int
     /// Tickets this request opened.
-    public var tickets: Int
+    package var tickets: Int
     /// The seq of the last event in the log after the import.
-    public var lastSeq: UInt64
+    package var lastSeq: UInt64
 
     package init(imported: Int, tickets: Int, lastSeq: UInt64) {
         self.imported = imported
@@ -41,17 +41,17 @@ public struct ImportSummary: Sendable, Equatable {
 /// Memory stays bounded whatever the input's size: lines are parsed and validated as they
 /// arrive (``ImportSession``), the validated ones wait in a spool file in the data directory,
 /// and the per-ticket state held meanwhile has no message bodies.
-public struct LogImporter: Sendable {
+package struct LogImporter: Sendable {
     let backend: SupportBackend
     /// Appends per commit by default (``ServerLimits/importChunkEvents`` sets it).
-    public static let chunkSize = ServerLimits.default.importChunkEvents
+    package static let chunkSize = ServerLimits.default.importChunkEvents
     /// The longest line accepted, in bytes without its line ending (1 MiB); longer is 400 naming the line.
-    public static let maximumLineLength = 1 << 20
+    package static let maximumLineLength = 1 << 20
 
-    public init(backend: SupportBackend) { self.backend = backend }
+    package init(backend: SupportBackend) { self.backend = backend }
 
     /// Reads one NDJSON line (an export line re-imports as is: seq, recorded, prev and hash are ignored).
-    public static func parse(line bytes: [UInt8], number: Int) throws(ServiceError) -> ImportLine {
+    package static func parse(line bytes: [UInt8], number: Int) throws(ServiceError) -> ImportLine {
         func bad(_ detail: String) -> ServiceError { ServiceError(.badRequest, "line \(number): \(detail)", line: number) }
         let value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch { throw bad("malformed JSON: \(error)") }
@@ -92,13 +92,13 @@ public struct LogImporter: Sendable {
 
     /// Starts a streaming import: ``ImportSession/feed(_:)`` it the NDJSON bytes, then
     /// ``ImportSession/finish(shouldStop:)``.
-    public func session(maximumLineLength: Int = LogImporter.maximumLineLength) throws(ServiceError) -> ImportSession {
+    package func session(maximumLineLength: Int = LogImporter.maximumLineLength) throws(ServiceError) -> ImportSession {
         try ImportSession(importer: self, maximumLineLength: maximumLineLength)
     }
 
     /// Validates every line, then appends the new ones in chunks. `shouldStop` is asked between
     /// chunks (graceful shutdown stops an import at a chunk boundary).
-    public func run(_ lines: [ImportLine], shouldStop: @Sendable () -> Bool = { false }) async throws(ServiceError) -> ImportSummary {
+    package func run(_ lines: [ImportLine], shouldStop: @Sendable () -> Bool = { false }) async throws(ServiceError) -> ImportSummary {
         let session = try session()
         for (k, line) in lines.enumerated() { try session.add(line, number: k + 1) }
         return try await session.finish(shouldStop: shouldStop)
@@ -199,7 +199,7 @@ public struct LogImporter: Sendable {
 /// One import in progress. Lines are parsed and checked against the rules as they arrive (the
 /// first bad one throws, naming its line) and spooled; ``finish(shouldStop:)`` then appends them.
 /// Nothing is appended before the whole input has passed. Not thread-safe: one task feeds it.
-public final class ImportSession {
+package final class ImportSession {
     /// The log version of every ticket the input touches, when validation first read it: where
     /// the appends start (filled by the validation's lookup, so both see the same stream).
     private final class LogVersions { var byTicket: [[UInt8]: UInt64] = [:] }
@@ -228,12 +228,12 @@ public final class ImportSession {
     package var spoolPath: String { spool.path }
 
     /// Takes the next bytes of NDJSON input (any split, lines may straddle calls).
-    public func feed(_ bytes: some BidirectionalCollection<UInt8>) throws(ServiceError) {
+    package func feed(_ bytes: some BidirectionalCollection<UInt8>) throws(ServiceError) {
         try lines.feed(bytes) { line, number throws(ServiceError) in try self.add(line: line, number: number) }
     }
 
     /// Takes one line that was already parsed.
-    public func add(_ line: ImportLine, number: Int) throws(ServiceError) {
+    package func add(_ line: ImportLine, number: Int) throws(ServiceError) {
         let store = importer.backend.store
         do {
             if let version = line.version {
@@ -280,7 +280,7 @@ public final class ImportSession {
 
     /// Ends the input and appends every validated line in chunks; `shouldStop` is asked between
     /// chunks (graceful shutdown stops an import at a chunk boundary).
-    public func finish(shouldStop: @Sendable () -> Bool = { false }) async throws(ServiceError) -> ImportSummary {
+    package func finish(shouldStop: @Sendable () -> Bool = { false }) async throws(ServiceError) -> ImportSummary {
         defer { spool.remove() }
         try lines.finish { line, number throws(ServiceError) in try self.add(line: line, number: number) }
         try spool.flush()

@@ -1,7 +1,7 @@
 import SupportDomain
 
 /// The roles of the API (SPEC §7).
-public enum Role: String, Sendable, CaseIterable {
+package enum Role: String, Sendable, CaseIterable {
     case customer, agent, manager, auditor, admin
 
     /// The actor kind a role writes as; auditors never write.
@@ -17,13 +17,13 @@ public enum Role: String, Sendable, CaseIterable {
 }
 
 /// Who is calling: the role and id a bearer token maps to.
-public struct Principal: Sendable, Hashable {
+package struct Principal: Sendable, Hashable {
     /// The role the token grants.
-    public var role: Role
+    package var role: Role
     /// The customer's, agent's or staff member's id.
-    public var id: String
+    package var id: String
 
-    public init(role: Role, id: String) {
+    package init(role: Role, id: String) {
         self.role = role
         self.id = id
     }

@@ -1,27 +1,27 @@
 /// The limits the HTTP edge enforces (docs/operations.md, "Edge limits"): what one token may
 /// ask, how much expensive work runs at once, and how long an idle connection is kept.
-public struct ServerLimits: Sendable, Equatable {
+package struct ServerLimits: Sendable, Equatable {
     /// Requests per second each principal (bearer token) may make on `/v1`, sustained; beyond
     /// its bucket a request is 429 with `Retry-After`. 0 turns rate limiting off.
-    public var requestsPerSecond: Double
+    package var requestsPerSecond: Double
     /// How many requests a principal may make at once before the sustained rate applies.
-    public var burst: Int
+    package var burst: Int
     /// `GET /v1/events` long-polls (`wait` > 0 with nothing new) waiting at once; beyond, 503.
-    public var concurrentLongPolls: Int
+    package var concurrentLongPolls: Int
     /// Point-in-time folds (`asOf` on queues, agents, metrics) running at once, each on its own
     /// thread off the request pool; beyond, 503.
-    public var concurrentPointInTimeFolds: Int
+    package var concurrentPointInTimeFolds: Int
     /// How long a connection may sit with no request in progress before it is closed; nil keeps
     /// idle connections open.
-    public var idleTimeout: Duration?
+    package var idleTimeout: Duration?
     /// Teams labelled one by one in the queue gauges of `GET /metrics`; the rest are summed
     /// under `team="(other)"`.
-    public var metricsTeams: Int
+    package var metricsTeams: Int
     /// Events appended per commit by an import: larger chunks load faster; a graceful shutdown
     /// stops an import at a chunk boundary.
-    public var importChunkEvents: Int
+    package var importChunkEvents: Int
 
-    public init(
+    package init(
         requestsPerSecond: Double = 20, burst: Int = 100, concurrentLongPolls: Int = 64,
         concurrentPointInTimeFolds: Int = 2, idleTimeout: Duration? = .seconds(60), metricsTeams: Int = 100,
         importChunkEvents: Int = 2000
@@ -36,5 +36,5 @@ public struct ServerLimits: Sendable, Equatable {
     }
 
     /// The defaults `supportd` runs with.
-    public static let `default` = ServerLimits()
+    package static let `default` = ServerLimits()
 }

@@ -3,9 +3,9 @@ import SupportDomain
 
 /// Why the service refused or could not do what it was asked: a kind, which the HTTP edge maps
 /// to a status (SupportServer's `Problem`), and a human-readable detail.
-public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong, in the terms of the answer the caller gets.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// The input is malformed or breaks a limit.
         case badRequest
         /// The caller may not do this.
@@ -27,22 +27,22 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// What went wrong.
-    public var kind: Kind
+    package var kind: Kind
     /// A precise, human-readable explanation of this occurrence.
-    public var detail: String
+    package var detail: String
     /// For imports: the 1-based line that failed.
-    public var line: Int?
+    package var line: Int?
     /// Seconds after which a retry may succeed, when the refusal is temporary.
-    public var retryAfter: Int?
+    package var retryAfter: Int?
 
-    public init(_ kind: Kind, _ detail: String, line: Int? = nil, retryAfter: Int? = nil) {
+    package init(_ kind: Kind, _ detail: String, line: Int? = nil, retryAfter: Int? = nil) {
         self.kind = kind
         self.detail = detail
         self.line = line
         self.retryAfter = retryAfter
     }
 
-    public var description: String { detail }
+    package var description: String { detail }
 
     package static func badRequest(_ detail: String) -> ServiceError { ServiceError(.badRequest, detail) }
     package static func notFound(_ detail: String) -> ServiceError { ServiceError(.notFound, detail) }
@@ -57,7 +57,7 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
 
 extension ServiceError {
     /// The error for a refused domain rule.
-    public init(_ error: DomainError) {
+    package init(_ error: DomainError) {
         switch error.kind {
         case .badRequest: self.init(.badRequest, error.detail)
         case .forbidden: self.init(.forbidden, error.detail)
@@ -67,7 +67,7 @@ extension ServiceError {
     }
 
     /// The error for a failed log operation.
-    public init(_ error: EventLogError) {
+    package init(_ error: EventLogError) {
         switch error {
         case .rejected(let inner as DomainError): self.init(inner)
         case .rejected(let inner as ServiceError): self = inner

@@ -3,7 +3,7 @@ import Synchronization
 
 /// Tells long-running requests (long-polls) that the server is stopping, so they answer at once
 /// instead of holding the graceful shutdown up.
-public final class ShutdownSignal: Sendable {
+package final class ShutdownSignal: Sendable {
     private struct State {
         var triggered = false
         var nextID = 0
@@ -11,11 +11,11 @@ public final class ShutdownSignal: Sendable {
     }
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public var isTriggered: Bool { state.withLock { $0.triggered } }
+    package var isTriggered: Bool { state.withLock { $0.triggered } }
 
-    public func trigger() {
+    package func trigger() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.triggered = true
             defer { s.waiters = [:] }
@@ -25,7 +25,7 @@ public final class ShutdownSignal: Sendable {
     }
 
     /// Returns when the signal is triggered, or when the waiting task is cancelled.
-    public func wait() async {
+    package func wait() async {
         let id = state.withLock { s -> Int in
             s.nextID += 1; return s.nextID
         }
@@ -47,11 +47,11 @@ public final class ShutdownSignal: Sendable {
 
 /// Listed after the HTTP server in the service group, so that graceful shutdown reaches it first:
 /// it triggers the backend's shutdown signal, then the server drains.
-public struct ShutdownNotifier: Service {
+package struct ShutdownNotifier: Service {
     let backend: SupportBackend
-    public init(backend: SupportBackend) { self.backend = backend }
+    package init(backend: SupportBackend) { self.backend = backend }
 
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         backend.shutdown.trigger()
     }

@@ -8,29 +8,29 @@ import Synchronization
 /// Everything the API serves from: the log, the policy, the projections, the command handling
 /// and the limits on expensive work. One per data directory; ``close()`` (or
 /// ``EventLogService``) closes the log last.
-public final class SupportBackend: Sendable {
+package final class SupportBackend: Sendable {
     /// The log.
-    public let store: EventStore
+    package let store: EventStore
     /// The policy, compiled: SLA targets, the business calendar, input limits.
-    public let levels: ServiceLevels
+    package let levels: ServiceLevels
     /// The projections (queues, workloads, metrics), following the log.
-    public let projections: ProjectionRunner
+    package let projections: ProjectionRunner
     package let commands: TicketCommands
     /// The limits the backend and its HTTP edge run under (rate, long-polls, point-in-time folds,
     /// idle connections, import chunks).
-    public let limits: ServerLimits
+    package let limits: ServerLimits
     package let rateLimiter: RateLimiter
     package let longPolls: ConcurrencyGate
     package let pointInTime: PointInTimeFolds
     /// Triggered when the server starts shutting down (long-polls answer at once).
-    public let shutdown = ShutdownSignal()
+    package let shutdown = ShutdownSignal()
     package let clock: @Sendable () -> Timestamp
     /// Told how long each command's append took (the HTTP edge's metrics listen).
     package let appendObserver: AppendObserver
 
     /// Opens the log in `dataDirectory` (created when missing) under `policy`, served under
     /// `limits`. `monotonicNanoseconds` is the rate limiter's clock (a test moves its own).
-    public convenience init(
+    package convenience init(
         dataDirectory: String, policy: Policy = .default, durability: Durability = .durable,
         rebuildProjections: Bool = false, limits: ServerLimits = .default,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
@@ -69,7 +69,7 @@ public final class SupportBackend: Sendable {
     }
 
     /// Finishes queued appends and closes the log.
-    public func close() { store.close() }
+    package func close() { store.close() }
 }
 
 /// Who is told how long each command's append took: one listener at a time (the HTTP edge's
@@ -97,22 +97,22 @@ package final class AppendObserver: Sendable {
 
 /// Closes the log when the service group shuts down, after the HTTP server (which the
 /// application stops first) has finished its in-flight requests.
-public struct EventLogService: Service {
+package struct EventLogService: Service {
     let backend: SupportBackend
-    public init(backend: SupportBackend) { self.backend = backend }
+    package init(backend: SupportBackend) { self.backend = backend }
 
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         backend.close()
     }
 }
 
 /// Runs the projections while the server runs (stopped after the HTTP server has drained).
-public struct ProjectionService: Service {
+package struct ProjectionService: Service {
     let backend: SupportBackend
-    public init(backend: SupportBackend) { self.backend = backend }
+    package init(backend: SupportBackend) { self.backend = backend }
 
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown { await backend.projections.run() }
     }
 }

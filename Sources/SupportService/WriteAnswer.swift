@@ -3,15 +3,15 @@ import SupportDomain
 
 /// What a write answers: the status, the version its `ETag` names, the `Location` of a new
 /// ticket and the JSON body. The HTTP edge sends it as is.
-public struct WriteReply: Sendable, Equatable {
+package struct WriteReply: Sendable, Equatable {
     /// The HTTP status: 201 for an opened ticket, else 200.
-    public var status: Int
+    package var status: Int
     /// The ticket's version after the write (the `ETag`).
-    public var version: UInt64
+    package var version: UInt64
     /// The new ticket's path, for an opened ticket.
-    public var location: String?
+    package var location: String?
     /// The ticket as canonical JSON (SPEC §8).
-    public var body: [UInt8]
+    package var body: [UInt8]
 }
 
 /// The answer to a write, exactly as it was sent the first time: what an idempotent retry gets

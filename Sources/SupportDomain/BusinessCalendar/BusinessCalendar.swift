@@ -61,9 +61,13 @@ public struct BusinessCalendar: Sendable {
 
     /// Builds a calendar from a time zone, a weekly schedule and holidays.
     ///
-    /// - Parameter precomputedYears: the local years to precompute (within 1...9999). Memory is
-    ///   about 16 bytes per business window plus 16 bytes per day: roughly 1.2 MB for the default
-    ///   years and a one-window-a-day schedule.
+    /// - Parameters:
+    ///   - timeZoneIdentifier: the IANA time zone the schedule and holidays are local to.
+    ///   - schedule: the weekly opening hours.
+    ///   - holidays: the local dates without business time.
+    ///   - precomputedYears: the local years to precompute (within 1...9999). Memory is about 16
+    ///     bytes per business window plus 16 bytes per day: roughly 1.2 MB for the default years
+    ///     and a one-window-a-day schedule.
     public init(
         timeZoneIdentifier: String,
         schedule: WeeklySchedule,

@@ -5,7 +5,7 @@
 /// on consecutive days.
 public struct DailyWindow: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Minutes in a local day; the largest allowed `endMinute` (`24:00`).
-    public static let minutesPerDay = 1440
+    package static let minutesPerDay = 1440
 
     /// Minutes after local midnight at which the window opens, in `0..<1440`.
     public let startMinute: Int

@@ -64,7 +64,7 @@ public struct InputLimits: Hashable, Sendable {
         attachments: 100, tagsPerCommand: 100)
 
     /// The policy file's names for the limits (the members of its `limits` object).
-    public static let keys: [String] = Field.allCases.map(\.rawValue)
+    package static let keys: [String] = Field.allCases.map(\.rawValue)
 
     /// One limit, by its policy-file name.
     enum Field: String, CaseIterable {

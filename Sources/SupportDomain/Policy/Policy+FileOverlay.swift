@@ -24,7 +24,7 @@ extension Policy {
     ///   `{"seconds": <integer > 0>, "clock": "calendar" | "business"}`, or removed by `null`;
     ///   targets not mentioned keep their value.
     /// - `limits` replaces input limits one by one (`{"subject": 500, "body": 65536}`): each
-    ///   key of ``InputLimits/keys`` given is set to an integer `>= 1`; limits not mentioned keep
+    ///   key of `InputLimits.keys` given is set to an integer `>= 1`; limits not mentioned keep
     ///   their value. Limits are not part of ``hash``.
     ///
     /// Unknown or repeated keys, values of the wrong type and invalid values are errors that

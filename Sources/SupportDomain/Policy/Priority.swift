@@ -9,7 +9,7 @@ public enum Priority: String, CaseIterable, Codable, Comparable, Hashable, Senda
     case urgent
 
     /// The position of this priority on the urgency scale: 0 for `.low` up to 3 for `.urgent`.
-    public var urgencyRank: Int {
+    package var urgencyRank: Int {
         switch self {
         case .low: 0
         case .normal: 1

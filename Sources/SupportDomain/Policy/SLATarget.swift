@@ -1,7 +1,7 @@
 /// The time allowed for one SLA metric, in whole seconds on a given clock.
 public struct SLATarget: Hashable, Sendable {
     /// The largest allowed `seconds`, chosen so that `milliseconds` cannot overflow.
-    public static let maximumSeconds: Int64 = Int64.max / 1000
+    package static let maximumSeconds: Int64 = Int64.max / 1000
 
     /// The allowed time in whole seconds; always in `1...SLATarget.maximumSeconds`.
     public let seconds: Int64

@@ -2,9 +2,12 @@ import EventLog
 
 /// A policy together with its business calendar: what every SLA computation needs.
 public struct ServiceLevels: Sendable {
+    /// The policy: targets by priority and metric, schedule, holidays.
     public let policy: Policy
+    /// The policy's business calendar.
     public let calendar: BusinessCalendar
 
+    /// The service levels of `policy`; fails when its time zone is unknown.
     public init(policy: Policy) throws(BusinessCalendarError) {
         self.policy = policy
         self.calendar = try BusinessCalendar(policy: policy)

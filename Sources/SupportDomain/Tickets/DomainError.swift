@@ -1,5 +1,6 @@
 /// Why a command or an event was refused, with the HTTP status class it maps to at the edge.
 public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The class of a refusal; each maps to one HTTP status at the edge.
     public enum Kind: Sendable, Equatable {
         /// Malformed input: unknown field, wrong type or enum, bad instant (400).
         case badRequest
@@ -11,10 +12,12 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
         case conflict
     }
 
+    /// The class of the refusal.
     public var kind: Kind
     /// A precise, human-readable reason.
     public var detail: String
 
+    /// A refusal of class `kind`, for the reason `detail`.
     public init(_ kind: Kind, _ detail: String) {
         self.kind = kind
         self.detail = detail

@@ -3,12 +3,16 @@ import EventLog
 /// A ticket's place in a queue (SPEC §5): next due, earliest first and none last; then priority,
 /// urgent first; then waiting since, oldest first; then the ticket id by code point.
 public struct QueuePosition: Sendable, Equatable {
+    /// The instant the ticket's next running SLA target falls due (nil: none running).
     public var nextDue: Timestamp?
+    /// The ticket's priority.
     public var priority: Priority
+    /// Since when the ticket has been waiting for an agent.
     public var waitingSince: Timestamp
+    /// The ticket's id.
     public var id: String
 
-    public init(nextDue: Timestamp?, priority: Priority, waitingSince: Timestamp, id: String) {
+    package init(nextDue: Timestamp?, priority: Priority, waitingSince: Timestamp, id: String) {
         self.nextDue = nextDue
         self.priority = priority
         self.waitingSince = waitingSince

@@ -4,37 +4,58 @@ import EventLog
 public struct Ticket: Sendable, Equatable {
     /// One entry of the public thread or the internal notes.
     public struct ThreadEntry: Sendable, Equatable {
+        /// A public message or an internal note.
         public enum Kind: String, Sendable { case message, note }
+        /// The version of the event that wrote the entry.
         public var version: UInt64
+        /// When the entry was written (the event's `at`).
         public var at: Timestamp
+        /// Whether the entry is a message or a note.
         public var kind: Kind
+        /// Who wrote the entry.
         public var author: SupportActor
+        /// The entry's text.
         public var body: String
+        /// The files attached to a message (none on notes).
         public var attachments: [Attachment]
     }
 
     /// A customer turn that has not ended yet (SPEC §4).
     public typealias RunningTurn = TicketLifecycle.RunningTurn
 
+    /// The ticket's id (its stream in the log).
     public let id: String
+    /// The version of the ticket's last event (its stream version).
     public private(set) var version: UInt64
     /// The status and customer turns, moved by the one transition function of the rules.
     public private(set) var lifecycle: TicketLifecycle
+    /// The current priority.
     public private(set) var priority: Priority
+    /// The team the ticket is with.
     public private(set) var team: String
+    /// The agent the ticket is assigned to, if any.
     public private(set) var assignee: String?
+    /// The customer the ticket is for.
     public let customer: String
+    /// The subject given at opening.
     public let subject: String
+    /// The channel the ticket came in by.
     public let channel: Channel
+    /// The product the ticket is about.
     public let product: String
+    /// Free-form context given at opening, if any.
     public let context: String?
     /// Sorted by code point.
     public private(set) var tags: [String]
+    /// When the ticket was opened.
     public let openedAt: Timestamp
+    /// Who opened the ticket.
     public let openedBy: SupportActor
+    /// The ticket this one was merged into, if any.
     public private(set) var mergedInto: String?
     /// The `at` of the last event.
     public private(set) var lastAt: Timestamp
+    /// The messages and notes, in log order (the opening body is the first message).
     public private(set) var thread: [ThreadEntry]
     /// Versions of the agents' public messages, in order: what a rating may point at.
     public private(set) var agentMessageVersions: [UInt64]
@@ -72,7 +93,7 @@ public struct Ticket: Sendable, Equatable {
 
     /// Applies one later event (version 2 on). Events are facts: the rules were checked when
     /// they were appended, so this never fails. Status and turns move through the lifecycle's
-    /// one transition function (``TicketLifecycle/apply(_:at:actor:)``).
+    /// one transition function (`TicketLifecycle.apply(_:at:actor:)`).
     public mutating func apply(_ event: TicketEvent, version: UInt64, at: Timestamp, actor: SupportActor) {
         self.version = version
         lastAt = at

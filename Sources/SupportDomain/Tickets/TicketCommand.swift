@@ -4,12 +4,14 @@ import EventLog
 public struct TicketCommand: Sendable, Equatable {
     /// The event the command asks for.
     public var event: TicketEvent
+    /// Who asks.
     public var actor: SupportActor
     /// A back-dated `at` (admins, imports); nil takes the writer's clock.
     public var at: Timestamp?
     /// On a message from an agent: the status to leave the ticket in, appended atomically.
     public var status: TicketStatus?
 
+    /// A command for `event` by `actor`, at `at` (nil: now) and, on a message, leaving the ticket in `status`.
     public init(event: TicketEvent, actor: SupportActor, at: Timestamp? = nil, status: TicketStatus? = nil) {
         self.event = event
         self.actor = actor
@@ -19,12 +21,12 @@ public struct TicketCommand: Sendable, Equatable {
 }
 
 /// The command routes of the HTTP API (`POST /v1/tickets/{id}/<route>`), and opening.
-public enum CommandRoute: String, Sendable, CaseIterable {
+package enum CommandRoute: String, Sendable, CaseIterable {
     case open
     case messages, notes, assign, priority, status, escalate, tags, merge, rating
 
     /// The event type the route asks for.
-    public var eventKind: TicketEvent.Kind {
+    package var eventKind: TicketEvent.Kind {
         switch self {
         case .open: .opened
         case .messages: .messagePosted
@@ -45,7 +47,7 @@ extension TicketCommand {
     /// order SPEC §7 answers: first what the actor may not send at all (403: `at` from anyone
     /// but an admin, `status` from a customer, opening for another customer), then malformed
     /// input (400), sizes over the policy's `limits` included.
-    public static func parse(
+    package static func parse(
         route: CommandRoute, body: JSONValue, actor: SupportActor,
         limits: InputLimits
     ) throws(DomainError) -> TicketCommand {

@@ -15,16 +15,26 @@ public enum TicketEvent: Sendable, Equatable {
     case merged(into: String)
     case satisfactionRated(SatisfactionRated)
 
+    /// The data of `ticket.opened`.
     public struct Opened: Sendable, Equatable {
+        /// The customer the ticket is for.
         public var customer: String
+        /// The subject.
         public var subject: String
+        /// The first message.
         public var body: String
+        /// The channel the ticket came in by.
         public var channel: Channel
+        /// The product the ticket is about.
         public var product: String
+        /// The initial priority.
         public var priority: Priority
+        /// Free-form context, if sent.
         public var context: String?
+        /// The first message's attachments, if sent.
         public var attachments: [Attachment]?
 
+        /// The data of an opening; optional members absent unless given.
         public init(
             customer: String, subject: String, body: String, channel: Channel, product: String,
             priority: Priority, context: String? = nil, attachments: [Attachment]? = nil
@@ -34,42 +44,63 @@ public enum TicketEvent: Sendable, Equatable {
         }
     }
 
+    /// The data of `message.posted`: a public message.
     public struct MessagePosted: Sendable, Equatable {
+        /// The message's text.
         public var body: String
+        /// The message's attachments, if sent.
         public var attachments: [Attachment]?
+        /// A message of `body` with `attachments`, if any.
         public init(body: String, attachments: [Attachment]? = nil) { self.body = body; self.attachments = attachments }
     }
 
+    /// The data of `note.added`: an internal note.
     public struct NoteAdded: Sendable, Equatable {
+        /// The note's text.
         public var body: String
+        /// A note of `body`.
         public init(body: String) { self.body = body }
     }
 
+    /// The data of `ticket.assigned`.
     public struct Assigned: Sendable, Equatable {
         /// nil: unassigned.
         public var agent: String?
+        /// The team the ticket moves to, if sent.
         public var team: String?
+        /// An assignment to `agent` (nil: unassigned), and to `team` when given.
         public init(agent: String?, team: String? = nil) { self.agent = agent; self.team = team }
     }
 
+    /// The data of `ticket.escalated`.
     public struct Escalated: Sendable, Equatable {
+        /// The team the ticket is escalated to.
         public var team: String
+        /// Why.
         public var reason: String
+        /// An escalation to `team` for `reason`.
         public init(team: String, reason: String) { self.team = team; self.reason = reason }
     }
 
+    /// The data of `tags.changed`.
     public struct TagsChanged: Sendable, Equatable {
         /// Absent when not sent (the log stores data as sent: no default is filled in).
         public var added: [String]?
+        /// The tags removed; absent when not sent.
         public var removed: [String]?
+        /// A change adding `added` and removing `removed`.
         public init(added: [String]? = nil, removed: [String]? = nil) { self.added = added; self.removed = removed }
     }
 
+    /// The data of `satisfaction.rated`.
     public struct SatisfactionRated: Sendable, Equatable {
+        /// The score, 1 to 5.
         public var score: Int
+        /// The customer's comment, if any.
         public var comment: String?
         /// The version of the rated agent message; absent means the latest.
         public var reply: UInt64?
+        /// A rating of `score`, with `comment`, of the agent message at version `reply` (nil: the latest).
         public init(score: Int, comment: String? = nil, reply: UInt64? = nil) {
             self.score = score; self.comment = comment; self.reply = reply
         }
@@ -100,6 +131,7 @@ public enum TicketEvent: Sendable, Equatable {
         }
     }
 
+    /// The event's type in the log.
     public var kind: Kind {
         switch self {
         case .opened: .opened

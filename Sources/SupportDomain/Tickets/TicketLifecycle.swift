@@ -3,7 +3,7 @@ import EventLog
 /// A ticket's status and customer turns (SPEC §2.2, §4): the part of a ticket its events' rules
 /// move.
 ///
-/// ``apply(_:at:actor:)`` is the one place those rules are written: ``Ticket`` and the
+/// `apply(_:at:actor:)` is the one place those rules are written: ``Ticket`` and the
 /// projections' per-ticket records both hold a lifecycle and move it only through that function,
 /// which reports what changed for the read models to measure.
 public struct TicketLifecycle: Sendable, Equatable {
@@ -14,7 +14,7 @@ public struct TicketLifecycle: Sendable, Equatable {
         /// True while no turn of the ticket has ended with an agent message: a first reply.
         public var isFirstReply: Bool
 
-        public init(start: Timestamp, isFirstReply: Bool) {
+        package init(start: Timestamp, isFirstReply: Bool) {
             self.start = start
             self.isFirstReply = isFirstReply
         }

@@ -30,9 +30,12 @@ public enum ActorKind: String, Sendable, CaseIterable, Hashable {
 
 /// An actor of the support domain: a kind and an identifier.
 public struct SupportActor: Sendable, Hashable {
+    /// The actor's kind.
     public var kind: ActorKind
+    /// The actor's identifier.
     public var id: String
 
+    /// The actor `id` of kind `kind`.
     public init(kind: ActorKind, id: String) {
         self.kind = kind
         self.id = id
@@ -50,12 +53,16 @@ public struct SupportActor: Sendable, Hashable {
 
 /// A file attached to a message.
 public struct Attachment: Sendable, Hashable {
+    /// The file name.
     public var name: String
+    /// The size in bytes.
     public var size: Int64
+    /// The media type.
     public var contentType: String
     /// 64 lowercase hex digits.
     public var sha256: String
 
+    /// An attachment by name, size, media type and SHA-256 digest.
     public init(name: String, size: Int64, contentType: String, sha256: String) {
         self.name = name
         self.size = size
@@ -71,7 +78,7 @@ public struct Attachment: Sendable, Hashable {
 /// Identifiers (ticket, actor id, customer, product, team, agent, into, tags): non-empty, at most
 /// 128 Unicode code points, compared and sorted by code point with no normalisation.
 public enum Identifier {
-    public static let maximumLength = 128
+    package static let maximumLength = 128
 
     /// Nil when `text` is a valid identifier, otherwise why not.
     public static func problem(with text: String) -> String? {

@@ -24,7 +24,7 @@ extension HTTPField.Name {
 ///
 /// Tokens travel only in the sign-in form's body, never in a URL; pages need the session
 /// cookie (`ledgerdesk_session`, HttpOnly, SameSite=Strict).
-public struct DashboardRoutes: Sendable {
+package struct DashboardRoutes: Sendable {
     let backend: SupportBackend
     let tokens: TokenStore
     let sessions: DashboardSessions
@@ -36,13 +36,13 @@ public struct DashboardRoutes: Sendable {
     static let pagePaths: Set<String> = Set(DashboardPages.navigation.map(\.path))
     static let maximumFormBytes = 8192
 
-    public init(backend: SupportBackend, tokens: TokenStore) {
+    package init(backend: SupportBackend, tokens: TokenStore) {
         self.backend = backend
         self.tokens = tokens
         self.sessions = DashboardSessions(clock: backend.clock)
     }
 
-    public func register(on router: Router<SupportRequestContext>) {
+    package func register(on router: Router<SupportRequestContext>) {
         router.get("/") { request, _ in
             Self.redirect(to: principal(request) == nil ? "/login" : Self.landing)
         }
