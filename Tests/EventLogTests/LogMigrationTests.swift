@@ -53,7 +53,7 @@ struct LogMigrationTests {
             _ = try openStore(dir, readOnly: true)
             Issue.record("a format-1 log opened read-only")
         } catch {
-            guard case .incompatibleStore(let detail) = error else {
+            guard let error = error as? EventLogError, case .incompatibleStore(let detail) = error else {
                 Issue.record("unexpected error \(error)")
                 return
             }
@@ -67,25 +67,30 @@ struct LogMigrationTests {
         let events = try await makeLog(dir)
         try writeAsFormatOne(dir)
 
-        let store = try openStore(dir)
-        #expect(store.migratedFromFormat == 1)
-        let report = try store.verify()
-        #expect(report.isIntact, "\(String(describing: report.failure))")
-        #expect(report.head == LogHead(seq: events.last!.seq, hash: events.last!.hash))
-        #expect(try store.events(after: 0, limit: 100) == events)
-        for stream in Self.streams {
-            let expected = events.filter { Array($0.stream.utf8) == Array(stream.utf8) }
-            #expect(try store.read { try $0.events(inStream: stream) } == expected)
-            #expect(try store.read { try $0.version(of: stream) } == UInt64(expected.count))
+        do {
+            let store = try openStore(dir)
+            #expect(store.migratedFromFormat == 1)
+            let report = try store.verify()
+            #expect(report.isIntact, "\(String(describing: report.failure))")
+            #expect(report.head == LogHead(seq: events.last!.seq, hash: events.last!.hash))
+            #expect(try store.events(after: 0, limit: 100) == events)
+            for stream in Self.streams {
+                let expected = events.filter { Array($0.stream.utf8) == Array(stream.utf8) }
+                let indexed = try store.read { try $0.events(inStream: stream) }
+                let version = try store.read { try $0.version(of: stream) }
+                #expect(indexed == expected)
+                #expect(version == UInt64(expected.count))
+            }
+            // Appends go on where the streams were, and a new stream gets the next number.
+            let next = try await store.append(
+                AppendRequest(
+                    stream: "T-1", events: [sampleEvent(99)], expectedVersion: .exactly(UInt64(events.filter { $0.stream == "T-1" }.count)))
+            )
+            #expect(next.events.first?.version == UInt64(events.filter { $0.stream == "T-1" }.count + 1))
+            _ = try await store.append(AppendRequest(stream: "T-new", events: [sampleEvent(100)], expectedVersion: .noStream))
+            #expect(try store.verify().isIntact)
+            store.close()
         }
-        // Appends go on where the streams were, and a new stream gets the next number.
-        let next = try await store.append(
-            AppendRequest(
-                stream: "T-1", events: [sampleEvent(99)], expectedVersion: .exactly(UInt64(events.filter { $0.stream == "T-1" }.count))))
-        #expect(next.events.first?.version == UInt64(events.filter { $0.stream == "T-1" }.count + 1))
-        _ = try await store.append(AppendRequest(stream: "T-new", events: [sampleEvent(100)], expectedVersion: .noStream))
-        #expect(try store.verify().isIntact)
-        store.close()
 
         let reopened = try openStore(dir)
         #expect(reopened.migratedFromFormat == nil)
@@ -99,11 +104,10 @@ struct LogMigrationTests {
         var firstSeen: [[UInt8]] = []
         for e in events where !firstSeen.contains(Array(e.stream.utf8)) { firstSeen.append(Array(e.stream.utf8)) }
         let storage = try LogStorage(directory: dir.path, mapSize: 1 << 30, readOnly: true, sync: .full)
-        try storage.environment.withReadTransaction { txn in
-            for (k, stream) in firstSeen.enumerated() {
-                #expect(try storage.streamNumber(txn, String(decoding: stream, as: UTF8.self)) == UInt64(k + 1))
-            }
+        let numbers = try storage.environment.withReadTransaction { txn in
+            try firstSeen.map { try storage.streamNumber(txn, String(decoding: $0, as: UTF8.self)) }
         }
+        #expect(numbers == firstSeen.indices.map { UInt64($0 + 1) })
     }
 
     @Test func swappedStreamNumbersAreCaughtByVerify() async throws {
