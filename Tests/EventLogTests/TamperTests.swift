@@ -91,8 +91,10 @@ struct TamperTests {
                 if let key = try storage.streamEntryKey(txn, stream: e.stream, version: e.version) {
                     try key.withUnsafeBytes { _ = try txn.delete(storage.streamIndex, key: $0) }
                 }
-                // A stream that began after the cut loses its number too.
-                if e.version == 1 { _ = try txn.delete(storage.streamNumbers, key: StorageKeys.streamDigest(e.stream)) }
+            }
+            // A stream that began after the cut loses its number too (once its entries are gone).
+            for e in events where e.seq > seq && e.version == 1 {
+                _ = try txn.delete(storage.streamNumbers, key: StorageKeys.streamDigest(e.stream))
             }
             try txn.put(
                 storage.meta, key: StorageKeys.metaHead,
