@@ -12,6 +12,9 @@ public final class EventStore: EventStoring {
     /// How envelopes are written as JSON (fixed when the log was created).
     public var envelope: EnvelopeFormat { configuration.envelope }
     let storage: LogStorage
+    /// The older store format this open migrated the data directory from (see
+    /// ``EventLogError/incompatibleStore(_:)``), or nil when it was current.
+    package var migratedFromFormat: UInt32? { storage.migratedFrom }
     private let writer: LogWriter?
     private let headWatch: HeadWatch
     private let lock: DataDirectoryLock?
@@ -32,6 +35,8 @@ public final class EventStore: EventStoring {
             storage = try LogStorage(
                 directory: directory, mapSize: configuration.mapSize,
                 readOnly: configuration.readOnly, sync: sync)
+        } catch let error as EventLogError {
+            throw error
         } catch {
             throw .storage("cannot open the log in \(directory): \(error)")
         }

@@ -1,20 +1,27 @@
-/// The LMDB environment of a data directory and its named databases.
+/// The LMDB environment of a data directory and its named databases (store format 2).
 ///
 /// - `events`: seq (8 bytes BE) -> ``EventRecord``
-/// - `streams`: SHA-256(stream id) + version (8 bytes BE) -> seq (8 bytes BE)
+/// - `streamNumbers`: SHA-256(stream id) -> the stream's number (8 bytes BE), handed out 1, 2, 3…
+///   in order of the streams' first events
+/// - `streamIndex`: stream number + version (8 bytes BE each) -> seq (8 bytes BE)
 /// - `idempotency`: SHA-256(key) -> first result (``IdempotencyRecord``)
 /// - `meta`: `format`, `envelope.streamField`, `head` (seq + hash)
 ///
-/// Logs written before projection checkpoints moved out (to ``LMDBCheckpointStore``) may also
-/// hold a `checkpoints` database; a writable open drops it.
+/// Store format 1 indexed streams by SHA-256(stream id) + version in a `streams` database, which
+/// scattered each commit's index writes over the whole index; a writable open migrates it
+/// (``LogMigration``). Logs written before projection checkpoints moved out (to
+/// ``LMDBCheckpointStore``) may also hold a `checkpoints` database; a writable open drops it.
 struct LogStorage: Sendable {
-    static let formatVersion: UInt32 = 1
+    static let formatVersion: UInt32 = 2
 
     let environment: LMDBEnvironment
     let events: LMDBDatabase
-    let streams: LMDBDatabase
+    let streamNumbers: LMDBDatabase
+    let streamIndex: LMDBDatabase
     let idempotency: LMDBDatabase
     let meta: LMDBDatabase
+    /// The store format this open migrated the directory from, or nil.
+    private(set) var migratedFrom: UInt32?
 
     init(directory: String, mapSize: Int, readOnly: Bool, sync: LMDBEnvironment.SyncMode) throws {
         environment = try LMDBEnvironment(
@@ -22,15 +29,57 @@ struct LogStorage: Sendable {
             readOnly: readOnly, sync: sync)
         let create = !readOnly
         events = try environment.openDatabase(named: "events", create: create)
-        streams = try environment.openDatabase(named: "streams", create: create)
         idempotency = try environment.openDatabase(named: "idempotency", create: create)
         meta = try environment.openDatabase(named: "meta", create: create)
-        if !readOnly { try environment.dropDatabase(named: Self.retiredCheckpoints) }
+        if readOnly, try Self.storedFormat(environment, meta) == LogMigration.streamDigestFormat {
+            throw EventLogError.incompatibleStore(
+                "the log is in store format \(LogMigration.streamDigestFormat); open it once for writing (supportd, or `support-replay migrate --data-dir <dir>`) to migrate it to format \(Self.formatVersion)"
+            )
+        }
+        streamNumbers = try environment.openDatabase(named: "streamNumbers", create: create)
+        streamIndex = try environment.openDatabase(named: "streamIndex", create: create)
+        if !readOnly {
+            try environment.dropDatabase(named: Self.retiredCheckpoints)
+            migratedFrom = try LogMigration.migrateIfNeeded(self)
+        }
+    }
+
+    /// The store format written in `meta`, or nil for a new log.
+    static func storedFormat(_ environment: LMDBEnvironment, _ meta: LMDBDatabase) throws -> UInt32? {
+        try environment.withReadTransaction { txn in try storedFormat(txn, meta) }
+    }
+
+    static func storedFormat(_ txn: LMDBTransaction, _ meta: LMDBDatabase) throws -> UInt32? {
+        guard let format = try txn.get(meta, key: StorageKeys.metaFormat) else { return nil }
+        var reader = ByteReader(format)
+        guard format.count == 4, let version = try? reader.bigEndianUInt32() else {
+            throw EventLogError.incompatibleStore("store format \(Array(format)) is not \(formatVersion)")
+        }
+        return version
     }
 
     /// Where projection checkpoints lived inside the log before they got their own store: a cache,
     /// dropped on open (the projection rebuilds, then checkpoints in its own store).
     static let retiredCheckpoints = "checkpoints"
+
+    /// The `streamIndex` key of a stream's event, or nil when the stream has no number.
+    func streamEntryKey(_ txn: LMDBTransaction, stream: String, version: UInt64) throws -> [UInt8]? {
+        guard let number = try streamNumber(txn, stream) else { return nil }
+        return StorageKeys.streamEntry(number: number, version: version)
+    }
+
+    /// The number of `stream`, or nil when it never had an event.
+    func streamNumber(_ txn: LMDBTransaction, _ stream: String) throws -> UInt64? {
+        try streamNumber(txn, digest: StorageKeys.streamDigest(stream))
+    }
+
+    func streamNumber(_ txn: LMDBTransaction, digest: [UInt8]) throws -> UInt64? {
+        guard let value = try txn.get(streamNumbers, key: digest) else { return nil }
+        guard let number = StorageKeys.decodeStreamNumber(value) else {
+            throw EventLogError.corruptRecord(seq: 0, reason: "a damaged stream number")
+        }
+        return number
+    }
 }
 
 /// A consistent view of the LMDB log inside one transaction (what a ``LogSnapshot`` of an
@@ -120,18 +169,19 @@ struct LMDBSnapshot {
 
     /// The stream's last version (0 when it has no event).
     func version(of stream: String) throws -> UInt64 {
-        try lastEntry(digest: StorageKeys.streamDigest(stream))?.version ?? 0
+        guard let number = try storage.streamNumber(txn, stream) else { return 0 }
+        return try lastEntry(number: number)?.version ?? 0
     }
 
     /// The stream's events from `fromVersion` through `throughVersion`, in order.
     func events(inStream stream: String, fromVersion: UInt64 = 1, throughVersion: UInt64 = .max) throws -> [RecordedEvent] {
-        let digest = StorageKeys.streamDigest(stream)
-        let start = StorageKeys.streamEntry(digest: digest, version: max(1, fromVersion))
+        guard let number = try storage.streamNumber(txn, stream) else { return [] }
+        let start = StorageKeys.streamEntry(number: number, version: max(1, fromVersion))
         var seqs: [UInt64] = []
-        try txn.withCursor(storage.streams) { cursor in
+        try txn.withCursor(storage.streamIndex) { cursor in
             var entry = try cursor.seek(atLeast: start)
-            while let (key, value) = entry, key.prefix(32).elementsEqual(digest),
-                let version = StorageKeys.decodeVersion(entryKey: key), version <= throughVersion
+            while let (key, value) = entry, let indexed = StorageKeys.decodeStreamEntry(key), indexed.number == number,
+                indexed.version <= throughVersion
             {
                 guard let seq = StorageKeys.decodeSeq(value) else {
                     throw EventLogError.corruptRecord(seq: 0, reason: "bad stream index entry for \(stream)")
@@ -152,21 +202,21 @@ struct LMDBSnapshot {
 
     /// The stream's last version and the `at` of its last event, or nil when it has no event.
     func tail(of stream: String) throws -> (version: UInt64, at: Timestamp)? {
-        guard let last = try lastEntry(digest: StorageKeys.streamDigest(stream)) else { return nil }
+        guard let number = try storage.streamNumber(txn, stream), let last = try lastEntry(number: number) else { return nil }
         let at = try rawRecord(seq: last.seq).flatMap(EventRecord.at(in:)) ?? Timestamp(milliseconds: .min)
         return (last.version, at)
     }
 
     /// The last index entry of a stream this snapshot shows: its version and the seq of that event.
-    func lastEntry(digest: [UInt8]) throws -> (version: UInt64, seq: UInt64)? {
-        let probe = StorageKeys.streamEntry(digest: digest, version: .max)
-        return try txn.withCursor(storage.streams) { cursor in
+    func lastEntry(number: UInt64) throws -> (version: UInt64, seq: UInt64)? {
+        let probe = StorageKeys.streamEntry(number: number, version: .max)
+        return try txn.withCursor(storage.streamIndex) { cursor in
             let after = try cursor.seek(atLeast: probe)
             var candidate = after == nil ? try cursor.last() : try cursor.previous()
-            while let (key, value) = candidate, key.prefix(32).elementsEqual(digest),
-                let version = StorageKeys.decodeVersion(entryKey: key), let seq = StorageKeys.decodeSeq(value)
+            while let (key, value) = candidate, let indexed = StorageKeys.decodeStreamEntry(key), indexed.number == number,
+                let seq = StorageKeys.decodeSeq(value)
             {
-                if seq <= visibleThrough { return (version, seq) }
+                if seq <= visibleThrough { return (indexed.version, seq) }
                 // Committed but not yet durable (at most the last batch or two): step back.
                 candidate = try cursor.previous()
             }

@@ -26,7 +26,7 @@ final class LogWriter: Sendable {
         var failure: EventLogError?
     }
 
-    private let storage: LogStorage
+    fileprivate let storage: LogStorage
     private let configuration: EventLogConfiguration
     private let queue = Mutex(Queue())
     private let wakeUp = DispatchSemaphore(value: 0)
@@ -298,12 +298,14 @@ final class LogWriter: Sendable {
         case .failure(let error): return .failure(error)
         case .success(let events): sealed = events
         }
-        let digest = StorageKeys.streamDigest(request.stream)
-        for s in sealed {
-            let seqKey = StorageKeys.seq(s.record.seq)
-            try txn.put(storage.events, key: seqKey, value: s.record.encoded(), flags: UInt32(MDB_APPEND))
-            try txn.put(storage.streams, key: StorageKeys.streamEntry(digest: digest, version: s.record.version), value: seqKey)
-            head = LogHead(seq: s.record.seq, hash: s.record.hash)
+        if !sealed.isEmpty {
+            let number = try streamNumber(of: request.stream, txn: txn)
+            for s in sealed {
+                let seqKey = StorageKeys.seq(s.record.seq)
+                try txn.put(storage.events, key: seqKey, value: s.record.encoded(), flags: UInt32(MDB_APPEND))
+                try txn.put(storage.streamIndex, key: StorageKeys.streamEntry(number: number, version: s.record.version), value: seqKey)
+                head = LogHead(seq: s.record.seq, hash: s.record.hash)
+            }
         }
         let recorded = sealed.map(\.event)
         var result = AppendResult(stream: request.stream, events: recorded, replayed: false, response: nil)
@@ -316,6 +318,18 @@ final class LogWriter: Sendable {
             try txn.put(storage.idempotency, key: idempotencyKey, value: record.encoded())
         }
         return .success(result)
+    }
+}
+
+extension LogWriter {
+    /// The number of `stream`; a stream's first event gets the next one (1, 2, 3… in order of
+    /// first append), so the index entries of new streams are written at the end of the index.
+    fileprivate func streamNumber(of stream: String, txn: LMDBTransaction) throws -> UInt64 {
+        let digest = StorageKeys.streamDigest(stream)
+        if let number = try storage.streamNumber(txn, digest: digest) { return number }
+        let number = UInt64(try txn.count(storage.streamNumbers) + 1)
+        try txn.put(storage.streamNumbers, key: digest, value: StorageKeys.streamNumber(number), flags: UInt32(MDB_NOOVERWRITE))
+        return number
     }
 }
 

@@ -16,30 +16,49 @@ enum StorageKeys {
         return UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
     }
 
-    /// The 32-byte stream key: SHA-256 of the stream id's UTF-8. A digest rather than the id
-    /// itself because LMDB keys are limited to 511 bytes and an id may be 512 bytes of UTF-8.
+    /// `streamNumbers` key: SHA-256 of the stream id's UTF-8. A digest rather than the id itself
+    /// because LMDB keys are limited to 511 bytes and an id may be 512 bytes of UTF-8. Read once
+    /// per append (a look-up); written once per stream, at its first event.
     static func streamDigest(_ stream: String) -> [UInt8] {
         Array(SHA256.hash(data: Array(stream.utf8)))
     }
 
-    /// `streams`: stream digest followed by the version, 8 bytes big-endian.
-    static func streamEntry(digest: [UInt8], version: UInt64) -> [UInt8] {
-        var k = digest
-        k.reserveCapacity(40)
+    /// A stream's number (`streamNumbers` value): 8 bytes big-endian.
+    static func streamNumber(_ number: UInt64) -> [UInt8] {
+        var v: [UInt8] = []
+        v.reserveCapacity(8)
+        v.appendBigEndian(number)
+        return v
+    }
+
+    static func decodeStreamNumber(_ value: UnsafeRawBufferPointer) -> UInt64? {
+        guard value.count == 8 else { return nil }
+        return UInt64(bigEndian: value.loadUnaligned(as: UInt64.self))
+    }
+
+    /// `streamIndex` key: the stream's number then the version, 8 bytes big-endian each. Numbers
+    /// are handed out in order of first append, so the entries of the streams a desk works on now
+    /// (its recent tickets) sit together at the end of the index, and a commit dirties a few pages
+    /// there instead of one page per event all over it.
+    static func streamEntry(number: UInt64, version: UInt64) -> [UInt8] {
+        var k: [UInt8] = []
+        k.reserveCapacity(16)
+        k.appendBigEndian(number)
         k.appendBigEndian(version)
         return k
+    }
+
+    /// The stream number and version of a `streamIndex` key.
+    static func decodeStreamEntry(_ key: UnsafeRawBufferPointer) -> (number: UInt64, version: UInt64)? {
+        guard key.count == 16 else { return nil }
+        var reader = ByteReader(key)
+        guard let number = try? reader.bigEndianUInt64(), let version = try? reader.bigEndianUInt64() else { return nil }
+        return (number, version)
     }
 
     /// `idempotency`: SHA-256 of the key's UTF-8 (keys may exceed LMDB's key limit).
     static func idempotency(_ key: String) -> [UInt8] {
         Array(SHA256.hash(data: Array(key.utf8)))
-    }
-
-    /// The version a stream entry's key holds after the digest.
-    static func decodeVersion(entryKey key: UnsafeRawBufferPointer) -> UInt64? {
-        guard key.count == 40 else { return nil }
-        var reader = ByteReader(key, offset: 32)
-        return try? reader.bigEndianUInt64()
     }
 
     /// `meta` `head`: the last event's seq (8 bytes big-endian) and hash (32 bytes).

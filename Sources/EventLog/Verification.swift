@@ -69,7 +69,7 @@ extension EventStore {
             var expectedSeq: UInt64 = 1
             var previousHash = EventHash.zero
             // Keyed by UTF-8 bytes: Swift's String equality would merge canonically equivalent ids.
-            var versions: [[UInt8]: UInt64] = [:]
+            var versions: [[UInt8]: (number: UInt64, version: UInt64)] = [:]
             var hashAtExpectedHead: EventHash?
             var canonical: [UInt8] = []
             var bad: VerificationReport?
@@ -119,14 +119,24 @@ extension EventStore {
                         return
                     }
                     let streamKey = Array(record.stream.utf8)
-                    let expectedVersion = (versions[streamKey] ?? 0) + 1
+                    let known = versions[streamKey]
+                    let expectedVersion = (known?.version ?? 0) + 1
                     guard record.version == expectedVersion else {
                         bad = fail(.versionGap, seq, "stream \(record.stream) is at version \(record.version), expected \(expectedVersion)")
                         return
                     }
-                    versions[streamKey] = expectedVersion
-                    let indexKey = StorageKeys.streamEntry(digest: StorageKeys.streamDigest(record.stream), version: record.version)
-                    let indexed = try snapshot.txn.get(storage.streams, key: indexKey)
+                    // Streams are numbered in order of their first events.
+                    let number = known?.number ?? UInt64(versions.count + 1)
+                    versions[streamKey] = (number, expectedVersion)
+                    if known == nil {
+                        guard try storage.streamNumber(snapshot.txn, record.stream) == number else {
+                            bad = fail(
+                                .streamIndex, seq, "stream \(record.stream) does not have number \(number), in order of first events")
+                            return
+                        }
+                    }
+                    let indexKey = StorageKeys.streamEntry(number: number, version: record.version)
+                    let indexed = try snapshot.txn.get(storage.streamIndex, key: indexKey)
                     guard let indexed, StorageKeys.decodeSeq(indexed) == seq else {
                         bad = fail(
                             .streamIndex, seq, "the stream index does not map \(record.stream) version \(record.version) to this seq")
@@ -143,9 +153,13 @@ extension EventStore {
             }
             if let bad { return bad }
             progress?(report.eventsChecked)
-            let indexEntries = try snapshot.txn.count(storage.streams)
+            let indexEntries = try snapshot.txn.count(storage.streamIndex)
             if UInt64(indexEntries) != report.eventsChecked {
                 return fail(.streamIndex, nil, "the stream index holds \(indexEntries) entries for \(report.eventsChecked) events")
+            }
+            let numbered = try snapshot.txn.count(storage.streamNumbers)
+            if numbered != versions.count {
+                return fail(.streamIndex, nil, "\(numbered) streams are numbered, but the events name \(versions.count)")
             }
             let storedHead = try snapshot.txn.get(storage.meta, key: StorageKeys.metaHead).flatMap(StorageKeys.decodeHead)
             if report.eventsChecked > 0 {

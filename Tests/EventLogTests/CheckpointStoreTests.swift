@@ -116,7 +116,7 @@ struct LMDBCheckpointStoreTests {
         let dir = try await closedLogWithCheckpoint()
         try withRawLog(dir) { storage, txn in
             _ = try txn.delete(storage.events, key: StorageKeys.seq(2))
-            _ = try txn.delete(storage.streams, key: StorageKeys.streamEntry(digest: StorageKeys.streamDigest("T-1"), version: 2))
+            if let key = try storage.streamEntryKey(txn, stream: "T-1", version: 2) { _ = try txn.delete(storage.streamIndex, key: key) }
         }
         #expect(try openStore(dir, readOnly: true).checkpoint(name: "p") == nil)
     }

@@ -74,8 +74,8 @@ struct TamperTests {
         let dir = TemporaryDirectory()
         let events = try await makeLog(dir)
         try withRawLog(dir) { storage, txn in
-            let key = StorageKeys.streamEntry(digest: StorageKeys.streamDigest(events[2].stream), version: events[2].version)
-            try key.withUnsafeBytes { _ = try txn.delete(storage.streams, key: $0) }
+            let key = try #require(try storage.streamEntryKey(txn, stream: events[2].stream, version: events[2].version))
+            try key.withUnsafeBytes { _ = try txn.delete(storage.streamIndex, key: $0) }
         }
         let report = try verify(dir)
         #expect(report.failure?.kind == .streamIndex)
@@ -88,8 +88,13 @@ struct TamperTests {
         try withRawLog(dir) { storage, txn in
             for e in events where e.seq > seq {
                 try StorageKeys.seq(e.seq).withUnsafeBytes { _ = try txn.delete(storage.events, key: $0) }
-                let key = StorageKeys.streamEntry(digest: StorageKeys.streamDigest(e.stream), version: e.version)
-                try key.withUnsafeBytes { _ = try txn.delete(storage.streams, key: $0) }
+                if let key = try storage.streamEntryKey(txn, stream: e.stream, version: e.version) {
+                    try key.withUnsafeBytes { _ = try txn.delete(storage.streamIndex, key: $0) }
+                }
+            }
+            // A stream that began after the cut loses its number too (once its entries are gone).
+            for e in events where e.seq > seq && e.version == 1 {
+                _ = try txn.delete(storage.streamNumbers, key: StorageKeys.streamDigest(e.stream))
             }
             try txn.put(
                 storage.meta, key: StorageKeys.metaHead,

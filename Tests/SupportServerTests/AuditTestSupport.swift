@@ -204,8 +204,13 @@ func auditTruncate(_ directory: String, to seq: UInt64, events: [RecordedEvent])
     try withAuditRawLog(directory) { storage, txn in
         for e in events where e.seq > seq {
             try StorageKeys.seq(e.seq).withUnsafeBytes { _ = try txn.delete(storage.events, key: $0) }
-            let key = StorageKeys.streamEntry(digest: StorageKeys.streamDigest(e.stream), version: e.version)
-            try key.withUnsafeBytes { _ = try txn.delete(storage.streams, key: $0) }
+            if let key = try storage.streamEntryKey(txn, stream: e.stream, version: e.version) {
+                try key.withUnsafeBytes { _ = try txn.delete(storage.streamIndex, key: $0) }
+            }
+        }
+        // A stream that began after the cut loses its number too (once its entries are gone).
+        for e in events where e.seq > seq && e.version == 1 {
+            _ = try txn.delete(storage.streamNumbers, key: StorageKeys.streamDigest(e.stream))
         }
         var head: [UInt8] = []
         head.appendBigEndian(seq)

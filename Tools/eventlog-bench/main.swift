@@ -87,7 +87,7 @@ struct BatchedAppend: AsyncParsableCommand {
             var txn: OpaquePointer?
             try check(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn), "begin")
             defer { mdb_txn_abort(txn) }
-            for (name, isEvents) in [("events", true), ("streams", false)] {
+            for (name, isEvents) in [("events", true), ("streamIndex", false)] {
                 var dbi = MDB_dbi()
                 try check(mdb_dbi_open(txn, name, 0, &dbi), "open \(name)")
                 var cursor: OpaquePointer?
@@ -117,7 +117,7 @@ struct BatchedAppend: AsyncParsableCommand {
             var dbis: [MDB_dbi] = []
             var txn: OpaquePointer?
             try check(mdb_txn_begin(env, nil, 0, &txn), "begin")
-            for name in ["events", "streams"] {
+            for name in ["events", "streamIndex"] {
                 var dbi = MDB_dbi()
                 try check(mdb_dbi_open(txn, name, UInt32(MDB_CREATE), &dbi), "open")
                 dbis.append(dbi)

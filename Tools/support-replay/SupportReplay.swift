@@ -12,7 +12,7 @@ struct SupportReplay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "support-replay",
         abstract: "Replay and audit a Ledgerdesk log: history, as-of, verify, export, import.",
-        subcommands: [History.self, AsOf.self, Verify.self, Export.self, Import.self, Backup.self])
+        subcommands: [History.self, AsOf.self, Verify.self, Export.self, Import.self, Backup.self, Migrate.self])
 }
 
 struct DataDirectory: ParsableArguments {
@@ -231,6 +231,30 @@ struct Import: AsyncParsableCommand {
         } catch let problem as ServiceError {
             emit("FAILED: \(problem.detail)\n")
             throw ExitCode(1)
+        }
+    }
+}
+
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Bring a data directory written by an older release to the current store format (supportd does it on start), then verify it. Needs the directory to itself (stop supportd)."
+    )
+    @OptionGroup var directory: DataDirectory
+
+    func run() throws {
+        let store = try EventStore(EventLogConfiguration(directory: directory.dataDir, envelope: EnvelopeFormat(streamField: "ticket")))
+        let migrated = store.migratedFromFormat
+        store.close()
+        let report = try directory.openReadOnly().verify()
+        if let failure = report.failure {
+            emit("FAILED: \(failure)\n")
+            throw ExitCode(1)
+        }
+        if let migrated {
+            emit("migrated from store format \(migrated); verified: \(report.eventsChecked) events, head \(report.head)\n")
+        } else {
+            emit("already in the current store format; verified: \(report.eventsChecked) events, head \(report.head)\n")
         }
     }
 }

@@ -98,3 +98,14 @@ struct LMDBCursor {
         try key.withUnsafeBytes { try move(MDB_SET_RANGE, key: $0) }
     }
 }
+
+extension LMDBTransaction {
+    /// Deletes a named database and its contents inside this (write) transaction, when it exists.
+    func dropDatabase(named name: String) throws(LMDBError) {
+        var dbi = MDB_dbi()
+        let code = mdb_dbi_open(handle, name, 0, &dbi)
+        if code == MDB_NOTFOUND { return }
+        try check(code)
+        try check(mdb_drop(handle, dbi, 1))
+    }
+}
