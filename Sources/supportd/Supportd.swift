@@ -68,6 +68,10 @@ struct Supportd: AsyncParsableCommand {
             }
         }
         let backend = try SupportBackend(dataDirectory: dataDir, policy: effectivePolicy, rebuildProjections: rebuild, limits: limits)
+        if let format = backend.store.migratedFromFormat {
+            logger.notice(
+                "migrated the data directory from store format \(format) (the events are unchanged; verify with support-replay verify)")
+        }
         if demo {
             let appended = try await DemoData.load(into: backend, logger: logger)
             if appended > 0 { say("Demo data: \(appended) events appended.") }
