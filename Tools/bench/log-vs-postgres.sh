@@ -44,7 +44,10 @@ PGBIN=$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")
 PGVERSION=$("$PGBIN/postgres" --version | awk '{print $3}')
 if [[ -z "${BENCH_NO_BUILD:-}" ]]; then
   echo "== swift build -c release (eventlog-bench, support-replay, projection-bench)"
-  swift build -c release --product eventlog-bench --product support-replay --product projection-bench 2>&1 | tail -3
+  # One product per call: given several --product options, swift build builds only the last.
+  for product in eventlog-bench support-replay projection-bench; do
+    swift build -c release --product "$product" 2>&1 | tail -1
+  done
 fi
 
 # --- a private cluster ------------------------------------------------------------------------
