@@ -23,13 +23,42 @@ func scratchDirectory(_ name: String) -> String {
     return path
 }
 
-/// Bytes this process has caused to be written to storage so far (`write_bytes` of /proc/self/io).
-func processWriteBytes() -> Int {
-    guard let io = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8) else { return 0 }
-    for line in io.split(separator: "\n") where line.hasPrefix("write_bytes:") {
-        return Int(line.split(separator: " ").last ?? "") ?? 0
+/// Bytes written so far: by this process (`write_bytes` of /proc/self/io, which counts every
+/// page-cache folio the process dirties at the folio's full size, however little of it changed) and
+/// by the whole block device holding `directory` (sectors written in /proc/diskstats: what reached
+/// the disk, other processes' writes included).
+struct WriteCounters {
+    var process = 0
+    var device = 0
+
+    static func read(_ directory: String) -> WriteCounters {
+        var counters = WriteCounters()
+        if let io = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8) {
+            for line in io.split(separator: "\n") where line.hasPrefix("write_bytes:") {
+                counters.process = Int(line.split(separator: " ").last ?? "") ?? 0
+            }
+        }
+        var info = stat()
+        guard stat(directory, &info) == 0, let disks = try? String(contentsOfFile: "/proc/diskstats", encoding: .utf8) else {
+            return counters
+        }
+        let dev = UInt64(info.st_dev)
+        let major = Int(((dev >> 8) & 0xfff) | ((dev >> 32) & ~UInt64(0xfff)))
+        let minor = Int((dev & 0xff) | ((dev >> 12) & ~UInt64(0xff)))
+        for line in disks.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count > 9, Int(fields[0]) == major, Int(fields[1]) == minor {
+                counters.device = (Int(fields[9]) ?? 0) * 512
+            }
+        }
+        return counters
     }
-    return 0
+
+    static func - (a: WriteCounters, b: WriteCounters) -> WriteCounters {
+        WriteCounters(process: a.process - b.process, device: a.device - b.device)
+    }
+
+    var description: String { "\(gigabytes(process)) GB written by the process, \(gigabytes(device)) GB by the device" }
 }
 
 func gigabytes(_ bytes: Int) -> String { String(format: "%.2f", Double(bytes) / 1e9) }
@@ -80,7 +109,7 @@ struct BatchedAppend: AsyncParsableCommand {
         let dir = scratchDirectory("log")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try EventStore(EventLogConfiguration(directory: dir, envelope: EnvelopeFormat(streamField: "ticket")))
-        let logWritten = processWriteBytes()
+        let logWritten = WriteCounters.read(FileManager.default.currentDirectoryPath)
         let start = ContinuousClock.now
         var offset = 0
         while offset < requests.count {
@@ -90,7 +119,7 @@ struct BatchedAppend: AsyncParsableCommand {
         }
         let logSeconds = seconds(since: start)
         store.close()
-        let logBytes = processWriteBytes() - logWritten
+        let logBytes = WriteCounters.read(FileManager.default.currentDirectoryPath) - logWritten
 
         // The same records and index entries, copied out of the log, written with raw LMDB.
         var records: [[UInt8]] = []
@@ -126,7 +155,7 @@ struct BatchedAppend: AsyncParsableCommand {
         quiesce()
         let rawDir = scratchDirectory("raw")
         defer { try? FileManager.default.removeItem(atPath: rawDir) }
-        let rawWritten = processWriteBytes()
+        let rawWritten = WriteCounters.read(FileManager.default.currentDirectoryPath)
         let rawStart = ContinuousClock.now
         try withEnvironment(rawDir, readOnly: false) { env in
             var dbis: [MDB_dbi] = []
@@ -163,7 +192,7 @@ struct BatchedAppend: AsyncParsableCommand {
             }
         }
         let rawSeconds = seconds(since: rawStart)
-        let rawBytes = processWriteBytes() - rawWritten
+        let rawBytes = WriteCounters.read(FileManager.default.currentDirectoryPath) - rawWritten
 
         // Raw LMDB with a sequential stream index: the same records, stream ids interned to numbers
         // in order of first append (the id-to-number map is a table of its own), index keys
@@ -171,19 +200,19 @@ struct BatchedAppend: AsyncParsableCommand {
         quiesce()
         let seqDir = scratchDirectory("sequential")
         defer { try? FileManager.default.removeItem(atPath: seqDir) }
-        let seqWritten = processWriteBytes()
+        let seqWritten = WriteCounters.read(FileManager.default.currentDirectoryPath)
         let seqStart = ContinuousClock.now
         try sequentialIndexAppend(seqDir, records: records, streams: requests.map(\.stream), batch: batch)
         let seqSeconds = seconds(since: seqStart)
-        let seqBytes = processWriteBytes() - seqWritten
+        let seqBytes = WriteCounters.read(FileManager.default.currentDirectoryPath) - seqWritten
 
         let logRate = Double(events) / logSeconds, rawRate = Double(events) / rawSeconds, seqRate = Double(events) / seqSeconds
         print("batched append: \(events) events, batches of \(batch), \(bytes / events) bytes/record, \(streams) streams, durable")
         print(
-            String(format: "  raw LMDB, random keys:      %.0f events/s (%.2f s), \(gigabytes(rawBytes)) GB written", rawRate, rawSeconds))
+            String(format: "  raw LMDB, random keys:      %.0f events/s (%.2f s); \(rawBytes.description)", rawRate, rawSeconds))
         print(
-            String(format: "  raw LMDB, sequential index: %.0f events/s (%.2f s), \(gigabytes(seqBytes)) GB written", seqRate, seqSeconds))
-        print(String(format: "  event log: %.0f events/s (%.2f s), \(gigabytes(logBytes)) GB written", logRate, logSeconds))
+            String(format: "  raw LMDB, sequential index: %.0f events/s (%.2f s); \(seqBytes.description)", seqRate, seqSeconds))
+        print(String(format: "  event log: %.0f events/s (%.2f s); \(logBytes.description)", logRate, logSeconds))
         print(
             String(
                 format: "  ratio:     %.1f %% of raw with the same keys, %.1f %% of raw with a sequential index", 100 * logRate / rawRate,
