@@ -5,11 +5,12 @@
 # everything at the end. Every load is bounded in time or size. Prints the figures and a Markdown
 # table (figure, peer, ratio) for docs/benchmarks.md.
 #
-# Usage: Tools/bench/log-vs-postgres.sh            (the full run, about 10 minutes here)
+# Usage: Tools/bench/log-vs-postgres.sh            (the full run, about 7 minutes here)
 #        BENCH_SECONDS=3 BENCH_EVENTS=100000 BENCH_REBUILD_EVENTS=100000 Tools/bench/log-vs-postgres.sh
 #
 # Sizes (environment):
 #   BENCH_SECONDS=10          seconds per concurrent-append run (log and pgbench alike)
+#   BENCH_ROUNDS=3            rounds of the appends and of the imports (the table shows medians)
 #   BENCH_CLIENTS=64          concurrent writers (tasks in process; pgbench clients over TCP)
 #   BENCH_STREAMS=10000       streams the concurrent appends spread over
 #   BENCH_EVENTS=1000000      batched append: events (BENCH_BATCH per commit, BENCH_BATCH_STREAMS streams)
@@ -31,6 +32,7 @@ BATCH=${BENCH_BATCH:-1000}
 BATCH_STREAMS=${BENCH_BATCH_STREAMS:-100000}
 REBUILD_EVENTS=${BENCH_REBUILD_EVENTS:-1000000}
 SKIP=${BENCH_SKIP:-}
+ROUNDS=${BENCH_ROUNDS:-3}
 BIN=${BENCH_BIN:-$ROOT/.build/release}
 skip() { [[ ",$SKIP," == *",$1,"* ]]; }
 
@@ -88,6 +90,8 @@ quiesce() { sync; sleep 2; }
 now() { date +%s.%N; }
 ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}x' if b else 'n/a')" "$1" "$2"; }
 fmt() { python3 -c "import sys; print(f'{float(sys.argv[1]):,.0f}')" "$1"; }
+median() { python3 -c "import statistics, sys; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
+ms() { python3 -c "import sys; print(f'{float(sys.argv[1]) / 1000:.1f}')" "$1"; }
 ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 |"); }
 LOADS=()
@@ -98,14 +102,7 @@ load start
 
 # --- 1. durable single-event appends from concurrent writers ----------------------------------
 if ! skip append; then
-  echo "== 1. durable single-event appends, $CLIENTS writers, $SECS s each"
-  quiesce
-  LOG_OUT=$(cd "$WORK" && "$BIN/eventlog-bench" group-commit --tasks "$CLIENTS" --seconds "$SECS" --streams "$STREAMS")
-  echo "$LOG_OUT"
-  LOG_RATE=$(echo "$LOG_OUT" | awk '/events\/s,/ {print $1}')
-  LOG_P99=$(echo "$LOG_OUT" | sed -n 's/.*p99 \([0-9]*\) µs.*/\1/p')
-  load "after the log's appends"
-  fresh_table
+  echo "== 1. durable single-event appends, $CLIENTS writers, $SECS s each, $ROUNDS rounds (the log, then pgbench)"
   # One INSERT per transaction. Each client owns the streams whose number is its client id modulo
   # the client count (about STREAMS in all) and picks one at random; the version is read from the
   # unique (stream_id, version) index like the log's version check, so the insert is real and
@@ -118,20 +115,34 @@ insert into events(stream_id, version, type, data)
     '{"actor": {"kind": "agent", "id": "agent-7"}, "attachments": [], "body": "Hello, your VPS was restarted and the disk check is done. Please confirm the site answers again; ticket reply 123456 from the support desk, with a longer paragraph of text."}'::jsonb
   from events where stream_id = 'T-' || (:s)::text;
 SQL
-  quiesce
-  PG_OUT=$(cd "$WORK" && pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$SECS" -f "$WORK/insert.sql" --log --log-prefix="$WORK/pgbench_log" postgres 2>&1)
-  echo "$PG_OUT" | grep -E "^(number of transactions actually processed|number of failed|latency average|tps)"
-  PG_TPS=$(echo "$PG_OUT" | awk '/^tps =/ {print $3}')
-  # p99 from the per-transaction log (third field: latency in µs).
-  PG_P99=$(cat "$WORK"/pgbench_log.* | awk '{print $3}' | sort -n | awk '{a[NR] = $1} END {print a[int(NR * 0.99)]}')
-  PG_ROWS=$(psql -qtA -c "select count(*) from events")
-  echo "  pgbench p99 $PG_P99 µs (from --log), $PG_ROWS rows"
-  rm -f "$WORK"/pgbench_log.*
-  load "after pgbench"
-  row "durable single-event appends, $CLIENTS concurrent writers ($SECS s; log in process, pgbench over TCP loopback)" \
-    "$(fmt "$LOG_RATE") events/s, p99 $(python3 -c "print(f'{$LOG_P99 / 1000:.1f}')") ms" \
-    "PostgreSQL $PGVERSION: $(fmt "$PG_TPS") tps (one INSERT each), p99 $(python3 -c "print(f'{$PG_P99 / 1000:.1f}')") ms" \
-    "$(ratio "$LOG_RATE" "$PG_TPS")"
+  LOG_RATES=() LOG_P99S=() PG_RATES=() PG_P99S=() RATIOS=()
+  for round in $(seq 1 "$ROUNDS"); do
+    echo "-- round $round"
+    quiesce
+    LOG_OUT=$(cd "$WORK" && "$BIN/eventlog-bench" group-commit --tasks "$CLIENTS" --seconds "$SECS" --streams "$STREAMS")
+    echo "$LOG_OUT"
+    LOG_RATE=$(echo "$LOG_OUT" | awk '/events\/s,/ {print $1}')
+    LOG_P99=$(echo "$LOG_OUT" | sed -n 's/.*p99 \([0-9]*\) µs.*/\1/p')
+    fresh_table
+    quiesce
+    PG_OUT=$(cd "$WORK" && pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$SECS" -f "$WORK/insert.sql" --log --log-prefix="$WORK/pgbench_log" postgres 2>&1)
+    echo "$PG_OUT" | grep -E "^(number of transactions actually processed|number of failed|latency average|tps)"
+    PG_TPS=$(echo "$PG_OUT" | awk '/^tps =/ {print $3}')
+    # p99 from the per-transaction log (third field: latency in µs).
+    PG_P99=$(cat "$WORK"/pgbench_log.* | awk '{print $3}' | sort -n | awk '{a[NR] = $1} END {print a[int(NR * 0.99)]}')
+    PG_ROWS=$(psql -qtA -c "select count(*) from events")
+    echo "  pgbench p99 $PG_P99 µs (from --log), $PG_ROWS rows; ratio $(ratio "$LOG_RATE" "$PG_TPS")"
+    rm -f "$WORK"/pgbench_log.*
+    LOG_RATES+=("$LOG_RATE") LOG_P99S+=("$LOG_P99") PG_RATES+=("$PG_TPS") PG_P99S+=("$PG_P99")
+    RATIOS+=("$(ratio "$LOG_RATE" "$PG_TPS")")
+    load "after append round $round"
+  done
+  LOG_RATE=$(median "${LOG_RATES[@]}") LOG_P99=$(median "${LOG_P99S[@]}")
+  PG_TPS=$(median "${PG_RATES[@]}") PG_P99=$(median "${PG_P99S[@]}")
+  row "durable single-event appends, $CLIENTS concurrent writers ($SECS s; log in process, pgbench over TCP loopback; medians of $ROUNDS rounds)" \
+    "$(fmt "$LOG_RATE") events/s, p99 $(ms "$LOG_P99") ms" \
+    "PostgreSQL $PGVERSION: $(fmt "$PG_TPS") tps (one INSERT each), p99 $(ms "$PG_P99") ms" \
+    "$(ratio "$LOG_RATE" "$PG_TPS") (rounds: ${RATIOS[*]})"
 fi
 
 # --- 2. import of a real log --------------------------------------------------------------------
@@ -150,7 +161,7 @@ if ! skip import; then
     fi
   fi
   LINES=$(wc -l <"$IMPORT")
-  echo "== 2. import of $LINES events from $SOURCE"
+  echo "== 2. import of $LINES events from $SOURCE, $ROUNDS rounds"
   # The same events as CSV rows (stream_id, version, type, data = {at, actor, data}); only the copy is timed.
   python3 - "$IMPORT" "$WORK/import.csv" <<'PY'
 import csv, json, sys
@@ -161,27 +172,33 @@ with open(sys.argv[1], encoding="utf-8") as src, open(sys.argv[2], "w", newline=
         out.writerow([e["ticket"], e["version"], e["type"],
                       json.dumps({"at": e["at"], "actor": e["actor"], "data": e["data"]}, ensure_ascii=False, separators=(",", ":"))])
 PY
-  quiesce
-  START=$(now)
-  "$BIN/support-replay" import --data-dir "$WORK/import-log" "$IMPORT"
-  LOG_SECONDS=$(python3 -c "print($(now) - $START)")
-  rm -rf "$WORK/import-log"
-  fresh_table
-  quiesce
-  START=$(now)
-  psql -q -c "\\copy events(stream_id, version, type, data) from '$WORK/import.csv' with (format csv)"
-  PG_SECONDS=$(python3 -c "print($(now) - $START)")
-  PG_ROWS=$(psql -qtA -c "select count(*) from events")
-  [[ "$PG_ROWS" -eq "$LINES" ]] || { echo "copy loaded $PG_ROWS rows of $LINES" >&2; exit 1; }
+  LOG_TIMES=() PG_TIMES=() RATIOS=()
+  for round in $(seq 1 "$ROUNDS"); do
+    echo "-- round $round"
+    quiesce
+    START=$(now)
+    "$BIN/support-replay" import --data-dir "$WORK/import-log" "$IMPORT"
+    LOG_SECONDS=$(python3 -c "print($(now) - $START)")
+    rm -rf "$WORK/import-log"
+    fresh_table
+    quiesce
+    START=$(now)
+    psql -q -c "\\copy events(stream_id, version, type, data) from '$WORK/import.csv' with (format csv)"
+    PG_SECONDS=$(python3 -c "print($(now) - $START)")
+    PG_ROWS=$(psql -qtA -c "select count(*) from events")
+    [[ "$PG_ROWS" -eq "$LINES" ]] || { echo "copy loaded $PG_ROWS rows of $LINES" >&2; exit 1; }
+    printf "  support-replay import: %.2f s, %s events/s\n  psql \\\\copy:           %.2f s, %s events/s\n" \
+      "$LOG_SECONDS" "$(fmt "$(python3 -c "print($LINES / $LOG_SECONDS)")")" "$PG_SECONDS" "$(fmt "$(python3 -c "print($LINES / $PG_SECONDS)")")"
+    LOG_TIMES+=("$LOG_SECONDS") PG_TIMES+=("$PG_SECONDS") RATIOS+=("$(ratio "$PG_SECONDS" "$LOG_SECONDS")")
+    load "after import round $round"
+  done
+  LOG_SECONDS=$(median "${LOG_TIMES[@]}") PG_SECONDS=$(median "${PG_TIMES[@]}")
   LOG_RATE=$(python3 -c "print($LINES / $LOG_SECONDS)")
   PG_RATE=$(python3 -c "print($LINES / $PG_SECONDS)")
-  printf "  support-replay import: %.2f s, %s events/s\n  psql \\\\copy:           %.2f s, %s events/s\n" \
-    "$LOG_SECONDS" "$(fmt "$LOG_RATE")" "$PG_SECONDS" "$(fmt "$PG_RATE")"
-  load "after the imports"
-  row "import of $(fmt "$LINES") events, $SOURCE (\`support-replay import\` vs \`\\copy\`)" \
+  row "import of $(fmt "$LINES") events, $SOURCE (\`support-replay import\` vs \`\\copy\`; medians of $ROUNDS rounds)" \
     "$(fmt "$LOG_RATE") events/s ($(printf %.2f "$LOG_SECONDS") s)" \
     "PostgreSQL $PGVERSION \`\\copy\`: $(fmt "$PG_RATE") events/s ($(printf %.2f "$PG_SECONDS") s)" \
-    "$(ratio "$LOG_RATE" "$PG_RATE")"
+    "$(ratio "$LOG_RATE" "$PG_RATE") (rounds: ${RATIOS[*]})"
   rm -f "$WORK/import.csv"
 fi
 # PostgreSQL is not needed past this point.
