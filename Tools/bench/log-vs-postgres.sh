@@ -92,12 +92,21 @@ ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]);
 fmt() { python3 -c "import sys; print(f'{float(sys.argv[1]):,.0f}')" "$1"; }
 median() { python3 -c "import statistics, sys; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
 ms() { python3 -c "import sys; print(f'{float(sys.argv[1]) / 1000:.1f}')" "$1"; }
+# The disk's flush latency right now: 200 synchronous 4 kB writes (what each durable commit waits for).
+flush_ms() {
+  local t0 t1
+  t0=$(now)
+  dd if=/dev/zero of="$WORK/dsync.test" bs=4k count=200 oflag=dsync 2>/dev/null
+  t1=$(now)
+  rm -f "$WORK/dsync.test"
+  python3 -c "print(f'{($t1 - $t0) / 200 * 1000:.2f}')"
+}
 ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 |"); }
 LOADS=()
-load() { LOADS+=("$1: $(cut -d' ' -f1-3 /proc/loadavg)"); }
+load() { LOADS+=("$1: $(cut -d' ' -f1-3 /proc/loadavg), flush $(flush_ms) ms"); }
 
-echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), PostgreSQL $PGVERSION on port $PORT, data on $DEVICE"
+echo "== machine: disk flush (dd oflag=dsync, 4 kB) $(flush_ms) ms, $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), PostgreSQL $PGVERSION on port $PORT, data on $DEVICE"
 load start
 
 # --- 1. durable single-event appends from concurrent writers ----------------------------------
@@ -253,4 +262,5 @@ echo "| work | Ledgerdesk | peer (same run) | ratio |"
 echo "| --- | --- | --- | --- |"
 for r in "${ROWS[@]}"; do echo "$r"; done
 echo
-echo "Load (1, 5, 15 min): $(IFS=';'; echo "${LOADS[*]}")"
+echo "Load (1, 5, 15 min) and the disk's flush latency (dd bs=4k oflag=dsync):"
+for l in "${LOADS[@]}"; do echo "- $l"; done
