@@ -6,7 +6,7 @@
 # table (figure, peer, ratio) for docs/benchmarks.md.
 #
 # Usage: Tools/bench/log-vs-postgres.sh            (the full run, about 7 minutes here)
-#        BENCH_SECONDS=3 BENCH_EVENTS=100000 BENCH_REBUILD_EVENTS=100000 Tools/bench/log-vs-postgres.sh
+#        BENCH_SECONDS=3 BENCH_ROUNDS=1 BENCH_EVENTS=100000 BENCH_REBUILD_EVENTS=100000 Tools/bench/log-vs-postgres.sh
 #
 # Sizes (environment):
 #   BENCH_SECONDS=10          seconds per concurrent-append run (log and pgbench alike)
@@ -20,7 +20,7 @@
 #                             ../shared/data converted by import-servicenow-csv.py, or, without
 #                             ../shared (a CI clone), a generated file (generate-import.py)
 #   BENCH_SKIP=LIST           any of: append,import,batched,rebuild (comma-separated)
-#   BENCH_NO_BUILD=1          use the release binaries already in .build/release
+#   BENCH_NO_BUILD=1          use the release binaries already in .build/release (BENCH_BIN: another folder)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
