@@ -42,7 +42,7 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v pgbench
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-contrib >/dev/null
 fi
-PGBIN=$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")
+PGBIN=$(dirname "$(printf "%s\n" /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")
 PGVERSION=$("$PGBIN/postgres" --version | awk '{print $3}')
 if [[ -z "${BENCH_NO_BUILD:-}" ]]; then
   echo "== swift build -c release (eventlog-bench, support-replay, projection-bench)"
