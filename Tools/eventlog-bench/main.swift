@@ -23,6 +23,46 @@ func scratchDirectory(_ name: String) -> String {
     return path
 }
 
+/// Bytes written so far: by this process (`write_bytes` of /proc/self/io, which counts every
+/// page-cache folio the process dirties at the folio's full size, however little of it changed) and
+/// by the whole block device holding `directory` (sectors written in /proc/diskstats: what reached
+/// the disk, other processes' writes included).
+struct WriteCounters {
+    var process = 0
+    var device = 0
+
+    static func read(_ directory: String) -> WriteCounters {
+        var counters = WriteCounters()
+        if let io = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8) {
+            for line in io.split(separator: "\n") where line.hasPrefix("write_bytes:") {
+                counters.process = Int(line.split(separator: " ").last ?? "") ?? 0
+            }
+        }
+        var info = stat()
+        guard stat(directory, &info) == 0, let disks = try? String(contentsOfFile: "/proc/diskstats", encoding: .utf8) else {
+            return counters
+        }
+        let dev = UInt64(info.st_dev)
+        let major = Int(((dev >> 8) & 0xfff) | ((dev >> 32) & ~UInt64(0xfff)))
+        let minor = Int((dev & 0xff) | ((dev >> 12) & ~UInt64(0xff)))
+        for line in disks.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count > 9, Int(fields[0]) == major, Int(fields[1]) == minor {
+                counters.device = (Int(fields[9]) ?? 0) * 512
+            }
+        }
+        return counters
+    }
+
+    static func - (a: WriteCounters, b: WriteCounters) -> WriteCounters {
+        WriteCounters(process: a.process - b.process, device: a.device - b.device)
+    }
+
+    var description: String { "\(gigabytes(process)) GB written by the process, \(gigabytes(device)) GB by the device" }
+}
+
+func gigabytes(_ bytes: Int) -> String { String(format: "%.2f", Double(bytes) / 1e9) }
+
 func seconds(since start: ContinuousClock.Instant) -> Double {
     let d = ContinuousClock.now - start
     return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
@@ -55,7 +95,8 @@ func check(_ code: Int32, _ what: String) throws {
 struct BatchedAppend: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batched-append",
-        abstract: "Append N events in batches through the log, then the same bytes and index entries with raw LMDB.")
+        abstract: "Append N events in batches through the log, then the same bytes with raw LMDB: the same digest-keyed "
+            + "index entries, and a sequential stream index (interned stream numbers) with a version check.")
 
     @Option var events = 1_000_000
     @Option var batch = 1000
@@ -68,6 +109,7 @@ struct BatchedAppend: AsyncParsableCommand {
         let dir = scratchDirectory("log")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try EventStore(EventLogConfiguration(directory: dir, envelope: EnvelopeFormat(streamField: "ticket")))
+        let logWritten = WriteCounters.read(FileManager.default.currentDirectoryPath)
         let start = ContinuousClock.now
         var offset = 0
         while offset < requests.count {
@@ -77,6 +119,7 @@ struct BatchedAppend: AsyncParsableCommand {
         }
         let logSeconds = seconds(since: start)
         store.close()
+        let logBytes = WriteCounters.read(FileManager.default.currentDirectoryPath) - logWritten
 
         // The same records and index entries, copied out of the log, written with raw LMDB.
         var records: [[UInt8]] = []
@@ -112,6 +155,7 @@ struct BatchedAppend: AsyncParsableCommand {
         quiesce()
         let rawDir = scratchDirectory("raw")
         defer { try? FileManager.default.removeItem(atPath: rawDir) }
+        let rawWritten = WriteCounters.read(FileManager.default.currentDirectoryPath)
         let rawStart = ContinuousClock.now
         try withEnvironment(rawDir, readOnly: false) { env in
             var dbis: [MDB_dbi] = []
@@ -148,11 +192,97 @@ struct BatchedAppend: AsyncParsableCommand {
             }
         }
         let rawSeconds = seconds(since: rawStart)
-        let logRate = Double(events) / logSeconds, rawRate = Double(events) / rawSeconds
+        let rawBytes = WriteCounters.read(FileManager.default.currentDirectoryPath) - rawWritten
+
+        // Raw LMDB with a sequential stream index: the same records, stream ids interned to numbers
+        // in order of first append (the id-to-number map is a table of its own), index keys
+        // (stream number, version) big-endian, and a version check against the stored index.
+        quiesce()
+        let seqDir = scratchDirectory("sequential")
+        defer { try? FileManager.default.removeItem(atPath: seqDir) }
+        let seqWritten = WriteCounters.read(FileManager.default.currentDirectoryPath)
+        let seqStart = ContinuousClock.now
+        try sequentialIndexAppend(seqDir, records: records, streams: requests.map(\.stream), batch: batch)
+        let seqSeconds = seconds(since: seqStart)
+        let seqBytes = WriteCounters.read(FileManager.default.currentDirectoryPath) - seqWritten
+
+        let logRate = Double(events) / logSeconds, rawRate = Double(events) / rawSeconds, seqRate = Double(events) / seqSeconds
         print("batched append: \(events) events, batches of \(batch), \(bytes / events) bytes/record, \(streams) streams, durable")
-        print(String(format: "  raw LMDB:  %.0f events/s (%.2f s)", rawRate, rawSeconds))
-        print(String(format: "  event log: %.0f events/s (%.2f s)", logRate, logSeconds))
-        print(String(format: "  ratio:     %.1f %% of raw", 100 * logRate / rawRate))
+        print(
+            String(format: "  raw LMDB, random keys:      %.0f events/s (%.2f s); \(rawBytes.description)", rawRate, rawSeconds))
+        print(
+            String(format: "  raw LMDB, sequential index: %.0f events/s (%.2f s); \(seqBytes.description)", seqRate, seqSeconds))
+        print(String(format: "  event log: %.0f events/s (%.2f s); \(logBytes.description)", logRate, logSeconds))
+        print(
+            String(
+                format: "  ratio:     %.1f %% of raw with the same keys, %.1f %% of raw with a sequential index", 100 * logRate / rawRate,
+                100 * logRate / seqRate))
+    }
+}
+
+/// The peer issue 11 names: raw LMDB appending the records under seq keys, with a stream index
+/// keyed (stream number, version) big-endian, stream numbers assigned in order of first append
+/// and kept in a table `stream-ids` (id -> number). Each append checks the stream's version
+/// against the stored index: the previous version's key must exist and the new one must not
+/// (`MDB_NOOVERWRITE`). The head of each stream is cached in memory, as a writer would.
+func sequentialIndexAppend(_ dir: String, records: [[UInt8]], streams: [String], batch: Int) throws {
+    try withEnvironment(dir, readOnly: false) { env in
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(env, nil, 0, &txn), "begin")
+        var dbis: [MDB_dbi] = []
+        for name in ["events", "stream-ids", "streams"] {
+            var dbi = MDB_dbi()
+            try check(mdb_dbi_open(txn, name, UInt32(MDB_CREATE), &dbi), "open")
+            dbis.append(dbi)
+        }
+        try check(mdb_txn_commit(txn), "commit")
+        var heads: [String: (number: UInt64, version: UInt64)] = [:]
+        var offset = 0
+        while offset < records.count {
+            try check(mdb_txn_begin(env, nil, 0, &txn), "begin")
+            for n in offset..<min(offset + batch, records.count) {
+                let seq = UInt64(n + 1)
+                var head = heads[streams[n]] ?? (number: UInt64(heads.count), version: 0)
+                if head.version == 0 {
+                    var number = head.number.bigEndian
+                    var id = Array(streams[n].utf8)
+                    try id.withUnsafeMutableBytes { kb in
+                        try withUnsafeMutableBytes(of: &number) { vb in
+                            var k = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
+                            var v = MDB_val(mv_size: 8, mv_data: vb.baseAddress)
+                            try check(mdb_put(txn, dbis[1], &k, &v, UInt32(MDB_NOOVERWRITE)), "put stream id")
+                        }
+                    }
+                }
+                head.version += 1
+                heads[streams[n]] = head
+                var key: (UInt64, UInt64) = (head.number.bigEndian, (head.version - 1).bigEndian)
+                var value = seq.bigEndian
+                try withUnsafeMutableBytes(of: &key) { kb in
+                    try withUnsafeMutableBytes(of: &value) { vb in
+                        var k = MDB_val(mv_size: 16, mv_data: kb.baseAddress)
+                        var v = MDB_val(mv_size: 8, mv_data: vb.baseAddress)
+                        if head.version > 1 {
+                            var previous = MDB_val()
+                            try check(mdb_get(txn, dbis[2], &k, &previous), "version check")
+                        }
+                        kb.storeBytes(of: head.version.bigEndian, toByteOffset: 8, as: UInt64.self)
+                        k = MDB_val(mv_size: 16, mv_data: kb.baseAddress)
+                        try check(mdb_put(txn, dbis[2], &k, &v, UInt32(MDB_NOOVERWRITE)), "put index")
+                    }
+                }
+                var seqKey = seq.bigEndian
+                try withUnsafeMutableBytes(of: &seqKey) { kb in
+                    try records[n].withUnsafeBytes { vb in
+                        var k = MDB_val(mv_size: 8, mv_data: kb.baseAddress)
+                        var v = MDB_val(mv_size: vb.count, mv_data: UnsafeMutableRawPointer(mutating: vb.baseAddress))
+                        try check(mdb_put(txn, dbis[0], &k, &v, UInt32(MDB_APPEND)), "put event")
+                    }
+                }
+            }
+            try check(mdb_txn_commit(txn), "commit")
+            offset += batch
+        }
     }
 }
 
@@ -225,22 +355,30 @@ func EventLogBench_seconds(_ start: ContinuousClock.Instant) -> Double { seconds
 struct Scan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
-        abstract: "Write N events (deferred flush), then time a full decoding scan and a raw cursor walk.")
+        abstract: "Write N events (deferred flush), or open an existing log, then time a full decoding scan and a raw cursor walk.")
 
     @Option var events = 1_000_000
+    @Option(help: "Walk this existing log (read-only) instead of writing one.") var dataDir: String?
 
     func run() async throws {
-        let dir = scratchDirectory("scan")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try EventStore(
-            EventLogConfiguration(
-                directory: dir, envelope: EnvelopeFormat(streamField: "ticket"),
-                durability: .deferred(flushIntervalMilliseconds: 1000)))
-        var offset = 0
-        while offset < events {
-            let chunk = (offset..<min(offset + 5000, events)).map { AppendRequest(stream: "T-\($0 % 100_000)", events: [benchEvent($0)]) }
-            for r in await store.append(contentsOf: chunk) { _ = try r.get() }
-            offset += chunk.count
+        let dir = dataDir ?? scratchDirectory("scan")
+        defer { if dataDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let store: EventStore
+        if dataDir != nil {
+            store = try EventStore(EventLogConfiguration(directory: dir, envelope: EnvelopeFormat(streamField: "ticket"), readOnly: true))
+        } else {
+            store = try EventStore(
+                EventLogConfiguration(
+                    directory: dir, envelope: EnvelopeFormat(streamField: "ticket"),
+                    durability: .deferred(flushIntervalMilliseconds: 1000)))
+            var offset = 0
+            while offset < events {
+                let chunk = (offset..<min(offset + 5000, events)).map {
+                    AppendRequest(stream: "T-\($0 % 100_000)", events: [benchEvent($0)])
+                }
+                for r in await store.append(contentsOf: chunk) { _ = try r.get() }
+                offset += chunk.count
+            }
         }
         // Raw cursor walk (the floor).
         var rawStart = ContinuousClock.now
