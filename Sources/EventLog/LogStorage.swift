@@ -150,9 +150,10 @@ struct LMDBSnapshot {
         }
     }
 
-    /// The stream's last version and the `at` of its last event, or nil when it has no event.
-    func tail(of stream: String) throws -> (version: UInt64, at: Timestamp)? {
-        guard let last = try lastEntry(digest: StorageKeys.streamDigest(stream)) else { return nil }
+    /// The last version and the `at` of the last event of the stream whose digest is `digest`
+    /// (``StorageKeys/streamDigest(_:)``), or nil when it has no event.
+    func tail(digest: [UInt8]) throws -> (version: UInt64, at: Timestamp)? {
+        guard let last = try lastEntry(digest: digest) else { return nil }
         let at = try rawRecord(seq: last.seq).flatMap(EventRecord.at(in:)) ?? Timestamp(milliseconds: .min)
         return (last.version, at)
     }

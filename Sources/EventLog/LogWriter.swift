@@ -293,12 +293,15 @@ final class LogWriter: Sendable {
             }
         }
 
+        // The stream's digest, hashed once: for its tail and for the index entries below.
+        let digest = StorageKeys.streamDigest(request.stream)
         let sealed: [AppendRules.SealedEvent]
-        switch try AppendRules.seal(request, in: snapshot, now: now, head: head, envelope: configuration.envelope) {
+        switch try AppendRules.seal(
+            request, tail: try lmdb.tail(digest: digest), in: snapshot, now: now, head: head, envelope: configuration.envelope)
+        {
         case .failure(let error): return .failure(error)
         case .success(let events): sealed = events
         }
-        let digest = StorageKeys.streamDigest(request.stream)
         for s in sealed {
             let seqKey = StorageKeys.seq(s.record.seq)
             try txn.put(storage.events, key: seqKey, value: s.record.encoded(), flags: UInt32(MDB_APPEND))
