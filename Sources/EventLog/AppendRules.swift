@@ -81,12 +81,13 @@ enum AppendRules {
 
     /// Checks the expected version, time order and precondition of a (decided) request against
     /// the log after `head`, and seals its events into the chain: seq, version, `at`,
-    /// `recorded`, `prev` and `hash`.
+    /// `recorded`, `prev` and `hash`. `tail` is the stream's last version and the `at` of its
+    /// last event as `snapshot` shows them (nil for a new stream): the store reads it, the LMDB
+    /// one with the stream digest it then indexes the events under.
     static func seal(
-        _ request: AppendRequest, in snapshot: LogSnapshot, now: Timestamp, head: LogHead,
-        envelope: EnvelopeFormat
+        _ request: AppendRequest, tail: (version: UInt64, at: Timestamp)?, in snapshot: LogSnapshot, now: Timestamp,
+        head: LogHead, envelope: EnvelopeFormat
     ) throws -> Result<[SealedEvent], EventLogError> {
-        let tail = try snapshot.tail(of: request.stream)
         let current = tail?.version ?? 0
         switch request.expectedVersion {
         case .any: break

@@ -54,7 +54,9 @@ public final class InMemoryEventStore: EventStoring {
         case .success(nil): return .success(AppendRules.nothingAppended)
         case .success(let decided?): request = decided
         }
-        switch try AppendRules.seal(request, in: snapshot, now: now, head: log.head, envelope: envelope) {
+        switch try AppendRules.seal(
+            request, tail: log.tail(of: request.stream), in: snapshot, now: now, head: log.head, envelope: envelope)
+        {
         case .failure(let error):
             return .failure(error)
         case .success(let sealed):

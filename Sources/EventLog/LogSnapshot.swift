@@ -82,12 +82,4 @@ public struct LogSnapshot {
         case .memory(let log): log.events(inStream: stream, fromVersion: fromVersion, throughVersion: throughVersion)
         }
     }
-
-    /// The stream's last version and the `at` of its last event, or nil when it has no event.
-    func tail(of stream: String) throws -> (version: UInt64, at: Timestamp)? {
-        switch source {
-        case .lmdb(let s): try s.tail(of: stream)
-        case .memory(let log): log.tail(of: stream)
-        }
-    }
 }

@@ -200,9 +200,10 @@ struct LMDBSnapshot {
         }
     }
 
-    /// The stream's last version and the `at` of its last event, or nil when it has no event.
-    func tail(of stream: String) throws -> (version: UInt64, at: Timestamp)? {
-        guard let number = try storage.streamNumber(txn, stream), let last = try lastEntry(number: number) else { return nil }
+    /// The last version and the `at` of the last event of the stream numbered `number`, or nil
+    /// when it has no event this snapshot shows.
+    func tail(number: UInt64) throws -> (version: UInt64, at: Timestamp)? {
+        guard let last = try lastEntry(number: number) else { return nil }
         let at = try rawRecord(seq: last.seq).flatMap(EventRecord.at(in:)) ?? Timestamp(milliseconds: .min)
         return (last.version, at)
     }

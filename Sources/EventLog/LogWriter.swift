@@ -293,13 +293,20 @@ final class LogWriter: Sendable {
             }
         }
 
+        // The stream's digest, hashed once: for its number, which finds its tail and keys the index
+        // entries below.
+        let digest = StorageKeys.streamDigest(request.stream)
+        let known = try storage.streamNumber(txn, digest: digest)
         let sealed: [AppendRules.SealedEvent]
-        switch try AppendRules.seal(request, in: snapshot, now: now, head: head, envelope: configuration.envelope) {
+        switch try AppendRules.seal(
+            request, tail: try known.flatMap { try lmdb.tail(number: $0) }, in: snapshot, now: now, head: head,
+            envelope: configuration.envelope)
+        {
         case .failure(let error): return .failure(error)
         case .success(let events): sealed = events
         }
         if !sealed.isEmpty {
-            let number = try streamNumber(of: request.stream, txn: txn)
+            let number = try known ?? newStreamNumber(digest: digest, txn: txn)
             for s in sealed {
                 let seqKey = StorageKeys.seq(s.record.seq)
                 try txn.put(storage.events, key: seqKey, value: s.record.encoded(), flags: UInt32(MDB_APPEND))
@@ -322,11 +329,9 @@ final class LogWriter: Sendable {
 }
 
 extension LogWriter {
-    /// The number of `stream`; a stream's first event gets the next one (1, 2, 3… in order of
-    /// first append), so the index entries of new streams are written at the end of the index.
-    fileprivate func streamNumber(of stream: String, txn: LMDBTransaction) throws -> UInt64 {
-        let digest = StorageKeys.streamDigest(stream)
-        if let number = try storage.streamNumber(txn, digest: digest) { return number }
+    /// Numbers a stream at its first event: the next number (1, 2, 3… in order of first append),
+    /// so the index entries of new streams are written at the end of the index.
+    fileprivate func newStreamNumber(digest: [UInt8], txn: LMDBTransaction) throws -> UInt64 {
         let number = UInt64(try txn.count(storage.streamNumbers) + 1)
         try txn.put(storage.streamNumbers, key: digest, value: StorageKeys.streamNumber(number), flags: UInt32(MDB_NOOVERWRITE))
         return number

@@ -12,7 +12,7 @@ package enum QueueAnswer {
     /// hottest route, and building a dictionary per entry to sort its keys costs more than the query
     /// (docs/benchmarks.md, "direct writer, no temporary arrays"). This is why the queue shape is
     /// the one answer not written by ``CanonicalJSONEncoder`` through a ``JSONAnswer``: the
-    /// encoder builds a `JSONValue` tree first. It stays the shape's only writer (routes and
+    /// encoder records the value and sorts each object's member names first. It stays the shape's only writer (routes and
     /// support-replay); QueueAnswerTests checks its bytes against the canonical encoding.
     package static func body(owner: (key: String, value: String), entries: [QueueEntry], at: Timestamp) -> [UInt8] {
         var out: [UInt8] = []

@@ -12,11 +12,8 @@ package protocol JSONAnswer: Encodable, Sendable {}
 
 extension JSONAnswer {
     /// The body as RFC 8785 canonical JSON.
-    package var canonicalJSON: [UInt8] { CanonicalJSON.encode(jsonValue) }
-
-    /// The body as the JSON value ``canonicalJSON`` writes.
-    package var jsonValue: JSONValue {
-        do { return try CanonicalJSONEncoder().value(of: self) } catch {
+    package var canonicalJSON: [UInt8] {
+        do { return try CanonicalJSONEncoder().encode(self) } catch {
             // Unreachable: no member of a response body throws or overflows (see JSONAnswer).
             preconditionFailure("a response body failed to encode: \(error)")
         }
@@ -188,14 +185,11 @@ package struct TicketBody: JSONAnswer {
     /// `head + thread.canonicalJSON + tail` is the whole body. The thread is the part that
     /// grows with the ticket; what is around it is small.
     package static func aroundThread(_ ticket: Ticket, at evaluation: Timestamp, levels: ServiceLevels) -> (head: [UInt8], tail: [UInt8]) {
-        let members = TicketSummaryBody(ticket, at: evaluation, levels: levels).jsonValue.objectValue ?? [:]
-        let precedes = { (key: String) in BinaryJSON.canonicalKeyOrder(key, "thread") }
-        var head = CanonicalJSON.encode(.object(members.filter { precedes($0.key) }))
-        head.removeLast()  // "}"
-        if head.count > 1 { head.append(UInt8(ascii: ",")) }
-        head += Array(#""thread":"#.utf8)
-        var tail = CanonicalJSON.encode(.object(members.filter { !precedes($0.key) }))
-        if tail.count > 2 { tail[0] = UInt8(ascii: ",") } else { tail = [UInt8(ascii: "}")] }
-        return (head, tail)
+        do {
+            return try CanonicalJSONEncoder().encode(TicketSummaryBody(ticket, at: evaluation, levels: levels), cutAtMember: "thread")
+        } catch {
+            // Unreachable: the summary is an object, and no member of it throws (see JSONAnswer).
+            preconditionFailure("a ticket summary failed to encode: \(error)")
+        }
     }
 }

@@ -45,6 +45,141 @@ struct CanonicalJSONEncoderTests {
         }
     }
 
+    /// A JSON value encoded member by member through the keyed, unkeyed and single-value
+    /// containers, half of the nested objects and arrays through nested containers (a
+    /// `JSONValue` member is taken whole by the encoder, so it would not exercise them).
+    struct ThroughContainers: Encodable {
+        var value: JSONValue
+
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(_ name: String) { stringValue = name }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { return nil }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            switch value {
+            case .object(let members):
+                var container = encoder.container(keyedBy: Key.self)
+                try Self.fill(&container, members)
+            case .array(let elements):
+                var container = encoder.unkeyedContainer()
+                try Self.fill(&container, elements)
+            case .null:
+                var container = encoder.singleValueContainer()
+                try container.encodeNil()
+            case .bool(let b):
+                var container = encoder.singleValueContainer()
+                try container.encode(b)
+            case .int(let i):
+                var container = encoder.singleValueContainer()
+                try container.encode(i)
+            case .double(let d):
+                var container = encoder.singleValueContainer()
+                try container.encode(d)
+            case .string(let s):
+                var container = encoder.singleValueContainer()
+                try container.encode(s)
+            }
+        }
+
+        static func fill(_ container: inout KeyedEncodingContainer<Key>, _ members: [String: JSONValue]) throws {
+            for (k, (name, member)) in members.enumerated() {
+                let key = Key(name)
+                switch member {
+                case .null: try container.encodeNil(forKey: key)
+                case .bool(let b): try container.encode(b, forKey: key)
+                case .int(let i): try container.encode(i, forKey: key)
+                case .double(let d): try container.encode(d, forKey: key)
+                case .string(let s): try container.encode(s, forKey: key)
+                case .object(let o) where k.isMultiple(of: 2):
+                    var nested = container.nestedContainer(keyedBy: Key.self, forKey: key)
+                    try fill(&nested, o)
+                case .array(let a) where k.isMultiple(of: 2):
+                    var nested = container.nestedUnkeyedContainer(forKey: key)
+                    try fill(&nested, a)
+                case .object, .array: try container.encode(ThroughContainers(value: member), forKey: key)
+                }
+            }
+        }
+
+        static func fill(_ container: inout any UnkeyedEncodingContainer, _ elements: [JSONValue]) throws {
+            for (k, element) in elements.enumerated() {
+                switch element {
+                case .null: try container.encodeNil()
+                case .bool(let b): try container.encode(b)
+                case .int(let i): try container.encode(i)
+                case .double(let d): try container.encode(d)
+                case .string(let s): try container.encode(s)
+                case .object(let o) where k.isMultiple(of: 2):
+                    var nested = container.nestedContainer(keyedBy: Key.self)
+                    try fill(&nested, o)
+                case .array(let a) where k.isMultiple(of: 2):
+                    var nested = container.nestedUnkeyedContainer()
+                    try fill(&nested, a)
+                case .object, .array: try container.encode(ThroughContainers(value: element))
+                }
+            }
+        }
+    }
+
+    @Test func anyJSONValueEncodedThroughTheContainersGivesItsCanonicalBytesAndItself() throws {
+        var random = SeededRandom(seed: 11)
+        for _ in 0..<2000 {
+            let value = Self.randomValue(&random)
+            let through = ThroughContainers(value: value)
+            #expect(try CanonicalJSONEncoder().encode(through) == CanonicalJSON.encode(value), "\(value)")
+            #expect(try CanonicalJSONEncoder().value(of: through) == value, "\(value)")
+        }
+    }
+
+    @Test func anObjectCutAtAMemberIsThatObjectWithTheMembersValueInTheCut() throws {
+        var random = SeededRandom(seed: 12)
+        for _ in 0..<2000 {
+            var members: [String: JSONValue] = [:]
+            for _ in 0..<random.below(6) { members[Self.randomString(&random)] = Self.randomValue(&random, depth: 1) }
+            // The cut's name is new, or one the object has (which it replaces).
+            let key = random.chance(0.3) && !members.isEmpty ? random.element(of: Array(members.keys)) : Self.randomString(&random)
+            let member = Self.randomValue(&random, depth: 1)
+            let object = ThroughContainers(value: .object(members))
+            let (head, tail) = try CanonicalJSONEncoder().encode(object, cutAtMember: key)
+            members[key] = member
+            #expect(head + CanonicalJSON.encode(member) + tail == CanonicalJSON.encode(.object(members)), "\(members) cut at \(key)")
+        }
+        #expect(throws: EncodingError.self) { try CanonicalJSONEncoder().encode([1, 2], cutAtMember: "thread") }
+    }
+
+    struct Interleaved: Encodable {
+        enum Key: String, CodingKey { case zeta, alpha, nested, mid }
+        enum Inner: String, CodingKey { case b, a }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode("first", forKey: .zeta)
+            var nested = container.nestedContainer(keyedBy: Inner.self, forKey: .nested)
+            try container.encode(1, forKey: .alpha)
+            try nested.encode(true, forKey: .b)
+            try container.encode("second", forKey: .zeta)
+            try nested.encode([Int64(2), 3], forKey: .a)
+            try container.encode(Timestamp(milliseconds: 0), forKey: .mid)
+        }
+    }
+
+    @Test func aNestedContainerFilledAfterLaterMembersAndAMemberWrittenTwiceKeepTheirLastValues() throws {
+        let bytes = try CanonicalJSONEncoder().encode(Interleaved())
+        #expect(
+            String(decoding: bytes, as: UTF8.self)
+                == #"{"alpha":1,"mid":"1970-01-01T00:00:00.000Z","nested":{"a":[2,3],"b":true},"zeta":"second"}"#)
+        #expect(
+            try CanonicalJSONEncoder().value(of: Interleaved())
+                == .object([
+                    "alpha": .int(1), "mid": .string("1970-01-01T00:00:00.000Z"),
+                    "nested": .object(["a": .array([.int(2), .int(3)]), "b": .bool(true)]), "zeta": .string("second"),
+                ]))
+    }
+
     struct Shape: Encodable {
         var name: String
         var count: Int
@@ -68,6 +203,7 @@ struct CanonicalJSONEncoderTests {
             "absent": .null, "present": .int(7), "nested": .object(["a": .int(1), "b": .int(2)]),
         ])
         #expect(try CanonicalJSONEncoder().encode(shape) == CanonicalJSON.encode(expected))
+        #expect(try CanonicalJSONEncoder().value(of: shape) == expected)
     }
 
     @Test func anUnsignedIntegerBeyondInt64IsAnErrorNotARoundedNumber() throws {

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN=${1:-10}
 CONNECTIONS=${2:-64}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-swift build -c release --product supportd --product http-baseline --product eventlog-bench >/dev/null
+# One product per call: given several --product options, swift build builds only the last one.
+for product in supportd http-baseline eventlog-bench; do swift build -c release --product "$product" >/dev/null; done
 BIN=.build/release
 WORK=$(mktemp -d "$PWD/.bench-http-XXXX")
 cleanup() { kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"; }

@@ -11,8 +11,8 @@ import Synchronization
 struct EventLogBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eventlog-bench",
-        abstract: "Benchmarks of the event log (batched append vs raw LMDB, group commit, scan).",
-        subcommands: [BatchedAppend.self, GroupCommit.self, Scan.self])
+        abstract: "Benchmarks of the event log (batched append vs raw LMDB, group commit, scan, canonical JSON encoder).",
+        subcommands: [BatchedAppend.self, GroupCommit.self, Scan.self, Encode.self])
 }
 
 /// A scratch directory under the working directory (not tmpfs), removed at the end.
