@@ -38,8 +38,9 @@ struct NameTable: Sendable {
     /// Runs `body` over a name's UTF-8.
     @inline(__always)
     private static func withUTF8<R>(_ name: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        if let result = name.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return result }
-        return Array(name.utf8).withUnsafeBytes(body)
+        // `withUTF8` lends a small string's bytes (ticket ids, most names) without copying them to an array.
+        var name = name
+        return name.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
 
     @inline(__always)

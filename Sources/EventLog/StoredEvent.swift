@@ -52,8 +52,10 @@ package struct StoredText {
     /// Whether the decoded string's UTF-8 is that of `text` (code point equality).
     @inline(__always)
     package func equals(_ text: String) -> Bool {
-        if let equal = text.utf8.withContiguousStorageIfAvailable({ equals(UnsafeRawBufferPointer($0)) }) { return equal }
-        return string.utf8.elementsEqual(text.utf8)
+        // `withUTF8`, not `utf8.withContiguousStorageIfAvailable`: a small string (up to 15
+        // bytes, most names) has no contiguous storage to lend, and would be copied to an array.
+        var text = text
+        return text.withUTF8 { equals(UnsafeRawBufferPointer($0)) }
     }
 }
 

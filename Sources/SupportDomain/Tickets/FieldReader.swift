@@ -198,8 +198,9 @@ extension JSONValue: FieldValue {
 extension BinaryJSON.Object: FieldObject {
     @inline(__always)
     func member(_ name: String) -> BinaryJSON.Value? {
-        if let found = name.utf8.withContiguousStorageIfAvailable({ member(UnsafeRawBufferPointer($0)) }) { return found }
-        return Array(name.utf8).withUnsafeBytes { member($0) }
+        // A member name is a small string (no contiguous storage to lend): `withUTF8` reads it in place.
+        var name = name
+        return name.withUTF8 { member(UnsafeRawBufferPointer($0)) }
     }
 }
 

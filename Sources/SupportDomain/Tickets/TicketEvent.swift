@@ -1,5 +1,11 @@
 import EventLog
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The facts of a ticket's life (SPEC §2.2), each named in the past tense, with their texts as
 /// `String`s: what commands decide, imports read and the ticket cache applies.
 public typealias TicketEvent = TicketEventOf<String>
@@ -304,9 +310,16 @@ public enum TicketEventKind: String, Sendable, CaseIterable {
         return nil
     }
 
-    /// The kind named by a stored record's type.
+    /// Every kind's name in UTF-8, built once.
+    private static let utf8Names: [(kind: TicketEventKind, utf8: [UInt8])] = all.map { ($0, Array($0.rawValue.utf8)) }
+
+    /// The kind named by a stored record's type: by bytes, since the names are ASCII (a text of
+    /// other bytes names none, whether or not it is valid UTF-8).
     static func named(_ type: StoredText) -> TicketEventKind? {
-        for kind in all where type.equals(kind.rawValue) { return kind }
+        let bytes = type.bytes
+        for entry in utf8Names where entry.utf8.count == bytes.count {
+            if entry.utf8.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) { return entry.kind }
+        }
         return nil
     }
 }
