@@ -1,4 +1,10 @@
 import EventLog
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SupportDomain
 
 /// The read models of SPEC §4 and §5 — queues, agent workloads, response-time metrics,
@@ -445,32 +451,62 @@ public struct SupportProjection: Sendable {
 
     @inline(__always)
     private static func actorKind<Text: FoldText>(_ event: Envelope<Text>) throws(DomainError) -> ActorKind {
-        // The names are short: the string is small, made without an allocation.
-        let kind = event.actorKind.string
-        switch kind {
-        case "agent": return .agent
-        case "customer": return .customer
-        case "manager": return .manager
-        case "admin": return .admin
-        case "system": return .system
-        default: throw refusal(event, "unknown actor kind \"\(kind)\"")
+        guard let kind = event.actorKind.actorKind else {
+            throw refusal(event, "unknown actor kind \"\(event.actorKind.string)\"")
         }
+        return kind
     }
 }
 
 /// An event's text as the fold interns it: a `String` (a decoded event), or a stored record's
 /// text read in place, interned by its bytes (a string is made only for a new name).
 protocol FoldText: EventText where List: Sequence, List.Element == Self {
+    /// The actor kind this text names (SPEC §2.1), nil for none.
+    var actorKind: ActorKind? { get }
     func index(in table: NameTable) -> UInt32?
     func intern(in table: inout NameTable) -> (index: UInt32, isNew: Bool)
 }
 
 extension String: FoldText {
+    @inline(__always)
+    var actorKind: ActorKind? {
+        switch self {
+        case "agent": .agent
+        case "customer": .customer
+        case "manager": .manager
+        case "admin": .admin
+        case "system": .system
+        default: nil
+        }
+    }
+
     @inline(__always) func index(in table: NameTable) -> UInt32? { table.index(of: self) }
     @inline(__always) func intern(in table: inout NameTable) -> (index: UInt32, isNew: Bool) { table.intern(self) }
 }
 
 extension StoredText: FoldText {
+    /// By bytes: the kinds' names are ASCII, and a text of other bytes names none (nor does the
+    /// string it decodes to; a refusal is then worded by the decoded path).
+    @inline(__always)
+    var actorKind: ActorKind? {
+        let b = bytes
+        switch b.count {
+        case 5:
+            if StoredText.same(b, "agent") { return .agent }
+            if StoredText.same(b, "admin") { return .admin }
+        case 6: if StoredText.same(b, "system") { return .system }
+        case 7: if StoredText.same(b, "manager") { return .manager }
+        case 8: if StoredText.same(b, "customer") { return .customer }
+        default: break
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private static func same(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+        bytes.count == name.utf8CodeUnitCount && memcmp(bytes.baseAddress!, name.utf8Start, bytes.count) == 0
+    }
+
     // ASCII bytes are the decoded string's UTF-8; any other text is looked up as that string.
     @inline(__always)
     func index(in table: NameTable) -> UInt32? { isASCII ? table.index(utf8: bytes) : table.index(of: string) }

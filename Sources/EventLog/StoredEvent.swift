@@ -299,7 +299,7 @@ extension BinaryJSON {
             var previous = UnsafeRawBufferPointer(start: nil, count: 0)
             for k in 0..<Int(n) {
                 guard let length = try? reader.varint(), let count = Int(exactly: length), let name = try? reader.bytes(count: count),
-                    StoredText(name).isASCII, k == 0 || previous.lexicographicallyPrecedes(name)
+                    StoredText(name).isASCII, k == 0 || Self.precedes(previous, name)
                 else { return nil }
                 previous = name
                 let valueStart = reader.offset
@@ -312,6 +312,14 @@ extension BinaryJSON {
         }
 
         private static func skipValue(_ reader: inout ByteReader) -> Bool { BinaryJSON.skip(&reader) }
+
+        /// Byte order.
+        @inline(__always)
+        private static func precedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+            let n = min(a.count, b.count)
+            let c = n == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, n)
+            return c < 0 || (c == 0 && a.count < b.count)
+        }
 
         /// The member named `name` (its UTF-8), nil when absent.
         @inline(__always)
