@@ -1,11 +1,11 @@
 import EventLog
+import SupportDomain
 
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SupportDomain
 
 /// The read models of SPEC §4 and §5 — queues, agent workloads, response-time metrics,
 /// satisfaction and the ticket list — as one value folded from the log.

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Dispatch
 import DemoWorkload
+import Dispatch
 import EventLog
 import Foundation
 import Logging

@@ -141,16 +141,16 @@ struct FieldReader<Object: FieldObject> {
         for (k, item) in items.enumerated() {
             let path = self.path
             try Self.read(item, path: "\(path)\(key)[\(k)].", what: "\(name(key))[\(k)]") { r throws(DomainError) in
-                    let name = try r.requiredString("name")
-                    guard let size = try r.integer("size") else { throw .badRequest("\"\(path)\(key)[\(k)].size\" is required") }
-                    guard size >= 0 else { throw .badRequest("\"\(path)\(key)[\(k)].size\" must be an integer >= 0") }
-                    let contentType = try r.requiredString("contentType")
-                    let sha = try r.requiredString("sha256")
-                    guard sha.isLowercaseHexDigest else {
-                        throw .badRequest("\"\(path)\(key)[\(k)].sha256\" must be 64 lowercase hex digits")
-                    }
-                    out.append(name: name, size: size, contentType: contentType, sha256: sha)
+                let name = try r.requiredString("name")
+                guard let size = try r.integer("size") else { throw .badRequest("\"\(path)\(key)[\(k)].size\" is required") }
+                guard size >= 0 else { throw .badRequest("\"\(path)\(key)[\(k)].size\" must be an integer >= 0") }
+                let contentType = try r.requiredString("contentType")
+                let sha = try r.requiredString("sha256")
+                guard sha.isLowercaseHexDigest else {
+                    throw .badRequest("\"\(path)\(key)[\(k)].sha256\" must be 64 lowercase hex digits")
                 }
+                out.append(name: name, size: size, contentType: contentType, sha256: sha)
+            }
         }
         return out
     }

@@ -211,7 +211,8 @@ extension TicketEventOf where Text == String {
     /// Reads an event's `data` strictly (SPEC §2.2): unknown members, wrong types, bad enums and
     /// invalid identifiers are 400.
     public init(kind: Kind, data: JSONValue) throws(DomainError) {
-        self = try FieldReader<[String: JSONValue]>.read(data, what: "the event's data") { r throws(DomainError) in try Self.read(kind, &r) }
+        self = try FieldReader<[String: JSONValue]>.read(data, what: "the event's data") { r throws(DomainError) in try Self.read(kind, &r)
+        }
     }
 
     /// Reads a stored event; a type the domain does not know is a 400.
@@ -323,7 +324,6 @@ public enum TicketEventKind: String, Sendable, CaseIterable {
         return nil
     }
 }
-
 
 /// The statuses a `status.changed` may set (every one but `new`).
 enum SettableStatus: String, CaseIterable {
