@@ -162,9 +162,10 @@ public final class ProjectionRunner: Sendable {
     /// Folds the whole log (or the events with `at` <= `upTo`) into a fresh projection.
     ///
     /// Reading runs on its own thread, one batch ahead of the fold: it copies the stored records
-    /// out of a short read transaction, and the fold reads each record in place
-    /// (``SupportProjection/apply(storedRecord:seq:)``: no decoded event, JSON value or string per
-    /// event). A rebuild uses both cores: its speed is that of the slower of the two stages.
+    /// out of a short read transaction and decodes each in place (no `RecordedEvent`, JSON value or
+    /// string per event); the fold applies them (the outcome of
+    /// ``SupportProjection/apply(storedRecord:seq:)`` for each record). A rebuild uses both cores:
+    /// its speed is that of the slower of the two stages.
     public static func fold(
         store: any EventStoring, levels: ServiceLevels, upTo: Timestamp?, throughSeq: UInt64? = nil,
         logger: Logger
@@ -177,8 +178,7 @@ public final class ProjectionRunner: Sendable {
             while true {
                 do {
                     // One short read transaction per batch: a long rebuild never pins old pages.
-                    var batch = StoredRecordBatch()
-                    batch.reserveCapacity(records: batchSize, bytes: recordBytes)
+                    let batch = StoredRecordBatch(records: batchSize, bytes: recordBytes)
                     try store.read { snapshot in
                         try snapshot.forEachRecord(after: after) { seq, record in
                             if let throughSeq, seq > throughSeq { return false }
@@ -189,7 +189,12 @@ public final class ProjectionRunner: Sendable {
                     guard !batch.isEmpty else { pipe.put(.end); return }
                     after = batch.lastSeq
                     recordBytes = max(recordBytes, batch.byteCount)
-                    guard pipe.put(.records(batch)) else { return }
+                    // Read and decoded here, in place, one batch ahead of the fold.
+                    let prepared = (0..<batch.count).map { k in
+                        let (seq, record) = batch.record(at: k)
+                        return SupportProjection.prepare(storedRecord: record, seq: seq)
+                    }
+                    guard pipe.put(.batch(PreparedBatch(records: batch, events: prepared))) else { return }
                 } catch {
                     pipe.put(.failure(error))
                     return
@@ -204,19 +209,36 @@ public final class ProjectionRunner: Sendable {
                 return projection
             case .failure(let error):
                 throw error
-            case .records(let batch):
-                try batch.forEach { seq, record in
-                    if let upTo, let view = StoredEventView(keySeq: seq, record: record), view.at > upTo {
-                        // Left out; but a record a read could not decode fails the fold as that read would.
-                        if BinaryJSON.end(of: 0, in: view.data) == nil { _ = try view.recordedEvent() }
-                        return
+            case .batch(let batch):
+                for event in batch.events {
+                    if let upTo {
+                        if let at = event.at {
+                            if at > upTo { continue }
+                        } else if let view = StoredEventView(keySeq: event.seq, record: event.record), view.at > upTo {
+                            // Left out; but a record a read could not decode fails the fold as that read would.
+                            if BinaryJSON.end(of: 0, in: view.data) == nil { _ = try view.recordedEvent() }
+                            continue
+                        }
                     }
-                    if let refusal = try projection.apply(storedRecord: record, seq: seq) {
-                        logger.error("projection skipped event \(seq): \(refusal.detail)")
+                    if let refusal = try projection.apply(event) {
+                        logger.error("projection skipped event \(event.seq): \(refusal.detail)")
                     }
                 }
+                withExtendedLifetime(batch) {}
             }
         }
+    }
+}
+
+/// Stored records and their events read in place (which borrow the records' bytes), handed from
+/// the reading thread to the folding one, which only reads them.
+final class PreparedBatch: @unchecked Sendable {
+    let records: StoredRecordBatch
+    let events: [SupportProjection.PreparedEvent]
+
+    init(records: StoredRecordBatch, events: [SupportProjection.PreparedEvent]) {
+        self.records = records
+        self.events = events
     }
 }
 
@@ -225,7 +247,7 @@ public final class ProjectionRunner: Sendable {
 /// does. One producer and one consumer.
 final class BatchPipe: Sendable {
     enum Item: Sendable {
-        case records(StoredRecordBatch)
+        case batch(PreparedBatch)
         case end
         case failure(any Error)
     }

@@ -132,14 +132,59 @@ public struct SupportProjection: Sendable {
             if view.seq <= appliedSeq {
                 // Skipped, as long as a read would have decoded it.
                 if BinaryJSON.end(of: 0, in: view.data) != nil { return nil }
-            } else if let decoded = try? TicketEventOf<StoredText>(type: view.type, data: view.data) {
-                let envelope = Envelope(
-                    seq: view.seq, version: view.version, at: view.at, stream: view.stream, type: view.type,
-                    actorKind: view.actorKind, actorID: view.actorID)
-                if let actor = try? Self.actorKind(envelope), (try? apply(envelope, decoded, actor: actor)) != nil { return nil }
+            } else if let read = Self.read(view), (try? apply(read.envelope, read.event, actor: read.actor)) != nil {
+                return nil
             }
         }
-        // Not read in place: decode it as any read does (which throws what that read throws).
+        return try applyDecoding(storedRecord: record, seq: seq)
+    }
+
+    /// An event read in place from its stored record and decoded, ahead of its fold (a rebuild
+    /// does this on its reading thread): ``apply(_:)-(PreparedEvent)`` folds it. Borrows the
+    /// record's bytes: keep it only as long as they live.
+    struct PreparedEvent {
+        /// The seq the record is stored under.
+        let seq: UInt64
+        let record: UnsafeRawBufferPointer
+        /// The event, nil when it is not read in place (the fold then does as
+        /// ``apply(storedRecord:seq:)``).
+        let read: (envelope: Envelope<StoredText>, event: TicketEventOf<StoredText>, actor: ActorKind)?
+
+        /// When the event happened, nil when the record could not be read in place.
+        var at: Timestamp? { read?.envelope.at }
+    }
+
+    /// Reads and decodes a stored record in place (no state involved: any thread).
+    static func prepare(storedRecord record: UnsafeRawBufferPointer, seq: UInt64) -> PreparedEvent {
+        PreparedEvent(seq: seq, record: record, read: StoredEventView(keySeq: seq, record: record).flatMap(read))
+    }
+
+    /// Folds a prepared event: the outcome of ``apply(storedRecord:seq:)`` of its record.
+    mutating func apply(_ prepared: PreparedEvent) throws(EventLogError) -> DomainError? {
+        guard let read = prepared.read else { return try apply(storedRecord: prepared.record, seq: prepared.seq) }
+        // Read in place, so a read would have decoded it: skipped at or below the applied seq.
+        if read.envelope.seq <= appliedSeq { return nil }
+        if (try? apply(read.envelope, read.event, actor: read.actor)) != nil { return nil }
+        return try applyDecoding(storedRecord: prepared.record, seq: prepared.seq)
+    }
+
+    /// The event of a stored record read in place, nil when that reading does not take it.
+    @inline(__always)
+    private static func read(
+        _ view: StoredEventView
+    ) -> (envelope: Envelope<StoredText>, event: TicketEventOf<StoredText>, actor: ActorKind)? {
+        let envelope = Envelope(
+            seq: view.seq, version: view.version, at: view.at, stream: view.stream, type: view.type,
+            actorKind: view.actorKind, actorID: view.actorID)
+        guard let actor = envelope.actorKind.actorKind, let event = try? TicketEventOf<StoredText>(type: view.type, data: view.data) else {
+            return nil
+        }
+        return (envelope, event, actor)
+    }
+
+    /// A record not taken in place: decoded as any read decodes it (which throws what that read
+    /// throws) and applied as ``apply(_:)`` does.
+    private mutating func applyDecoding(storedRecord record: UnsafeRawBufferPointer, seq: UInt64) throws(EventLogError) -> DomainError? {
         let event = try StoredEventView.recordedEvent(seq: seq, record: record)
         do {
             try apply(event)

@@ -130,44 +130,58 @@ package struct StoredEventView {
 
 /// Stored records copied out of a read, to be read in place later (on another thread, after the
 /// read transaction ended): one buffer of bytes and where each record lies in it.
-package struct StoredRecordBatch: Sendable {
-    private var bytes: [UInt8] = []
-    private var entries: [(seq: UInt64, end: Int)] = []
+///
+/// Filled by one thread (``append(seq:record:)``), then handed over and only read: the bytes of a
+/// record (``record(at:)``) stay where they are for as long as the batch lives and nothing more is
+/// appended, so values that borrow them (a `StoredText`) may be kept beside the batch.
+package final class StoredRecordBatch: @unchecked Sendable {
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    /// The bytes of all records.
+    package private(set) var byteCount = 0
+    private var entries: [(seq: UInt64, start: Int, end: Int)] = []
 
-    package init() {}
+    package init(records: Int = 0, bytes: Int = 1 << 16) {
+        capacity = max(bytes, 64)
+        storage = .allocate(byteCount: capacity, alignment: 16)
+        entries.reserveCapacity(records)
+    }
+
+    deinit { storage.deallocate() }
 
     package var count: Int { entries.count }
-    /// The bytes of all records.
-    package var byteCount: Int { bytes.count }
     package var isEmpty: Bool { entries.isEmpty }
     /// The seq of the last record, 0 when empty.
     package var lastSeq: UInt64 { entries.last?.seq ?? 0 }
 
-    package mutating func reserveCapacity(records: Int, bytes count: Int) {
-        entries.reserveCapacity(records)
-        bytes.reserveCapacity(count)
-    }
-
     /// Copies a record (stored under `seq`).
-    package mutating func append(seq: UInt64, record: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: record)
-        entries.append((seq, bytes.count))
+    package func append(seq: UInt64, record: UnsafeRawBufferPointer) {
+        if byteCount + record.count > capacity {
+            var grown = capacity * 2
+            while byteCount + record.count > grown { grown *= 2 }
+            let moved = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
+            moved.copyMemory(from: storage, byteCount: byteCount)
+            storage.deallocate()
+            storage = moved
+            capacity = grown
+        }
+        if record.count > 0 { (storage + byteCount).copyMemory(from: record.baseAddress!, byteCount: record.count) }
+        entries.append((seq, byteCount, byteCount + record.count))
+        byteCount += record.count
     }
 
-    /// Drops the records stored under seqs above `seq`.
-    package mutating func removeRecords(after seq: UInt64) {
-        while let last = entries.last, last.seq > seq { entries.removeLast() }
-        bytes.removeSubrange((entries.last?.end ?? 0)...)
+    /// The `k`th record: the seq it is stored under and its bytes (valid while the batch lives
+    /// and nothing more is appended).
+    package func record(at k: Int) -> (seq: UInt64, bytes: UnsafeRawBufferPointer) {
+        let entry = entries[k]
+        return (entry.seq, UnsafeRawBufferPointer(start: storage + entry.start, count: entry.end - entry.start))
     }
 
-    /// Hands each record in order to `body`: its seq and bytes (valid only during the call).
+    /// Hands each record in order to `body`: its seq and bytes.
     package func forEach(_ body: (UInt64, UnsafeRawBufferPointer) throws -> Void) rethrows {
-        try bytes.withUnsafeBytes { raw in
-            var start = 0
-            for entry in entries {
-                try body(entry.seq, UnsafeRawBufferPointer(rebasing: raw[start..<entry.end]))
-                start = entry.end
-            }
+        for k in entries.indices {
+            let (seq, bytes) = record(at: k)
+            try body(seq, bytes)
         }
     }
 }

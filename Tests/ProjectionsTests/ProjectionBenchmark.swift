@@ -47,7 +47,7 @@ struct ProjectionBenchmark {
             let chunk = generator.next(min(200_000, Self.eventCount - applied))
             seconds += try Self.cpuSeconds { try projection.apply(contentsOf: chunk) }
             if Self.records {
-                var batch = StoredRecordBatch()
+                let batch = StoredRecordBatch()
                 for event in chunk { event.storedRecord.withUnsafeBytes { batch.append(seq: event.seq, record: $0) } }
                 recordSeconds += try Self.cpuSeconds {
                     try batch.forEach { seq, record in
