@@ -52,7 +52,9 @@ struct StoredRecordFoldTests {
         return (projection, outcomes)
     }
 
-    private static func expectSameFold(_ records: [(UInt64, [UInt8])], levels: ServiceLevels) {
+    /// Checks both folds alike; answers the decoded fold's outcomes.
+    @discardableResult
+    private static func expectSameFold(_ records: [(UInt64, [UInt8])], levels: ServiceLevels) -> [String?] {
         let (decoded, decodedOutcomes) = decodedFold(records, levels: levels)
         let (inPlace, inPlaceOutcomes) = inPlaceFold(records, levels: levels)
         #expect(inPlaceOutcomes.count == decodedOutcomes.count)
@@ -66,6 +68,7 @@ struct StoredRecordFoldTests {
         #expect(
             "\(inPlace.responseTimes(at: at, window: .unbounded, groupBy: .agent, clock: .business))"
                 == "\(decoded.responseTimes(at: at, window: .unbounded, groupBy: .agent, clock: .business))")
+        return decodedOutcomes
     }
 
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
@@ -109,7 +112,8 @@ struct StoredRecordFoldTests {
             }
             records.append((event.seq, event.storedRecord))
         }
-        Self.expectSameFold(records, levels: levels)
+        let outcomes = Self.expectSameFold(records, levels: levels)
+        #expect(outcomes.contains { $0?.hasPrefix("refused") ?? false }, "the log holds refused events")
     }
 
     /// Records damaged byte by byte (texts made invalid UTF-8, data bytes changed, records cut):
@@ -147,7 +151,9 @@ struct StoredRecordFoldTests {
             }
             records.append((event.seq, record))
         }
-        Self.expectSameFold(records, levels: levels)
+        let outcomes = Self.expectSameFold(records, levels: levels)
+        #expect(outcomes.contains { $0?.hasPrefix("unreadable") ?? false }, "the log holds undecodable records")
+        #expect(outcomes.contains { $0 == nil }, "the log holds applied events")
     }
 
     /// A rebuild through the runner (an LMDB log read in batches of stored records) equals the
