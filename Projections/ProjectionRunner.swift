@@ -210,18 +210,21 @@ public final class ProjectionRunner: Sendable {
             case .failure(let error):
                 throw error
             case .batch(let batch):
-                for event in batch.events {
-                    if let upTo {
-                        if let at = event.at {
-                            if at > upTo { continue }
-                        } else if let view = StoredEventView(keySeq: event.seq, record: event.record), view.at > upTo {
-                            // Left out; but a record a read could not decode fails the fold as that read would.
-                            if BinaryJSON.end(of: 0, in: view.data) == nil { _ = try view.recordedEvent() }
-                            continue
+                // In place: each prepared event is a few hundred bytes, not copied out of the array.
+                try batch.events.withUnsafeBufferPointer { events in
+                    for k in events.indices {
+                        if let upTo {
+                            if let at = events[k].at {
+                                if at > upTo { continue }
+                            } else if let view = StoredEventView(keySeq: events[k].seq, record: events[k].record), view.at > upTo {
+                                // Left out; but a record a read could not decode fails the fold as that read would.
+                                if BinaryJSON.end(of: 0, in: view.data) == nil { _ = try view.recordedEvent() }
+                                continue
+                            }
                         }
-                    }
-                    if let refusal = try projection.apply(event) {
-                        logger.error("projection skipped event \(event.seq): \(refusal.detail)")
+                        if let refusal = try projection.apply(events[k]) {
+                            logger.error("projection skipped event \(events[k].seq): \(refusal.detail)")
+                        }
                     }
                 }
                 withExtendedLifetime(batch) {}
