@@ -35,15 +35,12 @@ struct NameTable: Sendable {
 
     subscript(index: UInt32) -> String { names[Int(index)] }
 
-    /// The key of a name (head, tail) and where its probe starts.
+    /// Runs `body` over a name's UTF-8.
     @inline(__always)
-    private static func key(_ name: String) -> Key {
-        if let key = name.utf8.withContiguousStorageIfAvailable({ (bytes: UnsafeBufferPointer<UInt8>) -> Key in
-            key(of: UnsafeRawBufferPointer(bytes))
-        }) {
-            return key
-        }
-        return Array(name.utf8).withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Key in key(of: bytes) }
+    private static func withUTF8<R>(_ name: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        // `withUTF8` lends a small string's bytes (ticket ids, most names) without copying them to an array.
+        var name = name
+        return name.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
 
     @inline(__always)
@@ -63,9 +60,10 @@ struct NameTable: Sendable {
         return (h, longTail, h)
     }
 
-    /// The slot holding `name`, or the empty slot where it would go, and how many slots were looked at.
+    /// The slot holding the name of UTF-8 `bytes`, or the empty slot where it would go, and how
+    /// many slots were looked at.
     @inline(__always)
-    private func probe(_ name: String, _ key: Key) -> (slot: Int, index: UInt32?, probes: Int) {
+    private func probe(_ bytes: UnsafeRawBufferPointer, _ key: Key) -> (slot: Int, index: UInt32?, probes: Int) {
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: key.hash) & mask
         var probes = 1
@@ -73,7 +71,7 @@ struct NameTable: Sendable {
             let entry = slots[slot]
             if entry.index == 0 { return (slot, nil, probes) }
             if entry.head == key.head, entry.tail == key.tail,
-                key.tail != Self.longTail || Identifier.same(names[Int(entry.index - 1)], name)
+                key.tail != Self.longTail || Self.withUTF8(names[Int(entry.index - 1)], { $0.elementsEqual(bytes) })
             {
                 return (slot, entry.index - 1, probes)
             }
@@ -84,17 +82,28 @@ struct NameTable: Sendable {
 
     /// The index of a name already seen.
     @inline(__always)
-    func index(of name: String) -> UInt32? { probe(name, Self.key(name)).index }
+    func index(of name: String) -> UInt32? { Self.withUTF8(name) { index(utf8: $0) } }
+
+    /// The index of a name already seen, given as its UTF-8 (compared by code points: bytes).
+    @inline(__always)
+    func index(utf8 bytes: UnsafeRawBufferPointer) -> UInt32? { probe(bytes, Self.key(of: bytes)).index }
 
     /// The index of a name, adding it when new; `isNew` tells which.
     @inline(__always)
     mutating func intern(_ name: String) -> (index: UInt32, isNew: Bool) {
-        let key = Self.key(name)
-        let (slot, found, probes) = probe(name, key)
+        Self.withUTF8(name) { intern(utf8: $0) { name } }
+    }
+
+    /// The index of a name given as its (valid) UTF-8, adding it when new, as `make()` (the
+    /// string is only made for a new name).
+    @inline(__always)
+    mutating func intern(utf8 bytes: UnsafeRawBufferPointer, _ make: () -> String) -> (index: UInt32, isNew: Bool) {
+        let key = Self.key(of: bytes)
+        let (slot, found, probes) = probe(bytes, key)
         internProbes &+= probes
         if let found { return (found, false) }
         let index = UInt32(names.count)
-        names.append(name)
+        names.append(make())
         slots[slot] = Slot(head: key.head, tail: key.tail, index: index + 1)
         if names.count * 2 > slots.count { grow() }
         return (index, true)
@@ -115,7 +124,7 @@ struct NameTable: Sendable {
         slots = Array(repeating: Slot(head: 0, tail: 0, index: 0), count: size)
         let mask = slots.count - 1
         for entry in old where entry.index != 0 {
-            var slot = Int(truncatingIfNeeded: Self.key(names[Int(entry.index - 1)]).hash) & mask
+            var slot = Int(truncatingIfNeeded: Self.withUTF8(names[Int(entry.index - 1)]) { Self.key(of: $0) }.hash) & mask
             while slots[slot].index != 0 { slot = (slot + 1) & mask }
             slots[slot] = entry
         }

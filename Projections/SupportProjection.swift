@@ -1,6 +1,12 @@
 import EventLog
 import SupportDomain
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The read models of SPEC §4 and §5 — queues, agent workloads, response-time metrics,
 /// satisfaction and the ticket list — as one value folded from the log.
 ///
@@ -98,13 +104,111 @@ public struct SupportProjection: Sendable {
     /// skipped). On error nothing changes.
     public mutating func apply(_ event: RecordedEvent) throws(DomainError) {
         guard event.seq > appliedSeq else { return }
-        let actor = try Self.actorKind(event)
+        let envelope = Envelope(
+            seq: event.seq, version: event.version, at: event.at, stream: event.stream, type: event.type,
+            actorKind: event.actor.kind, actorID: event.actor.id)
+        let actor = try Self.actorKind(envelope)
         let decoded: TicketEvent
         do {
             decoded = try TicketEvent(type: event.type, data: event.data)
         } catch {
-            throw Self.refusal(event, error.detail)
+            throw Self.refusal(envelope, error.detail)
         }
+        try apply(envelope, decoded, actor: actor)
+    }
+
+    /// Applies one stored event read in place from its record (`seq` is the seq it is stored
+    /// under): the same fold as ``apply(_:)`` of the decoded event, with the same outcome, but
+    /// with no `RecordedEvent`, `JSONValue` or `String` made for it (beyond the names and subject
+    /// the projection keeps). A record the in-place reading does not take (a refusal, or data not
+    /// in the form the log writes) is decoded and applied as ``apply(_:)`` does, so refusals and
+    /// their texts are those of ``apply(_:)``.
+    ///
+    /// - Returns: nil when applied (or skipped: at or below ``appliedSeq``), else the refusal
+    ///   (nothing changed).
+    /// - Throws: what a read of the log throws for a record it cannot decode at all.
+    package mutating func apply(storedRecord record: UnsafeRawBufferPointer, seq: UInt64) throws(EventLogError) -> DomainError? {
+        if let view = StoredEventView(keySeq: seq, record: record) {
+            if view.seq <= appliedSeq {
+                // Skipped, as long as a read would have decoded it.
+                if BinaryJSON.end(of: 0, in: view.data) != nil { return nil }
+            } else if let read = Self.read(view), (try? apply(read.envelope, read.event, actor: read.actor)) != nil {
+                return nil
+            }
+        }
+        return try applyDecoding(storedRecord: record, seq: seq)
+    }
+
+    /// An event read in place from its stored record and decoded, ahead of its fold (a rebuild
+    /// does this on its reading thread): ``apply(_:)-(PreparedEvent)`` folds it. Borrows the
+    /// record's bytes: keep it only as long as they live.
+    struct PreparedEvent {
+        /// The seq the record is stored under.
+        let seq: UInt64
+        let record: UnsafeRawBufferPointer
+        /// The event, nil when it is not read in place (the fold then does as
+        /// ``apply(storedRecord:seq:)``).
+        let read: (envelope: Envelope<StoredText>, event: TicketEventOf<StoredText>, actor: ActorKind)?
+
+        /// When the event happened, nil when the record could not be read in place.
+        var at: Timestamp? { read?.envelope.at }
+    }
+
+    /// Reads and decodes a stored record in place (no state involved: any thread).
+    static func prepare(storedRecord record: UnsafeRawBufferPointer, seq: UInt64) -> PreparedEvent {
+        PreparedEvent(seq: seq, record: record, read: StoredEventView(keySeq: seq, record: record).flatMap(read))
+    }
+
+    /// Folds a prepared event: the outcome of ``apply(storedRecord:seq:)`` of its record.
+    mutating func apply(_ prepared: PreparedEvent) throws(EventLogError) -> DomainError? {
+        guard let read = prepared.read else { return try apply(storedRecord: prepared.record, seq: prepared.seq) }
+        // Read in place, so a read would have decoded it: skipped at or below the applied seq.
+        if read.envelope.seq <= appliedSeq { return nil }
+        if (try? apply(read.envelope, read.event, actor: read.actor)) != nil { return nil }
+        return try applyDecoding(storedRecord: prepared.record, seq: prepared.seq)
+    }
+
+    /// The event of a stored record read in place, nil when that reading does not take it.
+    @inline(__always)
+    private static func read(
+        _ view: StoredEventView
+    ) -> (envelope: Envelope<StoredText>, event: TicketEventOf<StoredText>, actor: ActorKind)? {
+        let envelope = Envelope(
+            seq: view.seq, version: view.version, at: view.at, stream: view.stream, type: view.type,
+            actorKind: view.actorKind, actorID: view.actorID)
+        guard let actor = envelope.actorKind.actorKind, let event = try? TicketEventOf<StoredText>(type: view.type, data: view.data) else {
+            return nil
+        }
+        return (envelope, event, actor)
+    }
+
+    /// A record not taken in place: decoded as any read decodes it (which throws what that read
+    /// throws) and applied as ``apply(_:)`` does.
+    private mutating func applyDecoding(storedRecord record: UnsafeRawBufferPointer, seq: UInt64) throws(EventLogError) -> DomainError? {
+        let event = try StoredEventView.recordedEvent(seq: seq, record: record)
+        do {
+            try apply(event)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// What the fold reads of an event's envelope, with its texts as the event's.
+    struct Envelope<Text: FoldText> {
+        var seq: UInt64
+        var version: UInt64
+        var at: Timestamp
+        var stream: Text
+        var type: Text
+        var actorKind: Text
+        var actorID: Text
+    }
+
+    /// The fold of one decoded event, whatever holds its texts.
+    private mutating func apply<Text: FoldText>(
+        _ event: Envelope<Text>, _ decoded: TicketEventOf<Text>, actor: ActorKind
+    ) throws(DomainError) {
         if case .opened(let opened) = decoded {
             try open(event, opened, actor: actor)
             appliedSeq = event.seq
@@ -120,7 +224,7 @@ public struct SupportProjection: Sendable {
             break
         case .messagePosted:
             if actor != .customer {
-                author = internAgent(event.actor.id)
+                author = internAgent(event.actorID)
                 agentMessages.append(
                     AgentMessage(
                         at: event.at.milliseconds, version: event.version, agent: author,
@@ -137,57 +241,62 @@ public struct SupportProjection: Sendable {
         case .escalated(let escalated):
             t.team = internTeam(escalated.team)
         case .tagsChanged(let change):
-            let added = change.added ?? [], removed = change.removed ?? []
             var tags = infos[i].tags
-            for name in added where !removed.contains(where: { Identifier.same($0, name) }) {
-                let tag = tagNames.intern(name).index
-                if !tags.contains(tag) { tags.append(tag) }
+            if let added = change.added {
+                for name in added where !(change.removed.map { $0.contains { $0.same(as: name) } } ?? false) {
+                    let tag = name.intern(in: &tagNames).index
+                    if !tags.contains(tag) { tags.append(tag) }
+                }
             }
-            for name in removed {
-                if let tag = tagNames.index(of: name) { tags.removeAll { $0 == tag } }
+            if let removed = change.removed {
+                for name in removed {
+                    if let tag = name.index(in: tagNames) { tags.removeAll { $0 == tag } }
+                }
             }
             infos[i].tags = tags
         case .merged(let into):
-            infos[i].mergedInto = into
+            infos[i].mergedInto = into.string
         case .satisfactionRated(let rating):
             rate(&t, i, score: UInt8(rating.score), reply: rating.reply, at: event.at.milliseconds)
         }
         let transition = t.lifecycle.apply(decoded, at: event.at, actor: actor)
         measure(transition, &t, i, author: author, at: event.at)
         // An agent acting otherwise than by a message (which interned its author) is known too.
-        if actor == .agent, author == Sentinel.none { _ = internAgent(event.actor.id) }
-        finish(&t, i, before: before, event: event)
+        if actor == .agent, author == Sentinel.none { _ = internAgent(event.actorID) }
+        finish(&t, i, before: before, version: event.version)
         appliedSeq = event.seq
     }
 
     // MARK: The fold's steps
 
     /// Creates the ticket of a `ticket.opened`.
-    private mutating func open(_ event: RecordedEvent, _ opened: TicketEvent.Opened, actor: ActorKind) throws(DomainError) {
+    private mutating func open<Text: FoldText>(
+        _ event: Envelope<Text>, _ opened: TicketEventOf<Text>.Opened, actor: ActorKind
+    ) throws(DomainError) {
         guard event.version == 1 else { throw Self.refusal(event, "ticket.opened must be version 1") }
-        guard ticketKeys.index(of: event.stream) == nil else {
-            throw Self.refusal(event, "ticket \(event.stream) is already open")
+        guard event.stream.index(in: ticketKeys) == nil else {
+            throw Self.refusal(event, "ticket \(event.stream.string) is already open")
         }
         guard tickets.count < Int(UInt32.max - 1) else { throw Self.refusal(event, "too many tickets") }
 
         let i = tickets.count
         let at = event.at.milliseconds
         let product = internTeam(opened.product)
-        let (customer, isNewCustomer) = customers.intern(opened.customer)
+        let (customer, isNewCustomer) = opened.customer.intern(in: &customers)
         if isNewCustomer { customerTickets.append([]) }
         var t = TicketState(
             openedAt: at, lifecycle: TicketLifecycle(openedAt: event.at, by: actor), customer: customer,
             product: product, priority: opened.priority, channel: opened.channel)
         refreshReplyDeadline(&t)
         refreshResolutionDeadline(&t)
-        if actor == .agent { _ = internAgent(event.actor.id) }
+        if actor == .agent { _ = internAgent(event.actorID) }
 
-        _ = ticketKeys.intern(event.stream)
+        _ = event.stream.intern(in: &ticketKeys)
         tickets.append(t)
         infos.append(
             TicketInfo(
-                subject: opened.subject, context: opened.context,
-                openedBy: SupportActor(kind: actor, id: event.actor.id)))
+                subject: opened.subject.string, context: opened.context?.string,
+                openedBy: SupportActor(kind: actor, id: event.actorID.string)))
         customerTickets[Int(customer)].append(UInt32(i))
         teamTicketCounts[Int(product)] += 1
         let ids = ticketIDs
@@ -238,8 +347,8 @@ public struct SupportProjection: Sendable {
 
     /// Stores the ticket and moves it in the per-team and per-agent structures.
     @inline(__always)
-    private mutating func finish(_ t: inout TicketState, _ i: Int, before: Placement, event: RecordedEvent) {
-        t.version = event.version
+    private mutating func finish(_ t: inout TicketState, _ i: Int, before: Placement, version: UInt64) {
+        t.version = version
         tickets[i] = t
         let after = placement(t, i)
         guard after != before else { return }
@@ -348,8 +457,8 @@ public struct SupportProjection: Sendable {
 
     // MARK: Names
 
-    private mutating func internTeam(_ name: String) -> UInt32 {
-        let (index, isNew) = teams.intern(name)
+    private mutating func internTeam<Text: FoldText>(_ name: Text) -> UInt32 {
+        let (index, isNew) = name.intern(in: &teams)
         if isNew {
             teamTicketCounts.append(0)
             teamQueues.append(SortedChunks())
@@ -357,8 +466,8 @@ public struct SupportProjection: Sendable {
         return index
     }
 
-    private mutating func internAgent(_ name: String) -> UInt32 {
-        let (index, isNew) = agents.intern(name)
+    private mutating func internAgent<Text: FoldText>(_ name: Text) -> UInt32 {
+        let (index, isNew) = name.intern(in: &agents)
         if isNew {
             agentLoads.append(AssignedCounts())
             agentQueues.append(SortedChunks())
@@ -370,30 +479,85 @@ public struct SupportProjection: Sendable {
 
     /// The index of the event's ticket, checking that the event is its next version.
     @inline(__always)
-    private func ticket(of event: RecordedEvent) throws(DomainError) -> Int {
-        guard let index = ticketKeys.index(of: event.stream) else {
-            throw Self.refusal(event, "ticket \(event.stream) was not opened")
+    private func ticket<Text: FoldText>(of event: Envelope<Text>) throws(DomainError) -> Int {
+        guard let index = event.stream.index(in: ticketKeys) else {
+            throw Self.refusal(event, "ticket \(event.stream.string) was not opened")
         }
         let i = Int(index)
         guard event.version == tickets[i].version + 1 else {
-            throw Self.refusal(event, "version \(event.version) does not follow \(tickets[i].version) of \(event.stream)")
+            throw Self.refusal(event, "version \(event.version) does not follow \(tickets[i].version) of \(event.stream.string)")
         }
         return i
     }
 
-    private static func refusal(_ event: RecordedEvent, _ detail: String) -> DomainError {
-        DomainError(.badRequest, "event \(event.seq) (\(event.type) on \(event.stream)): \(detail)")
+    private static func refusal<Text: FoldText>(_ event: Envelope<Text>, _ detail: String) -> DomainError {
+        DomainError(.badRequest, "event \(event.seq) (\(event.type.string) on \(event.stream.string)): \(detail)")
     }
 
     @inline(__always)
-    private static func actorKind(_ event: RecordedEvent) throws(DomainError) -> ActorKind {
-        switch event.actor.kind {
-        case "agent": return .agent
-        case "customer": return .customer
-        case "manager": return .manager
-        case "admin": return .admin
-        case "system": return .system
-        default: throw refusal(event, "unknown actor kind \"\(event.actor.kind)\"")
+    private static func actorKind<Text: FoldText>(_ event: Envelope<Text>) throws(DomainError) -> ActorKind {
+        guard let kind = event.actorKind.actorKind else {
+            throw refusal(event, "unknown actor kind \"\(event.actorKind.string)\"")
         }
+        return kind
+    }
+}
+
+/// An event's text as the fold interns it: a `String` (a decoded event), or a stored record's
+/// text read in place, interned by its bytes (a string is made only for a new name).
+protocol FoldText: EventText where List: Sequence, List.Element == Self {
+    /// The actor kind this text names (SPEC §2.1), nil for none.
+    var actorKind: ActorKind? { get }
+    func index(in table: NameTable) -> UInt32?
+    func intern(in table: inout NameTable) -> (index: UInt32, isNew: Bool)
+}
+
+extension String: FoldText {
+    @inline(__always)
+    var actorKind: ActorKind? {
+        switch self {
+        case "agent": .agent
+        case "customer": .customer
+        case "manager": .manager
+        case "admin": .admin
+        case "system": .system
+        default: nil
+        }
+    }
+
+    @inline(__always) func index(in table: NameTable) -> UInt32? { table.index(of: self) }
+    @inline(__always) func intern(in table: inout NameTable) -> (index: UInt32, isNew: Bool) { table.intern(self) }
+}
+
+extension StoredText: FoldText {
+    /// By bytes: the kinds' names are ASCII, and a text of other bytes names none (nor does the
+    /// string it decodes to; a refusal is then worded by the decoded path).
+    @inline(__always)
+    var actorKind: ActorKind? {
+        let b = bytes
+        switch b.count {
+        case 5:
+            if StoredText.same(b, "agent") { return .agent }
+            if StoredText.same(b, "admin") { return .admin }
+        case 6: if StoredText.same(b, "system") { return .system }
+        case 7: if StoredText.same(b, "manager") { return .manager }
+        case 8: if StoredText.same(b, "customer") { return .customer }
+        default: break
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private static func same(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+        bytes.count == name.utf8CodeUnitCount && memcmp(bytes.baseAddress!, name.utf8Start, bytes.count) == 0
+    }
+
+    // ASCII bytes are the decoded string's UTF-8; any other text is looked up as that string.
+    @inline(__always)
+    func index(in table: NameTable) -> UInt32? { isASCII ? table.index(utf8: bytes) : table.index(of: string) }
+
+    @inline(__always)
+    func intern(in table: inout NameTable) -> (index: UInt32, isNew: Bool) {
+        isASCII ? table.intern(utf8: bytes) { string } : table.intern(string)
     }
 }

@@ -49,6 +49,19 @@ public struct LogSnapshot {
         }
     }
 
+    /// Calls `body` with each stored record with seq > `after`, in order, until it returns false:
+    /// the seq it is stored under and its bytes (``StoredEventView``), valid only during the call.
+    /// A log kept in memory hands each event encoded as the LMDB log stores it.
+    package func forEachRecord(after: UInt64, _ body: (UInt64, UnsafeRawBufferPointer) throws -> Bool) throws {
+        switch source {
+        case .lmdb(let s): try s.forEachRecord(after: after, body)
+        case .memory(let log):
+            try log.forEachEvent(after: after) { event in
+                try event.storedRecord.withUnsafeBytes { try body(event.seq, $0) }
+            }
+        }
+    }
+
     /// What an idempotency key was first used for: the request's fingerprint, the stored answer
     /// and the last seq that request appended; nil when the key is unused (always, in a store
     /// that does not keep idempotency keys).

@@ -148,6 +148,22 @@ struct LMDBSnapshot {
         }
     }
 
+    /// Calls `body` with each stored record with seq > `after` (its key's seq and its bytes), in
+    /// order, until it returns false.
+    func forEachRecord(after: UInt64, _ body: (UInt64, UnsafeRawBufferPointer) throws -> Bool) throws {
+        guard after < UInt64.max else { return }
+        let start = StorageKeys.seq(after + 1)
+        try txn.withCursor(storage.events) { cursor in
+            var entry = try cursor.seek(atLeast: start)
+            while let (key, value) = entry {
+                let seq = StorageKeys.decodeSeq(key) ?? 0
+                guard seq <= visibleThrough else { return }
+                guard try body(seq, value) else { return }
+                entry = try cursor.next()
+            }
+        }
+    }
+
     /// What an idempotency key was first used for: the request's fingerprint, the stored answer
     /// and the last seq that request appended; nil when the key is unused.
     ///

@@ -16,10 +16,23 @@ import Testing
 /// `PROJECTIONS_BENCH` events are generated in chunks (generation is not timed) and applied with
 /// `apply(contentsOf:)`; the fold's time is the thread's CPU time, so other processes on the
 /// machine do not count. `PROJECTIONS_BENCH_ACTIVE` tickets are open at any time (default 20,000).
+/// With `PROJECTIONS_BENCH_RECORDS=1` each chunk is also encoded to the log's stored records (not
+/// timed) and folded a second time, into a second projection, from the records read in place
+/// (`apply(storedRecord:seq:)`, what a rebuild does): the two folds side by side, and their
+/// projections checked equal at the end.
 @Suite("Projection benchmark")
 struct ProjectionBenchmark {
     static let eventCount = Int(ProcessInfo.processInfo.environment["PROJECTIONS_BENCH"] ?? "") ?? 0
     static let active = Int(ProcessInfo.processInfo.environment["PROJECTIONS_BENCH_ACTIVE"] ?? "") ?? 20_000
+    static let records = ProcessInfo.processInfo.environment["PROJECTIONS_BENCH_RECORDS"] == "1"
+
+    static func cpuSeconds(_ body: () throws -> Void) rethrows -> Double {
+        var start = timespec(), end = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+        try body()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
+        return Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
+    }
 
     @Test(.enabled(if: eventCount > 0))
     func foldThroughputAndMemory() throws {
@@ -27,18 +40,32 @@ struct ProjectionBenchmark {
         let baseline = Self.heapInUse()
         var projection = SupportProjection(levels: levels)
         var generator = SyntheticLog(seed: 42, active: Self.active)
+        var inPlace = SupportProjection(levels: levels)
         var applied = 0
-        var seconds = 0.0
+        var seconds = 0.0, recordSeconds = 0.0
         while applied < Self.eventCount {
             let chunk = generator.next(min(200_000, Self.eventCount - applied))
-            var start = timespec(), end = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
-            try projection.apply(contentsOf: chunk)
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
-            seconds += Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
+            seconds += try Self.cpuSeconds { try projection.apply(contentsOf: chunk) }
+            if Self.records {
+                let batch = StoredRecordBatch()
+                for event in chunk { event.storedRecord.withUnsafeBytes { batch.append(seq: event.seq, record: $0) } }
+                recordSeconds += try Self.cpuSeconds {
+                    try batch.forEach { seq, record in
+                        if let refusal = try inPlace.apply(storedRecord: record, seq: seq) { throw refusal }
+                    }
+                }
+            }
             applied += chunk.count
         }
         let heap = Self.heapInUse() - baseline
+        if Self.records {
+            #expect(inPlace.checkpoint() == projection.checkpoint())
+            print(
+                """
+                fold of stored records read in place: \(applied) events in CPU \(String(format: "%.2f", recordSeconds)) s = \
+                \(Int(Double(applied) / recordSeconds)) events/s (\(String(format: "%.2f", seconds / recordSeconds))x the fold of decoded events)
+                """)
+        }
         let at = Timestamp(milliseconds: generator.now)
         // Queue reads as the HTTP layer makes them: limit 50 on the deepest team.
         let team = projection.queues(at: at).max { $0.depth < $1.depth }!

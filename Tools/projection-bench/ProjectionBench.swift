@@ -1,5 +1,6 @@
 import ArgumentParser
 import DemoWorkload
+import Dispatch
 import EventLog
 import Foundation
 import Logging
@@ -19,6 +20,20 @@ struct ProjectionBench: AsyncParsableCommand {
 func seconds(since start: ContinuousClock.Instant) -> Double {
     let d = ContinuousClock.now - start
     return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+/// CPU time of the calling thread, in seconds.
+func threadCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
+
+/// CPU time of the whole process (every thread), in seconds.
+func processCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
 }
 
 /// Anonymous resident memory of this process in bytes (the mapped LMDB file is file-backed, not
@@ -77,27 +92,79 @@ struct Generate: AsyncParsableCommand {
 
 struct Rebuild: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time a full rebuild of every projection, peak anonymous memory, and the metric queries.")
+        abstract: """
+            Time a full rebuild of every projection, peak anonymous memory, and the metric queries; with \
+            --walk, first a walk of the stored records (no decoding) and a decoded scan of the same log.
+            """)
     @Option var dataDir: String
+    @Flag(help: "Also time a walk of the stored records and a decoded scan, as peers.") var walk = false
+    @Flag(help: "Instead of the rebuild, time the fold of decoded events (RecordedEvent, JSON values), as before issue 11.")
+    var decoded = false
 
     func run() async throws {
         let store = try EventStore(
             EventLogConfiguration(directory: dataDir, envelope: EnvelopeFormat(streamField: "ticket"), readOnly: true))
         let levels = try ServiceLevels(policy: .default)
         let head = try store.head.seq
+        if walk {
+            // The stored records in batches of 4,096, one read transaction each, as the rebuild reads them.
+            var begin = ContinuousClock.now
+            var after: UInt64 = 0, bytes = 0, count = 0
+            while true {
+                var n = 0
+                try store.read { snapshot in
+                    try snapshot.forEachRecord(after: after) { seq, record in
+                        bytes += record.count
+                        after = seq
+                        n += 1
+                        return n < 4096
+                    }
+                }
+                count += n
+                if n == 0 { break }
+            }
+            let walkSeconds = seconds(since: begin)
+            print(
+                String(
+                    format: "record walk: %d events in %.2f s = %.0f events/s (%.0f MB/s)", count, walkSeconds,
+                    Double(count) / walkSeconds, Double(bytes) / walkSeconds / 1e6))
+            begin = ContinuousClock.now
+            after = 0
+            count = 0
+            while true {
+                let batch = try store.events(after: after, limit: 4096)
+                guard let last = batch.last else { break }
+                count += batch.count
+                after = last.seq
+            }
+            let scanSeconds = seconds(since: begin)
+            print(
+                String(
+                    format: "decoded scan: %d events in %.2f s = %.0f events/s", count, scanSeconds, Double(count) / scanSeconds))
+        }
         let baseline = anonymousMemory()
         // Sample the anonymous memory while the rebuild runs.
         let peak = PeakSampler()
         let sampler = Thread { peak.run() }
         sampler.start()
         let begin = ContinuousClock.now
-        let projection = try ProjectionRunner.fold(store: store, levels: levels, upTo: nil, logger: Logger(label: "bench"))
+        let threadStart = threadCPUSeconds(), processStart = processCPUSeconds()
+        let projection =
+            decoded
+            ? try decodedFold(store: store, levels: levels)
+            : try ProjectionRunner.fold(store: store, levels: levels, upTo: nil, logger: Logger(label: "bench"))
         let rebuildSeconds = seconds(since: begin)
+        let foldCPU = threadCPUSeconds() - threadStart, processCPU = processCPUSeconds() - processStart
         peak.stop()
         print(
             String(
-                format: "rebuild: %d events in %.2f s = %.0f events/s; %d tickets", head, rebuildSeconds,
+                format: "%@: %d events in %.2f s = %.0f events/s; %d tickets",
+                decoded ? "fold of decoded events" : "rebuild", head, rebuildSeconds,
                 Double(head) / rebuildSeconds, projection.ticketCount))
+        print(
+            String(
+                format: "  CPU: folding thread %.2f s = %.0f events/s; process %.2f s (both threads)", foldCPU,
+                Double(head) / foldCPU, processCPU))
         print(
             String(
                 format: "anonymous memory: peak %.0f MB (%.0f MB before the rebuild, %.0f MB after)",
@@ -115,6 +182,49 @@ struct Rebuild: AsyncParsableCommand {
         let t = ContinuousClock.now
         let queues = projection.queues(at: now)
         print(String(format: "queues summary: %.2f ms (%d teams)", seconds(since: t) * 1000, queues.count))
+    }
+}
+
+/// The rebuild as it was before issue 11: a reading thread decodes batches of 4,096 events to
+/// `RecordedEvent`s (JSON values, strings), one batch ahead of the fold, which applies each with
+/// ``SupportProjection/apply(_:)``.
+func decodedFold(store: EventStore, levels: ServiceLevels) throws -> SupportProjection {
+    final class Hand: @unchecked Sendable {
+        let lock = NSLock()
+        var batches: [Result<[RecordedEvent], any Error>] = []
+        let free = DispatchSemaphore(value: 2), filled = DispatchSemaphore(value: 0)
+        func put(_ batch: Result<[RecordedEvent], any Error>) {
+            free.wait()
+            lock.withLock { batches.append(batch) }
+            filled.signal()
+        }
+        func take() -> Result<[RecordedEvent], any Error> {
+            filled.wait()
+            defer { free.signal() }
+            return lock.withLock { batches.removeFirst() }
+        }
+    }
+    let hand = Hand()
+    let reader = Thread {
+        var after: UInt64 = 0
+        while true {
+            do {
+                let batch = try store.events(after: after, limit: 4096)
+                hand.put(.success(batch))
+                guard let last = batch.last else { return }
+                after = last.seq
+            } catch {
+                hand.put(.failure(error))
+                return
+            }
+        }
+    }
+    reader.start()
+    var projection = SupportProjection(levels: levels)
+    while true {
+        let batch = try hand.take().get()
+        if batch.isEmpty { return projection }
+        for event in batch { try? projection.apply(event) }
     }
 }
 

@@ -1,5 +1,11 @@
 import EventLog
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads the members of a JSON object strictly: every member must be known, of the right type
 /// and form; an optional member given as `null` counts as absent. Each problem is a 400
 /// ``DomainError`` naming the member.
@@ -9,8 +15,14 @@ import EventLog
 /// (the projection decodes every event of the log this way). Only when some member was not
 /// read is the object read again, this time noting every name asked for, to name the unknown
 /// member. Each member is asked for at most once per read.
-struct FieldReader {
-    private let members: [String: JSONValue]
+///
+/// The members are a JSON object (``FieldObject``): a `JSONValue`'s (commands, imports, decoded
+/// events) or a stored record's `data` read in place (a rebuild of the projections), whose texts
+/// are then `StoredText` and never become `String`s.
+struct FieldReader<Object: FieldObject> {
+    typealias Value = Object.Value
+    typealias Text = Value.Text
+    private let members: Object
     /// How many members present were read.
     private var readCount = 0
     /// The names asked for, when naming an unknown member (nil: only counting).
@@ -18,7 +30,7 @@ struct FieldReader {
     /// Prefix for messages, e.g. `attachments[0].`.
     private let path: String
 
-    private init(_ members: [String: JSONValue], path: String, naming: Bool) {
+    private init(_ members: Object, path: String, naming: Bool) {
         self.members = members
         self.path = path
         known = naming ? [] : nil
@@ -27,16 +39,16 @@ struct FieldReader {
     /// Reads `value`, which must be an object, with `read`, then refuses any member `read` did
     /// not read.
     static func read<T>(
-        _ value: JSONValue, path: String = "", what: String = "the body",
+        _ value: Value, path: String = "", what: String = "the body",
         _ read: (inout FieldReader) throws(DomainError) -> T
     ) throws(DomainError) -> T {
-        guard case .object(let members) = value else { throw .badRequest("\(what) must be a JSON object") }
+        guard let members = value.object else { throw .badRequest("\(what) must be a JSON object") }
         var reader = FieldReader(members, path: path, naming: false)
         let result = try read(&reader)
         if reader.readCount == members.count { return result }
         var naming = FieldReader(members, path: path, naming: true)
         _ = try read(&naming)
-        let unknown = members.keys.filter { !(naming.known?.contains($0) ?? false) }.sorted(by: Identifier.precedes)
+        let unknown = members.names.filter { !(naming.known?.contains($0) ?? false) }.sorted(by: Identifier.precedes)
         if let first = unknown.first { throw .badRequest("unknown field \"\(path)\(first)\"") }
         return result
     }
@@ -46,13 +58,13 @@ struct FieldReader {
     /// The raw member, nil when absent or null. Once every member present was read, a member
     /// asked for after is absent: answered without a lookup (the fold decodes every event, and
     /// most leave their optional members out).
-    mutating func value(_ key: String) -> JSONValue? {
+    mutating func value(_ key: String) -> Value? {
         if known == nil {
             if readCount == members.count { return nil }
         } else {
             known?.insert(key)
         }
-        guard let v = members[key] else { return nil }
+        guard let v = members.member(key) else { return nil }
         readCount += 1
         return v.isNull ? nil : v
     }
@@ -60,34 +72,36 @@ struct FieldReader {
     /// Whether the member is present at all (null included). Read it after.
     mutating func isPresent(_ key: String) -> Bool {
         known?.insert(key)
-        return members[key] != nil
+        return members.member(key) != nil
     }
 
-    mutating func string(_ key: String) throws(DomainError) -> String? {
+    mutating func string(_ key: String) throws(DomainError) -> Text? {
         guard let v = value(key) else { return nil }
-        guard case .string(let s) = v else { throw .badRequest("\(name(key)) must be a string") }
+        guard let s = v.text else { throw .badRequest("\(name(key)) must be a string") }
         return s
     }
 
-    mutating func requiredString(_ key: String) throws(DomainError) -> String {
+    mutating func requiredString(_ key: String) throws(DomainError) -> Text {
         guard let s = try string(key) else { throw .badRequest("\(name(key)) is required") }
         return s
     }
 
-    mutating func identifier(_ key: String) throws(DomainError) -> String? {
+    mutating func identifier(_ key: String) throws(DomainError) -> Text? {
         guard let s = try string(key) else { return nil }
-        if let problem = Identifier.problem(with: s) { throw .badRequest("\(name(key)) \(problem)") }
+        if let problem = s.identifierProblem { throw .badRequest("\(name(key)) \(problem)") }
         return s
     }
 
-    mutating func requiredIdentifier(_ key: String) throws(DomainError) -> String {
+    mutating func requiredIdentifier(_ key: String) throws(DomainError) -> Text {
         guard let s = try identifier(key) else { throw .badRequest("\(name(key)) is required") }
         return s
     }
 
     mutating func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, _: E.Type) throws(DomainError) -> E?
     where E.RawValue == String {
-        guard let s = try string(key) else { return nil }
+        guard let text = try string(key) else { return nil }
+        // An enumeration's names are short: the string is small, made without an allocation.
+        let s = text.string
         guard let e = E(rawValue: s) else {
             let allowed = E.allCases.map(\.rawValue).joined(separator: ", ")
             throw .badRequest("\(name(key)) must be one of \(allowed), not \"\(s)\"")
@@ -104,43 +118,136 @@ struct FieldReader {
     /// An integer member: a JSON number with no fraction and no exponent (``JSONValue/intValue``).
     mutating func integer(_ key: String) throws(DomainError) -> Int64? {
         guard let v = value(key) else { return nil }
-        guard let i = v.intValue else {
+        guard let i = v.integer else {
             throw .badRequest("\(name(key)) must be an integer, written without fraction or exponent")
         }
         return i
     }
 
-    mutating func identifierArray(_ key: String) throws(DomainError) -> [String]? {
+    mutating func identifierArray(_ key: String) throws(DomainError) -> Text.List? {
         guard let v = value(key) else { return nil }
-        guard case .array(let items) = v else { throw .badRequest("\(name(key)) must be an array of strings") }
-        var out: [String] = []
+        guard let items = v.items else { throw .badRequest("\(name(key)) must be an array of strings") }
         for (k, item) in items.enumerated() {
-            guard case .string(let s) = item else { throw .badRequest("\(name(key))[\(k)] must be a string") }
-            if let problem = Identifier.problem(with: s) { throw .badRequest("\(name(key))[\(k)] \(problem)") }
-            out.append(s)
+            guard let s = item.text else { throw .badRequest("\(name(key))[\(k)] must be a string") }
+            if let problem = s.identifierProblem { throw .badRequest("\(name(key))[\(k)] \(problem)") }
+        }
+        return v.textList
+    }
+
+    mutating func attachments(_ key: String) throws(DomainError) -> Text.Attachments? {
+        guard let v = value(key) else { return nil }
+        guard let items = v.items else { throw .badRequest("\(name(key)) must be an array") }
+        var out = Text.Attachments()
+        for (k, item) in items.enumerated() {
+            let path = self.path
+            try Self.read(item, path: "\(path)\(key)[\(k)].", what: "\(name(key))[\(k)]") { r throws(DomainError) in
+                let name = try r.requiredString("name")
+                guard let size = try r.integer("size") else { throw .badRequest("\"\(path)\(key)[\(k)].size\" is required") }
+                guard size >= 0 else { throw .badRequest("\"\(path)\(key)[\(k)].size\" must be an integer >= 0") }
+                let contentType = try r.requiredString("contentType")
+                let sha = try r.requiredString("sha256")
+                guard sha.isLowercaseHexDigest else {
+                    throw .badRequest("\"\(path)\(key)[\(k)].sha256\" must be 64 lowercase hex digits")
+                }
+                out.append(name: name, size: size, contentType: contentType, sha256: sha)
+            }
         }
         return out
     }
+}
 
-    mutating func attachments(_ key: String) throws(DomainError) -> [Attachment]? {
-        guard let v = value(key) else { return nil }
-        guard case .array(let items) = v else { throw .badRequest("\(name(key)) must be an array") }
-        var out: [Attachment] = []
-        for (k, item) in items.enumerated() {
-            let path = self.path
-            out.append(
-                try Self.read(item, path: "\(path)\(key)[\(k)].", what: "\(name(key))[\(k)]") { r throws(DomainError) in
-                    let name = try r.requiredString("name")
-                    guard let size = try r.integer("size") else { throw .badRequest("\"\(path)\(key)[\(k)].size\" is required") }
-                    guard size >= 0 else { throw .badRequest("\"\(path)\(key)[\(k)].size\" must be an integer >= 0") }
-                    let contentType = try r.requiredString("contentType")
-                    let sha = try r.requiredString("sha256")
-                    guard sha.utf8.count == 64, sha.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
-                        throw .badRequest("\"\(path)\(key)[\(k)].sha256\" must be 64 lowercase hex digits")
-                    }
-                    return Attachment(name: name, size: size, contentType: contentType, sha256: sha)
-                })
+/// The members of a JSON object, as ``FieldReader`` reads them.
+protocol FieldObject {
+    associatedtype Value: FieldValue where Value.Object == Self
+    /// How many members (distinct names).
+    var count: Int { get }
+    /// The member named `name`, null included; nil when absent.
+    func member(_ name: String) -> Value?
+    /// Every member's name (to name an unknown one).
+    var names: [String] { get }
+}
+
+/// A JSON value, as ``FieldReader`` reads it.
+protocol FieldValue {
+    associatedtype Object: FieldObject where Object.Value == Self
+    associatedtype Text: EventText
+    associatedtype Items: Sequence<Self>
+    var isNull: Bool { get }
+    var text: Text? { get }
+    /// An integer: a JSON number written without fraction or exponent (``JSONValue/intValue``).
+    var integer: Int64? { get }
+    var items: Items? { get }
+    var object: Object? { get }
+    /// The texts of an array whose every element is a text.
+    var textList: Text.List { get }
+}
+
+extension [String: JSONValue]: FieldObject {
+    @inline(__always) func member(_ name: String) -> JSONValue? { self[name] }
+    var names: [String] { Array(keys) }
+}
+
+extension JSONValue: FieldValue {
+    var text: String? { stringValue }
+    var integer: Int64? { intValue }
+    var items: [JSONValue]? { arrayValue }
+    var object: [String: JSONValue]? { objectValue }
+    var textList: [String] { arrayValue?.compactMap(\.stringValue) ?? [] }
+}
+
+extension BinaryJSON.Object: FieldObject {
+    @inline(__always)
+    func member(_ name: String) -> BinaryJSON.Value? {
+        // A member name is a small string (no contiguous storage to lend): `withUTF8` reads it in place.
+        var name = name
+        return name.withUTF8 { member(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+extension BinaryJSON.Value: FieldValue {
+    var textList: StoredTextList { StoredTextList(items: items) }
+}
+
+/// The identifiers of a stored `tags.changed`, read in place.
+package struct StoredTextList: Sequence, IteratorProtocol {
+    var items: BinaryJSON.Value.Items?
+
+    package mutating func next() -> StoredText? { items?.next()?.text }
+}
+
+/// A stored message's attachments, checked and not kept (a rebuild has no use for them).
+package struct StoredAttachments: AttachmentList {
+    package private(set) var count = 0
+    package init() {}
+    package mutating func append(name: StoredText, size: Int64, contentType: StoredText, sha256: StoredText) { count += 1 }
+}
+
+extension StoredText: EventText {
+    package typealias List = StoredTextList
+    package typealias Attachments = StoredAttachments
+
+    package var identifierProblem: String? {
+        let n = bytes.count
+        if n == 0 { return "must not be empty" }
+        // Each code point takes at least one byte, and a repaired byte is one code point.
+        if n <= Identifier.maximumLength { return nil }
+        return Identifier.problem(with: string)
+    }
+
+    package func same(as other: StoredText) -> Bool {
+        if isASCII, other.isASCII {
+            return bytes.count == other.bytes.count
+                && (bytes.count == 0 || memcmp(bytes.baseAddress!, other.bytes.baseAddress!, bytes.count) == 0)
         }
-        return out
+        return Identifier.same(string, other.string)
+    }
+
+    package var isLowercaseHexDigest: Bool {
+        // A repaired byte is never a hex digit: the bytes decide.
+        bytes.count == 64 && bytes.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    package static func firstShared(_ a: StoredTextList, _ b: StoredTextList) -> StoredText? {
+        a.first { x in b.contains { $0.same(as: x) } }
     }
 }

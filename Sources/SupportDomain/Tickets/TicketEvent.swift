@@ -1,7 +1,84 @@
 import EventLog
 
-/// The facts of a ticket's life (SPEC §2.2), each named in the past tense.
-public enum TicketEvent: Sendable, Equatable {
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The facts of a ticket's life (SPEC §2.2), each named in the past tense, with their texts as
+/// `String`s: what commands decide, imports read and the ticket cache applies.
+public typealias TicketEvent = TicketEventOf<String>
+
+/// How a decoded event holds its texts: as `String`s (`TicketEvent`), or borrowed from a stored
+/// record (`StoredText`: what a rebuild of the projections folds, with no string made per event).
+/// One decoder (``TicketEventOf/init(kind:data:)``) reads both.
+public protocol EventText {
+    /// A list of identifiers (`tags.changed`).
+    associatedtype List
+    /// A message's attachments.
+    associatedtype Attachments: AttachmentList<Self>
+    /// Nil when the text is a valid identifier, otherwise why not (``Identifier/problem(with:)``).
+    var identifierProblem: String? { get }
+    /// Equality by code points, with no normalisation (``Identifier/same(_:_:)``).
+    func same(as other: Self) -> Bool
+    /// The text as a `String` (for messages, and what a read model keeps).
+    var string: String { get }
+    /// The first text of `a` that is also in `b` (by code points).
+    static func firstShared(_ a: List, _ b: List) -> Self?
+    /// Whether the text is 64 lowercase hex digits (an attachment's `sha256`).
+    var isLowercaseHexDigest: Bool { get }
+}
+
+/// Collects a message's attachments as the decoder reads them.
+public protocol AttachmentList<Text> {
+    associatedtype Text
+    init()
+    mutating func append(name: Text, size: Int64, contentType: Text, sha256: Text)
+}
+
+extension String: EventText {
+    /// Identifiers as `String`s.
+    public typealias List = [String]
+    /// Attachments as the domain's ``Attachment`` values.
+    public typealias Attachments = [Attachment]
+    @inlinable public var identifierProblem: String? { Identifier.problem(with: self) }
+    @inlinable public func same(as other: String) -> Bool { Identifier.same(self, other) }
+    @inlinable public var string: String { self }
+    public static func firstShared(_ a: [String], _ b: [String]) -> String? {
+        a.first { x in b.contains { Identifier.same($0, x) } }
+    }
+    public var isLowercaseHexDigest: Bool {
+        utf8.count == 64 && utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+}
+
+extension [Attachment]: AttachmentList {
+    public mutating func append(name: String, size: Int64, contentType: String, sha256: String) {
+        append(Attachment(name: name, size: size, contentType: contentType, sha256: sha256))
+    }
+}
+
+extension TicketEventOf: Equatable where Text: Equatable, Text.List: Equatable, Text.Attachments: Equatable {}
+extension TicketEventOf: Sendable where Text: Sendable, Text.List: Sendable, Text.Attachments: Sendable {}
+extension TicketEventOf.Opened: Equatable where Text: Equatable, Text.Attachments: Equatable {}
+extension TicketEventOf.Opened: Sendable where Text: Sendable, Text.Attachments: Sendable {}
+extension TicketEventOf.MessagePosted: Equatable where Text: Equatable, Text.Attachments: Equatable {}
+extension TicketEventOf.MessagePosted: Sendable where Text: Sendable, Text.Attachments: Sendable {}
+extension TicketEventOf.NoteAdded: Equatable where Text: Equatable {}
+extension TicketEventOf.NoteAdded: Sendable where Text: Sendable {}
+extension TicketEventOf.Assigned: Equatable where Text: Equatable {}
+extension TicketEventOf.Assigned: Sendable where Text: Sendable {}
+extension TicketEventOf.Escalated: Equatable where Text: Equatable {}
+extension TicketEventOf.Escalated: Sendable where Text: Sendable {}
+extension TicketEventOf.TagsChanged: Equatable where Text.List: Equatable {}
+extension TicketEventOf.TagsChanged: Sendable where Text.List: Sendable {}
+extension TicketEventOf.SatisfactionRated: Equatable where Text: Equatable {}
+extension TicketEventOf.SatisfactionRated: Sendable where Text: Sendable {}
+
+/// The facts of a ticket's life (SPEC §2.2), each named in the past tense; `TicketEvent` is the
+/// form with `String`s.
+public enum TicketEventOf<Text: EventText> {
     /// Boxed: the opening is the one large payload, and every event the fold decodes is moved
     /// by value a few times; unboxed, each move would copy the opening's size.
     indirect case opened(Opened)
@@ -12,32 +89,35 @@ public enum TicketEvent: Sendable, Equatable {
     case statusChanged(TicketStatus)
     case escalated(Escalated)
     case tagsChanged(TagsChanged)
-    case merged(into: String)
+    case merged(into: Text)
     case satisfactionRated(SatisfactionRated)
 
+    /// The event type names of the log.
+    public typealias Kind = TicketEventKind
+
     /// The data of `ticket.opened`.
-    public struct Opened: Sendable, Equatable {
+    public struct Opened {
         /// The customer the ticket is for.
-        public var customer: String
+        public var customer: Text
         /// The subject.
-        public var subject: String
+        public var subject: Text
         /// The first message.
-        public var body: String
+        public var body: Text
         /// The channel the ticket came in by.
         public var channel: Channel
         /// The product the ticket is about.
-        public var product: String
+        public var product: Text
         /// The initial priority.
         public var priority: Priority
         /// Free-form context, if sent.
-        public var context: String?
+        public var context: Text?
         /// The first message's attachments, if sent.
-        public var attachments: [Attachment]?
+        public var attachments: Text.Attachments?
 
         /// The data of an opening; optional members absent unless given.
         public init(
-            customer: String, subject: String, body: String, channel: Channel, product: String,
-            priority: Priority, context: String? = nil, attachments: [Attachment]? = nil
+            customer: Text, subject: Text, body: Text, channel: Channel, product: Text,
+            priority: Priority, context: Text? = nil, attachments: Text.Attachments? = nil
         ) {
             self.customer = customer; self.subject = subject; self.body = body; self.channel = channel
             self.product = product; self.priority = priority; self.context = context; self.attachments = attachments
@@ -45,89 +125,64 @@ public enum TicketEvent: Sendable, Equatable {
     }
 
     /// The data of `message.posted`: a public message.
-    public struct MessagePosted: Sendable, Equatable {
+    public struct MessagePosted {
         /// The message's text.
-        public var body: String
+        public var body: Text
         /// The message's attachments, if sent.
-        public var attachments: [Attachment]?
+        public var attachments: Text.Attachments?
         /// A message of `body` with `attachments`, if any.
-        public init(body: String, attachments: [Attachment]? = nil) { self.body = body; self.attachments = attachments }
+        public init(body: Text, attachments: Text.Attachments? = nil) { self.body = body; self.attachments = attachments }
     }
 
     /// The data of `note.added`: an internal note.
-    public struct NoteAdded: Sendable, Equatable {
+    public struct NoteAdded {
         /// The note's text.
-        public var body: String
+        public var body: Text
         /// A note of `body`.
-        public init(body: String) { self.body = body }
+        public init(body: Text) { self.body = body }
     }
 
     /// The data of `ticket.assigned`.
-    public struct Assigned: Sendable, Equatable {
+    public struct Assigned {
         /// nil: unassigned.
-        public var agent: String?
+        public var agent: Text?
         /// The team the ticket moves to, if sent.
-        public var team: String?
+        public var team: Text?
         /// An assignment to `agent` (nil: unassigned), and to `team` when given.
-        public init(agent: String?, team: String? = nil) { self.agent = agent; self.team = team }
+        public init(agent: Text?, team: Text? = nil) { self.agent = agent; self.team = team }
     }
 
     /// The data of `ticket.escalated`.
-    public struct Escalated: Sendable, Equatable {
+    public struct Escalated {
         /// The team the ticket is escalated to.
-        public var team: String
+        public var team: Text
         /// Why.
-        public var reason: String
+        public var reason: Text
         /// An escalation to `team` for `reason`.
-        public init(team: String, reason: String) { self.team = team; self.reason = reason }
+        public init(team: Text, reason: Text) { self.team = team; self.reason = reason }
     }
 
     /// The data of `tags.changed`.
-    public struct TagsChanged: Sendable, Equatable {
+    public struct TagsChanged {
         /// Absent when not sent (the log stores data as sent: no default is filled in).
-        public var added: [String]?
+        public var added: Text.List?
         /// The tags removed; absent when not sent.
-        public var removed: [String]?
+        public var removed: Text.List?
         /// A change adding `added` and removing `removed`.
-        public init(added: [String]? = nil, removed: [String]? = nil) { self.added = added; self.removed = removed }
+        public init(added: Text.List? = nil, removed: Text.List? = nil) { self.added = added; self.removed = removed }
     }
 
     /// The data of `satisfaction.rated`.
-    public struct SatisfactionRated: Sendable, Equatable {
+    public struct SatisfactionRated {
         /// The score, 1 to 5.
         public var score: Int
         /// The customer's comment, if any.
-        public var comment: String?
+        public var comment: Text?
         /// The version of the rated agent message; absent means the latest.
         public var reply: UInt64?
         /// A rating of `score`, with `comment`, of the agent message at version `reply` (nil: the latest).
-        public init(score: Int, comment: String? = nil, reply: UInt64? = nil) {
+        public init(score: Int, comment: Text? = nil, reply: UInt64? = nil) {
             self.score = score; self.comment = comment; self.reply = reply
-        }
-    }
-
-    /// The event type names of the log.
-    public enum Kind: String, Sendable, CaseIterable {
-        case opened = "ticket.opened"
-        case messagePosted = "message.posted"
-        case noteAdded = "note.added"
-        case assigned = "ticket.assigned"
-        case priorityChanged = "priority.changed"
-        case statusChanged = "status.changed"
-        case escalated = "ticket.escalated"
-        case tagsChanged = "tags.changed"
-        case merged = "ticket.merged"
-        case satisfactionRated = "satisfaction.rated"
-
-        /// Every kind, built once (`allCases` builds an array on each call).
-        private static let all = allCases
-
-        /// The kind named `type`, compared by code points (what `init(rawValue:)` answers for
-        /// these ASCII names). Lengths are compared first, so most kinds are ruled out without
-        /// reading a byte: the fold reads every event's type.
-        static func named(_ type: String) -> Kind? {
-            for kind in all where Identifier.same(kind.rawValue, type) { return kind }
-            return nil
         }
     }
 
@@ -147,6 +202,9 @@ public enum TicketEvent: Sendable, Equatable {
         }
     }
 
+}
+
+extension TicketEventOf where Text == String {
     /// The event's `data` as the log stores it: as sent, minus optional members that were null.
     public var data: JSONValue {
         var o: [String: JSONValue] = [:]
@@ -189,10 +247,37 @@ public enum TicketEvent: Sendable, Equatable {
     /// Reads an event's `data` strictly (SPEC §2.2): unknown members, wrong types, bad enums and
     /// invalid identifiers are 400.
     public init(kind: Kind, data: JSONValue) throws(DomainError) {
-        self = try FieldReader.read(data, what: "the event's data") { r throws(DomainError) in try Self.read(kind, &r) }
+        self = try FieldReader<[String: JSONValue]>.read(data, what: "the event's data") { r throws(DomainError) in try Self.read(kind, &r)
+        }
     }
 
-    private static func read(_ kind: Kind, _ r: inout FieldReader) throws(DomainError) -> TicketEvent {
+    /// Reads a stored event; a type the domain does not know is a 400.
+    public init(type: String, data: JSONValue) throws(DomainError) {
+        guard let kind = Kind.named(type) else {
+            let allowed = Kind.allCases.map(\.rawValue).joined(separator: ", ")
+            throw .badRequest("unknown event type \"\(type)\" (one of \(allowed))")
+        }
+        try self.init(kind: kind, data: data)
+    }
+}
+
+extension TicketEventOf where Text == StoredText {
+    /// Reads a stored record's event in place, by the same rules as ``TicketEvent/init(type:data:)``
+    /// (the same decoder). A refusal here may be worded otherwise, and a record whose `data` is not
+    /// in the form the log writes (members in order, ASCII names) is refused: decode the record
+    /// (`StoredEventView.recordedEvent()`) to learn the exact answer.
+    package init(type: StoredText, data: UnsafeRawBufferPointer) throws(DomainError) {
+        guard let kind = Kind.named(type) else { throw .badRequest("unknown event type \"\(type.string)\"") }
+        self = try FieldReader<BinaryJSON.Object>.read(BinaryJSON.Value(data, at: 0), what: "the event's data") { r throws(DomainError) in
+            try Self.read(kind, &r)
+        }
+    }
+}
+
+extension TicketEventOf {
+    /// The one decoder of an event's `data` (SPEC §2.2), whatever holds its texts.
+    private static func read<Object: FieldObject>(_ kind: Kind, _ r: inout FieldReader<Object>) throws(DomainError) -> Self
+    where Object.Value.Text == Text {
         switch kind {
         case .opened:
             let e = Opened(
@@ -218,8 +303,8 @@ public enum TicketEvent: Sendable, Equatable {
             return .escalated(Escalated(team: try r.requiredIdentifier("team"), reason: try r.requiredString("reason")))
         case .tagsChanged:
             let added = try r.identifierArray("added"), removed = try r.identifierArray("removed")
-            if let both = (added ?? []).first(where: { a in (removed ?? []).contains { Identifier.same($0, a) } }) {
-                throw .badRequest("tag \"\(both)\" is both added and removed")
+            if let added, let removed, let both = Text.firstShared(added, removed) {
+                throw .badRequest("tag \"\(both.string)\" is both added and removed")
             }
             return .tagsChanged(TagsChanged(added: added, removed: removed))
         case .merged:
@@ -236,13 +321,43 @@ public enum TicketEvent: Sendable, Equatable {
         }
     }
 
-    /// Reads a stored event; a type the domain does not know is a 400.
-    public init(type: String, data: JSONValue) throws(DomainError) {
-        guard let kind = Kind.named(type) else {
-            let allowed = Kind.allCases.map(\.rawValue).joined(separator: ", ")
-            throw .badRequest("unknown event type \"\(type)\" (one of \(allowed))")
+}
+
+/// The event type names of the log (``TicketEventOf/Kind``).
+public enum TicketEventKind: String, Sendable, CaseIterable {
+    case opened = "ticket.opened"
+    case messagePosted = "message.posted"
+    case noteAdded = "note.added"
+    case assigned = "ticket.assigned"
+    case priorityChanged = "priority.changed"
+    case statusChanged = "status.changed"
+    case escalated = "ticket.escalated"
+    case tagsChanged = "tags.changed"
+    case merged = "ticket.merged"
+    case satisfactionRated = "satisfaction.rated"
+
+    /// Every kind, built once (`allCases` builds an array on each call).
+    private static let all = allCases
+
+    /// The kind named `type`, compared by code points (what `init(rawValue:)` answers for
+    /// these ASCII names). Lengths are compared first, so most kinds are ruled out without
+    /// reading a byte: the fold reads every event's type.
+    static func named(_ type: String) -> TicketEventKind? {
+        for kind in all where Identifier.same(kind.rawValue, type) { return kind }
+        return nil
+    }
+
+    /// Every kind's name in UTF-8, built once.
+    private static let utf8Names: [(kind: TicketEventKind, utf8: [UInt8])] = all.map { ($0, Array($0.rawValue.utf8)) }
+
+    /// The kind named by a stored record's type: by bytes, since the names are ASCII (a text of
+    /// other bytes names none, whether or not it is valid UTF-8).
+    static func named(_ type: StoredText) -> TicketEventKind? {
+        let bytes = type.bytes
+        for entry in utf8Names where entry.utf8.count == bytes.count {
+            if entry.utf8.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) { return entry.kind }
         }
-        try self.init(kind: kind, data: data)
+        return nil
     }
 }
 

@@ -30,6 +30,7 @@ public struct TicketLifecycle: Sendable, Equatable {
     }
 
     /// What one event did to a lifecycle: what the read models measure.
+    @usableFromInline
     package struct Transition: Sendable, Equatable {
         /// The status left: every status the event sets leaves the current one, even to enter
         /// the same status again.
@@ -82,11 +83,45 @@ public struct TicketLifecycle: Sendable, Equatable {
     /// pending, on-hold or solved ticket and starts a turn when none runs; an agent message opens
     /// a new ticket and ends the running turn; a status change or a merge (which closes) enters
     /// that status. Events that move neither status nor turns change nothing.
+    /// Inlinable: the projections fold events whose texts stay in the stored record
+    /// (`TicketEventOf<StoredText>`), and the call must be specialised for them.
+    @discardableResult @inlinable
+    package mutating func apply<Text>(_ event: TicketEventOf<Text>, at: Timestamp, actor: ActorKind) -> Transition {
+        apply(Self.step(of: event), at: at, actor: actor)
+    }
+
+    /// ``apply(_:at:actor:)`` of an event with `String`s (where `.statusChanged(s)` needs no type).
     @discardableResult
     package mutating func apply(_ event: TicketEvent, at: Timestamp, actor: ActorKind) -> Transition {
-        var transition = Transition()
+        apply(Self.step(of: event), at: at, actor: actor)
+    }
+
+    @inlinable
+    static func step<Text>(of event: TicketEventOf<Text>) -> Step {
         switch event {
-        case .messagePosted:
+        case .messagePosted: .message
+        case .statusChanged(let newStatus): .enter(newStatus)
+        case .merged: .enter(.closed)
+        case .opened, .noteAdded, .assigned, .priorityChanged, .escalated, .tagsChanged, .satisfactionRated: .none
+        }
+    }
+
+    /// What of an event moves a lifecycle.
+    @usableFromInline
+    package enum Step: Sendable {
+        /// A message (by the actor).
+        case message
+        /// A status change, or a merge (which closes).
+        case enter(TicketStatus)
+        /// Nothing.
+        case none
+    }
+
+    @usableFromInline
+    package mutating func apply(_ step: Step, at: Timestamp, actor: ActorKind) -> Transition {
+        var transition = Transition()
+        switch step {
+        case .message:
             if actor == .customer {
                 if status == .pending || status == .onHold || status == .solved { enter(.open, at: at, &transition) }
                 if runningTurn == nil {
@@ -101,11 +136,9 @@ public struct TicketLifecycle: Sendable, Equatable {
                     transition.endedTurn = turn
                 }
             }
-        case .statusChanged(let newStatus):
+        case .enter(let newStatus):
             enter(newStatus, at: at, &transition)
-        case .merged:
-            enter(.closed, at: at, &transition)
-        case .opened, .noteAdded, .assigned, .priorityChanged, .escalated, .tagsChanged, .satisfactionRated:
+        case .none:
             break
         }
         return transition
