@@ -95,8 +95,8 @@ func check(_ code: Int32, _ what: String) throws {
 struct BatchedAppend: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batched-append",
-        abstract: "Append N events in batches through the log, then the same bytes with raw LMDB: the same digest-keyed "
-            + "index entries, and a sequential stream index (interned stream numbers) with a version check.")
+        abstract: "Append N events in batches through the log, then the same bytes with raw LMDB: the same index "
+            + "entries the log wrote (since store format 2: stream number and version), and a sequential stream index (interned stream numbers) with a version check.")
 
     @Option var events = 1_000_000
     @Option var batch = 1000
@@ -209,7 +209,7 @@ struct BatchedAppend: AsyncParsableCommand {
         let logRate = Double(events) / logSeconds, rawRate = Double(events) / rawSeconds, seqRate = Double(events) / seqSeconds
         print("batched append: \(events) events, batches of \(batch), \(bytes / events) bytes/record, \(streams) streams, durable")
         print(
-            String(format: "  raw LMDB, random keys:      %.0f events/s (%.2f s); \(rawBytes.description)", rawRate, rawSeconds))
+            String(format: "  raw LMDB, log keys:         %.0f events/s (%.2f s); \(rawBytes.description)", rawRate, rawSeconds))
         print(
             String(format: "  raw LMDB, sequential index: %.0f events/s (%.2f s); \(seqBytes.description)", seqRate, seqSeconds))
         print(String(format: "  event log: %.0f events/s (%.2f s); \(logBytes.description)", logRate, logSeconds))
