@@ -134,17 +134,8 @@ struct LMDBSnapshot {
 
     /// Calls `body` for each event with seq > `after`, in order, until it returns false.
     func forEachEvent(after: UInt64, _ body: (RecordedEvent) throws -> Bool) throws {
-        guard after < UInt64.max else { return }
-        let start = StorageKeys.seq(after + 1)
-        try txn.withCursor(storage.events) { cursor in
-            var entry = try cursor.seek(atLeast: start)
-            while let (key, value) = entry {
-                let seq = StorageKeys.decodeSeq(key) ?? 0
-                guard seq <= visibleThrough else { return }
-                let event = try recordedEvent(decodeRecord(value, seq: seq), seq: seq)
-                guard try body(event) else { return }
-                entry = try cursor.next()
-            }
+        try forEachRecord(after: after) { seq, value in
+            try body(try recordedEvent(decodeRecord(value, seq: seq), seq: seq))
         }
     }
 

@@ -96,7 +96,8 @@ struct BatchedAppend: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batched-append",
         abstract: "Append N events in batches through the log, then the same bytes with raw LMDB: the same index "
-            + "entries the log wrote (since store format 2: stream number and version), and a sequential stream index (interned stream numbers) with a version check.")
+            + "entries the log wrote (since store format 2: stream number and version), and a sequential stream index (interned stream numbers) with a version check."
+    )
 
     @Option var events = 1_000_000
     @Option var batch = 1000
