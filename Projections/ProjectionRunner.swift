@@ -180,7 +180,11 @@ public final class ProjectionRunner: Sendable {
             while true {
                 do {
                     // One short read transaction per batch: a long rebuild never pins old pages.
-                    let batch = StoredRecordBatch(records: batchSize, bytes: recordBytes)
+                    // The storage of batches the fold is done with is used again (no fresh pages
+                    // to fault in per batch).
+                    let prepared = pipe.takeSpare() ?? PreparedBatch(records: StoredRecordBatch(records: batchSize, bytes: recordBytes))
+                    let batch = prepared.records
+                    batch.removeAll()
                     try store.read { snapshot in
                         try snapshot.forEachRecord(after: after) { seq, record in
                             if let throughSeq, seq > throughSeq { return false }
@@ -192,11 +196,12 @@ public final class ProjectionRunner: Sendable {
                     after = batch.lastSeq
                     recordBytes = max(recordBytes, batch.byteCount)
                     // Read and decoded here, in place, one batch ahead of the fold.
-                    let prepared = (0..<batch.count).map { k in
+                    prepared.events.removeAll(keepingCapacity: true)
+                    for k in 0..<batch.count {
                         let (seq, record) = batch.record(at: k)
-                        return SupportProjection.prepare(storedRecord: record, seq: seq)
+                        prepared.events.append(SupportProjection.prepare(storedRecord: record, seq: seq))
                     }
-                    guard pipe.put(.batch(PreparedBatch(records: batch, events: prepared))) else { return }
+                    guard pipe.put(.batch(prepared)) else { return }
                 } catch {
                     pipe.put(.failure(error))
                     return
@@ -229,21 +234,21 @@ public final class ProjectionRunner: Sendable {
                         }
                     }
                 }
-                withExtendedLifetime(batch) {}
+                pipe.recycle(batch)
             }
         }
     }
 }
 
 /// Stored records and their events read in place (which borrow the records' bytes), handed from
-/// the reading thread to the folding one, which only reads them.
+/// the reading thread to the folding one, which only reads them, then back to the reading thread
+/// (``BatchPipe/recycle(_:)``), which fills them again: one thread at a time owns a batch.
 final class PreparedBatch: @unchecked Sendable {
     let records: StoredRecordBatch
-    let events: [SupportProjection.PreparedEvent]
+    var events: [SupportProjection.PreparedEvent] = []
 
-    init(records: StoredRecordBatch, events: [SupportProjection.PreparedEvent]) {
+    init(records: StoredRecordBatch) {
         self.records = records
-        self.events = events
     }
 }
 
@@ -260,6 +265,8 @@ final class BatchPipe: Sendable {
     private struct State {
         var items: [Item] = []
         var cancelled = false
+        /// Batches the consumer is done with, for the producer to fill again.
+        var spares: [PreparedBatch] = []
     }
 
     private let state = Mutex(State())
@@ -292,6 +299,16 @@ final class BatchPipe: Sendable {
         let item = state.withLock { $0.items.removeFirst() }
         freeSlots.signal()
         return item
+    }
+
+    /// Hands a batch the consumer is done with back to the producer.
+    func recycle(_ batch: PreparedBatch) {
+        state.withLock { $0.spares.append(batch) }
+    }
+
+    /// A batch handed back by the consumer, if any.
+    func takeSpare() -> PreparedBatch? {
+        state.withLock { $0.spares.popLast() }
     }
 
     /// Releases a producer waiting on a full pipe; its later puts are refused.

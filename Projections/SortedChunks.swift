@@ -63,11 +63,25 @@ struct SortedChunks<Element: Sendable>: Sendable {
         return low
     }
 
+    /// Inserts `element`. One that sorts after every element (tickets opened in order of `at`,
+    /// the common case) is appended to the last chunk, or starts a new one when that is full,
+    /// without a search.
     mutating func insert(_ element: Element, by precedes: (Element, Element) -> Bool) {
         count += 1
         if chunks.isEmpty {
-            chunks.append([element])
+            chunks.append(Self.newChunk(startingWith: element))
             lasts.append(element)
+            return
+        }
+        let last = chunks.count - 1
+        if precedes(lasts[last], element) {
+            if chunks[last].count < Self.maximumChunkSize {
+                chunks[last].append(element)
+                lasts[last] = element
+            } else {
+                chunks.append(Self.newChunk(startingWith: element))
+                lasts.append(element)
+            }
             return
         }
         let c = min(chunkIndex(for: element, precedes), chunks.count - 1)
@@ -82,6 +96,13 @@ struct SortedChunks<Element: Sendable>: Sendable {
             lasts[c] = chunks[c][half - 1]
             lasts.insert(tail[tail.count - 1], at: c + 1)
         }
+    }
+
+    private static func newChunk(startingWith element: Element) -> [Element] {
+        var chunk: [Element] = []
+        chunk.reserveCapacity(maximumChunkSize)
+        chunk.append(element)
+        return chunk
     }
 
     /// Removes the element equal (in the order) to `element`; false when there is none.

@@ -177,6 +177,13 @@ package final class StoredRecordBatch: @unchecked Sendable {
         return (entry.seq, UnsafeRawBufferPointer(start: storage + entry.start, count: entry.end - entry.start))
     }
 
+    /// Empties the batch, keeping its storage for the next records (whose bytes then replace
+    /// those handed out before).
+    package func removeAll() {
+        byteCount = 0
+        entries.removeAll(keepingCapacity: true)
+    }
+
     /// Hands each record in order to `body`: its seq and bytes.
     package func forEach(_ body: (UInt64, UnsafeRawBufferPointer) throws -> Void) rethrows {
         for k in entries.indices {

@@ -138,3 +138,62 @@ struct BusinessCalendarPropertyTests {
         }
     }
 }
+
+@Suite("Business calendar outside its precomputed years (seeded)")
+struct BusinessCalendarYearTimelineTests {
+    private static func randomInstant(in range: ClosedRange<Int64>, _ generator: inout SeededRandom) -> Timestamp {
+        let raw = Int64.random(in: range, using: &generator)
+        return Timestamp(milliseconds: Bool.random(using: &generator) ? raw - raw % 60_000 : raw)
+    }
+
+    /// 1950-01-01 through 1995-01-01 and 2095-01-01 through 2140-01-01: across both ends of the
+    /// default precomputed years.
+    private static let spans: [ClosedRange<Int64>] = [-631_152_000_000...788_918_400_000, 3_944_678_400_000...5_364_662_400_000]
+
+    @Test(arguments: ["Europe/Paris", "America/Santiago", "Australia/Lord_Howe", "Pacific/Apia"])
+    func yearsBuiltOnDemandAgreeWithPrecomputedYears(zoneIdentifier: String) throws {
+        var generator = SeededRandom(seed: UInt64(zoneIdentifier.utf8.count) &* 7_919)
+        let windows = try schedule([
+            .monday: ["00:00-01:30", "08:00-19:00", "23:00-24:00"], .tuesday: ["00:00-24:00"],
+            .friday: ["08:00-12:00", "12:00-19:00"], .sunday: ["01:59-02:01", "23:30-24:00"],
+        ])
+        let holidays = Set(["1988-12-30", "1989-12-25", "1990-01-01", "2100-12-31", "2101-01-02"].compactMap(LocalDate.init(iso8601:)))
+        let onDemand = try BusinessCalendar(timeZoneIdentifier: zoneIdentifier, schedule: windows, holidays: holidays)
+        let precomputed = try BusinessCalendar(
+            timeZoneIdentifier: zoneIdentifier, schedule: windows, holidays: holidays, precomputedYears: 1940...2150)
+        for iteration in 0..<400 {
+            let span = Self.spans[iteration % 2]
+            let a = Self.randomInstant(in: span, &generator)
+            // Mostly short spans (a deadline, a response time), sometimes years long.
+            let reach = iteration % 5 == 0 ? 6 * 366 * 24 * hour : 200 * hour
+            let b = Self.randomInstant(in: a.milliseconds...(a.milliseconds + reach), &generator)
+            #expect(onDemand.businessDuration(from: a, to: b) == precomputed.businessDuration(from: a, to: b), "\(a)..<\(b)")
+            let amount =
+                iteration % 7 == 0
+                ? Int64.random(in: 0...(9_000 * hour), using: &generator) : Int64.random(in: 0...(300 * hour), using: &generator)
+            #expect(
+                onDemand.adding(businessMilliseconds: amount, to: a) == precomputed.adding(businessMilliseconds: amount, to: a),
+                "\(amount) after \(a)")
+        }
+    }
+
+    @Test func yearsBuiltOnDemandAgreeWithANaiveFoundationModel() throws {
+        var generator = SeededRandom(seed: 1989)
+        let windows = try schedule([.monday: ["09:00-17:00"], .wednesday: ["00:00-24:00"], .saturday: ["02:00-03:00", "22:00-24:00"]])
+        let holidays = Set(["1989-03-01", "2120-07-14"].compactMap(LocalDate.init(iso8601:)))
+        let zone = "America/New_York"
+        let calendar = try BusinessCalendar(timeZoneIdentifier: zone, schedule: windows, holidays: holidays)
+        let reference = ReferenceBusinessCalendar(zone: try #require(TimeZone(identifier: zone)), schedule: windows, holidays: holidays)
+        for iteration in 0..<300 {
+            let a = Self.randomInstant(in: Self.spans[iteration % 2], &generator)
+            let b = Self.randomInstant(in: a.milliseconds...(a.milliseconds + 80 * hour), &generator)
+            #expect(
+                calendar.businessDuration(from: a, to: b) == reference.businessDuration(from: a.milliseconds, to: b.milliseconds),
+                "\(a.milliseconds)..<\(b.milliseconds)")
+            let amount = Int64.random(in: 1...(40 * hour), using: &generator)
+            let end = try #require(calendar.adding(businessMilliseconds: amount, to: a))
+            #expect(reference.businessDuration(from: a.milliseconds, to: end.milliseconds) == amount)
+            #expect(reference.businessDuration(from: a.milliseconds, to: end.milliseconds - 1) < amount)
+        }
+    }
+}

@@ -16,8 +16,10 @@ import Foundation
 /// The windows of ``precomputedYears`` are computed once at construction as UTC millisecond
 /// intervals with running totals, so within those years ``businessDuration(from:to:)`` and
 /// ``bucketStart(containing:unit:)`` are O(1) and ``adding(businessMilliseconds:to:)`` is a short
-/// search, with no Foundation calls. Outside those years the same answers are computed on a
-/// slower path that builds the needed days on the fly.
+/// search, with no Foundation calls. Outside those years the same answers come from timelines of
+/// single years, each built on first use and kept (``YearTimelines``, shared by the copies of one
+/// calendar), and, for spans those do not cover, from a slower path that builds the needed days
+/// on the fly.
 ///
 /// The calendar is immutable and cheap to copy; share one per policy.
 public struct BusinessCalendar: Sendable {
@@ -38,6 +40,8 @@ public struct BusinessCalendar: Sendable {
     let holidayDays: Set<Int>
     /// The precomputed days.
     let precomputed: BusinessTimeline
+    /// Single years outside the precomputed ones, built when first asked for.
+    let yearTimelines = YearTimelines()
 
     /// Local day 0001-01-01, the first day with business time.
     static let firstSupportedDay = CivilCalendar.daysSinceEpoch(year: 1, month: 1, day: 1)
@@ -119,7 +123,7 @@ public struct BusinessCalendar: Sendable {
         if precomputed.covers(start), precomputed.covers(end) {
             return precomputed.businessTime(upTo: end) - precomputed.businessTime(upTo: start)
         }
-        return businessDurationOnSlowPath(from: start, to: end)
+        return businessDurationOverYears(from: start, to: end) ?? businessDurationOnSlowPath(from: start, to: end)
     }
 
     /// The earliest instant `t` with `businessDuration(from: start, to: t) == amount`.
@@ -135,7 +139,78 @@ public struct BusinessCalendar: Sendable {
         {
             return Timestamp(milliseconds: end)
         }
+        if let end = addingOverYears(amount, to: start.milliseconds) {
+            return Timestamp(milliseconds: end)
+        }
         return addingOnSlowPath(amount, to: start.milliseconds).map(Timestamp.init(milliseconds:))
+    }
+
+    // MARK: Year timelines
+
+    /// The most timelines a query walks through before leaving the rest to the slow path.
+    private static let yearWalkLimit = 4
+
+    /// The precomputed timeline or a single year's covering `instant`, or `nil` outside the
+    /// supported years.
+    private func tableTimeline(covering instant: Int64) -> BusinessTimeline? {
+        if precomputed.covers(instant) { return precomputed }
+        // A local day is within a day of the UTC day, so the local year is the UTC day's year or
+        // a neighbour.
+        let utcDay = instant.floorDivided(by: CivilCalendar.millisecondsPerDay)
+        guard utcDay > Int64(Self.firstSupportedDay), utcDay < Int64(Self.endOfSupportedDays) else { return nil }
+        let year = CivilCalendar.date(daysSinceEpoch: Int(utcDay)).year
+        for candidate in [year, year - 1, year + 1] {
+            if let timeline = tableTimeline(startingAtDay: CivilCalendar.daysSinceEpoch(year: candidate, month: 1, day: 1)),
+                timeline.covers(instant)
+            {
+                return timeline
+            }
+        }
+        return nil
+    }
+
+    /// The precomputed timeline when it starts at `day`, otherwise the timeline of the year
+    /// starting at `day` (a January 1st outside the precomputed years), or `nil`.
+    private func tableTimeline(startingAtDay day: Int) -> BusinessTimeline? {
+        if day == precomputed.days.lowerBound { return precomputed }
+        let year = CivilCalendar.date(daysSinceEpoch: day).year
+        guard (1...9999).contains(year), !precomputedYears.contains(year),
+            CivilCalendar.daysSinceEpoch(year: year, month: 1, day: 1) == day
+        else { return nil }
+        let end = CivilCalendar.daysSinceEpoch(year: year + 1, month: 1, day: 1)
+        return yearTimelines.timeline(ofYear: year) {
+            BusinessTimeline(days: day..<end, zone: timeZone, schedule: schedule, holidays: holidayDays)
+        }
+    }
+
+    /// Business time in `[start, end)` summed over the year timelines (and the precomputed one)
+    /// from the start's to the end's, or `nil` when that takes more than a few of them.
+    private func businessDurationOverYears(from start: Int64, to end: Int64) -> Int64? {
+        guard var timeline = tableTimeline(covering: start) else { return nil }
+        var total = -timeline.businessTime(upTo: start)
+        for _ in 0..<Self.yearWalkLimit {
+            if timeline.covers(end) { return total + timeline.businessTime(upTo: end) }
+            total += timeline.totalBusinessTime
+            guard let next = tableTimeline(startingAtDay: timeline.days.upperBound) else { return nil }
+            timeline = next
+        }
+        return nil
+    }
+
+    /// The earliest instant with `amount` (positive) business time after `start`, walking the
+    /// year timelines (and the precomputed one), or `nil` when that takes more than a few of them.
+    private func addingOverYears(_ amount: Int64, to start: Int64) -> Int64? {
+        guard var timeline = tableTimeline(covering: start) else { return nil }
+        var from = start
+        var remaining = amount
+        for _ in 0..<Self.yearWalkLimit {
+            if let end = timeline.instant(addingBusinessTime: remaining, to: from) { return end }
+            remaining -= timeline.totalBusinessTime - timeline.businessTime(upTo: from)
+            guard let next = tableTimeline(startingAtDay: timeline.days.upperBound) else { return nil }
+            from = next.startInstant
+            timeline = next
+        }
+        return nil
     }
 
     // MARK: Slow path
