@@ -17,7 +17,7 @@ import Foundation
 /// intervals with running totals, so within those years ``businessDuration(from:to:)`` and
 /// ``bucketStart(containing:unit:)`` are O(1) and ``adding(businessMilliseconds:to:)`` is a short
 /// search, with no Foundation calls. Outside those years the same answers come from timelines of
-/// single years, each built on first use and kept (``YearTimelines``, shared by the copies of one
+/// single years, each built on first use and kept (`YearTimelines`, shared by the copies of one
 /// calendar), and, for spans those do not cover, from a slower path that builds the needed days
 /// on the fly.
 ///
