@@ -128,15 +128,7 @@ public struct SupportProjection: Sendable {
     ///   (nothing changed).
     /// - Throws: what a read of the log throws for a record it cannot decode at all.
     package mutating func apply(storedRecord record: UnsafeRawBufferPointer, seq: UInt64) throws(EventLogError) -> DomainError? {
-        if let view = StoredEventView(keySeq: seq, record: record) {
-            if view.seq <= appliedSeq {
-                // Skipped, as long as a read would have decoded it.
-                if BinaryJSON.end(of: 0, in: view.data) != nil { return nil }
-            } else if let read = Self.read(view), (try? apply(read.envelope, read.event, actor: read.actor)) != nil {
-                return nil
-            }
-        }
-        return try applyDecoding(storedRecord: record, seq: seq)
+        try apply(Self.prepare(storedRecord: record, seq: seq))
     }
 
     /// An event read in place from its stored record and decoded, ahead of its fold (a rebuild
@@ -161,10 +153,16 @@ public struct SupportProjection: Sendable {
 
     /// Folds a prepared event: the outcome of ``apply(storedRecord:seq:)`` of its record.
     mutating func apply(_ prepared: PreparedEvent) throws(EventLogError) -> DomainError? {
-        guard let read = prepared.read else { return try apply(storedRecord: prepared.record, seq: prepared.seq) }
-        // Read in place, so a read would have decoded it: skipped at or below the applied seq.
-        if read.envelope.seq <= appliedSeq { return nil }
-        if (try? apply(read.envelope, read.event, actor: read.actor)) != nil { return nil }
+        if let read = prepared.read {
+            // Read in place, so a read would have decoded it: skipped at or below the applied seq.
+            if read.envelope.seq <= appliedSeq { return nil }
+            if (try? apply(read.envelope, read.event, actor: read.actor)) != nil { return nil }
+        } else if let view = StoredEventView(keySeq: prepared.seq, record: prepared.record), view.seq <= appliedSeq,
+            BinaryJSON.end(of: 0, in: view.data) != nil
+        {
+            // Skipped, as long as a read would have decoded it.
+            return nil
+        }
         return try applyDecoding(storedRecord: prepared.record, seq: prepared.seq)
     }
 

@@ -275,3 +275,23 @@ public struct EnvelopeParseError: Error, Sendable, Equatable, CustomStringConver
     public var detail: String
     public var description: String { detail }
 }
+
+extension EventRecord {
+    /// Reads the record stored under `seq`, with the log's errors (naming that seq).
+    init(stored value: UnsafeRawBufferPointer, seq: UInt64) throws(EventLogError) {
+        do {
+            self = try EventRecord(decoding: value)
+        } catch {
+            switch error {
+            case .unsupportedFormat(let format): throw .unsupportedRecordFormat(seq: seq, format: format)
+            case .malformed(let reason): throw .corruptRecord(seq: seq, reason: reason)
+            }
+        }
+    }
+
+    /// The event stored under `seq`, decoded as every read decodes it, with the log's errors.
+    static func recordedEvent(stored value: UnsafeRawBufferPointer, seq: UInt64) throws(EventLogError) -> RecordedEvent {
+        let record = try EventRecord(stored: value, seq: seq)
+        do { return try record.recordedEvent() } catch { throw .corruptRecord(seq: seq, reason: "undecodable data") }
+    }
+}

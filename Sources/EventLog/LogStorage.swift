@@ -111,7 +111,7 @@ struct LMDBSnapshot {
         guard let raw = try rawRecord(seq: visibleThrough) else {
             throw EventLogError.corruptRecord(seq: visibleThrough, reason: "the durable head's event is missing")
         }
-        return LogHead(seq: visibleThrough, hash: try decodeRecord(raw, seq: visibleThrough).hash)
+        return LogHead(seq: visibleThrough, hash: try EventRecord(stored: raw, seq: visibleThrough).hash)
     }
 
     /// The event at `seq`, or nil.
@@ -119,7 +119,7 @@ struct LMDBSnapshot {
         guard seq <= visibleThrough else { return nil }
         let key = StorageKeys.seq(seq)
         guard let value = try txn.get(storage.events, key: key) else { return nil }
-        return try recordedEvent(decodeRecord(value, seq: seq), seq: seq)
+        return try EventRecord.recordedEvent(stored: value, seq: seq)
     }
 
     /// Up to `limit` events with seq > `after`, in order.
@@ -135,7 +135,7 @@ struct LMDBSnapshot {
     /// Calls `body` for each event with seq > `after`, in order, until it returns false.
     func forEachEvent(after: UInt64, _ body: (RecordedEvent) throws -> Bool) throws {
         try forEachRecord(after: after) { seq, value in
-            try body(try recordedEvent(decodeRecord(value, seq: seq), seq: seq))
+            try body(try EventRecord.recordedEvent(stored: value, seq: seq))
         }
     }
 
@@ -238,18 +238,4 @@ struct LMDBSnapshot {
         try txn.get(storage.events, key: StorageKeys.seq(seq))
     }
 
-    func decodeRecord(_ value: UnsafeRawBufferPointer, seq: UInt64) throws(EventLogError) -> EventRecord {
-        do {
-            return try EventRecord(decoding: value)
-        } catch {
-            switch error {
-            case .unsupportedFormat(let format): throw .unsupportedRecordFormat(seq: seq, format: format)
-            case .malformed(let reason): throw .corruptRecord(seq: seq, reason: reason)
-            }
-        }
-    }
-
-    func recordedEvent(_ record: EventRecord, seq: UInt64) throws(EventLogError) -> RecordedEvent {
-        do { return try record.recordedEvent() } catch { throw .corruptRecord(seq: seq, reason: "undecodable data") }
-    }
 }

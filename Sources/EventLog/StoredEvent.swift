@@ -115,16 +115,7 @@ package struct StoredEventView {
 
     /// A stored record (under `seq`) decoded as every read decodes it, with the same errors.
     package static func recordedEvent(seq keySeq: UInt64, record: UnsafeRawBufferPointer) throws(EventLogError) -> RecordedEvent {
-        let decoded: EventRecord
-        do {
-            decoded = try EventRecord(decoding: record)
-        } catch {
-            switch error {
-            case .unsupportedFormat(let format): throw .unsupportedRecordFormat(seq: keySeq, format: format)
-            case .malformed(let reason): throw .corruptRecord(seq: keySeq, reason: reason)
-            }
-        }
-        do { return try decoded.recordedEvent() } catch { throw .corruptRecord(seq: keySeq, reason: "undecodable data") }
+        try EventRecord.recordedEvent(stored: record, seq: keySeq)
     }
 }
 
