@@ -83,7 +83,7 @@ enum AppendRules {
     /// the log after `head`, and seals its events into the chain: seq, version, `at`,
     /// `recorded`, `prev` and `hash`. `tail` is the stream's last version and the `at` of its
     /// last event as `snapshot` shows them (nil for a new stream): the store reads it, the LMDB
-    /// one with the stream digest it then indexes the events under.
+    /// one through the stream's number, which then keys the events' index entries.
     static func seal(
         _ request: AppendRequest, tail: (version: UInt64, at: Timestamp)?, in snapshot: LogSnapshot, now: Timestamp,
         head: LogHead, envelope: EnvelopeFormat
