@@ -21,18 +21,19 @@ package struct JSONParser {
     package static func parse(_ text: some Collection<UInt8>) throws(Failure) -> JSONValue {
         let copy = Array(text)
         let result = copy.withUnsafeBytes { buffer -> Result<JSONValue, Failure> in
-            var parser = JSONParser(bytes: buffer)
-            do throws(Failure) {
-                parser.skipSpace()
-                let value = try parser.value(depth: 0)
-                parser.skipSpace()
-                guard parser.i == buffer.count else { throw parser.fail("unexpected content after the JSON value") }
-                return .success(value)
-            } catch {
-                return .failure(error)
-            }
+            do throws(Failure) { return .success(try parse(bytes: buffer)) } catch { return .failure(error) }
         }
         return try result.get()
+    }
+
+    /// Parses one JSON text (surrounding white space allowed) in place.
+    package static func parse(bytes buffer: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
+        var parser = JSONParser(bytes: buffer)
+        parser.skipSpace()
+        let value = try parser.value(depth: 0)
+        parser.skipSpace()
+        guard parser.i == buffer.count else { throw parser.fail("unexpected content after the JSON value") }
+        return value
     }
 
     /// Parses one JSON text given as a string.
@@ -79,6 +80,11 @@ package struct JSONParser {
         guard depth <= Self.maximumDepth else { throw fail("nesting too deep") }
         i += 1
         var members: [String: JSONValue] = [:]
+        // Member names compare by their bytes. While every name is ASCII, String equality is byte
+        // equality and the dictionary holds every name so far: it finds a duplicate by itself.
+        // From the first other name on, the names' bytes are kept (canonically equivalent names
+        // are distinct members, which the dictionary would merge).
+        var byBytes = false
         var seen = Set<[UInt8]>()
         skipSpace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
@@ -87,7 +93,17 @@ package struct JSONParser {
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
             let start = i
             let key = try string()
-            guard seen.insert(Array(key.utf8)).inserted else {
+            let duplicate: Bool
+            if !byBytes, key.utf8.allSatisfy({ $0 < 0x80 }) {
+                duplicate = members[key] != nil
+            } else {
+                if !byBytes {
+                    byBytes = true
+                    seen = Set(members.keys.map { Array($0.utf8) })
+                }
+                duplicate = !seen.insert(Array(key.utf8)).inserted
+            }
+            guard !duplicate else {
                 throw Failure(message: "duplicate member \"\(key)\"", offset: start)
             }
             skipSpace()

@@ -11,37 +11,91 @@ struct NDJSONLines {
 
     init(maximumLength: Int) { self.maximumLength = maximumLength }
 
-    /// Hands every line completed by `bytes` to `line`, with its 1-based number.
+    /// Hands every line completed by `bytes` to `line`, with its 1-based number. The line's bytes
+    /// are valid only during the call.
     mutating func feed<Bytes: BidirectionalCollection<UInt8>>(
-        _ bytes: Bytes, _ line: ([UInt8], Int) throws(ServiceError) -> Void
+        _ bytes: Bytes, _ line: (UnsafeRawBufferPointer, Int) throws(ServiceError) -> Void
     ) throws(ServiceError) {
-        var start = bytes.startIndex
-        while let newline = bytes[start...].firstIndex(of: 0x0A) {
-            try extend(with: bytes[start..<newline])
-            try emit(line)
-            start = bytes.index(after: newline)
+        // Contiguous input (a file's `Data`, a request body's buffer) is searched in place;
+        // anything else is copied once.
+        let done = bytes.withContiguousStorageIfAvailable { buffer -> Result<Void, ServiceError> in
+            do throws(ServiceError) {
+                try feed(raw: UnsafeRawBufferPointer(buffer), line)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
         }
-        try extend(with: bytes[start...])
+        if let done { return try done.get() }
+        let copy = Array(bytes)
+        let result = copy.withUnsafeBytes { raw -> Result<Void, ServiceError> in
+            do throws(ServiceError) {
+                try feed(raw: raw, line)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+
+    private mutating func feed(
+        raw: UnsafeRawBufferPointer, _ line: (UnsafeRawBufferPointer, Int) throws(ServiceError) -> Void
+    ) throws(ServiceError) {
+        guard let base = raw.baseAddress, raw.count > 0 else { return }
+        var start = 0
+        while start < raw.count, let found = memchr(base + start, 0x0A, raw.count - start) {
+            let newline = UnsafeRawPointer(found) - base
+            let part = UnsafeRawBufferPointer(rebasing: raw[start..<newline])
+            if pending.isEmpty {
+                // The whole line is in this input: hand it over in place.
+                guard part.count <= maximumLength + 1 else { throw tooLong(number + 1) }
+                try emit(part, line)
+            } else {
+                try extend(with: part)
+                try emitPending(line)
+            }
+            start = newline + 1
+        }
+        try extend(with: UnsafeRawBufferPointer(rebasing: raw[start...]))
     }
 
     /// Hands over the last line when the input does not end with a newline.
-    mutating func finish(_ line: ([UInt8], Int) throws(ServiceError) -> Void) throws(ServiceError) {
-        if !pending.isEmpty { try emit(line) }
+    mutating func finish(_ line: (UnsafeRawBufferPointer, Int) throws(ServiceError) -> Void) throws(ServiceError) {
+        if !pending.isEmpty { try emitPending(line) }
     }
 
-    private mutating func extend(with part: some Collection<UInt8>) throws(ServiceError) {
+    /// Emits the line held from earlier input, now complete.
+    private mutating func emitPending(_ line: (UnsafeRawBufferPointer, Int) throws(ServiceError) -> Void) throws(ServiceError) {
+        let held = pending
+        defer { pending.removeAll(keepingCapacity: true) }
+        let result = held.withUnsafeBytes { raw -> Result<Void, ServiceError> in
+            do throws(ServiceError) {
+                try emit(raw, line)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+
+    private mutating func extend(with part: UnsafeRawBufferPointer) throws(ServiceError) {
         // One byte more for a CR before the newline.
         guard pending.count + part.count <= maximumLength + 1 else { throw tooLong(number + 1) }
         pending.append(contentsOf: part)
     }
 
-    private mutating func emit(_ line: ([UInt8], Int) throws(ServiceError) -> Void) throws(ServiceError) {
+    /// Numbers a complete line (without its newline) and hands it over unless it is blank.
+    private mutating func emit(
+        _ bytes: UnsafeRawBufferPointer, _ line: (UnsafeRawBufferPointer, Int) throws(ServiceError) -> Void
+    ) throws(ServiceError) {
         number += 1
-        defer { pending.removeAll(keepingCapacity: true) }
-        if pending.last == 0x0D { pending.removeLast() }
-        guard pending.count <= maximumLength else { throw tooLong(number) }
-        guard pending.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
-        try line(pending, number)
+        var text = bytes
+        if text.last == 0x0D { text = UnsafeRawBufferPointer(rebasing: text.dropLast()) }
+        guard text.count <= maximumLength else { throw tooLong(number) }
+        guard text.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
+        try line(text, number)
     }
 
     private func tooLong(_ number: Int) -> ServiceError {

@@ -52,12 +52,27 @@ package struct LogImporter: Sendable {
 
     /// Reads one NDJSON line (an export line re-imports as is: seq, recorded, prev and hash are ignored).
     package static func parse(line bytes: [UInt8], number: Int) throws(ServiceError) -> ImportLine {
+        let result = bytes.withUnsafeBytes { raw -> Result<ImportLine, ServiceError> in
+            do throws(ServiceError) { return .success(try parse(line: raw, number: number)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Reads one NDJSON line in place (see ``parse(line:number:)-(([UInt8],_))``).
+    package static func parse(line bytes: UnsafeRawBufferPointer, number: Int) throws(ServiceError) -> ImportLine {
         func bad(_ detail: String) -> ServiceError { ServiceError(.badRequest, "line \(number): \(detail)", line: number) }
         let value: JSONValue
-        do { value = try JSONParser.parse(bytes) } catch { throw bad("malformed JSON: \(error)") }
+        do { value = try JSONParser.parse(bytes: bytes) } catch { throw bad("malformed JSON: \(error)") }
         guard case .object(let o) = value else { throw bad("each line must be a JSON object") }
-        let allowed: Set<String> = ["seq", "ticket", "version", "type", "at", "recorded", "actor", "data", "prev", "hash"]
-        if let unknown = o.keys.sorted(by: Identifier.precedes).first(where: { !allowed.contains($0) }) {
+        func allowed(_ key: String) -> Bool {
+            switch key {
+            case "seq", "ticket", "version", "type", "at", "recorded", "actor", "data", "prev", "hash": return true
+            default: return false
+            }
+        }
+        if o.keys.contains(where: { !allowed($0) }),
+            let unknown = o.keys.sorted(by: Identifier.precedes).first(where: { !allowed($0) })
+        {
             throw bad("unknown field \"\(unknown)\"")
         }
         guard case .string(let ticket)? = o["ticket"] else { throw bad("\"ticket\" must be a string") }
@@ -274,7 +289,7 @@ package final class ImportSession {
         }
     }
 
-    private func add(line bytes: [UInt8], number: Int) throws(ServiceError) {
+    private func add(line bytes: UnsafeRawBufferPointer, number: Int) throws(ServiceError) {
         try add(try LogImporter.parse(line: bytes, number: number), number: number)
     }
 
