@@ -158,17 +158,21 @@ package struct JSONParser {
         i += 1
         let start = i
         // Fast path: no escapes.
+        var high: UInt8 = 0
         while i < bytes.count {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
                 i += 1
+                // ASCII is valid UTF-8 as it is: decoding it cannot repair anything.
+                if high < 0x80 { return String(decoding: raw, as: UTF8.self) }
                 guard let s = String(validating: raw, as: UTF8.self) else {
                     throw Failure(message: "invalid UTF-8 in string", offset: start)
                 }
                 return s
             }
             if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            high |= c
             i += 1
         }
         var out: [UInt8] = Array(bytes[start..<i])

@@ -159,20 +159,32 @@ final class ImportSpool {
     // | varint len + type | varint len + actor kind | varint len + actor id | data (canonical JSON).
 
     func append(_ entry: Entry) throws(ServiceError) {
-        let start = writeBuffer.count
-        writeBuffer.appendLittleEndian(UInt64(0))
-        writeBuffer.appendVarint(UInt64(entry.number))
-        writeBuffer.appendVarint(entry.line.version ?? 0)
-        writeBuffer.appendLittleEndian(UInt64(bitPattern: entry.line.at.milliseconds))
-        for text in [entry.line.ticket, entry.line.type, entry.line.actor.kind, entry.line.actor.id] {
-            writeBuffer.appendString(text)
-        }
-        CanonicalJSON.append(entry.line.data, to: &writeBuffer)
-        var length: [UInt8] = []
-        length.appendLittleEndian(UInt64(writeBuffer.count - start - 8))
-        writeBuffer.replaceSubrange(start..<(start + 8), with: length)
+        Self.encode(entry, to: &writeBuffer)
         count += 1
         if writeBuffer.count >= Self.blockSize { try flush() }
+    }
+
+    /// Appends an entry already encoded by ``encode(_:to:)`` (on another thread, say).
+    func append(encoded record: [UInt8]) throws(ServiceError) {
+        writeBuffer.append(contentsOf: record)
+        count += 1
+        if writeBuffer.count >= Self.blockSize { try flush() }
+    }
+
+    /// Appends `entry`'s record to `out`.
+    static func encode(_ entry: Entry, to out: inout [UInt8]) {
+        let start = out.count
+        out.appendLittleEndian(UInt64(0))
+        out.appendVarint(UInt64(entry.number))
+        out.appendVarint(entry.line.version ?? 0)
+        out.appendLittleEndian(UInt64(bitPattern: entry.line.at.milliseconds))
+        for text in [entry.line.ticket, entry.line.type, entry.line.actor.kind, entry.line.actor.id] {
+            out.appendString(text)
+        }
+        CanonicalJSON.append(entry.line.data, to: &out)
+        var length: [UInt8] = []
+        length.appendLittleEndian(UInt64(out.count - start - 8))
+        out.replaceSubrange(start..<(start + 8), with: length)
     }
 
     /// Writes what is buffered; call once after the last ``append(_:)``, before reading.

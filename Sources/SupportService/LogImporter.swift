@@ -119,26 +119,40 @@ package struct LogImporter: Sendable {
         return try await session.finish(shouldStop: shouldStop)
     }
 
-    /// Appends the spooled lines in chunks, in order.
+    /// One line read back from the spool, ready to append.
+    private typealias SpooledLine = (number: Int, line: ImportLine, event: TicketEvent)
+
+    /// Reads the next chunk of spooled lines (empty after the last).
+    private func nextChunk(_ spool: ImportSpool) throws(ServiceError) -> [SpooledLine] {
+        var chunk: [SpooledLine] = []
+        while chunk.count < backend.limits.importChunkEvents, let entry = try spool.next() {
+            let event: TicketEvent
+            do { event = try TicketEvent(type: entry.line.type, data: entry.line.data) } catch {
+                throw ServiceError(
+                    .internalError, "line \(entry.number): no longer valid when read back: \(error.detail)",
+                    line: entry.number)
+            }
+            chunk.append((entry.number, entry.line, event))
+        }
+        return chunk
+    }
+
+    /// Appends the spooled lines in chunks, in order. While a chunk is being committed, the next
+    /// one is read back from the spool (a failure to read it is reported after the chunk's own
+    /// results, as if read after them).
     fileprivate func append(
         _ spool: ImportSpool, versions: inout [[UInt8]: UInt64],
         shouldStop: @Sendable () -> Bool
     ) async throws(ServiceError) -> ImportSummary {
         let store = backend.store
         var summary = ImportSummary(imported: 0, tickets: 0, lastSeq: (try? store.head.seq) ?? 0)
-        while !shouldStop() {
-            var chunk: [(number: Int, line: ImportLine, event: TicketEvent)] = []
-            while chunk.count < backend.limits.importChunkEvents, let entry = try spool.next() {
-                let event: TicketEvent
-                do { event = try TicketEvent(type: entry.line.type, data: entry.line.data) } catch {
-                    throw ServiceError(
-                        .internalError, "line \(entry.number): no longer valid when read back: \(error.detail)",
-                        line: entry.number)
-                }
-                chunk.append((entry.number, entry.line, event))
-            }
+        guard !shouldStop() else { return summary }
+        var next = Result<[SpooledLine], ServiceError> { () throws(ServiceError) in try nextChunk(spool) }
+        while true {
+            let chunk = try next.get()
             guard !chunk.isEmpty else { break }
             var requests: [AppendRequest] = []
+            requests.reserveCapacity(chunk.count)
             for (_, line, event) in chunk {
                 // Hold the imported ids so server-assigned ids skip them.
                 backend.commands.directory.observe(line.ticket)
@@ -151,8 +165,10 @@ package struct LogImporter: Sendable {
                         expectedVersion: .exactly(current)))
                 versions[key] = current + 1
             }
+            async let committed = store.append(contentsOf: requests)
+            next = Result { () throws(ServiceError) in try nextChunk(spool) }
             var raced: [Int] = []
-            for (k, result) in await store.append(contentsOf: requests).enumerated() {
+            for (k, result) in await committed.enumerated() {
                 let item = chunk[k]
                 switch result {
                 case .success(let appended):
@@ -171,6 +187,7 @@ package struct LogImporter: Sendable {
                 count(appended, item.event, into: &summary)
                 versions[Array(item.line.ticket.utf8)] = appended.lastVersion
             }
+            if shouldStop() { break }
         }
         return summary
     }
@@ -243,12 +260,42 @@ package final class ImportSession {
     package var spoolPath: String { spool.path }
 
     /// Takes the next bytes of NDJSON input (any split, lines may straddle calls).
+    ///
+    /// The lines the bytes complete are parsed and given the checks of their own line on both
+    /// cores (``PreparedLines``), then checked against their tickets and spooled in order, so the
+    /// first bad line, and its reason, are the ones a line-by-line reading finds.
     package func feed(_ bytes: some BidirectionalCollection<UInt8>) throws(ServiceError) {
-        try lines.feed(bytes) { line, number throws(ServiceError) in try self.add(line: line, number: number) }
+        let batch = PreparedLines()
+        var failure: ServiceError?
+        do throws(ServiceError) {
+            try lines.feed(bytes) { line, number throws(ServiceError) in batch.take(line, number: number) }
+        } catch {
+            // A line too long: the complete lines before it go first.
+            failure = error
+        }
+        try add(batch)
+        if let failure { throw failure }
+    }
+
+    /// Parses and pre-checks `batch`, then adds its lines in order.
+    private func add(_ batch: PreparedLines) throws(ServiceError) {
+        guard !batch.isEmpty else { return }
+        let clock = validation.clock
+        batch.prepare(limits: clock.limits, now: clock.now)
+        for k in 0..<batch.count {
+            let prepared = batch.prepared(k)
+            try add(try prepared.line.get(), number: prepared.number, prechecked: prepared)
+        }
     }
 
     /// Takes one line that was already parsed.
     package func add(_ line: ImportLine, number: Int) throws(ServiceError) {
+        try add(line, number: number, prechecked: nil)
+    }
+
+    /// Adds a parsed line; `prechecked` holds the checks of its own line and its spool record
+    /// when they were made ahead (``PreparedLines``).
+    private func add(_ line: ImportLine, number: Int, prechecked: PreparedLine?) throws(ServiceError) {
         let store = importer.backend.store
         do {
             if let version = line.version {
@@ -272,12 +319,17 @@ package final class ImportSession {
                     throw DomainError(.conflict, "version \(version) of \(line.ticket) is already in the log with other content")
                 }
             }
-            let event = try validation.add(
-                ticket: line.ticket, type: line.type, at: line.at, actor: line.actor,
-                data: line.data, version: line.version)
-            var validated = line
-            validated.data = event.data
-            try spool.append(ImportSpool.Entry(number: number, line: validated))
+            if let prechecked, let checked = prechecked.checked {
+                _ = try validation.add(try checked.get(), ticket: line.ticket, at: line.at, version: line.version)
+                try spool.append(encoded: prechecked.record)
+            } else {
+                let event = try validation.add(
+                    ticket: line.ticket, type: line.type, at: line.at, actor: line.actor,
+                    data: line.data, version: line.version)
+                var validated = line
+                validated.data = event.data
+                try spool.append(ImportSpool.Entry(number: number, line: validated))
+            }
         } catch let error as DomainError {
             throw ServiceError(error.kind == .badRequest ? .badRequest : .conflict, "line \(number): \(error.detail)", line: number)
         } catch let error as EventLogError {
@@ -289,15 +341,14 @@ package final class ImportSession {
         }
     }
 
-    private func add(line bytes: UnsafeRawBufferPointer, number: Int) throws(ServiceError) {
-        try add(try LogImporter.parse(line: bytes, number: number), number: number)
-    }
 
     /// Ends the input and appends every validated line in chunks; `shouldStop` is asked between
     /// chunks (graceful shutdown stops an import at a chunk boundary).
     package func finish(shouldStop: @Sendable () -> Bool = { false }) async throws(ServiceError) -> ImportSummary {
         defer { spool.remove() }
-        try lines.finish { line, number throws(ServiceError) in try self.add(line: line, number: number) }
+        let batch = PreparedLines()
+        try lines.finish { line, number throws(ServiceError) in batch.take(line, number: number) }
+        try add(batch)
         try spool.flush()
         var versions = logVersions.byTicket
         logVersions.byTicket = [:]
@@ -305,4 +356,83 @@ package final class ImportSession {
         validation = ImportValidation(now: .init(milliseconds: 0), limits: .default, lookup: { _ in nil })
         return try await importer.append(spool, versions: &versions, shouldStop: shouldStop)
     }
+}
+
+/// A line parsed, given the checks of its own line and encoded for the spool ahead of the
+/// checks against its ticket.
+private struct PreparedLine: Sendable {
+    var number: Int
+    var line: Result<ImportLine, ServiceError>
+    /// The line's own checks (``ImportValidation/check(ticket:type:at:actor:data:limits:now:)``);
+    /// nil when the line did not parse.
+    var checked: Result<ImportValidation.CheckedEvent, DomainError>?
+    /// The line's spool record, when it passed its own checks.
+    var record: [UInt8] = []
+
+    init(bytes: UnsafeRawBufferPointer, number: Int, limits: InputLimits, now: Timestamp) {
+        self.number = number
+        line = Result { () throws(ServiceError) in try LogImporter.parse(line: bytes, number: number) }
+        guard case .success(let parsed) = line else { return }
+        let checked = Result { () throws(DomainError) in
+            try ImportValidation.check(
+                ticket: parsed.ticket, type: parsed.type, at: parsed.at, actor: parsed.actor, data: parsed.data,
+                limits: limits, now: now)
+        }
+        self.checked = checked
+        if case .success(let event) = checked {
+            var validated = parsed
+            validated.data = event.event.data
+            ImportSpool.encode(ImportSpool.Entry(number: number, line: validated), to: &record)
+        }
+    }
+}
+
+/// The complete lines of one piece of input: copied together, then parsed and pre-checked
+/// (``PreparedLine``), on both cores when there are enough of them. The two halves are written
+/// by one thread each and read after both are done.
+private final class PreparedLines: @unchecked Sendable {
+    /// Below this many lines, one thread does it all.
+    static let parallelMinimum = 64
+
+    private var bytes: [UInt8] = []
+    private var spans: [(number: Int, start: Int, count: Int)] = []
+    private var first: [PreparedLine] = []
+    private var second: [PreparedLine] = []
+
+    var isEmpty: Bool { spans.isEmpty }
+    var count: Int { spans.count }
+
+    func take(_ line: UnsafeRawBufferPointer, number: Int) {
+        spans.append((number, bytes.count, line.count))
+        bytes.append(contentsOf: line)
+    }
+
+    func prepare(limits: InputLimits, now: Timestamp) {
+        let count = spans.count
+        guard count >= Self.parallelMinimum else {
+            first = prepare(0..<count, limits: limits, now: now)
+            return
+        }
+        let middle = count / 2
+        DispatchQueue.concurrentPerform(iterations: 2) { half in
+            if half == 0 {
+                first = prepare(0..<middle, limits: limits, now: now)
+            } else {
+                second = prepare(middle..<count, limits: limits, now: now)
+            }
+        }
+    }
+
+    private func prepare(_ range: Range<Int>, limits: InputLimits, now: Timestamp) -> [PreparedLine] {
+        bytes.withUnsafeBytes { raw in
+            range.map { k in
+                let span = spans[k]
+                return PreparedLine(
+                    bytes: UnsafeRawBufferPointer(rebasing: raw[span.start..<(span.start + span.count)]), number: span.number,
+                    limits: limits, now: now)
+            }
+        }
+    }
+
+    func prepared(_ k: Int) -> PreparedLine { k < first.count ? first[k] : second[k - first.count] }
 }

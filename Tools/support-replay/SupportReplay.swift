@@ -210,12 +210,19 @@ struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Import NDJSON events into an empty data directory (offline migration).")
     @OptionGroup var directory: DataDirectory
     @Argument(help: "The NDJSON file (an export re-imports as is).") var file: String
+    @Option(help: "Events appended per commit (supportd's --import-chunk; an offline import may take larger ones).")
+    var chunkEvents: Int = ServerLimits.default.importChunkEvents
+
+    func validate() throws {
+        guard chunkEvents >= 1 else { throw ValidationError("--chunk-events must be at least 1") }
+    }
 
     func run() async throws {
         guard let input = FileHandle(forReadingAtPath: file) else { throw ValidationError("cannot read \(file)") }
         defer { try? input.close() }
         let policy = try directory.levels().policy
-        let backend = try SupportBackend(dataDirectory: directory.dataDir, policy: policy)
+        let backend = try SupportBackend(
+            dataDirectory: directory.dataDir, policy: policy, limits: ServerLimits(importChunkEvents: chunkEvents))
         defer { backend.close() }
         let head = try backend.store.head
         guard head.seq == 0 else { throw ValidationError("\(directory.dataDir) is not empty (head \(head)); import over HTTP instead") }
