@@ -43,6 +43,70 @@ package struct JSONParser {
 
     private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
+    /// Reads one JSON text that is an object whose member names are plain ASCII (no escapes),
+    /// member by member, without building the object: `member` gets each name's bytes and reads
+    /// the value with ``memberValue()`` or ``memberString()``, or returns false to give up. Answers
+    /// false for any other text, malformed ones included, and when `member` gave up: the caller
+    /// then reads the text with ``parse(bytes:)``, which answers exactly (value or failure). What
+    /// the members read is what ``parse(bytes:)`` would hold under those names.
+    package static func readObject(
+        _ buffer: UnsafeRawBufferPointer, member: (UnsafeRawBufferPointer, inout JSONParser) -> Bool
+    ) -> Bool {
+        var parser = JSONParser(bytes: buffer)
+        parser.skipSpace()
+        guard parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: "{") else { return false }
+        parser.i += 1
+        parser.skipSpace()
+        if parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: "}") {
+            parser.i += 1
+        } else {
+            while true {
+                parser.skipSpace()
+                guard parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: "\"") else { return false }
+                let start = parser.i + 1
+                var end = start
+                while end < buffer.count {
+                    let c = buffer[end]
+                    if c == UInt8(ascii: "\"") { break }
+                    // Escapes, control characters and non-ASCII names take the exact path.
+                    guard c >= 0x20, c < 0x80, c != UInt8(ascii: "\\") else { return false }
+                    end += 1
+                }
+                guard end < buffer.count else { return false }
+                parser.i = end + 1
+                parser.skipSpace()
+                guard parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: ":") else { return false }
+                parser.i += 1
+                parser.skipSpace()
+                guard member(UnsafeRawBufferPointer(rebasing: buffer[start..<end]), &parser) else { return false }
+                parser.skipSpace()
+                guard parser.i < buffer.count else { return false }
+                if buffer[parser.i] == UInt8(ascii: ",") {
+                    parser.i += 1
+                    continue
+                }
+                guard buffer[parser.i] == UInt8(ascii: "}") else { return false }
+                parser.i += 1
+                break
+            }
+        }
+        parser.skipSpace()
+        return parser.i == buffer.count
+    }
+
+    /// The value of the member being read (``readObject(_:member:)``), as ``parse(bytes:)`` reads a
+    /// member of a top-level object; nil when it is malformed.
+    package mutating func memberValue() -> JSONValue? {
+        do throws(Failure) { return try value(depth: 1) } catch { return nil }
+    }
+
+    /// The value of the member being read when it is a string; nil for any other value or a
+    /// malformed one (what was read of it is then unspecified: give up).
+    package mutating func memberString() -> String? {
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }
+        do throws(Failure) { return try string() } catch { return nil }
+    }
+
     private func fail(_ message: String) -> Failure { Failure(message: message, offset: i) }
 
     private mutating func skipSpace() {

@@ -60,6 +60,84 @@ package struct LogImporter: Sendable {
 
     /// Reads one NDJSON line in place (see ``parse(line:number:)-(([UInt8],_))``).
     package static func parse(line bytes: UnsafeRawBufferPointer, number: Int) throws(ServiceError) -> ImportLine {
+        if let line = readPlainLine(bytes) { return line }
+        return try parseWholeEnvelope(line: bytes, number: number)
+    }
+
+    /// The fields of an envelope line, as bits.
+    private enum EnvelopeField: UInt16 {
+        case seq = 1, ticket = 2, version = 4, type = 8, at = 16, recorded = 32, actor = 64, data = 128, prev = 256, hash = 512
+
+        init?(_ name: UnsafeRawBufferPointer) {
+            switch name.count {
+            case 2 where name.elementsEqual("at".utf8): self = .at
+            case 3 where name.elementsEqual("seq".utf8): self = .seq
+            case 4 where name.elementsEqual("type".utf8): self = .type
+            case 4 where name.elementsEqual("data".utf8): self = .data
+            case 4 where name.elementsEqual("prev".utf8): self = .prev
+            case 4 where name.elementsEqual("hash".utf8): self = .hash
+            case 5 where name.elementsEqual("actor".utf8): self = .actor
+            case 6 where name.elementsEqual("ticket".utf8): self = .ticket
+            case 7 where name.elementsEqual("version".utf8): self = .version
+            case 8 where name.elementsEqual("recorded".utf8): self = .recorded
+            default: return nil
+            }
+        }
+    }
+
+    /// A good line whose member names are plain ASCII, read member by member without building
+    /// the envelope object; nil for anything else (``parseWholeEnvelope(line:number:)`` then
+    /// answers, with the exact problem when there is one). What it reads is what that would.
+    private static func readPlainLine(_ bytes: UnsafeRawBufferPointer) -> ImportLine? {
+        var seen: UInt16 = 0
+        var ticket: String?, type: String?, at: Timestamp?, actor: EventActor?, data: JSONValue?, version: UInt64?
+        let read = JSONParser.readObject(bytes) { name, parser in
+            // An unknown or repeated name: the exact path names the problem.
+            guard let field = EnvelopeField(name), seen & field.rawValue == 0 else { return false }
+            seen |= field.rawValue
+            switch field {
+            case .ticket: ticket = parser.memberString()
+            case .type: type = parser.memberString()
+            case .at: at = parser.memberString().flatMap { Timestamp(rfc3339: $0) }
+            case .data: data = parser.memberValue()
+            case .actor:
+                guard case .object(let o)? = parser.memberValue(), o.count == 2, case .string(let kind)? = o["kind"],
+                    case .string(let id)? = o["id"]
+                else { return false }
+                actor = EventActor(kind: kind, id: id)
+                return true
+            case .version:
+                switch parser.memberValue() {
+                case .null?: return true
+                case .int(let i)? where i >= 1: version = UInt64(i)
+                default: return false
+                }
+                return true
+            case .seq:
+                switch parser.memberValue() {
+                case .int?, .null?: return true
+                default: return false
+                }
+            case .recorded, .prev, .hash:
+                switch parser.memberValue() {
+                case .string?, .null?: return true
+                default: return false
+                }
+            }
+            switch field {
+            case .ticket: return ticket != nil
+            case .type: return type != nil
+            case .at: return at != nil
+            default: return data != nil
+            }
+        }
+        guard read, let ticket, let type, let at, let actor, let data else { return nil }
+        return ImportLine(ticket: ticket, type: type, at: at, actor: actor, data: data, version: version)
+    }
+
+    /// Reads one line through the whole envelope object, naming the first problem (what
+    /// ``parse(line:number:)-(UnsafeRawBufferPointer,_)`` answers; tests compare the two).
+    package static func parseWholeEnvelope(line bytes: UnsafeRawBufferPointer, number: Int) throws(ServiceError) -> ImportLine {
         func bad(_ detail: String) -> ServiceError { ServiceError(.badRequest, "line \(number): \(detail)", line: number) }
         let value: JSONValue
         do { value = try JSONParser.parse(bytes: bytes) } catch { throw bad("malformed JSON: \(error)") }

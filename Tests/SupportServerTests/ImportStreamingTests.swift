@@ -104,6 +104,54 @@ struct ImportStreamingTests {
         }
     }
 
+    /// Good lines are read member by member without the envelope object; whatever the line, the
+    /// answer (the line read, or the problem) is the one reading the whole envelope object gives.
+    @Test func aLineReadMemberByMemberIsReadAsTheWholeEnvelopeReadsIt() throws {
+        let actor = #""actor": {"kind": "agent", "id": "alice"}"#
+        let data = #""data": {"body": "caf\u00e9 \"x\"", "n": [1, 2.5, null, {"k": true}]}"#
+        let lines: [String] = [
+            #"{"ticket": "T-1", "type": "note.added", "at": "2026-03-02T09:30:00.000Z", \#(actor), \#(data)}"#,
+            #" {"ticket":"T-1","version":3,"type":"note.added","at":"2026-03-02T09:30:00Z",\#(actor),\#(data)}  "#,
+            #"{"seq": 7, "recorded": "x", "prev": null, "hash": "h", "ticket": "T-1", "version": null, "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor), "data": null}"#,
+            #"{"ticket": "T-1", "type": "t", "at": "2026-03-02T09:30:00Z", "actor": {"id": "a", "kind": "agent"}, "data": 1}"#,
+            // A good line with an escaped name (read through the whole envelope), then escaped, non-ASCII,
+            // repeated or unknown names; wrong types; missing members; malformed text.
+            #"{"tick\u0065t": "T-1", "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor), "data": {}}"#,
+            #"{"ticket": "T-1", "ticket": "T-2", "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor), "data": {}}"#,
+            #"{"ticket": "T-1", "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor), "data": {}, "extra": 1}"#,
+            #"{"ticket": "T-1", "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor), "data": {}, "\u212a": 1}"#,
+            #"{"ticket": 1, "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor), "data": {}}"#,
+            #"{"ticket": "T-1", "type": "t", "at": "yesterday", \#(actor), "data": {}}"#,
+            #"{"ticket": "T-1", "type": "t", "at": "2026-03-02T09:30:00Z", "actor": {"kind": "agent"}, "data": {}}"#,
+            #"{"ticket": "T-1", "type": "t", "at": "2026-03-02T09:30:00Z", "actor": {"kind": "agent", "id": "a", "x": 1}, "data": {}}"#,
+            #"{"ticket": "T-1", "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor)}"#,
+            #"{"ticket": "T-1", "version": 0, "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor), "data": {}}"#,
+            #"{"ticket": "T-1", "version": 2.0, "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor), "data": {}}"#,
+            #"{"ticket": "T-1", "seq": "1", "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor), "data": {}}"#,
+            #"{"ticket": "T-1", "hash": 5, "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor), "data": {}}"#,
+            #"{"ticket": "T-1", "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor), "data": {"a": 1, "a": 2}}"#,
+            #"{"ticket": "T-1", "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor), "data": {}} x"#,
+            #"{"ticket": "T-1", "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor), "data": {},}"#,
+            #"{"ticket": "T-\ud800", "type": "t", "at": "2026-03-02T09:30:00Z", \#(actor), "data": {}}"#,
+            #"["ticket"]"#, "{}", "", "{",
+        ]
+        func read(_ line: String, whole: Bool) -> String {
+            let bytes = Array(line.utf8)
+            return bytes.withUnsafeBytes { raw in
+                do {
+                    let l = whole ? try LogImporter.parseWholeEnvelope(line: raw, number: 4) : try LogImporter.parse(line: raw, number: 4)
+                    return "\(l.ticket)|\(l.type)|\(l.at)|\(l.actor)|\(String(describing: l.version))|\(String(decoding: CanonicalJSON.encode(l.data), as: UTF8.self))"
+                } catch {
+                    return "\(error)"
+                }
+            }
+        }
+        for (k, line) in lines.enumerated() {
+            #expect(read(line, whole: false) == read(line, whole: true), "line \(k): \(line)")
+            #expect(read(line, whole: false).hasPrefix("T-1|") == (k < 5), "line \(k): \(read(line, whole: false))")
+        }
+    }
+
     /// Feeds `text` to a fresh session on `backend` in one piece (lines parsed and pre-checked on
     /// both cores) or one line per feed, and returns the problem it was refused with, if any.
     func refusal(of text: String, onePiece: Bool, backend: SupportBackend, maximumLineLength: Int = LogImporter.maximumLineLength)

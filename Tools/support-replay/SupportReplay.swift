@@ -210,8 +210,11 @@ struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Import NDJSON events into an empty data directory (offline migration).")
     @OptionGroup var directory: DataDirectory
     @Argument(help: "The NDJSON file (an export re-imports as is).") var file: String
-    @Option(help: "Events appended per commit (supportd's --import-chunk; an offline import may take larger ones).")
-    var chunkEvents: Int = ServerLimits.default.importChunkEvents
+    @Option(
+        help:
+            "Events appended per commit (supportd's --import-chunk, 2000 by default; offline, larger commits load faster: fewer flushes)."
+    )
+    var chunkEvents: Int = 20_000
 
     func validate() throws {
         guard chunkEvents >= 1 else { throw ValidationError("--chunk-events must be at least 1") }
