@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import SupportDomain
+import Synchronization
 
 /// One event to import: an envelope line's content, in log order.
 package struct ImportLine: Sendable {
@@ -355,14 +356,17 @@ package final class ImportSession {
         if let failure { throw failure }
     }
 
-    /// Parses and pre-checks `batch`, then adds its lines in order.
+    /// Adds `batch`'s lines in order while a helper thread parses and pre-checks them ahead
+    /// (``PreparedLines``).
     private func add(_ batch: PreparedLines) throws(ServiceError) {
         guard !batch.isEmpty else { return }
         let clock = validation.clock
-        batch.prepare(limits: clock.limits, now: clock.now)
-        for k in 0..<batch.count {
-            let prepared = batch.prepared(k)
-            try add(try prepared.line.get(), number: prepared.number, prechecked: prepared)
+        batch.start(limits: clock.limits, now: clock.now)
+        defer { batch.stop() }
+        for slice in 0..<batch.sliceCount {
+            for prepared in batch.slice(slice) {
+                try add(try prepared.line.get(), number: prepared.number, prechecked: prepared)
+            }
         }
     }
 
@@ -465,44 +469,85 @@ private struct PreparedLine: Sendable {
     }
 }
 
-/// The complete lines of one piece of input: copied together, then parsed and pre-checked
-/// (``PreparedLine``), on both cores when there are enough of them. The two halves are written
-/// by one thread each and read after both are done.
+/// The complete lines of one piece of input, copied together, then parsed and pre-checked
+/// (``PreparedLine``) in slices: a helper thread prepares slices in order from the first on,
+/// while the importing thread checks the prepared lines against their tickets, slice after
+/// slice, preparing itself the next slice when the helper has not taken it yet. Each slice is
+/// prepared by exactly one thread (the one that claims it) and read after it is done.
 private final class PreparedLines: @unchecked Sendable {
-    /// Below this many lines, one thread does it all.
-    static let parallelMinimum = 64
+    /// Lines per slice.
+    static let sliceLines = 256
 
     private var bytes: [UInt8] = []
     private var spans: [(number: Int, start: Int, count: Int)] = []
-    private var first: [PreparedLine] = []
-    private var second: [PreparedLine] = []
+    private var limits = InputLimits.default
+    private var now = Timestamp(milliseconds: 0)
+    /// The prepared slices, written once each by the thread that claimed them.
+    private var slices: UnsafeMutableBufferPointer<[PreparedLine]> = .init(start: nil, count: 0)
+    /// One per slice, signalled when the helper has prepared it.
+    private var ready: [DispatchSemaphore] = []
+    /// The next slice nobody claimed yet.
+    private let nextUnclaimed = Atomic<Int>(0)
+    /// Set when the importing thread is done (or gave up): the helper claims nothing more.
+    private let stopped = Atomic<Bool>(false)
+    /// Signalled when the helper has left.
+    private let helperDone = DispatchSemaphore(value: 0)
+    private var helperStarted = false
 
     var isEmpty: Bool { spans.isEmpty }
-    var count: Int { spans.count }
+    var sliceCount: Int { (spans.count + Self.sliceLines - 1) / Self.sliceLines }
+
+    deinit {
+        slices.deinitialize()
+        slices.deallocate()
+    }
 
     func take(_ line: UnsafeRawBufferPointer, number: Int) {
         spans.append((number, bytes.count, line.count))
         bytes.append(contentsOf: line)
     }
 
-    func prepare(limits: InputLimits, now: Timestamp) {
-        let count = spans.count
-        guard count >= Self.parallelMinimum else {
-            first = prepare(0..<count, limits: limits, now: now)
-            return
-        }
-        let middle = count / 2
-        DispatchQueue.concurrentPerform(iterations: 2) { half in
-            if half == 0 {
-                first = prepare(0..<middle, limits: limits, now: now)
-            } else {
-                second = prepare(middle..<count, limits: limits, now: now)
+    /// Starts preparing (a helper thread when there is more than one slice).
+    func start(limits: InputLimits, now: Timestamp) {
+        self.limits = limits
+        self.now = now
+        let count = sliceCount
+        slices = .allocate(capacity: count)
+        slices.initialize(repeating: [])
+        ready = (0..<count).map { _ in DispatchSemaphore(value: 0) }
+        guard count > 1 else { return }
+        helperStarted = true
+        DispatchQueue.global().async { [self] in
+            while !stopped.load(ordering: .acquiring) {
+                let k = nextUnclaimed.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue
+                guard k < count else { break }
+                slices[k] = prepare(k)
+                ready[k].signal()
             }
+            helperDone.signal()
         }
     }
 
-    private func prepare(_ range: Range<Int>, limits: InputLimits, now: Timestamp) -> [PreparedLine] {
-        bytes.withUnsafeBytes { raw in
+    /// Slice `k`, prepared: by this thread when nobody claimed it yet, else waited for. Ask for
+    /// the slices in order.
+    func slice(_ k: Int) -> [PreparedLine] {
+        if nextUnclaimed.compareExchange(expected: k, desired: k + 1, ordering: .acquiringAndReleasing).exchanged {
+            slices[k] = prepare(k)
+        } else {
+            ready[k].wait()
+        }
+        return slices[k]
+    }
+
+    /// Stops the helper and waits for it to leave (before the batch goes away).
+    func stop() {
+        stopped.store(true, ordering: .releasing)
+        if helperStarted { helperDone.wait() }
+    }
+
+    private func prepare(_ slice: Int) -> [PreparedLine] {
+        let range = (slice * Self.sliceLines)..<min(spans.count, (slice + 1) * Self.sliceLines)
+        return bytes.withUnsafeBytes { raw in
             range.map { k in
                 let span = spans[k]
                 return PreparedLine(
@@ -511,6 +556,4 @@ private final class PreparedLines: @unchecked Sendable {
             }
         }
     }
-
-    func prepared(_ k: Int) -> PreparedLine { k < first.count ? first[k] : second[k - first.count] }
 }
