@@ -423,7 +423,6 @@ package final class ImportSession {
         }
     }
 
-
     /// Ends the input and appends every validated line in chunks; `shouldStop` is asked between
     /// chunks (graceful shutdown stops an import at a chunk boundary).
     package func finish(shouldStop: @Sendable () -> Bool = { false }) async throws(ServiceError) -> ImportSummary {

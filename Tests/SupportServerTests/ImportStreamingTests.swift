@@ -140,7 +140,8 @@ struct ImportStreamingTests {
             return bytes.withUnsafeBytes { raw in
                 do {
                     let l = whole ? try LogImporter.parseWholeEnvelope(line: raw, number: 4) : try LogImporter.parse(line: raw, number: 4)
-                    return "\(l.ticket)|\(l.type)|\(l.at)|\(l.actor)|\(String(describing: l.version))|\(String(decoding: CanonicalJSON.encode(l.data), as: UTF8.self))"
+                    let data = String(decoding: CanonicalJSON.encode(l.data), as: UTF8.self)
+                    return "\(l.ticket)|\(l.type)|\(l.at)|\(l.actor)|\(String(describing: l.version))|\(data)"
                 } catch {
                     return "\(error)"
                 }
@@ -154,7 +155,9 @@ struct ImportStreamingTests {
 
     /// Feeds `text` to a fresh session on `backend` in one piece (lines parsed and pre-checked on
     /// both cores) or one line per feed, and returns the problem it was refused with, if any.
-    func refusal(of text: String, onePiece: Bool, backend: SupportBackend, maximumLineLength: Int = LogImporter.maximumLineLength)
+    func refusal(
+        of text: String, onePiece: Bool, backend: SupportBackend, maximumLineLength: Int = LogImporter.maximumLineLength
+    )
         async throws -> ServiceError?
     {
         let session = try LogImporter(backend: backend).session(maximumLineLength: maximumLineLength)
@@ -174,7 +177,9 @@ struct ImportStreamingTests {
     }
 
     /// The same input refused the same way fed in one piece and line by line, and nothing appended.
-    func expectSameRefusal(_ lines: [String], line: Int, kind: ServiceError.Kind, maximumLineLength: Int = LogImporter.maximumLineLength)
+    func expectSameRefusal(
+        _ lines: [String], line: Int, kind: ServiceError.Kind, maximumLineLength: Int = LogImporter.maximumLineLength
+    )
         async throws
     {
         let text = lines.joined(separator: "\n") + "\n"
@@ -185,7 +190,8 @@ struct ImportStreamingTests {
                 #expect(try backend.store.head == .empty, "a refused import appended events")
             }
         }
-        #expect(problems[0] == problems[1], "one piece: \(String(describing: problems[0])); line by line: \(String(describing: problems[1]))")
+        #expect(
+            problems[0] == problems[1], "one piece: \(String(describing: problems[0])); line by line: \(String(describing: problems[1]))")
         #expect(problems[0]?.line == line && problems[0]?.kind == kind, "\(String(describing: problems[0]))")
     }
 
