@@ -112,6 +112,8 @@ final class ImportSpool {
     struct Entry {
         var number: Int
         var line: ImportLine
+        /// The line's data in the log's stored form (``BinaryJSON``), as read back.
+        var binaryData: [UInt8] = []
     }
 
     static let namePrefix = "import-"
@@ -156,7 +158,8 @@ final class ImportSpool {
 
     // Record (with the package's byte writer): u64 length of the rest | varint line number
     // | varint version (0: none) | u64 at (ms, two's complement) | varint len + ticket
-    // | varint len + type | varint len + actor kind | varint len + actor id | data (canonical JSON).
+    // | varint len + type | varint len + actor kind | varint len + actor id | data (the log's binary
+    // form, ``BinaryJSON``: what the writer stores, handed to it as it is).
 
     func append(_ entry: Entry) throws(ServiceError) {
         Self.encode(entry, to: &writeBuffer)
@@ -181,7 +184,7 @@ final class ImportSpool {
         for text in [entry.line.ticket, entry.line.type, entry.line.actor.kind, entry.line.actor.id] {
             out.appendString(text)
         }
-        CanonicalJSON.append(entry.line.data, to: &out)
+        BinaryJSON.encode(entry.line.data, into: &out)
         var length: [UInt8] = []
         length.appendLittleEndian(UInt64(out.count - start - 8))
         out.replaceSubrange(start..<(start + 8), with: length)
@@ -214,13 +217,15 @@ final class ImportSpool {
                 let at = Timestamp(milliseconds: Int64(bitPattern: try reader.uint64()))
                 let ticket = try reader.string(), type = try reader.string()
                 let actor = EventActor(kind: try reader.string(), id: try reader.string())
-                let data = try JSONParser.parse(try reader.bytes(count: raw.count - reader.offset))
+                let binary = try reader.bytes(count: raw.count - reader.offset)
+                let data = try BinaryJSON.decode(binary)
                 return .success(
                     Entry(
                         number: number,
                         line: ImportLine(
                             ticket: ticket, type: type, at: at, actor: actor,
-                            data: data, version: version == 0 ? nil : version)))
+                            data: data, version: version == 0 ? nil : version),
+                        binaryData: Array(binary)))
             } catch {
                 return .failure(Self.failure("\(path) is damaged: \(error)"))
             }

@@ -199,7 +199,7 @@ package struct LogImporter: Sendable {
     }
 
     /// One line read back from the spool, ready to append.
-    private typealias SpooledLine = (number: Int, line: ImportLine, event: TicketEvent)
+    private typealias SpooledLine = (number: Int, line: ImportLine, event: TicketEvent, binaryData: [UInt8])
 
     /// Reads the next chunk of spooled lines (empty after the last).
     private func nextChunk(_ spool: ImportSpool) throws(ServiceError) -> [SpooledLine] {
@@ -211,7 +211,7 @@ package struct LogImporter: Sendable {
                     .internalError, "line \(entry.number): no longer valid when read back: \(error.detail)",
                     line: entry.number)
             }
-            chunk.append((entry.number, entry.line, event))
+            chunk.append((entry.number, entry.line, event, entry.binaryData))
         }
         return chunk
     }
@@ -232,7 +232,7 @@ package struct LogImporter: Sendable {
             guard !chunk.isEmpty else { break }
             var requests: [AppendRequest] = []
             requests.reserveCapacity(chunk.count)
-            for (_, line, event) in chunk {
+            for (_, line, event, binaryData) in chunk {
                 // Hold the imported ids so server-assigned ids skip them.
                 backend.commands.directory.observe(line.ticket)
                 let key = Array(line.ticket.utf8)
@@ -240,7 +240,9 @@ package struct LogImporter: Sendable {
                 requests.append(
                     AppendRequest(
                         stream: line.ticket,
-                        events: [ProposedEvent(type: line.type, at: line.at, actor: line.actor, data: event.data)],
+                        events: [
+                            ProposedEvent(type: line.type, at: line.at, actor: line.actor, data: event.data, binaryData: binaryData)
+                        ],
                         expectedVersion: .exactly(current)))
                 versions[key] = current + 1
             }
