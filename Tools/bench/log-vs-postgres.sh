@@ -188,7 +188,7 @@ with open(sys.argv[1], encoding="utf-8") as src, open(sys.argv[2], "w", newline=
         out.writerow([e["ticket"], e["version"], e["type"],
                       json.dumps({"at": e["at"], "actor": e["actor"], "data": e["data"]}, ensure_ascii=False, separators=(",", ":"))])
 PY
-  LOG_TIMES=() PG_TIMES=() RATIOS=() BASE_TIMES=()
+  LOG_TIMES=() PG_TIMES=() RATIOS=() BASE_TIMES=() BASE_RATIOS=()
   for round in $(seq 1 "$ROUNDS"); do
     echo "-- round $round"
     quiesce
@@ -202,7 +202,7 @@ PY
       "$BASELINE" import --data-dir "$WORK/import-log" "$IMPORT"
       BASE_SECONDS=$(python3 -c "print($(now) - $START)")
       rm -rf "$WORK/import-log"
-      BASE_TIMES+=("$BASE_SECONDS")
+      BASE_TIMES+=("$BASE_SECONDS") BASE_RATIOS+=("$(ratio "$BASE_SECONDS" "$LOG_SECONDS")")
       printf "  baseline import:       %.2f s, %s events/s\n" "$BASE_SECONDS" "$(fmt "$(python3 -c "print($LINES / $BASE_SECONDS)")")"
     fi
     fresh_table
@@ -228,7 +228,7 @@ PY
     BASE_SECONDS=$(median "${BASE_TIMES[@]}")
     BASE_RATE=$(python3 -c "print($LINES / $BASE_SECONDS)")
     row "" "" "baseline \`$BASELINE\` (same rounds): $(fmt "$BASE_RATE") events/s ($(printf %.2f "$BASE_SECONDS") s)" \
-      "current/baseline $(ratio "$LOG_RATE" "$BASE_RATE"); baseline/\`\\copy\` $(ratio "$BASE_RATE" "$PG_RATE")"
+      "current/baseline $(ratio "$LOG_RATE" "$BASE_RATE") (rounds, each in its round: ${BASE_RATIOS[*]}); baseline/\`\\copy\` $(ratio "$BASE_RATE" "$PG_RATE")"
   fi
   rm -f "$WORK/import.csv"
 fi
