@@ -491,9 +491,11 @@ private final class PreparedLines: @unchecked Sendable {
     private let nextUnclaimed = Atomic<Int>(0)
     /// Set when the importing thread is done (or gave up): the helper claims nothing more.
     private let stopped = Atomic<Bool>(false)
-    /// Signalled when the helper has left.
+    /// The helper's state: 0 submitted, 1 running, 2 not needed any more (it will not run).
+    private let helperState = Atomic<Int>(0)
+    /// Signalled when a helper that ran has left.
     private let helperDone = DispatchSemaphore(value: 0)
-    private var helperStarted = false
+    private var helperSubmitted = false
 
     var isEmpty: Bool { spans.isEmpty }
     var sliceCount: Int { (spans.count + Self.sliceLines - 1) / Self.sliceLines }
@@ -517,8 +519,10 @@ private final class PreparedLines: @unchecked Sendable {
         slices.initialize(repeating: [])
         ready = (0..<count).map { _ in DispatchSemaphore(value: 0) }
         guard count > 1 else { return }
-        helperStarted = true
+        helperSubmitted = true
         DispatchQueue.global().async { [self] in
+            // A helper that starts after the importing thread is done (a busy pool) does nothing.
+            guard helperState.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged else { return }
             while !stopped.load(ordering: .acquiring) {
                 let k = nextUnclaimed.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue
                 guard k < count else { break }
@@ -540,10 +544,15 @@ private final class PreparedLines: @unchecked Sendable {
         return slices[k]
     }
 
-    /// Stops the helper and waits for it to leave (before the batch goes away).
+    /// Stops the helper: waits for it to leave when it is running, and makes sure it never runs
+    /// when it has not started yet (the importing thread never waits for a thread that the pool
+    /// has not given it).
     func stop() {
         stopped.store(true, ordering: .releasing)
-        if helperStarted { helperDone.wait() }
+        guard helperSubmitted else { return }
+        if !helperState.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged {
+            helperDone.wait()
+        }
     }
 
     private func prepare(_ slice: Int) -> [PreparedLine] {
