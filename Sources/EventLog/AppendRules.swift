@@ -125,7 +125,7 @@ enum AppendRules {
             let seq = prev.seq + 1
             let version = current + UInt64(k) + 1
             var data: [UInt8] = []
-            BinaryJSON.encode(event.data, into: &data)
+            if let binary = event.binaryData { data = binary } else { BinaryJSON.encode(event.data, into: &data) }
             canonical.removeAll(keepingCapacity: true)
             try data.withUnsafeBytes { raw in
                 try envelope.appendCanonical(

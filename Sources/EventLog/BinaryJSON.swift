@@ -13,7 +13,7 @@ package enum BinaryJSON {
     }
 
     /// Appends the binary form of `value` to `out`.
-    static func encode(_ value: JSONValue, into out: inout [UInt8]) {
+    package static func encode(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
         case .null: out.append(Tag.null.rawValue)
         case .bool(let b): out.append(b ? Tag.true.rawValue : Tag.false.rawValue)
@@ -57,6 +57,14 @@ package enum BinaryJSON {
             }
         }
         return fast ?? a.utf16.lexicographicallyPrecedes(b.utf16)
+    }
+
+    /// Decodes the one value that `bytes` hold.
+    package static func decode(_ bytes: UnsafeRawBufferPointer) throws(ByteReader.Failure) -> JSONValue {
+        var reader = ByteReader(bytes)
+        let value = try decode(&reader)
+        guard reader.isAtEnd else { throw .invalid("\(bytes.count - reader.offset) bytes after the value") }
+        return value
     }
 
     /// Decodes one value, advancing `reader`.

@@ -26,12 +26,29 @@ public struct ProposedEvent: Sendable, Equatable {
     /// The event's own fields, a JSON value.
     public var data: JSONValue
 
+    /// `data` in the log's stored binary form (``BinaryJSON``), when the caller already has it
+    /// (an import reads it back from its spool): the writer stores it as it is instead of
+    /// encoding `data` again. It must be what ``BinaryJSON`` encodes `data` to.
+    package var binaryData: [UInt8]?
+
     /// An event to append; `at` nil takes the writer's clock.
     public init(type: String, at: Timestamp? = nil, actor: EventActor, data: JSONValue) {
         self.type = type
         self.at = at
         self.actor = actor
         self.data = data
+    }
+
+    /// An event whose `data` comes with its stored binary form (see ``binaryData``).
+    package init(type: String, at: Timestamp?, actor: EventActor, data: JSONValue, binaryData: [UInt8]) {
+        self.init(type: type, at: at, actor: actor, data: data)
+        self.binaryData = binaryData
+    }
+
+    /// Events are equal when their type, `at`, actor and data are (the binary form is only a
+    /// shortcut to the same data).
+    public static func == (a: ProposedEvent, b: ProposedEvent) -> Bool {
+        a.type == b.type && a.at == b.at && a.actor == b.actor && a.data == b.data
     }
 }
 

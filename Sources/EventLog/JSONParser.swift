@@ -21,18 +21,19 @@ package struct JSONParser {
     package static func parse(_ text: some Collection<UInt8>) throws(Failure) -> JSONValue {
         let copy = Array(text)
         let result = copy.withUnsafeBytes { buffer -> Result<JSONValue, Failure> in
-            var parser = JSONParser(bytes: buffer)
-            do throws(Failure) {
-                parser.skipSpace()
-                let value = try parser.value(depth: 0)
-                parser.skipSpace()
-                guard parser.i == buffer.count else { throw parser.fail("unexpected content after the JSON value") }
-                return .success(value)
-            } catch {
-                return .failure(error)
-            }
+            do throws(Failure) { return .success(try parse(bytes: buffer)) } catch { return .failure(error) }
         }
         return try result.get()
+    }
+
+    /// Parses one JSON text (surrounding white space allowed) in place.
+    package static func parse(bytes buffer: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
+        var parser = JSONParser(bytes: buffer)
+        parser.skipSpace()
+        let value = try parser.value(depth: 0)
+        parser.skipSpace()
+        guard parser.i == buffer.count else { throw parser.fail("unexpected content after the JSON value") }
+        return value
     }
 
     /// Parses one JSON text given as a string.
@@ -41,6 +42,70 @@ package struct JSONParser {
     }
 
     private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Reads one JSON text that is an object whose member names are plain ASCII (no escapes),
+    /// member by member, without building the object: `member` gets each name's bytes and reads
+    /// the value with ``memberValue()`` or ``memberString()``, or returns false to give up. Answers
+    /// false for any other text, malformed ones included, and when `member` gave up: the caller
+    /// then reads the text with ``parse(bytes:)``, which answers exactly (value or failure). What
+    /// the members read is what ``parse(bytes:)`` would hold under those names.
+    package static func readObject(
+        _ buffer: UnsafeRawBufferPointer, member: (UnsafeRawBufferPointer, inout JSONParser) -> Bool
+    ) -> Bool {
+        var parser = JSONParser(bytes: buffer)
+        parser.skipSpace()
+        guard parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: "{") else { return false }
+        parser.i += 1
+        parser.skipSpace()
+        if parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: "}") {
+            parser.i += 1
+        } else {
+            while true {
+                parser.skipSpace()
+                guard parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: "\"") else { return false }
+                let start = parser.i + 1
+                var end = start
+                while end < buffer.count {
+                    let c = buffer[end]
+                    if c == UInt8(ascii: "\"") { break }
+                    // Escapes, control characters and non-ASCII names take the exact path.
+                    guard c >= 0x20, c < 0x80, c != UInt8(ascii: "\\") else { return false }
+                    end += 1
+                }
+                guard end < buffer.count else { return false }
+                parser.i = end + 1
+                parser.skipSpace()
+                guard parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: ":") else { return false }
+                parser.i += 1
+                parser.skipSpace()
+                guard member(UnsafeRawBufferPointer(rebasing: buffer[start..<end]), &parser) else { return false }
+                parser.skipSpace()
+                guard parser.i < buffer.count else { return false }
+                if buffer[parser.i] == UInt8(ascii: ",") {
+                    parser.i += 1
+                    continue
+                }
+                guard buffer[parser.i] == UInt8(ascii: "}") else { return false }
+                parser.i += 1
+                break
+            }
+        }
+        parser.skipSpace()
+        return parser.i == buffer.count
+    }
+
+    /// The value of the member being read (``readObject(_:member:)``), as ``parse(bytes:)`` reads a
+    /// member of a top-level object; nil when it is malformed.
+    package mutating func memberValue() -> JSONValue? {
+        do throws(Failure) { return try value(depth: 1) } catch { return nil }
+    }
+
+    /// The value of the member being read when it is a string; nil for any other value or a
+    /// malformed one (what was read of it is then unspecified: give up).
+    package mutating func memberString() -> String? {
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }
+        do throws(Failure) { return try string() } catch { return nil }
+    }
 
     private func fail(_ message: String) -> Failure { Failure(message: message, offset: i) }
 
@@ -79,6 +144,11 @@ package struct JSONParser {
         guard depth <= Self.maximumDepth else { throw fail("nesting too deep") }
         i += 1
         var members: [String: JSONValue] = [:]
+        // Member names compare by their bytes. While every name is ASCII, String equality is byte
+        // equality and the dictionary holds every name so far: it finds a duplicate by itself.
+        // From the first other name on, the names' bytes are kept (canonically equivalent names
+        // are distinct members, which the dictionary would merge).
+        var byBytes = false
         var seen = Set<[UInt8]>()
         skipSpace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
@@ -87,7 +157,17 @@ package struct JSONParser {
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
             let start = i
             let key = try string()
-            guard seen.insert(Array(key.utf8)).inserted else {
+            let duplicate: Bool
+            if !byBytes, key.utf8.allSatisfy({ $0 < 0x80 }) {
+                duplicate = members[key] != nil
+            } else {
+                if !byBytes {
+                    byBytes = true
+                    seen = Set(members.keys.map { Array($0.utf8) })
+                }
+                duplicate = !seen.insert(Array(key.utf8)).inserted
+            }
+            guard !duplicate else {
                 throw Failure(message: "duplicate member \"\(key)\"", offset: start)
             }
             skipSpace()
@@ -142,17 +222,21 @@ package struct JSONParser {
         i += 1
         let start = i
         // Fast path: no escapes.
+        var high: UInt8 = 0
         while i < bytes.count {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
                 i += 1
+                // ASCII is valid UTF-8 as it is: decoding it cannot repair anything.
+                if high < 0x80 { return String(decoding: raw, as: UTF8.self) }
                 guard let s = String(validating: raw, as: UTF8.self) else {
                     throw Failure(message: "invalid UTF-8 in string", offset: start)
                 }
                 return s
             }
             if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            high |= c
             i += 1
         }
         var out: [UInt8] = Array(bytes[start..<i])

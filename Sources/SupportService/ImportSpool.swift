@@ -11,37 +11,91 @@ struct NDJSONLines {
 
     init(maximumLength: Int) { self.maximumLength = maximumLength }
 
-    /// Hands every line completed by `bytes` to `line`, with its 1-based number.
+    /// Hands every line completed by `bytes` to `line`, with its 1-based number. The line's bytes
+    /// are valid only during the call.
     mutating func feed<Bytes: BidirectionalCollection<UInt8>>(
-        _ bytes: Bytes, _ line: ([UInt8], Int) throws(ServiceError) -> Void
+        _ bytes: Bytes, _ line: (UnsafeRawBufferPointer, Int) throws(ServiceError) -> Void
     ) throws(ServiceError) {
-        var start = bytes.startIndex
-        while let newline = bytes[start...].firstIndex(of: 0x0A) {
-            try extend(with: bytes[start..<newline])
-            try emit(line)
-            start = bytes.index(after: newline)
+        // Contiguous input (a file's `Data`, a request body's buffer) is searched in place;
+        // anything else is copied once.
+        let done = bytes.withContiguousStorageIfAvailable { buffer -> Result<Void, ServiceError> in
+            do throws(ServiceError) {
+                try feed(raw: UnsafeRawBufferPointer(buffer), line)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
         }
-        try extend(with: bytes[start...])
+        if let done { return try done.get() }
+        let copy = Array(bytes)
+        let result = copy.withUnsafeBytes { raw -> Result<Void, ServiceError> in
+            do throws(ServiceError) {
+                try feed(raw: raw, line)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+
+    private mutating func feed(
+        raw: UnsafeRawBufferPointer, _ line: (UnsafeRawBufferPointer, Int) throws(ServiceError) -> Void
+    ) throws(ServiceError) {
+        guard let base = raw.baseAddress, raw.count > 0 else { return }
+        var start = 0
+        while start < raw.count, let found = memchr(base + start, 0x0A, raw.count - start) {
+            let newline = UnsafeRawPointer(found) - base
+            let part = UnsafeRawBufferPointer(rebasing: raw[start..<newline])
+            if pending.isEmpty {
+                // The whole line is in this input: hand it over in place.
+                guard part.count <= maximumLength + 1 else { throw tooLong(number + 1) }
+                try emit(part, line)
+            } else {
+                try extend(with: part)
+                try emitPending(line)
+            }
+            start = newline + 1
+        }
+        try extend(with: UnsafeRawBufferPointer(rebasing: raw[start...]))
     }
 
     /// Hands over the last line when the input does not end with a newline.
-    mutating func finish(_ line: ([UInt8], Int) throws(ServiceError) -> Void) throws(ServiceError) {
-        if !pending.isEmpty { try emit(line) }
+    mutating func finish(_ line: (UnsafeRawBufferPointer, Int) throws(ServiceError) -> Void) throws(ServiceError) {
+        if !pending.isEmpty { try emitPending(line) }
     }
 
-    private mutating func extend(with part: some Collection<UInt8>) throws(ServiceError) {
+    /// Emits the line held from earlier input, now complete.
+    private mutating func emitPending(_ line: (UnsafeRawBufferPointer, Int) throws(ServiceError) -> Void) throws(ServiceError) {
+        let held = pending
+        defer { pending.removeAll(keepingCapacity: true) }
+        let result = held.withUnsafeBytes { raw -> Result<Void, ServiceError> in
+            do throws(ServiceError) {
+                try emit(raw, line)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+
+    private mutating func extend(with part: UnsafeRawBufferPointer) throws(ServiceError) {
         // One byte more for a CR before the newline.
         guard pending.count + part.count <= maximumLength + 1 else { throw tooLong(number + 1) }
         pending.append(contentsOf: part)
     }
 
-    private mutating func emit(_ line: ([UInt8], Int) throws(ServiceError) -> Void) throws(ServiceError) {
+    /// Numbers a complete line (without its newline) and hands it over unless it is blank.
+    private mutating func emit(
+        _ bytes: UnsafeRawBufferPointer, _ line: (UnsafeRawBufferPointer, Int) throws(ServiceError) -> Void
+    ) throws(ServiceError) {
         number += 1
-        defer { pending.removeAll(keepingCapacity: true) }
-        if pending.last == 0x0D { pending.removeLast() }
-        guard pending.count <= maximumLength else { throw tooLong(number) }
-        guard pending.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
-        try line(pending, number)
+        var text = bytes
+        if text.last == 0x0D { text = UnsafeRawBufferPointer(rebasing: text.dropLast()) }
+        guard text.count <= maximumLength else { throw tooLong(number) }
+        guard text.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
+        try line(text, number)
     }
 
     private func tooLong(_ number: Int) -> ServiceError {
@@ -58,6 +112,8 @@ final class ImportSpool {
     struct Entry {
         var number: Int
         var line: ImportLine
+        /// The line's data in the log's stored form (``BinaryJSON``), as read back.
+        var binaryData: [UInt8] = []
     }
 
     static let namePrefix = "import-"
@@ -102,23 +158,36 @@ final class ImportSpool {
 
     // Record (with the package's byte writer): u64 length of the rest | varint line number
     // | varint version (0: none) | u64 at (ms, two's complement) | varint len + ticket
-    // | varint len + type | varint len + actor kind | varint len + actor id | data (canonical JSON).
+    // | varint len + type | varint len + actor kind | varint len + actor id | data (the log's binary
+    // form, ``BinaryJSON``: what the writer stores, handed to it as it is).
 
     func append(_ entry: Entry) throws(ServiceError) {
-        let start = writeBuffer.count
-        writeBuffer.appendLittleEndian(UInt64(0))
-        writeBuffer.appendVarint(UInt64(entry.number))
-        writeBuffer.appendVarint(entry.line.version ?? 0)
-        writeBuffer.appendLittleEndian(UInt64(bitPattern: entry.line.at.milliseconds))
-        for text in [entry.line.ticket, entry.line.type, entry.line.actor.kind, entry.line.actor.id] {
-            writeBuffer.appendString(text)
-        }
-        CanonicalJSON.append(entry.line.data, to: &writeBuffer)
-        var length: [UInt8] = []
-        length.appendLittleEndian(UInt64(writeBuffer.count - start - 8))
-        writeBuffer.replaceSubrange(start..<(start + 8), with: length)
+        Self.encode(entry, to: &writeBuffer)
         count += 1
         if writeBuffer.count >= Self.blockSize { try flush() }
+    }
+
+    /// Appends an entry already encoded by ``encode(_:to:)`` (on another thread, say).
+    func append(encoded record: [UInt8]) throws(ServiceError) {
+        writeBuffer.append(contentsOf: record)
+        count += 1
+        if writeBuffer.count >= Self.blockSize { try flush() }
+    }
+
+    /// Appends `entry`'s record to `out`.
+    static func encode(_ entry: Entry, to out: inout [UInt8]) {
+        let start = out.count
+        out.appendLittleEndian(UInt64(0))
+        out.appendVarint(UInt64(entry.number))
+        out.appendVarint(entry.line.version ?? 0)
+        out.appendLittleEndian(UInt64(bitPattern: entry.line.at.milliseconds))
+        for text in [entry.line.ticket, entry.line.type, entry.line.actor.kind, entry.line.actor.id] {
+            out.appendString(text)
+        }
+        BinaryJSON.encode(entry.line.data, into: &out)
+        var length: [UInt8] = []
+        length.appendLittleEndian(UInt64(out.count - start - 8))
+        out.replaceSubrange(start..<(start + 8), with: length)
     }
 
     /// Writes what is buffered; call once after the last ``append(_:)``, before reading.
@@ -148,13 +217,15 @@ final class ImportSpool {
                 let at = Timestamp(milliseconds: Int64(bitPattern: try reader.uint64()))
                 let ticket = try reader.string(), type = try reader.string()
                 let actor = EventActor(kind: try reader.string(), id: try reader.string())
-                let data = try JSONParser.parse(try reader.bytes(count: raw.count - reader.offset))
+                let binary = try reader.bytes(count: raw.count - reader.offset)
+                let data = try BinaryJSON.decode(binary)
                 return .success(
                     Entry(
                         number: number,
                         line: ImportLine(
                             ticket: ticket, type: type, at: at, actor: actor,
-                            data: data, version: version == 0 ? nil : version)))
+                            data: data, version: version == 0 ? nil : version),
+                        binaryData: Array(binary)))
             } catch {
                 return .failure(Self.failure("\(path) is damaged: \(error)"))
             }

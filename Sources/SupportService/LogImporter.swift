@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import SupportDomain
+import Synchronization
 
 /// One event to import: an envelope line's content, in log order.
 package struct ImportLine: Sendable {
@@ -52,12 +53,105 @@ package struct LogImporter: Sendable {
 
     /// Reads one NDJSON line (an export line re-imports as is: seq, recorded, prev and hash are ignored).
     package static func parse(line bytes: [UInt8], number: Int) throws(ServiceError) -> ImportLine {
+        let result = bytes.withUnsafeBytes { raw -> Result<ImportLine, ServiceError> in
+            do throws(ServiceError) { return .success(try parse(line: raw, number: number)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Reads one NDJSON line in place (see ``parse(line:number:)-(([UInt8],_))``).
+    package static func parse(line bytes: UnsafeRawBufferPointer, number: Int) throws(ServiceError) -> ImportLine {
+        if let line = readPlainLine(bytes) { return line }
+        return try parseWholeEnvelope(line: bytes, number: number)
+    }
+
+    /// The fields of an envelope line, as bits.
+    private enum EnvelopeField: UInt16 {
+        case seq = 1, ticket = 2, version = 4, type = 8, at = 16, recorded = 32, actor = 64, data = 128, prev = 256, hash = 512
+
+        init?(_ name: UnsafeRawBufferPointer) {
+            switch name.count {
+            case 2 where name.elementsEqual("at".utf8): self = .at
+            case 3 where name.elementsEqual("seq".utf8): self = .seq
+            case 4 where name.elementsEqual("type".utf8): self = .type
+            case 4 where name.elementsEqual("data".utf8): self = .data
+            case 4 where name.elementsEqual("prev".utf8): self = .prev
+            case 4 where name.elementsEqual("hash".utf8): self = .hash
+            case 5 where name.elementsEqual("actor".utf8): self = .actor
+            case 6 where name.elementsEqual("ticket".utf8): self = .ticket
+            case 7 where name.elementsEqual("version".utf8): self = .version
+            case 8 where name.elementsEqual("recorded".utf8): self = .recorded
+            default: return nil
+            }
+        }
+    }
+
+    /// A good line whose member names are plain ASCII, read member by member without building
+    /// the envelope object; nil for anything else (``parseWholeEnvelope(line:number:)`` then
+    /// answers, with the exact problem when there is one). What it reads is what that would.
+    private static func readPlainLine(_ bytes: UnsafeRawBufferPointer) -> ImportLine? {
+        var seen: UInt16 = 0
+        var ticket: String?, type: String?, at: Timestamp?, actor: EventActor?, data: JSONValue?, version: UInt64?
+        let read = JSONParser.readObject(bytes) { name, parser in
+            // An unknown or repeated name: the exact path names the problem.
+            guard let field = EnvelopeField(name), seen & field.rawValue == 0 else { return false }
+            seen |= field.rawValue
+            switch field {
+            case .ticket: ticket = parser.memberString()
+            case .type: type = parser.memberString()
+            case .at: at = parser.memberString().flatMap { Timestamp(rfc3339: $0) }
+            case .data: data = parser.memberValue()
+            case .actor:
+                guard case .object(let o)? = parser.memberValue(), o.count == 2, case .string(let kind)? = o["kind"],
+                    case .string(let id)? = o["id"]
+                else { return false }
+                actor = EventActor(kind: kind, id: id)
+                return true
+            case .version:
+                switch parser.memberValue() {
+                case .null?: return true
+                case .int(let i)? where i >= 1: version = UInt64(i)
+                default: return false
+                }
+                return true
+            case .seq:
+                switch parser.memberValue() {
+                case .int?, .null?: return true
+                default: return false
+                }
+            case .recorded, .prev, .hash:
+                switch parser.memberValue() {
+                case .string?, .null?: return true
+                default: return false
+                }
+            }
+            switch field {
+            case .ticket: return ticket != nil
+            case .type: return type != nil
+            case .at: return at != nil
+            default: return data != nil
+            }
+        }
+        guard read, let ticket, let type, let at, let actor, let data else { return nil }
+        return ImportLine(ticket: ticket, type: type, at: at, actor: actor, data: data, version: version)
+    }
+
+    /// Reads one line through the whole envelope object, naming the first problem (what
+    /// ``parse(line:number:)-(UnsafeRawBufferPointer,_)`` answers; tests compare the two).
+    package static func parseWholeEnvelope(line bytes: UnsafeRawBufferPointer, number: Int) throws(ServiceError) -> ImportLine {
         func bad(_ detail: String) -> ServiceError { ServiceError(.badRequest, "line \(number): \(detail)", line: number) }
         let value: JSONValue
-        do { value = try JSONParser.parse(bytes) } catch { throw bad("malformed JSON: \(error)") }
+        do { value = try JSONParser.parse(bytes: bytes) } catch { throw bad("malformed JSON: \(error)") }
         guard case .object(let o) = value else { throw bad("each line must be a JSON object") }
-        let allowed: Set<String> = ["seq", "ticket", "version", "type", "at", "recorded", "actor", "data", "prev", "hash"]
-        if let unknown = o.keys.sorted(by: Identifier.precedes).first(where: { !allowed.contains($0) }) {
+        func allowed(_ key: String) -> Bool {
+            switch key {
+            case "seq", "ticket", "version", "type", "at", "recorded", "actor", "data", "prev", "hash": return true
+            default: return false
+            }
+        }
+        if o.keys.contains(where: { !allowed($0) }),
+            let unknown = o.keys.sorted(by: Identifier.precedes).first(where: { !allowed($0) })
+        {
             throw bad("unknown field \"\(unknown)\"")
         }
         guard case .string(let ticket)? = o["ticket"] else { throw bad("\"ticket\" must be a string") }
@@ -104,27 +198,41 @@ package struct LogImporter: Sendable {
         return try await session.finish(shouldStop: shouldStop)
     }
 
-    /// Appends the spooled lines in chunks, in order.
+    /// One line read back from the spool, ready to append.
+    private typealias SpooledLine = (number: Int, line: ImportLine, event: TicketEvent, binaryData: [UInt8])
+
+    /// Reads the next chunk of spooled lines (empty after the last).
+    private func nextChunk(_ spool: ImportSpool) throws(ServiceError) -> [SpooledLine] {
+        var chunk: [SpooledLine] = []
+        while chunk.count < backend.limits.importChunkEvents, let entry = try spool.next() {
+            let event: TicketEvent
+            do { event = try TicketEvent(type: entry.line.type, data: entry.line.data) } catch {
+                throw ServiceError(
+                    .internalError, "line \(entry.number): no longer valid when read back: \(error.detail)",
+                    line: entry.number)
+            }
+            chunk.append((entry.number, entry.line, event, entry.binaryData))
+        }
+        return chunk
+    }
+
+    /// Appends the spooled lines in chunks, in order. While a chunk is being committed, the next
+    /// one is read back from the spool (a failure to read it is reported after the chunk's own
+    /// results, as if read after them).
     fileprivate func append(
         _ spool: ImportSpool, versions: inout [[UInt8]: UInt64],
         shouldStop: @Sendable () -> Bool
     ) async throws(ServiceError) -> ImportSummary {
         let store = backend.store
         var summary = ImportSummary(imported: 0, tickets: 0, lastSeq: (try? store.head.seq) ?? 0)
-        while !shouldStop() {
-            var chunk: [(number: Int, line: ImportLine, event: TicketEvent)] = []
-            while chunk.count < backend.limits.importChunkEvents, let entry = try spool.next() {
-                let event: TicketEvent
-                do { event = try TicketEvent(type: entry.line.type, data: entry.line.data) } catch {
-                    throw ServiceError(
-                        .internalError, "line \(entry.number): no longer valid when read back: \(error.detail)",
-                        line: entry.number)
-                }
-                chunk.append((entry.number, entry.line, event))
-            }
+        guard !shouldStop() else { return summary }
+        var next = Result<[SpooledLine], ServiceError> { () throws(ServiceError) in try nextChunk(spool) }
+        while true {
+            let chunk = try next.get()
             guard !chunk.isEmpty else { break }
             var requests: [AppendRequest] = []
-            for (_, line, event) in chunk {
+            requests.reserveCapacity(chunk.count)
+            for (_, line, event, binaryData) in chunk {
                 // Hold the imported ids so server-assigned ids skip them.
                 backend.commands.directory.observe(line.ticket)
                 let key = Array(line.ticket.utf8)
@@ -132,12 +240,16 @@ package struct LogImporter: Sendable {
                 requests.append(
                     AppendRequest(
                         stream: line.ticket,
-                        events: [ProposedEvent(type: line.type, at: line.at, actor: line.actor, data: event.data)],
+                        events: [
+                            ProposedEvent(type: line.type, at: line.at, actor: line.actor, data: event.data, binaryData: binaryData)
+                        ],
                         expectedVersion: .exactly(current)))
                 versions[key] = current + 1
             }
+            async let committed = store.append(contentsOf: requests)
+            next = Result { () throws(ServiceError) in try nextChunk(spool) }
             var raced: [Int] = []
-            for (k, result) in await store.append(contentsOf: requests).enumerated() {
+            for (k, result) in await committed.enumerated() {
                 let item = chunk[k]
                 switch result {
                 case .success(let appended):
@@ -156,6 +268,7 @@ package struct LogImporter: Sendable {
                 count(appended, item.event, into: &summary)
                 versions[Array(item.line.ticket.utf8)] = appended.lastVersion
             }
+            if shouldStop() { break }
         }
         return summary
     }
@@ -228,12 +341,45 @@ package final class ImportSession {
     package var spoolPath: String { spool.path }
 
     /// Takes the next bytes of NDJSON input (any split, lines may straddle calls).
+    ///
+    /// The lines the bytes complete are parsed and given the checks of their own line on both
+    /// cores (``PreparedLines``), then checked against their tickets and spooled in order, so the
+    /// first bad line, and its reason, are the ones a line-by-line reading finds.
     package func feed(_ bytes: some BidirectionalCollection<UInt8>) throws(ServiceError) {
-        try lines.feed(bytes) { line, number throws(ServiceError) in try self.add(line: line, number: number) }
+        let batch = PreparedLines()
+        var failure: ServiceError?
+        do throws(ServiceError) {
+            try lines.feed(bytes) { line, number throws(ServiceError) in batch.take(line, number: number) }
+        } catch {
+            // A line too long: the complete lines before it go first.
+            failure = error
+        }
+        try add(batch)
+        if let failure { throw failure }
+    }
+
+    /// Adds `batch`'s lines in order while a helper thread parses and pre-checks them ahead
+    /// (``PreparedLines``).
+    private func add(_ batch: PreparedLines) throws(ServiceError) {
+        guard !batch.isEmpty else { return }
+        let clock = validation.clock
+        batch.start(limits: clock.limits, now: clock.now)
+        defer { batch.stop() }
+        for slice in 0..<batch.sliceCount {
+            for prepared in batch.slice(slice) {
+                try add(try prepared.line.get(), number: prepared.number, prechecked: prepared)
+            }
+        }
     }
 
     /// Takes one line that was already parsed.
     package func add(_ line: ImportLine, number: Int) throws(ServiceError) {
+        try add(line, number: number, prechecked: nil)
+    }
+
+    /// Adds a parsed line; `prechecked` holds the checks of its own line and its spool record
+    /// when they were made ahead (``PreparedLines``).
+    private func add(_ line: ImportLine, number: Int, prechecked: PreparedLine?) throws(ServiceError) {
         let store = importer.backend.store
         do {
             if let version = line.version {
@@ -257,12 +403,17 @@ package final class ImportSession {
                     throw DomainError(.conflict, "version \(version) of \(line.ticket) is already in the log with other content")
                 }
             }
-            let event = try validation.add(
-                ticket: line.ticket, type: line.type, at: line.at, actor: line.actor,
-                data: line.data, version: line.version)
-            var validated = line
-            validated.data = event.data
-            try spool.append(ImportSpool.Entry(number: number, line: validated))
+            if let prechecked, let checked = prechecked.checked {
+                _ = try validation.add(try checked.get(), ticket: line.ticket, at: line.at, version: line.version)
+                try spool.append(encoded: prechecked.record)
+            } else {
+                let event = try validation.add(
+                    ticket: line.ticket, type: line.type, at: line.at, actor: line.actor,
+                    data: line.data, version: line.version)
+                var validated = line
+                validated.data = event.data
+                try spool.append(ImportSpool.Entry(number: number, line: validated))
+            }
         } catch let error as DomainError {
             throw ServiceError(error.kind == .badRequest ? .badRequest : .conflict, "line \(number): \(error.detail)", line: number)
         } catch let error as EventLogError {
@@ -274,20 +425,145 @@ package final class ImportSession {
         }
     }
 
-    private func add(line bytes: [UInt8], number: Int) throws(ServiceError) {
-        try add(try LogImporter.parse(line: bytes, number: number), number: number)
-    }
-
     /// Ends the input and appends every validated line in chunks; `shouldStop` is asked between
     /// chunks (graceful shutdown stops an import at a chunk boundary).
     package func finish(shouldStop: @Sendable () -> Bool = { false }) async throws(ServiceError) -> ImportSummary {
         defer { spool.remove() }
-        try lines.finish { line, number throws(ServiceError) in try self.add(line: line, number: number) }
+        let batch = PreparedLines()
+        try lines.finish { line, number throws(ServiceError) in batch.take(line, number: number) }
+        try add(batch)
         try spool.flush()
         var versions = logVersions.byTicket
         logVersions.byTicket = [:]
         // The validation state is no longer needed: free it before appending.
         validation = ImportValidation(now: .init(milliseconds: 0), limits: .default, lookup: { _ in nil })
         return try await importer.append(spool, versions: &versions, shouldStop: shouldStop)
+    }
+}
+
+/// A line parsed, given the checks of its own line and encoded for the spool ahead of the
+/// checks against its ticket.
+private struct PreparedLine: Sendable {
+    var number: Int
+    var line: Result<ImportLine, ServiceError>
+    /// The line's own checks (``ImportValidation/check(ticket:type:at:actor:data:limits:now:)``);
+    /// nil when the line did not parse.
+    var checked: Result<ImportValidation.CheckedEvent, DomainError>?
+    /// The line's spool record, when it passed its own checks.
+    var record: [UInt8] = []
+
+    init(bytes: UnsafeRawBufferPointer, number: Int, limits: InputLimits, now: Timestamp) {
+        self.number = number
+        line = Result { () throws(ServiceError) in try LogImporter.parse(line: bytes, number: number) }
+        guard case .success(let parsed) = line else { return }
+        let checked = Result { () throws(DomainError) in
+            try ImportValidation.check(
+                ticket: parsed.ticket, type: parsed.type, at: parsed.at, actor: parsed.actor, data: parsed.data,
+                limits: limits, now: now)
+        }
+        self.checked = checked
+        if case .success(let event) = checked {
+            var validated = parsed
+            validated.data = event.event.data
+            ImportSpool.encode(ImportSpool.Entry(number: number, line: validated), to: &record)
+        }
+    }
+}
+
+/// The complete lines of one piece of input, copied together, then parsed and pre-checked
+/// (``PreparedLine``) in slices: a helper thread prepares slices in order from the first on,
+/// while the importing thread checks the prepared lines against their tickets, slice after
+/// slice, preparing itself the next slice when the helper has not taken it yet. Each slice is
+/// prepared by exactly one thread (the one that claims it) and read after it is done.
+private final class PreparedLines: @unchecked Sendable {
+    /// Lines per slice.
+    static let sliceLines = 256
+
+    private var bytes: [UInt8] = []
+    private var spans: [(number: Int, start: Int, count: Int)] = []
+    private var limits = InputLimits.default
+    private var now = Timestamp(milliseconds: 0)
+    /// The prepared slices, written once each by the thread that claimed them.
+    private var slices: UnsafeMutableBufferPointer<[PreparedLine]> = .init(start: nil, count: 0)
+    /// One per slice, signalled when the helper has prepared it.
+    private var ready: [DispatchSemaphore] = []
+    /// The next slice nobody claimed yet.
+    private let nextUnclaimed = Atomic<Int>(0)
+    /// Set when the importing thread is done (or gave up): the helper claims nothing more.
+    private let stopped = Atomic<Bool>(false)
+    /// The helper's state: 0 submitted, 1 running, 2 not needed any more (it will not run).
+    private let helperState = Atomic<Int>(0)
+    /// Signalled when a helper that ran has left.
+    private let helperDone = DispatchSemaphore(value: 0)
+    private var helperSubmitted = false
+
+    var isEmpty: Bool { spans.isEmpty }
+    var sliceCount: Int { (spans.count + Self.sliceLines - 1) / Self.sliceLines }
+
+    deinit {
+        slices.deinitialize()
+        slices.deallocate()
+    }
+
+    func take(_ line: UnsafeRawBufferPointer, number: Int) {
+        spans.append((number, bytes.count, line.count))
+        bytes.append(contentsOf: line)
+    }
+
+    /// Starts preparing (a helper thread when there is more than one slice).
+    func start(limits: InputLimits, now: Timestamp) {
+        self.limits = limits
+        self.now = now
+        let count = sliceCount
+        slices = .allocate(capacity: count)
+        slices.initialize(repeating: [])
+        ready = (0..<count).map { _ in DispatchSemaphore(value: 0) }
+        guard count > 1 else { return }
+        helperSubmitted = true
+        DispatchQueue.global().async { [self] in
+            // A helper that starts after the importing thread is done (a busy pool) does nothing.
+            guard helperState.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged else { return }
+            while !stopped.load(ordering: .acquiring) {
+                let k = nextUnclaimed.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue
+                guard k < count else { break }
+                slices[k] = prepare(k)
+                ready[k].signal()
+            }
+            helperDone.signal()
+        }
+    }
+
+    /// Slice `k`, prepared: by this thread when nobody claimed it yet, else waited for. Ask for
+    /// the slices in order.
+    func slice(_ k: Int) -> [PreparedLine] {
+        if nextUnclaimed.compareExchange(expected: k, desired: k + 1, ordering: .acquiringAndReleasing).exchanged {
+            slices[k] = prepare(k)
+        } else {
+            ready[k].wait()
+        }
+        return slices[k]
+    }
+
+    /// Stops the helper: waits for it to leave when it is running, and makes sure it never runs
+    /// when it has not started yet (the importing thread never waits for a thread that the pool
+    /// has not given it).
+    func stop() {
+        stopped.store(true, ordering: .releasing)
+        guard helperSubmitted else { return }
+        if !helperState.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged {
+            helperDone.wait()
+        }
+    }
+
+    private func prepare(_ slice: Int) -> [PreparedLine] {
+        let range = (slice * Self.sliceLines)..<min(spans.count, (slice + 1) * Self.sliceLines)
+        return bytes.withUnsafeBytes { raw in
+            range.map { k in
+                let span = spans[k]
+                return PreparedLine(
+                    bytes: UnsafeRawBufferPointer(rebasing: raw[span.start..<(span.start + span.count)]), number: span.number,
+                    limits: limits, now: now)
+            }
+        }
     }
 }

@@ -22,6 +22,24 @@ struct JSONParserTests {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(text) }
     }
 
+    /// Member names are the same member only when their bytes are: ASCII names, names that are
+    /// not, and canonically equivalent ones (KELVIN SIGN and K) mixed in any order.
+    @Test func duplicateMemberNamesAreFoundByTheirBytes() throws {
+        for text in [
+            #"{"a":1,"b":2,"a":3}"#, #"{"\u00e9":1,"\u00e9":2}"#, #"{"a":1,"\u00e9":2,"a":3}"#,
+            #"{"\u00e9":1,"a":2,"a":3}"#, #"{"K":1,"\u212a":2,"K":3}"#, #"{"\u212a":1,"b":2,"\u212a":3}"#,
+        ] {
+            #expect(throws: JSONParser.Failure.self, "\(text)") { try JSONParser.parse(text) }
+        }
+        for text in [#"{"K":1,"\u212a":2}"#, #"{"\u212a":1,"K":2}"#, #"{"e\u0301":1,"\u00e9":2}"#] {
+            // Distinct members whose names Swift's String equality merges: the parser accepts them.
+            #expect(throws: Never.self, "\(text)") { _ = try JSONParser.parse(text) }
+        }
+        #expect(try JSONParser.parse(#"{"a":1,"b":{"a":2},"c":[{"a":3}]}"#)["b"] == .object(["a": .int(2)]))
+        let failure = try #require(throws: JSONParser.Failure.self) { try JSONParser.parse(#"{"x":1, "\u00e9":2, "x":3}"#) }
+        #expect(failure == JSONParser.Failure(message: "duplicate member \"x\"", offset: 20))
+    }
+
     @Test func rejectsNestingBeyondTheLimit() {
         let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(deep) }

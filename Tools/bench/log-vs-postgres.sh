@@ -20,6 +20,9 @@
 #                             ../shared/data converted by import-servicenow-csv.py, or, without
 #                             ../shared (a CI clone), a generated file (generate-import.py)
 #   BENCH_SKIP=LIST           any of: append,import,batched,rebuild (comma-separated)
+#   BENCH_ONLY=LIST           the same, naming what runs (BENCH_ONLY=import: the import part alone)
+#   BENCH_IMPORT_BASELINE=BIN another support-replay (an older build) timed on the same file in the
+#                             same rounds, after the current one: its own column and ratio
 #   BENCH_NO_BUILD=1          use the release binaries already in .build/release (BENCH_BIN: another folder)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,7 +37,11 @@ REBUILD_EVENTS=${BENCH_REBUILD_EVENTS:-1000000}
 SKIP=${BENCH_SKIP:-}
 ROUNDS=${BENCH_ROUNDS:-3}
 BIN=${BENCH_BIN:-$ROOT/.build/release}
-skip() { [[ ",$SKIP," == *",$1,"* ]]; }
+ONLY=${BENCH_ONLY:-}
+BASELINE=${BENCH_IMPORT_BASELINE:-}
+skip() {
+  if [[ -n "$ONLY" ]]; then [[ ",$ONLY," != *",$1,"* ]]; else [[ ",$SKIP," == *",$1,"* ]]; fi
+}
 
 # --- tools ------------------------------------------------------------------------------------
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v pgbench >/dev/null; then
@@ -181,7 +188,7 @@ with open(sys.argv[1], encoding="utf-8") as src, open(sys.argv[2], "w", newline=
         out.writerow([e["ticket"], e["version"], e["type"],
                       json.dumps({"at": e["at"], "actor": e["actor"], "data": e["data"]}, ensure_ascii=False, separators=(",", ":"))])
 PY
-  LOG_TIMES=() PG_TIMES=() RATIOS=()
+  LOG_TIMES=() PG_TIMES=() RATIOS=() BASE_TIMES=() BASE_RATIOS=()
   for round in $(seq 1 "$ROUNDS"); do
     echo "-- round $round"
     quiesce
@@ -189,6 +196,15 @@ PY
     "$BIN/support-replay" import --data-dir "$WORK/import-log" "$IMPORT"
     LOG_SECONDS=$(python3 -c "print($(now) - $START)")
     rm -rf "$WORK/import-log"
+    if [[ -n "$BASELINE" ]]; then
+      quiesce
+      START=$(now)
+      "$BASELINE" import --data-dir "$WORK/import-log" "$IMPORT"
+      BASE_SECONDS=$(python3 -c "print($(now) - $START)")
+      rm -rf "$WORK/import-log"
+      BASE_TIMES+=("$BASE_SECONDS") BASE_RATIOS+=("$(ratio "$BASE_SECONDS" "$LOG_SECONDS")")
+      printf "  baseline import:       %.2f s, %s events/s\n" "$BASE_SECONDS" "$(fmt "$(python3 -c "print($LINES / $BASE_SECONDS)")")"
+    fi
     fresh_table
     quiesce
     START=$(now)
@@ -208,6 +224,12 @@ PY
     "$(fmt "$LOG_RATE") events/s ($(printf %.2f "$LOG_SECONDS") s)" \
     "PostgreSQL $PGVERSION \`\\copy\`: $(fmt "$PG_RATE") events/s ($(printf %.2f "$PG_SECONDS") s)" \
     "$(ratio "$LOG_RATE" "$PG_RATE") (rounds: ${RATIOS[*]})"
+  if [[ -n "$BASELINE" ]]; then
+    BASE_SECONDS=$(median "${BASE_TIMES[@]}")
+    BASE_RATE=$(python3 -c "print($LINES / $BASE_SECONDS)")
+    row "" "" "baseline \`$BASELINE\` (same rounds): $(fmt "$BASE_RATE") events/s ($(printf %.2f "$BASE_SECONDS") s)" \
+      "current/baseline $(ratio "$LOG_RATE" "$BASE_RATE") (rounds, each in its round: ${BASE_RATIOS[*]}); baseline/\`\\copy\` $(ratio "$BASE_RATE" "$PG_RATE")"
+  fi
   rm -f "$WORK/import.csv"
 fi
 # PostgreSQL is not needed past this point.

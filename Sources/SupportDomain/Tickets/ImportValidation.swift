@@ -53,12 +53,20 @@ package struct ImportValidation {
         }
     }
 
-    /// Checks one event and folds it in; returns it typed. 400 for malformed input, 409 for
-    /// every rule violation (who may write included, per SPEC §7's import rules).
-    package mutating func add(
-        ticket id: String, type: String, at: Timestamp, actor eventActor: EventActor,
-        data: JSONValue, version: UInt64? = nil
-    ) throws(DomainError) -> TicketEvent {
+    /// An event that passed the checks of its own line (``check(ticket:type:at:actor:data:limits:now:)``):
+    /// typed, with its actor.
+    package struct CheckedEvent: Sendable {
+        package var event: TicketEvent
+        package var actor: SupportActor
+    }
+
+    /// The checks of one event that do not depend on any ticket: its ids, actor, type and data,
+    /// sizes and clock. They may run ahead of ``add(_:ticket:at:version:)``, on any thread, in
+    /// any order; the first failure in log order is then the one ``add`` would have found.
+    package static func check(
+        ticket id: String, type: String, at: Timestamp, actor eventActor: EventActor, data: JSONValue,
+        limits: InputLimits, now: Timestamp
+    ) throws(DomainError) -> CheckedEvent {
         if let problem = Identifier.problem(with: id) { throw .badRequest("\"ticket\" \(problem)") }
         guard let actor = SupportActor(eventActor) else {
             throw .badRequest("\"actor.kind\" must be one of \(ActorKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -67,6 +75,28 @@ package struct ImportValidation {
         let event = try TicketEvent(type: type, data: data)
         try limits.check(event)
         if at > now { throw .conflict("at \(at) is after the server clock (\(now))") }
+        return CheckedEvent(event: event, actor: actor)
+    }
+
+    /// The server clock and sizes this validation checks against (for ``check(ticket:type:at:actor:data:limits:now:)``).
+    package var clock: (limits: InputLimits, now: Timestamp) { (limits, now) }
+
+    /// Checks one event and folds it in; returns it typed. 400 for malformed input, 409 for
+    /// every rule violation (who may write included, per SPEC §7's import rules).
+    package mutating func add(
+        ticket id: String, type: String, at: Timestamp, actor eventActor: EventActor,
+        data: JSONValue, version: UInt64? = nil
+    ) throws(DomainError) -> TicketEvent {
+        let checked = try Self.check(ticket: id, type: type, at: at, actor: eventActor, data: data, limits: limits, now: now)
+        return try add(checked, ticket: id, at: at, version: version)
+    }
+
+    /// Checks an event that passed ``check(ticket:type:at:actor:data:limits:now:)`` against its
+    /// ticket and folds it in (the rest of ``add(ticket:type:at:actor:data:version:)``).
+    package mutating func add(
+        _ checked: CheckedEvent, ticket id: String, at: Timestamp, version: UInt64?
+    ) throws(DomainError) -> TicketEvent {
+        let event = checked.event, actor = checked.actor
         let command = TicketCommand(event: event, actor: actor, at: at)
         let current = try ticket(id)
         let expectedVersion = (current?.version ?? 0) + 1
