@@ -34,9 +34,9 @@ public struct SupportProjection: Sendable {
     // Tickets, by dense index.
     /// Ticket ids, by ticket index.
     var ticketKeys = NameTable()
-    var ticketIDs: [String] { ticketKeys.names }
-    var tickets: [TicketState] = []
-    var infos: [TicketInfo] = []
+    var ticketIDs: ChunkedArray<String> { ticketKeys.names }
+    var tickets = ChunkedArray<TicketState>()
+    var infos = ChunkedArray<TicketInfo>()
 
     // Names.
     /// Teams and products (a ticket's first team is its product).
@@ -52,15 +52,15 @@ public struct SupportProjection: Sendable {
     var agentLoads: [AssignedCounts] = []
     var agentQueues: [SortedChunks<QueueItem>] = []
     // Per customer: their tickets.
-    var customerTickets: [[UInt32]] = []
+    var customerTickets = ChunkedArray<[UInt32]>()
 
     /// Every ticket, ascending by (openedAt, id).
     var openingOrder = SortedChunks<OpeningItem>()
 
     // Values.
-    var replies: [ReplyValue] = []
-    var agentMessages: [AgentMessage] = []
-    var ratings: [RatingRecord] = []
+    var replies = ChunkedArray<ReplyValue>()
+    var agentMessages = ChunkedArray<AgentMessage>()
+    var ratings = ChunkedArray<RatingRecord>()
 
     /// An empty projection under a policy.
     public init(levels: ServiceLevels) {
