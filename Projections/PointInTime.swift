@@ -81,9 +81,12 @@ package final class PointInTimeIndex: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Events a feeder folds between two calls of ``observe(_:projection:live:)`` at most.
+    let group: Int
 
     package init(options: Options = .default) {
         state = Mutex(State(options: options, spacing: options.spacing))
+        group = Int(min(options.spacing, 4096))
     }
 
     /// What a fold of the answer at T starts from and reads.

@@ -108,7 +108,7 @@ public final class ProjectionRunner: Sendable {
         }
         let start =
             try projection
-            ?? Self.fold(store: store, levels: levels, upTo: nil, logger: logger) { projection, events in
+            ?? Self.fold(store: store, levels: levels, upTo: nil, logger: logger, observeEvery: index?.group ?? Self.batchSize) { projection, events in
                 index?.observe(events, projection: projection, live: true)
                 return true
             }
@@ -132,15 +132,17 @@ public final class ProjectionRunner: Sendable {
             do {
                 var last: UInt64 = 0
                 var more = true
-                var projection = try fold(store: store, levels: levels, upTo: nil, logger: logger) { projection, events in
+                var projection = try fold(store: store, levels: levels, upTo: nil, logger: logger, observeEvery: index.group) {
+                    projection, events in
                     last = events.last?.seq ?? last
                     more = index.observe(events, projection: projection, live: false)
                     return more
                 }
                 while more {
                     var read = false
-                    try foldRecords(store: store, into: &projection, after: last, through: nil, upTo: nil, logger: logger) {
-                        projection, events in
+                    try foldRecords(
+                        store: store, into: &projection, after: last, through: nil, upTo: nil, logger: logger, observeEvery: index.group
+                    ) { projection, events in
                         last = events.last?.seq ?? last
                         read = true
                         more = index.observe(events, projection: projection, live: false)
@@ -206,11 +208,14 @@ public final class ProjectionRunner: Sendable {
                         // A valid log never holds such an event; skip it rather than stop every read model.
                         logger.error("projection skipped event \(event.seq): \(error)")
                     }
-                }
-                if let index, !batch.isEmpty {
-                    observed.removeAll(keepingCapacity: true)
-                    for event in batch { observed.append((event.seq, event.at.milliseconds)) }
-                    index.observe(observed, projection: projection, live: true)
+                    if let index {
+                        // A group of events at a time, so that a snapshot may follow any group.
+                        observed.append((event.seq, event.at.milliseconds))
+                        if observed.count == index.group || event.seq == batch.last?.seq {
+                            index.observe(observed, projection: projection, live: true)
+                            observed.removeAll(keepingCapacity: true)
+                        }
+                    }
                 }
                 if batch.count < Self.batchSize { return max(projection.appliedSeq, batch.last?.seq ?? 0) }
             }
@@ -309,10 +314,12 @@ public final class ProjectionRunner: Sendable {
     /// projection and the batch's seqs and instants after each batch) may stop it.
     static func foldRecords(
         store: any EventStoring, into projection: inout SupportProjection, after: UInt64, through: UInt64?, upTo: Timestamp?,
-        logger: Logger, observe: ((borrowing SupportProjection, [(seq: UInt64, at: Int64)]) -> Bool)? = nil
+        logger: Logger, observeEvery: Int = batchSize,
+        observe: ((borrowing SupportProjection, [(seq: UInt64, at: Int64)]) -> Bool)? = nil
     ) throws {
         var position = after
         var observed: [(seq: UInt64, at: Int64)] = []
+        let limit = observe == nil ? batchSize : min(batchSize, observeEvery)
         while through.map({ position < $0 }) ?? true {
             var count = 0
             observed.removeAll(keepingCapacity: true)
@@ -324,11 +331,11 @@ public final class ProjectionRunner: Sendable {
                     if observe != nil, let at = at(of: event) { observed.append((seq, at)) }
                     position = seq
                     count += 1
-                    return count < batchSize
+                    return count < limit
                 }
             }
             if let observe, !observed.isEmpty, !observe(projection, observed) { return }
-            if count < batchSize { return }
+            if count < limit { return }
         }
     }
 
@@ -360,7 +367,7 @@ public final class ProjectionRunner: Sendable {
     /// its speed is that of the slower of the two stages.
     package static func fold(
         store: any EventStoring, levels: ServiceLevels, upTo: Timestamp?, throughSeq: UInt64? = nil,
-        logger: Logger, observe: ((borrowing SupportProjection, [(seq: UInt64, at: Int64)]) -> Bool)? = nil
+        logger: Logger, observeEvery: Int = batchSize, observe: ((borrowing SupportProjection, [(seq: UInt64, at: Int64)]) -> Bool)? = nil
     ) throws -> SupportProjection {
         var observed: [(seq: UInt64, at: Int64)] = []
         var projection = SupportProjection(levels: levels)
@@ -409,19 +416,25 @@ public final class ProjectionRunner: Sendable {
                 throw error
             case .batch(let batch):
                 // In place: each prepared event is a few hundred bytes, not copied out of the array.
+                var stopped = false
                 try batch.events.withUnsafeBufferPointer { events in
                     for k in events.indices {
                         try fold(events[k], into: &projection, upTo: upTo, logger: logger)
-                    }
-                    if observe != nil {
-                        observed.removeAll(keepingCapacity: true)
-                        for k in events.indices {
+                        if let observe {
+                            // A group of events at a time, so that a snapshot may follow any group.
                             if let at = at(of: events[k]) { observed.append((events[k].seq, at)) }
+                            if observed.count == observeEvery || k == events.count - 1 {
+                                if !observed.isEmpty, !observe(projection, observed) {
+                                    stopped = true
+                                    return
+                                }
+                                observed.removeAll(keepingCapacity: true)
+                            }
                         }
                     }
                 }
                 pipe.recycle(batch)
-                if let observe, !observed.isEmpty, !observe(projection, observed) { return projection }
+                if stopped { return projection }
             }
         }
     }
