@@ -231,3 +231,38 @@ extension SupportProjection {
         if let t = tagNames.rebased(onto: later.tagNames) { tagNames = t }
     }
 }
+
+extension PointInTimeIndex {
+    /// The bytes each snapshot holds of its own (chunks it shares with no older snapshot, and its
+    /// names' recent tables), by part, summed over the snapshots: what the snapshots cost beyond
+    /// the live projection.
+    package func ownBytes() -> [(part: String, bytes: Int)] {
+        let snapshots = state.withLock { $0.snapshots }
+        var parts: [String: Int] = [:]
+        func own<E>(_ part: String, _ a: ChunkedArray<E>, _ b: ChunkedArray<E>?) {
+            let shared = b.map { a.sharedChunks(with: $0) } ?? 0
+            parts[part, default: 0] += (a.chunks.count - shared) * ChunkedArray<E>.chunkSize * MemoryLayout<E>.stride
+        }
+        for (k, snapshot) in snapshots.enumerated() {
+            let p = snapshot.projection
+            let q = k > 0 ? snapshots[k - 1].projection : nil
+            own("tickets", p.tickets, q?.tickets)
+            own("infos", p.infos, q?.infos)
+            own("replies", p.replies, q?.replies)
+            own("agent messages", p.agentMessages, q?.agentMessages)
+            own("ratings", p.ratings, q?.ratings)
+            own("customer tickets", p.previousCustomerTicket, q?.previousCustomerTicket)
+            own("customers' last tickets", p.customerLastTicket, q?.customerLastTicket)
+            own("ticket ids", p.ticketKeys.names, q?.ticketKeys.names)
+            own("customer names", p.customers.names, q?.customers.names)
+            parts["names' recent tables", default: 0] +=
+                [p.ticketKeys, p.customers, p.agents, p.teams, p.tagNames].reduce(0) { $0 + $1.slotBytes.recent }
+            parts["opening order (chunk references)", default: 0] += p.openingOrder.chunks.count * 8 * 3
+        }
+        if let newest = snapshots.last?.projection {
+            parts["names' bases (shared)", default: 0] +=
+                [newest.ticketKeys, newest.customers].reduce(0) { $0 + $1.slotBytes.base }
+        }
+        return parts.sorted { $0.value > $1.value }.map { ($0.key, $0.value) }
+    }
+}

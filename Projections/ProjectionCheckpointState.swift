@@ -260,7 +260,9 @@ extension ProjectionCheckpoint {
         let n = p.tickets.count
         var teamCounts = [Int](repeating: 0, count: p.teams.count)
         var loads = [AssignedCounts](repeating: AssignedCounts(), count: p.agents.count)
-        var customerTickets = [[UInt32]](repeating: [], count: p.customers.count)
+        var lastTicket = [UInt32](repeating: Sentinel.none, count: p.customers.count)
+        var previousTicket: [UInt32] = []
+        previousTicket.reserveCapacity(n)
         var teamItems = [[QueueItem]](repeating: [], count: p.teams.count)
         var agentItems = [[QueueItem]](repeating: [], count: p.agents.count)
         var opening: [OpeningItem] = []
@@ -281,7 +283,8 @@ extension ProjectionCheckpoint {
                 teamItems[Int(placement.team)].append(item)
                 if placement.assignee != Sentinel.none { agentItems[Int(placement.assignee)].append(item) }
             }
-            customerTickets[Int(t.customer)].append(UInt32(i))
+            previousTicket.append(lastTicket[Int(t.customer)])
+            lastTicket[Int(t.customer)] = UInt32(i)
             opening.append(OpeningItem(openedAt: t.openedAt, ticket: UInt32(i)))
         }
         let ids = p.ticketIDs
@@ -289,7 +292,8 @@ extension ProjectionCheckpoint {
         p.openingOrder = SortedChunks(sorted: opening)
         p.teamTicketCounts = teamCounts
         p.agentLoads = loads
-        p.customerTickets = ChunkedArray(customerTickets)
+        p.customerLastTicket = ChunkedArray(lastTicket)
+        p.previousCustomerTicket = ChunkedArray(previousTicket)
         p.teamQueues = teamItems.map { items in
             SortedChunks(sorted: items.sorted { QueueItem.precedes($0, $1, ids: ids) })
         }

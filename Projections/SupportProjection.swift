@@ -51,8 +51,12 @@ public struct SupportProjection: Sendable {
     // Per agent (by agent index).
     var agentLoads: [AssignedCounts] = []
     var agentQueues: [SortedChunks<QueueItem>] = []
-    // Per customer: their tickets.
-    var customerTickets = ChunkedArray<[UInt32]>()
+    // Per customer: their tickets, as a chain from the last one opened back (not an array per
+    // customer: a copy would share none of a reseller's thousands of tickets once one is added).
+    /// Per customer, their last ticket (``Sentinel/none``: none).
+    var customerLastTicket = ChunkedArray<UInt32>()
+    /// Per ticket, the previous ticket of the same customer (``Sentinel/none``: none).
+    var previousCustomerTicket = ChunkedArray<UInt32>()
 
     /// Every ticket, ascending by (openedAt, id).
     var openingOrder = SortedChunks<OpeningItem>()
@@ -66,6 +70,20 @@ public struct SupportProjection: Sendable {
     public init(levels: ServiceLevels) {
         self.levels = levels
     }
+
+    /// A customer's tickets, in the order they were opened.
+    func tickets(ofCustomer customer: UInt32) -> [UInt32] {
+        var out: [UInt32] = []
+        var ticket = customerLastTicket[Int(customer)]
+        while ticket != Sentinel.none {
+            out.append(ticket)
+            ticket = previousCustomerTicket[Int(ticket)]
+        }
+        return out.reversed()
+    }
+
+    /// Every customer's tickets, in the order they were opened.
+    var customerTickets: [[UInt32]] { (0..<customers.count).map { tickets(ofCustomer: UInt32($0)) } }
 
     /// How many tickets the projection holds.
     package var ticketCount: Int { tickets.count }
@@ -281,7 +299,7 @@ public struct SupportProjection: Sendable {
         let at = event.at.milliseconds
         let product = internTeam(opened.product)
         let (customer, isNewCustomer) = opened.customer.intern(in: &customers)
-        if isNewCustomer { customerTickets.append([]) }
+        if isNewCustomer { customerLastTicket.append(Sentinel.none) }
         var t = TicketState(
             openedAt: at, lifecycle: TicketLifecycle(openedAt: event.at, by: actor), customer: customer,
             product: product, priority: opened.priority, channel: opened.channel)
@@ -295,7 +313,8 @@ public struct SupportProjection: Sendable {
             TicketInfo(
                 subject: opened.subject.string, context: opened.context?.string,
                 openedBy: SupportActor(kind: actor, id: event.actorID.string)))
-        customerTickets[Int(customer)].append(UInt32(i))
+        previousCustomerTicket.append(customerLastTicket[Int(customer)])
+        customerLastTicket[Int(customer)] = UInt32(i)
         teamTicketCounts[Int(product)] += 1
         let ids = ticketIDs
         openingOrder.insert(OpeningItem(openedAt: at, ticket: UInt32(i))) { OpeningItem.precedes($0, $1, ids: ids) }

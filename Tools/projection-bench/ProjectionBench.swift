@@ -314,10 +314,12 @@ struct AsOfTiming: AsyncParsableCommand {
         let sampler = Thread { peak.run() }
         sampler.start()
         var begin = ContinuousClock.now
+        let threadStart = threadCPUSeconds(), processStart = processCPUSeconds()
         let runner = try ProjectionRunner(
             store: store, checkpoints: InMemoryCheckpointStore(), levels: levels, rebuild: true,
             pointInTime: .init(spacing: spacing, capacity: capacity), logger: logger)
         let buildSeconds = seconds(since: begin)
+        let foldCPU = threadCPUSeconds() - threadStart, processCPU = processCPUSeconds() - processStart
         peak.stop()
         let figures = runner.pointInTime!.figures
         print(
@@ -326,9 +328,17 @@ struct AsOfTiming: AsyncParsableCommand {
                 head, buildSeconds, Double(head) / buildSeconds, figures.snapshots, figures.spacing, figures.backdated))
         print(
             String(
+                format: "  CPU: folding thread %.2f s = %.0f events/s; process %.2f s (both threads)", foldCPU,
+                Double(head) / foldCPU, processCPU))
+        print(
+            String(
                 format: "anonymous memory: peak %.0f MB (%.0f MB before), %.0f MB after (projection and snapshots)",
                 Double(max(peak.peak, anonymousMemory())) / 1e6, Double(baseline) / 1e6, Double(anonymousMemory()) / 1e6))
 
+        _ = mallocTrim(0)
+        print(String(format: "  after malloc_trim: %.0f MB anonymous", Double(anonymousMemory()) / 1e6))
+        for (part, bytes) in runner.pointInTime!.ownBytes() { print(String(format: "  snapshots' own %@: %.1f MB", part, Double(bytes) / 1e6)) }
+        guard instants > 0 else { return }
         // The instants: uniform over the log's span and a day either side, a quarter of them exactly an event's `at`.
         var first: Timestamp?
         var last: Timestamp?
@@ -416,3 +426,6 @@ struct AsOfTiming: AsyncParsableCommand {
         }
     }
 }
+
+/// glibc's `malloc_trim`: hands the free memory of malloc's arenas back to the system.
+@_silgen_name("malloc_trim") func mallocTrim(_ pad: Int) -> Int32
