@@ -105,16 +105,17 @@ package final class PointInTimeIndex: Sendable {
     /// How to answer at `instant` from the index; nil when it cannot (not built, overflowed).
     func plan(at instant: Timestamp) -> Plan? {
         let t = instant.milliseconds
-        let (snapshot, marks, backdated, covered, maxAt) = state.withLock { s -> (Snapshot?, ChunkedArray<Mark>, ChunkedArray<Backdated>, UInt64, Int64)? in
-            guard !s.overflowed, s.covered > 0 else { return nil }
-            // The last snapshot with maxAt <= T.
-            var low = 0, high = s.snapshots.count
-            while low < high {
-                let middle = (low + high) / 2
-                if s.snapshots[middle].maxAt <= t { low = middle + 1 } else { high = middle }
-            }
-            return (low > 0 ? s.snapshots[low - 1] : nil, s.marks, s.backdated, s.covered, s.maxAt)
-        } ?? (nil, [], [], 0, 0)
+        let (snapshot, marks, backdated, covered, maxAt) =
+            state.withLock { s -> (Snapshot?, ChunkedArray<Mark>, ChunkedArray<Backdated>, UInt64, Int64)? in
+                guard !s.overflowed, s.covered > 0 else { return nil }
+                // The last snapshot with maxAt <= T.
+                var low = 0, high = s.snapshots.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if s.snapshots[middle].maxAt <= t { low = middle + 1 } else { high = middle }
+                }
+                return (low > 0 ? s.snapshots[low - 1] : nil, s.marks, s.backdated, s.covered, s.maxAt)
+            } ?? (nil, [], [], 0, 0)
         guard covered > 0 else { return nil }
         // The bound: before the first mark above T (M(T) is below it), else everything covered.
         var bound = covered
@@ -216,7 +217,11 @@ package final class PointInTimeIndex: Sendable {
     }
 
     package var figures: Figures {
-        state.withLock { Figures(snapshots: $0.snapshots.count, spacing: $0.spacing, covered: $0.covered, backdated: $0.backdated.count, overflowed: $0.overflowed) }
+        state.withLock {
+            Figures(
+                snapshots: $0.snapshots.count, spacing: $0.spacing, covered: $0.covered, backdated: $0.backdated.count,
+                overflowed: $0.overflowed)
+        }
     }
 }
 

@@ -108,7 +108,8 @@ public final class ProjectionRunner: Sendable {
         }
         let start =
             try projection
-            ?? Self.fold(store: store, levels: levels, upTo: nil, logger: logger, observeEvery: index?.group ?? Self.batchSize) { projection, events in
+            ?? Self.fold(store: store, levels: levels, upTo: nil, logger: logger, observeEvery: index?.group ?? Self.batchSize) {
+                projection, events in
                 index?.observe(events, projection: projection, live: true)
                 return true
             }
@@ -276,7 +277,8 @@ public final class ProjectionRunner: Sendable {
     /// The answer at `instant` from a snapshot, as planned by the index.
     func fold(_ plan: PointInTimeIndex.Plan, upTo instant: Timestamp) throws -> SupportProjection {
         var projection = plan.start?.projection ?? SupportProjection(levels: levels)
-        try Self.foldRecords(store: store, into: &projection, after: plan.start?.seq ?? 0, through: plan.bound, upTo: instant, logger: logger)
+        try Self.foldRecords(
+            store: store, into: &projection, after: plan.start?.seq ?? 0, through: plan.bound, upTo: instant, logger: logger)
         try Self.foldRecords(store: store, into: &projection, seqs: plan.backdated, upTo: instant, logger: logger)
         try Self.foldRecords(store: store, into: &projection, after: plan.covered, through: nil, upTo: instant, logger: logger)
         return projection
@@ -349,7 +351,10 @@ public final class ProjectionRunner: Sendable {
             try store.read { snapshot in
                 for k in start..<end {
                     try snapshot.forEachRecord(after: seqs[k] - 1) { seq, record in
-                        if seq == seqs[k] { try fold(SupportProjection.prepare(storedRecord: record, seq: seq), into: &projection, upTo: upTo, logger: logger) }
+                        if seq == seqs[k] {
+                            try fold(
+                                SupportProjection.prepare(storedRecord: record, seq: seq), into: &projection, upTo: upTo, logger: logger)
+                        }
                         return false
                     }
                 }

@@ -47,7 +47,9 @@ package struct ReadRoutes: Sendable {
             let runner = self.runner
             let store = backend.store
             // With the snapshots ready an answer takes well under a second; else about one fold of the log.
-            let retryAfter = { runner.pointInTime?.isCaughtUp == true ? 1 : PointInTimeFolds.retryAfter(events: (try? store.head.seq) ?? 0) }
+            let retryAfter = {
+                runner.pointInTime?.isCaughtUp == true ? 1 : PointInTimeFolds.retryAfter(events: (try? store.head.seq) ?? 0)
+            }
             return try await backend.pointInTime.run(retryAfter: retryAfter()) {
                 let past: SupportProjection
                 do { past = try runner.asOf(asOf) } catch { throw Problem(.serviceUnavailable, "\(error)") }

@@ -309,7 +309,8 @@ struct MetricsTests {
                     func rank(_ percent: Int) -> Int64 { s[(percent * n + 99) / 100 - 1] }
                     let statistics = DurationStatistics(input)
                     #expect(statistics.min == s.first && statistics.max == s.last && statistics.count == n)
-                    #expect(statistics.p50 == rank(50) && statistics.p90 == rank(90) && statistics.p99 == rank(99), "n \(n), spread \(spread)")
+                    #expect(
+                        statistics.p50 == rank(50) && statistics.p90 == rank(90) && statistics.p99 == rank(99), "n \(n), spread \(spread)")
                 }
             }
         }

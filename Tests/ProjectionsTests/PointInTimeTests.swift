@@ -103,7 +103,8 @@ struct PointInTimeTests {
         let store = InMemoryEventStore(envelope: EnvelopeFormat(streamField: "ticket"))
         let recent = RandomLog(seed: seed, steps: 700, start: Self.start).events
         // An older log imported after the newer one: every one of its events is back-dated.
-        let imported = RandomLog(seed: seed + 100, steps: 150, start: Timestamp(milliseconds: Self.start.milliseconds - 40 * 86_400_000)).events
+        let imported = RandomLog(seed: seed + 100, steps: 150, start: Timestamp(milliseconds: Self.start.milliseconds - 40 * 86_400_000))
+            .events
         try await Self.append(Self.requests(recent), to: store)
         try await Self.append(Self.requests(imported, prefix: "OLD-"), to: store)
         let runner = try ProjectionRunner(

@@ -337,7 +337,9 @@ struct AsOfTiming: AsyncParsableCommand {
 
         _ = mallocTrim(0)
         print(String(format: "  after malloc_trim: %.0f MB anonymous", Double(anonymousMemory()) / 1e6))
-        for (part, bytes) in runner.pointInTime!.ownBytes() { print(String(format: "  snapshots' own %@: %.1f MB", part, Double(bytes) / 1e6)) }
+        for (part, bytes) in runner.pointInTime!.ownBytes() {
+            print(String(format: "  snapshots' own %@: %.1f MB", part, Double(bytes) / 1e6))
+        }
         guard instants > 0 else { return }
         // The instants: uniform over the log's span and a day either side, a quarter of them exactly an event's `at`.
         var first: Timestamp?
@@ -401,7 +403,8 @@ struct AsOfTiming: AsyncParsableCommand {
                 }
                 print(
                     String(
-                        format: "peer at %@: full fold %.0f ms (from the snapshots: %.1f ms); queries %@ ms; same projection and answers: %@",
+                        format:
+                            "peer at %@: full fold %.0f ms (from the snapshots: %.1f ms); queries %@ ms; same projection and answers: %@",
                         at.description, fullSeconds * 1000, foldTimes[k] * 1000,
                         fullQueries.map { String(format: "%.1f", $0 * 1000) }.joined(separator: ", "), same ? "yes" : "NO"))
                 guard same else { throw ValidationError("the answer from the snapshots differs from the full fold at \(at)") }
