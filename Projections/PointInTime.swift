@@ -54,7 +54,7 @@ package final class PointInTimeIndex: Sendable {
         /// Events between two maxAt marks.
         package var markEvery: UInt64
 
-        package init(spacing: UInt64 = 65_536, capacity: Int = 192, backdatedLimit: Int = 1 << 20, markEvery: UInt64 = 512) {
+        package init(spacing: UInt64 = 32_768, capacity: Int = 320, backdatedLimit: Int = 1 << 20, markEvery: UInt64 = 512) {
             self.spacing = max(1, spacing)
             self.capacity = max(2, capacity)
             self.backdatedLimit = backdatedLimit
