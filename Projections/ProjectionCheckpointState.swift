@@ -96,7 +96,7 @@ extension ProjectionCheckpoint {
     /// ``TicketState``: `openedAt` relative to the previous ticket's, its other instants relative
     /// to `openedAt` (the due and breach instants of a turn relative to its start), and the
     /// enumerations and flags packed in one value.
-    private static func encodeTickets(_ tickets: [TicketState], _ out: inout [UInt8]) {
+    private static func encodeTickets(_ tickets: ChunkedArray<TicketState>, _ out: inout [UInt8]) {
         let never = Sentinel.never
         var previousOpenedAt: Int64 = 0
         for t in tickets {
@@ -138,7 +138,7 @@ extension ProjectionCheckpoint {
     /// ``TicketInfo``: the opener's kind and which strings follow, packed in one value; the
     /// strings (the opener's id only when it is not the customer's); the tags.
     private static func encodeInfos(
-        _ infos: [TicketInfo], tickets: [TicketState], customers: NameTable,
+        _ infos: ChunkedArray<TicketInfo>, tickets: ChunkedArray<TicketState>, customers: NameTable,
         _ out: inout [UInt8]
     ) {
         for (info, t) in zip(infos, tickets) {
@@ -158,7 +158,7 @@ extension ProjectionCheckpoint {
     }
 
     /// ``ReplyValue``: its end relative to the previous reply's; priority, first and outcome packed.
-    private static func encodeReplies(_ replies: [ReplyValue], _ out: inout [UInt8]) {
+    private static func encodeReplies(_ replies: ChunkedArray<ReplyValue>, _ out: inout [UInt8]) {
         var previousEnd: Int64 = 0
         for r in replies {
             out.appendZigZag(r.end, after: &previousEnd)
@@ -173,7 +173,7 @@ extension ProjectionCheckpoint {
 
     /// ``AgentMessage``: its instant relative to the previous message's, and the ticket's previous
     /// message as a distance back (0: none).
-    private static func encodeMessages(_ messages: [AgentMessage], _ out: inout [UInt8]) {
+    private static func encodeMessages(_ messages: ChunkedArray<AgentMessage>, _ out: inout [UInt8]) {
         var previousAt: Int64 = 0
         for (i, m) in messages.enumerated() {
             out.appendZigZag(m.at, after: &previousAt)
@@ -185,7 +185,7 @@ extension ProjectionCheckpoint {
 
     /// ``RatingRecord``: its instant relative to the previous rating's, the ticket's previous
     /// rating as a distance back (0: none), score and priority packed.
-    private static func encodeRatings(_ ratings: [RatingRecord], _ out: inout [UInt8]) {
+    private static func encodeRatings(_ ratings: ChunkedArray<RatingRecord>, _ out: inout [UInt8]) {
         var previousAt: Int64 = 0
         for (i, r) in ratings.enumerated() {
             out.appendZigZag(r.at, after: &previousAt)
@@ -240,13 +240,14 @@ extension ProjectionCheckpoint {
         p.agents = try names(&r, count: agentCount, "agents")
         p.customers = try names(&r, count: customerCount, "customers")
         p.tagNames = try names(&r, count: tagCount, "tags")
-        p.tickets = try tickets(
-            &r, count: ticketCount, teams: teamCount, agents: agentCount, customers: customerCount,
-            messages: messageCount, ratings: ratingCount)
-        p.infos = try infos(&r, tickets: p.tickets, customers: p.customers, tags: tagCount)
-        p.replies = try replies(&r, count: replyCount, tickets: ticketCount, teams: teamCount, agents: agentCount)
-        p.agentMessages = try messages(&r, count: messageCount, agents: agentCount)
-        p.ratings = try ratings(&r, count: ratingCount, tickets: ticketCount, teams: teamCount, agents: agentCount)
+        p.tickets = ChunkedArray(
+            try tickets(
+                &r, count: ticketCount, teams: teamCount, agents: agentCount, customers: customerCount,
+                messages: messageCount, ratings: ratingCount))
+        p.infos = ChunkedArray(try infos(&r, tickets: p.tickets, customers: p.customers, tags: tagCount))
+        p.replies = ChunkedArray(try replies(&r, count: replyCount, tickets: ticketCount, teams: teamCount, agents: agentCount))
+        p.agentMessages = ChunkedArray(try messages(&r, count: messageCount, agents: agentCount))
+        p.ratings = ChunkedArray(try ratings(&r, count: ratingCount, tickets: ticketCount, teams: teamCount, agents: agentCount))
         guard r.remaining == 0 else { throw .damaged("\(r.remaining) bytes after the state") }
         rebuildIndexes(&p)
         return p
@@ -259,7 +260,9 @@ extension ProjectionCheckpoint {
         let n = p.tickets.count
         var teamCounts = [Int](repeating: 0, count: p.teams.count)
         var loads = [AssignedCounts](repeating: AssignedCounts(), count: p.agents.count)
-        var customerTickets = [[UInt32]](repeating: [], count: p.customers.count)
+        var lastTicket = [UInt32](repeating: Sentinel.none, count: p.customers.count)
+        var previousTicket: [UInt32] = []
+        previousTicket.reserveCapacity(n)
         var teamItems = [[QueueItem]](repeating: [], count: p.teams.count)
         var agentItems = [[QueueItem]](repeating: [], count: p.agents.count)
         var opening: [OpeningItem] = []
@@ -280,7 +283,8 @@ extension ProjectionCheckpoint {
                 teamItems[Int(placement.team)].append(item)
                 if placement.assignee != Sentinel.none { agentItems[Int(placement.assignee)].append(item) }
             }
-            customerTickets[Int(t.customer)].append(UInt32(i))
+            previousTicket.append(lastTicket[Int(t.customer)])
+            lastTicket[Int(t.customer)] = UInt32(i)
             opening.append(OpeningItem(openedAt: t.openedAt, ticket: UInt32(i)))
         }
         let ids = p.ticketIDs
@@ -288,7 +292,8 @@ extension ProjectionCheckpoint {
         p.openingOrder = SortedChunks(sorted: opening)
         p.teamTicketCounts = teamCounts
         p.agentLoads = loads
-        p.customerTickets = customerTickets
+        p.customerLastTicket = ChunkedArray(lastTicket)
+        p.previousCustomerTicket = ChunkedArray(previousTicket)
         p.teamQueues = teamItems.map { items in
             SortedChunks(sorted: items.sorted { QueueItem.precedes($0, $1, ids: ids) })
         }
@@ -377,7 +382,7 @@ extension ProjectionCheckpoint {
     }
 
     private static func infos(
-        _ r: inout CheckpointReader, tickets: [TicketState], customers: NameTable,
+        _ r: inout CheckpointReader, tickets: ChunkedArray<TicketState>, customers: NameTable,
         tags: Int
     ) throws(Failure) -> [TicketInfo] {
         var out: [TicketInfo] = []

@@ -35,6 +35,8 @@ public final class ProjectionRunner: Sendable {
     /// The seq the projection resumed from at start-up (its checkpoint's), or nil when it was
     /// rebuilt from seq 1.
     public let resumedFrom: UInt64?
+    /// The snapshots point-in-time answers start from (nil: every answer is a full fold).
+    package let pointInTime: PointInTimeIndex?
 
     /// The runner of an LMDB log, with its checkpoints in the same data directory
     /// (`LMDBCheckpointStore`).
@@ -48,14 +50,39 @@ public final class ProjectionRunner: Sendable {
         try self.init(store: store, checkpoints: checkpoints, levels: levels, rebuild: rebuild, logger: logger)
     }
 
+    /// The runner of an LMDB log with the given point-in-time snapshots (nil: none).
+    package convenience init(
+        store: EventStore, levels: ServiceLevels, rebuild: Bool = false, pointInTime: PointInTimeIndex.Options?,
+        logger: Logger = Logger(label: "projections")
+    ) throws {
+        let checkpoints = try LMDBCheckpointStore(
+            dataDirectory: store.configuration.directory,
+            readOnly: store.configuration.readOnly)
+        try self.init(store: store, checkpoints: checkpoints, levels: levels, rebuild: rebuild, pointInTime: pointInTime, logger: logger)
+    }
+
     /// Restores the projection from its checkpoint and applies what the log holds beyond it, or,
     /// when there is none, when it does not fit the log (`CheckpointStore.checkpoint(name:of:)`),
     /// when it is damaged, when it was built under another policy or by another version of the
     /// fold, or when `rebuild` is set, folds the whole log from seq 1.
-    public init(
+    ///
+    /// Point-in-time snapshots (``PointInTimeIndex``) are taken while folding from seq 1; after a
+    /// start from a checkpoint a background fold takes them (until it has caught up, `asOf`
+    /// answers are full folds).
+    public convenience init(
         store: any EventStoring, checkpoints: any CheckpointStore, levels: ServiceLevels,
         rebuild: Bool = false, logger: Logger = Logger(label: "projections")
     ) throws {
+        try self.init(store: store, checkpoints: checkpoints, levels: levels, rebuild: rebuild, pointInTime: .default, logger: logger)
+    }
+
+    /// A runner with the given point-in-time snapshots (nil: none, every `asOf` answer is a full fold).
+    package init(
+        store: any EventStoring, checkpoints: any CheckpointStore, levels: ServiceLevels,
+        rebuild: Bool = false, pointInTime: PointInTimeIndex.Options?, logger: Logger = Logger(label: "projections")
+    ) throws {
+        let index = pointInTime.map { PointInTimeIndex(options: $0) }
+        self.pointInTime = index
         self.store = store
         self.checkpoints = checkpoints
         self.levels = levels
@@ -79,12 +106,59 @@ public final class ProjectionRunner: Sendable {
                 logger.warning("the projection checkpoint does not fit the log (ahead of it, or of another log); rebuilding")
             }
         }
-        let start = try projection ?? Self.fold(store: store, levels: levels, upTo: nil, logger: logger)
+        let start =
+            try projection
+            ?? Self.fold(store: store, levels: levels, upTo: nil, logger: logger, observeEvery: index?.group ?? Self.batchSize) {
+                projection, events in
+                index?.observe(events, projection: projection, live: true)
+                return true
+            }
         state = SharedState(start)
         applied = AppliedWatch(start.appliedSeq)
         lastCheckpoint = Mutex(projection?.appliedSeq ?? 0)
         resumedFrom = projection?.appliedSeq
+        if let index, let resumed = projection?.appliedSeq {
+            index.liveStarts(at: resumed)
+            Self.buildInBackground(index, store: store, levels: levels, logger: logger)
+        }
         catchUp()
+    }
+
+    /// Fills a point-in-time index from seq 1 on a thread of its own, until it has caught up
+    /// with the live projection (which then feeds it), the index stops, or the log fails.
+    private static func buildInBackground(
+        _ index: PointInTimeIndex, store: any EventStoring, levels: ServiceLevels, logger: Logger
+    ) {
+        let thread = Thread {
+            do {
+                var last: UInt64 = 0
+                var more = true
+                var projection = try fold(store: store, levels: levels, upTo: nil, logger: logger, observeEvery: index.group) {
+                    projection, events in
+                    last = events.last?.seq ?? last
+                    more = index.observe(events, projection: projection, live: false)
+                    return more
+                }
+                while more {
+                    var read = false
+                    try foldRecords(
+                        store: store, into: &projection, after: last, through: nil, upTo: nil, logger: logger, observeEvery: index.group
+                    ) { projection, events in
+                        last = events.last?.seq ?? last
+                        read = true
+                        more = index.observe(events, projection: projection, live: false)
+                        return more
+                    }
+                    // Nothing new in the log: the live projection is where this fold is.
+                    if !read { break }
+                }
+                logger.info("point-in-time snapshots ready up to seq \(last)")
+            } catch {
+                logger.warning("point-in-time snapshots not built (asOf answers are full folds): \(error)")
+            }
+        }
+        thread.name = "ledgerdesk-as-of-index"
+        thread.start()
     }
 
     /// Writes the projection's checkpoint (its state and applied seq) to its checkpoint store.
@@ -117,7 +191,9 @@ public final class ProjectionRunner: Sendable {
     /// Applies everything the log holds beyond the applied seq, under the exclusive lock.
     /// Safe from any task: the lock serialises appliers, and applying skips what is applied.
     package func catchUp() {
+        let index = pointInTime
         let reached: UInt64 = state.write { projection in
+            var observed: [(seq: UInt64, at: Int64)] = []
             while true {
                 let batch: [RecordedEvent]
                 do {
@@ -132,6 +208,14 @@ public final class ProjectionRunner: Sendable {
                     } catch {
                         // A valid log never holds such an event; skip it rather than stop every read model.
                         logger.error("projection skipped event \(event.seq): \(error)")
+                    }
+                    if let index {
+                        // A group of events at a time, so that a snapshot may follow any group.
+                        observed.append((event.seq, event.at.milliseconds))
+                        if observed.count == index.group || event.seq == batch.last?.seq {
+                            index.observe(observed, projection: projection, live: true)
+                            observed.removeAll(keepingCapacity: true)
+                        }
                     }
                 }
                 if batch.count < Self.batchSize { return max(projection.appliedSeq, batch.last?.seq ?? 0) }
@@ -153,12 +237,130 @@ public final class ProjectionRunner: Sendable {
         }
         // Stopping: leave a checkpoint so the next start resumes instead of replaying the log.
         if applied.value > lastCheckpoint.withLock({ $0 }) { await saveCheckpoint() }
+        pointInTime?.stop()
     }
 
+    /// Back-dated events an answer from a snapshot reads at most; beyond, it is a full fold.
+    static let backdatedReadLimit = 65_536
+    /// Events beyond the point-in-time index's an answer from a snapshot reads at most (the index
+    /// is still being built); beyond, it is a full fold.
+    static let uncoveredReadLimit: UInt64 = 262_144
+
     /// The projection as of an instant: the events whose `at` <= `asOf`, in log order (SPEC §3).
-    /// Costs a scan of the whole log.
+    ///
+    /// From the last snapshot of the point-in-time index that holds only events with `at` <=
+    /// `asOf`, then the few events after it that qualify (``PointInTimeIndex``); a full fold of
+    /// the log when there is no index, while it is being built after a start from a checkpoint,
+    /// or when too many back-dated events would have to be read. Either way the same projection.
     public func asOf(_ instant: Timestamp) throws -> SupportProjection {
+        if let plan = try snapshotPlan(at: instant) { return try fold(plan, upTo: instant) }
+        return try fullFold(upTo: instant)
+    }
+
+    /// The index's plan for an answer at `instant`, nil when the answer is a full fold.
+    func snapshotPlan(at instant: Timestamp) throws -> PointInTimeIndex.Plan? {
+        guard let plan = pointInTime?.plan(at: instant), plan.backdated.count <= Self.backdatedReadLimit,
+            try store.head.seq <= plan.covered + Self.uncoveredReadLimit
+        else { return nil }
+        return plan
+    }
+
+    /// Whether ``asOf(_:)`` answers at `instant` from a snapshot (else by a full fold).
+    package func answersFromSnapshot(at instant: Timestamp) -> Bool { (try? snapshotPlan(at: instant)) != nil }
+
+    /// The projection as of an instant by a fold of the whole log (what ``asOf(_:)`` answers
+    /// without an index).
+    package func fullFold(upTo instant: Timestamp) throws -> SupportProjection {
         try Self.fold(store: store, levels: levels, upTo: instant, logger: logger)
+    }
+
+    /// The answer at `instant` from a snapshot, as planned by the index.
+    func fold(_ plan: PointInTimeIndex.Plan, upTo instant: Timestamp) throws -> SupportProjection {
+        var projection = plan.start?.projection ?? SupportProjection(levels: levels)
+        try Self.foldRecords(
+            store: store, into: &projection, after: plan.start?.seq ?? 0, through: plan.bound, upTo: instant, logger: logger)
+        try Self.foldRecords(store: store, into: &projection, seqs: plan.backdated, upTo: instant, logger: logger)
+        try Self.foldRecords(store: store, into: &projection, after: plan.covered, through: nil, upTo: instant, logger: logger)
+        return projection
+    }
+
+    /// Folds one prepared event, or leaves it out when its `at` is after `upTo`: the rule of
+    /// every fold of the log (a record a read could not decode fails the fold, left out or not).
+    @inline(__always)
+    static func fold(
+        _ event: borrowing SupportProjection.PreparedEvent, into projection: inout SupportProjection, upTo: Timestamp?, logger: Logger
+    ) throws {
+        if let upTo {
+            if let at = event.at {
+                if at > upTo { return }
+            } else if let view = StoredEventView(keySeq: event.seq, record: event.record), view.at > upTo {
+                // Left out; but a record a read could not decode fails the fold as that read would.
+                if BinaryJSON.end(of: 0, in: view.data) == nil { _ = try view.recordedEvent() }
+                return
+            }
+        }
+        if let refusal = try projection.apply(event) {
+            logger.error("projection skipped event \(event.seq): \(refusal.detail)")
+        }
+    }
+
+    /// The `at` of a prepared event (nil when its record cannot be read: the fold fails on it).
+    @inline(__always)
+    static func at(of event: borrowing SupportProjection.PreparedEvent) -> Int64? {
+        if let at = event.at { return at.milliseconds }
+        return StoredEventView(keySeq: event.seq, record: event.record)?.at.milliseconds
+    }
+
+    /// Folds the events after `after` (through `through`, else to the log's head) on this thread,
+    /// one short read transaction per batch, leaving out those after `upTo`; `observe` (given the
+    /// projection and the batch's seqs and instants after each batch) may stop it.
+    static func foldRecords(
+        store: any EventStoring, into projection: inout SupportProjection, after: UInt64, through: UInt64?, upTo: Timestamp?,
+        logger: Logger, observeEvery: Int = batchSize,
+        observe: ((borrowing SupportProjection, [(seq: UInt64, at: Int64)]) -> Bool)? = nil
+    ) throws {
+        var position = after
+        var observed: [(seq: UInt64, at: Int64)] = []
+        let limit = observe == nil ? batchSize : min(batchSize, observeEvery)
+        while through.map({ position < $0 }) ?? true {
+            var count = 0
+            observed.removeAll(keepingCapacity: true)
+            try store.read { snapshot in
+                try snapshot.forEachRecord(after: position) { seq, record in
+                    if let through, seq > through { return false }
+                    let event = SupportProjection.prepare(storedRecord: record, seq: seq)
+                    try fold(event, into: &projection, upTo: upTo, logger: logger)
+                    if observe != nil, let at = at(of: event) { observed.append((seq, at)) }
+                    position = seq
+                    count += 1
+                    return count < limit
+                }
+            }
+            if let observe, !observed.isEmpty, !observe(projection, observed) { return }
+            if count < limit { return }
+        }
+    }
+
+    /// Folds the events of the given seqs (ascending), leaving out those after `upTo`.
+    static func foldRecords(
+        store: any EventStoring, into projection: inout SupportProjection, seqs: [UInt64], upTo: Timestamp?, logger: Logger
+    ) throws {
+        var start = 0
+        while start < seqs.count {
+            let end = min(seqs.count, start + batchSize)
+            try store.read { snapshot in
+                for k in start..<end {
+                    try snapshot.forEachRecord(after: seqs[k] - 1) { seq, record in
+                        if seq == seqs[k] {
+                            try fold(
+                                SupportProjection.prepare(storedRecord: record, seq: seq), into: &projection, upTo: upTo, logger: logger)
+                        }
+                        return false
+                    }
+                }
+            }
+            start = end
+        }
     }
 
     /// Folds the whole log (or the events with `at` <= `upTo`) into a fresh projection.
@@ -170,8 +372,9 @@ public final class ProjectionRunner: Sendable {
     /// its speed is that of the slower of the two stages.
     package static func fold(
         store: any EventStoring, levels: ServiceLevels, upTo: Timestamp?, throughSeq: UInt64? = nil,
-        logger: Logger
+        logger: Logger, observeEvery: Int = batchSize, observe: ((borrowing SupportProjection, [(seq: UInt64, at: Int64)]) -> Bool)? = nil
     ) throws -> SupportProjection {
+        var observed: [(seq: UInt64, at: Int64)] = []
         var projection = SupportProjection(levels: levels)
         let pipe = BatchPipe()
         let reader = Thread {
@@ -218,23 +421,25 @@ public final class ProjectionRunner: Sendable {
                 throw error
             case .batch(let batch):
                 // In place: each prepared event is a few hundred bytes, not copied out of the array.
+                var stopped = false
                 try batch.events.withUnsafeBufferPointer { events in
                     for k in events.indices {
-                        if let upTo {
-                            if let at = events[k].at {
-                                if at > upTo { continue }
-                            } else if let view = StoredEventView(keySeq: events[k].seq, record: events[k].record), view.at > upTo {
-                                // Left out; but a record a read could not decode fails the fold as that read would.
-                                if BinaryJSON.end(of: 0, in: view.data) == nil { _ = try view.recordedEvent() }
-                                continue
+                        try fold(events[k], into: &projection, upTo: upTo, logger: logger)
+                        if let observe {
+                            // A group of events at a time, so that a snapshot may follow any group.
+                            if let at = at(of: events[k]) { observed.append((events[k].seq, at)) }
+                            if observed.count == observeEvery || k == events.count - 1 {
+                                if !observed.isEmpty, !observe(projection, observed) {
+                                    stopped = true
+                                    return
+                                }
+                                observed.removeAll(keepingCapacity: true)
                             }
-                        }
-                        if let refusal = try projection.apply(events[k]) {
-                            logger.error("projection skipped event \(events[k].seq): \(refusal.detail)")
                         }
                     }
                 }
                 pipe.recycle(batch)
+                if stopped { return projection }
             }
         }
     }

@@ -152,25 +152,60 @@ public struct DurationStatistics: Sendable, Hashable {
     /// No duration at all.
     public static let empty = DurationStatistics(count: 0, min: nil, max: nil, mean: nil, p50: nil, p90: nil, p99: nil)
 
-    /// Summarises `values` (any order).
+    /// Summarises `values` (any order). The ranks are selected, not sorted for: O(n).
     package init(_ values: [Int64]) {
         guard !values.isEmpty else {
             self = .empty
             return
         }
-        let sorted = values.sorted()
-        let n = sorted.count
+        var values = values
+        let n = values.count
         var sum: Int128 = 0
-        for value in sorted { sum += Int128(value) }
+        var low = values[0], high = values[0]
+        for value in values {
+            sum += Int128(value)
+            low = Swift.min(low, value)
+            high = Swift.max(high, value)
+        }
         let divisor = Int128(n)
         var quotient = sum / divisor
         let remainder = sum % divisor
         // Halves away from zero.
         if remainder.magnitude * 2 >= divisor.magnitude { quotient += sum < 0 ? -1 : 1 }
-        func rank(_ percent: Int) -> Int64 { sorted[(percent * n + 99) / 100 - 1] }
-        self.init(
-            count: n, min: sorted[0], max: sorted[n - 1], mean: Int64(quotient),
-            p50: rank(50), p90: rank(90), p99: rank(99))
+        let k50 = (50 * n + 99) / 100 - 1, k90 = (90 * n + 99) / 100 - 1, k99 = (99 * n + 99) / 100 - 1
+        let (p50, p90, p99) = values.withUnsafeMutableBufferPointer { v in
+            // Each selection leaves the larger values after its rank: the next one looks there only.
+            Self.select(v, k50, from: 0)
+            Self.select(v, k90, from: k50)
+            Self.select(v, k99, from: k90)
+            return (v[k50], v[k90], v[k99])
+        }
+        self.init(count: n, min: low, max: high, mean: Int64(quotient), p50: p50, p90: p90, p99: p99)
+    }
+
+    /// Moves the k-th smallest of `v[from...]` to index k, the smaller ones before it and the
+    /// larger after it (a quickselect with random pivots and three-way partitions, for the
+    /// many equal durations).
+    private static func select(_ v: UnsafeMutableBufferPointer<Int64>, _ k: Int, from: Int) {
+        var low = from, high = v.count - 1
+        while low < high {
+            let pivot = v[Int.random(in: low...high)]
+            var less = low, i = low, greater = high
+            while i <= greater {
+                let x = v[i]
+                if x < pivot {
+                    v.swapAt(less, i)
+                    less += 1
+                    i += 1
+                } else if x > pivot {
+                    v.swapAt(i, greater)
+                    greater -= 1
+                } else {
+                    i += 1
+                }
+            }
+            if k < less { high = less - 1 } else if k > greater { low = greater + 1 } else { return }
+        }
     }
 
     package init(count: Int, min: Int64?, max: Int64?, mean: Int64?, p50: Int64?, p90: Int64?, p99: Int64?) {

@@ -16,7 +16,8 @@ extension SupportProjection {
         clock: SLAClock
     ) -> [ResponseTimeGroup] {
         let business = clock == .business
-        var groups: [Int64: ResponseAccumulator] = [:]
+        // By group key + 1 (keys are dense: -1 for the null group, then name indices).
+        var groups = GroupArray<ResponseAccumulator>(count: groupCount(groupBy))
 
         for value in replies where window.contains(milliseconds: value.end) {
             let key = groupKey(groupBy, team: value.team, agent: value.agent, priority: value.priority, ticket: value.ticket)
@@ -27,7 +28,9 @@ extension SupportProjection {
                 groups[key, default: ResponseAccumulator()].nextReply.add(duration, value.outcome)
             }
         }
-        for (i, t) in tickets.enumerated() {
+        var i = -1
+        for t in tickets {
+            i += 1
             let ticket = UInt32(i)
             if t.status.isResolved {
                 guard window.contains(milliseconds: t.resolutionEnd) else { continue }
@@ -60,7 +63,7 @@ extension SupportProjection {
             if resolutionBreached { groups[key, default: ResponseAccumulator()].resolution.breached += 1 }
         }
 
-        return sortedGroups(groups, groupBy).map { key, accumulator in
+        return sortedGroups(groups.dictionary, groupBy).map { key, accumulator in
             ResponseTimeGroup(
                 key: key,
                 firstReply: accumulator.firstReply.summary(withSLA: true),
@@ -77,14 +80,20 @@ extension SupportProjection {
     /// per group and local calendar bucket of the policy's zone: count, mean score and CSAT.
     /// Buckets without ratings are omitted; groups as in ``responseTimes(at:window:groupBy:clock:)``.
     public func satisfaction(window: TimeWindow, bucket: BucketUnit, groupBy: GroupBy) -> [SatisfactionGroup] {
-        var groups: [Int64: [Int64: RatingAccumulator]] = [:]
+        var groups = GroupArray<[Int64: RatingAccumulator]>(count: groupCount(groupBy))
         let calendar = levels.calendar
+        // The last bucket found, [start, end): ratings come mostly in order of `at`.
+        var start = Int64.max, end = Int64.min
         for rating in ratings where window.contains(milliseconds: rating.at) {
             let key = groupKey(groupBy, team: rating.team, agent: rating.agent, priority: rating.priority, ticket: rating.ticket)
-            let start = calendar.bucketStart(containing: Timestamp(milliseconds: rating.at), unit: bucket).milliseconds
+            if rating.at < start || rating.at >= end {
+                let bucketStart = calendar.bucketStart(containing: Timestamp(milliseconds: rating.at), unit: bucket)
+                start = bucketStart.milliseconds
+                end = calendar.nextBucketStart(after: bucketStart, unit: bucket).milliseconds
+            }
             groups[key, default: [:]][start, default: RatingAccumulator()].add(rating.score)
         }
-        return sortedGroups(groups, groupBy).map { key, buckets in
+        return sortedGroups(groups.dictionary, groupBy).map { key, buckets in
             SatisfactionGroup(
                 key: key,
                 series: buckets.sorted { $0.key < $1.key }.map { start, a in
@@ -128,6 +137,17 @@ extension SupportProjection {
     }
 
     // MARK: Grouping
+
+    /// How many keys a grouping has (``groupKey(_:team:agent:priority:ticket:)`` is below it).
+    private func groupCount(_ groupBy: GroupBy) -> Int {
+        switch groupBy {
+        case .none: return 1
+        case .team, .product: return teams.count
+        case .agent: return agents.count
+        case .priority: return 4
+        case .channel: return Channel.allCases.count
+        }
+    }
 
     /// The group of a value: an index of the grouped name, -1 for the null group.
     @inline(__always)
@@ -212,5 +232,29 @@ struct RatingAccumulator {
         count += 1
         sum += Int(score)
         if score >= 4 { good += 1 }
+    }
+}
+
+/// Accumulators by group key (-1, the null group, and 0..<count), in an array: no hashing per
+/// value. A group exists once it is accessed, as in a dictionary with a default.
+struct GroupArray<Value> {
+    private var values: [Value?]
+
+    init(count: Int) { values = Array(repeating: nil, count: count + 1) }
+
+    subscript(key: Int64, default value: @autoclosure () -> Value) -> Value {
+        get { values[Int(key + 1)] ?? value() }
+        _modify {
+            let k = Int(key + 1)
+            if values[k] == nil { values[k] = value() }
+            yield &values[k]!
+        }
+    }
+
+    /// The groups accessed, by key.
+    var dictionary: [Int64: Value] {
+        var out: [Int64: Value] = [:]
+        for (k, value) in values.enumerated() { if let value { out[Int64(k - 1)] = value } }
+        return out
     }
 }

@@ -127,7 +127,7 @@ extension SupportProjection {
         let ids = ticketIDs
         if let customer = matcher.customer {
             // A customer's tickets: few, sorted on the spot.
-            let own = customerTickets[Int(customer)].sorted { a, b in
+            let own = tickets(ofCustomer: customer).sorted { a, b in
                 OpeningItem.precedes(
                     OpeningItem(openedAt: tickets[Int(b)].openedAt, ticket: b),
                     OpeningItem(openedAt: tickets[Int(a)].openedAt, ticket: a), ids: ids)

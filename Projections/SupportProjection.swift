@@ -34,9 +34,9 @@ public struct SupportProjection: Sendable {
     // Tickets, by dense index.
     /// Ticket ids, by ticket index.
     var ticketKeys = NameTable()
-    var ticketIDs: [String] { ticketKeys.names }
-    var tickets: [TicketState] = []
-    var infos: [TicketInfo] = []
+    var ticketIDs: ChunkedArray<String> { ticketKeys.names }
+    var tickets = ChunkedArray<TicketState>()
+    var infos = ChunkedArray<TicketInfo>()
 
     // Names.
     /// Teams and products (a ticket's first team is its product).
@@ -51,21 +51,39 @@ public struct SupportProjection: Sendable {
     // Per agent (by agent index).
     var agentLoads: [AssignedCounts] = []
     var agentQueues: [SortedChunks<QueueItem>] = []
-    // Per customer: their tickets.
-    var customerTickets: [[UInt32]] = []
+    // Per customer: their tickets, as a chain from the last one opened back (not an array per
+    // customer: a copy would share none of a reseller's thousands of tickets once one is added).
+    /// Per customer, their last ticket (``Sentinel/none``: none).
+    var customerLastTicket = ChunkedArray<UInt32>()
+    /// Per ticket, the previous ticket of the same customer (``Sentinel/none``: none).
+    var previousCustomerTicket = ChunkedArray<UInt32>()
 
     /// Every ticket, ascending by (openedAt, id).
     var openingOrder = SortedChunks<OpeningItem>()
 
     // Values.
-    var replies: [ReplyValue] = []
-    var agentMessages: [AgentMessage] = []
-    var ratings: [RatingRecord] = []
+    var replies = ChunkedArray<ReplyValue>()
+    var agentMessages = ChunkedArray<AgentMessage>()
+    var ratings = ChunkedArray<RatingRecord>()
 
     /// An empty projection under a policy.
     public init(levels: ServiceLevels) {
         self.levels = levels
     }
+
+    /// A customer's tickets, in the order they were opened.
+    func tickets(ofCustomer customer: UInt32) -> [UInt32] {
+        var out: [UInt32] = []
+        var ticket = customerLastTicket[Int(customer)]
+        while ticket != Sentinel.none {
+            out.append(ticket)
+            ticket = previousCustomerTicket[Int(ticket)]
+        }
+        return out.reversed()
+    }
+
+    /// Every customer's tickets, in the order they were opened.
+    var customerTickets: [[UInt32]] { (0..<customers.count).map { tickets(ofCustomer: UInt32($0)) } }
 
     /// How many tickets the projection holds.
     package var ticketCount: Int { tickets.count }
@@ -281,7 +299,7 @@ public struct SupportProjection: Sendable {
         let at = event.at.milliseconds
         let product = internTeam(opened.product)
         let (customer, isNewCustomer) = opened.customer.intern(in: &customers)
-        if isNewCustomer { customerTickets.append([]) }
+        if isNewCustomer { customerLastTicket.append(Sentinel.none) }
         var t = TicketState(
             openedAt: at, lifecycle: TicketLifecycle(openedAt: event.at, by: actor), customer: customer,
             product: product, priority: opened.priority, channel: opened.channel)
@@ -295,7 +313,8 @@ public struct SupportProjection: Sendable {
             TicketInfo(
                 subject: opened.subject.string, context: opened.context?.string,
                 openedBy: SupportActor(kind: actor, id: event.actorID.string)))
-        customerTickets[Int(customer)].append(UInt32(i))
+        previousCustomerTicket.append(customerLastTicket[Int(customer)])
+        customerLastTicket[Int(customer)] = UInt32(i)
         teamTicketCounts[Int(product)] += 1
         let ids = ticketIDs
         openingOrder.insert(OpeningItem(openedAt: at, ticket: UInt32(i))) { OpeningItem.precedes($0, $1, ids: ids) }

@@ -234,7 +234,7 @@ struct QueueItem: Sendable, Equatable {
     var urgency: UInt8
 
     @inline(__always)
-    static func precedes(_ a: QueueItem, _ b: QueueItem, ids: [String]) -> Bool {
+    static func precedes(_ a: QueueItem, _ b: QueueItem, ids: ChunkedArray<String>) -> Bool {
         if a.due != b.due { return a.due < b.due }
         if a.urgency != b.urgency { return a.urgency > b.urgency }
         if a.waiting != b.waiting { return a.waiting < b.waiting }
@@ -250,7 +250,7 @@ struct OpeningItem: Sendable, Equatable {
     var ticket: UInt32
 
     @inline(__always)
-    static func precedes(_ a: OpeningItem, _ b: OpeningItem, ids: [String]) -> Bool {
+    static func precedes(_ a: OpeningItem, _ b: OpeningItem, ids: ChunkedArray<String>) -> Bool {
         if a.openedAt != b.openedAt { return a.openedAt < b.openedAt }
         if a.ticket == b.ticket { return false }
         return Identifier.precedes(ids[Int(a.ticket)], ids[Int(b.ticket)])

@@ -34,10 +34,11 @@ package struct ReadRoutes: Sendable {
         return principal
     }
 
-    /// The evaluation instant and the projection to answer from: the live one, or a fold of the
-    /// events with `at` <= asOf. Such a fold scans the whole log: it runs on a thread of its own,
-    /// a few at once (``PointInTimeFolds``; beyond, 503 with `Retry-After`), so that it never
-    /// holds up the other requests; a read without `asOf` never waits for one.
+    /// The evaluation instant and the projection to answer from: the live one, or the projection
+    /// of the events with `at` <= asOf (``ProjectionRunner/asOf(_:)``: from a snapshot and the few
+    /// events after it, or, without snapshots, a fold of the whole log). It is computed on a thread
+    /// of its own, a few at once (``PointInTimeFolds``; beyond, 503 with `Retry-After`), so that
+    /// it never holds up the other requests; a read without `asOf` never waits for one.
     private func evaluate<R: Sendable>(
         asOf: Timestamp?,
         _ body: @escaping @Sendable (borrowing SupportProjection, Timestamp) throws -> R
@@ -45,7 +46,11 @@ package struct ReadRoutes: Sendable {
         if let asOf {
             let runner = self.runner
             let store = backend.store
-            return try await backend.pointInTime.run(retryAfter: PointInTimeFolds.retryAfter(events: (try? store.head.seq) ?? 0)) {
+            // With the snapshots ready an answer takes well under a second; else about one fold of the log.
+            let retryAfter = {
+                runner.pointInTime?.isCaughtUp == true ? 1 : PointInTimeFolds.retryAfter(events: (try? store.head.seq) ?? 0)
+            }
+            return try await backend.pointInTime.run(retryAfter: retryAfter()) {
                 let past: SupportProjection
                 do { past = try runner.asOf(asOf) } catch { throw Problem(.serviceUnavailable, "\(error)") }
                 return try body(past, asOf)
@@ -150,7 +155,8 @@ package struct ReadRoutes: Sendable {
 
     func ticketList(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
         let principal = try principal(context, Set(Role.allCases), "tickets")
-        let query = try QueryParameters(request, allowed: ["status", "team", "assignee", "customer", "tag", "limit", "after"])
+        let query = try QueryParameters(request, allowed: ["status", "team", "assignee", "customer", "tag", "limit", "after", "asOf"])
+        let asOf = try query.instant("asOf")
         var filter = TicketFilter(
             status: try query.enumeration("status", TicketStatus.self), team: query.string("team"),
             assignee: query.string("assignee"), customer: query.string("customer"), tag: query.string("tag"))
@@ -159,13 +165,12 @@ package struct ReadRoutes: Sendable {
         if principal.role == .customer {
             // Customers see only their own tickets; asking for another customer's gives an empty list.
             if let asked = filter.customer, !Identifier.same(asked, principal.id) {
-                let now = backend.clock()
-                return JSONResponse.make(TicketListAnswer(noTicketsAt: now))
+                return JSONResponse.make(TicketListAnswer(noTicketsAt: asOf ?? backend.clock()))
             }
             filter.customer = principal.id
         }
         let matching = filter
-        return try await evaluate(asOf: nil) { projection, at in
+        return try await evaluate(asOf: asOf) { projection, at in
             let page: TicketPage
             do { page = try projection.tickets(matching: matching, at: at, limit: limit, after: after) } catch let error as DomainError {
                 throw Problem(error)

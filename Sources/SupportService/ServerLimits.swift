@@ -8,8 +8,8 @@ package struct ServerLimits: Sendable, Equatable {
     package var burst: Int
     /// `GET /v1/events` long-polls (`wait` > 0 with nothing new) waiting at once; beyond, 503.
     package var concurrentLongPolls: Int
-    /// Point-in-time folds (`asOf` on queues, agents, metrics) running at once, each on its own
-    /// thread off the request pool; beyond, 503.
+    /// Point-in-time answers (`asOf` on queues, agents, metrics, the ticket list) computed at once,
+    /// each on its own thread off the request pool; beyond, 503.
     package var concurrentPointInTimeFolds: Int
     /// How long a connection may sit with no request in progress before it is closed; nil keeps
     /// idle connections open.

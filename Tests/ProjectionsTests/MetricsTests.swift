@@ -298,6 +298,24 @@ struct MetricsTests {
         #expect(DurationStatistics([]).mean == nil && DurationStatistics([]).count == 0)
     }
 
+    @Test func selectedRanksEqualTheRanksOfTheSortedValues() {
+        var random = SeededRandom(seed: 11)
+        for n in [1, 2, 3, 7, 99, 100, 101, 257, 1000, 4099] {
+            for spread in [1, 3, 50, 1_000_000] as [Int64] {
+                // Few distinct values (many equal durations) up to nearly all distinct; sorted and reversed too.
+                let values = (0..<n).map { _ in Int64.random(in: 0..<spread, using: &random) * 1000 - 5000 }
+                for input in [values, values.sorted(), values.sorted().reversed()] {
+                    let s = input.sorted()
+                    func rank(_ percent: Int) -> Int64 { s[(percent * n + 99) / 100 - 1] }
+                    let statistics = DurationStatistics(input)
+                    #expect(statistics.min == s.first && statistics.max == s.last && statistics.count == n)
+                    #expect(
+                        statistics.p50 == rank(50) && statistics.p90 == rank(90) && statistics.p99 == rank(99), "n \(n), spread \(spread)")
+                }
+            }
+        }
+    }
+
     @Test func aMeanIsRoundedToTheMillisecondWithHalvesAwayFromZero() {
         #expect(DurationStatistics([1, 2]).mean == 2)  // 1.5
         #expect(DurationStatistics([2, 3]).mean == 3)  // 2.5

@@ -32,6 +32,7 @@ struct AuditAsOfTests {
             ("/v1/metrics/response-times?groupBy=priority", .manager),
         ]
         reads += [("/v1/satisfaction?bucket=day", .manager), ("/v1/satisfaction?groupBy=agent", .auditor)]
+        reads += [("/v1/tickets", .auditor), ("/v1/tickets?customer=c-2&limit=1", .manager), ("/v1/tickets?status=pending", .alice)]
         return reads
     }
 

@@ -14,7 +14,7 @@ struct ProjectionBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "projection-bench",
         abstract: "Write a large generated log, then time a full rebuild of the projections and the metric queries.",
-        subcommands: [Generate.self, Rebuild.self, CheckpointTiming.self])
+        subcommands: [Generate.self, Rebuild.self, CheckpointTiming.self, AsOfTiming.self])
 }
 
 func seconds(since start: ContinuousClock.Instant) -> Double {
@@ -285,3 +285,150 @@ final class PeakSampler: @unchecked Sendable {
 
     func stop() { lock.withLock { running = false } }
 }
+
+/// Point-in-time answers from the snapshots against full folds, in the same run.
+struct AsOfTiming: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "as-of",
+        abstract: """
+            Fold a log with point-in-time snapshots (time, memory), then answer every view as of random \
+            instants from the snapshots (p50/p99), and at a few of them by a full fold too (the peer), \
+            checking that both give the same projection (checkpoint bytes) and the same answers.
+            """)
+    @Option var dataDir: String
+    @Option(help: "Random instants answered from the snapshots.") var instants = 200
+    @Option(help: "Of those, how many are also answered by a full fold.") var fullFolds = 3
+    @Option var seed: UInt64 = 1
+    @Option(help: "Events between snapshots (at first).") var spacing: UInt64 = PointInTimeIndex.Options.default.spacing
+    @Option(help: "Snapshots kept at most.") var capacity = PointInTimeIndex.Options.default.capacity
+
+    func run() async throws {
+        let store = try EventStore(
+            EventLogConfiguration(directory: dataDir, envelope: EnvelopeFormat(streamField: "ticket"), readOnly: true))
+        let levels = try ServiceLevels(policy: .default)
+        let head = try store.head.seq
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let baseline = anonymousMemory()
+        let peak = PeakSampler()
+        let sampler = Thread { peak.run() }
+        sampler.start()
+        var begin = ContinuousClock.now
+        let threadStart = threadCPUSeconds(), processStart = processCPUSeconds()
+        let runner = try ProjectionRunner(
+            store: store, checkpoints: InMemoryCheckpointStore(), levels: levels, rebuild: true,
+            pointInTime: .init(spacing: spacing, capacity: capacity), logger: logger)
+        let buildSeconds = seconds(since: begin)
+        let foldCPU = threadCPUSeconds() - threadStart, processCPU = processCPUSeconds() - processStart
+        peak.stop()
+        let figures = runner.pointInTime!.figures
+        print(
+            String(
+                format: "fold with snapshots: %d events in %.2f s = %.0f events/s; %d snapshots every %d events, %d back-dated events",
+                head, buildSeconds, Double(head) / buildSeconds, figures.snapshots, figures.spacing, figures.backdated))
+        print(
+            String(
+                format: "  CPU: folding thread %.2f s = %.0f events/s; process %.2f s (both threads)", foldCPU,
+                Double(head) / foldCPU, processCPU))
+        print(
+            String(
+                format: "anonymous memory: peak %.0f MB (%.0f MB before), %.0f MB after (projection and snapshots)",
+                Double(max(peak.peak, anonymousMemory())) / 1e6, Double(baseline) / 1e6, Double(anonymousMemory()) / 1e6))
+
+        _ = mallocTrim(0)
+        print(String(format: "  after malloc_trim: %.0f MB anonymous", Double(anonymousMemory()) / 1e6))
+        for (part, bytes) in runner.pointInTime!.ownBytes() {
+            print(String(format: "  snapshots' own %@: %.1f MB", part, Double(bytes) / 1e6))
+        }
+        guard instants > 0 else { return }
+        // The instants: uniform over the log's span and a day either side, a quarter of them exactly an event's `at`.
+        var first: Timestamp?
+        var last: Timestamp?
+        try store.read { snapshot in
+            first = try snapshot.event(seq: 1)?.at
+            last = try snapshot.event(seq: head)?.at
+        }
+        guard let first, let last else { throw ValidationError("an empty log") }
+        var random = SeededRandom(seed: seed)
+        let lowest = first.milliseconds - 86_400_000, highest = last.milliseconds + 86_400_000
+        var times: [Timestamp] = []
+        for k in 0..<instants {
+            if k % 4 == 3 {
+                let seq = UInt64.random(in: 1...head, using: &random)
+                let at = try store.read { try $0.event(seq: seq)?.at } ?? first
+                times.append(at)
+            } else {
+                times.append(Timestamp(milliseconds: Int64.random(in: lowest...highest, using: &random)))
+            }
+        }
+        let team = runner.read { $0.queues(at: last).max { $0.depth < $1.depth }?.team } ?? "none"
+        let agent = runner.read { $0.workloads(window: .unbounded).first?.agent } ?? "none"
+        let views: [(String, @Sendable (borrowing SupportProjection, Timestamp) throws -> AnyHashable)] = [
+            ("queues", { p, at in AnyHashable(p.queues(at: at)) }),
+            ("team queue (limit 50)", { p, at in AnyHashable(p.teamQueue(team, at: at, limit: 50)) }),
+            ("agent queue (limit 50)", { p, at in AnyHashable(p.agentQueue(agent, at: at, limit: 50)) }),
+            ("agents (workloads)", { p, _ in AnyHashable(p.workloads(window: .unbounded)) }),
+            (
+                "response times (business)",
+                { p, at in AnyHashable(p.responseTimes(at: at, window: .unbounded, groupBy: .none, clock: .business)) }
+            ),
+            ("satisfaction (week)", { p, _ in AnyHashable(p.satisfaction(window: .unbounded, bucket: .week, groupBy: .none)) }),
+            ("ticket list (limit 100)", { p, at in AnyHashable(try p.tickets(matching: TicketFilter(), at: at, limit: 100)) }),
+        ]
+        var foldTimes: [Double] = []
+        var queryTimes = [[Double]](repeating: [], count: views.count)
+        var fromSnapshots = 0
+        for (k, at) in times.enumerated() {
+            if runner.answersFromSnapshot(at: at) { fromSnapshots += 1 }
+            begin = ContinuousClock.now
+            let projection = try runner.asOf(at)
+            foldTimes.append(seconds(since: begin))
+            var answers: [AnyHashable] = []
+            for (v, view) in views.enumerated() {
+                begin = ContinuousClock.now
+                answers.append(try view.1(projection, at))
+                queryTimes[v].append(seconds(since: begin))
+            }
+            if k < fullFolds {
+                begin = ContinuousClock.now
+                let full = try runner.fullFold(upTo: at)
+                let fullSeconds = seconds(since: begin)
+                var same = full.checkpoint() == projection.checkpoint()
+                var fullQueries: [Double] = []
+                for (v, view) in views.enumerated() {
+                    begin = ContinuousClock.now
+                    let answer = try view.1(full, at)
+                    fullQueries.append(seconds(since: begin))
+                    same = same && answer == answers[v]
+                }
+                print(
+                    String(
+                        format:
+                            "peer at %@: full fold %.0f ms (from the snapshots: %.1f ms); queries %@ ms; same projection and answers: %@",
+                        at.description, fullSeconds * 1000, foldTimes[k] * 1000,
+                        fullQueries.map { String(format: "%.1f", $0 * 1000) }.joined(separator: ", "), same ? "yes" : "NO"))
+                guard same else { throw ValidationError("the answer from the snapshots differs from the full fold at \(at)") }
+            }
+        }
+        func percentile(_ values: [Double], _ p: Double) -> Double {
+            let sorted = values.sorted()
+            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+        }
+        print("\(instants) instants, \(fromSnapshots) answered from snapshots; milliseconds, p50 / p99 / max:")
+        print(
+            String(
+                format: "  fold from the snapshot: %.1f / %.1f / %.1f", percentile(foldTimes, 0.5) * 1000,
+                percentile(foldTimes, 0.99) * 1000, foldTimes.max()! * 1000))
+        for (v, view) in views.enumerated() {
+            let totals = zip(foldTimes, queryTimes[v]).map { $0 + $1 }
+            print(
+                String(
+                    format: "  %@: query %.1f / %.1f; fold + query %.1f / %.1f / %.1f", view.0,
+                    percentile(queryTimes[v], 0.5) * 1000, percentile(queryTimes[v], 0.99) * 1000,
+                    percentile(totals, 0.5) * 1000, percentile(totals, 0.99) * 1000, totals.max()! * 1000))
+        }
+    }
+}
+
+/// glibc's `malloc_trim`: hands the free memory of malloc's arenas back to the system.
+@_silgen_name("malloc_trim") func mallocTrim(_ pad: Int) -> Int32
