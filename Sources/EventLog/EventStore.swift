@@ -40,14 +40,43 @@ public final class EventStore: EventStoring {
         } catch {
             throw .storage("cannot open the log in \(directory): \(error)")
         }
-        let head = try Self.checkFormat(storage, configuration)
+        var head = try Self.checkFormat(storage, configuration)
+        var segment: WriteAheadSegment?
+        if !configuration.readOnly {
+            (head, segment) = try Self.replaySegment(storage, configuration, head: head)
+        }
         self.lock = lock
         let watch = HeadWatch(head: head)
         headWatch = watch
         if configuration.readOnly {
             writer = nil
         } else {
-            writer = LogWriter(storage: storage, configuration: configuration, head: head, headWatch: watch)
+            writer = LogWriter(storage: storage, configuration: configuration, head: head, headWatch: watch, segment: segment)
+        }
+    }
+
+    /// Before anything is served: writes the write-ahead segment's frames beyond the log's head
+    /// into the log (checked like ``verify(expectedHead:progress:)`` checks the log), flushes it,
+    /// and drops the frames. Returns the head and, in durable mode, the segment to write to.
+    private static func replaySegment(
+        _ storage: LogStorage, _ configuration: EventLogConfiguration, head: LogHead
+    ) throws(EventLogError) -> (LogHead, WriteAheadSegment?) {
+        let durable = configuration.durability == .durable
+        let pending = try WriteAheadSegment.contents(ofDirectory: configuration.directory)?.frames.isEmpty == false
+        guard durable || pending else { return (head, nil) }
+        let segment = try WriteAheadSegment(directory: configuration.directory)
+        let contents = try segment.contents
+        guard !contents.frames.isEmpty else { return (head, durable ? segment : nil) }
+        let frames = try LogStorage.framesBeyond(head, in: contents)
+        do {
+            let replayed = try storage.replay(frames, onto: head, envelope: configuration.envelope)
+            try storage.environment.sync(force: true)
+            try segment.beginEpoch()
+            return (replayed, durable ? segment : nil)
+        } catch let error as EventLogError {
+            throw error
+        } catch {
+            throw .storage("replaying the write-ahead segment of \(configuration.directory) failed: \(error)")
         }
     }
 

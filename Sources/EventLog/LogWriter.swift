@@ -7,8 +7,10 @@ import Synchronization
 /// appends of many concurrent callers together (group commit).
 ///
 /// Callers enqueue requests and suspend. The thread takes everything queued, applies it in one
-/// transaction, commits (one fsync for the whole batch in durable mode), and only then answers
-/// each caller. While one batch is being flushed, the next one queues up, so the batch size
+/// transaction and commits; in durable mode the group's records also go to the write-ahead
+/// segment as one frame, flushed beside the LMDB commit, and the callers are answered once both
+/// are done: one flush stands between a group and its acknowledgement (docs/architecture.md,
+/// "Durability"). While one group is being flushed, the next one queues up, so the group size
 /// follows the load by itself.
 final class LogWriter: Sendable {
     private struct Pending {
@@ -28,6 +30,10 @@ final class LogWriter: Sendable {
 
     fileprivate let storage: LogStorage
     private let configuration: EventLogConfiguration
+    /// The write-ahead segment (durable mode), written by this thread only.
+    private let segment: WriteAheadSegment?
+    /// Where the segment's frames are flushed while the writer commits to LMDB.
+    private let segmentFlushes = DispatchQueue(label: "ledgerdesk-segment-flush")
     private let queue = Mutex(Queue())
     private let wakeUp = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -39,11 +45,12 @@ final class LogWriter: Sendable {
     let commits = Atomic<UInt64>(0)
     let appendedEvents = Atomic<UInt64>(0)
 
-    init(storage: LogStorage, configuration: EventLogConfiguration, head: LogHead, headWatch: HeadWatch) {
+    init(storage: LogStorage, configuration: EventLogConfiguration, head: LogHead, headWatch: HeadWatch, segment: WriteAheadSegment?) {
         self.storage = storage
         self.configuration = configuration
         self.chainHead = Mutex(head)
         self.headWatch = headWatch
+        self.segment = segment
         let thread = Thread { [self] in self.run() }
         thread.name = "ledgerdesk-log-writer"
         thread.start()
@@ -82,25 +89,24 @@ final class LogWriter: Sendable {
         finished.wait()
     }
 
-    /// A committed batch whose callers are still waiting for it to be durable.
+    /// A committed batch and its callers.
     private struct Committed {
         var batch: [Pending]
         var results: [Result<AppendResult, EventLogError>]
         var head: LogHead?
     }
 
-    /// The writer loop. In durable mode the commits are pipelined: commit N flushes its data
-    /// pages (and with them the meta page of commit N-1), so commit N-1 is acknowledged right
-    /// after commit N; when no further commit comes, an explicit flush acknowledges it.
-    /// One flush per commit instead of two, and the data is always flushed before the meta
-    /// page that points to it, so a crash at any moment leaves a consistent log.
+    /// The writer loop. In durable mode a group is acknowledged as soon as its commit returned
+    /// and its segment frame is flushed (``commit(_:)`` waits for both). The LMDB commit itself
+    /// runs under `MDB_NOMETASYNC`: it flushes its data pages, and its meta page is flushed by the
+    /// next commit (or an explicit flush): so LMDB on disk is always a consistent state at most
+    /// one commit behind, and the segment holds that commit.
     ///
-    /// The thread sleeps only when nothing is queued, nothing waits for a flush and the log is
-    /// not closing; whatever it takes from the queue, it looks again before sleeping, so a close
-    /// that arrives with (or after) the last batch is always seen.
+    /// The thread sleeps only when nothing is queued and the log is not closing; whatever it
+    /// takes from the queue, it looks again before sleeping, so a close that arrives with (or
+    /// after) the last batch is always seen.
     private func run() {
         var lastFlush = DispatchTime.now()
-        var unflushed: Committed?
         while true {
             let (batch, closing) = queue.withLock { q -> ([Pending], Bool) in
                 var take = 0, count = 0
@@ -113,33 +119,22 @@ final class LogWriter: Sendable {
                 return (taken, q.closing)
             }
             if batch.isEmpty {
-                if let waiting = unflushed {
-                    unflushed = nil
-                    acknowledge(waiting, flushFailure: flush())
-                } else if closing {
+                if closing {
                     finish()
                     return
-                } else {
-                    wakeUp.wait()
                 }
+                wakeUp.wait()
                 continue
             }
             let (results, head, commitFailure) = commit(batch)
             let committed = Committed(batch: batch, results: results, head: head)
             if let commitFailure {
-                // The commit's own flush failed; under MDB_NOMETASYNC it also covered the meta page
-                // of the commit still waiting for it. Neither may ever be acknowledged.
-                if let waiting = unflushed { acknowledge(waiting, flushFailure: commitFailure) }
-                unflushed = nil
                 acknowledge(committed, flushFailure: commitFailure)
                 continue
             }
             switch configuration.durability {
             case .durable:
-                // This commit's data flush made the previous commit's meta page durable; a commit
-                // that wrote nothing flushed nothing, so flush explicitly then.
-                if let waiting = unflushed { acknowledge(waiting, flushFailure: head == nil ? flush() : nil) }
-                unflushed = committed
+                acknowledge(committed, flushFailure: nil)
             case .deferred(let interval):
                 var failure: EventLogError?
                 if DispatchTime.now().uptimeNanoseconds - lastFlush.uptimeNanoseconds > UInt64(interval) * 1_000_000 {
@@ -151,8 +146,8 @@ final class LogWriter: Sendable {
         }
     }
 
-    /// Flushes the data file; on failure the writer has failed (see ``failWrites(_:)``) and
-    /// the error is returned.
+    /// Flushes the data file (LMDB's data and meta pages); on failure the writer has failed (see
+    /// ``failWrites(_:)``) and the error is returned.
     private func flush() -> EventLogError? {
         if let failure = queue.withLock({ $0.failure }) { return failure }
         do {
@@ -194,9 +189,76 @@ final class LogWriter: Sendable {
         }
     }
 
+    /// Flushes LMDB and, when that worked, drops the segment's frames: a clean close leaves none.
     private func finish() {
-        _ = flush()
+        if flush() == nil, let segment {
+            do {
+                try configuration.faults.beforeFlush(.sync)
+                try segment.beginEpoch()
+            } catch {
+                failWrites(.flushFailed("\(error)"))
+            }
+        }
         finished.signal()
+    }
+
+    /// A group's frame on its way to the segment: the records and idempotency records the
+    /// transaction writes, and, once written, its flush running beside the LMDB commit.
+    private final class SegmentWrite: @unchecked Sendable {
+        var records: [[UInt8]] = []
+        var idempotency: [(key: [UInt8], value: [UInt8])] = []
+        /// Set when the frame went to the file; `done` is signalled when its flush ended.
+        var written = false
+        let done = DispatchSemaphore(value: 0)
+        let failure = Mutex<EventLogError?>(nil)
+
+        /// Waits for the frame's flush (at once when none was started); its error, or nil.
+        func waitForFlush() -> EventLogError? {
+            guard written else { return nil }
+            done.wait()
+            written = false
+            return failure.withLock { $0 }
+        }
+    }
+
+    /// Writes the group's frame (when it has events) and starts flushing it on the flush queue.
+    /// A frame that does not fit in the segment's epoch begins a new one, once LMDB has flushed
+    /// every commit so far (the old frames' contents).
+    private func startSegmentWrite(_ write: SegmentWrite, firstSeq: UInt64) throws {
+        guard let segment, !write.records.isEmpty else { return }
+        if try !segment.write(firstSeq: firstSeq, records: write.records, idempotency: write.idempotency) {
+            try configuration.faults.beforeFlush(.sync)
+            try storage.environment.sync(force: true)
+            try segment.beginEpoch()
+            guard try segment.write(firstSeq: firstSeq, records: write.records, idempotency: write.idempotency) else {
+                throw EventLogError.storage("a frame does not fit in an empty write-ahead segment")
+            }
+        }
+        write.written = true
+        let faults = configuration.faults
+        segmentFlushes.async {
+            do {
+                try faults.beforeFlush(.segment)
+                try segment.flush()
+            } catch {
+                let failure = error as? EventLogError ?? .flushFailed("flushing the write-ahead segment failed: \(error)")
+                write.failure.withLock { $0 = failure }
+            }
+            write.done.signal()
+        }
+    }
+
+    /// After a commit that did not happen: waits for its frame's flush, then takes the frame
+    /// back. Returns the failure that puts the writer in the failed state, if any.
+    private func cancelSegmentWrite(_ write: SegmentWrite) -> EventLogError? {
+        guard write.written else { return nil }
+        if let failure = write.waitForFlush() { return failure }
+        do {
+            try segment?.cancelLastFrame()
+            return nil
+        } catch {
+            return .flushFailed("taking back a frame of the write-ahead segment failed: \(error)")
+        }
     }
 
     /// Applies the requests in one transaction; grows the map and retries when it is full.
@@ -211,13 +273,19 @@ final class LogWriter: Sendable {
         // Under MDB_NOMETASYNC (durable mode) the commit itself flushes the data pages.
         let commitFlushes = configuration.durability == .durable
         let faults = configuration.faults
+        func failed(_ error: EventLogError) -> (results: [Result<AppendResult, EventLogError>], head: LogHead?, flushFailure: EventLogError?) {
+            failWrites(error)
+            return (Array(repeating: .failure(error), count: total), nil, error)
+        }
         while true {
             var head = startHead
+            let write = SegmentWrite()
             do {
                 let results = try storage.environment.withTransaction(
                     readOnly: false,
                     beforeCommit: {
                         if commitFlushes { try faults.beforeFlush(.commit) }
+                        try startSegmentWrite(write, firstSeq: startHead.seq + 1)
                     }
                 ) { txn in
                     let now = configuration.clock()
@@ -225,7 +293,7 @@ final class LogWriter: Sendable {
                     results.reserveCapacity(total)
                     for pending in batch {
                         for request in pending.requests {
-                            results.append(try apply(request, txn: txn, now: now, head: &head))
+                            results.append(try apply(request, txn: txn, now: now, head: &head, segment: write))
                         }
                     }
                     if head != startHead {
@@ -234,21 +302,25 @@ final class LogWriter: Sendable {
                     return results
                 }
                 commits.add(1, ordering: .relaxed)
+                if let failure = write.waitForFlush() { return failed(failure) }
                 guard head != startHead else { return (results, nil, nil) }
                 appendedEvents.add(head.seq - startHead.seq, ordering: .relaxed)
                 chainHead.withLock { $0 = head }
                 return (results, head, nil)
             } catch LMDBError.mapFull {
+                if let failure = cancelSegmentWrite(write) { return failed(failure) }
                 do {
                     try storage.environment.grow(minimumSize: storage.environment.mapSize * 2)
                 } catch {
                     return (Array(repeating: .failure(.storage("the log is full and could not grow: \(error)")), count: total), nil, nil)
                 }
             } catch let failure as CommitFailure {
-                let error = EventLogError.flushFailed("\(failure)")
-                failWrites(error)
-                return (Array(repeating: .failure(error), count: total), nil, error)
+                // The commit's pages may be on disk, its frame too: it is never acknowledged, and
+                // nothing is written after it.
+                _ = write.waitForFlush()
+                return failed(EventLogError.flushFailed("\(failure)"))
             } catch {
+                if let failure = cancelSegmentWrite(write) { return failed(failure) }
                 return (Array(repeating: .failure(.storage("\(error)")), count: total), nil, nil)
             }
         }
@@ -258,7 +330,7 @@ final class LogWriter: Sendable {
     /// values and write nothing; storage failures are thrown and abort the whole batch.
     private func apply(
         _ proposed: AppendRequest, txn: LMDBTransaction, now: Timestamp,
-        head: inout LogHead
+        head: inout LogHead, segment write: SegmentWrite
     ) throws -> Result<AppendResult, EventLogError> {
         let lmdb = LMDBSnapshot(storage: storage, txn: txn, visibleThrough: .max, writerHead: head)
         let snapshot = LogSnapshot(lmdb)
@@ -309,7 +381,9 @@ final class LogWriter: Sendable {
             let number = try known ?? newStreamNumber(digest: digest, txn: txn)
             for s in sealed {
                 let seqKey = StorageKeys.seq(s.record.seq)
-                try txn.put(storage.events, key: seqKey, value: s.record.encoded(), flags: UInt32(MDB_APPEND))
+                let stored = s.record.encoded()
+                try txn.put(storage.events, key: seqKey, value: stored, flags: UInt32(MDB_APPEND))
+                if segment != nil { write.records.append(stored) }
                 try txn.put(storage.streamIndex, key: StorageKeys.streamEntry(number: number, version: s.record.version), value: seqKey)
                 head = LogHead(seq: s.record.seq, hash: s.record.hash)
             }
@@ -322,7 +396,9 @@ final class LogWriter: Sendable {
                 key: idem.key, fingerprint: idem.fingerprint, stream: request.stream,
                 firstSeq: recorded.first?.seq ?? 0, lastSeq: recorded.last?.seq ?? 0,
                 response: result.response)
-            try txn.put(storage.idempotency, key: idempotencyKey, value: record.encoded())
+            let stored = record.encoded()
+            try txn.put(storage.idempotency, key: idempotencyKey, value: stored)
+            if segment != nil { write.idempotency.append((idempotencyKey, stored)) }
         }
         return .success(result)
     }
