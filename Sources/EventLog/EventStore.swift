@@ -30,6 +30,7 @@ public final class EventStore: EventStoring {
         }
         var sync = LMDBEnvironment.SyncMode.deferMetaPage
         if case .deferred = configuration.durability { sync = .none }
+        if getenv("LEDGERDESK_WAL_NOSYNC") != nil { sync = .none }  // EXPERIMENT
         if configuration.readOnly { sync = .full }  // sync flags mean nothing to a reader; LMDB refuses them with MDB_RDONLY
         do {
             storage = try LogStorage(

@@ -32,8 +32,6 @@ final class LogWriter: Sendable {
     private let configuration: EventLogConfiguration
     /// The write-ahead segment (durable mode), written by this thread only.
     private let segment: WriteAheadSegment?
-    /// Where the segment's frames are flushed while the writer commits to LMDB.
-    private let segmentFlushes = DispatchQueue(label: "ledgerdesk-segment-flush")
     private let queue = Mutex(Queue())
     private let wakeUp = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -54,6 +52,11 @@ final class LogWriter: Sendable {
         let thread = Thread { [self] in self.run() }
         thread.name = "ledgerdesk-log-writer"
         thread.start()
+        if let segment {
+            let flusher = Thread { [self] in self.runFlusher(segment) }
+            flusher.name = "ledgerdesk-segment-flusher"
+            flusher.start()
+        }
     }
 
     /// Appends the requests (each atomically, all in the same commit when they fit) and
@@ -97,10 +100,11 @@ final class LogWriter: Sendable {
     }
 
     /// The writer loop. In durable mode a group is acknowledged as soon as its commit returned
-    /// and its segment frame is flushed (``commit(_:)`` waits for both). The LMDB commit itself
-    /// runs under `MDB_NOMETASYNC`: it flushes its data pages, and its meta page is flushed by the
-    /// next commit (or an explicit flush): so LMDB on disk is always a consistent state at most
-    /// one commit behind, and the segment holds that commit.
+    /// and its segment frame is flushed: the flusher thread flushes the frame while the writer
+    /// commits to LMDB, and whichever of the two ends last answers the callers. The LMDB commit
+    /// itself runs under `MDB_NOMETASYNC`: it flushes its data pages, and its meta page is
+    /// flushed by the next commit (or an explicit flush): so LMDB on disk is always a consistent
+    /// state at most one commit behind, and the segment holds that commit.
     ///
     /// The thread sleeps only when nothing is queued and the log is not closing; whatever it
     /// takes from the queue, it looks again before sleeping, so a close that arrives with (or
@@ -134,7 +138,7 @@ final class LogWriter: Sendable {
             }
             switch configuration.durability {
             case .durable:
-                acknowledge(committed, flushFailure: nil)
+                acknowledgeOnceFlushed(committed)
             case .deferred(let interval):
                 var failure: EventLogError?
                 if DispatchTime.now().uptimeNanoseconds - lastFlush.uptimeNanoseconds > UInt64(interval) * 1_000_000 {
@@ -189,8 +193,14 @@ final class LogWriter: Sendable {
         }
     }
 
-    /// Flushes LMDB and, when that worked, drops the segment's frames: a clean close leaves none.
+    /// Lets the flusher answer what it holds and stop, flushes LMDB and, when that worked, drops
+    /// the segment's frames: a clean close leaves none.
     private func finish() {
+        if segment != nil {
+            flushes.withLock { $0.stopping = true }
+            flushWake.signal()
+            flusherStopped.wait()
+        }
         if flush() == nil, let segment {
             do {
                 try configuration.faults.beforeFlush(.sync)
@@ -203,25 +213,78 @@ final class LogWriter: Sendable {
     }
 
     /// A group's frame on its way to the segment: the records and idempotency records the
-    /// transaction writes, and, once written, its flush running beside the LMDB commit.
-    private final class SegmentWrite: @unchecked Sendable {
+    /// transaction writes, and, once written, its place in the order of flush requests.
+    final class SegmentWrite {
         var records: [[UInt8]] = []
         var idempotency: [(key: [UInt8], value: [UInt8])] = []
-        /// Set when the frame went to the file; `done` is signalled when its flush ended.
+        /// Set when the frame went to the file.
         var written = false
-        let done = DispatchSemaphore(value: 0)
-        let failure = Mutex<EventLogError?>(nil)
-
-        /// Waits for the frame's flush (at once when none was started); its error, or nil.
-        func waitForFlush() -> EventLogError? {
-            guard written else { return nil }
-            done.wait()
-            written = false
-            return failure.withLock { $0 }
-        }
     }
 
-    /// Writes the group's frame (when it has events) and starts flushing it on the flush queue.
+    /// What the flusher thread and the writer share (durable mode): frames are numbered in the
+    /// order they are written (tickets); a flush covers every frame written before it began.
+    private struct Flushes {
+        /// The ticket of the last frame written.
+        var requested: UInt64 = 0
+        /// Every frame up to this ticket is flushed.
+        var flushed: UInt64 = 0
+        /// Committed groups waiting for the flush of their ticket, in commit order.
+        var waiting: [(ticket: UInt64, committed: Committed)] = []
+        var failure: EventLogError?
+        var stopping = false
+    }
+
+    private let flushes = Mutex(Flushes())
+    private let flushWake = DispatchSemaphore(value: 0)
+    private let flusherStopped = DispatchSemaphore(value: 0)
+
+    /// The flusher thread: flushes the segment whenever frames were written since its last flush
+    /// (one `fdatasync` for all of them) and answers the committed groups that flush covers.
+    private func runFlusher(_ segment: WriteAheadSegment) {
+        while true {
+            let (target, flushed, stopping) = flushes.withLock { ($0.requested, $0.flushed, $0.stopping) }
+            if target == flushed {
+                if stopping { break }
+                flushWake.wait()
+                continue
+            }
+            var failure: EventLogError?
+            do {
+                try configuration.faults.beforeFlush(.segment)
+                try segment.flush()
+            } catch {
+                failure = error as? EventLogError ?? .flushFailed("flushing the write-ahead segment failed: \(error)")
+            }
+            if let failure { failWrites(failure) }
+            let (due, dueFailure) = flushes.withLock { f -> ([Committed], EventLogError?) in
+                if let failure, f.failure == nil { f.failure = failure }
+                f.flushed = target
+                let count = f.failure != nil ? f.waiting.count : f.waiting.prefix { $0.ticket <= target }.count
+                defer { f.waiting.removeFirst(count) }
+                return (f.waiting.prefix(count).map(\.committed), f.failure)
+            }
+            for committed in due { acknowledge(committed, flushFailure: dueFailure) }
+        }
+        flusherStopped.signal()
+    }
+
+    /// Answers a committed group once the frames written so far are flushed (at once when they
+    /// are), in commit order.
+    private func acknowledgeOnceFlushed(_ committed: Committed) {
+        guard segment != nil else {
+            acknowledge(committed, flushFailure: nil)
+            return
+        }
+        let (now, failure) = flushes.withLock { f -> (Bool, EventLogError?) in
+            if let failure = f.failure { return (true, failure) }
+            if f.waiting.isEmpty && f.flushed >= f.requested { return (true, nil) }
+            f.waiting.append((f.requested, committed))
+            return (false, nil)
+        }
+        if now { acknowledge(committed, flushFailure: failure) }
+    }
+
+    /// Writes the group's frame (when it has events) and asks the flusher to flush it.
     /// A frame that does not fit in the segment's epoch begins a new one, once LMDB has flushed
     /// every commit so far (the old frames' contents).
     private func startSegmentWrite(_ write: SegmentWrite, firstSeq: UInt64) throws {
@@ -235,24 +298,14 @@ final class LogWriter: Sendable {
             }
         }
         write.written = true
-        let faults = configuration.faults
-        segmentFlushes.async {
-            do {
-                try faults.beforeFlush(.segment)
-                try segment.flush()
-            } catch {
-                let failure = error as? EventLogError ?? .flushFailed("flushing the write-ahead segment failed: \(error)")
-                write.failure.withLock { $0 = failure }
-            }
-            write.done.signal()
-        }
+        flushes.withLock { $0.requested += 1 }
+        flushWake.signal()
     }
 
-    /// After a commit that did not happen: waits for its frame's flush, then takes the frame
-    /// back. Returns the failure that puts the writer in the failed state, if any.
+    /// After a commit that did not happen: takes its frame back (zeros over it, flushed).
+    /// Returns the failure that puts the writer in the failed state, if any.
     private func cancelSegmentWrite(_ write: SegmentWrite) -> EventLogError? {
         guard write.written else { return nil }
-        if let failure = write.waitForFlush() { return failure }
         do {
             try segment?.cancelLastFrame()
             return nil
@@ -302,7 +355,6 @@ final class LogWriter: Sendable {
                     return results
                 }
                 commits.add(1, ordering: .relaxed)
-                if let failure = write.waitForFlush() { return failed(failure) }
                 guard head != startHead else { return (results, nil, nil) }
                 appendedEvents.add(head.seq - startHead.seq, ordering: .relaxed)
                 chainHead.withLock { $0 = head }
@@ -317,7 +369,6 @@ final class LogWriter: Sendable {
             } catch let failure as CommitFailure {
                 // The commit's pages may be on disk, its frame too: it is never acknowledged, and
                 // nothing is written after it.
-                _ = write.waitForFlush()
                 return failed(EventLogError.flushFailed("\(failure)"))
             } catch {
                 if let failure = cancelSegmentWrite(write) { return failed(failure) }
