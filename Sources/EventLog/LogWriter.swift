@@ -30,6 +30,8 @@ final class LogWriter: Sendable {
 
     fileprivate let storage: LogStorage
     private let configuration: EventLogConfiguration
+    /// How long the writer waits, idle with frames in the segment, before it flushes LMDB.
+    static let idleCheckpointMilliseconds = 1000
     /// The write-ahead segment (durable mode), written by this thread only.
     private let segment: WriteAheadSegment?
     private let queue = Mutex(Queue())
@@ -99,12 +101,13 @@ final class LogWriter: Sendable {
         var head: LogHead?
     }
 
-    /// The writer loop. In durable mode a group is acknowledged as soon as its commit returned
-    /// and its segment frame is flushed: the flusher thread flushes the frame while the writer
-    /// commits to LMDB, and whichever of the two ends last answers the callers. The LMDB commit
-    /// itself runs under `MDB_NOMETASYNC`: it flushes its data pages, and its meta page is
-    /// flushed by the next commit (or an explicit flush): so LMDB on disk is always a consistent
-    /// state at most one commit behind, and the segment holds that commit.
+    /// The writer loop. In durable mode a group is acknowledged once its commit returned and its
+    /// segment frame is flushed: the writer writes the frame, commits to LMDB without flushing
+    /// (`MDB_NOSYNC`) and goes on with the next group, while the flusher thread flushes the frames
+    /// written so far with one `fdatasync` and answers the groups it covers. LMDB is flushed when
+    /// the segment's epoch ends (``checkpoint()``: the segment is full, the writer idles, the log
+    /// closes); until then the epoch's frames are what makes those commits durable, and the pinned
+    /// snapshot of the last flush is what a restart after a machine crash goes back to.
     ///
     /// The thread sleeps only when nothing is queued and the log is not closing; whatever it
     /// takes from the queue, it looks again before sleeping, so a close that arrives with (or
@@ -127,7 +130,15 @@ final class LogWriter: Sendable {
                     finish()
                     return
                 }
-                wakeUp.wait()
+                // Idle with frames in the segment: flush LMDB after a while, so that a restart
+                // has little to replay and LMDB's unflushed pages do not pile up.
+                if let segment, segment.hasFrames, queue.withLock({ $0.failure }) == nil {
+                    if wakeUp.wait(timeout: .now() + .milliseconds(Self.idleCheckpointMilliseconds)) == .timedOut {
+                        do { try checkpoint() } catch { failWrites(.flushFailed("flushing the log failed: \(error)")) }
+                    }
+                } else {
+                    wakeUp.wait()
+                }
                 continue
             }
             let (results, head, commitFailure) = commit(batch)
@@ -200,16 +211,25 @@ final class LogWriter: Sendable {
             flushes.withLock { $0.stopping = true }
             flushWake.signal()
             flusherStopped.wait()
-        }
-        if flush() == nil, let segment {
-            do {
-                try configuration.faults.beforeFlush(.sync)
-                try segment.beginEpoch()
-            } catch {
-                failWrites(.flushFailed("\(error)"))
+            if queue.withLock({ $0.failure }) == nil {
+                do { try checkpoint() } catch { failWrites(.flushFailed("flushing the log failed: \(error)")) }
             }
+            storage.environment.unpin()
+        } else {
+            _ = flush()
         }
         finished.signal()
+    }
+
+    /// Makes LMDB durable through its last commit, begins a new segment epoch that notes LMDB's
+    /// meta pages (dropping the frames LMDB now holds), and pins that commit's snapshot so that
+    /// no later unflushed commit overwrites its pages (writer thread only).
+    private func checkpoint() throws {
+        guard let segment else { return }
+        try configuration.faults.beforeFlush(.sync)
+        try storage.environment.sync(force: true)
+        try segment.beginEpoch(metaPages: try storage.environment.metaPages())
+        try storage.environment.pinLastCommit()
     }
 
     /// A group's frame on its way to the segment: the records and idempotency records the
@@ -285,14 +305,11 @@ final class LogWriter: Sendable {
     }
 
     /// Writes the group's frame (when it has events) and asks the flusher to flush it.
-    /// A frame that does not fit in the segment's epoch begins a new one, once LMDB has flushed
-    /// every commit so far (the old frames' contents).
+    /// A frame that does not fit in the segment's epoch begins a new one (``checkpoint()``).
     private func startSegmentWrite(_ write: SegmentWrite, firstSeq: UInt64) throws {
         guard let segment, !write.records.isEmpty else { return }
         if try !segment.write(firstSeq: firstSeq, records: write.records, idempotency: write.idempotency) {
-            try configuration.faults.beforeFlush(.sync)
-            try storage.environment.sync(force: true)
-            try segment.beginEpoch()
+            try checkpoint()
             guard try segment.write(firstSeq: firstSeq, records: write.records, idempotency: write.idempotency) else {
                 throw EventLogError.storage("a frame does not fit in an empty write-ahead segment")
             }
@@ -323,7 +340,7 @@ final class LogWriter: Sendable {
     {
         let total = batch.reduce(0) { $0 + $1.resultCount }
         let startHead = chainHead.withLock { $0 }
-        // Under MDB_NOMETASYNC (durable mode) the commit itself flushes the data pages.
+        // The test seam's hook before a durable commit (which writes LMDB's pages without flushing them).
         let commitFlushes = configuration.durability == .durable
         let faults = configuration.faults
         func failed(_ error: EventLogError) -> (results: [Result<AppendResult, EventLogError>], head: LogHead?, flushFailure: EventLogError?) {

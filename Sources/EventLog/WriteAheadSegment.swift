@@ -33,11 +33,16 @@ import Darwin
 final class WriteAheadSegment: @unchecked Sendable {
     static let fileName = "segment.wal"
     static let alignment = 4096
-    /// The size the file is made on creation (frames are about 12 kB per group of 28 events).
-    static let initialSize = 8 << 20
+    /// The size the file is made on creation, and the size it grows to (doubling) before a full
+    /// segment begins a new epoch instead (frames are about 12-20 kB per group of 30-50 events).
+    static let initialSize = 1 << 20
+    static let grownSize = 8 << 20
     static let frameMagic: UInt32 = 0x4653_444C  // "LDSF"
     static let headerMagic: UInt32 = 0x4853_444C  // "LDSH"
-    static let headerSlotSize = 512
+    /// Two header slots of this size, then the frames.
+    static let headerSlotSize = 36 << 10
+    static let firstFrame = 2 * headerSlotSize
+    static let bootIDSize = 40
     static let frameHeaderSize = 4 + 4 + 8 + 8 + 8
     static let checksumSize = 32
 
@@ -62,6 +67,8 @@ final class WriteAheadSegment: @unchecked Sendable {
     /// up to the first frame that does not check (a torn tail, ignored).
     struct Contents {
         var epoch: UInt64
+        /// The current epoch's header (nil in a new file).
+        var header: Header?
         var frames: [Frame]
         /// Where the next frame of this epoch would go.
         var end: Int
@@ -88,7 +95,7 @@ final class WriteAheadSegment: @unchecked Sendable {
         }
         size = Int(info.st_size)
         epoch = 0
-        offset = Self.alignment
+        offset = Self.firstFrame
         do {
             if size < Self.initialSize { try extend(to: Self.initialSize) }
             let contents = try Self.read(descriptor: fd, size: size, path: path)
@@ -130,9 +137,9 @@ final class WriteAheadSegment: @unchecked Sendable {
         guard !records.isEmpty else { return true }
         let bytes = Self.encode(Frame(epoch: epoch, firstSeq: firstSeq, records: records, idempotency: idempotency))
         if offset + bytes.count > size {
-            guard offset > Self.alignment else {
-                // A frame larger than the whole file: grow it (rare: a very large group).
-                try extend(to: Self.alignment + bytes.count)
+            if size < Self.grownSize || offset == Self.firstFrame {
+                // Grow (once in a directory's life), or fit a frame larger than the whole file.
+                try extend(to: max(min(2 * size, Self.grownSize), offset + bytes.count))
                 return try write(firstSeq: firstSeq, records: records, idempotency: idempotency)
             }
             return false
@@ -142,6 +149,9 @@ final class WriteAheadSegment: @unchecked Sendable {
         offset += bytes.count
         return true
     }
+
+    /// Whether the current epoch holds a frame.
+    var hasFrames: Bool { offset > Self.firstFrame }
 
     /// Where the last frame was written and its length, until the next one or a cancel.
     private var lastFrame: (offset: Int, length: Int)?
@@ -164,20 +174,54 @@ final class WriteAheadSegment: @unchecked Sendable {
         }
     }
 
-    /// Drops every frame (one header write, flushed): the caller has made LMDB durable through
-    /// all of them. The next frame goes to the start.
-    func beginEpoch() throws(EventLogError) {
+    /// Drops every frame and notes `metaPages`, LMDB's meta pages right after a flush (one
+    /// header write, flushed): the caller has made LMDB durable through all the frames and pinned
+    /// that snapshot. The next frame goes to the start.
+    func beginEpoch(metaPages: [UInt8]) throws(EventLogError) {
         let next = epoch + 1
-        var slot: [UInt8] = []
-        slot.appendLittleEndian(UInt64(Self.headerMagic) | (1 << 32))
-        slot.appendLittleEndian(next)
-        slot.append(contentsOf: SHA256.hash(data: slot))
-        slot.append(contentsOf: repeatElement(0, count: Self.headerSlotSize - slot.count))
+        let slot = Self.encodeHeader(Header(epoch: next, bootID: Self.currentBootID(), metaPages: metaPages))
+        guard slot.count <= Self.headerSlotSize else {
+            throw .storage("LMDB's pages (\(metaPages.count / 2) bytes) are too large for the write-ahead segment")
+        }
         try writeAll(slot, at: Int(next % 2) * Self.headerSlotSize)
         try flush()
         epoch = next
-        offset = Self.alignment
+        offset = Self.firstFrame
         lastFrame = nil
+    }
+
+    /// What a header slot holds: the epoch, the boot it began in, and LMDB's meta pages when it
+    /// began (the state the epoch's frames continue).
+    struct Header: Equatable {
+        var epoch: UInt64
+        /// `/proc/sys/kernel/random/boot_id` (empty where there is none).
+        var bootID: [UInt8]
+        var metaPages: [UInt8]
+    }
+
+    /// This boot's id: a restart of the machine since an epoch began means LMDB's unflushed
+    /// commits may be half on disk.
+    static func currentBootID() -> [UInt8] {
+        let fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: bootIDSize)
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, bootIDSize, 0) }
+        guard n > 0 else { return [] }
+        return Array(bytes[0..<n]).filter { $0 != 0x0A }
+    }
+
+    static func encodeHeader(_ header: Header) -> [UInt8] {
+        var slot: [UInt8] = []
+        slot.appendLittleEndian(UInt64(headerMagic) | (1 << 32))
+        slot.appendLittleEndian(header.epoch)
+        var boot = Array(header.bootID.prefix(bootIDSize))
+        boot.append(contentsOf: repeatElement(0, count: bootIDSize - boot.count))
+        slot.append(contentsOf: boot)
+        slot.appendLittleEndian(UInt64(header.metaPages.count))
+        slot.append(contentsOf: header.metaPages)
+        slot.append(contentsOf: SHA256.hash(data: slot))
+        return slot
     }
 
     private func writeAll(_ bytes: [UInt8], at position: Int) throws(EventLogError) {
@@ -237,17 +281,25 @@ final class WriteAheadSegment: @unchecked Sendable {
         return out
     }
 
-    /// The epoch in the newer valid header slot (0 when neither is valid: a new file).
-    private static func epoch(in header: UnsafeRawBufferPointer) -> UInt64 {
-        var best: UInt64 = 0
+    /// The newer valid header slot (nil when neither is valid: a new file).
+    static func header(in file: UnsafeRawBufferPointer) -> Header? {
+        var best: Header?
         for slot in 0..<2 {
             let start = slot * headerSlotSize
-            guard header.count >= start + 16 + checksumSize else { continue }
-            var r = ByteReader(header, offset: start)
-            guard let word = try? r.uint64(), word == UInt64(headerMagic) | (1 << 32), let e = try? r.uint64() else { continue }
-            let digest = Array(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: header[start..<(start + 16)])))
-            guard Array(header[(start + 16)..<(start + 16 + checksumSize)]) == digest, e % 2 == UInt64(slot) else { continue }
-            best = max(best, e)
+            guard file.count >= start + headerSlotSize else { continue }
+            var r = ByteReader(UnsafeRawBufferPointer(rebasing: file[start..<(start + headerSlotSize)]))
+            guard let word = try? r.uint64(), word == UInt64(headerMagic) | (1 << 32), let epoch = try? r.uint64(),
+                let boot = try? r.bytes(count: bootIDSize), let length = try? r.uint64(),
+                length <= UInt64(headerSlotSize), let pages = try? r.bytes(count: Int(length))
+            else { continue }
+            let end = start + r.offset
+            guard end + checksumSize <= start + headerSlotSize,
+                Array(file[end..<(end + checksumSize)]) == Array(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: file[start..<end]))),
+                epoch % 2 == UInt64(slot)
+            else { continue }
+            if best.map({ epoch > $0.epoch }) ?? true {
+                best = Header(epoch: epoch, bootID: Array(boot).filter { $0 != 0 }, metaPages: Array(pages))
+            }
         }
         return best
     }
@@ -269,9 +321,10 @@ final class WriteAheadSegment: @unchecked Sendable {
 
     /// The current epoch's frames, from the start up to the first one that does not check.
     static func parse(_ file: UnsafeRawBufferPointer) -> Contents {
-        let epoch = epoch(in: UnsafeRawBufferPointer(rebasing: file[0..<min(file.count, alignment)]))
-        var contents = Contents(epoch: epoch, frames: [], end: alignment)
-        var position = alignment
+        let header = header(in: file)
+        let epoch = header?.epoch ?? 0
+        var contents = Contents(epoch: epoch, header: header, frames: [], end: firstFrame)
+        var position = firstFrame
         while let (frame, length) = frame(in: file, at: position), frame.epoch == epoch {
             contents.frames.append(frame)
             position += length
