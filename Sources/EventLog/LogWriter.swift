@@ -233,7 +233,7 @@ final class LogWriter: Sendable {
     }
 
     /// A group's frame on its way to the segment: the records and idempotency records the
-    /// transaction writes, and, once written, its place in the order of flush requests.
+    /// transaction writes, written to the segment once the transaction has committed.
     final class SegmentWrite {
         var records: [[UInt8]] = []
         var idempotency: [(key: [UInt8], value: [UInt8])] = []
@@ -304,7 +304,7 @@ final class LogWriter: Sendable {
         if now { acknowledge(committed, flushFailure: failure) }
     }
 
-    /// Writes the group's frame (when it has events) and asks the flusher to flush it.
+    /// Writes a committed group's frame (when it has events) and asks the flusher to flush it.
     /// A frame that does not fit in the segment's epoch begins a new one (``checkpoint()``).
     private func startSegmentWrite(_ write: SegmentWrite, firstSeq: UInt64) throws {
         guard let segment, !write.records.isEmpty else { return }
@@ -317,18 +317,6 @@ final class LogWriter: Sendable {
         write.written = true
         flushes.withLock { $0.requested += 1 }
         flushWake.signal()
-    }
-
-    /// After a commit that did not happen: takes its frame back (zeros over it, flushed).
-    /// Returns the failure that puts the writer in the failed state, if any.
-    private func cancelSegmentWrite(_ write: SegmentWrite) -> EventLogError? {
-        guard write.written else { return nil }
-        do {
-            try segment?.cancelLastFrame()
-            return nil
-        } catch {
-            return .flushFailed("taking back a frame of the write-ahead segment failed: \(error)")
-        }
     }
 
     /// Applies the requests in one transaction; grows the map and retries when it is full.
@@ -355,7 +343,6 @@ final class LogWriter: Sendable {
                     readOnly: false,
                     beforeCommit: {
                         if commitFlushes { try faults.beforeFlush(.commit) }
-                        try startSegmentWrite(write, firstSeq: startHead.seq + 1)
                     }
                 ) { txn in
                     let now = configuration.clock()
@@ -372,23 +359,27 @@ final class LogWriter: Sendable {
                     return results
                 }
                 commits.add(1, ordering: .relaxed)
+                do {
+                    try startSegmentWrite(write, firstSeq: startHead.seq + 1)
+                } catch {
+                    // Committed, never acknowledged: whether it survives a restart is open.
+                    return failed(error as? EventLogError ?? .flushFailed("writing the write-ahead segment failed: \(error)"))
+                }
                 guard head != startHead else { return (results, nil, nil) }
                 appendedEvents.add(head.seq - startHead.seq, ordering: .relaxed)
                 chainHead.withLock { $0 = head }
                 return (results, head, nil)
             } catch LMDBError.mapFull {
-                if let failure = cancelSegmentWrite(write) { return failed(failure) }
                 do {
                     try storage.environment.grow(minimumSize: storage.environment.mapSize * 2)
                 } catch {
                     return (Array(repeating: .failure(.storage("the log is full and could not grow: \(error)")), count: total), nil, nil)
                 }
             } catch let failure as CommitFailure {
-                // The commit's pages may be on disk, its frame too: it is never acknowledged, and
-                // nothing is written after it.
+                // The commit's pages may be on disk: it is never acknowledged, and nothing is
+                // written after it.
                 return failed(EventLogError.flushFailed("\(failure)"))
             } catch {
-                if let failure = cancelSegmentWrite(write) { return failed(failure) }
                 return (Array(repeating: .failure(.storage("\(error)")), count: total), nil, nil)
             }
         }

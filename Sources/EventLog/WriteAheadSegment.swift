@@ -145,27 +145,12 @@ final class WriteAheadSegment: @unchecked Sendable {
             return false
         }
         try writeAll(bytes, at: offset)
-        lastFrame = (offset, bytes.count)
         offset += bytes.count
         return true
     }
 
     /// Whether the current epoch holds a frame.
     var hasFrames: Bool { offset > Self.firstFrame }
-
-    /// Where the last frame was written and its length, until the next one or a cancel.
-    private var lastFrame: (offset: Int, length: Int)?
-
-    /// Takes back the last frame written (its LMDB commit failed): zeros over it, flushed, and the
-    /// next frame goes in its place. A frame in the file always belongs to a commit that happened
-    /// (or is happening).
-    func cancelLastFrame() throws(EventLogError) {
-        guard let (position, length) = lastFrame else { return }
-        try writeAll([UInt8](repeating: 0, count: length), at: position)
-        try flush()
-        offset = position
-        lastFrame = nil
-    }
 
     /// Makes the frames written so far durable.
     func flush() throws(EventLogError) {
@@ -187,7 +172,6 @@ final class WriteAheadSegment: @unchecked Sendable {
         try flush()
         epoch = next
         offset = Self.firstFrame
-        lastFrame = nil
     }
 
     /// What a header slot holds: the epoch, the boot it began in, and LMDB's meta pages when it
@@ -391,6 +375,41 @@ extension LogStorage {
         return beyond
     }
 
+    /// Checks that a segment record continues the chain at `head`: its seq follows, its `prev` is
+    /// the head's hash, its hash is its envelope's. Returns the record.
+    static func checkChained(
+        _ stored: [UInt8], onto head: LogHead, envelope: EnvelopeFormat, canonical: inout [UInt8]
+    ) throws(EventLogError) -> EventRecord {
+        let seq = head.seq + 1
+        func refuse(_ reason: String) -> EventLogError {
+            .corruptRecord(seq: seq, reason: "the write-ahead segment's record \(reason); not applied (tampered with?)")
+        }
+        let record: EventRecord
+        do {
+            record = try stored.withUnsafeBytes { raw throws(EventRecord.DecodingFailure) in try EventRecord(decoding: raw) }
+        } catch {
+            throw refuse("is unreadable (\(error))")
+        }
+        guard record.seq == seq else { throw refuse("names seq \(record.seq)") }
+        guard record.prev == head.hash else {
+            throw refuse("does not chain onto the log's head (prev \(record.prev.hex), the head's hash \(head.hash.hex))")
+        }
+        canonical.removeAll(keepingCapacity: true)
+        do {
+            try record.data.withUnsafeBytes { raw in
+                try envelope.appendCanonical(
+                    seq: seq, stream: record.stream, version: record.version, type: record.type, at: record.at,
+                    recorded: record.recorded, actor: record.actor, binaryData: raw, to: &canonical)
+            }
+        } catch {
+            throw refuse("holds damaged data")
+        }
+        guard EnvelopeFormat.chainHash(prev: head.hash, canonical: canonical) == record.hash else {
+            throw refuse("has a hash that is not its envelope's")
+        }
+        return record
+    }
+
     /// Writes the segment's frames beyond `head` into the log through the checks of
     /// ``EventStore/verify(expectedHead:progress:)``: each record's seq follows, its `prev` is the
     /// head's hash, its hash is its envelope's, its version follows its stream's. Anything that
@@ -403,28 +422,10 @@ extension LogStorage {
             let snapshot = LMDBSnapshot(storage: self, txn: txn, visibleThrough: .max)
             for frame in frames {
                 for stored in frame.records {
-                    let record: EventRecord
-                    do {
-                        record = try stored.withUnsafeBytes { raw throws(EventRecord.DecodingFailure) in try EventRecord(decoding: raw) }
-                    } catch {
-                        throw EventLogError.corruptRecord(seq: head.seq + 1, reason: "the write-ahead segment's record is unreadable: \(error)")
-                    }
                     let seq = head.seq + 1
+                    let record = try Self.checkChained(stored, onto: head, envelope: envelope, canonical: &canonical)
                     func refuse(_ reason: String) -> EventLogError {
                         .corruptRecord(seq: seq, reason: "the write-ahead segment's record \(reason); not applied (tampered with?)")
-                    }
-                    guard record.seq == seq else { throw refuse("names seq \(record.seq)") }
-                    guard record.prev == head.hash else {
-                        throw refuse("does not chain onto the log's head (prev \(record.prev.hex), the head's hash \(head.hash.hex))")
-                    }
-                    canonical.removeAll(keepingCapacity: true)
-                    try record.data.withUnsafeBytes { raw in
-                        try envelope.appendCanonical(
-                            seq: seq, stream: record.stream, version: record.version, type: record.type, at: record.at,
-                            recorded: record.recorded, actor: record.actor, binaryData: raw, to: &canonical)
-                    }
-                    guard EnvelopeFormat.chainHash(prev: head.hash, canonical: canonical) == record.hash else {
-                        throw refuse("has a hash that is not its envelope's")
                     }
                     let digest = StorageKeys.streamDigest(record.stream)
                     let known = try streamNumber(txn, digest: digest)
