@@ -80,11 +80,11 @@ struct ClosingTests {
         let dir = TemporaryDirectory()
         let flushes = FlushSwitch()
         let store = try openStore(dir, faults: flushes.faults)
-        flushes.hold([.segment])
+        flushes.hold([.commit])
         let first = append(store, AppendRequest(stream: "T-1", events: [sampleEvent(1)]))
         try #require(await flushes.waitUntilHeld())
-        // The writer is held in the flush that acknowledges the first append; a second one queues
-        // behind it, and the close comes before the writer takes it.
+        // The writer is held right before it commits the first append; a second one queues behind
+        // it, and the close comes before the writer takes it.
         let second = append(store, AppendRequest(stream: "T-2", events: [sampleEvent(2)]))
         try #require(await eventually { store.statistics.queued == 1 })
         let closing = Task { await endsInTime { store.close() } }
