@@ -41,8 +41,10 @@ public struct EventLogConfiguration: Sendable {
 
 /// When an append is acknowledged.
 public enum Durability: Sendable, Equatable {
-    /// After the commit holding it is flushed to disk (fsync). The default, and the only mode
-    /// in which an acknowledged event survives a power loss.
+    /// After the commit holding it is flushed to disk: its group's frame in the write-ahead
+    /// segment (`segment.wal`, one `fdatasync` per group; LMDB itself is flushed behind it, see
+    /// docs/architecture.md, "Durability"). The default, and the only mode in which an
+    /// acknowledged event survives a power loss.
     case durable
     /// After the commit, without waiting for the flush (`MDB_NOSYNC`); the writer flushes at
     /// most `flushInterval` milliseconds later and on close. A process crash loses nothing;

@@ -166,7 +166,8 @@ public final class EventStore: EventStoring {
 
     /// Counters since the store was opened.
     package struct Statistics: Sendable, Equatable {
-        /// Write transactions committed (each one flush in durable mode).
+        /// Write transactions committed (in durable mode each one segment frame; one flush covers
+        /// the frames written while the previous one ran).
         package var commits: UInt64
         /// Events appended.
         package var events: UInt64

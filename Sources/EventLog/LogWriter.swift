@@ -7,11 +7,11 @@ import Synchronization
 /// appends of many concurrent callers together (group commit).
 ///
 /// Callers enqueue requests and suspend. The thread takes everything queued, applies it in one
-/// transaction and commits; in durable mode the group's records also go to the write-ahead
-/// segment as one frame, flushed beside the LMDB commit, and the callers are answered once both
-/// are done: one flush stands between a group and its acknowledgement (docs/architecture.md,
-/// "Durability"). While one group is being flushed, the next one queues up, so the group size
-/// follows the load by itself.
+/// transaction and commits it without flushing; in durable mode the group's records then go to
+/// the write-ahead segment as one frame, and a flusher thread answers the callers once a flush of
+/// the segment covers it: one flush stands between a group and its acknowledgement
+/// (docs/architecture.md, "Durability"). While one flush runs, the next groups commit and queue
+/// up behind it, so the number of groups per flush follows the load by itself.
 final class LogWriter: Sendable {
     private struct Pending {
         var requests: [AppendRequest]
@@ -329,7 +329,7 @@ final class LogWriter: Sendable {
         let total = batch.reduce(0) { $0 + $1.resultCount }
         let startHead = chainHead.withLock { $0 }
         // The test seam's hook before a durable commit (which writes LMDB's pages without flushing them).
-        let commitFlushes = configuration.durability == .durable
+        let durable = configuration.durability == .durable
         let faults = configuration.faults
         func failed(_ error: EventLogError) -> (results: [Result<AppendResult, EventLogError>], head: LogHead?, flushFailure: EventLogError?) {
             failWrites(error)
@@ -342,7 +342,7 @@ final class LogWriter: Sendable {
                 let results = try storage.environment.withTransaction(
                     readOnly: false,
                     beforeCommit: {
-                        if commitFlushes { try faults.beforeFlush(.commit) }
+                        if durable { try faults.beforeFlush(.commit) }
                     }
                 ) { txn in
                     let now = configuration.clock()

@@ -1,16 +1,16 @@
 import Dispatch
 import Synchronization
 
-/// A test seam: a hook the writer thread calls right before each flush that makes commits
+/// A test seam: a hook the writer (or the segment's flusher) calls right before each flush that makes commits
 /// durable, to hold the durable head back (by blocking) or to simulate a failed `fdatasync`
 /// (by throwing). Our own targets' tests only, hence `package`.
 package struct StorageFaults: Sendable {
     /// Which flush is about to happen.
     package enum Flush: Sendable, Hashable {
-        /// The data flush inside a durable commit (`mdb_txn_commit` under `MDB_NOMETASYNC`).
-        /// It also makes the previous commit's meta page durable. A throw fails the commit as
-        /// a failed flush inside `mdb_txn_commit` would: the commit is aborted (before its
-        /// segment frame is written).
+        /// Right before a durable commit (`mdb_txn_commit`, which writes LMDB's pages without
+        /// flushing them: the segment frame written after it makes the group durable). A throw
+        /// fails the commit as an I/O error inside `mdb_txn_commit` would: the commit is aborted
+        /// and the log fails.
         case commit
         /// The flush of a group's frame in the write-ahead segment (durable mode), on the flush
         /// queue beside the LMDB commit: the one that acknowledges the group. A throw fails it

@@ -8,28 +8,31 @@ import Darwin
 #endif
 
 /// The write-ahead segment of a durable log (`segment.wal` in the data directory): each group
-/// commit's writes as one checksummed frame, flushed with one `fdatasync` beside the group's
-/// LMDB commit, so that a group is durable after one flush (docs/architecture.md, "Durability").
+/// commit's writes as one checksummed frame, written after the group's LMDB commit (which does not
+/// flush) and flushed with one `fdatasync` for all the frames written since the last one, so that
+/// a group is durable after one flush (docs/architecture.md, "Durability").
 ///
 /// The file is preallocated (zero-filled, so a frame overwrites allocated blocks and its flush
-/// has no file-system metadata to write) and used as a ring of *epochs*. Two header slots (bytes
-/// 0 and 512) name the current epoch; frames of that epoch follow one another from byte 4096, each
-/// 4096-aligned. A new epoch (the old frames dropped in one sector write) begins only once LMDB has
-/// flushed everything the old frames hold: at a writable open (after replaying them), when the
-/// next frame would not fit, and at a clean close. A clean shutdown therefore leaves no frame of
-/// the current epoch.
+/// has no file-system metadata to write; 1 MiB, grown to 8 MiB when the first fills) and used as
+/// a ring of *epochs*. Two header slots of 36 KiB name the current epoch, the boot it began in and
+/// LMDB's meta pages at its start (right after a flush of LMDB); frames of that epoch follow one
+/// another from byte 73,728, each 4096-aligned. A new epoch (the old frames dropped in one header
+/// write) begins only once LMDB has flushed everything the old frames hold: at a writable open
+/// (after replaying them), when the next frame would not fit, after a second of idleness, and at a
+/// clean close. A clean shutdown therefore leaves no frame of the current epoch.
 ///
 /// Frame layout (little-endian): `u32 magic "LDSF" | u32 event count | u64 epoch | u64 first seq |
 /// u64 payload length | payload | SHA-256 of all of the above`, then zeros to the next 4096 bytes.
-/// Header slot: `u32 magic "LDSH" | u32 version 1 | u64 epoch | SHA-256 of those 16 bytes`; the
-/// epoch's parity names its slot.
+/// Header slot: `u32 magic "LDSH" | u32 version 1 | u64 epoch | 40 bytes boot id | u64 length |
+/// LMDB's two meta pages | SHA-256 of all of the above`; the epoch's parity names its slot, so a
+/// torn header write leaves the previous epoch's slot (whose frames LMDB holds) in force.
 /// Payload: per event a varint length and the stored ``EventRecord``; then a varint count of
 /// idempotency records, each a varint-length key and a varint-length value (the `idempotency`
 /// database's key and value).
 ///
 /// Thread confinement: the writer thread alone writes (``write(firstSeq:records:idempotency:)``,
-/// ``cancelLastFrame()``, ``beginEpoch()``); ``flush()`` touches only the descriptor and may run on
-/// the thread that flushes beside the LMDB commit.
+/// ``beginEpoch(metaPages:)``); ``flush()`` touches only the descriptor and runs on the flusher
+/// thread.
 final class WriteAheadSegment: @unchecked Sendable {
     static let fileName = "segment.wal"
     static let alignment = 4096
@@ -131,8 +134,8 @@ final class WriteAheadSegment: @unchecked Sendable {
     // MARK: Writing
 
     /// Writes `frame` (of the current epoch) after the last one, without flushing it. Returns false
-    /// when it does not fit before the end of the file: start a new epoch first (``beginEpoch()``,
-    /// once LMDB has flushed what the current frames hold).
+    /// when it does not fit before the end of the file: start a new epoch first
+    /// (``beginEpoch(metaPages:)``, once LMDB has flushed what the current frames hold).
     func write(firstSeq: UInt64, records: [[UInt8]], idempotency: [(key: [UInt8], value: [UInt8])]) throws(EventLogError) -> Bool {
         guard !records.isEmpty else { return true }
         let bytes = Self.encode(Frame(epoch: epoch, firstSeq: firstSeq, records: records, idempotency: idempotency))
