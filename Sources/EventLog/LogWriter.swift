@@ -331,7 +331,9 @@ final class LogWriter: Sendable {
         // The test seam's hook before a durable commit (which writes LMDB's pages without flushing them).
         let durable = configuration.durability == .durable
         let faults = configuration.faults
-        func failed(_ error: EventLogError) -> (results: [Result<AppendResult, EventLogError>], head: LogHead?, flushFailure: EventLogError?) {
+        func failed(
+            _ error: EventLogError
+        ) -> (results: [Result<AppendResult, EventLogError>], head: LogHead?, flushFailure: EventLogError?) {
             failWrites(error)
             return (Array(repeating: .failure(error), count: total), nil, error)
         }

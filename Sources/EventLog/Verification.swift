@@ -175,7 +175,8 @@ extension EventStore {
                 }
             }
             if let segmentFailure = try Self.verifySegment(
-                snapshot, directory: self.configuration.directory, envelope: envelope, report: &report) {
+                snapshot, directory: self.configuration.directory, envelope: envelope, report: &report)
+            {
                 return fail(.segment, segmentFailure.seq, segmentFailure.detail)
             }
             if let expectedHead {

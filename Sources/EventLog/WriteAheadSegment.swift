@@ -362,7 +362,8 @@ extension LogStorage {
             if let previous, frame.firstSeq != previous.lastSeq + 1 {
                 throw .corruptRecord(
                     seq: frame.firstSeq,
-                    reason: "the write-ahead segment's frame of seqs \(frame.firstSeq)-\(frame.lastSeq) does not follow the one of seqs \(previous.firstSeq)-\(previous.lastSeq) (tampered with?)"
+                    reason:
+                        "the write-ahead segment's frame of seqs \(frame.firstSeq)-\(frame.lastSeq) does not follow the one of seqs \(previous.firstSeq)-\(previous.lastSeq) (tampered with?)"
                 )
             }
             previous = frame
@@ -370,7 +371,8 @@ extension LogStorage {
             if beyond.isEmpty && frame.firstSeq != head.seq + 1 {
                 throw .corruptRecord(
                     seq: frame.firstSeq,
-                    reason: "the write-ahead segment continues at seq \(frame.firstSeq), but the log ends at seq \(head.seq) (tampered with, or the log was replaced)"
+                    reason:
+                        "the write-ahead segment continues at seq \(frame.firstSeq), but the log ends at seq \(head.seq) (tampered with, or the log was replaced)"
                 )
             }
             beyond.append(frame)
