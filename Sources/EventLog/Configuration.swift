@@ -17,6 +17,10 @@ public struct EventLogConfiguration: Sendable {
     public var maximumBatch: Int
     /// Faults injected into the writer's flushes (tests only; none by default).
     package var faults = StorageFaults()
+    /// How long the writer waits, idle with frames in the write-ahead segment, before it flushes
+    /// LMDB and begins a new segment epoch (durable mode; tests that stage a crash set it longer
+    /// than they run).
+    package var idleCheckpointMilliseconds = 1000
 
     /// A configuration for the data directory `directory`. The defaults: durable appends, the
     /// `stream` field, a 64 GiB map, batches of at most 8,192 requests and the system clock.

@@ -30,8 +30,6 @@ final class LogWriter: Sendable {
 
     fileprivate let storage: LogStorage
     private let configuration: EventLogConfiguration
-    /// How long the writer waits, idle with frames in the segment, before it flushes LMDB.
-    static let idleCheckpointMilliseconds = 1000
     /// The write-ahead segment (durable mode), written by this thread only.
     private let segment: WriteAheadSegment?
     private let queue = Mutex(Queue())
@@ -133,7 +131,7 @@ final class LogWriter: Sendable {
                 // Idle with frames in the segment: flush LMDB after a while, so that a restart
                 // has little to replay and LMDB's unflushed pages do not pile up.
                 if let segment, segment.hasFrames, queue.withLock({ $0.failure }) == nil {
-                    if wakeUp.wait(timeout: .now() + .milliseconds(Self.idleCheckpointMilliseconds)) == .timedOut {
+                    if wakeUp.wait(timeout: .now() + .milliseconds(configuration.idleCheckpointMilliseconds)) == .timedOut {
                         do { try checkpoint() } catch { failWrites(.flushFailed("flushing the log failed: \(error)")) }
                     }
                 } else {
@@ -373,7 +371,20 @@ final class LogWriter: Sendable {
                 return (results, head, nil)
             } catch LMDBError.mapFull {
                 do {
-                    try storage.environment.grow(minimumSize: storage.environment.mapSize * 2)
+                    // LMDB grows its map only with no transaction of this process open, the pinned
+                    // snapshot included: end the segment's epoch first (which pins the last commit
+                    // anew), let go of the pin while the map grows, and pin the same commit again.
+                    if segment != nil {
+                        do { try checkpoint() } catch { return failed(.flushFailed("flushing the log failed: \(error)")) }
+                        storage.environment.unpin()
+                    }
+                    let grown = Result { try storage.environment.grow(minimumSize: storage.environment.mapSize * 2) }
+                    if segment != nil {
+                        do { try storage.environment.pinLastCommit() } catch {
+                            return failed(.storage("the log cannot hold its flushed snapshot: \(error)"))
+                        }
+                    }
+                    try grown.get()
                 } catch {
                     return (Array(repeating: .failure(.storage("the log is full and could not grow: \(error)")), count: total), nil, nil)
                 }
