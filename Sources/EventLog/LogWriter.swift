@@ -211,8 +211,6 @@ final class LogWriter: Sendable {
             flusherStopped.wait()
             if queue.withLock({ $0.failure }) == nil {
                 do { try checkpoint() } catch { failWrites(.flushFailed("flushing the log failed: \(error)")) }
-            } else if epochEnding.load(ordering: .acquiring) {
-                epochEnded.wait()
             }
             storage.environment.unpin()
         } else {
@@ -226,53 +224,10 @@ final class LogWriter: Sendable {
     /// no later unflushed commit overwrites its pages (writer thread only).
     private func checkpoint() throws {
         guard let segment else { return }
-        try waitForEpochEnd()
         try configuration.faults.beforeFlush(.sync)
         try storage.environment.sync(force: true)
         try segment.beginEpoch(metaPages: try storage.environment.metaPages())
         try storage.environment.pinLastCommit()
-    }
-
-    /// Set while the epoch-end thread flushes LMDB and writes the next epoch's header (writer thread).
-    private let epochEnding = Atomic<Bool>(false)
-    private let epochEnded = DispatchSemaphore(value: 0)
-    /// Where an epoch's end is finished off the writer thread.
-    private let epochEnds = DispatchQueue(label: "ledgerdesk-segment-epoch-end")
-
-    /// Ends the current epoch without holding the writer: notes LMDB's meta pages as of the last
-    /// commit and pins that commit (beside the pin of the epoch's own start), switches the frames to
-    /// the next epoch in the other region, and lets the epoch-end queue flush LMDB and write the
-    /// next epoch's header, then drop the older pin. Until that header is on disk, a restart
-    /// replays the current epoch's frames and the next one's. Waits first for the previous epoch's
-    /// end (the writer filled a region before it was done: rare).
-    private func endEpochBehind(_ segment: WriteAheadSegment) throws {
-        try waitForEpochEnd()
-        try configuration.faults.beforeFlush(.sync)
-        let metaPages = try storage.environment.metaPages()
-        try storage.environment.pinLastCommit(keepingPrevious: true)
-        try segment.switchEpoch()
-        let epoch = segment.epoch
-        let environment = storage.environment
-        epochEnding.store(true, ordering: .releasing)
-        epochEnds.async { [self] in
-            do {
-                try environment.sync(force: true)
-                try segment.writeHeader(epoch: epoch, metaPages: metaPages)
-                environment.releaseOldestPin()
-            } catch {
-                failWrites(.flushFailed("flushing the log failed: \(error)"))
-            }
-            epochEnded.signal()
-        }
-    }
-
-    /// Waits until the last epoch's end (``endEpochBehind(_:)``) is done; throws when the log has failed.
-    private func waitForEpochEnd() throws {
-        if epochEnding.load(ordering: .acquiring) {
-            epochEnded.wait()
-            epochEnding.store(false, ordering: .releasing)
-        }
-        if let failure = queue.withLock({ $0.failure }) { throw failure }
     }
 
     /// A group's frame on its way to the segment: the records and idempotency records the
@@ -351,15 +306,11 @@ final class LogWriter: Sendable {
     /// A frame that does not fit in the segment's epoch begins a new one (``checkpoint()``).
     private func startSegmentWrite(_ write: SegmentWrite, firstSeq: UInt64) throws {
         guard let segment, !write.records.isEmpty else { return }
-        var written = try segment.write(firstSeq: firstSeq, records: write.records, idempotency: write.idempotency)
-        if written == .regionFull {
-            try endEpochBehind(segment)
-            written = try segment.write(firstSeq: firstSeq, records: write.records, idempotency: write.idempotency)
-        }
-        guard written == .written else {
-            // Larger than a region: flushing LMDB makes the group durable (it is committed).
+        if try !segment.write(firstSeq: firstSeq, records: write.records, idempotency: write.idempotency) {
             try checkpoint()
-            return
+            guard try segment.write(firstSeq: firstSeq, records: write.records, idempotency: write.idempotency) else {
+                throw EventLogError.storage("a frame does not fit in an empty write-ahead segment")
+            }
         }
         write.written = true
         flushes.withLock { $0.requested += 1 }

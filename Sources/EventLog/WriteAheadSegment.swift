@@ -36,9 +36,10 @@ import Darwin
 final class WriteAheadSegment: @unchecked Sendable {
     static let fileName = "segment.wal"
     static let alignment = 4096
-    /// The size of each of the two regions the epochs take turns in (frames are about 4-12 kB per
-    /// group of 1-30 events): epoch E writes its frames in region E % 2.
-    static let regionSize = 4 << 20
+    /// The size the file is made on creation, and the size it grows to (doubling) before a full
+    /// segment begins a new epoch instead (frames are about 12-20 kB per group of 30-50 events).
+    static let initialSize = 1 << 20
+    static let grownSize = 8 << 20
     static let frameMagic: UInt32 = 0x4653_444C  // "LDSF"
     static let headerMagic: UInt32 = 0x4853_444C  // "LDSH"
     /// Two header slots of this size, then the frames.
@@ -68,30 +69,20 @@ final class WriteAheadSegment: @unchecked Sendable {
     /// What the file holds: the current epoch and its frames, in the order they were written,
     /// up to the first frame that does not check (a torn tail, ignored).
     struct Contents {
-        /// The header's epoch.
         var epoch: UInt64
         /// The current epoch's header (nil in a new file).
         var header: Header?
         var frames: [Frame]
-        /// Where the next frame of ``lastEpoch`` would go.
+        /// Where the next frame of this epoch would go.
         var end: Int
-        /// The last epoch with frames (or the header's).
-        var lastEpoch: UInt64
     }
 
     let path: String
     private let descriptor: Int32
-    /// The epoch the frames are written in.
     private(set) var epoch: UInt64
     private(set) var size: Int
     /// Where the next frame goes.
     private var offset: Int
-
-    /// The file's size: the header slots and the two regions.
-    static let fileSize = firstFrame + 2 * regionSize
-
-    /// Where the frames of `epoch` begin.
-    static func regionStart(_ epoch: UInt64) -> Int { firstFrame + Int(epoch % 2) * regionSize }
 
     /// Opens (creating when missing, 0600, preallocated) the segment of `directory` for writing;
     /// ``contents`` tells what it holds before anything is written.
@@ -109,10 +100,9 @@ final class WriteAheadSegment: @unchecked Sendable {
         epoch = 0
         offset = Self.firstFrame
         do {
-            if size < Self.fileSize { try extend(to: Self.fileSize) }
+            if size < Self.initialSize { try extend(to: Self.initialSize) }
             let contents = try Self.read(descriptor: fd, size: size, path: path)
-            // Writing goes on in a new epoch (``beginEpoch(metaPages:)``) beyond any that has frames.
-            epoch = contents.lastEpoch
+            epoch = contents.epoch
             offset = contents.end
         } catch {
             close(fd)
@@ -143,42 +133,27 @@ final class WriteAheadSegment: @unchecked Sendable {
 
     // MARK: Writing
 
-    /// What became of a frame.
-    enum Written {
-        case written
-        /// Its epoch's region is full: switch to the next epoch (``switchEpoch()``).
-        case regionFull
-        /// Larger than a region: the group must be made durable by flushing LMDB instead.
-        case tooLarge
-    }
-
-    /// Writes `frame` (of the current epoch) after the last one, without flushing it.
-    func write(firstSeq: UInt64, records: [[UInt8]], idempotency: [(key: [UInt8], value: [UInt8])]) throws(EventLogError) -> Written {
-        guard !records.isEmpty else { return .written }
+    /// Writes `frame` (of the current epoch) after the last one, without flushing it. Returns false
+    /// when it does not fit before the end of the file: start a new epoch first
+    /// (``beginEpoch(metaPages:)``, once LMDB has flushed what the current frames hold).
+    func write(firstSeq: UInt64, records: [[UInt8]], idempotency: [(key: [UInt8], value: [UInt8])]) throws(EventLogError) -> Bool {
+        guard !records.isEmpty else { return true }
         let bytes = Self.encode(Frame(epoch: epoch, firstSeq: firstSeq, records: records, idempotency: idempotency))
-        // A page stays free for the mark that ends the epoch (``switchEpoch()``).
-        if bytes.count > Self.regionSize - Self.alignment { return .tooLarge }
-        if offset + bytes.count + Self.alignment > Self.regionStart(epoch) + Self.regionSize { return .regionFull }
+        if offset + bytes.count > size {
+            if size < Self.grownSize || offset == Self.firstFrame {
+                // Grow (once in a directory's life), or fit a frame larger than the whole file.
+                try extend(to: max(min(2 * size, Self.grownSize), offset + bytes.count))
+                return try write(firstSeq: firstSeq, records: records, idempotency: idempotency)
+            }
+            return false
+        }
         try writeAll(bytes, at: offset)
         offset += bytes.count
-        return .written
+        return true
     }
 
     /// Whether the current epoch holds a frame.
-    var hasFrames: Bool { offset > Self.regionStart(epoch) }
-
-    /// Goes on in the next epoch, in the other region, without a header: the frames written from
-    /// now on follow the current epoch's, and count until the next epoch's header (written by
-    /// ``writeHeader(epoch:metaPages:)`` once LMDB is flushed through the current epoch) drops the
-    /// current epoch's frames. The other region's old frames (two epochs back) are no longer needed:
-    /// the caller has waited for the current epoch's header.
-    /// The current epoch's region gets a mark after its last frame (a frame without records),
-    /// which tells a restart that the next epoch's frames follow on.
-    func switchEpoch() throws(EventLogError) {
-        try writeAll(Self.encode(Frame(epoch: epoch, firstSeq: 0, records: [], idempotency: [])), at: offset)
-        epoch += 1
-        offset = Self.regionStart(epoch)
-    }
+    var hasFrames: Bool { offset > Self.firstFrame }
 
     /// Makes the frames written so far durable.
     func flush() throws(EventLogError) {
@@ -192,20 +167,14 @@ final class WriteAheadSegment: @unchecked Sendable {
     /// that snapshot. The next frame goes to the start.
     func beginEpoch(metaPages: [UInt8]) throws(EventLogError) {
         let next = epoch + 1
-        try writeHeader(epoch: next, metaPages: metaPages)
-        epoch = next
-        offset = Self.regionStart(next)
-    }
-
-    /// Writes and flushes the header of `epoch` (whose frames follow LMDB's state `metaPages`).
-    /// Touches only the descriptor: safe beside the writer's frame writes.
-    func writeHeader(epoch: UInt64, metaPages: [UInt8]) throws(EventLogError) {
-        let slot = Self.encodeHeader(Header(epoch: epoch, bootID: Self.currentBootID(), metaPages: metaPages))
+        let slot = Self.encodeHeader(Header(epoch: next, bootID: Self.currentBootID(), metaPages: metaPages))
         guard slot.count <= Self.headerSlotSize else {
             throw .storage("LMDB's pages (\(metaPages.count / 2) bytes) are too large for the write-ahead segment")
         }
-        try writeAll(slot, at: Int(epoch % 2) * Self.headerSlotSize)
+        try writeAll(slot, at: Int(next % 2) * Self.headerSlotSize)
         try flush()
+        epoch = next
+        offset = Self.firstFrame
     }
 
     /// What a header slot holds: the epoch, the boot it began in, and LMDB's meta pages when it
@@ -337,32 +306,16 @@ final class WriteAheadSegment: @unchecked Sendable {
         return bytes.withUnsafeBytes { raw in parse(UnsafeRawBufferPointer(rebasing: raw[0..<done])) }
     }
 
-    /// The frames that count: the header's epoch's, then the next epoch's (written before its
-    /// header), each from its region's start up to the first frame that does not check.
+    /// The current epoch's frames, from the start up to the first one that does not check.
     static func parse(_ file: UnsafeRawBufferPointer) -> Contents {
         let header = header(in: file)
         let epoch = header?.epoch ?? 0
-        var contents = Contents(epoch: epoch, header: header, frames: [], end: regionStart(epoch), lastEpoch: epoch)
-        var position = regionStart(epoch)
-        var ended = false
+        var contents = Contents(epoch: epoch, header: header, frames: [], end: firstFrame)
+        var position = firstFrame
         while let (frame, length) = frame(in: file, at: position), frame.epoch == epoch {
-            if frame.records.isEmpty {
-                ended = true
-                break
-            }
             contents.frames.append(frame)
             position += length
-        }
-        contents.end = position
-        // The next epoch's frames count only after the mark that ended the header's epoch: without
-        // it that epoch's last frame (or the mark) is torn, and nothing written after it was ever
-        // acknowledged (a flush covers every frame written before it).
-        var next = regionStart(epoch + 1)
-        while ended, let (frame, length) = frame(in: file, at: next), frame.epoch == epoch + 1, !frame.records.isEmpty {
-            contents.frames.append(frame)
-            next += length
-            contents.lastEpoch = epoch + 1
-            contents.end = next
+            contents.end = position
         }
         return contents
     }
@@ -378,7 +331,7 @@ final class WriteAheadSegment: @unchecked Sendable {
         let count = Int(magicAndCount >> 32)
         let length = Int(payloadLength)
         let end = position + frameHeaderSize + length
-        guard end + checksumSize <= file.count else { return nil }
+        guard count > 0, end + checksumSize <= file.count else { return nil }
         let digest = Array(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: file[position..<end])))
         guard Array(file[end..<(end + checksumSize)]) == digest else { return nil }
         var p = ByteReader(UnsafeRawBufferPointer(rebasing: file[(position + frameHeaderSize)..<end]))

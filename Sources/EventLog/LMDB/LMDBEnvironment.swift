@@ -15,8 +15,8 @@ final class LMDBEnvironment: @unchecked Sendable {
     let handle: OpaquePointer
     let isReadOnly: Bool
     private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t>
-    /// The read transactions that hold flushed snapshots (their addresses), oldest first.
-    private let pinned = Mutex<[UInt]>([])
+    /// The read transaction that holds the last flushed snapshot (its address), or 0.
+    private let pinned = Mutex<UInt?>(nil)
 
     /// Opens (creating when writable) the environment in `directory`.
     /// How commits reach the disk.
@@ -59,7 +59,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     }
 
     deinit {
-        for pin in pinned.withLock({ $0 }) { mdb_txn_abort(OpaquePointer(bitPattern: pin)) }
+        if let pin = pinned.withLock({ $0 }) { mdb_txn_abort(OpaquePointer(bitPattern: pin)) }
         mdb_env_close(handle)
         pthread_rwlock_destroy(resizeLock)
         resizeLock.deallocate()
@@ -89,32 +89,26 @@ final class LMDBEnvironment: @unchecked Sendable {
         try check(mdb_env_set_mapsize(handle, 0))
     }
 
-    /// Holds the last committed snapshot with a read transaction of its own (dropping the ones
-    /// held before, unless `keepingPrevious`): LMDB then reuses none of that snapshot's pages, so
-    /// its tree stays on disk whatever later unflushed commits write. With ``metaPages()`` taken
-    /// at that commit, this is what lets the write-ahead segment bring LMDB back to it after a
-    /// crash (docs/architecture.md, "Durability").
-    func pinLastCommit(keepingPrevious: Bool = false) throws(LMDBError) {
+    /// Holds the last committed snapshot with a read transaction of its own (dropping the one
+    /// held before): LMDB then reuses none of that snapshot's pages, so its tree stays on disk
+    /// whatever later unflushed commits write. With ``metaPages()`` taken right after a flush,
+    /// this is what lets the write-ahead segment bring LMDB back to that snapshot after a crash
+    /// (docs/architecture.md, "Durability").
+    func pinLastCommit() throws(LMDBError) {
         var txn: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn))
         let address = UInt(bitPattern: txn)
-        let dropped = pinned.withLock { p -> [UInt] in
-            defer { p = keepingPrevious ? p + [address] : [address] }
-            return keepingPrevious ? [] : p
+        let previous = pinned.withLock { p -> UInt? in
+            defer { p = address }
+            return p
         }
-        for previous in dropped { mdb_txn_abort(OpaquePointer(bitPattern: previous)) }
+        if let previous { mdb_txn_abort(OpaquePointer(bitPattern: previous)) }
     }
 
-    /// Drops the oldest pinned snapshot when a newer one is held.
-    func releaseOldestPin() {
-        let oldest = pinned.withLock { p -> UInt? in p.count > 1 ? p.removeFirst() : nil }
-        if let oldest { mdb_txn_abort(OpaquePointer(bitPattern: oldest)) }
-    }
-
-    /// Drops every pinned snapshot.
+    /// Drops the pinned snapshot (if any).
     func unpin() {
-        for previous in pinned.withLock({ p -> [UInt] in
-            defer { p = [] }
+        if let previous = pinned.withLock({ p -> UInt? in
+            defer { p = nil }
             return p
         }) {
             mdb_txn_abort(OpaquePointer(bitPattern: previous))
