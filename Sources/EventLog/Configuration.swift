@@ -17,6 +17,10 @@ public struct EventLogConfiguration: Sendable {
     public var maximumBatch: Int
     /// Faults injected into the writer's flushes (tests only; none by default).
     package var faults = StorageFaults()
+    /// How long the writer waits, idle with frames in the write-ahead segment, before it flushes
+    /// LMDB and begins a new segment epoch (durable mode; tests that stage a crash set it longer
+    /// than they run).
+    package var idleCheckpointMilliseconds = 1000
 
     /// A configuration for the data directory `directory`. The defaults: durable appends, the
     /// `stream` field, a 64 GiB map, batches of at most 8,192 requests and the system clock.
@@ -41,8 +45,10 @@ public struct EventLogConfiguration: Sendable {
 
 /// When an append is acknowledged.
 public enum Durability: Sendable, Equatable {
-    /// After the commit holding it is flushed to disk (fsync). The default, and the only mode
-    /// in which an acknowledged event survives a power loss.
+    /// After the commit holding it is flushed to disk: its group's frame in the write-ahead
+    /// segment (`segment.wal`, one `fdatasync` per group; LMDB itself is flushed behind it, see
+    /// docs/architecture.md, "Durability"). The default, and the only mode in which an
+    /// acknowledged event survives a power loss.
     case durable
     /// After the commit, without waiting for the flush (`MDB_NOSYNC`); the writer flushes at
     /// most `flushInterval` milliseconds later and on close. A process crash loses nothing;

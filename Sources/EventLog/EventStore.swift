@@ -28,26 +28,90 @@ public final class EventStore: EventStoring {
             try OwnerOnlyDirectory.prepare(directory)
             lock = try DataDirectoryLock(directory: directory)
         }
-        var sync = LMDBEnvironment.SyncMode.deferMetaPage
-        if case .deferred = configuration.durability { sync = .none }
+        // Durable mode: commits are made durable by the write-ahead segment, LMDB is flushed when
+        // a segment epoch ends; deferred mode: LMDB is flushed every interval.
+        var sync = LMDBEnvironment.SyncMode.none
         if configuration.readOnly { sync = .full }  // sync flags mean nothing to a reader; LMDB refuses them with MDB_RDONLY
+        let pendingFrames = try Self.restoreIfNeeded(configuration)
         do {
             storage = try LogStorage(
                 directory: directory, mapSize: configuration.mapSize,
-                readOnly: configuration.readOnly, sync: sync)
+                readOnly: configuration.readOnly, sync: sync, pin: !configuration.readOnly)
         } catch let error as EventLogError {
             throw error
         } catch {
             throw .storage("cannot open the log in \(directory): \(error)")
         }
-        let head = try Self.checkFormat(storage, configuration)
+        var head = try Self.checkFormat(storage, configuration)
+        var segment: WriteAheadSegment?
+        if !configuration.readOnly {
+            (head, segment) = try Self.replaySegment(storage, configuration, head: head, pendingFrames: pendingFrames)
+        }
         self.lock = lock
         let watch = HeadWatch(head: head)
         headWatch = watch
         if configuration.readOnly {
             writer = nil
         } else {
-            writer = LogWriter(storage: storage, configuration: configuration, head: head, headWatch: watch)
+            writer = LogWriter(storage: storage, configuration: configuration, head: head, headWatch: watch, segment: segment)
+        }
+    }
+
+    /// Before LMDB is opened: when the segment holds frames (the writer did not close) and the
+    /// machine restarted since their epoch began, LMDB's unflushed commits may be half on disk, so
+    /// its meta pages are put back to the flushed commit the epoch began at (whose pages nothing
+    /// overwrote: see ``LMDBEnvironment/pinLastCommit()``); the frames then bring it forward. A
+    /// read-only open refuses such a directory. Returns whether the segment holds frames.
+    private static func restoreIfNeeded(_ configuration: EventLogConfiguration) throws(EventLogError) -> Bool {
+        guard let contents = try WriteAheadSegment.contents(ofDirectory: configuration.directory), !contents.frames.isEmpty else {
+            return false
+        }
+        guard let header = contents.header, header.bootID.isEmpty || header.bootID != WriteAheadSegment.currentBootID() else {
+            return true
+        }
+        if configuration.readOnly {
+            throw .storage(
+                "the log in \(configuration.directory) was being written when the machine restarted; open it for writing once (supportd, or `support-replay migrate --data-dir`) to recover it from its write-ahead segment"
+            )
+        }
+        do {
+            try LMDBEnvironment.restoreMetaPages(header.metaPages, directory: configuration.directory)
+        } catch {
+            throw .storage("cannot bring the log in \(configuration.directory) back to its last flushed commit: \(error)")
+        }
+        return true
+    }
+
+    /// Before anything is served: writes the write-ahead segment's frames beyond the log's head
+    /// into the log (checked like ``verify(expectedHead:progress:)`` checks the log), flushes LMDB,
+    /// and begins a new segment epoch (dropping the frames, noting LMDB's flushed state). Returns
+    /// the head and, in durable mode, the segment to write to.
+    private static func replaySegment(
+        _ storage: LogStorage, _ configuration: EventLogConfiguration, head: LogHead, pendingFrames: Bool
+    ) throws(EventLogError) -> (LogHead, WriteAheadSegment?) {
+        let durable = configuration.durability == .durable
+        do {
+            guard durable || pendingFrames else {
+                // Deferred mode without a segment to replay: flush what the open wrote and hold nothing.
+                try storage.environment.sync(force: true)
+                storage.environment.unpin()
+                return (head, nil)
+            }
+            let segment = try WriteAheadSegment(directory: configuration.directory)
+            let frames = try LogStorage.framesBeyond(head, in: try segment.contents)
+            let replayed = try storage.replay(frames, onto: head, envelope: configuration.envelope)
+            try storage.environment.sync(force: true)
+            try segment.beginEpoch(metaPages: try storage.environment.metaPages())
+            if durable {
+                try storage.environment.pinLastCommit()
+            } else {
+                storage.environment.unpin()
+            }
+            return (replayed, durable ? segment : nil)
+        } catch let error as EventLogError {
+            throw error
+        } catch {
+            throw .storage("replaying the write-ahead segment of \(configuration.directory) failed: \(error)")
         }
     }
 
@@ -102,7 +166,8 @@ public final class EventStore: EventStoring {
 
     /// Counters since the store was opened.
     package struct Statistics: Sendable, Equatable {
-        /// Write transactions committed (each one flush in durable mode).
+        /// Write transactions committed (in durable mode each one segment frame; one flush covers
+        /// the frames written while the previous one ran).
         package var commits: UInt64
         /// Events appended.
         package var events: UInt64

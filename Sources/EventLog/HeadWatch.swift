@@ -25,9 +25,11 @@ final class HeadWatch: Sendable {
 
     var head: LogHead { state.withLock { $0.head } }
 
-    /// Publishes a durable head and wakes everyone it moves past.
+    /// Publishes a durable head and wakes everyone it moves past (a head behind the published
+    /// one changes nothing: groups may be answered out of order by the writer and the flusher).
     func publish(_ head: LogHead) {
         let ready = state.withLock { s -> [CheckedContinuation<Bool, Never>] in
+            guard head.seq > s.head.seq else { return [] }
             s.head = head
             let due = s.waiters.filter { $0.value.after < head.seq }
             for id in due.keys { s.waiters[id] = nil }

@@ -23,10 +23,13 @@ struct LogStorage: Sendable {
     /// The store format this open migrated the directory from, or nil.
     private(set) var migratedFrom: UInt32?
 
-    init(directory: String, mapSize: Int, readOnly: Bool, sync: LMDBEnvironment.SyncMode) throws {
+    /// Opens the environment; with `pin`, holds its last commit (``LMDBEnvironment/pinLastCommit()``)
+    /// before anything is written.
+    init(directory: String, mapSize: Int, readOnly: Bool, sync: LMDBEnvironment.SyncMode, pin: Bool = false) throws {
         environment = try LMDBEnvironment(
             directory: directory, mapSize: mapSize, maxDatabases: 8,
             readOnly: readOnly, sync: sync)
+        if pin { try environment.pinLastCommit() }
         let create = !readOnly
         events = try environment.openDatabase(named: "events", create: create)
         idempotency = try environment.openDatabase(named: "idempotency", create: create)

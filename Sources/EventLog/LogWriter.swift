@@ -7,9 +7,11 @@ import Synchronization
 /// appends of many concurrent callers together (group commit).
 ///
 /// Callers enqueue requests and suspend. The thread takes everything queued, applies it in one
-/// transaction, commits (one fsync for the whole batch in durable mode), and only then answers
-/// each caller. While one batch is being flushed, the next one queues up, so the batch size
-/// follows the load by itself.
+/// transaction and commits it without flushing; in durable mode the group's records then go to
+/// the write-ahead segment as one frame, and a flusher thread answers the callers once a flush of
+/// the segment covers it: one flush stands between a group and its acknowledgement
+/// (docs/architecture.md, "Durability"). While one flush runs, the next groups commit and queue
+/// up behind it, so the number of groups per flush follows the load by itself.
 final class LogWriter: Sendable {
     private struct Pending {
         var requests: [AppendRequest]
@@ -28,6 +30,8 @@ final class LogWriter: Sendable {
 
     fileprivate let storage: LogStorage
     private let configuration: EventLogConfiguration
+    /// The write-ahead segment (durable mode), written by this thread only.
+    private let segment: WriteAheadSegment?
     private let queue = Mutex(Queue())
     private let wakeUp = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -39,14 +43,20 @@ final class LogWriter: Sendable {
     let commits = Atomic<UInt64>(0)
     let appendedEvents = Atomic<UInt64>(0)
 
-    init(storage: LogStorage, configuration: EventLogConfiguration, head: LogHead, headWatch: HeadWatch) {
+    init(storage: LogStorage, configuration: EventLogConfiguration, head: LogHead, headWatch: HeadWatch, segment: WriteAheadSegment?) {
         self.storage = storage
         self.configuration = configuration
         self.chainHead = Mutex(head)
         self.headWatch = headWatch
+        self.segment = segment
         let thread = Thread { [self] in self.run() }
         thread.name = "ledgerdesk-log-writer"
         thread.start()
+        if let segment {
+            let flusher = Thread { [self] in self.runFlusher(segment) }
+            flusher.name = "ledgerdesk-segment-flusher"
+            flusher.start()
+        }
     }
 
     /// Appends the requests (each atomically, all in the same commit when they fit) and
@@ -82,25 +92,26 @@ final class LogWriter: Sendable {
         finished.wait()
     }
 
-    /// A committed batch whose callers are still waiting for it to be durable.
+    /// A committed batch and its callers.
     private struct Committed {
         var batch: [Pending]
         var results: [Result<AppendResult, EventLogError>]
         var head: LogHead?
     }
 
-    /// The writer loop. In durable mode the commits are pipelined: commit N flushes its data
-    /// pages (and with them the meta page of commit N-1), so commit N-1 is acknowledged right
-    /// after commit N; when no further commit comes, an explicit flush acknowledges it.
-    /// One flush per commit instead of two, and the data is always flushed before the meta
-    /// page that points to it, so a crash at any moment leaves a consistent log.
+    /// The writer loop. In durable mode a group is acknowledged once its commit returned and its
+    /// segment frame is flushed: the writer writes the frame, commits to LMDB without flushing
+    /// (`MDB_NOSYNC`) and goes on with the next group, while the flusher thread flushes the frames
+    /// written so far with one `fdatasync` and answers the groups it covers. LMDB is flushed when
+    /// the segment's epoch ends (``checkpoint()``: the segment is full, the writer idles, the log
+    /// closes); until then the epoch's frames are what makes those commits durable, and the pinned
+    /// snapshot of the last flush is what a restart after a machine crash goes back to.
     ///
-    /// The thread sleeps only when nothing is queued, nothing waits for a flush and the log is
-    /// not closing; whatever it takes from the queue, it looks again before sleeping, so a close
-    /// that arrives with (or after) the last batch is always seen.
+    /// The thread sleeps only when nothing is queued and the log is not closing; whatever it
+    /// takes from the queue, it looks again before sleeping, so a close that arrives with (or
+    /// after) the last batch is always seen.
     private func run() {
         var lastFlush = DispatchTime.now()
-        var unflushed: Committed?
         while true {
             let (batch, closing) = queue.withLock { q -> ([Pending], Bool) in
                 var take = 0, count = 0
@@ -113,12 +124,16 @@ final class LogWriter: Sendable {
                 return (taken, q.closing)
             }
             if batch.isEmpty {
-                if let waiting = unflushed {
-                    unflushed = nil
-                    acknowledge(waiting, flushFailure: flush())
-                } else if closing {
+                if closing {
                     finish()
                     return
+                }
+                // Idle with frames in the segment: flush LMDB after a while, so that a restart
+                // has little to replay and LMDB's unflushed pages do not pile up.
+                if let segment, segment.hasFrames, queue.withLock({ $0.failure }) == nil {
+                    if wakeUp.wait(timeout: .now() + .milliseconds(configuration.idleCheckpointMilliseconds)) == .timedOut {
+                        do { try checkpoint() } catch { failWrites(.flushFailed("flushing the log failed: \(error)")) }
+                    }
                 } else {
                     wakeUp.wait()
                 }
@@ -127,19 +142,12 @@ final class LogWriter: Sendable {
             let (results, head, commitFailure) = commit(batch)
             let committed = Committed(batch: batch, results: results, head: head)
             if let commitFailure {
-                // The commit's own flush failed; under MDB_NOMETASYNC it also covered the meta page
-                // of the commit still waiting for it. Neither may ever be acknowledged.
-                if let waiting = unflushed { acknowledge(waiting, flushFailure: commitFailure) }
-                unflushed = nil
                 acknowledge(committed, flushFailure: commitFailure)
                 continue
             }
             switch configuration.durability {
             case .durable:
-                // This commit's data flush made the previous commit's meta page durable; a commit
-                // that wrote nothing flushed nothing, so flush explicitly then.
-                if let waiting = unflushed { acknowledge(waiting, flushFailure: head == nil ? flush() : nil) }
-                unflushed = committed
+                acknowledgeOnceFlushed(committed)
             case .deferred(let interval):
                 var failure: EventLogError?
                 if DispatchTime.now().uptimeNanoseconds - lastFlush.uptimeNanoseconds > UInt64(interval) * 1_000_000 {
@@ -151,8 +159,8 @@ final class LogWriter: Sendable {
         }
     }
 
-    /// Flushes the data file; on failure the writer has failed (see ``failWrites(_:)``) and
-    /// the error is returned.
+    /// Flushes the data file (LMDB's data and meta pages); on failure the writer has failed (see
+    /// ``failWrites(_:)``) and the error is returned.
     private func flush() -> EventLogError? {
         if let failure = queue.withLock({ $0.failure }) { return failure }
         do {
@@ -194,9 +202,119 @@ final class LogWriter: Sendable {
         }
     }
 
+    /// Lets the flusher answer what it holds and stop, flushes LMDB and, when that worked, drops
+    /// the segment's frames: a clean close leaves none.
     private func finish() {
-        _ = flush()
+        if segment != nil {
+            flushes.withLock { $0.stopping = true }
+            flushWake.signal()
+            flusherStopped.wait()
+            if queue.withLock({ $0.failure }) == nil {
+                do { try checkpoint() } catch { failWrites(.flushFailed("flushing the log failed: \(error)")) }
+            }
+            storage.environment.unpin()
+        } else {
+            _ = flush()
+        }
         finished.signal()
+    }
+
+    /// Makes LMDB durable through its last commit, begins a new segment epoch that notes LMDB's
+    /// meta pages (dropping the frames LMDB now holds), and pins that commit's snapshot so that
+    /// no later unflushed commit overwrites its pages (writer thread only).
+    private func checkpoint() throws {
+        guard let segment else { return }
+        try configuration.faults.beforeFlush(.sync)
+        try storage.environment.sync(force: true)
+        try segment.beginEpoch(metaPages: try storage.environment.metaPages())
+        try storage.environment.pinLastCommit()
+    }
+
+    /// A group's frame on its way to the segment: the records and idempotency records the
+    /// transaction writes, written to the segment once the transaction has committed.
+    final class SegmentWrite {
+        var records: [[UInt8]] = []
+        var idempotency: [(key: [UInt8], value: [UInt8])] = []
+        /// Set when the frame went to the file.
+        var written = false
+    }
+
+    /// What the flusher thread and the writer share (durable mode): frames are numbered in the
+    /// order they are written (tickets); a flush covers every frame written before it began.
+    private struct Flushes {
+        /// The ticket of the last frame written.
+        var requested: UInt64 = 0
+        /// Every frame up to this ticket is flushed.
+        var flushed: UInt64 = 0
+        /// Committed groups waiting for the flush of their ticket, in commit order.
+        var waiting: [(ticket: UInt64, committed: Committed)] = []
+        var failure: EventLogError?
+        var stopping = false
+    }
+
+    private let flushes = Mutex(Flushes())
+    private let flushWake = DispatchSemaphore(value: 0)
+    private let flusherStopped = DispatchSemaphore(value: 0)
+
+    /// The flusher thread: flushes the segment whenever frames were written since its last flush
+    /// (one `fdatasync` for all of them) and answers the committed groups that flush covers.
+    private func runFlusher(_ segment: WriteAheadSegment) {
+        while true {
+            let (target, flushed, stopping) = flushes.withLock { ($0.requested, $0.flushed, $0.stopping) }
+            if target == flushed {
+                if stopping { break }
+                flushWake.wait()
+                continue
+            }
+            var failure: EventLogError?
+            do {
+                try configuration.faults.beforeFlush(.segment)
+                try segment.flush()
+            } catch {
+                failure = error as? EventLogError ?? .flushFailed("flushing the write-ahead segment failed: \(error)")
+            }
+            if let failure { failWrites(failure) }
+            let (due, dueFailure) = flushes.withLock { f -> ([Committed], EventLogError?) in
+                if let failure, f.failure == nil { f.failure = failure }
+                f.flushed = target
+                let count = f.failure != nil ? f.waiting.count : f.waiting.prefix { $0.ticket <= target }.count
+                defer { f.waiting.removeFirst(count) }
+                return (f.waiting.prefix(count).map(\.committed), f.failure)
+            }
+            for committed in due { acknowledge(committed, flushFailure: dueFailure) }
+        }
+        flusherStopped.signal()
+    }
+
+    /// Answers a committed group once the frames written so far are flushed (at once when they
+    /// are), in commit order.
+    private func acknowledgeOnceFlushed(_ committed: Committed) {
+        guard segment != nil else {
+            acknowledge(committed, flushFailure: nil)
+            return
+        }
+        let (now, failure) = flushes.withLock { f -> (Bool, EventLogError?) in
+            if let failure = f.failure { return (true, failure) }
+            if f.waiting.isEmpty && f.flushed >= f.requested { return (true, nil) }
+            f.waiting.append((f.requested, committed))
+            return (false, nil)
+        }
+        if now { acknowledge(committed, flushFailure: failure) }
+    }
+
+    /// Writes a committed group's frame (when it has events) and asks the flusher to flush it.
+    /// A frame that does not fit in the segment's epoch begins a new one (``checkpoint()``).
+    private func startSegmentWrite(_ write: SegmentWrite, firstSeq: UInt64) throws {
+        guard let segment, !write.records.isEmpty else { return }
+        if try !segment.write(firstSeq: firstSeq, records: write.records, idempotency: write.idempotency) {
+            try checkpoint()
+            guard try segment.write(firstSeq: firstSeq, records: write.records, idempotency: write.idempotency) else {
+                throw EventLogError.storage("a frame does not fit in an empty write-ahead segment")
+            }
+        }
+        write.written = true
+        flushes.withLock { $0.requested += 1 }
+        flushWake.signal()
     }
 
     /// Applies the requests in one transaction; grows the map and retries when it is full.
@@ -208,16 +326,23 @@ final class LogWriter: Sendable {
     {
         let total = batch.reduce(0) { $0 + $1.resultCount }
         let startHead = chainHead.withLock { $0 }
-        // Under MDB_NOMETASYNC (durable mode) the commit itself flushes the data pages.
-        let commitFlushes = configuration.durability == .durable
+        // The test seam's hook before a durable commit (which writes LMDB's pages without flushing them).
+        let durable = configuration.durability == .durable
         let faults = configuration.faults
+        func failed(
+            _ error: EventLogError
+        ) -> (results: [Result<AppendResult, EventLogError>], head: LogHead?, flushFailure: EventLogError?) {
+            failWrites(error)
+            return (Array(repeating: .failure(error), count: total), nil, error)
+        }
         while true {
             var head = startHead
+            let write = SegmentWrite()
             do {
                 let results = try storage.environment.withTransaction(
                     readOnly: false,
                     beforeCommit: {
-                        if commitFlushes { try faults.beforeFlush(.commit) }
+                        if durable { try faults.beforeFlush(.commit) }
                     }
                 ) { txn in
                     let now = configuration.clock()
@@ -225,7 +350,7 @@ final class LogWriter: Sendable {
                     results.reserveCapacity(total)
                     for pending in batch {
                         for request in pending.requests {
-                            results.append(try apply(request, txn: txn, now: now, head: &head))
+                            results.append(try apply(request, txn: txn, now: now, head: &head, segment: write))
                         }
                     }
                     if head != startHead {
@@ -234,20 +359,39 @@ final class LogWriter: Sendable {
                     return results
                 }
                 commits.add(1, ordering: .relaxed)
+                do {
+                    try startSegmentWrite(write, firstSeq: startHead.seq + 1)
+                } catch {
+                    // Committed, never acknowledged: whether it survives a restart is open.
+                    return failed(error as? EventLogError ?? .flushFailed("writing the write-ahead segment failed: \(error)"))
+                }
                 guard head != startHead else { return (results, nil, nil) }
                 appendedEvents.add(head.seq - startHead.seq, ordering: .relaxed)
                 chainHead.withLock { $0 = head }
                 return (results, head, nil)
             } catch LMDBError.mapFull {
                 do {
-                    try storage.environment.grow(minimumSize: storage.environment.mapSize * 2)
+                    // LMDB grows its map only with no transaction of this process open, the pinned
+                    // snapshot included: end the segment's epoch first (which pins the last commit
+                    // anew), let go of the pin while the map grows, and pin the same commit again.
+                    if segment != nil {
+                        do { try checkpoint() } catch { return failed(.flushFailed("flushing the log failed: \(error)")) }
+                        storage.environment.unpin()
+                    }
+                    let grown = Result { try storage.environment.grow(minimumSize: storage.environment.mapSize * 2) }
+                    if segment != nil {
+                        do { try storage.environment.pinLastCommit() } catch {
+                            return failed(.storage("the log cannot hold its flushed snapshot: \(error)"))
+                        }
+                    }
+                    try grown.get()
                 } catch {
                     return (Array(repeating: .failure(.storage("the log is full and could not grow: \(error)")), count: total), nil, nil)
                 }
             } catch let failure as CommitFailure {
-                let error = EventLogError.flushFailed("\(failure)")
-                failWrites(error)
-                return (Array(repeating: .failure(error), count: total), nil, error)
+                // The commit's pages may be on disk: it is never acknowledged, and nothing is
+                // written after it.
+                return failed(EventLogError.flushFailed("\(failure)"))
             } catch {
                 return (Array(repeating: .failure(.storage("\(error)")), count: total), nil, nil)
             }
@@ -258,7 +402,7 @@ final class LogWriter: Sendable {
     /// values and write nothing; storage failures are thrown and abort the whole batch.
     private func apply(
         _ proposed: AppendRequest, txn: LMDBTransaction, now: Timestamp,
-        head: inout LogHead
+        head: inout LogHead, segment write: SegmentWrite
     ) throws -> Result<AppendResult, EventLogError> {
         let lmdb = LMDBSnapshot(storage: storage, txn: txn, visibleThrough: .max, writerHead: head)
         let snapshot = LogSnapshot(lmdb)
@@ -309,7 +453,9 @@ final class LogWriter: Sendable {
             let number = try known ?? newStreamNumber(digest: digest, txn: txn)
             for s in sealed {
                 let seqKey = StorageKeys.seq(s.record.seq)
-                try txn.put(storage.events, key: seqKey, value: s.record.encoded(), flags: UInt32(MDB_APPEND))
+                let stored = s.record.encoded()
+                try txn.put(storage.events, key: seqKey, value: stored, flags: UInt32(MDB_APPEND))
+                if segment != nil { write.records.append(stored) }
                 try txn.put(storage.streamIndex, key: StorageKeys.streamEntry(number: number, version: s.record.version), value: seqKey)
                 head = LogHead(seq: s.record.seq, hash: s.record.hash)
             }
@@ -322,7 +468,9 @@ final class LogWriter: Sendable {
                 key: idem.key, fingerprint: idem.fingerprint, stream: request.stream,
                 firstSeq: recorded.first?.seq ?? 0, lastSeq: recorded.last?.seq ?? 0,
                 response: result.response)
-            try txn.put(storage.idempotency, key: idempotencyKey, value: record.encoded())
+            let stored = record.encoded()
+            try txn.put(storage.idempotency, key: idempotencyKey, value: stored)
+            if segment != nil { write.idempotency.append((idempotencyKey, stored)) }
         }
         return .success(result)
     }

@@ -1,23 +1,29 @@
 import Dispatch
 import Synchronization
 
-/// A test seam: a hook the writer thread calls right before each flush that makes commits
+/// A test seam: a hook the writer (or the segment's flusher) calls right before each flush that makes commits
 /// durable, to hold the durable head back (by blocking) or to simulate a failed `fdatasync`
 /// (by throwing). Our own targets' tests only, hence `package`.
 package struct StorageFaults: Sendable {
     /// Which flush is about to happen.
     package enum Flush: Sendable, Hashable {
-        /// The data flush inside a durable commit (`mdb_txn_commit` under `MDB_NOMETASYNC`).
-        /// It also makes the previous commit's meta page durable. A throw fails the commit as
-        /// a failed flush inside `mdb_txn_commit` would: the commit is aborted.
+        /// Right before a durable commit (`mdb_txn_commit`, which writes LMDB's pages without
+        /// flushing them: the segment frame written after it makes the group durable). A throw
+        /// fails the commit as an I/O error inside `mdb_txn_commit` would: the commit is aborted
+        /// and the log fails.
         case commit
-        /// An explicit flush (`mdb_env_sync`) that acknowledges the last commit when nothing
-        /// else is queued (durable mode), or the periodic flush (deferred mode). A throw fails
+        /// The flush of a group's frame in the write-ahead segment (durable mode), on the flush
+        /// queue beside the LMDB commit: the one that acknowledges the group. A throw fails it
+        /// as an `fdatasync` error would.
+        case segment
+        /// An explicit flush of LMDB (`mdb_env_sync`): before the segment begins a new epoch
+        /// (when it is full, and on close), or the periodic flush (deferred mode). A throw fails
         /// it as an `fdatasync` error would.
         case sync
     }
 
-    /// Called on the writer thread before each flush; blocking delays it, throwing fails it.
+    /// Called before each flush (on the writer thread, or the segment's flush queue for
+    /// ``Flush/segment``); blocking delays it, throwing fails it.
     package var beforeFlush: @Sendable (Flush) throws -> Void
 
     package init(beforeFlush: @escaping @Sendable (Flush) throws -> Void = { _ in }) {

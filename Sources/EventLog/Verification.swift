@@ -6,6 +6,10 @@ public struct VerificationReport: Sendable, Equatable {
     public var head: LogHead
     /// The first thing that does not hold, or nil when the log is intact.
     public var failure: VerificationFailure?
+    /// Events the write-ahead segment holds beyond the log's last commit (checked to chain on):
+    /// what the next writable open replays. Zero after a clean close; while a writer runs, at
+    /// most the group it is committing.
+    public var segmentPending: UInt64 = 0
 
     /// Whether the whole log holds (no failure).
     public var isIntact: Bool { failure == nil }
@@ -34,6 +38,9 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
         case storedHead
         /// The log does not extend the head noted earlier (truncated or re-chained).
         case expectedHead
+        /// The write-ahead segment holds a record that differs from the log's at its seq, or
+        /// records beyond the log that do not chain onto its head.
+        case segment
     }
 
     /// What does not hold.
@@ -167,6 +174,11 @@ extension EventStore {
                     return fail(.storedHead, nil, "the stored head is not the last event \(report.head)")
                 }
             }
+            if let segmentFailure = try Self.verifySegment(
+                snapshot, directory: self.configuration.directory, envelope: envelope, report: &report)
+            {
+                return fail(.segment, segmentFailure.seq, segmentFailure.detail)
+            }
             if let expectedHead {
                 if expectedHead.seq > report.head.seq {
                     return fail(
@@ -184,5 +196,43 @@ extension EventStore {
             }
             return report
         }
+    }
+
+    /// The write-ahead segment against the walked log: every record of a seq the log holds must be
+    /// the log's record byte for byte; the records beyond must continue the chain from its head
+    /// (counted in ``VerificationReport/segmentPending``). The failure's seq and detail, or nil.
+    private static func verifySegment(
+        _ snapshot: LMDBSnapshot, directory: String, envelope: EnvelopeFormat, report: inout VerificationReport
+    ) throws -> (seq: UInt64?, detail: String)? {
+        let contents: WriteAheadSegment.Contents
+        do {
+            guard let read = try WriteAheadSegment.contents(ofDirectory: directory) else { return nil }
+            contents = read
+        } catch {
+            return (nil, "the write-ahead segment cannot be read: \(error)")
+        }
+        for frame in contents.frames {
+            for (k, stored) in frame.records.enumerated() {
+                let seq = frame.firstSeq + UInt64(k)
+                guard seq <= report.head.seq else { break }
+                guard let logged = try snapshot.rawRecord(seq: seq), Array(logged) == stored else {
+                    return (seq, "the write-ahead segment's record differs from the log's")
+                }
+            }
+        }
+        do {
+            var head = report.head
+            var canonical: [UInt8] = []
+            for frame in try LogStorage.framesBeyond(report.head, in: contents) {
+                for stored in frame.records {
+                    let record = try LogStorage.checkChained(stored, onto: head, envelope: envelope, canonical: &canonical)
+                    head = LogHead(seq: record.seq, hash: record.hash)
+                    report.segmentPending += 1
+                }
+            }
+        } catch EventLogError.corruptRecord(let seq, let reason) {
+            return (seq, reason)
+        }
+        return nil
     }
 }

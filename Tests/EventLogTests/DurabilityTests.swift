@@ -80,11 +80,11 @@ struct ClosingTests {
         let dir = TemporaryDirectory()
         let flushes = FlushSwitch()
         let store = try openStore(dir, faults: flushes.faults)
-        flushes.hold([.sync])
+        flushes.hold([.commit])
         let first = append(store, AppendRequest(stream: "T-1", events: [sampleEvent(1)]))
         try #require(await flushes.waitUntilHeld())
-        // The writer is held in the flush that acknowledges the first append; a second one queues
-        // behind it, and the close comes before the writer takes it.
+        // The writer is held right before it commits the first append; a second one queues behind
+        // it, and the close comes before the writer takes it.
         let second = append(store, AppendRequest(stream: "T-2", events: [sampleEvent(2)]))
         try #require(await eventually { store.statistics.queued == 1 })
         let closing = Task { await endsInTime { store.close() } }
@@ -103,9 +103,9 @@ struct DurableHeadTests {
     @Test func aCommittedEventIsNotReadUntilTheFlushThatAcknowledgesIt() async throws {
         let (dir, flushes, store, durable) = try await storeWithOneDurableEvent()
         defer { withExtendedLifetime(dir) {} }
-        flushes.hold([.sync])
-        // Both requests in one submission, so they share one commit whatever the machine's load:
-        // its own data flush is not held, the explicit flush that would acknowledge it is.
+        flushes.hold([.segment])
+        // Both requests in one submission, so they share one commit whatever the machine's load;
+        // the flush of its segment frame, which would acknowledge it, is held.
         let both = Task {
             await store.append(contentsOf: [
                 AppendRequest(
@@ -223,7 +223,7 @@ struct StorageFaultTests {
     @Test func aCommitWhoseFlushFailedIsNeverAcknowledgedByALaterFlush() async throws {
         let (dir, flushes, store, durable) = try await storeWithOneDurableEvent()
         defer { withExtendedLifetime(dir) {} }
-        flushes.fail([.sync], times: 1)
+        flushes.fail([.segment], times: 1)
         let failed = await append(store, AppendRequest(stream: "T-1", events: [sampleEvent(2)])).value
         #expect(isFlushFailure(failed), "\(failed)")
         for n in 3...5 {
@@ -261,7 +261,7 @@ struct StorageFaultTests {
             let flushes = FlushSwitch()
             let store = try openStore(dir, faults: flushes.faults)
             _ = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(1)]))
-            flushes.fail([.sync])
+            flushes.fail([.segment])
             #expect(isFlushFailure(await append(store, AppendRequest(stream: "T-1", events: [sampleEvent(2)])).value))
             store.close()
         }
@@ -285,7 +285,7 @@ struct OwnerOnlyFileTests {
         let store = try EventStore(EventLogConfiguration(directory: path))
         _ = try await store.append(AppendRequest(stream: "T-1", events: [sampleEvent(1)]))
         #expect(try mode(path) == 0o700)
-        for file in ["data.mdb", "lock.mdb", "writer.lock"] {
+        for file in ["data.mdb", "lock.mdb", "writer.lock", "segment.wal"] {
             #expect(try mode(path + "/" + file) == 0o600, "\(file)")
         }
     }
@@ -294,12 +294,12 @@ struct OwnerOnlyFileTests {
         let dir = TemporaryDirectory()
         do { _ = try openStore(dir) }
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
-        for file in ["data.mdb", "lock.mdb", "writer.lock"] {
+        for file in ["data.mdb", "lock.mdb", "writer.lock", "segment.wal"] {
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir.path + "/" + file)
         }
         _ = try openStore(dir)
         #expect(try mode(dir.path) == 0o700)
-        for file in ["data.mdb", "lock.mdb", "writer.lock"] {
+        for file in ["data.mdb", "lock.mdb", "writer.lock", "segment.wal"] {
             #expect(try mode(dir.path + "/" + file) == 0o600, "\(file)")
         }
     }

@@ -23,7 +23,7 @@ struct DurabilityServerTests {
             #expect(feed.status == .ok && head.status == .ok && history.status == .ok)
 
             // The writer commits the message, then is held in the flush that would acknowledge it.
-            flushes.hold([.sync])
+            flushes.hold([.segment])
             let key: HTTPFields = [.idempotencyKey: "reply-0001"]
             let path = "/v1/tickets/\(id)/messages"
             let first = Task { try await client.post(path, as: .c1, Bodies.message("any news?"), headers: key) }

@@ -3,14 +3,18 @@
 # supportd, next to a bare Hummingbird POST route and the log's own group-commit figure, all in
 # the same run. Loopback only; every load is bounded in time. Prints the figures.
 # Usage: Tools/bench/http-commands.sh [seconds] [connections]
+# BENCH_BIN=DIR runs the binaries in DIR (supportd, http-baseline, eventlog-bench) without building
+# (to compare an older build in the same session).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN=${1:-10}
 CONNECTIONS=${2:-64}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 # One product per call: given several --product options, swift build builds only the last one.
-for product in supportd http-baseline eventlog-bench; do swift build -c release --product "$product" >/dev/null; done
-BIN=.build/release
+if [[ -z "${BENCH_BIN:-}" ]]; then
+  for product in supportd http-baseline eventlog-bench; do swift build -c release --product "$product" >/dev/null; done
+fi
+BIN=$(cd "${BENCH_BIN:-.build/release}" && pwd)
 WORK=$(mktemp -d "$PWD/.bench-http-XXXX")
 cleanup() { kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -40,4 +44,4 @@ AGENT_TOKEN=bench-agent TICKETS=$TICKETS wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_P
 kill $SERVER; wait $SERVER 2>/dev/null || true
 
 echo "== log group commit, 64 tasks in process"
-(cd "$WORK" && "$OLDPWD/$BIN/eventlog-bench" group-commit --tasks "$CONNECTIONS" --seconds "$SECONDS_PER_RUN")
+(cd "$WORK" && "$BIN/eventlog-bench" group-commit --tasks "$CONNECTIONS" --seconds "$SECONDS_PER_RUN")

@@ -24,6 +24,8 @@
 #   BENCH_IMPORT_BASELINE=BIN another support-replay (an older build) timed on the same file in the
 #                             same rounds, after the current one: its own column and ratio
 #   BENCH_NO_BUILD=1          use the release binaries already in .build/release (BENCH_BIN: another folder)
+#   BENCH_PEER_BIN=DIR        also run DIR/eventlog-bench group-commit in each append round, right
+#                             after the log's own run (an older build, to compare in the same run)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -131,7 +133,7 @@ insert into events(stream_id, version, type, data)
     '{"actor": {"kind": "agent", "id": "agent-7"}, "attachments": [], "body": "Hello, your VPS was restarted and the disk check is done. Please confirm the site answers again; ticket reply 123456 from the support desk, with a longer paragraph of text."}'::jsonb
   from events where stream_id = 'T-' || (:s)::text;
 SQL
-  LOG_RATES=() LOG_P99S=() PG_RATES=() PG_P99S=() RATIOS=()
+  LOG_RATES=() LOG_P99S=() PG_RATES=() PG_P99S=() RATIOS=() PEER_RATES=() PEER_P99S=()
   for round in $(seq 1 "$ROUNDS"); do
     echo "-- round $round"
     quiesce
@@ -139,6 +141,14 @@ SQL
     echo "$LOG_OUT"
     LOG_RATE=$(echo "$LOG_OUT" | awk '/events\/s,/ {print $1}')
     LOG_P99=$(echo "$LOG_OUT" | sed -n 's/.*p99 \([0-9]*\) µs.*/\1/p')
+    if [[ -n "${BENCH_PEER_BIN:-}" ]]; then
+      quiesce
+      PEER_OUT=$(cd "$WORK" && "$BENCH_PEER_BIN/eventlog-bench" group-commit --tasks "$CLIENTS" --seconds "$SECS" --streams "$STREAMS")
+      echo "  peer build ($BENCH_PEER_BIN):"
+      echo "$PEER_OUT"
+      PEER_RATES+=("$(echo "$PEER_OUT" | awk '/events\/s,/ {print $1}')")
+      PEER_P99S+=("$(echo "$PEER_OUT" | sed -n 's/.*p99 \([0-9]*\) µs.*/\1/p')")
+    fi
     fresh_table
     quiesce
     PG_OUT=$(cd "$WORK" && pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$SECS" -f "$WORK/insert.sql" --log --log-prefix="$WORK/pgbench_log" postgres 2>&1)
@@ -159,6 +169,13 @@ SQL
     "$(fmt "$LOG_RATE") events/s, p99 $(ms "$LOG_P99") ms" \
     "PostgreSQL $PGVERSION: $(fmt "$PG_TPS") tps (one INSERT each), p99 $(ms "$PG_P99") ms" \
     "$(ratio "$LOG_RATE" "$PG_TPS") (rounds: ${RATIOS[*]})"
+  if [[ -n "${BENCH_PEER_BIN:-}" ]]; then
+    PEER_RATE=$(median "${PEER_RATES[@]}") PEER_P99=$(median "${PEER_P99S[@]}")
+    row "the same appends, peer build \`$BENCH_PEER_BIN\` (medians of $ROUNDS rounds, each right after the log's run)" \
+      "$(fmt "$PEER_RATE") events/s, p99 $(ms "$PEER_P99") ms" \
+      "PostgreSQL $PGVERSION: $(fmt "$PG_TPS") tps" \
+      "$(ratio "$PEER_RATE" "$PG_TPS"); this build / peer: $(ratio "$LOG_RATE" "$PEER_RATE")"
+  fi
 fi
 
 # --- 2. import of a real log --------------------------------------------------------------------

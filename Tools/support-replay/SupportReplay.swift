@@ -159,6 +159,11 @@ struct Verify: ParsableCommand {
             throw ExitCode(1)
         }
         emit("OK: \(report.eventsChecked) events, head \(report.head)\n")
+        if report.segmentPending > 0 {
+            emit(
+                "the write-ahead segment holds \(report.segmentPending) more events that chain onto the head: a writer is running, or stopped without closing (its next open applies them)\n"
+            )
+        }
         emit("\(Int(rate)) events/s\n")
         // The stored projection state must be what a fresh rebuild of the log up to its seq gives.
         if let stored = try store.checkpoint(name: ProjectionRunner.checkpointName) {

@@ -1,4 +1,5 @@
 import CLMDB
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -14,6 +15,8 @@ final class LMDBEnvironment: @unchecked Sendable {
     let handle: OpaquePointer
     let isReadOnly: Bool
     private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t>
+    /// The read transaction that holds the last flushed snapshot (its address), or 0.
+    private let pinned = Mutex<UInt?>(nil)
 
     /// Opens (creating when writable) the environment in `directory`.
     /// How commits reach the disk.
@@ -56,6 +59,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     }
 
     deinit {
+        if let pin = pinned.withLock({ $0 }) { mdb_txn_abort(OpaquePointer(bitPattern: pin)) }
         mdb_env_close(handle)
         pthread_rwlock_destroy(resizeLock)
         resizeLock.deallocate()
@@ -83,6 +87,71 @@ final class LMDBEnvironment: @unchecked Sendable {
         pthread_rwlock_wrlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
         try check(mdb_env_set_mapsize(handle, 0))
+    }
+
+    /// Holds the last committed snapshot with a read transaction of its own (dropping the one
+    /// held before): LMDB then reuses none of that snapshot's pages, so its tree stays on disk
+    /// whatever later unflushed commits write. With ``metaPages()`` taken right after a flush,
+    /// this is what lets the write-ahead segment bring LMDB back to that snapshot after a crash
+    /// (docs/architecture.md, "Durability").
+    func pinLastCommit() throws(LMDBError) {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn))
+        let address = UInt(bitPattern: txn)
+        let previous = pinned.withLock { p -> UInt? in
+            defer { p = address }
+            return p
+        }
+        if let previous { mdb_txn_abort(OpaquePointer(bitPattern: previous)) }
+    }
+
+    /// Drops the pinned snapshot (if any).
+    func unpin() {
+        if let previous = pinned.withLock({ p -> UInt? in
+            defer { p = nil }
+            return p
+        }) {
+            mdb_txn_abort(OpaquePointer(bitPattern: previous))
+        }
+    }
+
+    /// The page size and the bytes of the two meta pages (pages 0 and 1) as the data file holds
+    /// them now: after a flush, a copy that brings the file back to that commit.
+    func metaPages() throws(LMDBError) -> [UInt8] {
+        var info = MDB_stat()
+        try check(mdb_env_stat(handle, &info))
+        var fd: Int32 = -1
+        try check(mdb_env_get_fd(handle, &fd))
+        let size = 2 * Int(info.ms_psize)
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let n = bytes.withUnsafeMutableBytes { raw in pread(fd, raw.baseAddress! + done, size - done, off_t(done)) }
+            guard n > 0 else {
+                if n < 0 && errno == EINTR { continue }
+                throw .system(n < 0 ? errno : EIO)
+            }
+            done += n
+        }
+        return bytes
+    }
+
+    /// Writes back meta pages copied by ``metaPages()`` into the data file of `directory` and
+    /// flushes them, before any environment is opened on it.
+    static func restoreMetaPages(_ pages: [UInt8], directory: String) throws(LMDBError) {
+        let fd = open(directory + "/data.mdb", O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(errno) }
+        defer { close(fd) }
+        var done = 0
+        while done < pages.count {
+            let n = pages.withUnsafeBytes { raw in pwrite(fd, raw.baseAddress! + done, pages.count - done, off_t(done)) }
+            guard n > 0 else {
+                if n < 0 && errno == EINTR { continue }
+                throw .system(n < 0 ? errno : EIO)
+            }
+            done += n
+        }
+        guard fdatasync(fd) == 0 else { throw .system(errno) }
     }
 
     /// Flushes the data file to disk (used in the relaxed durability mode).
