@@ -66,7 +66,7 @@ public final class ProjectionRunner: Sendable {
     /// when it is damaged, when it was built under another policy or by another version of the
     /// fold, or when `rebuild` is set, folds the whole log from seq 1.
     ///
-    /// Point-in-time snapshots (``PointInTimeIndex``) are taken while folding from seq 1; after a
+    /// Point-in-time snapshots (`PointInTimeIndex`) are taken while folding from seq 1; after a
     /// start from a checkpoint a background fold takes them (until it has caught up, `asOf`
     /// answers are full folds).
     public convenience init(
@@ -249,7 +249,7 @@ public final class ProjectionRunner: Sendable {
     /// The projection as of an instant: the events whose `at` <= `asOf`, in log order (SPEC §3).
     ///
     /// From the last snapshot of the point-in-time index that holds only events with `at` <=
-    /// `asOf`, then the few events after it that qualify (``PointInTimeIndex``); a full fold of
+    /// `asOf`, then the few events after it that qualify (`PointInTimeIndex`); a full fold of
     /// the log when there is no index, while it is being built after a start from a checkpoint,
     /// or when too many back-dated events would have to be read. Either way the same projection.
     public func asOf(_ instant: Timestamp) throws -> SupportProjection {
