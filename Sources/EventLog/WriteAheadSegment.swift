@@ -91,7 +91,9 @@ final class WriteAheadSegment: @unchecked Sendable {
 
     /// Opens (creating when missing, 0600, preallocated to `initialSize`) the segment of
     /// `directory` for writing; ``contents`` tells what it holds before anything is written.
-    init(directory: String, initialSize: Int = WriteAheadSegment.initialSize, grownSize: Int = WriteAheadSegment.grownSize) throws(EventLogError) {
+    init(
+        directory: String, initialSize: Int = WriteAheadSegment.initialSize, grownSize: Int = WriteAheadSegment.grownSize
+    ) throws(EventLogError) {
         path = directory + "/" + Self.fileName
         let initialSize = max(initialSize, Self.firstFrame + Self.alignment)
         self.grownSize = max(grownSize, initialSize)
