@@ -21,6 +21,12 @@ public struct EventLogConfiguration: Sendable {
     /// LMDB and begins a new segment epoch (durable mode; tests that stage a crash set it longer
     /// than they run).
     package var idleCheckpointMilliseconds = 1000
+    /// The size in bytes the write-ahead segment is made on creation (durable mode).
+    package var segmentSize = WriteAheadSegment.initialSize
+    /// The size it grows to (doubling) when full before a full segment ends the epoch (LMDB's
+    /// flush) instead; equal to ``segmentSize``, it never grows. An epoch's frames end here even
+    /// in a file made larger by an earlier setting.
+    package var segmentGrownSize = WriteAheadSegment.grownSize
 
     /// A configuration for the data directory `directory`. The defaults: durable appends, the
     /// `stream` field, a 64 GiB map, batches of at most 8,192 requests and the system clock.

@@ -97,7 +97,8 @@ public final class EventStore: EventStoring {
                 storage.environment.unpin()
                 return (head, nil)
             }
-            let segment = try WriteAheadSegment(directory: configuration.directory)
+            let segment = try WriteAheadSegment(
+                directory: configuration.directory, initialSize: configuration.segmentSize, grownSize: configuration.segmentGrownSize)
             let frames = try LogStorage.framesBeyond(head, in: try segment.contents)
             let replayed = try storage.replay(frames, onto: head, envelope: configuration.envelope)
             try storage.environment.sync(force: true)

@@ -36,8 +36,10 @@ import Darwin
 final class WriteAheadSegment: @unchecked Sendable {
     static let fileName = "segment.wal"
     static let alignment = 4096
-    /// The size the file is made on creation, and the size it grows to (doubling) before a full
-    /// segment begins a new epoch instead (frames are about 12-20 kB per group of 30-50 events).
+    /// The default size the file is made on creation, and the default size it grows to (doubling)
+    /// before a full segment begins a new epoch instead (frames are about 12-20 kB per group of
+    /// 30-50 events); ``EventLogConfiguration/segmentSize`` and
+    /// ``EventLogConfiguration/segmentGrownSize`` set them.
     static let initialSize = 1 << 20
     static let grownSize = 8 << 20
     static let frameMagic: UInt32 = 0x4653_444C  // "LDSF"
@@ -83,11 +85,18 @@ final class WriteAheadSegment: @unchecked Sendable {
     private(set) var size: Int
     /// Where the next frame goes.
     private var offset: Int
+    /// The size the file grows to before a full segment begins a new epoch instead; an epoch's
+    /// frames end there even in a larger file (one made with a larger setting).
+    private let grownSize: Int
 
-    /// Opens (creating when missing, 0600, preallocated) the segment of `directory` for writing;
-    /// ``contents`` tells what it holds before anything is written.
-    init(directory: String) throws(EventLogError) {
+    /// Opens (creating when missing, 0600, preallocated to `initialSize`) the segment of
+    /// `directory` for writing; ``contents`` tells what it holds before anything is written.
+    init(
+        directory: String, initialSize: Int = WriteAheadSegment.initialSize, grownSize: Int = WriteAheadSegment.grownSize
+    ) throws(EventLogError) {
         path = directory + "/" + Self.fileName
+        let initialSize = max(initialSize, Self.firstFrame + Self.alignment)
+        self.grownSize = max(grownSize, initialSize)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .storage("cannot open \(path): \(String(cString: strerror(errno)))") }
         descriptor = fd
@@ -100,7 +109,7 @@ final class WriteAheadSegment: @unchecked Sendable {
         epoch = 0
         offset = Self.firstFrame
         do {
-            if size < Self.initialSize { try extend(to: Self.initialSize) }
+            if size < initialSize { try extend(to: initialSize) }
             let contents = try Self.read(descriptor: fd, size: size, path: path)
             epoch = contents.epoch
             offset = contents.end
@@ -139,10 +148,10 @@ final class WriteAheadSegment: @unchecked Sendable {
     func write(firstSeq: UInt64, records: [[UInt8]], idempotency: [(key: [UInt8], value: [UInt8])]) throws(EventLogError) -> Bool {
         guard !records.isEmpty else { return true }
         let bytes = Self.encode(Frame(epoch: epoch, firstSeq: firstSeq, records: records, idempotency: idempotency))
-        if offset + bytes.count > size {
-            if size < Self.grownSize || offset == Self.firstFrame {
+        if offset + bytes.count > (offset == Self.firstFrame ? size : min(size, grownSize)) {
+            if size < grownSize || offset == Self.firstFrame {
                 // Grow (once in a directory's life), or fit a frame larger than the whole file.
-                try extend(to: max(min(2 * size, Self.grownSize), offset + bytes.count))
+                try extend(to: max(min(2 * size, grownSize), offset + bytes.count))
                 return try write(firstSeq: firstSeq, records: records, idempotency: idempotency)
             }
             return false

@@ -201,4 +201,22 @@ struct WriteAheadSegmentTests {
         file[WriteAheadSegment.firstFrame + 40] ^= 0xFF
         #expect(file.withUnsafeBytes { WriteAheadSegment.parse($0) }.frames.isEmpty)
     }
+
+    @Test func aSegmentSetNotToGrowRefusesTheFrameAfterItsSizeEvenInALargerFile() throws {
+        let dir = TemporaryDirectory()
+        let size = WriteAheadSegment.firstFrame + 4 * WriteAheadSegment.alignment
+        let record = [UInt8](repeating: 7, count: 100)  // one 4096-byte frame
+        do {
+            let segment = try WriteAheadSegment(directory: dir.path, initialSize: size, grownSize: size)
+            for n in 1...4 { #expect(try segment.write(firstSeq: UInt64(n), records: [record], idempotency: [])) }
+            #expect(try segment.write(firstSeq: 5, records: [record], idempotency: []) == false)
+            #expect(segment.size == size)
+        }
+        try FileManager.default.removeItem(atPath: dir.path + "/" + segmentFile)
+        _ = try WriteAheadSegment(directory: dir.path, initialSize: 2 * size, grownSize: 2 * size)
+        let segment = try WriteAheadSegment(directory: dir.path, initialSize: size, grownSize: size)
+        for n in 1...4 { #expect(try segment.write(firstSeq: UInt64(n), records: [record], idempotency: [])) }
+        #expect(try segment.write(firstSeq: 5, records: [record], idempotency: []) == false)
+        #expect(segment.size == 2 * size)
+    }
 }
