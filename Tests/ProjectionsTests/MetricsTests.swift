@@ -324,9 +324,18 @@ struct MetricsTests {
             let shapes: [(String, () -> Int64)] = [
                 ("narrow", { Int64.random(in: 0..<300, using: &random) }),
                 ("wide", { Int64.random(in: 0..<40_000_000_000, using: &random) }),
-                ("skewed", { Int64.random(in: 0..<100, using: &random) < 95 ? Int64.random(in: 0..<70_000, using: &random) : Int64.random(in: 0..<9_000_000_000, using: &random) }),
+                (
+                    "skewed",
+                    {
+                        Int64.random(in: 0..<100, using: &random) < 95
+                            ? Int64.random(in: 0..<70_000, using: &random) : Int64.random(in: 0..<9_000_000_000, using: &random)
+                    }
+                ),
                 ("negative", { Int64.random(in: -5_000_000...5_000_000, using: &random) }),
-                ("extreme", { [Int64.min, Int64.max, 0, -1, 1][Int.random(in: 0..<5, using: &random)] &+ Int64.random(in: -3...3, using: &random) }),
+                (
+                    "extreme",
+                    { [Int64.min, Int64.max, 0, -1, 1][Int.random(in: 0..<5, using: &random)] &+ Int64.random(in: -3...3, using: &random) }
+                ),
                 ("few", { Int64.random(in: 0..<4, using: &random) * 3_600_000 }),
             ]
             for (shape, next) in shapes {
