@@ -152,20 +152,23 @@ public struct DurationStatistics: Sendable, Hashable {
     /// No duration at all.
     public static let empty = DurationStatistics(count: 0, min: nil, max: nil, mean: nil, p50: nil, p90: nil, p99: nil)
 
-    /// Summarises `values` (any order). The ranks are selected, not sorted for: O(n).
+    /// Summarises `values` (any order). The ranks are selected, not sorted for: O(n), and the
+    /// values are only read (`select(_:of:low:high:)`).
     package init(_ values: [Int64]) {
         guard !values.isEmpty else {
             self = .empty
             return
         }
-        var values = values
         let n = values.count
-        var sum: Int128 = 0
-        var low = values[0], high = values[0]
-        for value in values {
-            sum += Int128(value)
-            low = Swift.min(low, value)
-            high = Swift.max(high, value)
+        let (sum, low, high) = values.withUnsafeBufferPointer { v in
+            var sum: Int128 = 0
+            var low = v[0], high = v[0]
+            for value in v {
+                sum += Int128(value)
+                low = Swift.min(low, value)
+                high = Swift.max(high, value)
+            }
+            return (sum, low, high)
         }
         let divisor = Int128(n)
         var quotient = sum / divisor
@@ -173,14 +176,72 @@ public struct DurationStatistics: Sendable, Hashable {
         // Halves away from zero.
         if remainder.magnitude * 2 >= divisor.magnitude { quotient += sum < 0 ? -1 : 1 }
         let k50 = (50 * n + 99) / 100 - 1, k90 = (90 * n + 99) / 100 - 1, k99 = (99 * n + 99) / 100 - 1
-        let (p50, p90, p99) = values.withUnsafeMutableBufferPointer { v in
-            // Each selection leaves the larger values after its rank: the next one looks there only.
-            Self.select(v, k50, from: 0)
-            Self.select(v, k90, from: k50)
-            Self.select(v, k99, from: k90)
-            return (v[k50], v[k90], v[k99])
+        let ranks = values.withUnsafeBufferPointer { Self.select([k50, k90, k99], of: $0, low: low, high: high) }
+        self.init(count: n, min: low, max: high, mean: Int64(quotient), p50: ranks[0], p90: ranks[1], p99: ranks[2])
+    }
+
+    /// Below this many values a selection works on a copy with quickselect.
+    static let countingThreshold = 2_048
+
+    /// The values at the positions `ks` (ascending) of `v` sorted, all of `v` within
+    /// `low...high`. A counting pass over buckets of the high bits of `value - low` (about
+    /// log2(n) bits, 8 to 16) finds the bucket of each rank and its rank within it; then the
+    /// values of that bucket alone are gathered and selected from, the same way on their lower
+    /// bits. The k-th smallest value is one value whichever way it is found: the answer is the
+    /// sort's.
+    static func select(_ ks: [Int], of v: UnsafeBufferPointer<Int64>, low: Int64, high: Int64) -> [Int64] {
+        if low == high { return ks.map { _ in low } }
+        if v.count < countingThreshold {
+            var copy = Array(v)
+            return copy.withUnsafeMutableBufferPointer { c in
+                var from = 0
+                return ks.map { k in
+                    // Each selection leaves the larger values after its rank: the next one looks there only.
+                    select(c, k, from: from)
+                    from = k
+                    return c[k]
+                }
+            }
         }
-        self.init(count: n, min: low, max: high, mean: Int64(quotient), p50: p50, p90: p90, p99: p99)
+        let range = UInt64(bitPattern: high &- low)
+        let bits = UInt64.bitWidth - range.leadingZeroBitCount
+        let bucketBits = Swift.min(16, Swift.max(8, Int.bitWidth - v.count.leadingZeroBitCount))
+        let shift = UInt64(Swift.max(0, bits - bucketBits))
+        var counts = [Int](repeating: 0, count: Int(range >> shift) + 1)
+        counts.withUnsafeMutableBufferPointer { c in
+            for x in v { c[Int(UInt64(bitPattern: x &- low) >> shift)] += 1 }
+        }
+        // Each rank's bucket and its rank within the bucket (ranks ascending: buckets too).
+        var buckets: [(bucket: Int, ranks: [Int])] = []
+        var bucket = 0, before = 0
+        for k in ks {
+            while before + counts[bucket] <= k {
+                before += counts[bucket]
+                bucket += 1
+            }
+            if buckets.last?.bucket == bucket {
+                buckets[buckets.count - 1].ranks.append(k - before)
+            } else {
+                buckets.append((bucket, [k - before]))
+            }
+        }
+        var out: [Int64] = []
+        out.reserveCapacity(ks.count)
+        for (b, ranks) in buckets {
+            let offset = UInt64(b) << shift
+            let bucketLow = low &+ Int64(bitPattern: offset)
+            if shift == 0 {
+                out += ranks.map { _ in bucketLow }
+                continue
+            }
+            let bucketHigh = low &+ Int64(bitPattern: Swift.min(range, offset + ((1 << shift) - 1)))
+            var members: [Int64] = []
+            members.reserveCapacity(counts[b])
+            let key = UInt64(b)
+            for x in v where UInt64(bitPattern: x &- low) >> shift == key { members.append(x) }
+            out += members.withUnsafeBufferPointer { select(ranks, of: $0, low: bucketLow, high: bucketHigh) }
+        }
+        return out
     }
 
     /// Moves the k-th smallest of `v[from...]` to index k, the smaller ones before it and the

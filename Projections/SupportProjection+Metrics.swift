@@ -16,54 +16,78 @@ extension SupportProjection {
         clock: SLAClock
     ) -> [ResponseTimeGroup] {
         let business = clock == .business
-        // By group key + 1 (keys are dense: -1 for the null group, then name indices).
-        var groups = GroupArray<ResponseAccumulator>(count: groupCount(groupBy))
-
-        for value in replies where window.contains(milliseconds: value.end) {
-            let key = groupKey(groupBy, team: value.team, agent: value.agent, priority: value.priority, ticket: value.ticket)
-            let duration = business ? value.business : value.calendar
-            if value.isFirst {
-                groups[key, default: ResponseAccumulator()].firstReply.add(duration, value.outcome)
-            } else {
-                groups[key, default: ResponseAccumulator()].nextReply.add(duration, value.outcome)
-            }
-        }
-        var i = -1
-        for t in tickets {
-            i += 1
-            let ticket = UInt32(i)
-            if t.status.isResolved {
-                guard window.contains(milliseconds: t.resolutionEnd) else { continue }
-                let key = groupKey(
-                    groupBy, team: t.resolutionTeam, agent: t.resolutionAgent,
-                    priority: t.resolutionPriority, ticket: ticket)
-                let calendar = t.resolutionEnd - t.openedAt
-                groups[key, default: ResponseAccumulator()].add(
-                    resolution: business ? t.resolutionBusiness : calendar, outcome: t.resolutionOutcome,
-                    wait: business ? t.waitBusiness : t.waitCalendar, work: business ? t.workBusiness : t.workCalendar)
-                continue
-            }
-            // Running intervals breached at the evaluation instant count in their due's window.
-            let deadlines = t.deadlines
-            func breachedInWindow(_ deadline: SLADeadline?) -> Bool {
-                guard let deadline, deadline.isBreached(at: evaluation), let due = deadline.due else { return false }
-                return window.contains(milliseconds: due.milliseconds)
-            }
-            let turnBreached = breachedInWindow(deadlines.reply)
-            let resolutionBreached = breachedInWindow(deadlines.resolution)
-            guard turnBreached || resolutionBreached else { continue }
-            let key = groupKey(groupBy, team: t.team, agent: t.assignee, priority: t.priority, ticket: ticket)
-            if turnBreached {
-                if deadlines.reply?.metric == .firstReply {
-                    groups[key, default: ResponseAccumulator()].firstReply.breached += 1
-                } else {
-                    groups[key, default: ResponseAccumulator()].nextReply.breached += 1
+        // By group key + 1 (keys are dense: -1 for the null group, then name indices), read and
+        // written through buffers: no hashing, no optional or copy check per value.
+        var accumulators = [ResponseAccumulator](repeating: ResponseAccumulator(), count: groupCount(groupBy) + 1)
+        var present = [Bool](repeating: false, count: accumulators.count)
+        let now = evaluation.milliseconds
+        accumulators.withUnsafeMutableBufferPointer { groups in
+            present.withUnsafeMutableBufferPointer { present in
+                replies.forEachChunk { chunk in
+                    chunk.withUnsafeBufferPointer { values in
+                        for value in values where window.contains(milliseconds: value.end) {
+                            let g = Int(
+                                groupKey(groupBy, team: value.team, agent: value.agent, priority: value.priority, ticket: value.ticket) + 1)
+                            present[g] = true
+                            let duration = business ? value.business : value.calendar
+                            if value.isFirst {
+                                groups[g].firstReply.add(duration, value.outcome)
+                            } else {
+                                groups[g].nextReply.add(duration, value.outcome)
+                            }
+                        }
+                    }
+                }
+                var i = 0
+                tickets.forEachChunk { chunk in
+                    chunk.withUnsafeBufferPointer { records in
+                        for t in records {
+                            defer { i += 1 }
+                            let ticket = UInt32(i)
+                            if t.status.isResolved {
+                                guard window.contains(milliseconds: t.resolutionEnd) else { continue }
+                                let g = Int(
+                                    groupKey(
+                                        groupBy, team: t.resolutionTeam, agent: t.resolutionAgent,
+                                        priority: t.resolutionPriority, ticket: ticket) + 1)
+                                present[g] = true
+                                let calendar = t.resolutionEnd - t.openedAt
+                                groups[g].add(
+                                    resolution: business ? t.resolutionBusiness : calendar, outcome: t.resolutionOutcome,
+                                    wait: business ? t.waitBusiness : t.waitCalendar, work: business ? t.workBusiness : t.workCalendar)
+                                continue
+                            }
+                            // Running intervals breached at the evaluation instant count in their due's
+                            // window. Neither is breached before its cached breach instant (the
+                            // deadlines are made from these).
+                            guard t.turnBreachAt <= now || t.resolutionBreachAt <= now else { continue }
+                            let deadlines = t.deadlines
+                            func breachedInWindow(_ deadline: SLADeadline?) -> Bool {
+                                guard let deadline, deadline.isBreached(at: evaluation), let due = deadline.due else { return false }
+                                return window.contains(milliseconds: due.milliseconds)
+                            }
+                            let turnBreached = breachedInWindow(deadlines.reply)
+                            let resolutionBreached = breachedInWindow(deadlines.resolution)
+                            guard turnBreached || resolutionBreached else { continue }
+                            let g = Int(groupKey(groupBy, team: t.team, agent: t.assignee, priority: t.priority, ticket: ticket) + 1)
+                            present[g] = true
+                            if turnBreached {
+                                if deadlines.reply?.metric == .firstReply {
+                                    groups[g].firstReply.breached += 1
+                                } else {
+                                    groups[g].nextReply.breached += 1
+                                }
+                            }
+                            if resolutionBreached { groups[g].resolution.breached += 1 }
+                        }
+                    }
                 }
             }
-            if resolutionBreached { groups[key, default: ResponseAccumulator()].resolution.breached += 1 }
         }
+        var found: [Int64: ResponseAccumulator] = [:]
+        for (g, accumulator) in accumulators.enumerated() where present[g] { found[Int64(g - 1)] = accumulator }
 
-        return sortedGroups(groups.dictionary, groupBy).map { key, accumulator in
+        return sortedGroups(found, groupBy).map { key, accumulator in
             ResponseTimeGroup(
                 key: key,
                 firstReply: accumulator.firstReply.summary(withSLA: true),

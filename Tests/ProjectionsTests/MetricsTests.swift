@@ -316,6 +316,42 @@ struct MetricsTests {
         }
     }
 
+    @Test func countedRanksEqualTheRanksOfTheSortedValuesForLargeAndSkewedInputs() {
+        var random = SeededRandom(seed: 12)
+        // From the counting pass's threshold up: narrow, wide, skewed (most values in one bucket),
+        // negative and extreme values, few distinct ones.
+        for n in [DurationStatistics.countingThreshold - 1, DurationStatistics.countingThreshold, 5_000, 70_001] {
+            let shapes: [(String, () -> Int64)] = [
+                ("narrow", { Int64.random(in: 0..<300, using: &random) }),
+                ("wide", { Int64.random(in: 0..<40_000_000_000, using: &random) }),
+                (
+                    "skewed",
+                    {
+                        Int64.random(in: 0..<100, using: &random) < 95
+                            ? Int64.random(in: 0..<70_000, using: &random) : Int64.random(in: 0..<9_000_000_000, using: &random)
+                    }
+                ),
+                ("negative", { Int64.random(in: -5_000_000...5_000_000, using: &random) }),
+                (
+                    "extreme",
+                    { [Int64.min, Int64.max, 0, -1, 1][Int.random(in: 0..<5, using: &random)] &+ Int64.random(in: -3...3, using: &random) }
+                ),
+                ("few", { Int64.random(in: 0..<4, using: &random) * 3_600_000 }),
+            ]
+            for (shape, next) in shapes {
+                let values = (0..<n).map { _ in next() }
+                let s = values.sorted()
+                func rank(_ percent: Int) -> Int64 { s[(percent * n + 99) / 100 - 1] }
+                let statistics = DurationStatistics(values)
+                #expect(statistics.min == s.first && statistics.max == s.last && statistics.count == n)
+                #expect(statistics.p50 == rank(50) && statistics.p90 == rank(90) && statistics.p99 == rank(99), "n \(n), \(shape)")
+                let ks = [0, n / 3, n / 2, n / 2, n - 2, n - 1]
+                let selected = values.withUnsafeBufferPointer { DurationStatistics.select(ks, of: $0, low: s[0], high: s[n - 1]) }
+                #expect(selected == ks.map { s[$0] }, "n \(n), \(shape)")
+            }
+        }
+    }
+
     @Test func aMeanIsRoundedToTheMillisecondWithHalvesAwayFromZero() {
         #expect(DurationStatistics([1, 2]).mean == 2)  // 1.5
         #expect(DurationStatistics([2, 3]).mean == 3)  // 2.5
