@@ -227,6 +227,14 @@ extension BinaryJSON {
             return Int64(bitPattern: UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: offset + 1, as: UInt64.self)))
         }
 
+        package var boolean: Bool? {
+            switch tag {
+            case Tag.true.rawValue: true
+            case Tag.false.rawValue: false
+            default: nil
+            }
+        }
+
         package var items: Items? {
             guard tag == Tag.array.rawValue else { return nil }
             var reader = ByteReader(buffer, offset: offset + 1)

@@ -48,6 +48,17 @@ package struct AttachmentBody: JSONAnswer {
     }
 }
 
+/// Where a thread entry taken from mail came from.
+package struct MailOriginBody: JSONAnswer {
+    package var messageId: String
+    package var from: String
+
+    package init(_ origin: TicketEvent.MailOrigin) {
+        messageId = origin.messageId
+        from = origin.from
+    }
+}
+
 /// One message or note of a ticket's thread.
 package struct ThreadEntryBody: JSONAnswer {
     package var version: Int64
@@ -56,6 +67,10 @@ package struct ThreadEntryBody: JSONAnswer {
     package var author: ActorBody
     package var body: String
     package var attachments: [AttachmentBody]
+    /// A mailed message's quoted history (below its new text); absent when none.
+    package var quoted: String?
+    /// The mail the entry was taken from; absent for entries written otherwise.
+    package var email: MailOriginBody?
 
     package init(_ entry: Ticket.ThreadEntry) {
         version = Int64(entry.version)
@@ -64,6 +79,8 @@ package struct ThreadEntryBody: JSONAnswer {
         author = ActorBody(entry.author)
         body = entry.body
         attachments = entry.attachments.map(AttachmentBody.init)
+        quoted = entry.quoted
+        email = entry.email.map(MailOriginBody.init)
     }
 
     /// `ticket`'s thread, without its notes when `messagesOnly`.

@@ -35,6 +35,8 @@ struct TicketAuthorizationTests {
         case .tagsChanged: .tagsChanged(.init(added: ["vip"]))
         case .merged: .merged(into: "T-2")
         case .satisfactionRated: .satisfactionRated(.init(score: 5))
+        case .delivered: .delivered(.init(reply: 2, to: "carol@example.test", messageId: "<m@desk.test>"))
+        case .deliveryFailed: .deliveryFailed(.init(reply: 2, to: "carol@example.test", reason: "550 no such user", permanent: true))
         }
     }
 

@@ -78,6 +78,8 @@ struct History: ParsableCommand {
         case .tagsChanged(let t): return "+\(t.added ?? []) -\(t.removed ?? [])"
         case .merged(let into): return "into \(into)"
         case .satisfactionRated(let r): return "score \(r.score)" + (r.reply.map { " for v\($0)" } ?? "")
+        case .delivered(let d): return "v\(d.reply) mailed to \(d.to) as \(d.messageId)"
+        case .deliveryFailed(let f): return "v\(f.reply) not mailed to \(f.to)\(f.permanent ? "" : " (will retry)"): \(clip(f.reason))"
         }
     }
 }

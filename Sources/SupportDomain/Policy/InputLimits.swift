@@ -99,9 +99,13 @@ public struct InputLimits: Hashable, Sendable {
             try bytes(e.body, "body")
             if let c = e.context { try text(c, "context", at: context, limit: .context) }
             if let a = e.attachments { try check(a) }
+            if let q = e.quoted { try bytes(q, "quoted") }
         case .messagePosted(let e):
             try bytes(e.body, "body")
             if let a = e.attachments { try check(a) }
+            if let q = e.quoted { try bytes(q, "quoted") }
+        case .deliveryFailed(let e):
+            try text(e.reason, "reason", at: reason, limit: .reason)
         case .noteAdded(let e):
             try bytes(e.body, "body")
         case .escalated(let e):
@@ -114,7 +118,7 @@ public struct InputLimits: Hashable, Sendable {
             }
         case .satisfactionRated(let e):
             if let c = e.comment { try text(c, "comment", at: comment, limit: .comment) }
-        case .assigned, .priorityChanged, .statusChanged, .merged:
+        case .assigned, .priorityChanged, .statusChanged, .merged, .delivered:
             break
         }
     }

@@ -124,6 +124,37 @@ struct FieldReader<Object: FieldObject> {
         return i
     }
 
+    /// A JSON `true` or `false`.
+    mutating func boolean(_ key: String) throws(DomainError) -> Bool? {
+        guard let v = value(key) else { return nil }
+        guard let b = v.boolean else { throw .badRequest("\(name(key)) must be true or false") }
+        return b
+    }
+
+    /// A required version: an integer >= 1.
+    mutating func requiredVersion(_ key: String) throws(DomainError) -> UInt64 {
+        guard let v = try integer(key) else { throw .badRequest("\(name(key)) is required") }
+        guard v >= 1 else { throw .badRequest("\(name(key)) must be a version (an integer >= 1)") }
+        return UInt64(v)
+    }
+
+    /// A required mail text (an address or a Message-ID): not empty, at most 998 bytes (a mail
+    /// line's limit, RFC 5322 §2.1.1), no control characters.
+    mutating func requiredMailText(_ key: String) throws(DomainError) -> Text {
+        let s = try requiredString(key)
+        if let problem = s.mailTextProblem { throw .badRequest("\(name(key)) \(problem)") }
+        return s
+    }
+
+    /// The `email` member of a message taken from mail: `{"messageId", "from"}`.
+    mutating func mailOrigin(_ key: String) throws(DomainError) -> TicketEventOf<Text>.MailOrigin? {
+        guard let v = value(key) else { return nil }
+        let path = self.path
+        return try Self.read(v, path: "\(path)\(key).", what: name(key)) { r throws(DomainError) in
+            TicketEventOf<Text>.MailOrigin(messageId: try r.requiredMailText("messageId"), from: try r.requiredMailText("from"))
+        }
+    }
+
     mutating func identifierArray(_ key: String) throws(DomainError) -> Text.List? {
         guard let v = value(key) else { return nil }
         guard let items = v.items else { throw .badRequest("\(name(key)) must be an array of strings") }
@@ -177,6 +208,8 @@ protocol FieldValue {
     /// An integer: a JSON number written without fraction or exponent (``JSONValue/intValue``).
     var integer: Int64? { get }
     var items: Items? { get }
+    /// A JSON `true` or `false`.
+    var boolean: Bool? { get }
     var object: Object? { get }
     /// The texts of an array whose every element is a text.
     var textList: Text.List { get }
@@ -191,6 +224,10 @@ extension JSONValue: FieldValue {
     var text: String? { stringValue }
     var integer: Int64? { intValue }
     var items: [JSONValue]? { arrayValue }
+    var boolean: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
     var object: [String: JSONValue]? { objectValue }
     var textList: [String] { arrayValue?.compactMap(\.stringValue) ?? [] }
 }
@@ -241,6 +278,8 @@ extension StoredText: EventText {
         }
         return Identifier.same(string, other.string)
     }
+
+    package var mailTextProblem: String? { SupportDomain.mailTextProblem(utf8: bytes) }
 
     package var isLowercaseHexDigest: Bool {
         // A repaired byte is never a hex digit: the bytes decide.

@@ -18,6 +18,10 @@ public struct Ticket: Sendable, Equatable {
         public var body: String
         /// The files attached to a message (none on notes).
         public var attachments: [Attachment]
+        /// The quoted history below the new text of a mailed message, if any.
+        public var quoted: String?
+        /// The mail the entry was taken from, if any.
+        public var email: TicketEvent.MailOrigin?
     }
 
     /// A customer turn that has not ended yet (SPEC §4).
@@ -59,6 +63,9 @@ public struct Ticket: Sendable, Equatable {
     public private(set) var thread: [ThreadEntry]
     /// Versions of the agents' public messages, in order: what a rating may point at.
     public private(set) var agentMessageVersions: [UInt64]
+    /// The Message-IDs of the ticket's mail, in log order: those it was taken from and those its
+    /// replies were delivered as (what a reply's `References` lists).
+    public private(set) var mailMessageIDs: [String]
 
     /// The current status.
     public var status: TicketStatus { lifecycle.status }
@@ -87,8 +94,13 @@ public struct Ticket: Sendable, Equatable {
         openedBy = actor
         mergedInto = nil
         lastAt = at
-        thread = [ThreadEntry(version: 1, at: at, kind: .message, author: actor, body: e.body, attachments: e.attachments ?? [])]
+        thread = [
+            ThreadEntry(
+                version: 1, at: at, kind: .message, author: actor, body: e.body, attachments: e.attachments ?? [],
+                quoted: e.quoted, email: e.email)
+        ]
         agentMessageVersions = []
+        mailMessageIDs = e.email.map { [$0.messageId] } ?? []
     }
 
     /// Applies one later event (version 2 on). Events are facts: the rules were checked when
@@ -99,16 +111,20 @@ public struct Ticket: Sendable, Equatable {
         lastAt = at
         lifecycle.apply(event, at: at, actor: actor.kind)
         switch event {
-        case .opened, .statusChanged, .satisfactionRated:
+        case .opened, .statusChanged, .satisfactionRated, .deliveryFailed:
             break
+        case .delivered(let d):
+            mailMessageIDs.append(d.messageId)
         case .messagePosted(let m):
             thread.append(
                 ThreadEntry(
                     version: version, at: at, kind: .message, author: actor, body: m.body,
-                    attachments: m.attachments ?? []))
+                    attachments: m.attachments ?? [], quoted: m.quoted, email: m.email))
             if actor.kind != .customer { agentMessageVersions.append(version) }
+            if let email = m.email { mailMessageIDs.append(email.messageId) }
         case .noteAdded(let n):
-            thread.append(ThreadEntry(version: version, at: at, kind: .note, author: actor, body: n.body, attachments: []))
+            thread.append(
+                ThreadEntry(version: version, at: at, kind: .note, author: actor, body: n.body, attachments: [], email: n.email))
         case .assigned(let a):
             assignee = a.agent
             if let t = a.team { team = t }

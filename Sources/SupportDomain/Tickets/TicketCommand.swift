@@ -60,6 +60,11 @@ extension TicketCommand {
         if !statusValue.isNull, actor.kind == .customer {
             throw .forbidden("a customer may not set a status with a message")
         }
+        // What a message took from mail is written by the mail intake only: a Message-ID given
+        // here would let anyone thread mail into a ticket or make the intake skip a mail.
+        for member in ["email", "quoted"] where members[member].map({ !$0.isNull }) ?? false {
+            throw .forbidden("\"\(member)\" is written by the mail gateway only")
+        }
         if route == .open, actor.kind == .customer, case .string(let customer)? = members["customer"],
             !Identifier.same(customer, actor.id)
         {

@@ -28,6 +28,17 @@ public protocol EventText {
     static func firstShared(_ a: List, _ b: List) -> Self?
     /// Whether the text is 64 lowercase hex digits (an attachment's `sha256`).
     var isLowercaseHexDigest: Bool { get }
+    /// Nil when the text may stand in a mail header (an address, a Message-ID), otherwise why not.
+    var mailTextProblem: String? { get }
+}
+
+/// The one check of a mail text, by its UTF-8 bytes: not empty, at most 998 bytes (a mail line's
+/// limit, RFC 5322 §2.1.1), no control characters.
+func mailTextProblem(utf8 bytes: some Collection<UInt8>) -> String? {
+    if bytes.isEmpty { return "must not be empty" }
+    if bytes.count > 998 { return "is longer than 998 bytes" }
+    if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return "must not contain control characters" }
+    return nil
 }
 
 /// Collects a message's attachments as the decoder reads them.
@@ -48,6 +59,7 @@ extension String: EventText {
     public static func firstShared(_ a: [String], _ b: [String]) -> String? {
         a.first { x in b.contains { Identifier.same($0, x) } }
     }
+    public var mailTextProblem: String? { SupportDomain.mailTextProblem(utf8: utf8) }
     public var isLowercaseHexDigest: Bool {
         utf8.count == 64 && utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
@@ -75,6 +87,12 @@ extension TicketEventOf.TagsChanged: Equatable where Text.List: Equatable {}
 extension TicketEventOf.TagsChanged: Sendable where Text.List: Sendable {}
 extension TicketEventOf.SatisfactionRated: Equatable where Text: Equatable {}
 extension TicketEventOf.SatisfactionRated: Sendable where Text: Sendable {}
+extension TicketEventOf.MailOrigin: Equatable where Text: Equatable {}
+extension TicketEventOf.MailOrigin: Sendable where Text: Sendable {}
+extension TicketEventOf.Delivered: Equatable where Text: Equatable {}
+extension TicketEventOf.Delivered: Sendable where Text: Sendable {}
+extension TicketEventOf.DeliveryFailed: Equatable where Text: Equatable {}
+extension TicketEventOf.DeliveryFailed: Sendable where Text: Sendable {}
 
 /// The facts of a ticket's life (SPEC §2.2), each named in the past tense; `TicketEvent` is the
 /// form with `String`s.
@@ -91,6 +109,10 @@ public enum TicketEventOf<Text: EventText> {
     case tagsChanged(TagsChanged)
     case merged(into: Text)
     case satisfactionRated(SatisfactionRated)
+    /// An agent's reply went out by mail (`message.delivered`, by `system`).
+    case delivered(Delivered)
+    /// An agent's reply could not be sent by mail (`message.delivery_failed`, by `system`).
+    case deliveryFailed(DeliveryFailed)
 
     /// The event type names of the log.
     public typealias Kind = TicketEventKind
@@ -113,14 +135,62 @@ public enum TicketEventOf<Text: EventText> {
         public var context: Text?
         /// The first message's attachments, if sent.
         public var attachments: Text.Attachments?
+        /// The quoted history below the new text of a mailed message, if any.
+        public var quoted: Text?
+        /// The mail the ticket was opened from, if it came by mail.
+        public var email: MailOrigin?
 
         /// The data of an opening; optional members absent unless given.
         public init(
             customer: Text, subject: Text, body: Text, channel: Channel, product: Text,
-            priority: Priority, context: Text? = nil, attachments: Text.Attachments? = nil
+            priority: Priority, context: Text? = nil, attachments: Text.Attachments? = nil,
+            quoted: Text? = nil, email: MailOrigin? = nil
         ) {
             self.customer = customer; self.subject = subject; self.body = body; self.channel = channel
             self.product = product; self.priority = priority; self.context = context; self.attachments = attachments
+            self.quoted = quoted; self.email = email
+        }
+    }
+
+    /// Where a message taken from mail came from (the `email` member of its data): the mail's
+    /// Message-ID, by which a reply finds its ticket and a retried delivery is taken once, and
+    /// the sender's address.
+    public struct MailOrigin {
+        /// The Message-ID, with its angle brackets.
+        public var messageId: Text
+        /// The sender's address.
+        public var from: Text
+        /// The origin of the mail `messageId` sent by `from`.
+        public init(messageId: Text, from: Text) { self.messageId = messageId; self.from = from }
+    }
+
+    /// The data of `message.delivered`: the agent message at version `reply` was accepted by
+    /// the mail relay for `to`, as the mail `messageId`.
+    public struct Delivered {
+        /// The version of the delivered agent message.
+        public var reply: UInt64
+        /// The recipient's address.
+        public var to: Text
+        /// The Message-ID the mail was sent with.
+        public var messageId: Text
+        /// The delivery of the message at `reply` to `to` as `messageId`.
+        public init(reply: UInt64, to: Text, messageId: Text) { self.reply = reply; self.to = to; self.messageId = messageId }
+    }
+
+    /// The data of `message.delivery_failed`: the agent message at version `reply` could not be
+    /// sent to `to`; `permanent` when no retry will follow.
+    public struct DeliveryFailed {
+        /// The version of the agent message.
+        public var reply: UInt64
+        /// The recipient's address.
+        public var to: Text
+        /// What the relay (or the connection) answered.
+        public var reason: Text
+        /// Whether the outbox gave up on this message.
+        public var permanent: Bool
+        /// The failure to send the message at `reply` to `to`, for `reason`.
+        public init(reply: UInt64, to: Text, reason: Text, permanent: Bool) {
+            self.reply = reply; self.to = to; self.reason = reason; self.permanent = permanent
         }
     }
 
@@ -130,16 +200,25 @@ public enum TicketEventOf<Text: EventText> {
         public var body: Text
         /// The message's attachments, if sent.
         public var attachments: Text.Attachments?
-        /// A message of `body` with `attachments`, if any.
-        public init(body: Text, attachments: Text.Attachments? = nil) { self.body = body; self.attachments = attachments }
+        /// The quoted history below the new text of a mailed message, if any.
+        public var quoted: Text?
+        /// The mail the message was taken from, if it came by mail.
+        public var email: MailOrigin?
+        /// A message of `body` with `attachments`, if any, taken from the mail `email` with its
+        /// `quoted` history, if any.
+        public init(body: Text, attachments: Text.Attachments? = nil, quoted: Text? = nil, email: MailOrigin? = nil) {
+            self.body = body; self.attachments = attachments; self.quoted = quoted; self.email = email
+        }
     }
 
     /// The data of `note.added`: an internal note.
     public struct NoteAdded {
         /// The note's text.
         public var body: Text
-        /// A note of `body`.
-        public init(body: Text) { self.body = body }
+        /// The mail the note records (a bounce), if any.
+        public var email: MailOrigin?
+        /// A note of `body`, recording the mail `email`, if any.
+        public init(body: Text, email: MailOrigin? = nil) { self.body = body; self.email = email }
     }
 
     /// The data of `ticket.assigned`.
@@ -199,6 +278,8 @@ public enum TicketEventOf<Text: EventText> {
         case .tagsChanged: .tagsChanged
         case .merged: .merged
         case .satisfactionRated: .satisfactionRated
+        case .delivered: .delivered
+        case .deliveryFailed: .deliveryFailed
         }
     }
 
@@ -217,11 +298,16 @@ extension TicketEventOf where Text == String {
             ]
             if let c = e.context { o["context"] = .string(c) }
             if let a = e.attachments { o["attachments"] = .array(a.map(\.json)) }
+            if let q = e.quoted { o["quoted"] = .string(q) }
+            if let m = e.email { o["email"] = m.json }
         case .messagePosted(let e):
             o = ["body": .string(e.body)]
             if let a = e.attachments { o["attachments"] = .array(a.map(\.json)) }
+            if let q = e.quoted { o["quoted"] = .string(q) }
+            if let m = e.email { o["email"] = m.json }
         case .noteAdded(let e):
             o = ["body": .string(e.body)]
+            if let m = e.email { o["email"] = m.json }
         case .assigned(let e):
             o = ["agent": e.agent.map(JSONValue.string) ?? .null]
             if let t = e.team { o["team"] = .string(t) }
@@ -240,6 +326,10 @@ extension TicketEventOf where Text == String {
             o = ["score": .int(Int64(e.score))]
             if let c = e.comment { o["comment"] = .string(c) }
             if let r = e.reply { o["reply"] = .int(Int64(r)) }
+        case .delivered(let e):
+            o = ["reply": .int(Int64(e.reply)), "to": .string(e.to), "messageId": .string(e.messageId)]
+        case .deliveryFailed(let e):
+            o = ["reply": .int(Int64(e.reply)), "to": .string(e.to), "reason": .string(e.reason), "permanent": .bool(e.permanent)]
         }
         return .object(o)
     }
@@ -285,12 +375,16 @@ extension TicketEventOf {
                 body: try r.requiredString("body"), channel: try r.requiredEnumeration("channel", Channel.self),
                 product: try r.requiredIdentifier("product"),
                 priority: try r.requiredEnumeration("priority", Priority.self),
-                context: try r.string("context"), attachments: try r.attachments("attachments"))
+                context: try r.string("context"), attachments: try r.attachments("attachments"),
+                quoted: try r.string("quoted"), email: try r.mailOrigin("email"))
             return .opened(e)
         case .messagePosted:
-            return .messagePosted(MessagePosted(body: try r.requiredString("body"), attachments: try r.attachments("attachments")))
+            return .messagePosted(
+                MessagePosted(
+                    body: try r.requiredString("body"), attachments: try r.attachments("attachments"),
+                    quoted: try r.string("quoted"), email: try r.mailOrigin("email")))
         case .noteAdded:
-            return .noteAdded(NoteAdded(body: try r.requiredString("body")))
+            return .noteAdded(NoteAdded(body: try r.requiredString("body"), email: try r.mailOrigin("email")))
         case .assigned:
             guard r.isPresent("agent") else { throw .badRequest("\"agent\" is required (null unassigns)") }
             return .assigned(Assigned(agent: try r.identifier("agent"), team: try r.identifier("team")))
@@ -318,6 +412,14 @@ extension TicketEventOf {
                 SatisfactionRated(
                     score: Int(score), comment: try r.string("comment"),
                     reply: reply.map { UInt64($0) }))
+        case .delivered:
+            let reply = try r.requiredVersion("reply")
+            return .delivered(Delivered(reply: reply, to: try r.requiredMailText("to"), messageId: try r.requiredMailText("messageId")))
+        case .deliveryFailed:
+            let reply = try r.requiredVersion("reply")
+            let to = try r.requiredMailText("to"), reason = try r.requiredString("reason")
+            guard let permanent = try r.boolean("permanent") else { throw .badRequest("\"permanent\" is required") }
+            return .deliveryFailed(DeliveryFailed(reply: reply, to: to, reason: reason, permanent: permanent))
         }
     }
 
@@ -335,6 +437,8 @@ public enum TicketEventKind: String, Sendable, CaseIterable {
     case tagsChanged = "tags.changed"
     case merged = "ticket.merged"
     case satisfactionRated = "satisfaction.rated"
+    case delivered = "message.delivered"
+    case deliveryFailed = "message.delivery_failed"
 
     /// Every kind, built once (`allCases` builds an array on each call).
     private static let all = allCases
@@ -368,4 +472,8 @@ enum SettableStatus: String, CaseIterable {
     case solved, closed
 
     var status: TicketStatus { TicketStatus(rawValue: rawValue) ?? .open }
+}
+
+extension TicketEventOf.MailOrigin where Text == String {
+    var json: JSONValue { .object(["messageId": .string(messageId), "from": .string(from)]) }
 }

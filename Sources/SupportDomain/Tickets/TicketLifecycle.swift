@@ -102,7 +102,9 @@ public struct TicketLifecycle: Sendable, Equatable {
         case .messagePosted: .message
         case .statusChanged(let newStatus): .enter(newStatus)
         case .merged: .enter(.closed)
-        case .opened, .noteAdded, .assigned, .priorityChanged, .escalated, .tagsChanged, .satisfactionRated: .none
+        case .opened, .noteAdded, .assigned, .priorityChanged, .escalated, .tagsChanged, .satisfactionRated, .delivered,
+            .deliveryFailed:
+            .none
         }
     }
 

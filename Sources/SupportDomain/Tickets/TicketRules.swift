@@ -12,6 +12,7 @@ public enum TicketRules {
             return actor == .agent || actor == .manager || actor == .admin || actor == .system
         case .merged: return actor == .agent || actor == .manager || actor == .admin
         case .satisfactionRated: return actor == .customer
+        case .delivered, .deliveryFailed: return actor == .system
         }
     }
 
@@ -42,8 +43,8 @@ public enum TicketRules {
         if at < ticket.lastAt {
             throw .conflict("at \(at) is before the ticket's last event (\(ticket.lastAt))")
         }
-        if ticket.status == .closed, command.event.kind != .satisfactionRated {
-            throw .conflict("ticket \(ticket.id) is closed: only ratings are accepted")
+        if ticket.status == .closed, !Self.acceptedWhenClosed(command.event.kind) {
+            throw .conflict("ticket \(ticket.id) is closed: only ratings and delivery outcomes are accepted")
         }
         switch command.event {
         case .opened:
@@ -60,6 +61,10 @@ public enum TicketRules {
             if let reply = rating.reply, !ticket.agentMessageVersions.contains(reply) {
                 throw .conflict("version \(reply) of \(ticket.id) is not an agent message")
             }
+        case .delivered(let d):
+            try checkDeliveredReply(d.reply, on: ticket)
+        case .deliveryFailed(let f):
+            try checkDeliveredReply(f.reply, on: ticket)
         case .messagePosted:
             guard let wanted = command.status else { return [command.event] }
             var after = ticket
@@ -69,6 +74,19 @@ public enum TicketRules {
             break
         }
         return [command.event]
+    }
+
+    /// What a closed ticket still accepts: ratings (SPEC §2.2), and the outcome of mailing a reply
+    /// written before it closed (the outbox follows the log, so it may report after the close).
+    public static func acceptedWhenClosed(_ kind: TicketEvent.Kind) -> Bool {
+        kind == .satisfactionRated || kind == .delivered || kind == .deliveryFailed
+    }
+
+    /// A delivery outcome names one of the ticket's agent messages.
+    private static func checkDeliveredReply(_ reply: UInt64, on ticket: Ticket) throws(DomainError) {
+        guard ticket.agentMessageVersions.contains(reply) else {
+            throw .conflict("version \(reply) of \(ticket.id) is not an agent message")
+        }
     }
 
     /// The merge target rule: another existing ticket, not closed, opened at or before `at`.
