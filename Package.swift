@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "support-replay", targets: ["support-replay"]),
         .executable(name: "eventlog-bench", targets: ["eventlog-bench"]),
         .executable(name: "eventlog-writer", targets: ["eventlog-writer"]),
+        .executable(name: "support-mailgate", targets: ["support-mailgate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -64,6 +66,7 @@ let package = Package(
             dependencies: [
                 "EventLog", "SupportDomain", "Projections",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -142,6 +145,16 @@ let package = Package(
             path: "Tools/eventlog-writer",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "support-mailgate",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tools/support-mailgate",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog", "CLMDB"],
@@ -167,6 +180,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SupportMailgateTests",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -24,6 +24,7 @@ package func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<
     EventRoutes(backend: backend).register(on: v1)
     ImportRoute(backend: backend).register(on: v1)
     ReadRoutes(backend: backend).register(on: v1)
+    registerAttachmentRoutes(on: v1, backend: backend)
     return router
 }
 

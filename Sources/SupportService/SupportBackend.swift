@@ -16,6 +16,8 @@ package final class SupportBackend: Sendable {
     /// The projections (queues, workloads, metrics), following the log.
     package let projections: ProjectionRunner
     package let commands: TicketCommands
+    /// The attachments' bytes, content-addressed beside the log (`<data dir>/attachments`).
+    package let attachments: any AttachmentStore
     /// The limits the backend and its HTTP edge run under (rate, long-polls, point-in-time folds,
     /// idle connections, import chunks).
     package let limits: ServerLimits
@@ -61,6 +63,7 @@ package final class SupportBackend: Sendable {
         // An import cut by a crash left its spool behind; the writer lock we now hold means no import runs.
         ImportSpool.removeLeftovers(in: dataDirectory)
         levels = try ServiceLevels(policy: policy)
+        attachments = try FileAttachmentStore(directory: dataDirectory + "/attachments")
         projections = try ProjectionRunner(store: store, levels: levels, rebuild: rebuildProjections)
         commands = TicketCommands(
             store: store, levels: levels, directory: try TicketDirectory(store: store),
