@@ -64,8 +64,9 @@ let package = Package(
         .target(
             name: "SupportService",
             dependencies: [
-                "EventLog", "SupportDomain", "Projections",
+                "EventLog", "SupportDomain", "Projections", "MailMessage",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -87,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "supportd",
             dependencies: [
-                "EventLog", "SupportDomain", "SupportService", "SupportServer", "DemoWorkload",
+                "EventLog", "SupportDomain", "SupportService", "SupportServer", "DemoWorkload", "MailMessage", "SMTPDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import SupportService
 
 /// The API's routes (SPEC §7).
@@ -25,6 +26,7 @@ package func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<
     ImportRoute(backend: backend).register(on: v1)
     ReadRoutes(backend: backend).register(on: v1)
     registerAttachmentRoutes(on: v1, backend: backend)
+    MailRoute(backend: backend).register(on: v1)
     return router
 }
 
@@ -32,13 +34,14 @@ package func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<
 /// `backend.limits.idleTimeout`); `onRunning` gets the bound port.
 package func buildApplication(
     backend: SupportBackend, tokens: TokenStore, host: String, port: Int, logger: Logger,
-    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    services: [any Service] = [], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(backend: backend, tokens: tokens),
         server: .http1(configuration: .init(idleTimeout: backend.limits.idleTimeAmount)),
         configuration: .init(address: .hostname(host, port: port), serverName: "ledgerdesk"),
-        services: [EventLogService(backend: backend), ProjectionService(backend: backend)],
+        // Stopped in reverse order: the mail outbox, then the projections, then the log.
+        services: [EventLogService(backend: backend), ProjectionService(backend: backend)] + services,
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
         logger: logger)
 }

@@ -68,6 +68,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         context.principal = principal
         context.logger[metadataKey: "principal"] = .string("\(principal.role.rawValue):\(principal.id)")
+        // A gateway token hands mail in and nothing else: it reads no ticket, whatever the route.
+        if principal.role == .gateway, !(request.method == .post && request.uri.path == MailRoute.path) {
+            throw Problem.forbidden("a gateway token may only post mail to \(MailRoute.path)")
+        }
         return try await next(request, context)
     }
 }

@@ -3,15 +3,18 @@ import SupportDomain
 /// The roles of the API (SPEC §7).
 package enum Role: String, Sendable, CaseIterable {
     case customer, agent, manager, auditor, admin
+    /// The mail gateway (`support-mailgate`, or a provider's webhook): hands mail in with
+    /// `POST /v1/mail` and may do nothing else. What it writes is the sender's (a customer's).
+    case gateway
 
-    /// The actor kind a role writes as; auditors never write.
+    /// The actor kind a role writes as; auditors and gateways never write as themselves.
     package var actorKind: ActorKind? {
         switch self {
         case .customer: .customer
         case .agent: .agent
         case .manager: .manager
         case .admin: .admin
-        case .auditor: nil
+        case .auditor, .gateway: nil
         }
     }
 }

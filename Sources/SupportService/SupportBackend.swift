@@ -18,6 +18,10 @@ package final class SupportBackend: Sendable {
     package let commands: TicketCommands
     /// The attachments' bytes, content-addressed beside the log (`<data dir>/attachments`).
     package let attachments: any AttachmentStore
+    /// The checkpoints of the runners that follow the log (projections, the mail outbox).
+    package let checkpoints: any CheckpointStore
+    /// The mail channel's way in: takes one message into the log (`POST /v1/mail`).
+    package let mail: MailIntake
     /// The limits the backend and its HTTP edge run under (rate, long-polls, point-in-time folds,
     /// idle connections, import chunks).
     package let limits: ServerLimits
@@ -34,20 +38,22 @@ package final class SupportBackend: Sendable {
     /// `limits`. `monotonicNanoseconds` is the rate limiter's clock (a test moves its own).
     package convenience init(
         dataDirectory: String, policy: Policy = .default, durability: Durability = .durable,
-        rebuildProjections: Bool = false, limits: ServerLimits = .default,
+        rebuildProjections: Bool = false, limits: ServerLimits = .default, mail: MailSettings = .default,
+        customers: CustomerDirectory? = nil,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
         monotonicNanoseconds: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
     ) throws {
         try self.init(
             dataDirectory: dataDirectory, policy: policy, durability: durability,
-            rebuildProjections: rebuildProjections, limits: limits, clock: clock,
+            rebuildProjections: rebuildProjections, limits: limits, mail: mail, customers: customers, clock: clock,
             monotonicNanoseconds: monotonicNanoseconds, faults: StorageFaults())
     }
 
     /// The same, with faults injected into the log's flushes (tests).
     package init(
         dataDirectory: String, policy: Policy, durability: Durability, rebuildProjections: Bool,
-        limits: ServerLimits, clock: @escaping @Sendable () -> Timestamp,
+        limits: ServerLimits, mail: MailSettings = .default, customers: CustomerDirectory? = nil,
+        clock: @escaping @Sendable () -> Timestamp,
         monotonicNanoseconds: @escaping @Sendable () -> UInt64, faults: StorageFaults
     ) throws {
         self.limits = limits
@@ -64,10 +70,15 @@ package final class SupportBackend: Sendable {
         ImportSpool.removeLeftovers(in: dataDirectory)
         levels = try ServiceLevels(policy: policy)
         attachments = try FileAttachmentStore(directory: dataDirectory + "/attachments")
-        projections = try ProjectionRunner(store: store, levels: levels, rebuild: rebuildProjections)
+        let checkpoints = try LMDBCheckpointStore(dataDirectory: dataDirectory, readOnly: store.configuration.readOnly)
+        self.checkpoints = checkpoints
+        projections = try ProjectionRunner(store: store, checkpoints: checkpoints, levels: levels, rebuild: rebuildProjections)
         commands = TicketCommands(
             store: store, levels: levels, directory: try TicketDirectory(store: store),
             projections: projections, appendObserver: appendObserver, clock: clock)
+        self.mail = MailIntake(
+            commands: commands, store: store, settings: mail, directory: try customers ?? CustomerDirectory(path: nil),
+            attachments: attachments, limits: levels.policy.limits)
         self.clock = clock
     }
 
@@ -117,5 +128,25 @@ package struct ProjectionService: Service {
 
     package func run() async throws {
         await cancelWhenGracefulShutdown { await backend.projections.run() }
+    }
+}
+
+extension SupportBackend {
+    /// The outbox that mails the agents' replies through `transport`, following this log with
+    /// its checkpoint in ``checkpoints``. Run it with ``MailOutboxService``.
+    package func makeOutbox(transport: any MailTransport, retry: MailRetryPolicy = MailRetryPolicy()) -> MailOutbox {
+        MailOutbox(
+            store: store, commands: commands, settings: mail.settings, directory: mail.directory, attachments: attachments,
+            transport: transport, checkpoints: checkpoints, retry: retry, clock: clock)
+    }
+}
+
+/// Runs the mail outbox while the server runs (stopped with the other services at shutdown).
+package struct MailOutboxService: Service {
+    let outbox: MailOutbox
+    package init(outbox: MailOutbox) { self.outbox = outbox }
+
+    package func run() async throws {
+        await cancelWhenGracefulShutdown { await outbox.run() }
     }
 }

@@ -3,6 +3,8 @@ import EventLog
 import Foundation
 import Hummingbird
 import Logging
+import MailMessage
+import SMTPDelivery
 import ServiceLifecycle
 import SupportDomain
 import SupportServer
@@ -37,6 +39,21 @@ struct Supportd: AsyncParsableCommand {
     var metricsTeams: Int = ServerLimits.default.metricsTeams
     @Option(help: "Events appended per commit by an import (a graceful shutdown stops an import between two).")
     var importChunk: Int = ServerLimits.default.importChunkEvents
+    @Option(help: "The desk's mail address: the From of its replies, the domain of its Message-IDs; its own mail is never taken.")
+    var mailAddress = "support@localhost"
+    @Option(help: "The display name of the desk's replies.") var mailName = "Support"
+    @Option(help: "The product (and team) of a ticket opened by mail.") var mailProduct = "general"
+    @Option(help: "ADDRESS=PRODUCT: mail to ADDRESS opens tickets for PRODUCT (repeatable).") var mailRoute: [String] = []
+    @Option(help: "The customers file: {\"customers\": [{\"id\", \"addresses\": [...]}]} (re-read when it changes).")
+    var customers: String?
+    @Option(help: "The largest mail taken by POST /v1/mail, in bytes.") var mailMaxBytes = 25 << 20
+    @Option(help: "The SMTP relay (host:port) the agents' replies are mailed through; without it no mail is sent.")
+    var smtp: String?
+    @Option(help: "STARTTLS with the relay: when-offered, required or never.") var smtpTls = "when-offered"
+    @Flag(help: "Accept the relay's certificate without verifying it (a loopback relay with a self-signed certificate).")
+    var smtpInsecure = false
+    @Option(help: "The user for SMTP AUTH (with --smtp-password-file).") var smtpUser: String?
+    @Option(help: "A file holding the SMTP AUTH password (owner-only).") var smtpPasswordFile: String?
 
     func validate() throws {
         guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 or more") }
@@ -46,6 +63,56 @@ struct Supportd: AsyncParsableCommand {
         guard idleTimeout >= 0 else { throw ValidationError("--idle-timeout must be 0 or more") }
         guard metricsTeams >= 0 else { throw ValidationError("--metrics-teams must be 0 or more") }
         guard importChunk >= 1 else { throw ValidationError("--import-chunk must be at least 1") }
+        _ = try mailSettings
+        _ = try smtpConfiguration
+    }
+
+    /// The mail channel's settings from the flags.
+    var mailSettings: MailSettings {
+        get throws {
+            guard var address = MailAddress.parse(mailAddress) else { throw ValidationError("--mail-address \(mailAddress) is not an address") }
+            address.displayName = mailName.isEmpty ? nil : mailName
+            var routes: [String: String] = [:]
+            for route in mailRoute {
+                let parts = route.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, MailAddress.parse(parts[0]) != nil, Identifier.problem(with: parts[1]) == nil else {
+                    throw ValidationError("--mail-route \(route) must be ADDRESS=PRODUCT")
+                }
+                routes[parts[0]] = parts[1]
+            }
+            if let problem = Identifier.problem(with: mailProduct) { throw ValidationError("--mail-product \(problem)") }
+            guard mailMaxBytes >= 1024 else { throw ValidationError("--mail-max-bytes must be at least 1024") }
+            return MailSettings(
+                address: address, productByAddress: routes, defaultProduct: mailProduct, maximumMessageBytes: mailMaxBytes)
+        }
+    }
+
+    /// The relay's settings from the flags; nil without `--smtp`.
+    var smtpConfiguration: SMTPConfiguration? {
+        get throws {
+            guard let smtp else { return nil }
+            guard var configuration = SMTPConfiguration.parse(hostPort: smtp) else {
+                throw ValidationError("--smtp \(smtp) must be host:port")
+            }
+            switch smtpTls {
+            case "when-offered": configuration.tls = .startTLSWhenOffered
+            case "required": configuration.tls = .startTLSRequired
+            case "never": configuration.tls = .never
+            default: throw ValidationError("--smtp-tls must be when-offered, required or never")
+            }
+            configuration.verifyCertificates = !smtpInsecure
+            if let domain = try mailSettings.address.address.split(separator: "@").last { configuration.heloName = String(domain) }
+            switch (smtpUser, smtpPasswordFile) {
+            case (nil, nil): break
+            case (let user?, let file?):
+                guard let password = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw ValidationError("--smtp-password-file \(file) cannot be read")
+                }
+                configuration.credentials = .init(user: user, password: password.trimmingCharacters(in: .whitespacesAndNewlines))
+            default: throw ValidationError("--smtp-user and --smtp-password-file go together")
+            }
+            return configuration
+        }
     }
 
     var limits: ServerLimits {
@@ -67,7 +134,11 @@ struct Supportd: AsyncParsableCommand {
                 throw ValidationError("policy file \(policy): \(error)")
             }
         }
-        let backend = try SupportBackend(dataDirectory: dataDir, policy: effectivePolicy, rebuildProjections: rebuild, limits: limits)
+        let directory: CustomerDirectory
+        do { directory = try CustomerDirectory(path: customers) } catch { throw ValidationError("--customers: \(error.detail)") }
+        let backend = try SupportBackend(
+            dataDirectory: dataDir, policy: effectivePolicy, rebuildProjections: rebuild, limits: limits, mail: try mailSettings,
+            customers: directory)
         if let format = backend.store.migratedFromFormat {
             logger.notice(
                 "migrated the data directory from store format \(format) (the events are unchanged; verify with support-replay verify)")
@@ -87,6 +158,7 @@ struct Supportd: AsyncParsableCommand {
                     Principal(role: .admin, id: "admin"), Principal(role: .manager, id: "maya"),
                     Principal(role: .auditor, id: "audrey"), Principal(role: .agent, id: "amelie"),
                     Principal(role: .agent, id: "bruno"), Principal(role: .customer, id: "c-1001"),
+                    Principal(role: .gateway, id: "mailgate"),
                 ])
             tokenStore = TokenStore(created)
             // Secrets go to standard output (and so to logs) only for a demo (SPEC §7).
@@ -102,7 +174,15 @@ struct Supportd: AsyncParsableCommand {
             }
         }
         let host = self.host
-        let app = buildApplication(backend: backend, tokens: tokenStore, host: host, port: port, logger: logger) { bound in
+        var mailServices: [any Service] = []
+        if let configuration = try smtpConfiguration {
+            let outbox = backend.makeOutbox(transport: SMTPRelay(client: SMTPClient(configuration: configuration)))
+            mailServices.append(MailOutboxService(outbox: outbox))
+            logger.info("mailing replies through \(configuration.host):\(configuration.port)")
+        }
+        let app = buildApplication(
+            backend: backend, tokens: tokenStore, host: host, port: port, logger: logger, services: mailServices
+        ) { bound in
             say("supportd listening on http://\(host):\(bound)")
             say("Try: curl -H 'Authorization: Bearer <token from \(tokensPath)>' http://\(host):\(bound)/v1/tickets/T-1")
         }
@@ -119,4 +199,17 @@ struct Supportd: AsyncParsableCommand {
 /// Writes a line to standard output at once (unbuffered, so a supervising process sees it).
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// The outbox's transport in `supportd`: the SMTP relay of `--smtp`.
+struct SMTPRelay: MailTransport {
+    let client: SMTPClient
+
+    func send(_ mail: OutboundMail) async throws(MailTransportError) -> String {
+        do {
+            return try await client.send(SMTPEnvelope(from: mail.envelopeFrom, recipients: mail.recipients, message: mail.message))
+        } catch {
+            throw MailTransportError(permanent: error.permanent, detail: error.detail)
+        }
+    }
 }
