@@ -93,6 +93,10 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "MailMessage",
+            swiftSettings: strict
+        ),
+        .target(
             name: "DemoWorkload",
             dependencies: ["EventLog", "SupportDomain"],
             swiftSettings: strict
@@ -168,6 +172,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MailMessageTests",
+            dependencies: ["MailMessage"],
+            exclude: ["Corpus"],
             swiftSettings: strict
         ),
         .testTarget(
