@@ -97,6 +97,10 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "MailMessage",
+            swiftSettings: strict
+        ),
+        .target(
             name: "DemoWorkload",
             dependencies: ["EventLog", "SupportDomain"],
             swiftSettings: strict
@@ -192,6 +196,12 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MailMessageTests",
+            dependencies: ["MailMessage"],
+            exclude: ["Corpus"],
             swiftSettings: strict
         ),
         .testTarget(
