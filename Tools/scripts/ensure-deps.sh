@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the build and its checks need and the machine lacks: Debian's liblmdb-dev, python3.
+# Installs what the build and its checks need and the machine lacks: Debian's liblmdb-dev, python3,
+# and the Python package aiosmtpd (the SMTP sink of the tests).
 set -euo pipefail
 if [ ! -f /usr/include/lmdb.h ]; then
   echo "Installing liblmdb-dev ..." >&2
@@ -14,4 +15,9 @@ if ! command -v python3 >/dev/null; then
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3 >/dev/null
+fi
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  # The SMTP sink of the SMTPDelivery tests and Tools/scripts/mail-e2e.sh (Tools/scripts/smtp-sink.py).
+  echo "Installing aiosmtpd ..." >&2
+  python3 -m pip install -q aiosmtpd >&2 || python3 -m pip install -q --break-system-packages aiosmtpd >&2
 fi

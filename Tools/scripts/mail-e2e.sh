@@ -1,0 +1,431 @@
+#!/usr/bin/env bash
+# The e-mail channel end to end, with Debian's Postfix on loopback and an aiosmtpd sink.
+#
+#   Tools/scripts/mail-e2e.sh               # the scenario against .build/debug/supportd and support-mailgate
+#   Tools/scripts/mail-e2e.sh --self-test   # only the MTA part: Postfix pipes a local alias, relays the rest to the sink
+#
+# Runs as root (Postfix's master starts as root). Installs what is missing: Debian's postfix
+# (preseeded "No configuration": the machine's own /etc/postfix stays unused) and curl, and the
+# Python package aiosmtpd. Then it runs a PRIVATE Postfix instance in a temporary directory: its
+# own config_directory (main.cf, master.cf, aliases), queue_directory and data_directory, an smtpd
+# on 127.0.0.1 at a free port only, mydestination = desk.test, every other domain relayed to the
+# sink ([127.0.0.1]:<sink port>), and the alias
+#     support: "|<dir>/bin/support-mailgate --url http://127.0.0.1:<port> --token-file <file>"
+# which local(8) runs as default_privs (nobody: the aliases file is root's), so the token file is
+# nobody's, mode 0400. Mail is injected with Postfix's `sendmail -C <config dir>`. Everything it
+# started (Postfix, the sink, supportd) is stopped at exit, and the directory removed (kept with
+# MAIL_E2E_KEEP=1, with Postfix's log in <dir>/maillog).
+#
+# Prints one line per step and ends with `mail-e2e: N passed, 0 failed`; the first failing step
+# prints its reason and the script exits 1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+
+SELF_TEST=0
+case "${1:-}" in
+--self-test) SELF_TEST=1 ;;
+"") ;;
+*) echo "usage: $0 [--self-test]" >&2; exit 2 ;;
+esac
+
+PASSED=0
+step() { PASSED=$((PASSED + 1)); echo "mail-e2e: ok $PASSED - $*"; }
+fail() {
+    echo "mail-e2e: FAILED - $*" >&2
+    if [ -n "${WORK:-}" ] && [ -f "$WORK/maillog" ]; then
+        echo "--- last lines of Postfix's log ($WORK/maillog)" >&2
+        tail -n 30 "$WORK/maillog" >&2 || true
+    fi
+    if [ -n "${WORK:-}" ] && [ -f "$WORK/supportd.log" ]; then
+        echo "--- last lines of supportd's log" >&2
+        tail -n 30 "$WORK/supportd.log" >&2 || true
+    fi
+    echo "mail-e2e: $PASSED passed, 1 failed"
+    exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || { echo "mail-e2e: must run as root (it starts a private Postfix instance)" >&2; exit 2; }
+
+# --- What the test needs -------------------------------------------------------------------------
+install_missing() {
+    local packages=()
+    [ -x /usr/sbin/postfix ] || packages+=(postfix)
+    command -v curl >/dev/null || packages+=(curl)
+    if [ ${#packages[@]} -gt 0 ]; then
+        echo "mail-e2e: installing ${packages[*]} ..." >&2
+        echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+    fi
+    if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+        echo "mail-e2e: installing aiosmtpd ..." >&2
+        python3 -m pip install -q aiosmtpd >&2 || python3 -m pip install -q --break-system-packages aiosmtpd >&2
+    fi
+    # The package's own instance is not used (and must not hold port 25 or the queue lock).
+    if [ -d /run/systemd/system ]; then systemctl disable --now postfix >/dev/null 2>&1 || true; fi
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND...: runs COMMAND every half second until it succeeds.
+wait_for() {
+    local what=$1 seconds=$2
+    shift 2
+    local deadline=$((SECONDS + seconds))
+    until "$@"; do
+        [ $SECONDS -lt $deadline ] || fail "$what: not within ${seconds} s"
+        sleep 0.5
+    done
+}
+
+# --- The private instance ------------------------------------------------------------------------
+WORK=$(mktemp -d /tmp/mail-e2e.XXXXXX)
+chmod 711 "$WORK"
+CONF=$WORK/postfix
+SINK_PID=""
+SUPPORTD_PID=""
+POSTFIX_STARTED=0
+
+cleanup() {
+    set +e
+    [ $POSTFIX_STARTED -eq 1 ] && postfix -c "$CONF" stop >/dev/null 2>&1
+    [ -n "$SUPPORTD_PID" ] && kill "$SUPPORTD_PID" 2>/dev/null && wait "$SUPPORTD_PID" 2>/dev/null
+    [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
+    if [ "${MAIL_E2E_KEEP:-0}" = 1 ]; then echo "mail-e2e: kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+start_sink() {
+    mkdir -p "$WORK/sink"
+    python3 Tools/scripts/smtp-sink.py 0 "$WORK/sink" >"$WORK/sink.port" 2>"$WORK/sink.log" &
+    SINK_PID=$!
+    wait_for "the SMTP sink starts" 20 test -s "$WORK/sink.port"
+    SINK_PORT=$(head -n 1 "$WORK/sink.port")
+}
+
+# start_postfix ALIAS_COMMAND: the instance with `support: "|ALIAS_COMMAND"`.
+start_postfix() {
+    local support_command=$1
+    POSTFIX_PORT=$(free_port)
+    mkdir -p "$CONF" "$WORK/spool" "$WORK/data"
+    chown postfix "$WORK/data"
+    cat >"$CONF/main.cf" <<EOF
+compatibility_level = 3.6
+config_directory = $CONF
+queue_directory = $WORK/spool
+data_directory = $WORK/data
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+shlib_directory = /usr/lib/postfix
+meta_directory = /etc/postfix
+mail_owner = postfix
+setgid_group = postdrop
+default_privs = nobody
+maillog_file_prefixes = $WORK
+maillog_file = $WORK/maillog
+syslog_name = postfix-e2e
+myhostname = mx.desk.test
+mydomain = desk.test
+myorigin = desk.test
+mydestination = desk.test
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost = [127.0.0.1]:$SINK_PORT
+smtp_dns_support_level = disabled
+smtp_tls_security_level = none
+smtpd_tls_security_level = none
+alias_maps = hash:$CONF/aliases
+alias_database = hash:$CONF/aliases
+recipient_delimiter = +
+biff = no
+queue_run_delay = 2s
+minimal_backoff_time = 2s
+maximal_backoff_time = 10s
+EOF
+    cat >"$CONF/master.cf" <<EOF
+127.0.0.1:$POSTFIX_PORT inet n - n - - smtpd
+pickup     unix  n - n 60   1 pickup
+cleanup    unix  n - n -    0 cleanup
+qmgr       unix  n - n 300  1 qmgr
+rewrite    unix  - - n -    - trivial-rewrite
+bounce     unix  - - n -    0 bounce
+defer      unix  - - n -    0 bounce
+trace      unix  - - n -    0 bounce
+verify     unix  - - n -    1 verify
+flush      unix  n - n 1000? 0 flush
+proxymap   unix  - - n -    - proxymap
+proxywrite unix  - - n -    1 proxymap
+smtp       unix  - - n -    - smtp
+relay      unix  - - n -    - smtp
+showq      unix  n - n -    - showq
+error      unix  - - n -    - error
+retry      unix  - - n -    - error
+discard    unix  - - n -    - discard
+local      unix  - n n -    - local
+anvil      unix  - - n -    1 anvil
+scache     unix  - - n -    1 scache
+postlog    unix-dgram n - n - 1 postlogd
+EOF
+    printf 'postmaster: root\nsupport: "|%s"\n' "$support_command" >"$CONF/aliases"
+    chown root:root "$CONF/aliases"
+    postalias -c "$CONF" "hash:$CONF/aliases" || fail "postalias hash:$CONF/aliases"
+    postfix -c "$CONF" check >"$WORK/postfix-check.log" 2>&1 || fail "postfix check: $(cat "$WORK/postfix-check.log")"
+    postfix -c "$CONF" start >"$WORK/postfix-start.log" 2>&1 || fail "postfix start: $(cat "$WORK/postfix-start.log")"
+    POSTFIX_STARTED=1
+    wait_for "Postfix listens on 127.0.0.1:$POSTFIX_PORT" 20 \
+        python3 -c "import socket, sys; socket.create_connection(('127.0.0.1', $POSTFIX_PORT), 1).close()"
+}
+
+# inject FILE SENDER: hands the message to the private instance's sendmail, envelope from SENDER,
+# recipients from its To: header.
+inject() {
+    /usr/sbin/sendmail -C "$CONF" -i -f "$2" -t <"$1" || fail "sendmail -C $CONF refused $1"
+}
+
+# sink_count: the number of messages the sink has taken; sink_has N: at least N.
+sink_count() { find "$WORK/sink" -name '*.eml' | wc -l; }
+sink_has() { [ "$(sink_count)" -ge "$1" ]; }
+
+# header FILE NAME: the (unfolded, decoded) value of header NAME of the message in FILE.
+header() {
+    python3 - "$1" "$2" <<'EOF'
+import email, email.policy, sys
+with open(sys.argv[1], "rb") as f:
+    message = email.message_from_binary_file(f, policy=email.policy.default)
+print(message.get(sys.argv[2], ""))
+EOF
+}
+
+install_missing
+start_sink
+step "aiosmtpd sink listens on 127.0.0.1:$SINK_PORT"
+
+# --- The self-test: the MTA part alone -----------------------------------------------------------
+if [ $SELF_TEST -eq 1 ]; then
+    mkdir -p "$WORK/mailbox"
+    chown nobody "$WORK/mailbox"
+    chmod 700 "$WORK/mailbox"
+    start_postfix "cat > $WORK/mailbox/support.eml"
+    step "private Postfix $(postconf -c "$CONF" -h mail_version) listens on 127.0.0.1:$POSTFIX_PORT"
+
+    cat >"$WORK/local.eml" <<EOF
+From: Carol <carol@customer.test>
+To: support@desk.test
+Subject: VPS down
+Message-ID: <self-local@customer.test>
+
+My VPS does not answer.
+.a line with a leading dot
+EOF
+    inject "$WORK/local.eml" carol@customer.test
+    wait_for "the local alias pipes the message to its command" 30 test -s "$WORK/mailbox/support.eml"
+    grep -q '^Subject: VPS down' "$WORK/mailbox/support.eml" || fail "the piped message has no Subject"
+    grep -q '^\.a line with a leading dot' "$WORK/mailbox/support.eml" || fail "the piped body lost its dot line"
+    step "support@desk.test reaches the pipe alias (as $(stat -c %U "$WORK/mailbox/support.eml"))"
+    # local(8) puts an mbox envelope line ("From sender date") and Return-Path, X-Original-To,
+    # Delivered-To before the message it pipes: support-mailgate must take a leading "From " line.
+    head -n 1 "$WORK/mailbox/support.eml" | grep -q '^From carol@customer.test ' || fail "no mbox From line before the piped message"
+    grep -q '^Delivered-To: support@desk.test' "$WORK/mailbox/support.eml" || fail "no Delivered-To in the piped message"
+    step "local(8) pipes it as nobody with a leading 'From carol@customer.test ...' line and Delivered-To"
+
+    cat >"$WORK/remote.eml" <<EOF
+From: Ledgerdesk <support@desk.test>
+To: carol@customer.test
+Subject: [T-1] Re: VPS down
+Message-ID: <self-remote@desk.test>
+In-Reply-To: <self-local@customer.test>
+
+We are on it.
+EOF
+    inject "$WORK/remote.eml" support@desk.test
+    wait_for "Postfix relays carol@customer.test to the sink" 30 sink_has 1
+    received=$(find "$WORK/sink" -name '*.eml' | head -n 1)
+    [ "$(header "$received" Message-ID)" = "<self-remote@desk.test>" ] || fail "the relayed message lost its Message-ID"
+    [ "$(header "$received" In-Reply-To)" = "<self-local@customer.test>" ] || fail "the relayed message lost In-Reply-To"
+    step "carol@customer.test is relayed to the sink with its headers"
+
+    # Postfix's SMTP server takes mail for the relay the way supportd --smtp hands it over.
+    python3 - "$POSTFIX_PORT" <<'EOF' || fail "Postfix's smtpd did not take a message for relay"
+import smtplib, sys
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as smtp:
+    smtp.sendmail("support@desk.test", ["dave@customer.test"],
+                  b"From: support@desk.test\r\nTo: dave@customer.test\r\nSubject: via smtpd\r\n\r\nhello\r\n")
+EOF
+    wait_for "a message taken by Postfix's smtpd reaches the sink" 30 sink_has 2
+    step "Postfix's smtpd on 127.0.0.1:$POSTFIX_PORT relays for loopback clients"
+    echo "mail-e2e: $PASSED passed, 0 failed"
+    exit 0
+fi
+
+# --- The scenario --------------------------------------------------------------------------------
+SUPPORTD=$ROOT/.build/debug/supportd
+MAILGATE=$ROOT/.build/debug/support-mailgate
+[ -x "$SUPPORTD" ] || fail "$SUPPORTD is not built (swift build --product supportd)"
+[ -x "$MAILGATE" ] || fail "$MAILGATE is not built (swift build --product support-mailgate)"
+# local(8) runs the alias as nobody, who may not traverse the work tree: it gets its own copy.
+mkdir -p "$WORK/bin"
+install -m 0755 "$MAILGATE" "$WORK/bin/support-mailgate"
+
+SUPPORTD_PORT=$(free_port)
+AGENT=agent-$RANDOM$RANDOM
+MANAGER=manager-$RANDOM$RANDOM
+GATEWAY=gateway-$RANDOM$RANDOM
+cat >"$WORK/tokens.json" <<EOF
+{"tokens":[
+ {"token":"$AGENT","role":"agent","id":"ana"},
+ {"token":"$MANAGER","role":"manager","id":"max"},
+ {"token":"customer-$RANDOM$RANDOM","role":"customer","id":"carol@customer.test"},
+ {"token":"$GATEWAY","role":"gateway","id":"mailgate"}
+]}
+EOF
+chmod 600 "$WORK/tokens.json"
+printf '%s\n' "$GATEWAY" >"$WORK/gateway.token"
+chown nobody "$WORK/gateway.token"
+chmod 400 "$WORK/gateway.token"
+
+start_postfix "$WORK/bin/support-mailgate --url http://127.0.0.1:$SUPPORTD_PORT --token-file $WORK/gateway.token"
+step "private Postfix listens on 127.0.0.1:$POSTFIX_PORT, relays to the sink"
+
+BASE=http://127.0.0.1:$SUPPORTD_PORT
+"$SUPPORTD" --data-dir "$WORK/data-supportd" --port "$SUPPORTD_PORT" --tokens "$WORK/tokens.json" \
+    --mail-address support@desk.test --smtp "127.0.0.1:$POSTFIX_PORT" >"$WORK/supportd.log" 2>&1 &
+SUPPORTD_PID=$!
+wait_for "supportd answers on $BASE" 60 curl -fsS -o /dev/null -H "Authorization: Bearer $AGENT" "$BASE/v1/tickets"
+step "1. supportd runs with --mail-address support@desk.test --smtp 127.0.0.1:$POSTFIX_PORT"
+
+# api METHOD PATH TOKEN [JSON]: the response body; fails the step on an HTTP error.
+api() {
+    local method=$1 path=$2 token=$3 body=${4:-}
+    if [ -n "$body" ]; then
+        curl -fsS -X "$method" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+            --data "$body" "$BASE$path" || fail "$method $path"
+    else
+        curl -fsS -X "$method" -H "Authorization: Bearer $token" "$BASE$path" || fail "$method $path"
+    fi
+}
+
+# json EXPRESSION: evaluates a Python expression over the JSON document on standard input (`d`).
+json() { python3 -c "import json, sys; d = json.load(sys.stdin); r = ($1); print(r if not isinstance(r, (dict, list)) else json.dumps(r))"; }
+
+# 2. Carol writes to support@: Postfix -> alias -> support-mailgate -> supportd.
+cat >"$WORK/m1.eml" <<EOF
+From: Carol <carol@customer.test>
+To: support@desk.test
+Subject: VPS down
+Message-ID: <m1@customer.test>
+Date: $(date -R)
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+My VPS vps-17 does not answer since this morning.
+EOF
+inject "$WORK/m1.eml" carol@customer.test
+tickets_of_carol() { api GET "/v1/tickets?customer=carol@customer.test" "$AGENT"; }
+has_ticket() { [ "$(tickets_of_carol | json 'len(d.get("tickets", d.get("items", [])))')" -ge 1 ]; }
+wait_for "a ticket for carol@customer.test" 60 has_ticket
+TICKET=$(tickets_of_carol | json '(d.get("tickets") or d.get("items"))[0]["id"]')
+ticket_json=$(api GET "/v1/tickets/$TICKET" "$AGENT")
+[ "$(echo "$ticket_json" | json 'd["channel"]')" = email ] || fail "ticket $TICKET: channel is not email: $ticket_json"
+echo "$ticket_json" | grep -q 'does not answer since this morning' || fail "ticket $TICKET: the body is not in the thread"
+step "2. the message to support@desk.test opened ticket $TICKET (channel email)"
+
+# 3. The agent replies; supportd sends it by SMTP through Postfix to the sink.
+before=$(sink_count)
+api POST "/v1/tickets/$TICKET/messages" "$AGENT" '{"body": "We restarted vps-17; it answers again."}' >/dev/null
+wait_for "the agent's reply reaches the sink" 60 sink_has $((before + 1))
+reply=$(find "$WORK/sink" -name '*.eml' -newer "$WORK/m1.eml" | sort -V | tail -n 1)
+subject=$(header "$reply" Subject)
+case "$subject" in *"[T-"*) ;; *) fail "the reply's subject has no ticket token: $subject" ;; esac
+[ "$(header "$reply" In-Reply-To)" = "<m1@customer.test>" ] || fail "the reply's In-Reply-To is not <m1@customer.test>"
+header "$reply" References | grep -q '<m1@customer.test>' || fail "the reply's References lack <m1@customer.test>"
+REPLY_ID=$(header "$reply" Message-ID)
+[ -n "$REPLY_ID" ] || fail "the reply has no Message-ID"
+header "$reply" From | grep -q 'support@desk.test' || fail "the reply is not from support@desk.test"
+header "$reply" To | grep -q 'carol@customer.test' || fail "the reply is not to carol@customer.test"
+delivered() { api GET "/v1/tickets/$TICKET/history" "$AGENT" | grep -q '"message.delivered"'; }
+wait_for "message.delivered in the ticket's history" 60 delivered
+step "3. the agent's reply left by SMTP ($subject, $REPLY_ID) and was recorded as delivered"
+
+# 4. Carol answers the reply, quoting it.
+cat >"$WORK/m2.eml" <<EOF
+From: Carol <carol@customer.test>
+To: support@desk.test
+Subject: Re: $subject
+Message-ID: <m2@customer.test>
+In-Reply-To: $REPLY_ID
+References: <m1@customer.test> $REPLY_ID
+Date: $(date -R)
+Content-Type: text/plain; charset=utf-8
+
+It is down again, sorry.
+
+On $(date -R), Ledgerdesk Support <support@desk.test> wrote:
+> We restarted vps-17; it answers again.
+EOF
+inject "$WORK/m2.eml" carol@customer.test
+customer_replied() {
+    api GET "/v1/tickets/$TICKET" "$AGENT" | json 'd["status"] == "open" and "It is down again" in json.dumps(d)' | grep -q True
+}
+wait_for "Carol's answer on ticket $TICKET, status open" 60 customer_replied
+api GET "/v1/tickets/$TICKET" "$AGENT" >"$WORK/ticket.json"
+python3 - "$WORK/ticket.json" <<'EOF' || fail "the customer's message: wrong author, or the quoted part is in its body"
+import json, sys
+ticket = json.load(open(sys.argv[1]))
+messages = ticket.get("messages") or ticket.get("thread") or []
+last = [m for m in messages if "It is down again" in json.dumps(m)][-1]
+assert "customer" in json.dumps(last.get("author", last.get("actor", ""))), last
+assert "We restarted vps-17" not in last.get("body", ""), last
+EOF
+tickets=$(tickets_of_carol | json 'len(d.get("tickets", d.get("items", [])))')
+[ "$tickets" = 1 ] || fail "Carol's answer opened a new ticket ($tickets tickets)"
+step "4. Carol's answer joined ticket $TICKET (customer author, quote kept apart), status open"
+
+# 5. An auto-reply opens no ticket; the same message handed twice lands once.
+cat >"$WORK/auto.eml" <<EOF
+From: Out of office <ooo@customer.test>
+To: support@desk.test
+Subject: Auto: I am away
+Message-ID: <auto1@customer.test>
+Auto-Submitted: auto-replied
+
+I am away until Monday.
+EOF
+cat >"$WORK/twice.eml" <<EOF
+From: Erin <erin@customer.test>
+To: support@desk.test
+Subject: DNS question
+Message-ID: <twice@customer.test>
+
+How do I add a TXT record?
+EOF
+inject "$WORK/auto.eml" ooo@customer.test
+inject "$WORK/twice.eml" erin@customer.test
+inject "$WORK/twice.eml" erin@customer.test
+erin_has_ticket() { [ "$(api GET "/v1/tickets?customer=erin@customer.test" "$AGENT" | json 'len(d.get("tickets", d.get("items", [])))')" -ge 1 ]; }
+wait_for "Erin's ticket" 60 erin_has_ticket
+# Both copies and the auto-reply have left Postfix's queue once it is empty.
+queue_empty() { [ -z "$(find "$WORK/spool/active" "$WORK/spool/incoming" "$WORK/spool/deferred" "$WORK/spool/maildrop" -type f 2>/dev/null)" ]; }
+wait_for "Postfix's queue empties" 60 queue_empty
+[ "$(api GET "/v1/tickets?customer=erin@customer.test" "$AGENT" | json 'len(d.get("tickets", d.get("items", [])))')" = 1 ] ||
+    fail "the message handed twice opened two tickets"
+[ "$(api GET "/v1/tickets?customer=ooo@customer.test" "$AGENT" | json 'len(d.get("tickets", d.get("items", [])))')" = 0 ] ||
+    fail "the auto-reply opened a ticket"
+step "5. the auto-reply opened no ticket; the message handed twice landed once"
+
+# 6. Solved, and the first reply is measured.
+api POST "/v1/tickets/$TICKET/status" "$AGENT" '{"status": "solved"}' >/dev/null
+api GET "/v1/tickets/$TICKET" "$AGENT" | json 'd["status"]' | grep -qx solved || fail "ticket $TICKET is not solved"
+api GET "/v1/metrics/response-times" "$MANAGER" >"$WORK/response-times.json"
+python3 - "$WORK/response-times.json" <<'EOF' || fail "response times count no first reply: $(cat "$WORK/response-times.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+first = d.get("firstReply") or d.get("first_reply") or {}
+assert (first.get("count") or 0) >= 1, d
+EOF
+step "6. ticket $TICKET solved; /v1/metrics/response-times counts its first reply"
+
+echo "mail-e2e: $PASSED passed, 0 failed"
