@@ -143,6 +143,8 @@ struct Gate: Sendable {
             timeout: .init(connect: .seconds(seconds), read: .seconds(seconds), write: .seconds(seconds)),
             decompression: .disabled)
         configuration.httpVersion = .http1Only
+        // A refused connection fails the request at once (the MTA retries, not the client's pool).
+        configuration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         var request = HTTPClientRequest(url: endpoint)
         request.method = .POST
