@@ -83,7 +83,8 @@ package struct OutgoingMail: Sendable {
         for attachment in attachments {
             output += delimiter
             var part = HeaderWriter()
-            let type = MIMEReader.isValidType(attachment.contentType) && !attachment.contentType.hasPrefix("multipart/")
+            let type =
+                MIMEReader.isValidType(attachment.contentType) && !attachment.contentType.hasPrefix("multipart/")
                 ? attachment.contentType.asciiLowercased() : "application/octet-stream"
             let name = MailDisposition.filenameTokens(attachment.filename)
             part.add("Content-Type", [type + ";"] + name.typeTokens)
@@ -296,6 +297,7 @@ enum RFC5322Date {
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
         func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(names[weekday]), \(two(day)) \(months[Int(month) - 1]) \(year) \(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60)) +0000"
+        return
+            "\(names[weekday]), \(two(day)) \(months[Int(month) - 1]) \(year) \(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60)) +0000"
     }
 }

@@ -58,8 +58,10 @@ enum QuotedHistory {
         let lowered = line.lowercased()
         guard lowered.hasPrefix("--") || lowered.hasPrefix("__") else { return false }
         let words = lowered.filter { $0 != "-" && $0 != "_" }.trimmingWhitespace()
-        return ["original message", "ursprüngliche nachricht", "message original", "mensaje original", "messaggio originale",
-            "oorspronkelijk bericht", "original meddelelse", "alkuperäinen viesti"].contains(words)
+        return [
+            "original message", "ursprüngliche nachricht", "message original", "mensaje original", "messaggio originale",
+            "oorspronkelijk bericht", "original meddelelse", "alkuperäinen viesti",
+        ].contains(words)
     }
 
     private static func isUnderscoreRule(_ line: String) -> Bool {
@@ -68,7 +70,9 @@ enum QuotedHistory {
     }
 
     private static let fromNames = ["from:", "von:", "de :", "de:", "van:", "da:"]
-    private static let sentNames = ["sent:", "date:", "gesendet:", "datum:", "envoyé :", "envoyé:", "verzonden:", "inviato:", "enviado el:"]
+    private static let sentNames = [
+        "sent:", "date:", "gesendet:", "datum:", "envoyé :", "envoyé:", "verzonden:", "inviato:", "enviado el:",
+    ]
 
     private static func isOutlookBlock(_ lines: [String], at index: Int) -> Bool {
         let line = lines[index].trimmingWhitespace().lowercased()

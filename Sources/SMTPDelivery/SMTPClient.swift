@@ -262,7 +262,8 @@ struct SMTPSession {
                 chunk = try await inbound.next()
             } catch {
                 if deadline.hasExpired { throw timedOut(command) }
-                throw .transient("connection to \(configuration.host):\(configuration.port) failed waiting for the reply to \(command): \(error)")
+                throw .transient(
+                    "connection to \(configuration.host):\(configuration.port) failed waiting for the reply to \(command): \(error)")
             }
             guard let chunk else {
                 if deadline.hasExpired { throw timedOut(command) }

@@ -70,7 +70,9 @@ struct Supportd: AsyncParsableCommand {
     /// The mail channel's settings from the flags.
     var mailSettings: MailSettings {
         get throws {
-            guard var address = MailAddress.parse(mailAddress) else { throw ValidationError("--mail-address \(mailAddress) is not an address") }
+            guard var address = MailAddress.parse(mailAddress) else {
+                throw ValidationError("--mail-address \(mailAddress) is not an address")
+            }
             address.displayName = mailName.isEmpty ? nil : mailName
             var routes: [String: String] = [:]
             for route in mailRoute {
@@ -108,7 +110,7 @@ struct Supportd: AsyncParsableCommand {
                 guard let password = try? String(contentsOfFile: file, encoding: .utf8) else {
                     throw ValidationError("--smtp-password-file \(file) cannot be read")
                 }
-                configuration.credentials = .init(user: user, password: password.trimmingCharacters(in: .whitespacesAndNewlines))
+                configuration.credentials = (user: user, password: password.trimmingCharacters(in: .whitespacesAndNewlines))
             default: throw ValidationError("--smtp-user and --smtp-password-file go together")
             }
             return configuration

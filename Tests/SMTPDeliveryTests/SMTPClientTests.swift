@@ -199,7 +199,8 @@ struct SMTPProtocolTests {
 
     @Test func readsMultiLineRepliesAndTheirExtensions() throws {
         var reader = SMTPReplyReader()
-        reader.append(Array("250-mail.test greets you\r\n250-SIZE 1000\r\n250-STARTTLS\r\n250-AUTH LOGIN PLAIN\r\n250 8BITMIME\r\n220".utf8))
+        reader.append(
+            Array("250-mail.test greets you\r\n250-SIZE 1000\r\n250-STARTTLS\r\n250-AUTH LOGIN PLAIN\r\n250 8BITMIME\r\n220".utf8))
         let reply = try #require(try reader.nextReply())
         #expect(reply.code == 250 && reply.lines.count == 5)
         let extensions = SMTPExtensions(ehlo: reply)

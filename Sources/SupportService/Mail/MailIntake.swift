@@ -229,7 +229,9 @@ package struct MailIntake: Sendable {
 
     /// A bounce of a desk reply: an internal note on the reply's ticket naming the failed
     /// recipients; a bounce of anything else is ignored.
-    private func takeBounce(_ bounce: MailBounce, of mail: ParsedMail, messageID: String, from: String) async throws(ServiceError)
+    private func takeBounce(
+        _ bounce: MailBounce, of mail: ParsedMail, messageID: String, from: String
+    ) async throws(ServiceError)
         -> MailIntakeAnswer
     {
         var ticketID: String?

@@ -140,7 +140,7 @@ package final class MailOutbox: Sendable {
                 restored.through = checkpoint.applied.seq
                 restored.pending = pending
             } else {
-                restored.through = try store.read { $0.head }.seq
+                restored.through = try store.head.seq
                 logger.info("the mail outbox starts at seq \(restored.through): earlier replies are not sent")
             }
         } catch {
@@ -288,7 +288,7 @@ package final class MailOutbox: Sendable {
                 TicketCommand(event: event, actor: Self.actor), on: ticket, principal: Principal(role: .admin, id: Self.actor.id),
                 idempotency: nil, expectedVersion: nil)
             return true
-        } catch where error.kind == .conflict || error.kind == .badRequest || error.kind == .forbidden {
+        } catch  where error.kind == .conflict || error.kind == .badRequest || error.kind == .forbidden {
             // The rules refuse it (cannot happen for a reply of the ticket): nothing to retry.
             logger.error("the outcome for \(ticketID) was refused: \(error.detail)")
             return true
