@@ -20,6 +20,9 @@ struct TicketAuthorizationTests {
         .tagsChanged: [.agent, .manager, .admin, .system],
         .merged: [.agent, .manager, .admin],
         .satisfactionRated: [.customer],
+        // Issue 12: the mail outbox records what became of a reply.
+        .delivered: [.system],
+        .deliveryFailed: [.system],
     ]
 
     /// A valid event of each type, for carol's ticket.
@@ -151,5 +154,56 @@ struct TicketAuthorizationTests {
         #expect(F.refusalKind { try TicketRules.decide(command, on: closed, at: try F.instant("2026-03-02T09:30:00Z")) } == .forbidden)
         let agentRating = TicketCommand(event: .satisfactionRated(.init(score: 3)), actor: F.alice)
         #expect(F.refusalKind { try TicketRules.decide(agentRating, on: closed, at: try F.instant("2026-03-02T11:00:00Z")) } == .forbidden)
+    }
+}
+
+/// Issue 12: the outcomes of mailing a reply.
+@Suite("Delivery outcomes")
+struct DeliveryOutcomeRuleTests {
+    typealias F = TicketFixture
+
+    static func closedTicket() throws -> Ticket {
+        var log = try TicketTestLog.opened(by: F.carol)
+        try log.append("message.posted", #"{"body":"on it"}"#, by: F.alice, at: "2026-03-02T09:10:00Z")
+        try log.append("status.changed", #"{"status":"closed"}"#, by: F.alice, at: "2026-03-02T09:11:00Z")
+        return try log.ticket()
+    }
+
+    @Test func anOutcomeIsAcceptedAfterTheTicketClosedAndChangesNothingButTheVersion() throws {
+        let ticket = try Self.closedTicket()
+        let delivered = TicketEvent.delivered(.init(reply: 2, to: "carol@example.test", messageId: "<ld.2.0123456789abcdef@desk.test>"))
+        let at = try F.instant("2026-03-02T09:12:00Z")
+        let events = try TicketRules.decide(TicketCommand(event: delivered, actor: F.robot), on: ticket, at: at)
+        #expect(events == [delivered])
+        var after = ticket
+        after.apply(delivered, version: 4, at: at, actor: F.robot)
+        #expect(after.status == .closed)
+        #expect(after.lifecycle == ticket.lifecycle)
+        #expect(after.thread == ticket.thread)
+        #expect(after.mailMessageIDs == ["<ld.2.0123456789abcdef@desk.test>"])
+    }
+
+    @Test func anOutcomeMustNameAnAgentReplyOfTheTicket() throws {
+        let ticket = try Self.closedTicket()
+        let at = try F.instant("2026-03-02T09:12:00Z")
+        for reply: UInt64 in [1, 3, 9] {
+            let failed = TicketEvent.deliveryFailed(.init(reply: reply, to: "carol@example.test", reason: "550", permanent: true))
+            #expect(F.refusalKind { try TicketRules.decide(TicketCommand(event: failed, actor: F.robot), on: ticket, at: at) } == .conflict)
+        }
+    }
+
+    @Test func outcomesReadBackAsWritten() throws {
+        let failed = TicketEvent.deliveryFailed(.init(reply: 2, to: "a@b.test", reason: "451 later", permanent: false))
+        #expect(try TicketEvent(kind: .deliveryFailed, data: failed.data) == failed)
+        #expect(failed.data["permanent"] == .bool(false))
+        let bad: [String] = [
+            #"{"reply": 2, "to": "a@b.test", "reason": "x"}"#, #"{"reply": 0, "to": "a@b.test", "reason": "x", "permanent": true}"#,
+            #"{"reply": 2, "to": "", "reason": "x", "permanent": true}"#, #"{"reply": 2, "to": "a@b.test", "reason": "x", "permanent": "yes"}"#,
+            #"{"reply": 2, "to": "a\nb", "reason": "x", "permanent": true}"#,
+        ]
+        for text in bad {
+            let data = try JSONParser.parse(Array(text.utf8))
+            #expect(throws: DomainError.self) { try TicketEvent(kind: .deliveryFailed, data: data) }
+        }
     }
 }

@@ -127,6 +127,16 @@ struct MailIntakeTests {
         }
     }
 
+    @Test func theMboxFromLineOfALocalDeliveryIsNotPartOfTheMessage() async throws {
+        try await withMailServer { server, client in
+            let raw = mailMessage(messageID: nil)
+            let first = try await client.postMail(Array("From carol@customer.test  Thu Dec  3 09:07:36 2026\n".utf8) + raw)
+            #expect(first.status == .created)
+            let again = try await client.postMail(Array("From carol@customer.test  Thu Dec  3 09:17:36 2026\n".utf8) + raw)
+            #expect(again.json["outcome"]?.stringValue == "duplicate")
+        }
+    }
+
     @Test func aMessageWithoutMessageIDIsStillTakenOnceForTheSameBytes() async throws {
         try await withMailServer { server, client in
             let raw = mailMessage(messageID: nil)

@@ -80,7 +80,8 @@ package struct MailIntake: Sendable {
     /// - Throws: 413 over the size limit; 400 for a message that can never be taken (no header
     ///   section, no sender); 503 when the log or the attachment store cannot write (the gate
     ///   answers the MTA "try again later").
-    package func take(_ raw: [UInt8]) async throws(ServiceError) -> MailIntakeAnswer {
+    package func take(_ delivered: [UInt8]) async throws(ServiceError) -> MailIntakeAnswer {
+        let raw = Self.withoutEnvelopeLine(delivered)
         guard raw.count <= settings.maximumMessageBytes else {
             throw ServiceError(.contentTooLarge, "the message is \(raw.count) bytes; at most \(settings.maximumMessageBytes)")
         }
@@ -131,6 +132,13 @@ package struct MailIntake: Sendable {
             expectedVersion: nil)
         let id = reply.location.map { String($0.split(separator: "/").last ?? "") }
         return MailIntakeAnswer(.opened, ticket: id, version: reply.version, messageId: messageID)
+    }
+
+    /// The message without the mbox `From sender date` line a local delivery agent puts first
+    /// (Postfix's pipe to a command does): it is not a header, and it changes with every retry.
+    static func withoutEnvelopeLine(_ raw: [UInt8]) -> [UInt8] {
+        guard raw.starts(with: Array("From ".utf8)), let end = raw.firstIndex(of: 0x0A) else { return raw }
+        return Array(raw[(end + 1)...])
     }
 
     // MARK: Identity and duplicates
