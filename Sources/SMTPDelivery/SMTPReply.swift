@@ -37,7 +37,9 @@ struct SMTPReplyReader {
         while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
             var end = newline
             if end > 0, buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-            guard end <= Self.maximumLineLength else { throw .transient("the server sent a line longer than \(Self.maximumLineLength) bytes") }
+            guard end <= Self.maximumLineLength else {
+                throw .transient("the server sent a line longer than \(Self.maximumLineLength) bytes")
+            }
             let line = Array(buffer[..<end])
             buffer.removeSubrange(...newline)
             if let reply = try take(line) { return reply }

@@ -55,6 +55,15 @@ struct SMTPClientTests {
         #expect(!(messages[0].envelope["mail_options"] as? [String] ?? []).contains("BODY=8BITMIME"))
     }
 
+    @Test func fallsBackToHeloWhenEhloIsRefused() async throws {
+        let sink = try SMTPSink(arguments: ["--refuse-ehlo"])
+        _ = try await SMTPClient(configuration: Self.configuration(sink.port)).send(Self.envelope())
+        let messages = try sink.messages()
+        try #require(messages.count == 1)
+        #expect(messages[0].envelope["mail_options"] as? [String] == [])
+        #expect(messages[0].bytes.count > 100)
+    }
+
     @Test func startTLSWhenOfferedEncryptsTheSession() async throws {
         let certificate = try SelfSignedCertificate()
         let sink = try SMTPSink(arguments: ["--starttls", certificate.certificate, certificate.key])
@@ -153,8 +162,12 @@ struct SMTPClientTests {
         #expect(error?.detail.contains("cannot connect") == true)
     }
 
-    @Test func aServerThatNeverAnswersIsATransientFailureAfterTheTimeout() async throws {
+    @Test func aServerThatNeverAnswersIsATransientFailureAfterTheTimeoutAndTheConnectionIsClosed() async throws {
+        let closed = ClosedConnections()
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SilentPeer(closed: closed)) }
+            }
             .bind(host: "127.0.0.1", port: 0).get()
         defer { server.close(promise: nil) }
         let port = try #require(server.localAddress?.port)
@@ -164,6 +177,7 @@ struct SMTPClientTests {
         }
         #expect(error?.permanent == false)
         #expect(error?.detail.contains("no reply to the greeting") == true)
+        await closed.waitForOne()
     }
 
     @Test func anEnvelopeWithoutRecipientsOrWithALineBreakInAnAddressIsRefusedBeforeConnecting() async throws {
@@ -175,6 +189,24 @@ struct SMTPClientTests {
             let error = await #expect(throws: SMTPError.self) { _ = try await client.send(envelope) }
             #expect(error?.permanent == true)
         }
+    }
+}
+
+/// A server side that reads and never writes; it counts the connections the client closed.
+final class SilentPeer: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let closed: ClosedConnections
+    init(closed: ClosedConnections) { self.closed = closed }
+    func channelInactive(context: ChannelHandlerContext) { closed.signal() }
+}
+
+final class ClosedConnections: Sendable {
+    private let stream: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+    init() { (stream, continuation) = AsyncStream.makeStream() }
+    func signal() { continuation.yield() }
+    func waitForOne() async {
+        for await _ in stream { return }
     }
 }
 
@@ -199,7 +231,8 @@ struct SMTPProtocolTests {
 
     @Test func readsMultiLineRepliesAndTheirExtensions() throws {
         var reader = SMTPReplyReader()
-        reader.append(Array("250-mail.test greets you\r\n250-SIZE 1000\r\n250-STARTTLS\r\n250-AUTH LOGIN PLAIN\r\n250 8BITMIME\r\n220".utf8))
+        reader.append(
+            Array("250-mail.test greets you\r\n250-SIZE 1000\r\n250-STARTTLS\r\n250-AUTH LOGIN PLAIN\r\n250 8BITMIME\r\n220".utf8))
         let reply = try #require(try reader.nextReply())
         #expect(reply.code == 250 && reply.lines.count == 5)
         let extensions = SMTPExtensions(ehlo: reply)

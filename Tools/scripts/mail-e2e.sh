@@ -170,7 +170,7 @@ anvil      unix  - - n -    1 anvil
 scache     unix  - - n -    1 scache
 postlog    unix-dgram n - n - 1 postlogd
 EOF
-    printf 'postmaster: root\nsupport: "|%s"\n' "$support_command" >"$CONF/aliases"
+    printf 'postmaster: root\nsupport: "|%s"\n%s' "$support_command" "${EXTRA_ALIASES:-}" >"$CONF/aliases"
     chown root:root "$CONF/aliases"
     postalias -c "$CONF" "hash:$CONF/aliases" || fail "postalias hash:$CONF/aliases"
     postfix -c "$CONF" check >"$WORK/postfix-check.log" 2>&1 || fail "postfix check: $(cat "$WORK/postfix-check.log")"
@@ -209,6 +209,10 @@ if [ $SELF_TEST -eq 1 ]; then
     mkdir -p "$WORK/mailbox"
     chown nobody "$WORK/mailbox"
     chmod 700 "$WORK/mailbox"
+    # Two commands that answer as support-mailgate does when it cannot take a message.
+    EXTRA_ALIASES='dataerr: "|echo mailgate: not an RFC 5322 message; exit 65"
+tempfail: "|echo mailgate: supportd unreachable; exit 75"
+'
     start_postfix "cat > $WORK/mailbox/support.eml"
     step "private Postfix $(postconf -c "$CONF" -h mail_version) listens on 127.0.0.1:$POSTFIX_PORT"
 
@@ -257,6 +261,20 @@ with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as smtp:
 EOF
     wait_for "a message taken by Postfix's smtpd reaches the sink" 30 sink_has 2
     step "Postfix's smtpd on 127.0.0.1:$POSTFIX_PORT relays for loopback clients"
+
+    # Exit 65 (EX_DATAERR) bounces to the envelope sender with the command's output; exit 75
+    # (EX_TEMPFAIL) defers: the message stays queued and is retried.
+    printf 'From: Carol <carol@customer.test>\nTo: dataerr@desk.test, tempfail@desk.test\nSubject: odd\n\nx\n' >"$WORK/odd.eml"
+    inject "$WORK/odd.eml" carol@customer.test
+    wait_for "the bounce of the exit-65 delivery reaches the sender" 30 sink_has 3
+    bounce=$(grep -l 'not an RFC 5322 message' "$WORK"/sink/*.eml | head -n 1)
+    [ -n "$bounce" ] || fail "the bounce does not carry the command's output"
+    grep -q '"rcpt_tos": \["carol@customer.test"\]' "${bounce%.eml}.json" || fail "the bounce did not go to the envelope sender"
+    step "exit 65 bounced to carol@customer.test with the command's output"
+    deferred() { grep -q 'to=<tempfail@desk.test>.*status=deferred' "$WORK/maillog"; }
+    wait_for "the exit-75 delivery is deferred" 30 deferred
+    [ -n "$(find "$WORK/spool/deferred" -type f)" ] || fail "the deferred message is not in the queue"
+    step "exit 75 deferred the message: it stays in the queue for a retry"
     echo "mail-e2e: $PASSED passed, 0 failed"
     exit 0
 fi

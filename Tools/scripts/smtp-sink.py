@@ -2,7 +2,7 @@
 """A local SMTP sink on aiosmtpd, for the SMTP client's tests and Tools/scripts/mail-e2e.sh.
 
     smtp-sink.py PORT DIR [--starttls CERT KEY] [--auth USER:PASSWORD]
-                 [--reject-rcpt ADDR]... [--tempfail-rcpt ADDR]...
+                 [--reject-rcpt ADDR]... [--tempfail-rcpt ADDR]... [--refuse-ehlo] [--stdin-watch]
 
 Listens on 127.0.0.1:PORT (0: a free port) and prints the port it listens on as the first line of
 standard output. Each accepted message is saved in DIR as N.eml (the bytes of DATA, dot-unstuffed,
@@ -10,7 +10,7 @@ line endings as received) with N.json beside it (mail_from, rcpt_tos, mail_optio
 the .eml is renamed into place after the .json is written, so a poller that sees N.eml sees both
 whole. --starttls offers STARTTLS with that certificate and key; --auth requires AUTH (PLAIN or
 LOGIN, also without TLS) before MAIL; --reject-rcpt answers RCPT TO for ADDR with 550,
---tempfail-rcpt with 451. Stops on SIGTERM or SIGINT, and when its standard input reaches end of
+--tempfail-rcpt with 451; --refuse-ehlo answers EHLO with 502. Stops on SIGTERM or SIGINT, and when its standard input reaches end of
 file when started with --stdin-watch (so it never outlives the test process that started it).
 """
 import argparse
@@ -29,6 +29,11 @@ except ImportError:
     sys.stderr.write("smtp-sink: the Python package aiosmtpd is missing (python3 -m pip install aiosmtpd, "
                      "or Tools/scripts/ensure-deps.sh)\n")
     sys.exit(3)
+
+
+class NoEhloSMTP(SMTP):
+    async def smtp_EHLO(self, hostname):
+        await self.push("502 5.5.2 Error: command not recognized")
 
 
 class Sink:
@@ -74,6 +79,7 @@ def main():
     parser.add_argument("--auth", metavar="USER:PASSWORD")
     parser.add_argument("--reject-rcpt", action="append", default=[], metavar="ADDR")
     parser.add_argument("--tempfail-rcpt", action="append", default=[], metavar="ADDR")
+    parser.add_argument("--refuse-ehlo", action="store_true", help="answer EHLO with 502 (the client falls back to HELO)")
     parser.add_argument("--stdin-watch", action="store_true", help="exit when standard input closes")
     args = parser.parse_args()
     os.makedirs(args.directory, exist_ok=True)
@@ -95,7 +101,8 @@ def main():
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    server = loop.run_until_complete(loop.create_server(lambda: SMTP(handler, loop=loop, **kwargs), "127.0.0.1", args.port))
+    server_class = NoEhloSMTP if args.refuse_ehlo else SMTP
+    server = loop.run_until_complete(loop.create_server(lambda: server_class(handler, loop=loop, **kwargs), "127.0.0.1", args.port))
     print(server.sockets[0].getsockname()[1], flush=True)
 
     stop = loop.stop
