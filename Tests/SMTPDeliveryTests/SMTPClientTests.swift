@@ -105,6 +105,15 @@ struct SMTPClientTests {
         #expect(messages[0].envelope["auth"] as? Bool == true)
     }
 
+    @Test func authenticatesWithLoginWhenPlainIsNotOffered() async throws {
+        let sink = try SMTPSink(arguments: ["--auth", "desk:s3cret", "--auth-login-only"])
+        let configuration = Self.configuration(sink.port) { $0.credentials = (user: "desk", password: "s3cret") }
+        _ = try await SMTPClient(configuration: configuration).send(Self.envelope())
+        let messages = try sink.messages()
+        try #require(messages.count == 1)
+        #expect(messages[0].envelope["auth"] as? Bool == true)
+    }
+
     @Test func authenticatesAfterStartTLS() async throws {
         let certificate = try SelfSignedCertificate()
         let sink = try SMTPSink(arguments: ["--starttls", certificate.certificate, certificate.key, "--auth", "desk:s3cret"])
@@ -139,6 +148,15 @@ struct SMTPClientTests {
         #expect(error?.permanent == true)
         #expect(error?.detail == "550 5.1.1 <gone@customer.test>: Recipient address rejected (RCPT TO)")
         #expect(try sink.messages().isEmpty)
+    }
+
+    @Test func aMessageRefusedAtTheEndOfDataIsAPermanentFailure() async throws {
+        let sink = try SMTPSink(arguments: ["--reject-data"])
+        let error = await #expect(throws: SMTPError.self) {
+            _ = try await SMTPClient(configuration: Self.configuration(sink.port)).send(Self.envelope())
+        }
+        #expect(error?.permanent == true)
+        #expect(error?.detail == "554 5.6.0 Message content rejected (DATA)")
     }
 
     @Test func aRecipientRefusedWith451IsATransientFailure() async throws {
