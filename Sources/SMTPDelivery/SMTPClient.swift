@@ -135,15 +135,16 @@ struct SMTPSession {
     private mutating func startTLS() async throws(SMTPError) {
         guard !reader.hasBufferedBytes else { throw .transient("the server sent more after its STARTTLS reply (possible injection)") }
         let host = configuration.host
-        let verify = configuration.verifyCertificates
         let channel = self.channel
         do {
+            // The context (which reads the system's trust roots) is made here, off the event loop;
+            // only the handler is made and added on it.
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if !configuration.verifyCertificates { tls.certificateVerification = .none }
+            let context = try NIOSSLContext(configuration: tls)
+            let serverHostname = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
             try await channel.eventLoop.submit {
-                var tls = TLSConfiguration.makeClientConfiguration()
-                if !verify { tls.certificateVerification = .none }
-                let context = try NIOSSLContext(configuration: tls)
-                let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
-                let handler = try NIOSSLClientHandler(context: context, serverHostname: isAddress ? nil : host)
+                let handler = try NIOSSLClientHandler(context: context, serverHostname: serverHostname)
                 try channel.pipeline.syncOperations.addHandler(handler, position: .first)
             }.get()
         } catch {
@@ -177,11 +178,8 @@ struct SMTPSession {
     }
 
     private var isLoopbackPeer: Bool {
-        switch channel.remoteAddress {
-        case .v4(let address)?: return address.address.sin_addr.s_addr.bigEndian >> 24 == 127
-        case .v6?: return channel.remoteAddress?.ipAddress == "::1"
-        default: return false
-        }
+        guard let address = channel.remoteAddress?.ipAddress else { return false }
+        return address.hasPrefix("127.") || address == "::1" || address.hasPrefix("::ffff:127.")
     }
 
     private mutating func transaction(_ envelope: SMTPEnvelope, extensions: SMTPExtensions) async throws(SMTPError) -> String {
@@ -267,6 +265,7 @@ struct SMTPSession {
             }
             guard let chunk else {
                 if deadline.hasExpired { throw timedOut(command) }
+                if Task.isCancelled { throw .transient("cancelled while waiting for the reply to \(command)") }
                 throw .transient("\(configuration.host):\(configuration.port) closed the connection before replying to \(command)")
             }
             reader.append(chunk.readableBytesView)

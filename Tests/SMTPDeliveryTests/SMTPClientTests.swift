@@ -55,6 +55,15 @@ struct SMTPClientTests {
         #expect(!(messages[0].envelope["mail_options"] as? [String] ?? []).contains("BODY=8BITMIME"))
     }
 
+    @Test func fallsBackToHeloWhenEhloIsRefused() async throws {
+        let sink = try SMTPSink(arguments: ["--refuse-ehlo"])
+        _ = try await SMTPClient(configuration: Self.configuration(sink.port)).send(Self.envelope())
+        let messages = try sink.messages()
+        try #require(messages.count == 1)
+        #expect(messages[0].envelope["mail_options"] as? [String] == [])
+        #expect(messages[0].bytes.count > 100)
+    }
+
     @Test func startTLSWhenOfferedEncryptsTheSession() async throws {
         let certificate = try SelfSignedCertificate()
         let sink = try SMTPSink(arguments: ["--starttls", certificate.certificate, certificate.key])
@@ -89,6 +98,15 @@ struct SMTPClientTests {
 
     @Test func authenticatesWithPlainBeforeMail() async throws {
         let sink = try SMTPSink(arguments: ["--auth", "desk:s3cret"])
+        let configuration = Self.configuration(sink.port) { $0.credentials = (user: "desk", password: "s3cret") }
+        _ = try await SMTPClient(configuration: configuration).send(Self.envelope())
+        let messages = try sink.messages()
+        try #require(messages.count == 1)
+        #expect(messages[0].envelope["auth"] as? Bool == true)
+    }
+
+    @Test func authenticatesWithLoginWhenPlainIsNotOffered() async throws {
+        let sink = try SMTPSink(arguments: ["--auth", "desk:s3cret", "--auth-login-only"])
         let configuration = Self.configuration(sink.port) { $0.credentials = (user: "desk", password: "s3cret") }
         _ = try await SMTPClient(configuration: configuration).send(Self.envelope())
         let messages = try sink.messages()
@@ -132,6 +150,15 @@ struct SMTPClientTests {
         #expect(try sink.messages().isEmpty)
     }
 
+    @Test func aMessageRefusedAtTheEndOfDataIsAPermanentFailure() async throws {
+        let sink = try SMTPSink(arguments: ["--reject-data"])
+        let error = await #expect(throws: SMTPError.self) {
+            _ = try await SMTPClient(configuration: Self.configuration(sink.port)).send(Self.envelope())
+        }
+        #expect(error?.permanent == true)
+        #expect(error?.detail == "554 5.6.0 Message content rejected (DATA)")
+    }
+
     @Test func aRecipientRefusedWith451IsATransientFailure() async throws {
         let sink = try SMTPSink(arguments: ["--tempfail-rcpt", "busy@customer.test"])
         let error = await #expect(throws: SMTPError.self) {
@@ -153,8 +180,12 @@ struct SMTPClientTests {
         #expect(error?.detail.contains("cannot connect") == true)
     }
 
-    @Test func aServerThatNeverAnswersIsATransientFailureAfterTheTimeout() async throws {
+    @Test func aServerThatNeverAnswersIsATransientFailureAfterTheTimeoutAndTheConnectionIsClosed() async throws {
+        let closed = ClosedConnections()
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SilentPeer(closed: closed)) }
+            }
             .bind(host: "127.0.0.1", port: 0).get()
         defer { server.close(promise: nil) }
         let port = try #require(server.localAddress?.port)
@@ -164,6 +195,7 @@ struct SMTPClientTests {
         }
         #expect(error?.permanent == false)
         #expect(error?.detail.contains("no reply to the greeting") == true)
+        await closed.waitForOne()
     }
 
     @Test func anEnvelopeWithoutRecipientsOrWithALineBreakInAnAddressIsRefusedBeforeConnecting() async throws {
@@ -175,6 +207,24 @@ struct SMTPClientTests {
             let error = await #expect(throws: SMTPError.self) { _ = try await client.send(envelope) }
             #expect(error?.permanent == true)
         }
+    }
+}
+
+/// A server side that reads and never writes; it counts the connections the client closed.
+final class SilentPeer: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let closed: ClosedConnections
+    init(closed: ClosedConnections) { self.closed = closed }
+    func channelInactive(context: ChannelHandlerContext) { closed.signal() }
+}
+
+final class ClosedConnections: Sendable {
+    private let stream: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+    init() { (stream, continuation) = AsyncStream.makeStream() }
+    func signal() { continuation.yield() }
+    func waitForOne() async {
+        for await _ in stream { return }
     }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the build and its checks need and the machine lacks: Debian's liblmdb-dev, python3,
-# and the Python package aiosmtpd (the SMTP sink of the tests).
+# openssl and the Python package aiosmtpd (the SMTP tests' certificates and sink).
 set -euo pipefail
 if [ ! -f /usr/include/lmdb.h ]; then
   echo "Installing liblmdb-dev ..." >&2
@@ -15,6 +15,14 @@ if ! command -v python3 >/dev/null; then
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3 >/dev/null
+fi
+if ! command -v openssl >/dev/null; then
+  # The SMTPDelivery tests make a self-signed certificate with the openssl CLI.
+  echo "Installing openssl ..." >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openssl >/dev/null
 fi
 if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
   # The SMTP sink of the SMTPDelivery tests and Tools/scripts/mail-e2e.sh (Tools/scripts/smtp-sink.py).

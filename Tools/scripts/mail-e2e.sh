@@ -145,6 +145,7 @@ biff = no
 queue_run_delay = 2s
 minimal_backoff_time = 2s
 maximal_backoff_time = 10s
+${EXTRA_MAIN:-}
 EOF
     cat >"$CONF/master.cf" <<EOF
 127.0.0.1:$POSTFIX_PORT inet n - n - - smtpd
@@ -169,10 +170,12 @@ local      unix  - n n -    - local
 anvil      unix  - - n -    1 anvil
 scache     unix  - - n -    1 scache
 postlog    unix-dgram n - n - 1 postlogd
+${EXTRA_MASTER:-}
 EOF
-    printf 'postmaster: root\nsupport: "|%s"\n' "$support_command" >"$CONF/aliases"
+    printf 'postmaster: root\nsupport: "|%s"\n%s' "$support_command" "${EXTRA_ALIASES:-}" >"$CONF/aliases"
     chown root:root "$CONF/aliases"
     postalias -c "$CONF" "hash:$CONF/aliases" || fail "postalias hash:$CONF/aliases"
+    if [ -f "$CONF/transport" ]; then postmap -c "$CONF" "hash:$CONF/transport" || fail "postmap hash:$CONF/transport"; fi
     postfix -c "$CONF" check >"$WORK/postfix-check.log" 2>&1 || fail "postfix check: $(cat "$WORK/postfix-check.log")"
     postfix -c "$CONF" start >"$WORK/postfix-start.log" 2>&1 || fail "postfix start: $(cat "$WORK/postfix-start.log")"
     POSTFIX_STARTED=1
@@ -209,6 +212,19 @@ if [ $SELF_TEST -eq 1 ]; then
     mkdir -p "$WORK/mailbox"
     chown nobody "$WORK/mailbox"
     chmod 700 "$WORK/mailbox"
+    # Two commands that answer as support-mailgate does when it cannot take a message.
+    EXTRA_ALIASES='dataerr: "|echo mailgate: not an RFC 5322 message; exit 65"
+tempfail: "|echo mailgate: supportd unreachable; exit 75"
+'
+    # docs/email.md's other wiring: a pipe(8) transport chosen by transport_maps, as a given user.
+    EXTRA_MASTER="pipetest unix - n n - 4 pipe
+  flags=DR user=nobody argv=/usr/bin/tee $WORK/mailbox/pipe.eml"
+    EXTRA_MAIN="transport_maps = hash:$CONF/transport
+pipetest_destination_recipient_limit = 1"
+    EXTRA_ALIASES="$EXTRA_ALIASES"'piped: root
+'
+    mkdir -p "$CONF"
+    echo "piped@desk.test pipetest:" >"$CONF/transport"
     start_postfix "cat > $WORK/mailbox/support.eml"
     step "private Postfix $(postconf -c "$CONF" -h mail_version) listens on 127.0.0.1:$POSTFIX_PORT"
 
@@ -257,6 +273,34 @@ with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as smtp:
 EOF
     wait_for "a message taken by Postfix's smtpd reaches the sink" 30 sink_has 2
     step "Postfix's smtpd on 127.0.0.1:$POSTFIX_PORT relays for loopback clients"
+
+    # Exit 65 (EX_DATAERR) bounces to the envelope sender with the command's output; exit 75
+    # (EX_TEMPFAIL) defers: the message stays queued and is retried.
+    printf 'From: Carol <carol@customer.test>\nTo: dataerr@desk.test, tempfail@desk.test\nSubject: odd\n\nx\n' >"$WORK/odd.eml"
+    inject "$WORK/odd.eml" carol@customer.test
+    wait_for "the bounce of the exit-65 delivery reaches the sender" 30 sink_has 3
+    bounce=$(grep -l 'not an RFC 5322 message' "$WORK"/sink/*.eml | head -n 1)
+    [ -n "$bounce" ] || fail "the bounce does not carry the command's output"
+    grep -q '"rcpt_tos": \["carol@customer.test"\]' "${bounce%.eml}.json" || fail "the bounce did not go to the envelope sender"
+    step "exit 65 bounced to carol@customer.test with the command's output"
+    deferred() { grep -q 'to=<tempfail@desk.test>.*status=deferred' "$WORK/maillog"; }
+    wait_for "the exit-75 delivery is deferred" 30 deferred
+    [ -n "$(find "$WORK/spool/deferred" -type f)" ] || fail "the deferred message is not in the queue"
+    step "exit 75 deferred the message: it stays in the queue for a retry"
+
+    # Through Postfix's SMTP server, which checks the recipient against local_recipient_maps (the
+    # alias `piped` makes it valid; transport_maps picks the delivery before any aliasing).
+    python3 - "$POSTFIX_PORT" <<'EOF' || fail "Postfix's smtpd refused piped@desk.test"
+import smtplib, sys
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as smtp:
+    smtp.sendmail("carol@customer.test", ["piped@desk.test"],
+                  b"From: carol@customer.test\r\nTo: piped@desk.test\r\nSubject: by pipe\r\n\r\nx\r\n")
+EOF
+    wait_for "the pipe(8) transport delivers piped@desk.test" 30 test -s "$WORK/mailbox/pipe.eml"
+    head -n 1 "$WORK/mailbox/pipe.eml" | grep -q '^From ' && fail "pipe(8) with flags=DR wrote an mbox From line"
+    grep -q '^Delivered-To: piped@desk.test' "$WORK/mailbox/pipe.eml" || fail "pipe(8) flags=D wrote no Delivered-To"
+    [ "$(stat -c %U "$WORK/mailbox/pipe.eml")" = nobody ] || fail "pipe(8) did not run as user=nobody"
+    step "a pipe(8) transport (transport_maps, flags=DR, user=nobody) delivers without the From line"
     echo "mail-e2e: $PASSED passed, 0 failed"
     exit 0
 fi
@@ -325,12 +369,13 @@ My VPS vps-17 does not answer since this morning.
 EOF
 inject "$WORK/m1.eml" carol@customer.test
 tickets_of_carol() { api GET "/v1/tickets?customer=carol@customer.test" "$AGENT"; }
-has_ticket() { [ "$(tickets_of_carol | json 'len(d.get("tickets", d.get("items", [])))')" -ge 1 ]; }
+has_ticket() { [ "$(tickets_of_carol | json 'len(d["tickets"])')" -ge 1 ]; }
 wait_for "a ticket for carol@customer.test" 60 has_ticket
-TICKET=$(tickets_of_carol | json '(d.get("tickets") or d.get("items"))[0]["id"]')
+TICKET=$(tickets_of_carol | json 'd["tickets"][0]["id"]')
 ticket_json=$(api GET "/v1/tickets/$TICKET" "$AGENT")
 [ "$(echo "$ticket_json" | json 'd["channel"]')" = email ] || fail "ticket $TICKET: channel is not email: $ticket_json"
-echo "$ticket_json" | grep -q 'does not answer since this morning' || fail "ticket $TICKET: the body is not in the thread"
+echo "$ticket_json" | json '"does not answer since this morning" in d["thread"][0]["body"] and d["thread"][0]["author"]["kind"] == "customer"' |
+    grep -qx True || fail "ticket $TICKET: the thread does not start with Carol's message: $ticket_json"
 step "2. the message to support@desk.test opened ticket $TICKET (channel email)"
 
 # 3. The agent replies; supportd sends it by SMTP through Postfix to the sink.
@@ -346,7 +391,7 @@ REPLY_ID=$(header "$reply" Message-ID)
 [ -n "$REPLY_ID" ] || fail "the reply has no Message-ID"
 header "$reply" From | grep -q 'support@desk.test' || fail "the reply is not from support@desk.test"
 header "$reply" To | grep -q 'carol@customer.test' || fail "the reply is not to carol@customer.test"
-delivered() { api GET "/v1/tickets/$TICKET/history" "$AGENT" | grep -q '"message.delivered"'; }
+delivered() { api GET "/v1/tickets/$TICKET/history" "$AGENT" | json 'any(e["event"]["type"] == "message.delivered" for e in d["events"])' | grep -qx True; }
 wait_for "message.delivered in the ticket's history" 60 delivered
 step "3. the agent's reply left by SMTP ($subject, $REPLY_ID) and was recorded as delivered"
 
@@ -368,19 +413,20 @@ On $(date -R), Ledgerdesk Support <support@desk.test> wrote:
 EOF
 inject "$WORK/m2.eml" carol@customer.test
 customer_replied() {
-    api GET "/v1/tickets/$TICKET" "$AGENT" | json 'd["status"] == "open" and "It is down again" in json.dumps(d)' | grep -q True
+    api GET "/v1/tickets/$TICKET" "$AGENT" | json 'd["status"] == "open" and any("It is down again" in m["body"] for m in d["thread"])' | grep -qx True
 }
 wait_for "Carol's answer on ticket $TICKET, status open" 60 customer_replied
 api GET "/v1/tickets/$TICKET" "$AGENT" >"$WORK/ticket.json"
 python3 - "$WORK/ticket.json" <<'EOF' || fail "the customer's message: wrong author, or the quoted part is in its body"
 import json, sys
 ticket = json.load(open(sys.argv[1]))
-messages = ticket.get("messages") or ticket.get("thread") or []
-last = [m for m in messages if "It is down again" in json.dumps(m)][-1]
-assert "customer" in json.dumps(last.get("author", last.get("actor", ""))), last
-assert "We restarted vps-17" not in last.get("body", ""), last
+last = [m for m in ticket["thread"] if "It is down again" in m["body"]][-1]
+assert last["kind"] == "message" and last["author"]["kind"] == "customer", last
+# The quoted history below "On ... wrote:" is kept but marked: not in the new message's text.
+# (Adjust to where the intake puts the quoted part.)
+assert "We restarted vps-17" not in last["body"], last
 EOF
-tickets=$(tickets_of_carol | json 'len(d.get("tickets", d.get("items", [])))')
+tickets=$(tickets_of_carol | json 'len(d["tickets"])')
 [ "$tickets" = 1 ] || fail "Carol's answer opened a new ticket ($tickets tickets)"
 step "4. Carol's answer joined ticket $TICKET (customer author, quote kept apart), status open"
 
@@ -405,14 +451,14 @@ EOF
 inject "$WORK/auto.eml" ooo@customer.test
 inject "$WORK/twice.eml" erin@customer.test
 inject "$WORK/twice.eml" erin@customer.test
-erin_has_ticket() { [ "$(api GET "/v1/tickets?customer=erin@customer.test" "$AGENT" | json 'len(d.get("tickets", d.get("items", [])))')" -ge 1 ]; }
+erin_has_ticket() { [ "$(api GET "/v1/tickets?customer=erin@customer.test" "$AGENT" | json 'len(d["tickets"])')" -ge 1 ]; }
 wait_for "Erin's ticket" 60 erin_has_ticket
 # Both copies and the auto-reply have left Postfix's queue once it is empty.
 queue_empty() { [ -z "$(find "$WORK/spool/active" "$WORK/spool/incoming" "$WORK/spool/deferred" "$WORK/spool/maildrop" -type f 2>/dev/null)" ]; }
 wait_for "Postfix's queue empties" 60 queue_empty
-[ "$(api GET "/v1/tickets?customer=erin@customer.test" "$AGENT" | json 'len(d.get("tickets", d.get("items", [])))')" = 1 ] ||
+[ "$(api GET "/v1/tickets?customer=erin@customer.test" "$AGENT" | json 'len(d["tickets"])')" = 1 ] ||
     fail "the message handed twice opened two tickets"
-[ "$(api GET "/v1/tickets?customer=ooo@customer.test" "$AGENT" | json 'len(d.get("tickets", d.get("items", [])))')" = 0 ] ||
+[ "$(api GET "/v1/tickets?customer=ooo@customer.test" "$AGENT" | json 'len(d["tickets"])')" = 0 ] ||
     fail "the auto-reply opened a ticket"
 step "5. the auto-reply opened no ticket; the message handed twice landed once"
 
@@ -423,8 +469,7 @@ api GET "/v1/metrics/response-times" "$MANAGER" >"$WORK/response-times.json"
 python3 - "$WORK/response-times.json" <<'EOF' || fail "response times count no first reply: $(cat "$WORK/response-times.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
-first = d.get("firstReply") or d.get("first_reply") or {}
-assert (first.get("count") or 0) >= 1, d
+assert sum(g["firstReply"]["count"] for g in d["groups"]) >= 1, d
 EOF
 step "6. ticket $TICKET solved; /v1/metrics/response-times counts its first reply"
 

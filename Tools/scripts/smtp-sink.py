@@ -2,7 +2,8 @@
 """A local SMTP sink on aiosmtpd, for the SMTP client's tests and Tools/scripts/mail-e2e.sh.
 
     smtp-sink.py PORT DIR [--starttls CERT KEY] [--auth USER:PASSWORD]
-                 [--reject-rcpt ADDR]... [--tempfail-rcpt ADDR]...
+                 [--reject-rcpt ADDR]... [--tempfail-rcpt ADDR]... [--auth-login-only] [--reject-data]
+                 [--refuse-ehlo] [--stdin-watch]
 
 Listens on 127.0.0.1:PORT (0: a free port) and prints the port it listens on as the first line of
 standard output. Each accepted message is saved in DIR as N.eml (the bytes of DATA, dot-unstuffed,
@@ -10,7 +11,8 @@ line endings as received) with N.json beside it (mail_from, rcpt_tos, mail_optio
 the .eml is renamed into place after the .json is written, so a poller that sees N.eml sees both
 whole. --starttls offers STARTTLS with that certificate and key; --auth requires AUTH (PLAIN or
 LOGIN, also without TLS) before MAIL; --reject-rcpt answers RCPT TO for ADDR with 550,
---tempfail-rcpt with 451. Stops on SIGTERM or SIGINT, and when its standard input reaches end of
+--tempfail-rcpt with 451; --auth-login-only offers LOGIN and not PLAIN; --reject-data answers the
+end of DATA with 554; --refuse-ehlo answers EHLO with 502. Stops on SIGTERM or SIGINT, and when its standard input reaches end of
 file when started with --stdin-watch (so it never outlives the test process that started it).
 """
 import argparse
@@ -31,9 +33,15 @@ except ImportError:
     sys.exit(3)
 
 
+class NoEhloSMTP(SMTP):
+    async def smtp_EHLO(self, hostname):
+        await self.push("502 5.5.2 Error: command not recognized")
+
+
 class Sink:
-    def __init__(self, directory, reject, tempfail):
+    def __init__(self, directory, reject, tempfail, reject_data):
         self.directory = directory
+        self.reject_data = reject_data
         self.reject = {a.lower() for a in reject}
         self.tempfail = {a.lower() for a in tempfail}
         self.counter = itertools.count(1)
@@ -47,6 +55,8 @@ class Sink:
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.reject_data:
+            return "554 5.6.0 Message content rejected"
         number = next(self.counter)
         while os.path.exists(os.path.join(self.directory, f"{number}.eml")):
             number = next(self.counter)
@@ -74,11 +84,14 @@ def main():
     parser.add_argument("--auth", metavar="USER:PASSWORD")
     parser.add_argument("--reject-rcpt", action="append", default=[], metavar="ADDR")
     parser.add_argument("--tempfail-rcpt", action="append", default=[], metavar="ADDR")
+    parser.add_argument("--auth-login-only", action="store_true", help="offer AUTH LOGIN only (with --auth)")
+    parser.add_argument("--reject-data", action="store_true", help="answer the end of DATA with 554 and keep nothing")
+    parser.add_argument("--refuse-ehlo", action="store_true", help="answer EHLO with 502 (the client falls back to HELO)")
     parser.add_argument("--stdin-watch", action="store_true", help="exit when standard input closes")
     args = parser.parse_args()
     os.makedirs(args.directory, exist_ok=True)
 
-    handler = Sink(args.directory, args.reject_rcpt, args.tempfail_rcpt)
+    handler = Sink(args.directory, args.reject_rcpt, args.tempfail_rcpt, args.reject_data)
     kwargs = {"hostname": "sink.test", "ident": "ledgerdesk smtp-sink", "data_size_limit": 64 * 1024 * 1024}
     if args.starttls:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -92,10 +105,13 @@ def main():
             return AuthResult(success=ok, handled=False)
 
         kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+        if args.auth_login_only:
+            kwargs["auth_exclude_mechanism"] = ["PLAIN"]
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    server = loop.run_until_complete(loop.create_server(lambda: SMTP(handler, loop=loop, **kwargs), "127.0.0.1", args.port))
+    server_class = NoEhloSMTP if args.refuse_ehlo else SMTP
+    server = loop.run_until_complete(loop.create_server(lambda: server_class(handler, loop=loop, **kwargs), "127.0.0.1", args.port))
     print(server.sockets[0].getsockname()[1], flush=True)
 
     stop = loop.stop
