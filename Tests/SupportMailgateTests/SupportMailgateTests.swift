@@ -102,7 +102,8 @@ final class StandIn: Sendable {
             var request = request
             let body = try await request.collectBody(upTo: 64 * 1024 * 1024)
             self.received.withLock {
-                $0.append(ReceivedRequest(method: request.method, path: request.uri.path, headers: request.headers, body: Array(buffer: body)))
+                $0.append(
+                    ReceivedRequest(method: request.method, path: request.uri.path, headers: request.headers, body: Array(buffer: body)))
             }
             let answer: String
             let type: String
@@ -272,7 +273,8 @@ struct SupportMailgateTests {
 
     @Test func aTokensFileGivesItsFirstGatewayToken() async throws {
         let standIn = StandIn(answering: 201)
-        let tokens = #"{"tokens": [{"token": "agent-token", "role": "agent", "id": "alice"}, "#
+        let tokens =
+            #"{"tokens": [{"token": "agent-token", "role": "agent", "id": "alice"}, "#
             + #"{"token": "mail-token", "role": "gateway", "id": "mx"}, {"token": "other", "role": "gateway", "id": "mx2"}]}"#
         let file = try scratch.file("tokens.json", Array(tokens.utf8))
         let input = try scratch.file("message.eml", sampleMessage)

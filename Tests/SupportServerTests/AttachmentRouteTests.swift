@@ -22,7 +22,9 @@ extension TestClientProtocol {
 }
 
 /// A message body naming one attachment.
-func messageNaming(_ sha256: String, name: String, size: Int, contentType: String = "application/pdf", body: String = "see attached")
+func messageNaming(
+    _ sha256: String, name: String, size: Int, contentType: String = "application/pdf", body: String = "see attached"
+)
     -> String
 {
     let attachment =
