@@ -63,7 +63,9 @@ package final class SupportBackend: Sendable {
         // An import cut by a crash left its spool behind; the writer lock we now hold means no import runs.
         ImportSpool.removeLeftovers(in: dataDirectory)
         levels = try ServiceLevels(policy: policy)
-        attachments = try FileAttachmentStore(directory: dataDirectory + "/attachments")
+        let attachmentFiles = try FileAttachmentStore(directory: dataDirectory + "/attachments")
+        attachmentFiles.removeLeftovers()
+        attachments = attachmentFiles
         projections = try ProjectionRunner(store: store, levels: levels, rebuild: rebuildProjections)
         commands = TicketCommands(
             store: store, levels: levels, directory: try TicketDirectory(store: store),
