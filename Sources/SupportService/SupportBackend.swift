@@ -69,7 +69,9 @@ package final class SupportBackend: Sendable {
         // An import cut by a crash left its spool behind; the writer lock we now hold means no import runs.
         ImportSpool.removeLeftovers(in: dataDirectory)
         levels = try ServiceLevels(policy: policy)
-        attachments = try FileAttachmentStore(directory: dataDirectory + "/attachments")
+        let attachmentFiles = try FileAttachmentStore(directory: dataDirectory + "/attachments")
+        attachmentFiles.removeLeftovers()
+        attachments = attachmentFiles
         let checkpoints = try LMDBCheckpointStore(dataDirectory: dataDirectory, readOnly: store.configuration.readOnly)
         self.checkpoints = checkpoints
         projections = try ProjectionRunner(store: store, checkpoints: checkpoints, levels: levels, rebuild: rebuildProjections)

@@ -19,7 +19,7 @@ struct SMTPClientTests {
 
     static func configuration(_ port: Int, _ change: (inout SMTPConfiguration) -> Void = { _ in }) -> SMTPConfiguration {
         var configuration = SMTPConfiguration(host: "127.0.0.1", port: port)
-        configuration.timeout = .seconds(10)
+        configuration.timeout = .seconds(120)
         change(&configuration)
         return configuration
     }

@@ -54,10 +54,23 @@ let gateExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInP
 /// Runs the gate with `arguments`, the file `input` as its standard input; waits for it to exit
 /// (polling, so no thread of the test's own server is held), killing it after 60 s.
 func runGate(_ arguments: [String], input: String) async throws -> GateRun {
+    guard let stdin = FileHandle(forReadingAtPath: input) else { throw GateTestError(description: "cannot open \(input)") }
+    return try await runGate(arguments, stdin: stdin)
+}
+
+/// Runs the gate with `bytes` written into a pipe whose writing end is closed before it starts
+/// (an MTA's pipe: the gate must read to its end and not wait for more). `bytes` fit the pipe's buffer.
+func runGate(_ arguments: [String], piped bytes: [UInt8]) async throws -> GateRun {
+    let pipe = Pipe()
+    try pipe.fileHandleForWriting.write(contentsOf: Data(bytes))
+    try pipe.fileHandleForWriting.close()
+    return try await runGate(arguments, stdin: pipe.fileHandleForReading)
+}
+
+func runGate(_ arguments: [String], stdin: FileHandle) async throws -> GateRun {
     let process = Process()
     process.executableURL = gateExecutable
     process.arguments = arguments
-    guard let stdin = FileHandle(forReadingAtPath: input) else { throw GateTestError(description: "cannot open \(input)") }
     process.standardInput = stdin
     let out = Pipe()
     let err = Pipe()
@@ -211,6 +224,17 @@ struct SupportMailgateTests {
         #expect(request.headers[.contentType] == "message/rfc822")
         #expect(request.headers[.authorization] == "Bearer \(gatewayToken)")
         #expect(request.body == sampleMessage, "the message arrived changed")
+    }
+
+    @Test func aMessageFromAClosedPipeIsReadToItsEndAndTaken() async throws {
+        let standIn = StandIn(answering: 201)
+        let token = try tokenFile()
+        let run = try await standIn.application.test(.live) { client in
+            let port = try #require(client.port)
+            return try await runGate(["--url", "http://localhost:\(port)", "--token-file", token], piped: sampleMessage)
+        }
+        #expect(run.status == 0, "\(run)")
+        #expect(standIn.requests.first?.body == sampleMessage)
     }
 
     @Test func verbosePrintsTheAnswersOutcome() async throws {

@@ -144,6 +144,17 @@ struct FileAttachmentStoreTests {
         #expect(try store.get(sha256: stored.sha256) == Array("abc".utf8))
     }
 
+    @Test func leftoversOfACutPutAreRemovedAndStoredFilesKept() throws {
+        let directory = TemporaryDirectory()
+        let store = try FileAttachmentStore(directory: directory.path + "/attachments")
+        _ = try store.put(Array("abc".utf8))
+        let leftover = "\(store.directory)/ba/.tmp-\(abcDigest)-42"
+        #expect(FileManager.default.createFile(atPath: leftover, contents: Data("ab".utf8)))
+        store.removeLeftovers()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(store.directory)/ba") == [abcDigest])
+        #expect(try store.get(sha256: abcDigest) == Array("abc".utf8))
+    }
+
     @Test func theBackendKeepsAttachmentsBesideTheLog() async throws {
         try await withServer { server, _ in
             let store = try #require(server.backend.attachments as? FileAttachmentStore)

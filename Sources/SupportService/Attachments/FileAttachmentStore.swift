@@ -12,7 +12,8 @@ import Darwin
 /// Everything is the owner's alone from its creation (directories 0700, files 0600). A put
 /// writes a temporary file in the target directory, flushes it (`fsync`), renames it into
 /// place and flushes the directory, so a file under a digest's name is always whole: a crash
-/// leaves at worst a `.tmp-` file beside it, which nothing reads. Putting bytes already stored
+/// leaves at worst a `.tmp-` file beside it, which nothing reads and ``removeLeftovers()``
+/// deletes (the backend calls it on opening). Putting bytes already stored
 /// writes nothing. A get reads the file and checks its SHA-256 against the name.
 package final class FileAttachmentStore: AttachmentStore {
     /// The store's directory.
@@ -97,6 +98,17 @@ package final class FileAttachmentStore: AttachmentStore {
         guard AttachmentDigest.isValid(sha256) else { return false }
         var info = stat()
         return lstat(path(of: sha256), &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Removes the `.tmp-` files puts cut by a crash left behind. Only while no put runs: the
+    /// backend calls it on opening, holding the data directory's writer lock.
+    package func removeLeftovers() {
+        guard let folders = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for folder in folders where folder.utf8.count == 2 {
+            let path = "\(directory)/\(folder)"
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { continue }
+            for name in names where name.hasPrefix(".tmp-") { unlink("\(path)/\(name)") }
+        }
     }
 
     /// Creates `path` as a 0700 directory; true when it was created, false when it was there.
