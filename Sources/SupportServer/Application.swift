@@ -26,7 +26,7 @@ package func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<
     ImportRoute(backend: backend).register(on: v1)
     ReadRoutes(backend: backend).register(on: v1)
     registerAttachmentRoutes(on: v1, backend: backend)
-    MailRoute(backend: backend).register(on: v1)
+    MailRoute(backend: backend, metrics: metrics).register(on: v1)
     return router
 }
 

@@ -11,6 +11,7 @@ import SupportService
 /// exits with EX_TEMPFAIL and the MTA tries again later).
 struct MailRoute {
     let backend: SupportBackend
+    let metrics: ServerMetrics
     static let path = "/v1/mail"
 
     func register(on group: RouterGroup<SupportRequestContext>) {
@@ -39,6 +40,7 @@ struct MailRoute {
         }
         guard !raw.isEmpty else { throw Problem.badRequest("the body is empty: it must be one mail message") }
         let answer = try await backend.mail.take(raw)
+        metrics.recordMail(outcome: answer.outcome)
         var headers: HTTPFields = [:]
         if answer.status == 201, let ticket = answer.ticket { headers[.location] = "/v1/tickets/\(ticket)" }
         return JSONResponse.make(answer, status: HTTPResponse.Status(code: answer.status), headers: headers)

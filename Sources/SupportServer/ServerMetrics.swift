@@ -20,6 +20,11 @@ final class ServerMetrics: Sendable {
     private let appendDuration: DurationHistogram
     private let lag: Gauge
     private let longPolls: Gauge
+    private let mailPending: Gauge
+    /// The counters of ``MailCounters/outcomeTotals``, in its order.
+    private let mailOutcomes: [Counter]
+    private let mailCounted = Mutex<[Int]>([0, 0, 0])
+    private let mailReceived = Mutex<[String: Counter]>([:])
     private let countedSeq = Mutex<UInt64>(0)
     /// Teams labelled one by one at most.
     let teamLimit: Int
@@ -67,6 +72,33 @@ final class ServerMetrics: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "ledgerdesk", metricName: "long_polls_waiting", unitName: "",
                 helpText: "Requests to GET /v1/events waiting for new events (capped by --max-long-polls)."))
+        mailPending = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "ledgerdesk", metricName: "mail_outbox_pending", unitName: "",
+                helpText: "Agent replies the mail outbox has not delivered or given up yet."))
+        let sent = MetricNameDescriptor(
+            namespace: "ledgerdesk", metricName: "mail_sent", unitName: "total",
+            helpText: "Attempts of the mail outbox, by outcome (delivered, failed for good, failed for now).")
+        mailOutcomes = [
+            registry.makeCounter(descriptor: sent, labels: [("outcome", "delivered")]),
+            registry.makeCounter(descriptor: sent, labels: [("outcome", "failed")]),
+            registry.makeCounter(descriptor: sent, labels: [("outcome", "deferred")]),
+        ]
+    }
+
+    /// Counts one message taken by `POST /v1/mail`, by what became of it.
+    func recordMail(outcome: String) {
+        let counter = mailReceived.withLock { counters in
+            if let c = counters[outcome] { return c }
+            let c = registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "ledgerdesk", metricName: "mail_received", unitName: "total",
+                    helpText: "Messages handed to POST /v1/mail, by outcome (opened, appended, duplicate, ignored, bounce)."),
+                labels: [("outcome", outcome)])
+            counters[outcome] = c
+            return c
+        }
+        counter.increment()
     }
 
     /// Records one append's latency.
@@ -84,6 +116,14 @@ final class ServerMetrics: Sendable {
         if delta > 0 { events.increment(by: Int64(delta)) }
         lag.set(Double(head - min(head, backend.projections.appliedSeq)))
         longPolls.set(Double(backend.longPolls.inUse))
+        let mail = backend.mailCounters
+        mailPending.set(Double(mail.pending.load(ordering: .relaxed)))
+        mailCounted.withLock { counted in
+            for (k, (counter, value)) in zip(mailOutcomes, mail.outcomeTotals).enumerated() {
+                if value > counted[k] { counter.increment(by: Int64(value - counted[k])) }
+                counted[k] = max(counted[k], value)
+            }
+        }
         let now = backend.clock()
         let queues = backend.projections.read { $0.queues(at: now) }
         let labelled = Self.labelled(queues.map { ($0.team, $0.depth, $0.breached) }, limit: teamLimit)

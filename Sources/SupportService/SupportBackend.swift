@@ -22,6 +22,8 @@ package final class SupportBackend: Sendable {
     package let checkpoints: any CheckpointStore
     /// The mail channel's way in: takes one message into the log (`POST /v1/mail`).
     package let mail: MailIntake
+    /// What the mail outbox has done (zero when none runs), for `GET /metrics`.
+    package let mailCounters = MailCounters()
     /// The limits the backend and its HTTP edge run under (rate, long-polls, point-in-time folds,
     /// idle connections, import chunks).
     package let limits: ServerLimits
@@ -139,7 +141,7 @@ extension SupportBackend {
     package func makeOutbox(transport: any MailTransport, retry: MailRetryPolicy = MailRetryPolicy()) -> MailOutbox {
         MailOutbox(
             store: store, commands: commands, settings: mail.settings, directory: mail.directory, attachments: attachments,
-            transport: transport, checkpoints: checkpoints, retry: retry, clock: clock)
+            transport: transport, checkpoints: checkpoints, retry: retry, clock: clock, counters: mailCounters)
     }
 }
 

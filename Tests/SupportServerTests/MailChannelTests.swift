@@ -527,3 +527,58 @@ struct MailOutboxTests {
         }
     }
 }
+
+@Suite("Mail: metrics and odd input")
+struct MailEdgeTests {
+    @Test func metricsCountTheMailTakenAndTheRepliesSent() async throws {
+        try await withMailServer { server, client in
+            let transport = RecordingMailTransport()
+            let (_, outbox) = try await MailOutboxTests.replied(server, client, transport: transport)
+            await outbox.step()
+            _ = try await client.postMail(mailMessage())  // a duplicate
+            let metrics = try await client.get("/metrics", as: nil).text
+            #expect(metrics.contains(#"ledgerdesk_mail_received_total{outcome="opened"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"ledgerdesk_mail_received_total{outcome="duplicate"} 1"#))
+            #expect(metrics.contains(#"ledgerdesk_mail_sent_total{outcome="delivered"} 1"#))
+            #expect(metrics.contains("ledgerdesk_mail_outbox_pending 0"))
+        }
+    }
+
+    /// Seeded mutations of real-shaped mail (bytes flipped, lines cut or repeated, the message
+    /// truncated): every answer is a taken message or a clear 400, never a server error, and a
+    /// 400 writes nothing.
+    @Test func mutatedMailIsTakenOrRefusedWithAReasonNeverAServerError() async throws {
+        try await withMailServer { server, client in
+            let seeds: [[UInt8]] = [
+                mailMessage(),
+                mailMessage(subject: "=?ISO-8859-1?Q?Caf=E9_ferm=E9?=", extra: ["Content-Transfer-Encoding: quoted-printable"]),
+                Array(
+                    "From: a@b.test\r\nMessage-ID: <x@b.test>\r\nContent-Type: multipart/mixed; boundary=\"q\"\r\n\r\n--q\r\nContent-Type: text/html\r\n\r\n<p>hi<br>there</p>\r\n--q\r\nContent-Type: application/octet-stream; name=a.bin\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--q--\r\n"
+                        .utf8),
+            ]
+            var generator = SeededRandom(seed: 12)
+            for round in 0..<300 {
+                var bytes = seeds[round % seeds.count]
+                for _ in 0..<(1 + Int(generator.next() % 6)) {
+                    guard !bytes.isEmpty else { break }
+                    let at = Int(generator.next() % UInt64(bytes.count))
+                    switch generator.next() % 4 {
+                    case 0: bytes[at] = UInt8(truncatingIfNeeded: generator.next())
+                    case 1: bytes.removeSubrange(at..<min(bytes.count, at + Int(generator.next() % 40)))
+                    case 2: bytes.insert(contentsOf: bytes[at..<min(bytes.count, at + Int(generator.next() % 60))], at: at)
+                    default: bytes = Array(bytes.prefix(at))
+                    }
+                }
+                // Each round a new Message-ID, so that duplicates do not hide the parsing.
+                let unique = Array("Message-ID: <fuzz\(round)@fuzz.test>\r\n".utf8) + bytes
+                let before = try server.head
+                let r = try await client.postMail(round % 2 == 0 ? unique : bytes)
+                #expect([200, 201, 400].contains(r.status.code), "round \(round): \(r)")
+                if r.status == .badRequest {
+                    expectProblem(r, .badRequest)
+                    #expect(try server.head == before)
+                }
+            }
+        }
+    }
+}

@@ -81,14 +81,16 @@ package final class MailOutbox: Sendable {
     let retry: MailRetryPolicy
     let clock: @Sendable () -> Timestamp
     let logger: Logger
+    let counters: MailCounters
     private let state = Mutex(State())
 
     package init(
         store: EventStore, commands: TicketCommands, settings: MailSettings, directory: CustomerDirectory,
         attachments: any AttachmentStore, transport: any MailTransport, checkpoints: any CheckpointStore,
         retry: MailRetryPolicy = MailRetryPolicy(), clock: @escaping @Sendable () -> Timestamp,
-        logger: Logger = Logger(label: "mail-outbox")
+        counters: MailCounters = MailCounters(), logger: Logger = Logger(label: "mail-outbox")
     ) {
+        self.counters = counters
         self.store = store
         self.commands = commands
         self.settings = settings
@@ -125,6 +127,7 @@ package final class MailOutbox: Sendable {
         let read = follow()
         let sent = await sendDue()
         if read || sent { saveCheckpoint() }
+        counters.pending.store(state.withLock { $0.pending.count }, ordering: .relaxed)
         return read || sent
     }
 
@@ -255,7 +258,10 @@ package final class MailOutbox: Sendable {
             }
         }
         let delivered = TicketEvent.delivered(.init(reply: item.reply, to: to, messageId: item.messageID))
-        if await record(delivered, on: ticket.id) { return .settled }
+        if await record(delivered, on: ticket.id) {
+            counters.delivered.add(1, ordering: .relaxed)
+            return .settled
+        }
         item.notBefore = now + 5_000
         return .later(item)
     }
@@ -263,13 +269,17 @@ package final class MailOutbox: Sendable {
     private func failed(_ original: Pending, ticket: Ticket, to: String, error: MailTransportError, now: Int64) async -> Settlement {
         var item = original
         item.failures += 1
+        if !error.permanent { counters.failedTransiently.add(1, ordering: .relaxed) }
         let first = item.firstFailure ?? now
         item.firstFailure = first
         let givingUp = !error.permanent && Duration.milliseconds(now - first) >= retry.giveUpAfter
         if error.permanent || givingUp {
             let reason = givingUp ? "gave up after \(item.failures) attempts: \(error.detail)" : error.detail
             let event = TicketEvent.deliveryFailed(.init(reply: item.reply, to: to, reason: Self.clip(reason), permanent: true))
-            if await record(event, on: ticket.id) { return .settled }
+            if await record(event, on: ticket.id) {
+                counters.failedPermanently.add(1, ordering: .relaxed)
+                return .settled
+            }
         } else if !item.reportedFailure {
             let event = TicketEvent.deliveryFailed(.init(reply: item.reply, to: to, reason: Self.clip(error.detail), permanent: false))
             if await record(event, on: ticket.id) { item.reportedFailure = true }
