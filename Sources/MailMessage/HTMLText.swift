@@ -282,7 +282,7 @@ enum HTMLText {
         private mutating func flushBreaks() {
             guard pendingBreaks > 0 else { return }
             if !line.isEmpty { endLine() }
-            if pendingBreaks > 1, let last = lines.last, !last.trimmingWhitespace().isEmpty { lines.append(prefix(quoteDepth)) }
+            if pendingBreaks > 1, let last = lines.last, !last.trimmingWhitespace().isEmpty { lines.append("") }
             pendingBreaks = 0
         }
 

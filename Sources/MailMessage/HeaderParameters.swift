@@ -57,7 +57,8 @@ struct HeaderParameters {
                 parameters[name] = joined  // RFC 2231 wins over a plain parameter of the same name
             }
         }
-        return HeaderParameters(value: String(decoding: value, as: UTF8.self).trimmingWhitespace().asciiLowercased(), parameters: parameters)
+        return HeaderParameters(
+            value: String(decoding: value, as: UTF8.self).trimmingWhitespace().asciiLowercased(), parameters: parameters)
     }
 
     private static func joinSegments(_ parts: [(number: Int, encoded: Bool, text: [UInt8])], defects: DefectLog?) -> String? {

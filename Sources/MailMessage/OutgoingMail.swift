@@ -83,7 +83,8 @@ package struct OutgoingMail: Sendable {
         for attachment in attachments {
             output += delimiter
             var part = HeaderWriter()
-            let type = MIMEReader.isValidType(attachment.contentType) && !attachment.contentType.hasPrefix("multipart/")
+            let type =
+                MIMEReader.isValidType(attachment.contentType) && !attachment.contentType.hasPrefix("multipart/")
                 ? attachment.contentType.asciiLowercased() : "application/octet-stream"
             let name = MailDisposition.filenameTokens(attachment.filename)
             part.add("Content-Type", [type + ";"] + name.typeTokens)
@@ -127,7 +128,7 @@ enum MailRendering {
         let text = clean(value)
         let words = text.split(separator: " ", omittingEmptySubsequences: false)
         let plain =
-            text.utf8.allSatisfy { $0 < 0x80 } && !text.contains("=?") && words.allSatisfy { $0.utf8.count <= 70 }
+            text.utf8.allSatisfy { $0 < 0x80 } && !text.contains("=?") && words.allSatisfy { $0.utf8.count <= 60 }
             && !text.hasPrefix(" ") && !text.hasSuffix(" ")
         guard plain else { return EncodedWords.encode(text) }
         // Fold only before a space that is followed by a word, so no line is whitespace alone.
@@ -167,10 +168,10 @@ enum MailRendering {
 
     static func displayNameTokens(_ name: String) -> [String] {
         let words = name.split(separator: " ", omittingEmptySubsequences: false)
-        if !name.contains("=?"), words.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.allSatisfy(atext.contains) && $0.count <= 70 }) {
+        if !name.contains("=?"), words.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.allSatisfy(atext.contains) && $0.count <= 60 }) {
             return words.map(String.init)
         }
-        if name.utf8.allSatisfy({ $0 < 0x80 }), !name.contains("=?"), name.utf8.count <= 70 {
+        if name.utf8.allSatisfy({ $0 < 0x80 }), !name.contains("=?"), name.utf8.count <= 60 {
             var quoted = "\""
             for character in name {
                 if character == "\"" || character == "\\" { quoted += "\\" }
@@ -296,6 +297,7 @@ enum RFC5322Date {
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
         func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(names[weekday]), \(two(day)) \(months[Int(month) - 1]) \(year) \(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60)) +0000"
+        return
+            "\(names[weekday]), \(two(day)) \(months[Int(month) - 1]) \(year) \(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60)) +0000"
     }
 }

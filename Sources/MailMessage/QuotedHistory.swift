@@ -27,6 +27,7 @@ enum QuotedHistory {
         for index in lines.indices {
             let line = lines[index].trimmingWhitespace()
             if line.isEmpty || line.hasPrefix(">") { continue }
+            if isForwardMarker(line) { return nil }
             if isSeparator(line) { return index }
             if isOutlookBlock(lines, at: index) {
                 if index > 0, isUnderscoreRule(lines[index - 1]) { return index - 1 }
@@ -58,8 +59,20 @@ enum QuotedHistory {
         let lowered = line.lowercased()
         guard lowered.hasPrefix("--") || lowered.hasPrefix("__") else { return false }
         let words = lowered.filter { $0 != "-" && $0 != "_" }.trimmingWhitespace()
-        return ["original message", "ursprüngliche nachricht", "message original", "mensaje original", "messaggio originale",
-            "oorspronkelijk bericht", "original meddelelse", "alkuperäinen viesti"].contains(words)
+        return [
+            "original message", "ursprüngliche nachricht", "message original", "mensaje original", "messaggio originale",
+            "oorspronkelijk bericht", "original meddelelse", "alkuperäinen viesti",
+        ].contains(words)
+    }
+
+    /// `---------- Forwarded message ---------` (Gmail), `Begin forwarded message:` (Apple Mail),
+    /// `-------- Weitergeleitete Nachricht --------` (Thunderbird, German), and the like.
+    private static func isForwardMarker(_ line: String) -> Bool {
+        let lowered = line.lowercased()
+        if lowered.hasPrefix("begin forwarded message") { return true }
+        guard lowered.hasPrefix("--") else { return false }
+        return ["forwarded message", "weitergeleitete nachricht", "message transféré", "mensaje reenviado", "messaggio inoltrato"]
+            .contains { lowered.contains($0) }
     }
 
     private static func isUnderscoreRule(_ line: String) -> Bool {
@@ -68,7 +81,9 @@ enum QuotedHistory {
     }
 
     private static let fromNames = ["from:", "von:", "de :", "de:", "van:", "da:"]
-    private static let sentNames = ["sent:", "date:", "gesendet:", "datum:", "envoyé :", "envoyé:", "verzonden:", "inviato:", "enviado el:"]
+    private static let sentNames = [
+        "sent:", "date:", "gesendet:", "datum:", "envoyé :", "envoyé:", "verzonden:", "inviato:", "enviado el:",
+    ]
 
     private static func isOutlookBlock(_ lines: [String], at index: Int) -> Bool {
         let line = lines[index].trimmingWhitespace().lowercased()
