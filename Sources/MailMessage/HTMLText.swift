@@ -114,22 +114,26 @@ enum HTMLText {
         var attributes: [String: String]
         var end: Int
 
+        static let maximumTagLength = 4_096
+
         static func read(_ scalars: [Unicode.Scalar], at start: Int) -> Tag? {
+            // A tag longer than this is no tag (and scanning on would make "<a<a<a..." quadratic).
+            let limit = min(scalars.count, start + maximumTagLength)
             var index = start + 1
             var closing = false
-            if index < scalars.count, scalars[index] == "/" {
+            if index < limit, scalars[index] == "/" {
                 closing = true
                 index += 1
             }
             var name = ""
-            while index < scalars.count, scalars[index].properties.isAlphabetic || ("0"..."9").contains(scalars[index]) {
+            while index < limit, scalars[index].properties.isAlphabetic || ("0"..."9").contains(scalars[index]) {
                 name.unicodeScalars.append(scalars[index])
                 index += 1
             }
             guard !name.isEmpty else { return nil }
             var attributes: [String: String] = [:]
             var selfClosing = false
-            while index < scalars.count, scalars[index] != ">" {
+            while index < limit, scalars[index] != ">" {
                 let scalar = scalars[index]
                 if scalar == "/" {
                     selfClosing = true
@@ -141,25 +145,25 @@ enum HTMLText {
                     continue
                 }
                 var key = ""
-                while index < scalars.count, !scalars[index].properties.isWhitespace, scalars[index] != "=", scalars[index] != ">" {
+                while index < limit, !scalars[index].properties.isWhitespace, scalars[index] != "=", scalars[index] != ">" {
                     key.unicodeScalars.append(scalars[index])
                     index += 1
                 }
-                while index < scalars.count, scalars[index].properties.isWhitespace { index += 1 }
+                while index < limit, scalars[index].properties.isWhitespace { index += 1 }
                 var value = ""
-                if index < scalars.count, scalars[index] == "=" {
+                if index < limit, scalars[index] == "=" {
                     index += 1
-                    while index < scalars.count, scalars[index].properties.isWhitespace { index += 1 }
-                    if index < scalars.count, scalars[index] == "\"" || scalars[index] == "'" {
+                    while index < limit, scalars[index].properties.isWhitespace { index += 1 }
+                    if index < limit, scalars[index] == "\"" || scalars[index] == "'" {
                         let quote = scalars[index]
                         index += 1
-                        while index < scalars.count, scalars[index] != quote {
+                        while index < limit, scalars[index] != quote {
                             value.unicodeScalars.append(scalars[index])
                             index += 1
                         }
-                        if index < scalars.count { index += 1 }
+                        if index < limit { index += 1 }
                     } else {
-                        while index < scalars.count, !scalars[index].properties.isWhitespace, scalars[index] != ">" {
+                        while index < limit, !scalars[index].properties.isWhitespace, scalars[index] != ">" {
                             value.unicodeScalars.append(scalars[index])
                             index += 1
                         }
@@ -171,6 +175,7 @@ enum HTMLText {
                     attributes[key.lowercased()] = value
                 }
             }
+            if index == limit && limit < scalars.count { return nil }
             return Tag(
                 name: name.lowercased(), closing: closing, selfClosing: selfClosing, attributes: attributes,
                 end: min(index + 1, scalars.count))

@@ -276,7 +276,9 @@ enum MailDisposition {
 /// RFC 5322 dates, in UTC.
 enum RFC5322Date {
     static func format(_ date: Date) -> String {
-        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        // Clamped to the years 0001-9999 (and 1970 for a date that is no number).
+        let interval = date.timeIntervalSince1970
+        let seconds = interval.isFinite ? Int64(min(max(interval, -62_135_596_800), 253_402_300_799).rounded(.down)) : 0
         var days = seconds / 86_400
         var rest = seconds % 86_400
         if rest < 0 {
