@@ -10,6 +10,7 @@ enum HTMLText {
         var preformatted = 0
         var links: [String?] = []  // the open <a> elements' hrefs
         var linkTextStart: [Int] = []
+        var nextClose = -1
         while index < scalars.count {
             let scalar = scalars[index]
             if scalar == "<" {
@@ -22,7 +23,12 @@ enum HTMLText {
                     index = find(scalars, ">", from: index).map { $0 + 1 } ?? scalars.count
                     continue
                 }
-                guard let tag = Tag.read(scalars, at: index) else {
+                // The next ">" (found once and kept: a run of unclosed "<" stays linear); none: "<" is text.
+                if nextClose <= index {
+                    nextClose = index + 1
+                    while nextClose < scalars.count, scalars[nextClose] != ">" { nextClose += 1 }
+                }
+                guard nextClose < scalars.count, let tag = Tag.read(scalars, at: index) else {
                     if skipUntil == nil { writer.text("<", preformatted: preformatted > 0) }
                     index += 1
                     continue
@@ -114,7 +120,7 @@ enum HTMLText {
         var attributes: [String: String]
         var end: Int
 
-        static let maximumTagLength = 4_096
+        static let maximumTagLength = 1_024
 
         static func read(_ scalars: [Unicode.Scalar], at start: Int) -> Tag? {
             // A tag longer than this is no tag (and scanning on would make "<a<a<a..." quadratic).

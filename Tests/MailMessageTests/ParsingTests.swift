@@ -125,3 +125,51 @@ struct ParsingTests {
                 == .bounce(MailBounce(originalMessageID: "<r1@ledgerdesk.example>")))
     }
 }
+
+@Suite("Mail parser: attachments and hostile input")
+struct HostileInputTests {
+    @Test("Attachment names lose their directories and control characters; unnamed parts are part-N")
+    func attachmentNames() throws {
+        let message = """
+            From: a@b.example
+            Content-Type: multipart/mixed; boundary=x
+
+            --x
+            Content-Type: text/plain
+
+            text
+            --x
+            Content-Type: application/octet-stream
+            Content-Disposition: attachment; filename="../../etc/passwd"
+
+            one
+            --x
+            Content-Type: image/png
+
+            two
+            --x
+            Content-Type: application/pdf; name="C:\\\\Users\\\\x\\\\bill\u{7}.pdf"
+
+            three
+            --x--
+            """
+        let mail = try MailParser.parse(Array(message.utf8))
+        #expect(mail.text == "text")
+        #expect(mail.attachments.map(\.filename) == ["passwd", "part-4", "bill.pdf"])
+        #expect(mail.attachments.map(\.bytes) == [Array("one".utf8), Array("two".utf8), Array("three".utf8)])
+    }
+
+    @Test("Inputs built to be slow (unclosed tags, endless encoded words, many parameters) are read in one pass")
+    func pathologicalInputs() throws {
+        let html = "From: a@b.example\nContent-Type: text/html\n\n" + String(repeating: "<a href=\"x", count: 40_000)
+        #expect(try MailParser.parse(Array(html.utf8)).text.isEmpty == false)
+        let words = "From: a@b.example\nSubject: " + String(repeating: "=?utf-8?q?", count: 40_000) + "\n\nbody"
+        #expect(try MailParser.parse(Array(words.utf8)).text == "body")
+        let parameters = "From: a@b.example\nContent-Type: text/plain; " + String(repeating: "x*1=\"a\"; ", count: 40_000) + "\n\nbody"
+        #expect(try MailParser.parse(Array(parameters.utf8)).text == "body")
+        let ids = "From: a@b.example\nReferences: " + String(repeating: "<", count: 200_000) + "\n\nbody"
+        #expect(try MailParser.parse(Array(ids.utf8)).references.isEmpty)
+        let addresses = "From: a@b.example\nTo: " + String(repeating: "(", count: 100_000) + "\n\nbody"
+        #expect(try MailParser.parse(Array(addresses.utf8)).to.isEmpty)
+    }
+}
