@@ -59,6 +59,7 @@ struct ParsingTests {
             ("windows-1253", [0xE1], "α"), ("windows-1254", [0xF0], "ğ"), ("windows-1255", [0xE0], "א"), ("windows-1256", [0xC7], "ا"),
             ("windows-1257", [0xE0], "ą"), ("windows-1258", [0x80], "€"), ("koi8-r", [0xC1], "а"), ("KOI8-U", [0xA4], "є"),
             ("latin1", [0xE9], "é"), ("iso-8859-9", [0xF0], "ğ"), ("iso-8859-11", [0xA1], "ก"), ("iso-8859-13", [0xE0], "ą"),
+            ("ISO_8859-2:1987", [0xB1], "ą"), ("iso8859-15", [0xA4], "€"), ("latin2", [0xB1], "ą"), ("x-cp1251", [0xC0], "А"),
         ])
     func charsetTables(label: String, bytes: [UInt8], expected: String) {
         var defects: [String] = []
