@@ -71,3 +71,36 @@ struct TextTests {
         }
     }
 }
+
+@Suite("Mail text: HTML-only replies")
+struct HTMLReplyTests {
+    @Test("An HTML-only Outlook reply: its From/Sent block starts the history")
+    func outlookHTML() throws {
+        let message = """
+            From: a@b.example
+            Content-Type: text/html; charset=utf-8
+
+            <html><body><p>Still broken.</p><div style="border-top:solid #E1E1E1 1.0pt"><p><b>From:</b> Support \
+            &lt;support@ledgerdesk.example&gt;<br><b>Sent:</b> Monday, 30 November 2026 17:00<br><b>To:</b> A<br>\
+            <b>Subject:</b> [T-3] Answer</p></div><p>Please restart.</p></body></html>
+            """
+        let mail = try MailParser.parse(Array(message.utf8))
+        #expect(mail.newText == "Still broken.")
+        #expect(mail.quoted?.hasPrefix("From: Support <support@ledgerdesk.example>\nSent: Monday") == true)
+        #expect(mail.quoted?.hasSuffix("Please restart.") == true)
+    }
+
+    @Test("An HTML-only Gmail reply: the attribution and the blockquote are history")
+    func gmailHTML() throws {
+        let message = """
+            From: a@b.example
+            Content-Type: text/html; charset=utf-8
+
+            <div dir="ltr">Thanks!</div><br><div class="gmail_quote"><div class="gmail_attr">On Mon, 30 Nov 2026 at 17:00, \
+            Support wrote:<br></div><blockquote class="gmail_quote">Fixed.<br>Regards</blockquote></div>
+            """
+        let mail = try MailParser.parse(Array(message.utf8))
+        #expect(mail.newText == "Thanks!")
+        #expect(mail.quoted == "On Mon, 30 Nov 2026 at 17:00, Support wrote:\n> Fixed.\n> Regards")
+    }
+}
