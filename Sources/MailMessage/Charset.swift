@@ -21,14 +21,16 @@ enum Charset: Sendable, Equatable {
         case "iso88591", "latin1", "l1", "iso885911987", "cp819", "ibm819": return .latin1
         default: break
         }
-        if let latin = latinNames[key] { key = latin }
+        let alias = latinNames[key]
+        if let alias { key = alias }
         if key.hasPrefix("iso8859") {
-            let number = key.dropFirst(7).prefix { $0 != "_" }
-            return iso8859(String(number.prefix(2)))
+            // The number after "8859" in the label itself: "ISO_8859-2:1987" is -2, "iso-8859-11" is -11.
+            return iso8859Number(alias == nil ? label : key).flatMap(iso8859)
         }
-        if key.hasPrefix("cp125") || key.hasPrefix("windows125") || key.hasPrefix("win125") {
-            let digit = key.last.flatMap { Int(String($0)) }
-            return digit.flatMap(windows)
+        if (key.hasPrefix("cp125") && key.count == 6) || (key.hasPrefix("windows125") && key.count == 11)
+            || (key.hasPrefix("win125") && key.count == 7)
+        {
+            return key.last.flatMap { Int(String($0)) }.flatMap(windows)
         }
         switch key {
         case "koi8r", "koi8": return .table("koi8-r", CharsetTables.koi8R)
@@ -44,6 +46,25 @@ enum Charset: Sendable, Equatable {
         "l7": "iso885913", "latin8": "iso885914", "l8": "iso885914", "latin9": "iso885915", "l9": "iso885915",
         "latin0": "iso885915", "latin10": "iso885916", "l10": "iso885916",
     ]
+
+    private static func iso8859Number(_ label: String) -> String? {
+        let bytes = Array(label.utf8)
+        let pattern = Array("8859".utf8)
+        guard bytes.count >= pattern.count else { return nil }
+        for start in 0...(bytes.count - pattern.count) where bytes[start..<(start + pattern.count)].elementsEqual(pattern) {
+            var index = start + pattern.count
+            while index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "_") || bytes[index] == 0x20 {
+                index += 1
+            }
+            var digits = ""
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39, digits.count < 3 {
+                digits.unicodeScalars.append(Unicode.Scalar(bytes[index]))
+                index += 1
+            }
+            return digits.isEmpty ? nil : digits
+        }
+        return nil
+    }
 
     private static func iso8859(_ number: String) -> Charset? {
         switch number {

@@ -10,6 +10,7 @@ enum HTMLText {
         var preformatted = 0
         var links: [String?] = []  // the open <a> elements' hrefs
         var linkTextStart: [Int] = []
+        var nextClose = -1
         while index < scalars.count {
             let scalar = scalars[index]
             if scalar == "<" {
@@ -22,7 +23,12 @@ enum HTMLText {
                     index = find(scalars, ">", from: index).map { $0 + 1 } ?? scalars.count
                     continue
                 }
-                guard let tag = Tag.read(scalars, at: index) else {
+                // The next ">" (found once and kept: a run of unclosed "<" stays linear); none: "<" is text.
+                if nextClose <= index {
+                    nextClose = index + 1
+                    while nextClose < scalars.count, scalars[nextClose] != ">" { nextClose += 1 }
+                }
+                guard nextClose < scalars.count, let tag = Tag.read(scalars, at: index) else {
                     if skipUntil == nil { writer.text("<", preformatted: preformatted > 0) }
                     index += 1
                     continue
@@ -114,22 +120,26 @@ enum HTMLText {
         var attributes: [String: String]
         var end: Int
 
+        static let maximumTagLength = 1_024
+
         static func read(_ scalars: [Unicode.Scalar], at start: Int) -> Tag? {
+            // A tag longer than this is no tag (and scanning on would make "<a<a<a..." quadratic).
+            let limit = min(scalars.count, start + maximumTagLength)
             var index = start + 1
             var closing = false
-            if index < scalars.count, scalars[index] == "/" {
+            if index < limit, scalars[index] == "/" {
                 closing = true
                 index += 1
             }
             var name = ""
-            while index < scalars.count, scalars[index].properties.isAlphabetic || ("0"..."9").contains(scalars[index]) {
+            while index < limit, scalars[index].properties.isAlphabetic || ("0"..."9").contains(scalars[index]) {
                 name.unicodeScalars.append(scalars[index])
                 index += 1
             }
             guard !name.isEmpty else { return nil }
             var attributes: [String: String] = [:]
             var selfClosing = false
-            while index < scalars.count, scalars[index] != ">" {
+            while index < limit, scalars[index] != ">" {
                 let scalar = scalars[index]
                 if scalar == "/" {
                     selfClosing = true
@@ -141,25 +151,25 @@ enum HTMLText {
                     continue
                 }
                 var key = ""
-                while index < scalars.count, !scalars[index].properties.isWhitespace, scalars[index] != "=", scalars[index] != ">" {
+                while index < limit, !scalars[index].properties.isWhitespace, scalars[index] != "=", scalars[index] != ">" {
                     key.unicodeScalars.append(scalars[index])
                     index += 1
                 }
-                while index < scalars.count, scalars[index].properties.isWhitespace { index += 1 }
+                while index < limit, scalars[index].properties.isWhitespace { index += 1 }
                 var value = ""
-                if index < scalars.count, scalars[index] == "=" {
+                if index < limit, scalars[index] == "=" {
                     index += 1
-                    while index < scalars.count, scalars[index].properties.isWhitespace { index += 1 }
-                    if index < scalars.count, scalars[index] == "\"" || scalars[index] == "'" {
+                    while index < limit, scalars[index].properties.isWhitespace { index += 1 }
+                    if index < limit, scalars[index] == "\"" || scalars[index] == "'" {
                         let quote = scalars[index]
                         index += 1
-                        while index < scalars.count, scalars[index] != quote {
+                        while index < limit, scalars[index] != quote {
                             value.unicodeScalars.append(scalars[index])
                             index += 1
                         }
-                        if index < scalars.count { index += 1 }
+                        if index < limit { index += 1 }
                     } else {
-                        while index < scalars.count, !scalars[index].properties.isWhitespace, scalars[index] != ">" {
+                        while index < limit, !scalars[index].properties.isWhitespace, scalars[index] != ">" {
                             value.unicodeScalars.append(scalars[index])
                             index += 1
                         }
@@ -171,6 +181,7 @@ enum HTMLText {
                     attributes[key.lowercased()] = value
                 }
             }
+            if index == limit && limit < scalars.count { return nil }
             return Tag(
                 name: name.lowercased(), closing: closing, selfClosing: selfClosing, attributes: attributes,
                 end: min(index + 1, scalars.count))
@@ -282,7 +293,7 @@ enum HTMLText {
         private mutating func flushBreaks() {
             guard pendingBreaks > 0 else { return }
             if !line.isEmpty { endLine() }
-            if pendingBreaks > 1, let last = lines.last, !last.trimmingWhitespace().isEmpty { lines.append(prefix(quoteDepth)) }
+            if pendingBreaks > 1, let last = lines.last, !last.trimmingWhitespace().isEmpty { lines.append("") }
             pendingBreaks = 0
         }
 

@@ -77,7 +77,7 @@ struct MailBody {
         let chosen = Set(chosenLeaves(part))
         walk(part) { leaf in
             guard chosen.contains(leaf.number) else { return }
-            let bytes = leaf.decodedBody(defects: &defects)
+            let bytes = lfLineEnds(leaf.decodedBody(defects: &defects))
             var text = Charset.decodeText(bytes, label: leaf.charset, defects: &defects)
             if leaf.mimeType == "text/html" {
                 pieces.append(.html(text))
@@ -143,6 +143,17 @@ struct MailBody {
         return lines.joined(separator: "\n") + "\n\n"
     }
 
+    /// CR LF as LF (before decoding: every charset read here keeps ASCII's line ends).
+    static func lfLineEnds(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(0x0D) else { return bytes }
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        for (index, byte) in bytes.enumerated() where !(byte == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A) {
+            output.append(byte)
+        }
+        return output
+    }
+
     /// LF line ends, no leading or trailing blank lines, no trailing whitespace at the very end.
     static func normalizeText(_ text: String) -> String {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
@@ -166,7 +177,7 @@ struct MailBody {
             let depth = line.prefix { $0 == ">" }.count
             line = line.dropFirst(depth)
             if line.first == " " { line = line.dropFirst() }
-            let quote = String(repeating: ">", count: depth) + (depth > 0 ? " " : "")
+            let quote = String(repeating: ">", count: depth) + (depth > 0 && !line.isEmpty ? " " : "")
             if let open = current, depth != currentDepth {
                 output.append(open)
                 current = nil

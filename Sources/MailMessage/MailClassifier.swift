@@ -92,7 +92,7 @@ enum MailClassifier {
             let action = group.first("Action")?.trimmingWhitespace().asciiLowercased()
             let status = group.first("Status")?.trimmingWhitespace()
             let failed = action.map { $0 == "failed" } ?? (status?.hasPrefix("5") ?? false)
-            let diagnostic = group.first("Diagnostic-Code").map(stripType) ?? status
+            let diagnostic = group.first("Diagnostic-Code").map { collapsingSpace(stripType($0)) } ?? status
             if firstDiagnostic == nil { firstDiagnostic = diagnostic }
             guard failed else { continue }
             let address = stripType(recipient)
@@ -101,6 +101,10 @@ enum MailClassifier {
         }
         if bounce.diagnostic == nil { bounce.diagnostic = firstDiagnostic }
         return bounce
+    }
+
+    private static func collapsingSpace(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
     }
 
     /// `rfc822; a@b` -> `a@b`; `smtp; 550 ...` -> `550 ...`; angle brackets dropped.

@@ -82,6 +82,30 @@ package struct ParsedMail: Sendable {
     /// What was broken but tolerated, one sentence fragment each.
     package var defects: [String]
 
+    /// A parsed message built directly (tests of code that takes `ParsedMail`).
+    package init(
+        headers: [(name: String, value: String)] = [], from: MailAddress? = nil, to: [MailAddress] = [], cc: [MailAddress] = [],
+        replyTo: MailAddress? = nil, subject: String = "", messageID: String? = nil, inReplyTo: [String] = [],
+        references: [String] = [], text: String = "", newText: String? = nil, quoted: String? = nil,
+        attachments: [MailAttachment] = [], kind: MailKind = .personal, defects: [String] = []
+    ) {
+        self.headers = headers
+        self.from = from
+        self.to = to
+        self.cc = cc
+        self.replyTo = replyTo
+        self.subject = subject
+        self.messageID = messageID
+        self.inReplyTo = inReplyTo
+        self.references = references
+        self.text = text
+        self.newText = newText ?? text
+        self.quoted = quoted
+        self.attachments = attachments
+        self.kind = kind
+        self.defects = defects
+    }
+
     /// The first field of that name (case-insensitive), decoded.
     package func header(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveEquals(name) }?.value

@@ -128,7 +128,7 @@ enum MailRendering {
         let text = clean(value)
         let words = text.split(separator: " ", omittingEmptySubsequences: false)
         let plain =
-            text.utf8.allSatisfy { $0 < 0x80 } && !text.contains("=?") && words.allSatisfy { $0.utf8.count <= 70 }
+            text.utf8.allSatisfy { $0 < 0x80 } && !text.contains("=?") && words.allSatisfy { $0.utf8.count <= 60 }
             && !text.hasPrefix(" ") && !text.hasSuffix(" ")
         guard plain else { return EncodedWords.encode(text) }
         // Fold only before a space that is followed by a word, so no line is whitespace alone.
@@ -168,10 +168,10 @@ enum MailRendering {
 
     static func displayNameTokens(_ name: String) -> [String] {
         let words = name.split(separator: " ", omittingEmptySubsequences: false)
-        if !name.contains("=?"), words.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.allSatisfy(atext.contains) && $0.count <= 70 }) {
+        if !name.contains("=?"), words.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.allSatisfy(atext.contains) && $0.count <= 60 }) {
             return words.map(String.init)
         }
-        if name.utf8.allSatisfy({ $0 < 0x80 }), !name.contains("=?"), name.utf8.count <= 70 {
+        if name.utf8.allSatisfy({ $0 < 0x80 }), !name.contains("=?"), name.utf8.count <= 60 {
             var quoted = "\""
             for character in name {
                 if character == "\"" || character == "\\" { quoted += "\\" }
@@ -276,7 +276,9 @@ enum MailDisposition {
 /// RFC 5322 dates, in UTC.
 enum RFC5322Date {
     static func format(_ date: Date) -> String {
-        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        // Clamped to the years 0001-9999 (and 1970 for a date that is no number).
+        let interval = date.timeIntervalSince1970
+        let seconds = interval.isFinite ? Int64(min(max(interval, -62_135_596_800), 253_402_300_799).rounded(.down)) : 0
         var days = seconds / 86_400
         var rest = seconds % 86_400
         if rest < 0 {

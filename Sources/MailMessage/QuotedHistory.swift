@@ -27,6 +27,7 @@ enum QuotedHistory {
         for index in lines.indices {
             let line = lines[index].trimmingWhitespace()
             if line.isEmpty || line.hasPrefix(">") { continue }
+            if isForwardMarker(line) { return nil }
             if isSeparator(line) { return index }
             if isOutlookBlock(lines, at: index) {
                 if index > 0, isUnderscoreRule(lines[index - 1]) { return index - 1 }
@@ -62,6 +63,16 @@ enum QuotedHistory {
             "original message", "ursprüngliche nachricht", "message original", "mensaje original", "messaggio originale",
             "oorspronkelijk bericht", "original meddelelse", "alkuperäinen viesti",
         ].contains(words)
+    }
+
+    /// `---------- Forwarded message ---------` (Gmail), `Begin forwarded message:` (Apple Mail),
+    /// `-------- Weitergeleitete Nachricht --------` (Thunderbird, German), and the like.
+    private static func isForwardMarker(_ line: String) -> Bool {
+        let lowered = line.lowercased()
+        if lowered.hasPrefix("begin forwarded message") { return true }
+        guard lowered.hasPrefix("--") else { return false }
+        return ["forwarded message", "weitergeleitete nachricht", "message transféré", "mensaje reenviado", "messaggio inoltrato"]
+            .contains { lowered.contains($0) }
     }
 
     private static func isUnderscoreRule(_ line: String) -> Bool {

@@ -34,6 +34,7 @@ MODULES = {
     "SupportService": "Sources/SupportService",
     "SupportServer": "Sources/SupportServer",
     "DemoWorkload": "Sources/DemoWorkload",
+    "MailMessage": "Sources/MailMessage",
     "supportd": "Sources/supportd",
 }
 # The package's other targets: they use the modules but declare no surface of their own.
