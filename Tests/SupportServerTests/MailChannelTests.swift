@@ -19,7 +19,7 @@ let gatewayToken = "token-of-the-gateway"
 /// The desk of these tests: support@desk.test, domains@ routed to the `domains` product, and a
 /// directory that knows acme's two addresses.
 func withMailServer<T: Sendable>(
-    clock: ManualClock = ManualClock(),
+    clock: ManualClock = ManualClock(), policy: Policy = .default,
     _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> T
 ) async throws -> T {
     let directory = TemporaryDirectory()
@@ -29,7 +29,7 @@ func withMailServer<T: Sendable>(
         defaultProduct: "hosting")
     let customers = try CustomerDirectory([(id: "acme", addresses: ["ops@acme.test", "Billing@ACME.test"])])
     let backend = try SupportBackend(
-        dataDirectory: directory.path, policy: .default, durability: .durable, rebuildProjections: false, limits: testLimits,
+        dataDirectory: directory.path, policy: policy, durability: .durable, rebuildProjections: false, limits: testLimits,
         mail: settings, customers: customers, clock: clock.read, monotonicNanoseconds: ManualMonotonicClock().read,
         faults: StorageFaults())
     let projector = Task { await backend.projections.run() }
@@ -239,6 +239,26 @@ struct MailIntakeTests {
                     #"{"body": "x", "email": {"messageId": "<m1@customer.test>", "from": "c@x.test"}}"#)
                 expectProblem(r, .forbidden, detail: "email")
             }
+        }
+    }
+
+    @Test func attachmentsOverThePolicysLimitAreNamedInTheTextNotDroppedSilently() async throws {
+        var policy = Policy.default
+        policy.limits.attachments = 1
+        try await withMailServer(policy: policy) { server, client in
+            var parts = ["--b1\r\nContent-Type: text/plain\r\n\r\nTwo logs attached.\r\n"]
+            for name in ["first.log", "second.log"] {
+                parts.append(
+                    "--b1\r\nContent-Type: text/plain; name=\"\(name)\"\r\nContent-Disposition: attachment; filename=\"\(name)\"\r\n\r\nlog of \(name)\r\n")
+            }
+            let raw = Array(
+                ("From: carol@customer.test\r\nMessage-ID: <two@customer.test>\r\nSubject: logs\r\n"
+                    + "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n" + parts.joined() + "--b1--\r\n").utf8)
+            let id = try #require(try await client.postMail(raw).json["ticket"]?.stringValue)
+            let entry = try #require(try await client.get("/v1/tickets/\(id)", as: .alice).json["thread"]?.arrayValue?.first)
+            #expect(entry["attachments"]?.arrayValue?.count == 1)
+            #expect(entry["body"]?.stringValue?.contains("1 more attachments not kept") == true)
+            #expect(entry["body"]?.stringValue?.contains("second.log") == true)
         }
     }
 

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import Logging
 import SupportDomain
 import Synchronization
 
@@ -32,11 +33,13 @@ package final class CustomerDirectory: Sendable {
 
     private let path: String?
     private let state: Mutex<State>
+    private let logger: Logger
 
     /// A directory read from `path` (nil: an empty directory, every sender keyed by address).
     /// A file that exists but does not read is an error here, at start.
-    package init(path: String?) throws(ServiceError) {
+    package init(path: String?, logger: Logger = Logger(label: "customers")) throws(ServiceError) {
         self.path = path
+        self.logger = logger
         state = Mutex(State())
         if let path {
             let entries = try Self.read(path)
@@ -51,6 +54,7 @@ package final class CustomerDirectory: Sendable {
     /// A directory of these customers (tests, tools).
     package init(_ customers: [(id: String, addresses: [String])]) throws(ServiceError) {
         path = nil
+        logger = Logger(label: "customers")
         state = Mutex(State())
         let entries = try Self.entries(customers)
         state.withLock { $0.entries = entries }
@@ -93,12 +97,14 @@ package final class CustomerDirectory: Sendable {
                 $0.stamp = stamp
                 $0.problem = nil
             }
+            logger.info("re-read the customers file \(path)")
             return fresh
         } catch {
             state.withLock {
                 $0.stamp = stamp
                 $0.problem = error.detail
             }
+            logger.error("the customers file changed and no longer reads; the previous directory stays in force: \(error.detail)")
             return entries
         }
     }

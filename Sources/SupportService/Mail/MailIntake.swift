@@ -21,13 +21,13 @@ package struct MailIntakeAnswer: JSONAnswer, Equatable {
     }
 
     package var outcome: String
-    /// The ticket the message opened or joined; null when ignored.
+    /// The ticket the message opened, joined or was taken into before; absent when it names none.
     package var ticket: String?
-    /// The ticket's version after the write; null when nothing was written.
+    /// The ticket's version after the write; absent when nothing was written.
     package var version: Int64?
     /// The message's Message-ID (made up from its bytes when it had none).
     package var messageId: String
-    /// Why an ignored message was ignored; null otherwise.
+    /// Why an ignored message was ignored; absent otherwise.
     package var reason: String?
 
     init(_ outcome: Outcome, ticket: String? = nil, version: UInt64? = nil, messageId: String, reason: String? = nil) {
@@ -107,8 +107,8 @@ package struct MailIntake: Sendable {
             throw ServiceError(.badRequest, "the sender's address \(from.address) is too long to name a customer")
         }
         let origin = TicketEvent.MailOrigin(messageId: messageID, from: from.address)
-        let files = try keep(mail.attachments)
-        let body = clip(bytes: mail.newText, to: limits.body)
+        let (files, dropped) = try keep(mail.attachments)
+        let body = text(mail.newText, dropped: dropped)
         let quoted = mail.quoted.map { clip(bytes: $0, to: limits.body) }
         let actor = SupportActor(kind: .customer, id: customer)
         let principal = Principal(role: .customer, id: customer)
@@ -271,7 +271,7 @@ package struct MailIntake: Sendable {
 
     /// Keeps the attachments' bytes beside the log (before the event that names them is
     /// appended), within the policy's limits on their number and names.
-    private func keep(_ files: [MailAttachment]) throws(ServiceError) -> [Attachment] {
+    private func keep(_ files: [MailAttachment]) throws(ServiceError) -> (kept: [Attachment], dropped: [String]) {
         var kept: [Attachment] = []
         for file in files.prefix(limits.attachments) {
             let stored: StoredAttachment
@@ -283,7 +283,14 @@ package struct MailIntake: Sendable {
                     name: clip(codePoints: file.filename, to: limits.attachmentName), size: Int64(stored.size),
                     contentType: clip(codePoints: file.contentType, to: limits.attachmentContentType), sha256: stored.sha256))
         }
-        return kept
+        return (kept, files.dropFirst(limits.attachments).map(\.filename))
+    }
+
+    /// The new text, cut to the body limit, with a mark naming the attachments not kept.
+    private func text(_ newText: String, dropped: [String]) -> String {
+        guard !dropped.isEmpty else { return clip(bytes: newText, to: limits.body) }
+        let mark = "\n[\(dropped.count) more attachments not kept (the policy keeps \(limits.attachments)): \(dropped.joined(separator: ", "))]"
+        return clip(bytes: newText, to: max(0, limits.body - mark.utf8.count)) + clip(bytes: mark, to: limits.body)
     }
 
     /// `text` cut to at most `limit` bytes of UTF-8, on a character boundary, marked when cut.

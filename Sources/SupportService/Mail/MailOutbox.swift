@@ -39,8 +39,9 @@ package struct MailRetryPolicy: Sendable, Equatable {
 /// retried with backoff, ``MailRetryPolicy``).
 ///
 /// The log is the outbox: a reply is pending until an outcome for it is in the log. The
-/// checkpoint (seq reached and the pending replies with their attempts) only saves re-reading;
-/// after a crash the outbox re-reads the log from its checkpoint, and a reply whose outcome was
+/// checkpoint (seq reached and the pending replies with their attempts) is where the outbox
+/// resumes: without it, it starts at the log's head, so it is kept like the log (not a cache
+/// to delete). After a crash the outbox re-reads the log from its checkpoint, and a reply whose outcome was
 /// not recorded yet is sent again, with the same Message-ID (``ReplyMessageID``), which the
 /// receiver uses to drop the copy. Delivery is at least once.
 package final class MailOutbox: Sendable {
@@ -275,13 +276,13 @@ package final class MailOutbox: Sendable {
         let givingUp = !error.permanent && Duration.milliseconds(now - first) >= retry.giveUpAfter
         if error.permanent || givingUp {
             let reason = givingUp ? "gave up after \(item.failures) attempts: \(error.detail)" : error.detail
-            let event = TicketEvent.deliveryFailed(.init(reply: item.reply, to: to, reason: Self.clip(reason), permanent: true))
+            let event = TicketEvent.deliveryFailed(.init(reply: item.reply, to: to, reason: clip(reason), permanent: true))
             if await record(event, on: ticket.id) {
                 counters.failedPermanently.add(1, ordering: .relaxed)
                 return .settled
             }
         } else if !item.reportedFailure {
-            let event = TicketEvent.deliveryFailed(.init(reply: item.reply, to: to, reason: Self.clip(error.detail), permanent: false))
+            let event = TicketEvent.deliveryFailed(.init(reply: item.reply, to: to, reason: clip(error.detail), permanent: false))
             if await record(event, on: ticket.id) { item.reportedFailure = true }
         }
         let wait = retry.wait(afterFailures: item.failures)
@@ -308,11 +309,12 @@ package final class MailOutbox: Sendable {
         }
     }
 
-    /// A relay's answer as a failure's `reason` (SPEC identifiers aside, a reason is text with
-    /// the policy's limit on reasons; relays answer in a line or a few).
-    private static func clip(_ reason: String) -> String {
+    /// A relay's answer as a failure's `reason`: one line, within the policy's limit on reasons
+    /// (relays answer in a line or a few).
+    private func clip(_ reason: String) -> String {
         let flat = reason.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-        return flat.unicodeScalars.count <= 500 ? flat : String(String.UnicodeScalarView(flat.unicodeScalars.prefix(500)))
+        let limit = max(1, commands.levels.policy.limits.reason)
+        return flat.unicodeScalars.count <= limit ? flat : String(String.UnicodeScalarView(flat.unicodeScalars.prefix(limit)))
     }
 
     // MARK: The mail
