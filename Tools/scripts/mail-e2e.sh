@@ -16,8 +16,18 @@
 # started (Postfix, the sink, supportd) is stopped at exit, and the directory removed (kept with
 # MAIL_E2E_KEEP=1, with Postfix's log in <dir>/maillog).
 #
+# The scenario: (1) supportd runs with --mail-address support@desk.test --smtp <Postfix>; (2) a
+# mail handed to sendmail for support@desk.test goes through the alias and support-mailgate and
+# opens a ticket; (3) the agent's reply leaves by SMTP through Postfix to the sink with the
+# threading headers, and message.delivered is in the ticket's history; (4) the customer's answer
+# (In-Reply-To our Message-ID, quoting it) joins the ticket, reopens it, its quote kept apart;
+# (5) an auto-reply opens nothing, a mail handed twice lands once; (6) a DSN naming our reply, and
+# Postfix's own bounce of a reply to an unknown local user, become internal notes; (7) the ticket
+# is solved and closed, GET /v1/metrics/response-times counts the first replies; (8) GET
+# /v1/events shows the mail events. Every wait is a bounded poll.
+#
 # Prints one line per step and ends with `mail-e2e: N passed, 0 failed`; the first failing step
-# prints its reason and the script exits 1.
+# prints its reason, the tails of Postfix's and supportd's logs, and the script exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -30,8 +40,14 @@ case "${1:-}" in
 esac
 
 PASSED=0
+# The summary goes to fd 3 (the script's stdout) even from a command substitution; a failure in a
+# subshell (a poll's request) stops the script through SIGUSR1.
+exec 3>&1
+MAIN_PID=$$
+trap 'exit 1' USR1
 step() { PASSED=$((PASSED + 1)); echo "mail-e2e: ok $PASSED - $*"; }
 fail() {
+    if [ -n "${WORK:-}" ] && ! mkdir "$WORK/failed" 2>/dev/null; then exit 1; fi # reported once
     echo "mail-e2e: FAILED - $*" >&2
     if [ -n "${WORK:-}" ] && [ -f "$WORK/maillog" ]; then
         echo "--- last lines of Postfix's log ($WORK/maillog)" >&2
@@ -41,7 +57,8 @@ fail() {
         echo "--- last lines of supportd's log" >&2
         tail -n 30 "$WORK/supportd.log" >&2 || true
     fi
-    echo "mail-e2e: $PASSED passed, 1 failed"
+    echo "mail-e2e: $PASSED passed, 1 failed" >&3
+    [ "$BASHPID" = "$MAIN_PID" ] || kill -USR1 "$MAIN_PID"
     exit 1
 }
 
@@ -60,6 +77,10 @@ install_missing() {
     fi
     if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
         echo "mail-e2e: installing aiosmtpd ..." >&2
+        if ! python3 -m pip --version >/dev/null 2>&1; then
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+        fi
         python3 -m pip install -q aiosmtpd >&2 || python3 -m pip install -q --break-system-packages aiosmtpd >&2
     fi
     # The package's own instance is not used (and must not hold port 25 or the queue lock).
@@ -318,11 +339,13 @@ SUPPORTD_PORT=$(free_port)
 AGENT=agent-$RANDOM$RANDOM
 MANAGER=manager-$RANDOM$RANDOM
 GATEWAY=gateway-$RANDOM$RANDOM
+AUDITOR=auditor-$RANDOM$RANDOM
 cat >"$WORK/tokens.json" <<EOF
 {"tokens":[
  {"token":"$AGENT","role":"agent","id":"ana"},
  {"token":"$MANAGER","role":"manager","id":"max"},
  {"token":"customer-$RANDOM$RANDOM","role":"customer","id":"carol@customer.test"},
+ {"token":"$AUDITOR","role":"auditor","id":"aud"},
  {"token":"$GATEWAY","role":"gateway","id":"mailgate"}
 ]}
 EOF
@@ -331,14 +354,19 @@ printf '%s\n' "$GATEWAY" >"$WORK/gateway.token"
 chown nobody "$WORK/gateway.token"
 chmod 400 "$WORK/gateway.token"
 
+# Any recipient at desk.test is taken (local_recipient_maps empty): one without a mailbox is
+# bounced by local(8), which step 6 uses.
+EXTRA_MAIN="local_recipient_maps ="
 start_postfix "$WORK/bin/support-mailgate --url http://127.0.0.1:$SUPPORTD_PORT --token-file $WORK/gateway.token"
 step "private Postfix listens on 127.0.0.1:$POSTFIX_PORT, relays to the sink"
 
 BASE=http://127.0.0.1:$SUPPORTD_PORT
+STARTED=$SECONDS
+WINDOW_FROM=$(date -u -d '-5 min' +%Y-%m-%dT%H:%M:%SZ)
 "$SUPPORTD" --data-dir "$WORK/data-supportd" --port "$SUPPORTD_PORT" --tokens "$WORK/tokens.json" \
     --mail-address support@desk.test --smtp "127.0.0.1:$POSTFIX_PORT" >"$WORK/supportd.log" 2>&1 &
 SUPPORTD_PID=$!
-wait_for "supportd answers on $BASE" 60 curl -fsS -o /dev/null -H "Authorization: Bearer $AGENT" "$BASE/v1/tickets"
+wait_for "supportd answers on $BASE" 60 curl -fs -o /dev/null -H "Authorization: Bearer $AGENT" "$BASE/v1/tickets"
 step "1. supportd runs with --mail-address support@desk.test --smtp 127.0.0.1:$POSTFIX_PORT"
 
 # api METHOD PATH TOKEN [JSON]: the response body; fails the step on an HTTP error.
@@ -396,7 +424,7 @@ wait_for "message.delivered in the ticket's history" 60 delivered
 step "3. the agent's reply left by SMTP ($subject, $REPLY_ID) and was recorded as delivered"
 
 # 4. Carol answers the reply, quoting it.
-cat >"$WORK/m2.eml" <<EOF
+cat >"$WORK/m2.eml" <<EOT
 From: Carol <carol@customer.test>
 To: support@desk.test
 Subject: Re: $subject
@@ -410,28 +438,31 @@ It is down again, sorry.
 
 On $(date -R), Ledgerdesk Support <support@desk.test> wrote:
 > We restarted vps-17; it answers again.
-EOF
+EOT
 inject "$WORK/m2.eml" carol@customer.test
 customer_replied() {
-    api GET "/v1/tickets/$TICKET" "$AGENT" | json 'd["status"] == "open" and any("It is down again" in m["body"] for m in d["thread"])' | grep -qx True
+    api GET "/v1/tickets/$TICKET" "$AGENT" | json 'any("It is down again" in m["body"] for m in d["thread"])' | grep -qx True
 }
-wait_for "Carol's answer on ticket $TICKET, status open" 60 customer_replied
+wait_for "Carol's answer on ticket $TICKET" 60 customer_replied
 api GET "/v1/tickets/$TICKET" "$AGENT" >"$WORK/ticket.json"
-python3 - "$WORK/ticket.json" <<'EOF' || fail "the customer's message: wrong author, or the quoted part is in its body"
+python3 - "$WORK/ticket.json" <<'EOT' || fail "Carol's answer on ticket $TICKET: $(cat "$WORK/ticket.json")"
 import json, sys
 ticket = json.load(open(sys.argv[1]))
+assert ticket["status"] == "open", "status %s" % ticket["status"]
 last = [m for m in ticket["thread"] if "It is down again" in m["body"]][-1]
 assert last["kind"] == "message" and last["author"]["kind"] == "customer", last
-# The quoted history below "On ... wrote:" is kept but marked: not in the new message's text.
-# (Adjust to where the intake puts the quoted part.)
+# The quoted history below "On ... wrote:" is kept but marked: in `quoted`, not in the body.
 assert "We restarted vps-17" not in last["body"], last
-EOF
+assert "We restarted vps-17" in (last.get("quoted") or ""), last
+assert last["email"]["messageId"] == "<m2@customer.test>", last
+assert last["email"]["from"] == "carol@customer.test", last
+EOT
 tickets=$(tickets_of_carol | json 'len(d["tickets"])')
 [ "$tickets" = 1 ] || fail "Carol's answer opened a new ticket ($tickets tickets)"
-step "4. Carol's answer joined ticket $TICKET (customer author, quote kept apart), status open"
+step "4. Carol's answer joined ticket $TICKET (status open, quote kept apart in 'quoted')"
 
 # 5. An auto-reply opens no ticket; the same message handed twice lands once.
-cat >"$WORK/auto.eml" <<EOF
+cat >"$WORK/auto.eml" <<EOT
 From: Out of office <ooo@customer.test>
 To: support@desk.test
 Subject: Auto: I am away
@@ -439,38 +470,132 @@ Message-ID: <auto1@customer.test>
 Auto-Submitted: auto-replied
 
 I am away until Monday.
-EOF
-cat >"$WORK/twice.eml" <<EOF
+EOT
+cat >"$WORK/twice.eml" <<EOT
 From: Erin <erin@customer.test>
 To: support@desk.test
 Subject: DNS question
 Message-ID: <twice@customer.test>
 
 How do I add a TXT record?
-EOF
+EOT
 inject "$WORK/auto.eml" ooo@customer.test
 inject "$WORK/twice.eml" erin@customer.test
 inject "$WORK/twice.eml" erin@customer.test
-erin_has_ticket() { [ "$(api GET "/v1/tickets?customer=erin@customer.test" "$AGENT" | json 'len(d["tickets"])')" -ge 1 ]; }
-wait_for "Erin's ticket" 60 erin_has_ticket
-# Both copies and the auto-reply have left Postfix's queue once it is empty.
-queue_empty() { [ -z "$(find "$WORK/spool/active" "$WORK/spool/incoming" "$WORK/spool/deferred" "$WORK/spool/maildrop" -type f 2>/dev/null)" ]; }
-wait_for "Postfix's queue empties" 60 queue_empty
-[ "$(api GET "/v1/tickets?customer=erin@customer.test" "$AGENT" | json 'len(d["tickets"])')" = 1 ] ||
-    fail "the message handed twice opened two tickets"
-[ "$(api GET "/v1/tickets?customer=ooo@customer.test" "$AGENT" | json 'len(d["tickets"])')" = 0 ] ||
-    fail "the auto-reply opened a ticket"
-step "5. the auto-reply opened no ticket; the message handed twice landed once"
+tickets_of() { api GET "/v1/tickets?customer=$1" "$AGENT" | json 'len(d["tickets"])'; }
+# Each copy and the auto-reply were piped to support-mailgate once Postfix logs three deliveries
+# to support@desk.test (after Carol's two), all "sent" (delivered, not deferred).
+piped() { [ "$(grep -c 'to=<support@desk.test>.*relay=local.*status=sent' "$WORK/maillog")" -ge "$1" ]; }
+wait_for "Postfix pipes the auto-reply and both copies to support-mailgate" 60 piped 5
+[ "$(tickets_of erin@customer.test)" = 1 ] || fail "the message handed twice did not open exactly one ticket"
+ERIN=$(api GET "/v1/tickets?customer=erin@customer.test" "$AGENT" | json 'd["tickets"][0]["id"]')
+[ "$(api GET "/v1/tickets/$ERIN" "$AGENT" | json 'len(d["thread"])')" = 1 ] || fail "ticket $ERIN holds the message twice"
+[ "$(tickets_of ooo@customer.test)" = 0 ] || fail "the auto-reply opened a ticket"
+step "5. the auto-reply opened no ticket; the message handed twice landed once (ticket $ERIN)"
 
-# 6. Solved, and the first reply is measured.
+# 6. Bounces become internal notes. (a) A DSN sent to support@ naming our reply's Message-ID in
+# a text/rfc822-headers part; (b) one Postfix makes itself: a reply to a customer address at
+# desk.test that has no mailbox (the instance takes any local recipient, local(8) bounces it to
+# support@desk.test, the envelope sender of the desk's replies).
+cat >"$WORK/dsn.eml" <<EOT
+From: Mail Delivery System <MAILER-DAEMON@mx.customer.test>
+To: support@desk.test
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn1@mx.customer.test>
+Date: $(date -R)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="dsn-boundary"
+
+--dsn-boundary
+Content-Type: text/plain; charset=us-ascii
+
+Your message could not be delivered.
+
+--dsn-boundary
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.customer.test
+
+Final-Recipient: rfc822; carol@customer.test
+Action: failed
+Status: 5.2.2
+Diagnostic-Code: smtp; 552 5.2.2 mailbox full
+
+--dsn-boundary
+Content-Type: text/rfc822-headers
+
+From: Ledgerdesk Support <support@desk.test>
+To: carol@customer.test
+Subject: $subject
+Message-ID: $REPLY_ID
+
+--dsn-boundary--
+EOT
+inject "$WORK/dsn.eml" ""
+# bounce_note TICKET TEXT: the ticket has an internal note by system naming TEXT.
+bounce_note() {
+    api GET "/v1/tickets/$1" "$AGENT" |
+        json 'any(m["kind"] == "note" and m["author"]["kind"] == "system" and "could not be delivered" in m["body"] and "'"$2"'" in m["body"] for m in d["thread"])' |
+        grep -qx True
+}
+wait_for "the DSN as an internal note on ticket $TICKET" 60 bounce_note "$TICKET" carol@customer.test
+[ "$(tickets_of mailer-daemon@mx.customer.test)" = 0 ] || fail "the DSN opened a ticket"
+step "6a. a DSN naming $REPLY_ID became an internal note on ticket $TICKET"
+
+cat >"$WORK/ghost.eml" <<EOT
+From: Gus <ghost@desk.test>
+To: support@desk.test
+Subject: Mailbox question
+Message-ID: <ghost1@desk.test>
+
+Where is my mailbox?
+EOT
+inject "$WORK/ghost.eml" ghost@desk.test
+ghost_has_ticket() { [ "$(tickets_of ghost@desk.test)" -ge 1 ]; }
+wait_for "Gus's ticket" 60 ghost_has_ticket
+GHOST=$(api GET "/v1/tickets?customer=ghost@desk.test" "$AGENT" | json 'd["tickets"][0]["id"]')
+api POST "/v1/tickets/$GHOST/messages" "$AGENT" '{"body": "Your mailbox is at mail.desk.test."}' >/dev/null
+wait_for "Postfix's bounce of the reply to ghost@desk.test as a note on ticket $GHOST" 90 bounce_note "$GHOST" ghost@desk.test
+grep -q 'to=<ghost@desk.test>.*status=bounced' "$WORK/maillog" || fail "Postfix did not bounce the reply to ghost@desk.test"
+step "6b. Postfix's own bounce of the reply to ghost@desk.test became an internal note on ticket $GHOST"
+
+# 7. Solved, then closed; the first reply is measured (from the mail's arrival).
 api POST "/v1/tickets/$TICKET/status" "$AGENT" '{"status": "solved"}' >/dev/null
-api GET "/v1/tickets/$TICKET" "$AGENT" | json 'd["status"]' | grep -qx solved || fail "ticket $TICKET is not solved"
-api GET "/v1/metrics/response-times" "$MANAGER" >"$WORK/response-times.json"
-python3 - "$WORK/response-times.json" <<'EOF' || fail "response times count no first reply: $(cat "$WORK/response-times.json")"
+api POST "/v1/tickets/$TICKET/status" "$AGENT" '{"status": "closed"}' >/dev/null
+api GET "/v1/tickets/$TICKET" "$AGENT" | json 'd["status"]' | grep -qx closed || fail "ticket $TICKET is not closed"
+WINDOW_TO=$(date -u -d '+5 min' +%Y-%m-%dT%H:%M:%SZ)
+api GET "/v1/metrics/response-times?from=$WINDOW_FROM&to=$WINDOW_TO&groupBy=channel" "$MANAGER" >"$WORK/response-times.json"
+python3 - "$WORK/response-times.json" "$((SECONDS - STARTED))" <<'EOT' || fail "response times: $(cat "$WORK/response-times.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert sum(g["firstReply"]["count"] for g in d["groups"]) >= 1, d
-EOF
-step "6. ticket $TICKET solved; /v1/metrics/response-times counts its first reply"
+email = [g for g in d["groups"] if g["key"] == "email"]
+assert len(email) == 1, "no email group"
+first = email[0]["firstReply"]
+# Carol's and Gus's tickets had an agent reply; Erin's has none.
+assert first["count"] == 2, first
+# Measured from the mail's arrival, within this run.
+assert 0 <= first["min"] <= first["max"] <= float(sys.argv[2]), first
+EOT
+step "7. ticket $TICKET solved then closed; response-times counts the mailed tickets' first replies"
+
+# 8. The auditor's feed shows the mail events.
+api GET "/v1/events?after=0&limit=1000" "$AUDITOR" >"$WORK/events.json"
+python3 - "$WORK/events.json" "$TICKET" "$GHOST" "$REPLY_ID" <<'EOT' || fail "the feed: $(cat "$WORK/events.json")"
+import json, sys
+events = json.load(open(sys.argv[1]))["events"]
+ticket, ghost, reply_id = sys.argv[2:5]
+def of(stream, kind):
+    return [e for e in events if e["ticket"] == stream and e["type"] == kind]
+opened = of(ticket, "ticket.opened")
+assert len(opened) == 1 and opened[0]["data"]["email"]["messageId"] == "<m1@customer.test>", opened
+delivered = of(ticket, "message.delivered")
+assert len(delivered) == 1 and delivered[0]["actor"]["kind"] == "system", delivered
+assert delivered[0]["data"]["to"] == "carol@customer.test" and delivered[0]["data"]["messageId"] == reply_id, delivered
+assert any(e["data"].get("email", {}).get("messageId") == "<m2@customer.test>" for e in of(ticket, "message.posted")), "no m2"
+assert len(of(ticket, "note.added")) == 1, of(ticket, "note.added")
+assert [e["data"]["status"] for e in of(ticket, "status.changed")][-2:] == ["solved", "closed"], of(ticket, "status.changed")
+assert len(of(ghost, "note.added")) == 1, of(ghost, "note.added")
+EOT
+step "8. GET /v1/events (auditor) shows the mail's ticket.opened, message.delivered, the customer's answer and the bounce notes"
 
 echo "mail-e2e: $PASSED passed, 0 failed"
