@@ -214,6 +214,16 @@ inject() {
 sink_count() { find "$WORK/sink" -name '*.eml' | wc -l; }
 sink_has() { [ "$(sink_count)" -ge "$1" ]; }
 
+# body FILE: the text/plain body of the message in FILE.
+body() {
+    python3 - "$1" <<'EOF'
+import email, email.policy, sys
+with open(sys.argv[1], "rb") as f:
+    message = email.message_from_binary_file(f, policy=email.policy.default)
+print(message.get_body(("plain",)).get_content())
+EOF
+}
+
 # header FILE NAME: the (unfolded, decoded) value of header NAME of the message in FILE.
 header() {
     python3 - "$1" "$2" <<'EOF'
@@ -412,15 +422,21 @@ api POST "/v1/tickets/$TICKET/messages" "$AGENT" '{"body": "We restarted vps-17;
 wait_for "the agent's reply reaches the sink" 60 sink_has $((before + 1))
 reply=$(find "$WORK/sink" -name '*.eml' -newer "$WORK/m1.eml" | sort -V | tail -n 1)
 subject=$(header "$reply" Subject)
-case "$subject" in *"[T-"*) ;; *) fail "the reply's subject has no ticket token: $subject" ;; esac
+case "$subject" in *"[$TICKET]"*) ;; *) fail "the reply's subject has no ticket token [$TICKET]: $subject" ;; esac
 [ "$(header "$reply" In-Reply-To)" = "<m1@customer.test>" ] || fail "the reply's In-Reply-To is not <m1@customer.test>"
-header "$reply" References | grep -q '<m1@customer.test>' || fail "the reply's References lack <m1@customer.test>"
+[[ "$(header "$reply" References)" == *"<m1@customer.test>"* ]] || fail "the reply's References lack <m1@customer.test>"
 REPLY_ID=$(header "$reply" Message-ID)
 [ -n "$REPLY_ID" ] || fail "the reply has no Message-ID"
-header "$reply" From | grep -q 'support@desk.test' || fail "the reply is not from support@desk.test"
-header "$reply" To | grep -q 'carol@customer.test' || fail "the reply is not to carol@customer.test"
-delivered() { api GET "/v1/tickets/$TICKET/history" "$AGENT" | json 'any(e["event"]["type"] == "message.delivered" for e in d["events"])' | grep -qx True; }
-wait_for "message.delivered in the ticket's history" 60 delivered
+[[ "$(header "$reply" From)" == *"support@desk.test"* ]] || fail "the reply is not from support@desk.test"
+[[ "$(header "$reply" To)" == *"carol@customer.test"* ]] || fail "the reply is not to carol@customer.test"
+[[ "$(body "$reply")" == *"We restarted vps-17; it answers again."* ]] || fail "the reply's text/plain body lacks the agent's text"
+# delivered ID: the ticket's history records message.delivered of the reply with Message-ID ID.
+delivered() {
+    api GET "/v1/tickets/$TICKET/history" "$AGENT" |
+        json 'any(e["event"]["type"] == "message.delivered" and e["event"]["data"]["messageId"] == "'"$1"'" for e in d["events"])' |
+        grep -qx True
+}
+wait_for "message.delivered in the ticket's history" 60 delivered "$REPLY_ID"
 step "3. the agent's reply left by SMTP ($subject, $REPLY_ID) and was recorded as delivered"
 
 # 4. Carol answers the reply, quoting it.
@@ -461,6 +477,31 @@ tickets=$(tickets_of_carol | json 'len(d["tickets"])')
 [ "$tickets" = 1 ] || fail "Carol's answer opened a new ticket ($tickets tickets)"
 step "4. Carol's answer joined ticket $TICKET (status open, quote kept apart in 'quoted')"
 
+# The next reply answers Carol's last mail and references the whole thread; a new mail that only
+# names the ticket in its subject joins it too.
+before=$(sink_count)
+api POST "/v1/tickets/$TICKET/messages" "$AGENT" '{"body": "Moved vps-17 to another host."}' >/dev/null
+wait_for "the agent's second reply reaches the sink" 60 sink_has $((before + 1))
+reply2=$(find "$WORK/sink" -name '*.eml' -newer "$WORK/m2.eml" | sort -V | tail -n 1)
+REPLY2_ID=$(header "$reply2" Message-ID)
+[ "$(header "$reply2" In-Reply-To)" = "<m2@customer.test>" ] || fail "the second reply's In-Reply-To is not <m2@customer.test>"
+[ "$(header "$reply2" References)" = "<m1@customer.test> $REPLY_ID <m2@customer.test>" ] ||
+    fail "the second reply's References: $(header "$reply2" References)"
+wait_for "message.delivered of the second reply" 60 delivered "$REPLY2_ID"
+cat >"$WORK/m3.eml" <<EOT
+From: carol@customer.test
+To: support@desk.test
+Subject: [$TICKET] and the backups?
+Message-ID: <m3@customer.test>
+
+Are the backups of vps-17 kept?
+EOT
+inject "$WORK/m3.eml" carol@customer.test
+token_joined() { api GET "/v1/tickets/$TICKET" "$AGENT" | json 'any("backups of vps-17" in m["body"] for m in d["thread"])' | grep -qx True; }
+wait_for "the mail with [$TICKET] in its subject on ticket $TICKET" 60 token_joined
+[ "$(tickets_of_carol | json 'len(d["tickets"])')" = 1 ] || fail "the mail with [$TICKET] in its subject opened a ticket"
+step "4b. the next reply is In-Reply-To Carol's answer with References of the thread; a mail naming [$TICKET] joins it"
+
 # 5. An auto-reply opens no ticket; the same message handed twice lands once.
 cat >"$WORK/auto.eml" <<EOT
 From: Out of office <ooo@customer.test>
@@ -484,9 +525,9 @@ inject "$WORK/twice.eml" erin@customer.test
 inject "$WORK/twice.eml" erin@customer.test
 tickets_of() { api GET "/v1/tickets?customer=$1" "$AGENT" | json 'len(d["tickets"])'; }
 # Each copy and the auto-reply were piped to support-mailgate once Postfix logs three deliveries
-# to support@desk.test (after Carol's two), all "sent" (delivered, not deferred).
+# to support@desk.test (after Carol's three), all "sent" (delivered, not deferred).
 piped() { [ "$(grep -c 'to=<support@desk.test>.*relay=local.*status=sent' "$WORK/maillog")" -ge "$1" ]; }
-wait_for "Postfix pipes the auto-reply and both copies to support-mailgate" 60 piped 5
+wait_for "Postfix pipes the auto-reply and both copies to support-mailgate" 60 piped 6
 [ "$(tickets_of erin@customer.test)" = 1 ] || fail "the message handed twice did not open exactly one ticket"
 ERIN=$(api GET "/v1/tickets?customer=erin@customer.test" "$AGENT" | json 'd["tickets"][0]["id"]')
 [ "$(api GET "/v1/tickets/$ERIN" "$AGENT" | json 'len(d["thread"])')" = 1 ] || fail "ticket $ERIN holds the message twice"
@@ -580,17 +621,18 @@ step "7. ticket $TICKET solved then closed; response-times counts the mailed tic
 
 # 8. The auditor's feed shows the mail events.
 api GET "/v1/events?after=0&limit=1000" "$AUDITOR" >"$WORK/events.json"
-python3 - "$WORK/events.json" "$TICKET" "$GHOST" "$REPLY_ID" <<'EOT' || fail "the feed: $(cat "$WORK/events.json")"
+python3 - "$WORK/events.json" "$TICKET" "$GHOST" "$REPLY_ID" "$REPLY2_ID" <<'EOT' || fail "the feed: $(cat "$WORK/events.json")"
 import json, sys
 events = json.load(open(sys.argv[1]))["events"]
-ticket, ghost, reply_id = sys.argv[2:5]
+ticket, ghost, reply_id, reply2_id = sys.argv[2:6]
 def of(stream, kind):
     return [e for e in events if e["ticket"] == stream and e["type"] == kind]
 opened = of(ticket, "ticket.opened")
 assert len(opened) == 1 and opened[0]["data"]["email"]["messageId"] == "<m1@customer.test>", opened
 delivered = of(ticket, "message.delivered")
-assert len(delivered) == 1 and delivered[0]["actor"]["kind"] == "system", delivered
-assert delivered[0]["data"]["to"] == "carol@customer.test" and delivered[0]["data"]["messageId"] == reply_id, delivered
+assert [e["data"]["messageId"] for e in delivered] == [reply_id, reply2_id], delivered
+assert all(e["actor"]["kind"] == "system" and e["data"]["to"] == "carol@customer.test" for e in delivered), delivered
+assert not any(e["type"] == "message.delivery_failed" for e in events), "a delivery failed"
 assert any(e["data"].get("email", {}).get("messageId") == "<m2@customer.test>" for e in of(ticket, "message.posted")), "no m2"
 assert len(of(ticket, "note.added")) == 1, of(ticket, "note.added")
 assert [e["data"]["status"] for e in of(ticket, "status.changed")][-2:] == ["solved", "closed"], of(ticket, "status.changed")
