@@ -373,10 +373,13 @@ step "private Postfix listens on 127.0.0.1:$POSTFIX_PORT, relays to the sink"
 BASE=http://127.0.0.1:$SUPPORTD_PORT
 STARTED=$SECONDS
 WINDOW_FROM=$(date -u -d '-5 min' +%Y-%m-%dT%H:%M:%SZ)
-"$SUPPORTD" --data-dir "$WORK/data-supportd" --port "$SUPPORTD_PORT" --tokens "$WORK/tokens.json" \
-    --mail-address support@desk.test --smtp "127.0.0.1:$POSTFIX_PORT" >"$WORK/supportd.log" 2>&1 &
-SUPPORTD_PID=$!
-wait_for "supportd answers on $BASE" 60 curl -fs -o /dev/null -H "Authorization: Bearer $AGENT" "$BASE/v1/tickets"
+start_supportd() {
+    "$SUPPORTD" --data-dir "$WORK/data-supportd" --port "$SUPPORTD_PORT" --tokens "$WORK/tokens.json" \
+        --mail-address support@desk.test --smtp "127.0.0.1:$POSTFIX_PORT" >>"$WORK/supportd.log" 2>&1 &
+    SUPPORTD_PID=$!
+    wait_for "supportd answers on $BASE" 60 curl -fs -o /dev/null -H "Authorization: Bearer $AGENT" "$BASE/v1/tickets"
+}
+start_supportd
 step "1. supportd runs with --mail-address support@desk.test --smtp 127.0.0.1:$POSTFIX_PORT"
 
 # api METHOD PATH TOKEN [JSON]: the response body; fails the step on an HTTP error.
@@ -639,5 +642,39 @@ assert [e["data"]["status"] for e in of(ticket, "status.changed")][-2:] == ["sol
 assert len(of(ghost, "note.added")) == 1, of(ghost, "note.added")
 EOT
 step "8. GET /v1/events (auditor) shows the mail's ticket.opened, message.delivered, the customer's answer and the bounce notes"
+
+# 9. While supportd is down the gate answers EX_TEMPFAIL and Postfix keeps the mail; once supportd
+# is back (same log), the retried mail opens its ticket, and the outbox, restarted from its
+# checkpoint, sends the next reply and none of the earlier ones again.
+kill "$SUPPORTD_PID"
+wait "$SUPPORTD_PID" || true
+SUPPORTD_PID=""
+cat >"$WORK/m4.eml" <<EOT
+From: Frank <frank@customer.test>
+To: support@desk.test
+Subject: Invoice 2026-11
+Message-ID: <m4@customer.test>
+
+The November invoice is missing.
+EOT
+sent_before=$(sink_count)
+inject "$WORK/m4.eml" frank@customer.test
+deferred() { grep -q 'to=<support@desk.test>.*status=deferred' "$WORK/maillog"; }
+wait_for "Postfix defers the mail the gate could not hand over" 60 deferred
+start_supportd
+postqueue -c "$CONF" -f || fail "postqueue -f"
+frank_has_ticket() { [ "$(tickets_of frank@customer.test)" = 1 ]; }
+wait_for "the retried mail opens Frank's ticket" 90 frank_has_ticket
+FRANK=$(api GET "/v1/tickets?customer=frank@customer.test" "$AGENT" | json 'd["tickets"][0]["id"]')
+api POST "/v1/tickets/$FRANK/messages" "$AGENT" '{"body": "Here it is."}' >/dev/null
+wait_for "the reply to Frank reaches the sink" 60 sink_has $((sent_before + 1))
+[[ "$(header "$(find "$WORK/sink" -name '*.eml' | sort -V | tail -n 1)" To)" == *"frank@customer.test"* ]] ||
+    fail "the first mail after the restart is not the reply to Frank"
+python3 - "$WORK/sink" <<'EOT' || fail "the sink got a reply twice"
+import email, email.policy, pathlib, sys
+ids = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["Message-ID"] for p in pathlib.Path(sys.argv[1]).glob("*.eml")]
+assert len(ids) == len(set(ids)), ids
+EOT
+step "9. a mail that met supportd down was deferred, retried and opened ticket $FRANK; after the restart only the new reply was sent"
 
 echo "mail-e2e: $PASSED passed, 0 failed"
