@@ -78,7 +78,9 @@ struct MailBody {
         walk(part) { leaf in
             guard chosen.contains(leaf.number) else { return }
             let bytes = leaf.decodedBody(defects: &defects)
-            var text = Charset.decodeText(bytes, label: leaf.charset, defects: &defects)
+            // LF line ends from here on: in Swift "\r\n" is one Character, which splitting on
+            // "\n" never finds, so CRLF text (mail's canonical form) would be one long line.
+            var text = lfLineEnds(Charset.decodeText(bytes, label: leaf.charset, defects: &defects))
             if leaf.mimeType == "text/html" {
                 pieces.append(.html(text))
             } else {
@@ -141,6 +143,20 @@ struct MailBody {
             if let value = headers.first(name) { lines.append("\(name): \(EncodedWords.decode(value, defects: nil))") }
         }
         return lines.joined(separator: "\n") + "\n\n"
+    }
+
+    /// `text` with each CRLF turned into LF.
+    static func lfLineEnds(_ text: String) -> String {
+        guard text.unicodeScalars.contains("\r") else { return text }
+        var scalars = String.UnicodeScalarView()
+        var pendingCR = false
+        for scalar in text.unicodeScalars {
+            if pendingCR, scalar != "\n" { scalars.append("\r") }
+            pendingCR = scalar == "\r"
+            if !pendingCR { scalars.append(scalar) }
+        }
+        if pendingCR { scalars.append("\r") }
+        return String(scalars)
     }
 
     /// LF line ends, no leading or trailing blank lines, no trailing whitespace at the very end.

@@ -505,6 +505,23 @@ wait_for "the mail with [$TICKET] in its subject on ticket $TICKET" 60 token_joi
 [ "$(tickets_of_carol | json 'len(d["tickets"])')" = 1 ] || fail "the mail with [$TICKET] in its subject opened a ticket"
 step "4b. the next reply is In-Reply-To Carol's answer with References of the thread; a mail naming [$TICKET] joins it"
 
+# A provider's webhook hands the raw message to POST /v1/mail as it came off the wire (CRLF).
+printf '%s\r\n' "From: Carol <carol@customer.test>" "To: support@desk.test" "Subject: Re: $subject" \
+    "Message-ID: <m5@customer.test>" "In-Reply-To: $REPLY2_ID" "Content-Type: text/plain; charset=utf-8" "" \
+    "Thanks, it answers now." "" "On $(date -R), Ledgerdesk Support <support@desk.test> wrote:" \
+    "> Moved vps-17 to another host." >"$WORK/m5.eml"
+curl -fsS -X POST -H "Authorization: Bearer $GATEWAY" -H 'Content-Type: message/rfc822' --data-binary @"$WORK/m5.eml" \
+    "$BASE/v1/mail" >"$WORK/m5.answer" || fail "POST /v1/mail refused the webhook's mail"
+[ "$(json 'd["outcome"], d["ticket"]' <"$WORK/m5.answer")" = "('appended', '$TICKET')" ] || fail "POST /v1/mail: $(cat "$WORK/m5.answer")"
+api GET "/v1/tickets/$TICKET" "$AGENT" >"$WORK/ticket.json"
+python3 - "$WORK/ticket.json" <<'EOT' || fail "the webhook's CRLF mail on ticket $TICKET: $(cat "$WORK/ticket.json")"
+import json, sys
+last = json.load(open(sys.argv[1]))["thread"][-1]
+assert last["body"] == "Thanks, it answers now.", last
+assert last["quoted"].startswith("On ") and last["quoted"].endswith("wrote:\n> Moved vps-17 to another host."), last
+EOT
+step "4c. a CRLF mail handed to POST /v1/mail by webhook joined ticket $TICKET, its quote kept apart"
+
 # 5. An auto-reply opens no ticket; the same message handed twice lands once.
 cat >"$WORK/auto.eml" <<EOT
 From: Out of office <ooo@customer.test>
