@@ -198,7 +198,8 @@ struct DeliveryOutcomeRuleTests {
         #expect(failed.data["permanent"] == .bool(false))
         let bad: [String] = [
             #"{"reply": 2, "to": "a@b.test", "reason": "x"}"#, #"{"reply": 0, "to": "a@b.test", "reason": "x", "permanent": true}"#,
-            #"{"reply": 2, "to": "", "reason": "x", "permanent": true}"#, #"{"reply": 2, "to": "a@b.test", "reason": "x", "permanent": "yes"}"#,
+            #"{"reply": 2, "to": "", "reason": "x", "permanent": true}"#,
+            #"{"reply": 2, "to": "a@b.test", "reason": "x", "permanent": "yes"}"#,
             #"{"reply": 2, "to": "a\nb", "reason": "x", "permanent": true}"#,
         ]
         for text in bad {
