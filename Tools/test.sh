@@ -2,7 +2,8 @@
 # The whole test suite: installs liblmdb-dev when missing, checks the module graph against
 # docs/architecture.md, the public surface (only the library products' documented API is public)
 # and the formatting against .swift-format, builds everything (the crash tests start the built
-# tools), then runs every test.
+# tools), runs every test, then the e-mail channel end to end (Tools/scripts/mail-e2e.sh: a
+# private Postfix on loopback, the built supportd and support-mailgate; as root only, as in CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/scripts/ensure-deps.sh
@@ -11,3 +12,8 @@ python3 Tools/scripts/public-surface.py --check
 Tools/scripts/check-format.sh
 swift build --build-tests
 swift test --skip-build "$@"
+if [ "$(id -u)" -eq 0 ]; then
+    Tools/scripts/mail-e2e.sh </dev/null
+else
+    echo "mail-e2e: skipped (it starts a private Postfix instance, which needs root)" >&2
+fi
