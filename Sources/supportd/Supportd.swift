@@ -108,7 +108,8 @@ struct Supportd: AsyncParsableCommand {
             case (nil, nil): break
             case (let user?, let file?):
                 if let mode = (try? FileManager.default.attributesOfItem(atPath: file))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
-                    throw ValidationError("--smtp-password-file \(file) is readable by others (mode \(String(mode, radix: 8))): make it owner-only")
+                    throw ValidationError(
+                        "--smtp-password-file \(file) is readable by others (mode \(String(mode, radix: 8))): make it owner-only")
                 }
                 guard let password = try? String(contentsOfFile: file, encoding: .utf8) else {
                     throw ValidationError("--smtp-password-file \(file) cannot be read")

@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func aLoneCarriageReturnIsKept() {
-        #expect(MailBody.lfLineEnds("a\r\nb\rc\r") == "a\nb\rc\r")
-        #expect(MailBody.lfLineEnds("\r\n\r\n") == "\n\n")
+        #expect(MailBody.lfLineEnds(Array("a\r\nb\rc\r".utf8)) == Array("a\nb\rc\r".utf8))
+        #expect(MailBody.lfLineEnds(Array("\r\n\r\n".utf8)) == Array("\n\n".utf8))
     }
 }

@@ -249,7 +249,8 @@ struct MailIntakeTests {
             var parts = ["--b1\r\nContent-Type: text/plain\r\n\r\nTwo logs attached.\r\n"]
             for name in ["first.log", "second.log"] {
                 parts.append(
-                    "--b1\r\nContent-Type: text/plain; name=\"\(name)\"\r\nContent-Disposition: attachment; filename=\"\(name)\"\r\n\r\nlog of \(name)\r\n")
+                    "--b1\r\nContent-Type: text/plain; name=\"\(name)\"\r\nContent-Disposition: attachment; filename=\"\(name)\"\r\n\r\nlog of \(name)\r\n"
+                )
             }
             let raw = Array(
                 ("From: carol@customer.test\r\nMessage-ID: <two@customer.test>\r\nSubject: logs\r\n"

@@ -289,7 +289,8 @@ package struct MailIntake: Sendable {
     /// The new text, cut to the body limit, with a mark naming the attachments not kept.
     private func text(_ newText: String, dropped: [String]) -> String {
         guard !dropped.isEmpty else { return clip(bytes: newText, to: limits.body) }
-        let mark = "\n[\(dropped.count) more attachments not kept (the policy keeps \(limits.attachments)): \(dropped.joined(separator: ", "))]"
+        let mark =
+            "\n[\(dropped.count) more attachments not kept (the policy keeps \(limits.attachments)): \(dropped.joined(separator: ", "))]"
         return clip(bytes: newText, to: max(0, limits.body - mark.utf8.count)) + clip(bytes: mark, to: limits.body)
     }
 
