@@ -104,6 +104,7 @@ let package = Package(
         .target(
             name: "SMTPDelivery",
             dependencies: [
+                "MailMessage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -211,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "SMTPDeliveryTests",
             dependencies: [
-                "SMTPDelivery",
+                "SMTPDelivery", "MailMessage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -1,3 +1,4 @@
+import MailMessage
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -22,7 +23,7 @@ package struct SMTPClient: Sendable {
     ///
     /// Every recipient must be accepted: a refused RCPT ends the transaction without DATA and
     /// throws (permanent for 5xx, transient for 4xx).
-    package func send(_ envelope: SMTPEnvelope) async throws(SMTPError) -> String {
+    package func send(_ envelope: MailEnvelope) async throws(MailDeliveryError) -> String {
         try Self.validate(envelope)
         let configuration = self.configuration
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
@@ -46,23 +47,23 @@ package struct SMTPClient: Sendable {
                     deadline: deadline)
                 return try await session.run(envelope)
             }
-        } catch let error as SMTPError {
+        } catch let error as MailDeliveryError {
             throw error
         } catch {
             throw .transient("connection to \(configuration.host):\(configuration.port) failed: \(error)")
         }
     }
 
-    private static func validate(_ envelope: SMTPEnvelope) throws(SMTPError) {
-        guard !envelope.recipients.isEmpty else { throw SMTPError(permanent: true, detail: "the envelope has no recipient") }
+    private static func validate(_ envelope: MailEnvelope) throws(MailDeliveryError) {
+        guard !envelope.recipients.isEmpty else { throw MailDeliveryError(permanent: true, detail: "the envelope has no recipient") }
         for address in [envelope.from] + envelope.recipients {
             let bad = address.unicodeScalars.contains { $0.value < 0x21 || $0 == "<" || $0 == ">" || $0.value == 0x7F }
             guard !bad, address.utf8.count <= 320 else {
-                throw SMTPError(permanent: true, detail: "the envelope address \(address.debugDescription) cannot be sent")
+                throw MailDeliveryError(permanent: true, detail: "the envelope address \(address.debugDescription) cannot be sent")
             }
         }
         guard envelope.recipients.allSatisfy({ !$0.isEmpty }) else {
-            throw SMTPError(permanent: true, detail: "the envelope has an empty recipient")
+            throw MailDeliveryError(permanent: true, detail: "the envelope has an empty recipient")
         }
     }
 }
@@ -95,7 +96,7 @@ struct SMTPSession {
         self.deadline = deadline
     }
 
-    mutating func run(_ envelope: SMTPEnvelope) async throws(SMTPError) -> String {
+    mutating func run(_ envelope: MailEnvelope) async throws(MailDeliveryError) -> String {
         let greeting = try await readReply(after: "the greeting")
         guard greeting.code == 220 else { throw .transient("\(greeting.text) (greeting)") }
         var extensions = try await hello()
@@ -121,7 +122,7 @@ struct SMTPSession {
     }
 
     /// EHLO, or HELO when the server refuses EHLO with 5xx (then no extension is known).
-    private mutating func hello() async throws(SMTPError) -> SMTPExtensions {
+    private mutating func hello() async throws(MailDeliveryError) -> SMTPExtensions {
         try await write("EHLO \(configuration.heloName)\r\n")
         let ehlo = try await readReply(after: "EHLO")
         if ehlo.code == 250 { return SMTPExtensions(ehlo: ehlo) }
@@ -132,7 +133,7 @@ struct SMTPSession {
         return SMTPExtensions()
     }
 
-    private mutating func startTLS() async throws(SMTPError) {
+    private mutating func startTLS() async throws(MailDeliveryError) {
         guard !reader.hasBufferedBytes else { throw .transient("the server sent more after its STARTTLS reply (possible injection)") }
         let host = configuration.host
         let channel = self.channel
@@ -153,7 +154,7 @@ struct SMTPSession {
         tlsActive = true
     }
 
-    private mutating func authenticate(user: String, password: String, extensions: SMTPExtensions) async throws(SMTPError) {
+    private mutating func authenticate(user: String, password: String, extensions: SMTPExtensions) async throws(MailDeliveryError) {
         guard tlsActive || isLoopbackPeer else {
             throw .transient("refusing to send credentials to \(configuration.host) without TLS")
         }
@@ -182,12 +183,13 @@ struct SMTPSession {
         return address.hasPrefix("127.") || address == "::1" || address.hasPrefix("::ffff:127.")
     }
 
-    private mutating func transaction(_ envelope: SMTPEnvelope, extensions: SMTPExtensions) async throws(SMTPError) -> String {
+    private mutating func transaction(_ envelope: MailEnvelope, extensions: SMTPExtensions) async throws(MailDeliveryError) -> String {
         let (payload, size) = dataPayloadAndSize(envelope.message)
         var mail = "MAIL FROM:<\(envelope.from)>"
         if extensions.size != nil {
             if let limit = extensions.size, limit > 0, size > limit {
-                throw SMTPError(permanent: true, detail: "the message (\(size) bytes) exceeds the server's SIZE limit of \(limit) bytes")
+                throw MailDeliveryError(
+                    permanent: true, detail: "the message (\(size) bytes) exceeds the server's SIZE limit of \(limit) bytes")
             }
             mail += " SIZE=\(size)"
         }
@@ -214,25 +216,25 @@ struct SMTPSession {
         } catch {}
     }
 
-    private mutating func expect(_ code: Int, after command: String) async throws(SMTPError) {
+    private mutating func expect(_ code: Int, after command: String) async throws(MailDeliveryError) {
         try await expect([code], after: command)
     }
 
-    private mutating func expect(_ codes: Set<Int>, after command: String) async throws(SMTPError) {
+    private mutating func expect(_ codes: Set<Int>, after command: String) async throws(MailDeliveryError) {
         let reply = try await readReply(after: command)
         guard codes.contains(reply.code) else { throw refusal(reply, after: command) }
     }
 
     /// A refusal of MAIL, RCPT or DATA: permanent for 5xx, transient otherwise.
-    private func refusal(_ reply: SMTPReply, after command: String) -> SMTPError {
-        SMTPError(permanent: reply.isPermanentFailure, detail: "\(reply.text) (\(command))")
+    private func refusal(_ reply: SMTPReply, after command: String) -> MailDeliveryError {
+        MailDeliveryError(permanent: reply.isPermanentFailure, detail: "\(reply.text) (\(command))")
     }
 
-    private func write(_ line: String, shown: String? = nil) async throws(SMTPError) {
+    private func write(_ line: String, shown: String? = nil) async throws(MailDeliveryError) {
         try await write(Array(line.utf8), shown: shown ?? String(line.dropLast(2)))
     }
 
-    private func write(_ bytes: [UInt8], shown: String = "the message") async throws(SMTPError) {
+    private func write(_ bytes: [UInt8], shown: String = "the message") async throws(MailDeliveryError) {
         do {
             try await outbound.write(ByteBuffer(bytes: bytes))
         } catch {
@@ -242,7 +244,7 @@ struct SMTPSession {
 
     /// The next reply, within the timeout: the channel is closed from the event loop when it runs
     /// out, which ends the inbound stream.
-    private mutating func readReply(after command: String) async throws(SMTPError) -> SMTPReply {
+    private mutating func readReply(after command: String) async throws(MailDeliveryError) -> SMTPReply {
         if let reply = try reader.nextReply() {
             if reply.code == 421 { throw .transient("\(reply.text) (\(command))") }
             return reply
@@ -276,7 +278,7 @@ struct SMTPSession {
         }
     }
 
-    private func timedOut(_ command: String) -> SMTPError {
+    private func timedOut(_ command: String) -> MailDeliveryError {
         .transient("no reply to \(command) from \(configuration.host):\(configuration.port) within \(configuration.timeout)")
     }
 }

@@ -1,3 +1,5 @@
+import MailMessage
+
 /// One reply of the server: a three-digit code and its text lines (a multi-line reply `250-a`,
 /// `250 b` has the lines "a" and "b").
 struct SMTPReply: Sendable, Equatable {
@@ -33,7 +35,7 @@ struct SMTPReplyReader {
     }
 
     /// The next complete reply, `nil` when more bytes are needed.
-    mutating func nextReply() throws(SMTPError) -> SMTPReply? {
+    mutating func nextReply() throws(MailDeliveryError) -> SMTPReply? {
         while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
             var end = newline
             if end > 0, buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
@@ -50,7 +52,7 @@ struct SMTPReplyReader {
         return nil
     }
 
-    private mutating func take(_ line: [UInt8]) throws(SMTPError) -> SMTPReply? {
+    private mutating func take(_ line: [UInt8]) throws(MailDeliveryError) -> SMTPReply? {
         let printable = String(decoding: line, as: UTF8.self)
         guard line.count >= 3, line[0..<3].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
             line.count == 3 || line[3] == UInt8(ascii: " ") || line[3] == UInt8(ascii: "-")

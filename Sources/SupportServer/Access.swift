@@ -66,23 +66,8 @@ package struct TokenStore: Sendable {
     /// O_EXCL`, so an existing file or a planted symlink is refused rather than reused), there
     /// is no moment at which a secret sits in a file others may read. A partial file is removed.
     static func writeOwnerOnly(path: String, bytes: [UInt8]) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw TokenFileError(path: path, detail: "cannot create the file: \(String(cString: strerror(errno)))") }
-        var written = 0
-        var failure: Int32 = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                failure = errno
-                break
-            }
-            written += n
-        }
-        if failure == 0, fsync(fd) != 0 { failure = errno }
-        close(fd)
+        let failure = OwnerOnlyFile.create(path, bytes: bytes)
         if failure != 0 {
-            unlink(path)
             throw TokenFileError(path: path, detail: "cannot write the file: \(String(cString: strerror(failure)))")
         }
     }

@@ -211,11 +211,5 @@ func say(_ line: String) {
 struct SMTPRelay: MailTransport {
     let client: SMTPClient
 
-    func send(_ mail: OutboundMail) async throws(MailTransportError) -> String {
-        do {
-            return try await client.send(SMTPEnvelope(from: mail.envelopeFrom, recipients: mail.recipients, message: mail.message))
-        } catch {
-            throw MailTransportError(permanent: error.permanent, detail: error.detail)
-        }
-    }
+    func send(_ mail: MailEnvelope) async throws(MailDeliveryError) -> String { try await client.send(mail) }
 }

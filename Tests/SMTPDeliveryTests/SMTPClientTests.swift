@@ -1,4 +1,5 @@
 import Foundation
+import MailMessage
 import NIOCore
 import NIOPosix
 import Testing
@@ -13,8 +14,8 @@ struct SMTPClientTests {
             + "Message-ID: <r1@desk.test>\r\n\r\nHello Carol,\n.a line that begins with a dot\r\n..two dots\n.\n"
             + "caf\u{E9} in UTF-8\rlast line without an ending").utf8)
 
-    static func envelope(to recipients: [String] = ["carol@customer.test"]) -> SMTPEnvelope {
-        SMTPEnvelope(from: "support@desk.test", recipients: recipients, message: message)
+    static func envelope(to recipients: [String] = ["carol@customer.test"]) -> MailEnvelope {
+        MailEnvelope(from: "support@desk.test", recipients: recipients, message: message)
     }
 
     static func configuration(_ port: Int, _ change: (inout SMTPConfiguration) -> Void = { _ in }) -> SMTPConfiguration {
@@ -45,7 +46,7 @@ struct SMTPClientTests {
 
     @Test func aSevenBitMessageIsSentWithoutBody8BitMIMEToSeveralRecipients() async throws {
         let sink = try SMTPSink()
-        let envelope = SMTPEnvelope(from: "", recipients: ["a@x.test", "b@x.test"], message: Array("Subject: x\n\nplain\n".utf8))
+        let envelope = MailEnvelope(from: "", recipients: ["a@x.test", "b@x.test"], message: Array("Subject: x\n\nplain\n".utf8))
         _ = try await SMTPClient(configuration: Self.configuration(sink.port)).send(envelope)
         let messages = try sink.messages()
         try #require(messages.count == 1)
@@ -78,7 +79,7 @@ struct SMTPClientTests {
     @Test func aSelfSignedCertificateIsRefusedWhenCertificatesAreVerified() async throws {
         let certificate = try SelfSignedCertificate()
         let sink = try SMTPSink(arguments: ["--starttls", certificate.certificate, certificate.key])
-        let error = await #expect(throws: SMTPError.self) {
+        let error = await #expect(throws: MailDeliveryError.self) {
             _ = try await SMTPClient(configuration: Self.configuration(sink.port)).send(Self.envelope())
         }
         #expect(error?.permanent == false)
@@ -88,7 +89,7 @@ struct SMTPClientTests {
     @Test func startTLSRequiredFailsTransientlyWhenTheServerDoesNotOfferIt() async throws {
         let sink = try SMTPSink()
         let configuration = Self.configuration(sink.port) { $0.tls = .startTLSRequired }
-        let error = await #expect(throws: SMTPError.self) {
+        let error = await #expect(throws: MailDeliveryError.self) {
             _ = try await SMTPClient(configuration: configuration).send(Self.envelope())
         }
         #expect(error?.permanent == false)
@@ -132,7 +133,7 @@ struct SMTPClientTests {
     @Test func aWrongPasswordIsATransientFailure() async throws {
         let sink = try SMTPSink(arguments: ["--auth", "desk:s3cret"])
         let configuration = Self.configuration(sink.port) { $0.credentials = (user: "desk", password: "wrong") }
-        let error = await #expect(throws: SMTPError.self) {
+        let error = await #expect(throws: MailDeliveryError.self) {
             _ = try await SMTPClient(configuration: configuration).send(Self.envelope())
         }
         #expect(error?.permanent == false)
@@ -142,7 +143,7 @@ struct SMTPClientTests {
 
     @Test func aRecipientRefusedWith550IsAPermanentFailure() async throws {
         let sink = try SMTPSink(arguments: ["--reject-rcpt", "gone@customer.test"])
-        let error = await #expect(throws: SMTPError.self) {
+        let error = await #expect(throws: MailDeliveryError.self) {
             _ = try await SMTPClient(configuration: Self.configuration(sink.port)).send(Self.envelope(to: ["gone@customer.test"]))
         }
         #expect(error?.permanent == true)
@@ -152,7 +153,7 @@ struct SMTPClientTests {
 
     @Test func aMessageRefusedAtTheEndOfDataIsAPermanentFailure() async throws {
         let sink = try SMTPSink(arguments: ["--reject-data"])
-        let error = await #expect(throws: SMTPError.self) {
+        let error = await #expect(throws: MailDeliveryError.self) {
             _ = try await SMTPClient(configuration: Self.configuration(sink.port)).send(Self.envelope())
         }
         #expect(error?.permanent == true)
@@ -161,7 +162,7 @@ struct SMTPClientTests {
 
     @Test func aRecipientRefusedWith451IsATransientFailure() async throws {
         let sink = try SMTPSink(arguments: ["--tempfail-rcpt", "busy@customer.test"])
-        let error = await #expect(throws: SMTPError.self) {
+        let error = await #expect(throws: MailDeliveryError.self) {
             _ = try await SMTPClient(configuration: Self.configuration(sink.port)).send(Self.envelope(to: ["busy@customer.test"]))
         }
         #expect(error?.permanent == false)
@@ -173,7 +174,7 @@ struct SMTPClientTests {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
         let port = try #require(server.localAddress?.port)
         try await server.close()
-        let error = await #expect(throws: SMTPError.self) {
+        let error = await #expect(throws: MailDeliveryError.self) {
             _ = try await SMTPClient(configuration: Self.configuration(port)).send(Self.envelope())
         }
         #expect(error?.permanent == false)
@@ -190,7 +191,7 @@ struct SMTPClientTests {
         defer { server.close(promise: nil) }
         let port = try #require(server.localAddress?.port)
         let configuration = Self.configuration(port) { $0.timeout = .seconds(1) }
-        let error = await #expect(throws: SMTPError.self) {
+        let error = await #expect(throws: MailDeliveryError.self) {
             _ = try await SMTPClient(configuration: configuration).send(Self.envelope())
         }
         #expect(error?.permanent == false)
@@ -201,10 +202,10 @@ struct SMTPClientTests {
     @Test func anEnvelopeWithoutRecipientsOrWithALineBreakInAnAddressIsRefusedBeforeConnecting() async throws {
         let client = SMTPClient(configuration: Self.configuration(9))
         for envelope in [
-            SMTPEnvelope(from: "a@x.test", recipients: [], message: []),
-            SMTPEnvelope(from: "a@x.test", recipients: ["b@x.test>\r\nRCPT TO:<c@x.test"], message: []),
+            MailEnvelope(from: "a@x.test", recipients: [], message: []),
+            MailEnvelope(from: "a@x.test", recipients: ["b@x.test>\r\nRCPT TO:<c@x.test"], message: []),
         ] {
-            let error = await #expect(throws: SMTPError.self) { _ = try await client.send(envelope) }
+            let error = await #expect(throws: MailDeliveryError.self) { _ = try await client.send(envelope) }
             #expect(error?.permanent == true)
         }
     }
@@ -264,16 +265,16 @@ struct SMTPProtocolTests {
     @Test func refusesOverlongLinesEndlessRepliesAndGarbage() {
         var long = SMTPReplyReader()
         long.append([UInt8](repeating: UInt8(ascii: "2"), count: SMTPReplyReader.maximumLineLength + 1))
-        #expect(throws: SMTPError.self) { _ = try long.nextReply() }
+        #expect(throws: MailDeliveryError.self) { _ = try long.nextReply() }
         var endless = SMTPReplyReader()
         endless.append(Array(String(repeating: "250-x\r\n", count: SMTPReplyReader.maximumLines + 1).utf8))
-        #expect(throws: SMTPError.self) { _ = try endless.nextReply() }
+        #expect(throws: MailDeliveryError.self) { _ = try endless.nextReply() }
         var garbage = SMTPReplyReader()
         garbage.append(Array("HTTP/1.1 400 Bad Request\r\n".utf8))
-        #expect(throws: SMTPError.self) { _ = try garbage.nextReply() }
+        #expect(throws: MailDeliveryError.self) { _ = try garbage.nextReply() }
         var mixed = SMTPReplyReader()
         mixed.append(Array("250-a\r\n251 b\r\n".utf8))
-        #expect(throws: SMTPError.self) { _ = try mixed.nextReply() }
+        #expect(throws: MailDeliveryError.self) { _ = try mixed.nextReply() }
     }
 
     @Test func dotStuffsAndNormalisesLineEndings() {

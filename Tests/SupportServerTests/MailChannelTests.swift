@@ -22,28 +22,14 @@ func withMailServer<T: Sendable>(
     clock: ManualClock = ManualClock(), policy: Policy = .default,
     _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> T
 ) async throws -> T {
-    let directory = TemporaryDirectory()
-    defer { directory.remove() }
     let settings = MailSettings(
         address: MailAddress(address: "support@desk.test", displayName: "Desk"), productByAddress: ["domains@desk.test": "domains"],
         defaultProduct: "hosting")
     let customers = try CustomerDirectory([(id: "acme", addresses: ["ops@acme.test", "Billing@ACME.test"])])
-    let backend = try SupportBackend(
-        dataDirectory: directory.path, policy: policy, durability: .durable, rebuildProjections: false, limits: testLimits,
-        mail: settings, customers: customers, clock: clock.read, monotonicNanoseconds: ManualMonotonicClock().read,
-        faults: StorageFaults())
-    let projector = Task { await backend.projections.run() }
-    let server = TestServer(backend: backend, clock: clock, directory: directory)
     let tokens = TokenStore(
         Who.allCases.map { (token: $0.token, principal: Principal(role: $0.role, id: $0.id)) }
             + [(token: gatewayToken, principal: Principal(role: .gateway, id: "mx"))])
-    let app = Application(router: buildRouter(backend: backend, tokens: tokens))
-    let result: Result<T, any Error>
-    do { result = .success(try await app.test(.router) { client in try await body(server, client) }) } catch { result = .failure(error) }
-    projector.cancel()
-    backend.close()
-    await projector.value
-    return try result.get()
+    return try await withServer(clock: clock, policy: policy, tokens: tokens, mail: settings, customers: customers, body)
 }
 
 /// A plain mail as a mail client writes it (CRLF line ends).
@@ -327,7 +313,7 @@ struct MailOutboxTests {
             let sent = try #require(transport.sent.first)
             #expect(transport.sent.count == 1)
             #expect(sent.recipients == ["carol@customer.test"])
-            #expect(sent.envelopeFrom == "support@desk.test")
+            #expect(sent.from == "support@desk.test")
             let parsed = try MailParser.parse(sent.message)
             #expect(parsed.subject.contains("[\(id)]"))
             #expect(parsed.inReplyTo == ["<m1@customer.test>"])
@@ -384,7 +370,7 @@ struct MailOutboxTests {
     @Test func aPermanentRefusalIsRecordedAndNotRetried() async throws {
         try await withMailServer { server, client in
             let transport = RecordingMailTransport()
-            transport.failNext([MailTransportError(permanent: true, detail: "550 5.1.1 <carol@customer.test>: unknown user")])
+            transport.failNext([MailDeliveryError(permanent: true, detail: "550 5.1.1 <carol@customer.test>: unknown user")])
             let (id, outbox) = try await Self.replied(server, client, transport: transport)
             await outbox.step()
             server.clock.advance(seconds: 7200)
@@ -400,7 +386,7 @@ struct MailOutboxTests {
     @Test func aTransientFailureIsRecordedOnceAndRetriedWithBackoff() async throws {
         try await withMailServer { server, client in
             let transport = RecordingMailTransport()
-            let busy = MailTransportError(permanent: false, detail: "451 4.3.0 try again later")
+            let busy = MailDeliveryError(permanent: false, detail: "451 4.3.0 try again later")
             transport.failNext([busy, busy])
             let (id, outbox) = try await Self.replied(server, client, transport: transport)
             await outbox.step()
@@ -423,7 +409,7 @@ struct MailOutboxTests {
     @Test func theOutboxGivesUpAfterItsLimitWithAPermanentFailure() async throws {
         try await withMailServer { server, client in
             let transport = RecordingMailTransport()
-            let busy = MailTransportError(permanent: false, detail: "connection refused")
+            let busy = MailDeliveryError(permanent: false, detail: "connection refused")
             transport.failNext(Array(repeating: busy, count: 10))
             let retry = MailRetryPolicy(firstWait: .seconds(10), longestWait: .seconds(10), giveUpAfter: .seconds(25))
             let (id, outbox) = try await Self.replied(server, client, transport: transport, retry: retry)

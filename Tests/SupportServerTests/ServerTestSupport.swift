@@ -194,14 +194,14 @@ final class ManualMonotonicClock: Sendable {
 func withServer<T: Sendable>(
     clock: ManualClock = ManualClock(), policy: Policy = .default, limits: ServerLimits = testLimits,
     monotonic: ManualMonotonicClock = ManualMonotonicClock(), tokens: TokenStore = Who.tokens,
-    faults: StorageFaults = StorageFaults(),
+    faults: StorageFaults = StorageFaults(), mail: MailSettings = .default, customers: CustomerDirectory? = nil,
     _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> T
 ) async throws -> T {
     let directory = TemporaryDirectory()
     defer { directory.remove() }
     let backend = try SupportBackend(
         dataDirectory: directory.path, policy: policy, durability: .durable,
-        rebuildProjections: false, limits: limits, clock: clock.read,
+        rebuildProjections: false, limits: limits, mail: mail, customers: customers, clock: clock.read,
         monotonicNanoseconds: monotonic.read, faults: faults)
     // The projections follow the log as `ProjectionService` makes them do in `supportd`.
     let projector = Task { await backend.projections.run() }

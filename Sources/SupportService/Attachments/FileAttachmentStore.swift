@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 
 #if canImport(Glibc)
@@ -40,21 +41,7 @@ package final class FileAttachmentStore: AttachmentStore {
         if lstat(target, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, Int64(info.st_size) == stored.size { return stored }
         if try Self.makeDirectory(folder) { try Self.flushDirectory(directory) }
         let temporary = "\(folder)/.tmp-\(stored.sha256)-\(UInt64.random(in: 0...UInt64.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw Self.failure(errno, "cannot create \(temporary)") }
-        var failure: Int32 = 0
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                failure = errno
-                break
-            }
-            written += n
-        }
-        if failure == 0, fsync(fd) != 0 { failure = errno }
-        if close(fd) != 0, failure == 0 { failure = errno }
+        var failure = OwnerOnlyFile.create(temporary, bytes: bytes)
         if failure == 0, rename(temporary, target) != 0 { failure = errno }
         if failure != 0 {
             unlink(temporary)

@@ -267,7 +267,7 @@ package final class MailOutbox: Sendable {
         return .later(item)
     }
 
-    private func failed(_ original: Pending, ticket: Ticket, to: String, error: MailTransportError, now: Int64) async -> Settlement {
+    private func failed(_ original: Pending, ticket: Ticket, to: String, error: MailDeliveryError, now: Int64) async -> Settlement {
         var item = original
         item.failures += 1
         if !error.permanent { counters.failedTransiently.add(1, ordering: .relaxed) }
@@ -322,7 +322,7 @@ package final class MailOutbox: Sendable {
     /// The mail of one reply: from the desk to the customer, in the ticket's thread (its
     /// `In-Reply-To` the customer's last mail before the reply, its `References` the thread's
     /// mail), the ticket's token in the subject, the reply's text and attached files.
-    func compose(_ entry: Ticket.ThreadEntry, of ticket: Ticket, to: String, messageID: String) -> OutboundMail {
+    func compose(_ entry: Ticket.ThreadEntry, of ticket: Ticket, to: String, messageID: String) -> MailEnvelope {
         let token = "[\(ticket.id)]"
         var subject = ticket.subject.contains(token) ? ticket.subject : "\(token) \(ticket.subject)"
         if ticket.channel == .email, !subject.lowercased().hasPrefix("re:") { subject = "Re: " + subject }
@@ -343,7 +343,7 @@ package final class MailOutbox: Sendable {
             inReplyTo: inReplyTo, references: references,
             date: Date(timeIntervalSince1970: Double(entry.at.milliseconds) / 1000), text: text, attachments: files,
             extraHeaders: [(name: "X-Ledgerdesk-Ticket", value: ticket.id)])
-        return OutboundMail(envelopeFrom: settings.address.address, recipients: [to], message: mail.rendered())
+        return MailEnvelope(from: settings.address.address, recipients: [to], message: mail.rendered())
     }
 
     // MARK: The checkpoint

@@ -1,47 +1,18 @@
+import MailMessage
 import Synchronization
-
-/// One mail handed to the relay: the envelope (return path and recipients) and the message's
-/// bytes (RFC 5322, CRLF).
-package struct OutboundMail: Sendable, Equatable {
-    /// The envelope sender (`MAIL FROM`): where bounces go.
-    package var envelopeFrom: String
-    /// The envelope recipients (`RCPT TO`).
-    package var recipients: [String]
-    /// The whole message.
-    package var message: [UInt8]
-
-    package init(envelopeFrom: String, recipients: [String], message: [UInt8]) {
-        self.envelopeFrom = envelopeFrom
-        self.recipients = recipients
-        self.message = message
-    }
-}
-
-/// Why the relay did not take a mail.
-package struct MailTransportError: Error, Sendable, Equatable {
-    /// True when trying again cannot help (an SMTP 5xx to the sender, a recipient or the data).
-    package var permanent: Bool
-    /// What the relay or the connection said.
-    package var detail: String
-
-    package init(permanent: Bool, detail: String) {
-        self.permanent = permanent
-        self.detail = detail
-    }
-}
 
 /// Where the outbox hands its mail: an SMTP relay in `supportd`, a recording one in tests.
 package protocol MailTransport: Sendable {
     /// Hands `mail` over; returns the relay's final answer (e.g. `250 2.0.0 Ok: queued as 4F1A2`).
-    func send(_ mail: OutboundMail) async throws(MailTransportError) -> String
+    func send(_ mail: MailEnvelope) async throws(MailDeliveryError) -> String
 }
 
 /// A transport that keeps what it is given, and fails as told: the in-memory implementation of
 /// the seam.
 package final class RecordingMailTransport: MailTransport {
     private struct State {
-        var sent: [OutboundMail] = []
-        var failures: [MailTransportError] = []
+        var sent: [MailEnvelope] = []
+        var failures: [MailDeliveryError] = []
         var lostAnswers = 0
         var attempts = 0
     }
@@ -51,25 +22,25 @@ package final class RecordingMailTransport: MailTransport {
     package init() {}
 
     /// The mail accepted so far, in order.
-    package var sent: [OutboundMail] { state.withLock { $0.sent } }
+    package var sent: [MailEnvelope] { state.withLock { $0.sent } }
     /// How many times ``send(_:)`` was called.
     package var attempts: Int { state.withLock { $0.attempts } }
 
     /// The next sends fail with these errors, one each, before mail is accepted again.
-    package func failNext(_ errors: [MailTransportError]) { state.withLock { $0.failures += errors } }
+    package func failNext(_ errors: [MailDeliveryError]) { state.withLock { $0.failures += errors } }
 
     /// The next `count` sends keep the mail and then fail for the time being, as a relay whose
     /// acceptance never reached the sender (the connection dropped after the data).
     package func loseAnswers(_ count: Int) { state.withLock { $0.lostAnswers += count } }
 
-    package func send(_ mail: OutboundMail) async throws(MailTransportError) -> String {
-        let failure: MailTransportError? = state.withLock { s in
+    package func send(_ mail: MailEnvelope) async throws(MailDeliveryError) -> String {
+        let failure: MailDeliveryError? = state.withLock { s in
             s.attempts += 1
             if !s.failures.isEmpty { return s.failures.removeFirst() }
             s.sent.append(mail)
             if s.lostAnswers > 0 {
                 s.lostAnswers -= 1
-                return MailTransportError(permanent: false, detail: "the connection closed before the answer to the data")
+                return MailDeliveryError(permanent: false, detail: "the connection closed before the answer to the data")
             }
             return nil
         }

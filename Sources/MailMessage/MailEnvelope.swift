@@ -1,11 +1,13 @@
-/// One message and the addresses it travels with: MAIL FROM and one RCPT TO per recipient.
-package struct SMTPEnvelope: Sendable, Equatable {
-    /// The envelope sender (`MAIL FROM:<from>`); empty for the null reverse path `<>`.
+/// One message and the addresses it travels with: what the desk hands to a relay (SMTP's MAIL
+/// FROM and one RCPT TO per recipient).
+package struct MailEnvelope: Sendable, Equatable {
+    /// The envelope sender (`MAIL FROM:<from>`), where bounces go; empty for the null reverse
+    /// path `<>`.
     package var from: String
     /// The envelope recipients, one `RCPT TO` each.
     package var recipients: [String]
     /// The whole RFC 5322 message (headers, blank line, body). Lines may end with CRLF, LF or CR:
-    /// the client sends every line ending as CRLF and dot-stuffs the lines that begin with ".".
+    /// an SMTP client sends every line ending as CRLF and dot-stuffs the lines that begin with ".".
     package var message: [UInt8]
 
     package init(from: String, recipients: [String], message: [UInt8]) {
@@ -15,13 +17,13 @@ package struct SMTPEnvelope: Sendable, Equatable {
     }
 }
 
-/// Why a message was not handed over.
+/// Why a relay did not take a message.
 ///
-/// `permanent` is true only when the relay refused the message for good: a 5xx reply to MAIL,
-/// RCPT or DATA (or an envelope no relay could take, such as one without recipients). Everything
-/// else (a 4xx reply, 421, a refused or dropped connection, a timeout, a TLS or AUTH failure, a
-/// 5xx to EHLO and HELO alike) is transient: the caller retries later.
-package struct SMTPError: Error, Sendable, Equatable, CustomStringConvertible {
+/// `permanent` is true only when the relay refused the message for good: an SMTP 5xx reply to
+/// MAIL, RCPT or DATA (or an envelope no relay could take, such as one without recipients).
+/// Everything else (a 4xx reply, 421, a refused or dropped connection, a timeout, a TLS or AUTH
+/// failure) is transient: the sender tries again later.
+package struct MailDeliveryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Do not retry: the relay refused the message for good.
     package var permanent: Bool
     /// The relay's reply and the command it answered, or what failed locally, e.g.
@@ -34,6 +36,4 @@ package struct SMTPError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     package var description: String { (permanent ? "permanent: " : "transient: ") + detail }
-
-    static func transient(_ detail: String) -> SMTPError { SMTPError(permanent: false, detail: detail) }
 }
