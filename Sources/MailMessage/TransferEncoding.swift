@@ -1,5 +1,5 @@
 /// Base64 and quoted-printable, tolerant when decoding and strict when encoding.
-enum TransferEncoding {
+package enum TransferEncoding {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     private static let values: [UInt8] = {
@@ -66,7 +66,8 @@ enum TransferEncoding {
         if count >= 3 { output.append(UInt8(truncatingIfNeeded: bits >> 8)) }
     }
 
-    static func encodeBase64<Bytes: Collection<UInt8>>(_ input: Bytes) -> [UInt8] {
+    /// `input` in base64 (RFC 4648, padded, one line): MIME bodies and SMTP AUTH alike.
+    package static func encodeBase64<Bytes: Collection<UInt8>>(_ input: Bytes) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity((input.count + 2) / 3 * 4)
         var iterator = input.makeIterator()

@@ -480,6 +480,36 @@ struct MailOutboxTests {
         }
     }
 
+    /// A relay that never answers until the sender gives up waiting (a cancelled task).
+    final class SilentRelay: MailTransport {
+        let attempts = Mutex(0)
+        func send(_ mail: MailEnvelope) async throws(MailDeliveryError) -> String {
+            attempts.withLock { $0 += 1 }
+            do { try await Task.sleep(for: .seconds(3600)) } catch {}
+            throw MailDeliveryError(permanent: false, detail: "cancelled while waiting for the relay")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aShutdownDuringASendEndsTheOutboxAndRecordsNoFailure() async throws {
+        try await withMailServer { server, client in
+            let relay = SilentRelay()
+            let id = try #require(try await client.postMail(mailMessage()).json["ticket"]?.stringValue)
+            let outbox = server.backend.makeOutbox(transport: relay)
+            await outbox.step()
+            try await client.command(id, "messages", as: .alice, Bodies.message("on it"))
+            let running = Task { await outbox.run() }
+            try await eventually("the relay is waited for") { relay.attempts.withLock { $0 } == 1 }
+            running.cancel()
+            await running.value
+            #expect(try server.events(id).allSatisfy { !$0.type.hasPrefix("message.deliver") })
+            // The next start sends it again.
+            let transport = RecordingMailTransport()
+            await server.backend.makeOutbox(transport: transport).step()
+            #expect(transport.sent.count == 1)
+        }
+    }
+
     @Test func aBounceOfAReplyBecomesAnInternalNoteNamingTheRecipient() async throws {
         try await withMailServer { server, client in
             let transport = RecordingMailTransport()

@@ -204,7 +204,7 @@ package final class MailOutbox: Sendable {
     private func sendDue() async -> Bool {
         let now = clock().milliseconds
         let due = state.withLock { $0.pending.filter { $0.notBefore <= now } }
-        for item in due {
+        for item in due where !Task.isCancelled {
             // Nothing is sent for an event a crash could still take back.
             guard await store.waitUntilDurable(item.seq) else { return false }
             await attempt(item)
@@ -255,6 +255,9 @@ package final class MailOutbox: Sendable {
                 logger.info("reply \(ticket.id) v\(item.reply) to \(to): \(answer)")
                 item.sent = true
             } catch {
+                // Stopped mid-send (a shutdown): not the relay's answer, nothing to record; the
+                // next start sends it again, with the same Message-ID.
+                if Task.isCancelled { return .later(item) }
                 return await failed(item, ticket: ticket, to: to, error: error, now: now)
             }
         }
