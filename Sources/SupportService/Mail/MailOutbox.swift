@@ -168,21 +168,22 @@ package final class MailOutbox: Sendable {
         state.withLock { s in
             for event in events {
                 s.through = event.seq
-                switch event.type {
-                case TicketEvent.Kind.messagePosted.rawValue
-                where event.actor.kind == ActorKind.agent.rawValue && Self.isLive(event):
+                // Only the three types the outbox follows are decoded (by the domain's one decoder).
+                guard let kind = TicketEvent.Kind(rawValue: event.type), [.messagePosted, .delivered, .deliveryFailed].contains(kind),
+                    let decoded = try? TicketEvent(kind: kind, data: event.data)
+                else { continue }
+                switch decoded {
+                case .messagePosted where event.actor.kind == ActorKind.agent.rawValue && Self.isLive(event):
                     s.pending.append(
                         Pending(
                             ticket: event.stream, reply: event.version, seq: event.seq,
                             messageID: ReplyMessageID.make(seq: event.seq, hash: event.hash.description, domain: domain)))
-                case TicketEvent.Kind.delivered.rawValue:
-                    let reply = event.data["reply"]?.intValue.map(UInt64.init)
-                    s.pending.removeAll { $0.ticket == event.stream && $0.reply == reply }
-                case TicketEvent.Kind.deliveryFailed.rawValue:
-                    let reply = event.data["reply"]?.intValue.map(UInt64.init)
-                    if case .bool(true)? = event.data["permanent"] {
-                        s.pending.removeAll { $0.ticket == event.stream && $0.reply == reply }
-                    } else if let k = s.pending.firstIndex(where: { $0.ticket == event.stream && $0.reply == reply }) {
+                case .delivered(let outcome):
+                    s.pending.removeAll { $0.ticket == event.stream && $0.reply == outcome.reply }
+                case .deliveryFailed(let outcome) where outcome.permanent:
+                    s.pending.removeAll { $0.ticket == event.stream && $0.reply == outcome.reply }
+                case .deliveryFailed(let outcome):
+                    if let k = s.pending.firstIndex(where: { $0.ticket == event.stream && $0.reply == outcome.reply }) {
                         s.pending[k].reportedFailure = true
                     }
                 default:
