@@ -103,7 +103,7 @@ struct Supportd: AsyncParsableCommand {
             default: throw ValidationError("--smtp-tls must be when-offered, required or never")
             }
             configuration.verifyCertificates = !smtpInsecure
-            if let domain = try mailSettings.address.address.split(separator: "@").last { configuration.heloName = String(domain) }
+            configuration.heloName = try mailSettings.domain
             switch (smtpUser, smtpPasswordFile) {
             case (nil, nil): break
             case (let user?, let file?):

@@ -619,3 +619,21 @@ struct MailEdgeTests {
         }
     }
 }
+
+@Suite("Mail: the customer directory")
+struct CustomerDirectoryTests {
+    @Test func onlyBareAddressesAreListedAndAnAddressBelongsToOneCustomer() throws {
+        for bad in ["not an address", "Carol <carol@customer.test>", "carol@", "@customer.test"] {
+            #expect(throws: ServiceError.self) { try CustomerDirectory([(id: "c", addresses: [bad])]) }
+        }
+        #expect(throws: ServiceError.self) {
+            try CustomerDirectory([(id: "a", addresses: ["x@y.test"]), (id: "b", addresses: ["X@Y.test"])])
+        }
+        let directory = try CustomerDirectory([(id: "acme", addresses: ["Ops@Acme.test"])])
+        #expect(directory.customer(forAddress: "ops@acme.TEST") == "acme")
+        #expect(directory.customer(forAddress: "Carol@Customer.test") == "carol@customer.test")
+        #expect(directory.address(ofCustomer: "acme") == "Ops@Acme.test")
+        #expect(directory.address(ofCustomer: "carol@customer.test") == "carol@customer.test")
+        #expect(directory.address(ofCustomer: "c-1001") == nil)
+    }
+}

@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import Logging
+import MailMessage
 import SupportDomain
 import Synchronization
 
@@ -78,11 +79,11 @@ package final class CustomerDirectory: Sendable {
         return Self.looksLikeAddress(customer) ? customer : nil
     }
 
-    /// `local@domain` with a dot-free-or-dotted domain and no spaces or brackets.
+    /// Whether `text` is a bare address (`local@domain`, at most 254 bytes), as the mail
+    /// parser reads addresses: nothing but the address, no display name or brackets.
     static func looksLikeAddress(_ text: String) -> Bool {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, text.utf8.count <= 254 else { return false }
-        return !text.unicodeScalars.contains { $0.value <= 0x20 || "<>()[],;:\"\\".unicodeScalars.contains($0) }
+        guard text.utf8.count <= 254, let parsed = MailAddress.parse(text) else { return false }
+        return !parsed.localPart.isEmpty && !parsed.domain.isEmpty && parsed.address.lowercased() == text.lowercased()
     }
 
     private func current() -> Entries {

@@ -149,8 +149,7 @@ package struct MailIntake: Sendable {
         if let id = mail.messageID, id.utf8.count <= 998, !id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             return id
         }
-        let digest = SHA256.hash(data: raw).map { String(format: "%02x", $0) }.joined()
-        return "<\(digest.prefix(32))@no-message-id.invalid>"
+        return "<\(AttachmentDigest.hex(of: raw).prefix(32))@no-message-id.invalid>"
     }
 
     /// The idempotency record of a Message-ID: one scope for the whole desk (whichever gateway

@@ -32,7 +32,7 @@ package struct MailSettings: Sendable {
     package static let `default` = MailSettings(address: MailAddress(address: "support@localhost", displayName: "Support"))
 
     /// The domain of the desk's Message-IDs.
-    package var domain: String { address.address.split(separator: "@").last.map(String.init) ?? "localhost" }
+    package var domain: String { address.domain.isEmpty ? "localhost" : address.domain }
 
     /// Whether `address` is one of the desk's own (its address, or one routed to a product).
     package func isOwn(_ address: String) -> Bool {
