@@ -448,14 +448,14 @@ extension TestServer {
 
 /// Runs `body` and expects the log not to move; returns what `body` returns.
 @discardableResult
-func expectNothingAppended<T>(
-    _ server: TestServer, _ what: @autoclosure () -> String = "", sourceLocation: SourceLocation = #_sourceLocation,
+func expectNothingAppended<T: Sendable>(
+    _ server: TestServer, _ what: String = "", sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () async throws -> T
 ) async throws -> T {
     let before = try server.head
     let result = try await body()
     let after = try server.head
-    #expect(after.seq == before.seq, "\(what()): the log moved from \(before.seq) to \(after.seq)", sourceLocation: sourceLocation)
+    #expect(after.seq == before.seq, "\(what): the log moved from \(before.seq) to \(after.seq)", sourceLocation: sourceLocation)
     return result
 }
 
