@@ -480,6 +480,9 @@ struct ConsoleTicketPageTests {
             #expect(links.first?.flatText == "Rechnung März.pdf")
             let download = try await client.send(.get, "/console/tickets/T-1/attachments/\(sha)", as: nil, headers: alice.cookie)
             #expect(download.status == .ok && download.bytes == pdfBytes, "\(download.status)")
+            #expect(download.contentType == "application/pdf")
+            #expect(download.headers[.contentDisposition]?.hasPrefix("attachment;") == true, "\(download.headers)")
+            #expect(download.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
             // A file no entry of this ticket names is not served through it.
             let other = try await client.uploaded(Array("abc".utf8), as: .c1)
             let notNamed = try await client.send(.get, "/console/tickets/T-1/attachments/\(other)", as: nil, headers: alice.cookie)
@@ -804,6 +807,16 @@ struct ConsoleBadInputTests {
 
 // MARK: - Hand-off
 
+/// A hand-off form filled in wrong, and the field whose error says so.
+struct HandoffInput: Sendable, CustomTestStringConvertible {
+    var name: String
+    var tickets: [String]
+    var target: String
+    var agent: String
+    var errorID: String
+    var testDescription: String { name }
+}
+
 /// alice has T-1, T-2 and T-3; T-4 is hers but solved; T-5 is bob's.
 func openHandoffDesk(_ client: any TestClientProtocol) async throws {
     try await openDesk(client)
@@ -910,6 +923,55 @@ struct ConsoleHandoffTests {
         }
     }
 
+    @Test func aHandOffLeavesTheLogTheAPIWouldLeaveForTheSameNotesAndAssignments() async throws {
+        let note = "Shift change:\nthe customer waits for a callback"
+        let viaConsole = try await withServer { server, client in
+            try await openHandoffDesk(client)
+            let alice = try await client.consoleSession(.alice)
+            let page = try await client.consolePage("/console/handoff", alice)
+            let form = try #require(page.form(id: "form-handoff")).adding("ticket", "T-1").adding("ticket", "T-3")
+                .setting(["target": "agent", "agent": "bob", "note": note])
+            #expect(try await client.submit(form, alice).status == .ok)
+            let back = try #require(page.form(id: "form-handoff")).adding("ticket", "T-2").setting(["target": "queue", "note": note])
+            #expect(try await client.submit(back, alice).status == .ok)
+            return try server.allEvents()
+        }
+        let viaAPI = try await withServer { server, client in
+            try await openHandoffDesk(client)
+            for id in ["T-1", "T-3"] {
+                try await client.command(id, "notes", as: .alice, Bodies.message(note))
+                try await client.command(id, "assign", as: .alice, "{\"agent\": \"bob\"}")
+            }
+            try await client.command("T-2", "notes", as: .alice, Bodies.message(note))
+            try await client.command("T-2", "assign", as: .alice, "{\"agent\": null}")
+            return try server.allEvents()
+        }
+        #expect(viaConsole.count == viaAPI.count, "console \(viaConsole.count) events, API \(viaAPI.count)")
+        for (k, (c, a)) in zip(viaConsole, viaAPI).enumerated() {
+            #expect(c == a, "event \(k + 1): console \(c) vs API \(a)")
+        }
+    }
+
+    @Test(arguments: [
+        HandoffInput(name: "nothing chosen", tickets: [], target: "agent", agent: "bob", errorID: "handoff-tickets-error"),
+        HandoffInput(name: "no agent named", tickets: ["T-1"], target: "agent", agent: "", errorID: "handoff-agent-error"),
+        HandoffInput(name: "to oneself", tickets: ["T-1"], target: "agent", agent: "alice", errorID: "handoff-agent-error"),
+    ])
+    func aHandOffThatCannotBeDoneSaysWhyNextToTheFieldAndWritesNothing(input: HandoffInput) async throws {
+        try await withServer { server, client in
+            try await openHandoffDesk(client)
+            let alice = try await client.consoleSession(.alice)
+            let page = try await client.consolePage("/console/handoff", alice)
+            var form = try #require(page.form(id: "form-handoff")).setting(["target": input.target, "agent": input.agent, "note": "n"])
+            for id in input.tickets { form = form.adding("ticket", id) }
+            let r = try await expectNothingAppended(server, input.name) { try await client.submit(form, alice) }
+            let result = ConsolePage(r)
+            expectConsoleHTML(result, .badRequest)
+            #expect(result.element(id: input.errorID)?.flatText.isEmpty == false, "\(input.name): \(errorSentences(result))")
+            #expect(result.form(id: "form-handoff") != nil, "the form is shown again")
+        }
+    }
+
     @Test func aHandOffSubmittedTwiceAppendsOnce() async throws {
         try await withServer { server, client in
             try await openHandoffDesk(client)
@@ -996,6 +1058,34 @@ struct ConsoleFindTests {
 }
 
 // MARK: - Every page
+
+@Suite("Console: what customers and agents typed is escaped")
+struct ConsoleEscapingTests {
+    static let subject = "<script>alert(\"s\")</script> & 'quotes'"
+    static let body = "<img src=x onerror=alert(1)>\n]]> &amp; <!-- -->"
+
+    @Test func subjectsBodiesAndNotesAreTextOnEveryPage() async throws {
+        try await withServer { _, client in
+            _ = try await client.open(as: .c1, customer: "c-1", subject: Self.subject, body: Self.body, priority: "urgent")
+            try await client.assignByAPI("T-1", to: "alice")
+            try await client.command("T-1", "notes", as: .bob, Bodies.message(Self.body))
+            let alice = try await client.consoleSession(.alice)
+            for path in ["/console/queue", "/console/queues/email", "/console/tickets/T-1", "/console/handoff", "/console/find?customer=c-1"] {
+                let page = try await client.consolePage(path, alice)
+                expectConsoleHTML(page, .ok)
+                let inlineScripts = page.all("script").filter { $0["src"] == nil }.count
+                let images = page.all("img").count
+                let text = page.root?.flatText ?? ""
+                #expect(inlineScripts == 0, "\(path) runs a script it did not load")
+                #expect(images == 0, "\(path) has an img from user text")
+                #expect(text.contains(Self.subject), "\(path) does not show the subject as text")
+            }
+            let ticket = try await client.ticketPage("T-1", alice)
+            let bodies = ticket.element(id: "thread")?.all("div") { $0.hasClass("body") }.map(\.text) ?? []
+            #expect(bodies == [Self.body, Self.body], "\(bodies)")
+        }
+    }
+}
 
 @Suite("Console: every page")
 struct ConsolePageTests {
