@@ -86,6 +86,30 @@ struct ConsoleSignInTests {
         }
     }
 
+    @Test func signingInFromAnotherSiteIsRefused() async throws {
+        try await withServer { _, client in
+            for headers: HTTPFields in [[.fetchSite: "cross-site"], [.fetchSite: "same-site"], [.dashboardOrigin: "https://evil.example"]] {
+                let r = try await client.consoleSignIn(token: Who.alice.token, headers: headers)
+                expectConsoleHTML(ConsolePage(r), .forbidden)
+                #expect(r.sessionCookie == nil, "\(headers)")
+            }
+            let own = try await client.consoleSignIn(token: Who.alice.token, headers: [.fetchSite: "same-origin"])
+            #expect(own.status == .seeOther && own.sessionCookie != nil)
+        }
+    }
+
+    @Test func aNextThatTriesToBreakOutOfTheFormIsText() async throws {
+        try await withServer { _, client in
+            let next = "/console/\"><script>alert(1)</script>"
+            let page = try await client.consolePage("/console/login?next=\(ConsoleForm.formEscape(next))", cookie: nil)
+            expectConsoleHTML(page, .ok)
+            let inlineScripts = page.all("script").filter { $0["src"] == nil }.count
+            #expect(inlineScripts == 0)
+            let kept = page.form(id: "signin")?.value("next")
+            #expect(kept == nil || kept == next, "\(kept ?? "none")")
+        }
+    }
+
     @Test func nextLeadsOnlyToConsolePaths() async throws {
         try await withServer { _, client in
             let inside = try await client.consoleSignIn(token: Who.alice.token, next: "/console/find?status=open")
@@ -616,9 +640,9 @@ struct ConsoleFormEquivalenceTests {
     }
 
     /// Random shifts by two agents over three tickets: every form, refusals included, in any order.
-    @Test(arguments: 1...30)
+    @Test(arguments: 1...40)
     func aRandomShiftThroughTheConsoleLeavesTheLogTheAPIWouldLeave(seed: Int) async throws {
-        let actions = randomShift(seed: UInt64(seed), count: 14)
+        let actions = randomShift(seed: UInt64(seed), count: 18)
         let console = try await runShift(actions, throughConsole: true)
         let api = try await runShift(actions, throughConsole: false)
         // The shift did something: some actions went through and appended beyond the three openings.
@@ -713,6 +737,42 @@ struct ConsoleIfMatchTests {
             let second = try await client.submit(form, alice)
             expectRedirect(second, to: "/console/tickets/T-1?", prefix: true)
             #expect(try server.events(after: before) == once, "the second submit appended")
+        }
+    }
+
+    @Test func aKeyIsTheAgentsOwnAndSharesTheAPIsScope() async throws {
+        try await withServer { server, client in
+            try await openDeskWithAlicesTicket(client)
+            let alice = try await client.consoleSession(.alice)
+            let bob = try await client.consoleSession(.bob)
+            let form = try await client.ticketForm("T-1", "form-note", alice).setting("body", "Same words")
+            let key = try #require(form.value("key"))
+            expectRedirect(try await client.submit(form, alice), to: "/console/tickets/T-1?done=note")
+            // The same key and fields from bob are bob's own request: it applies.
+            let before = try server.head
+            let bobs = try await client.submit(form.setting("csrf", bob.csrf).setting("version", "3"), bob)
+            expectRedirect(bobs, to: "/console/tickets/T-1?done=note")
+            #expect(try server.events(after: before).map(\.actor) == [EventActor(kind: "agent", id: "bob")])
+            // The API, asked by alice with the same key for the same command, answers what was stored.
+            try await expectNothingAppended(server, "the form's key through the API") {
+                let replay = try await client.post(
+                    "/v1/tickets/T-1/notes", as: .alice, #"{"body":"Same words"}"#, headers: [.idempotencyKey: key])
+                #expect(replay.status == .ok && replay.version == 3, "\(replay)")
+            }
+        }
+    }
+
+    @Test func aFormWithoutItsVersionIsRefusedAndWritesNothing() async throws {
+        try await withServer { server, client in
+            try await openDeskWithAlicesTicket(client)
+            let alice = try await client.consoleSession(.alice)
+            let form = try await client.ticketForm("T-1", "form-note", alice).setting("body", "No version")
+            for attempt in [form.removing("version"), form.setting("version", "0"), form.setting("version", "two")] {
+                let r = try await expectNothingAppended(server, "a note without a version") { try await client.submit(attempt, alice) }
+                let page = ConsolePage(r)
+                expectConsoleHTML(page, .badRequest)
+                #expect(!errorSentences(page).isEmpty)
+            }
         }
     }
 
