@@ -172,7 +172,11 @@ struct ConsoleForm: Sendable, CustomStringConvertible {
     /// The form with `name` set to `value` (the first such field replaced, or one added).
     func setting(_ name: String, _ value: String) -> ConsoleForm {
         var copy = self
-        if let k = copy.fields.firstIndex(where: { $0.name == name }) { copy.fields[k].value = value } else { copy.fields.append(Field(name: name, value: value)) }
+        if let k = copy.fields.firstIndex(where: { $0.name == name }) {
+            copy.fields[k].value = value
+        } else {
+            copy.fields.append(Field(name: name, value: value))
+        }
         return copy
     }
 
@@ -338,7 +342,8 @@ extension TestClientProtocol {
         return try await send(.post, path, as: nil, body: body, headers: headers)
     }
 
-    func consolePost(_ path: String, session: ConsoleSession?, fields: [(String, String)], headers: HTTPFields = [:]) async throws -> Reply {
+    func consolePost(_ path: String, session: ConsoleSession?, fields: [(String, String)], headers: HTTPFields = [:]) async throws -> Reply
+    {
         try await consolePost(path, body: ConsoleForm.encode(fields), session: session, headers: headers)
     }
 
@@ -348,7 +353,8 @@ extension TestClientProtocol {
     }
 
     /// The ticket page as `session` sees it (200 required).
-    func ticketPage(_ id: String, _ session: ConsoleSession, sourceLocation: SourceLocation = #_sourceLocation) async throws -> ConsolePage {
+    func ticketPage(_ id: String, _ session: ConsoleSession, sourceLocation: SourceLocation = #_sourceLocation) async throws -> ConsolePage
+    {
         let page = try await consolePage("/console/tickets/\(id)", session)
         try #require(page.status == .ok, "ticket page \(id): \(page)", sourceLocation: sourceLocation)
         return page
@@ -363,7 +369,8 @@ extension TestClientProtocol {
     }
 
     /// Assigns a ticket through the API (200 required).
-    func assignByAPI(_ id: String, to agent: String?, as who: Who = .alice, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    func assignByAPI(_ id: String, to agent: String?, as who: Who = .alice, sourceLocation: SourceLocation = #_sourceLocation) async throws
+    {
         let body = agent.map { "{\"agent\": \(Bodies.quote($0))}" } ?? "{\"agent\": null}"
         try await command(id, "assign", as: who, body, sourceLocation: sourceLocation)
     }
@@ -387,7 +394,8 @@ func expectSecurityHeaders(_ r: Reply, sourceLocation: SourceLocation = #_source
     let csp = r.headers[.csp] ?? ""
     #expect(csp.contains("default-src 'none'"), "CSP \(csp)", sourceLocation: sourceLocation)
     #expect(csp.contains("frame-ancestors 'none'") && csp.contains("form-action 'self'"), "CSP \(csp)", sourceLocation: sourceLocation)
-    #expect(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval") && !csp.contains("*"), "CSP \(csp)", sourceLocation: sourceLocation)
+    #expect(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval") && !csp.contains("*"), "CSP \(csp)", sourceLocation: sourceLocation)
     #expect(r.headers[.cacheControl] == "no-store", "Cache-Control \(r.headers[.cacheControl] ?? "none")", sourceLocation: sourceLocation)
     #expect(r.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff", sourceLocation: sourceLocation)
 }
@@ -526,7 +534,9 @@ enum DeskAction: Sendable, CustomStringConvertible {
         func q(_ s: String) -> String { Bodies.quote(s) }
         switch self {
         case .reply(let t, _, let body, let status):
-            return ("/v1/tickets/\(t)/messages", status.isEmpty ? "{\"body\": \(q(body))}" : "{\"body\": \(q(body)), \"status\": \(q(status))}")
+            return (
+                "/v1/tickets/\(t)/messages", status.isEmpty ? "{\"body\": \(q(body))}" : "{\"body\": \(q(body)), \"status\": \(q(status))}"
+            )
         case .note(let t, _, let body):
             return ("/v1/tickets/\(t)/notes", "{\"body\": \(q(body))}")
         case .assign(let t, _, let agent, let team):
@@ -589,7 +599,9 @@ extension TestClientProtocol {
     /// Performs `action` through the console as a browser would: renders the page, fills in the
     /// form and submits it. A ticket page without the form (a closed ticket) is posted to
     /// directly with the session's token, a fresh key and the ticket's version.
-    func perform(console action: DeskAction, _ session: ConsoleSession, sourceLocation: SourceLocation = #_sourceLocation) async throws
+    func perform(
+        console action: DeskAction, _ session: ConsoleSession, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws
         -> DeskOutcome
     {
         let r: Reply
@@ -608,7 +620,8 @@ extension TestClientProtocol {
                 form = rendered
             } else {
                 let version = try #require(try await get("/v1/tickets/\(ticket)", as: .alice).version)
-                let bare = Markup(name: "form", attributes: ["action": "/console/tickets/\(ticket)/\(action.formAction)", "method": "post"])
+                let bare = Markup(
+                    name: "form", attributes: ["action": "/console/tickets/\(ticket)/\(action.formAction)", "method": "post"])
                 form = ConsoleForm(bare).setting(["csrf": session.csrf, "key": UUID().uuidString, "version": "\(version)"])
             }
             for (name, value) in action.formFields { form = form.setting(name, value) }

@@ -114,7 +114,9 @@ struct ConsoleSignInTests {
         try await withServer { _, client in
             let inside = try await client.consoleSignIn(token: Who.alice.token, next: "/console/find?status=open")
             expectRedirect(inside, to: "/console/find?status=open")
-            for elsewhere in ["https://evil.example/console/queue", "//evil.example/console/queue", "/satisfaction", "/v1/tickets", "javascript:alert(1)"] {
+            for elsewhere in [
+                "https://evil.example/console/queue", "//evil.example/console/queue", "/satisfaction", "/v1/tickets", "javascript:alert(1)",
+            ] {
                 let r = try await client.consoleSignIn(token: Who.alice.token, next: elsewhere)
                 expectRedirect(r, to: "/console/queue")
             }
@@ -160,7 +162,8 @@ struct ConsoleAccessTests {
                 #expect(next == path || next == asked, "\(path): next is \(next)")
                 // A bearer token is for the API; the console knows sessions only.
                 let bearer = try await client.get(path, as: .alice)
-                #expect(bearer.status == .seeOther && bearer.location?.hasPrefix("/console/login") == true, "\(path) with a bearer: \(bearer)")
+                #expect(
+                    bearer.status == .seeOther && bearer.location?.hasPrefix("/console/login") == true, "\(path) with a bearer: \(bearer)")
                 let forged = try await client.consolePage(path, cookie: String(repeating: "ab", count: 32))
                 #expect(forged.status == .seeOther, "\(path) with an unknown session: \(forged)")
             }
@@ -168,7 +171,8 @@ struct ConsoleAccessTests {
             expectRedirect(root.reply, to: "/console/login", prefix: true)
             // A form posted without a session writes nothing.
             try await expectNothingAppended(server, "a note without a session") {
-                let r = try await client.consolePost("/console/tickets/T-1/note", session: nil, fields: [("body", "x"), ("key", "k1"), ("version", "1")])
+                let r = try await client.consolePost(
+                    "/console/tickets/T-1/note", session: nil, fields: [("body", "x"), ("key", "k1"), ("version", "1")])
                 #expect(r.status == .seeOther || r.status == .forbidden, "\(r)")
             }
         }
@@ -373,7 +377,9 @@ struct ConsoleQueueTests {
                 #expect(link?["href"] == "/console/tickets/\(id)" && link?.flatText == id, "\(id): \(String(describing: link))")
             }
             #expect(page.all("meta") { $0["http-equiv"] == "refresh" }.first?["content"] == "30")
-            #expect(page.element(id: "evaluated")?.flatText.hasPrefix("Evaluated at 2026-03-02 ") == true, "\(String(describing: page.element(id: "evaluated")))")
+            #expect(
+                page.element(id: "evaluated")?.flatText.hasPrefix("Evaluated at 2026-03-02 ") == true,
+                "\(String(describing: page.element(id: "evaluated")))")
             // The team summary: one row per team of GET /v1/queues, each with Take next.
             let queues = try await client.get("/v1/queues", as: .manager).json["queues"]?.arrayValue ?? []
             let teams = queues.compactMap { $0["team"]?.stringValue }
@@ -604,7 +610,8 @@ struct FormCase: Sendable, CustomTestStringConvertible {
 
     static let all: [FormCase] = [
         FormCase(name: "reply", before: [], action: .reply("T-1", by: .alice, body: "Could you send the bounce?", status: "")),
-        FormCase(name: "reply with status", before: [], action: .reply("T-1", by: .alice, body: "Fixed.\nTell us if not.", status: "solved")),
+        FormCase(
+            name: "reply with status", before: [], action: .reply("T-1", by: .alice, body: "Fixed.\nTell us if not.", status: "solved")),
         FormCase(name: "reply with the status it leaves", before: [], action: .reply("T-1", by: .alice, body: "On it", status: "open")),
         FormCase(name: "note", before: [], action: .note("T-1", by: .bob, body: "Called the customer <twice> & left a message")),
         FormCase(name: "assign", before: [], action: .assign("T-1", by: .alice, agent: "bob", team: "")),
@@ -648,7 +655,9 @@ struct ConsoleFormEquivalenceTests {
         // The shift did something: some actions went through and appended beyond the three openings.
         #expect(api.outcomes.contains(.done) && api.log.count > 3, "seed \(seed): \(api.outcomes)")
         for (k, action) in actions.enumerated() where k < console.outcomes.count && k < api.outcomes.count {
-            #expect(console.outcomes[k] == api.outcomes[k], "seed \(seed) action \(k): \(action): console \(console.outcomes[k]), API \(api.outcomes[k])")
+            #expect(
+                console.outcomes[k] == api.outcomes[k],
+                "seed \(seed) action \(k): \(action): console \(console.outcomes[k]), API \(api.outcomes[k])")
         }
         #expect(console.log.count == api.log.count, "seed \(seed): console \(console.log.count) events, API \(api.log.count)")
         for (k, (c, a)) in zip(console.log, api.log).enumerated() {
@@ -686,7 +695,8 @@ struct ConsoleIfMatchTests {
             let page = ConsolePage(r)
             expectConsoleHTML(page, .conflict)
             let formError = page.element(id: "form-\(action.formAction)-error")
-            #expect(formError?.flatText.contains("changed since you opened it") == true, "\(action): \(formError?.flatText ?? "no form error")")
+            #expect(
+                formError?.flatText.contains("changed since you opened it") == true, "\(action): \(formError?.flatText ?? "no form error")")
             #expect(formError?["role"] == "alert")
             let shown = try #require(page.form(id: "form-\(action.formAction)"), "the 409 page has the form again")
             #expect(shown.value("version") == "\(rendered + 1)", "the form now carries the new version")
@@ -966,7 +976,9 @@ struct ConsoleHandoffTests {
             try await client.command("T-1", "messages", as: .alice, Bodies.message("Mailed reply"))
             let alice = try await client.consoleSession(.alice)
             let page = try await client.consolePage("/console/handoff", alice)
-            let form = try #require(page.form(id: "form-handoff")).setting(["all": "1", "target": "agent", "agent": "bob", "note": "Handing over"])
+            let form = try #require(page.form(id: "form-handoff")).setting([
+                "all": "1", "target": "agent", "agent": "bob", "note": "Handing over",
+            ])
             try await client.command("T-2", "notes", as: .bob, Bodies.message("I changed T-2 meanwhile"))
             let t1 = try await client.get("/v1/tickets/T-1", as: .alice).version ?? 0
             try await server.deliver("T-1", reply: UInt64(t1))  // a receipt alone is no change
@@ -1130,7 +1142,9 @@ struct ConsoleEscapingTests {
             try await client.assignByAPI("T-1", to: "alice")
             try await client.command("T-1", "notes", as: .bob, Bodies.message(Self.body))
             let alice = try await client.consoleSession(.alice)
-            for path in ["/console/queue", "/console/queues/email", "/console/tickets/T-1", "/console/handoff", "/console/find?customer=c-1"] {
+            for path in [
+                "/console/queue", "/console/queues/email", "/console/tickets/T-1", "/console/handoff", "/console/find?customer=c-1",
+            ] {
                 let page = try await client.consolePage(path, alice)
                 expectConsoleHTML(page, .ok)
                 let inlineScripts = page.all("script").filter { $0["src"] == nil }.count
@@ -1180,7 +1194,9 @@ struct ConsolePageTests {
                     for key in ["href", "src", "action"] {
                         // This site's paths, or an inline `data:` (the empty icon).
                         if let url = e[key] {
-                            let local = url.hasPrefix("/") && !url.hasPrefix("//") || url.hasPrefix("#") || url.hasPrefix("?") || url.hasPrefix("data:")
+                            let local =
+                                url.hasPrefix("/") && !url.hasPrefix("//") || url.hasPrefix("#") || url.hasPrefix("?")
+                                || url.hasPrefix("data:")
                             #expect(local, "\(what) links to \(url)")
                         }
                     }
