@@ -196,6 +196,21 @@ struct ConsoleAccessTests {
         }
     }
 
+    @Test func anAgentsConsoleSessionOpensNoDashboardPage() async throws {
+        try await withServer { _, client in
+            try await openDesk(client)
+            let alice = try await client.consoleSession(.alice)
+            for path in ["/satisfaction", "/response-times", "/queues", "/agents", "/queues.csv?chart=queue-table"] {
+                let r = try await client.page(path, session: alice.id)
+                #expect(r.status != .ok, "\(path) is open to an agent's session: \(r.status)")
+                #expect(!r.text.contains("<svg"), "\(path) shows a chart to an agent")
+            }
+            // A manager's one session serves both.
+            let manager = try await client.consoleSession(.manager)
+            #expect(try await client.page("/queues", session: manager.id).status == .ok)
+        }
+    }
+
     @Test func aCustomerNeverSeesAConsolePage() async throws {
         try await withServer { _, client in
             try await openDesk(client)
@@ -1157,6 +1172,20 @@ struct ConsoleEscapingTests {
             let ticket = try await client.ticketPage("T-1", alice)
             let bodies = ticket.element(id: "thread")?.all("div") { $0.hasClass("body") }.map(\.text) ?? []
             #expect(bodies == [Self.body, Self.body], "\(bodies)")
+            // What a link carries in its query comes back as text too.
+            let evil = ConsoleForm.formEscape(Self.subject)
+            let manager = try await client.consoleSession(.manager)
+            let reflected: [(String, ConsoleSession)] = [
+                ("/console/queue?agent=\(evil)", manager), ("/console/find?tag=\(evil)", alice), ("/console/find?customer=\(evil)", alice),
+                ("/console/find?id=\(evil)", alice), ("/console/tickets/T-1?done=\(evil)", alice),
+                ("/console/queues/email?done=\(evil)", alice),
+            ]
+            for (path, session) in reflected {
+                let page = try await client.consolePage(path, session)
+                expectConsoleHTML(page)
+                let inlineScripts = page.all("script").filter { $0["src"] == nil }.count
+                #expect(inlineScripts == 0, "\(path) runs what the link carried")
+            }
         }
     }
 }
