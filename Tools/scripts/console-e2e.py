@@ -199,6 +199,15 @@ class Run:
                 return value
         raise CheckFailed(f"#ticket-state has no {name} (has {', '.join(state)})")
 
+    @staticmethod
+    def waiting(driver, row):
+        """The Waiting column of a #team-queues row (found by the table's header), as a number."""
+        table = row.find_element(By.XPATH, "./ancestor::table[1]")
+        headers = [h.text.strip().lower() for h in table.find_elements(By.CSS_SELECTOR, "thead th")]
+        expect("waiting" in headers, f"#team-queues has no Waiting column (has {headers})")
+        cells = row.find_elements(By.XPATH, "./th|./td")
+        return int(re.sub(r"\D", "", cells[headers.index("waiting")].text) or 0)
+
     def sign_in(self, driver, role, principal):
         self.get(driver, "/console/login")
         form = self.one(driver, "form#signin")
@@ -297,8 +306,7 @@ class Run:
 
         def pick_team():
             for row in browser.find_elements(By.CSS_SELECTOR, "#team-queues tr[data-team]"):
-                cells = row.find_elements(By.TAG_NAME, "td")
-                waiting = int(re.sub(r"\D", "", cells[0].text) or 0) if cells else 0
+                waiting = self.waiting(browser, row)
                 forms = row.find_elements(By.CSS_SELECTOR, "form.take-next")
                 if waiting > 0 and forms:
                     run["team"] = row.get_attribute("data-team")
@@ -509,8 +517,7 @@ class Run:
             rows = plain.find_elements(By.CSS_SELECTOR, "#team-queues tr[data-team]")
             form = None
             for row in rows:
-                cells = row.find_elements(By.TAG_NAME, "td")
-                if cells and int(re.sub(r"\D", "", cells[0].text) or 0) > 0 and row.find_elements(By.CSS_SELECTOR, "form.take-next"):
+                if self.waiting(plain, row) > 0 and row.find_elements(By.CSS_SELECTOR, "form.take-next"):
                     form = row.find_element(By.CSS_SELECTOR, "form.take-next")
                     break
             expect(form is not None, "no team queue to take from")
