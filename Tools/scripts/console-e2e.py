@@ -383,14 +383,36 @@ class Run:
 
         def add_note():
             self.one(browser, "#note-body").send_keys(note)
+            # A double click: the same form (same key) is sent twice, the first copy into a second
+            # window, then the page's own.
+            first = browser.current_window_handle
+            handles = set(browser.window_handles)
+            browser.execute_script("""
+                const form = document.getElementById('form-note');
+                const copy = form.cloneNode(true);
+                copy.id = 'form-note-copy';
+                copy.target = 'double-click';
+                copy.style.display = 'none';
+                copy.querySelector('textarea').value = form.querySelector('textarea').value;
+                document.body.append(copy);
+                HTMLFormElement.prototype.submit.call(copy);""")
+            WebDriverWait(browser, 30).until(lambda d: len(set(d.window_handles) - handles) == 1)
+            browser.switch_to.window((set(browser.window_handles) - handles).pop())
+            WebDriverWait(browser, 30).until(lambda d: "?done=" in d.current_url)
+            expect(self.path(browser) == f"{ticket_path}?done=note", f"the first copy landed on {self.path(browser)}")
+            browser.close()
+            browser.switch_to.window(first)
             self.submit(browser, self.one(browser, "form#form-note"))
-            expect(self.path(browser) == f"{ticket_path}?done=note", f"the note landed on {self.path(browser)}")
+            expect(self.path(browser).startswith(f"{ticket_path}?done="), f"the second copy landed on {self.path(browser)}")
             self.one(browser, "#flash")
             notes = browser.find_elements(By.CSS_SELECTOR, "#thread li.entry.note")
             expect(notes and notes[-1].find_element(By.CSS_SELECTOR, ".body").text.strip() == note,
                    "the note is not the thread's last li.entry.note")
+            bodies = [n.find_element(By.CSS_SELECTOR, ".body").text.strip() for n in notes]
+            expect(bodies.count(note) == 1, f"the note is in the thread {bodies.count(note)} times")
+            return f"the second copy landed on {self.path(browser)}"
 
-        self.check("an internal note appears as li.entry.note", add_note)
+        self.check("an internal note sent twice with the same key (a double click) appears once as li.entry.note", add_note)
         self.shoot(browser, "ticket")
 
         stale_note = f"Checked the logs, nothing since ({self.marker})."
@@ -418,6 +440,9 @@ class Run:
             expect(kept == stale_note, f"#note-body holds {kept!r}")
             shown = self.field(self.state(browser), "Priority").lower()
             expect(shown == run["new_priority"], f"the 409 page shows priority {shown!r}")
+            version = self.one(browser, "form#form-note input[name=version]").get_attribute("value")
+            current = re.sub(r"\D", "", self.field(self.state(browser), "Version"))
+            expect(version == current, f"the 409 page's note form carries version {version}, the ticket is at {current}")
             return f"409, {error!r}"
 
         self.check("a note from a stale page is refused with #form-note-error, the new state shown and the text kept",
