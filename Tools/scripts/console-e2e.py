@@ -105,7 +105,7 @@ class Run:
     def browser(self, javascript=True):
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
-        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--hide-scrollbars",
+        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--hide-scrollbars", "--disable-popup-blocking",
                          f"--window-size={DESKTOP[0]},{DESKTOP[1]}", "--lang=en-GB"):
             options.add_argument(argument)
         if not javascript:
