@@ -8,12 +8,18 @@ import SupportService
 /// `{"tokens": [{"token": "<secret>", "role": "agent", "id": "alice"}]}`.
 package struct TokenStore: Sendable {
     private let principals: [[UInt8]: Principal]
+    /// The ids of the agents that have a token, by code point: the agents a ticket can be
+    /// handed to in the console's forms.
+    package let agents: [String]
 
     /// A token store from token -> principal pairs.
     package init(_ entries: [(token: String, principal: Principal)]) {
         var map: [[UInt8]: Principal] = [:]
         for (token, principal) in entries { map[Self.digest(token)] = principal }
         principals = map
+        agents = Set(entries.map(\.principal).filter { $0.role == .agent }.map(\.id)).sorted {
+            Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8))
+        }
     }
 
     // Lookups go through a digest so that comparing tokens takes the same time whatever they hold.

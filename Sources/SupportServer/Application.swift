@@ -18,7 +18,9 @@ package func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.render(backend: backend))))
     }
-    DashboardRoutes(backend: backend, tokens: tokens).register(on: router)
+    let sessions = WebSessions(clock: backend.clock)
+    DashboardRoutes(backend: backend, tokens: tokens, sessions: sessions).register(on: router)
+    ConsoleRoutes(backend: backend, tokens: tokens, sessions: sessions).register(on: router)
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(tokens: tokens))
         .add(middleware: RateLimitMiddleware(limiter: backend.rateLimiter))
     TicketRoutes(backend: backend).register(on: v1)

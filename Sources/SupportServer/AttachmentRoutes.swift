@@ -58,7 +58,19 @@ struct AttachmentRoutes {
     /// bytes are checked against their digest: damaged content is 503, never an answer.
     func download(request: Request, context: SupportRequestContext) throws -> Response {
         guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
-        let id = try context.pathIdentifier("id")
+        return try download(
+            ticketID: try context.pathIdentifier("id"), digest: { () throws(Problem) in try context.pathIdentifier("sha256") },
+            principal: principal,
+            checkQuery: { () throws(Problem) in _ = try QueryParameters(request, allowed: []) })
+    }
+
+    /// The download for `principal` (the API's and the agent console's): the digest is read
+    /// after the ticket is found, and `checkQuery` runs after the digest check, in the order the
+    /// API answers.
+    func download(
+        ticketID id: String, digest readDigest: () throws(Problem) -> String, principal: Principal,
+        checkQuery: () throws(Problem) -> Void
+    ) throws(Problem) -> Response {
         let events: [RecordedEvent]
         do { events = try backend.store.events(inStream: id) } catch { throw Problem(error) }
         let found: Ticket?
@@ -66,11 +78,11 @@ struct AttachmentRoutes {
         guard let ticket = found, principal.role != .customer || Identifier.same(ticket.customer, principal.id) else {
             throw Problem.notFound("ticket \(id) not found")
         }
-        let digest = try context.pathIdentifier("sha256")
+        let digest = try readDigest()
         guard AttachmentDigest.isValid(digest) else {
             throw Problem.badRequest("\"\(digest)\" is not a SHA-256 digest (64 lowercase hex digits)")
         }
-        _ = try QueryParameters(request, allowed: [])
+        try checkQuery()
         let hidesNotes = TicketBody.hidesNotes(from: principal)
         let visible = ticket.thread.lazy.filter { !hidesNotes || $0.kind == .message }
         guard let attachment = visible.flatMap(\.attachments).first(where: { $0.sha256 == digest }) else {

@@ -1,4 +1,3 @@
-import Crypto
 import EventLog
 import HTTPTypes
 import Hummingbird
@@ -52,16 +51,13 @@ struct TicketRoutes {
             // The path as decoded, so a retry that escapes the same id otherwise (%C3%A9, %c3%a9)
             // is the same request; for ids that need no escaping it is the path as sent.
             let path = ticketID.map { "/v1/tickets/\($0)/\(route.rawValue)" } ?? "/v1/tickets"
-            var fingerprintInput = Array("\(request.method.rawValue)\n\(path)\n".utf8)
-            fingerprintInput += body
-            let fingerprint = Array(SHA256.hash(data: fingerprintInput))
-            let scoped = "\(principal.role.rawValue)\u{0}\(principal.id)\u{0}\(rawKey)"
-            switch try await IdempotentAnswers(store: backend.store).lookUp(scoped, fingerprint: fingerprint) {
+            let key = TicketCommands.idempotencyKey(rawKey, principal: principal, method: request.method.rawValue, path: path, body: body)
+            switch try await IdempotentAnswers(store: backend.store).lookUp(key.key, fingerprint: key.fingerprint) {
             case .answered(let reply): return reply.response
             case .reused: keyConflict = true
             case .unused: break
             }
-            idempotency = IdempotencyKey(key: scoped, fingerprint: fingerprint)
+            idempotency = key
         }
 
         // 404, then 403.

@@ -10,9 +10,19 @@ extension TicketCommands {
     /// The ticket is chosen by the log's writer inside the write transaction, from the queue as it
     /// stands at that moment, so agents claiming at once each get their own ticket, in queue order,
     /// and a claim never fails because others claim too (a whole team claims at shift start).
-    package func claim(team: String, principal: Principal) async throws(ServiceError) -> WriteReply? {
+    ///
+    /// Under an `idempotency` key (the agent console's Take next: a double click or a reload),
+    /// a claim already answered answers again with the ticket it claimed, and claims nothing more.
+    package func claim(team: String, principal: Principal, idempotency: IdempotencyKey? = nil) async throws(ServiceError) -> WriteReply? {
         guard principal.role == .agent, let actor = principal.actor else {
             throw .forbidden("only an agent may claim a ticket")
+        }
+        if let idempotency {
+            switch try await IdempotentAnswers(store: store).lookUp(idempotency.key, fingerprint: idempotency.fingerprint) {
+            case .answered(let reply): return reply
+            case .reused: throw .conflict("this Take next was already used for another request")
+            case .unused: break
+            }
         }
         // Everything acknowledged before this claim is applied first, so the writer has only the
         // few events committed since then to look at beside the projection.
@@ -20,7 +30,7 @@ extension TicketCommands {
         let event = TicketEvent.assigned(.init(agent: principal.id))
         let chosen = Mutex<Ticket?>(nil)
         let projections = self.projections, levels = self.levels
-        let request = AppendRequest(decidedBy: { snapshot, _ in
+        var request = AppendRequest(decidedBy: { snapshot, _ in
             guard let ticket = try Self.firstClaimable(inTeam: team, snapshot: snapshot, projections: projections, levels: levels) else {
                 return nil
             }
@@ -30,6 +40,14 @@ extension TicketCommands {
                 events: [ProposedEvent(type: event.kind.rawValue, actor: actor.eventActor, data: event.data)],
                 expectedVersion: .exactly(ticket.version))
         })
+        if var key = idempotency {
+            key.response = { result in
+                guard let before = chosen.withLock({ $0 }) else { return [] }
+                return Self.answer(before: before, events: [event], result: result, viewer: principal, levels: levels, status: 200)?
+                    .answer.encoded() ?? []
+            }
+            request.idempotency = key
+        }
         let result: AppendResult
         do { result = try await append(request) } catch { throw ServiceError(error) }
         guard !result.events.isEmpty, let ticket = chosen.withLock({ $0 }) else { return nil }

@@ -1,3 +1,4 @@
+import Crypto
 import EventLog
 import Projections
 import SupportDomain
@@ -210,5 +211,36 @@ package struct TicketCommands: Sendable {
     ) -> (answer: WriteAnswer, ticket: Ticket)? {
         guard let ticket = ticket(after: before, events: events, result: result), let last = result.events.last else { return nil }
         return (WriteAnswer(ticket: ticket, at: last.recorded, levels: levels, viewer: viewer, status: status), ticket)
+    }
+}
+
+extension TicketCommands {
+    /// The idempotency key of a write, as every edge scopes it (SPEC §7): to the principal's role
+    /// and id, with a fingerprint of the request (method, the path as decoded, the body's
+    /// bytes), so that a retry of the same request gets the first answer and another request
+    /// under the same key is refused. The API and the agent console both go through it, so a key
+    /// means the same thing whichever of them sent it.
+    package static func idempotencyKey(
+        _ key: String, principal: Principal, method: String, path: String, body: [UInt8]
+    ) -> IdempotencyKey {
+        var fingerprintInput = Array("\(method)\n\(path)\n".utf8)
+        fingerprintInput += body
+        let fingerprint = Array(SHA256.hash(data: fingerprintInput))
+        return IdempotencyKey(key: "\(principal.role.rawValue)\u{0}\(principal.id)\u{0}\(key)", fingerprint: fingerprint)
+    }
+
+    /// The version a form or client that read the ticket at `version` may write at: the
+    /// ticket's current version when every event since is one an agent decides nothing on (the
+    /// mail outbox's delivery receipts, ``TicketRules/changesWhatAgentsDecideOn(_:)``), else
+    /// `version` itself, which then fails its `If-Match` as it should.
+    package func version(_ ticket: Ticket, readAt version: UInt64) throws(ServiceError) -> UInt64 {
+        guard version < ticket.version else { return version }
+        let events: [RecordedEvent]
+        do { events = try store.events(inStream: ticket.id) } catch { throw ServiceError(error) }
+        let since = events.filter { $0.version > version }
+        let unchanged = since.allSatisfy { event in
+            TicketEvent.Kind(rawValue: event.type).map { !TicketRules.changesWhatAgentsDecideOn($0) } ?? false
+        }
+        return unchanged ? ticket.version : version
     }
 }

@@ -190,6 +190,7 @@ struct Supportd: AsyncParsableCommand {
             backend: backend, tokens: tokenStore, host: host, port: port, logger: logger, services: mailServices
         ) { bound in
             say("supportd listening on http://\(host):\(bound)")
+            say("Agent console: http://\(host):\(bound)/console · dashboard: http://\(host):\(bound)/ (sign in with a token)")
             say("Try: curl -H 'Authorization: Bearer <token from \(tokensPath)>' http://\(host):\(bound)/v1/tickets/T-1")
         }
         // Graceful shutdown goes in reverse order: the notifier first (long-polls answer at once),

@@ -102,7 +102,7 @@ struct DashboardTests {
             // Sessions expire.
             let later = try await client.session(.auditor)
             #expect(try await client.page("/queues", session: later).status == .ok)
-            server.clock.advance(seconds: DashboardSessions.lifetimeSeconds + 1)
+            server.clock.advance(seconds: WebSessions.lifetimeSeconds + 1)
             #expect(try await client.page("/queues", session: later).status == .seeOther)
         }
     }

@@ -466,12 +466,13 @@ public enum TicketEventKind: String, Sendable, CaseIterable {
 }
 
 /// The statuses a `status.changed` may set (every one but `new`).
-enum SettableStatus: String, CaseIterable {
+package enum SettableStatus: String, CaseIterable, Sendable {
     case open, pending
     case onHold = "on_hold"
     case solved, closed
 
-    var status: TicketStatus { TicketStatus(rawValue: rawValue) ?? .open }
+    /// The status itself.
+    package var status: TicketStatus { TicketStatus(rawValue: rawValue) ?? .open }
 }
 
 extension TicketEventOf.MailOrigin where Text == String {

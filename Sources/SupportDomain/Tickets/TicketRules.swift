@@ -82,6 +82,14 @@ public enum TicketRules {
         kind == .satisfactionRated || kind == .delivered || kind == .deliveryFailed
     }
 
+    /// Whether an event of this kind changes anything an agent decides on when answering: all
+    /// but the mail outbox's receipt that a reply was delivered, which only confirms what the
+    /// agent already wrote. A form read before such a receipt still stands (the agent console);
+    /// a failed delivery does count, since the customer did not get the reply.
+    package static func changesWhatAgentsDecideOn(_ kind: TicketEvent.Kind) -> Bool {
+        kind != .delivered
+    }
+
     /// A delivery outcome names one of the ticket's agent messages.
     private static func checkDeliveredReply(_ reply: UInt64, on ticket: Ticket) throws(DomainError) {
         guard ticket.agentMessageVersions.contains(reply) else {

@@ -250,7 +250,7 @@ struct DashboardContentBuilder {
                 s.csat.map { .number(DashboardHTML.number($0)) } ?? .empty, .text(w.overloaded ? "true" : "false"),
             ])
         }
-        body += "<section class=\"card\" style=\"margin-bottom:1rem\"><h2>Workload</h2>"
+        body += "<section class=\"card spaced\"><h2>Workload</h2>"
         body += "<p class=\"sub\">Assigned now, by status; solved, replies and ratings in the period.</p>"
         body += DashboardPages.table(
             id: "workload-table", caption: "Workload", textColumns: 2,

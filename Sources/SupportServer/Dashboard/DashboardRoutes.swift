@@ -5,15 +5,6 @@ import Hummingbird
 import NIOCore
 import SupportService
 
-extension HTTPField.Name {
-    static let contentSecurityPolicy = Self("Content-Security-Policy")!
-    static let xContentTypeOptions = Self("X-Content-Type-Options")!
-    static let xFrameOptions = Self("X-Frame-Options")!
-    static let referrerPolicy = Self("Referrer-Policy")!
-    static let secFetchSite = Self("Sec-Fetch-Site")!
-    static let xForwardedProto = Self("X-Forwarded-Proto")!
-}
-
 /// The management dashboard (server-rendered HTML with inline SVG charts, no JavaScript):
 ///
 /// - `GET /login` the sign-in form; `POST /login` (form body `token`, `next`) signs in
@@ -24,10 +15,10 @@ extension HTTPField.Name {
 ///
 /// Tokens travel only in the sign-in form's body, never in a URL; pages need the session
 /// cookie (`ledgerdesk_session`, HttpOnly, SameSite=Strict).
-package struct DashboardRoutes: Sendable {
+struct DashboardRoutes: Sendable {
     let backend: SupportBackend
     let tokens: TokenStore
-    let sessions: DashboardSessions
+    let sessions: WebSessions
     var content: DashboardContentBuilder { DashboardContentBuilder(backend: backend) }
 
     /// The roles that may sign in.
@@ -36,19 +27,20 @@ package struct DashboardRoutes: Sendable {
     static let pagePaths: Set<String> = Set(DashboardPages.navigation.map(\.path))
     static let maximumFormBytes = 8192
 
-    package init(backend: SupportBackend, tokens: TokenStore) {
+    init(backend: SupportBackend, tokens: TokenStore, sessions: WebSessions) {
         self.backend = backend
         self.tokens = tokens
-        self.sessions = DashboardSessions(clock: backend.clock)
+        self.sessions = sessions
     }
 
-    package func register(on router: Router<SupportRequestContext>) {
+    func register(on router: Router<SupportRequestContext>) {
         router.get("/") { request, _ in
-            Self.redirect(to: principal(request) == nil ? "/login" : Self.landing)
+            WebResponse.redirect(to: principal(request) == nil ? "/login" : Self.landing)
         }
         router.get("login") { request, _ in loginForm(request) }
         router.post("login") { request, _ in await login(request) }
         router.post("logout") { request, _ in logout(request) }
+        router.get("assets/ledgerdesk.css") { _, _ in WebResponse.asset(WebStyle.stylesheet, contentType: "text/css; charset=utf-8") }
 
         router.get("satisfaction") { request, _ in
             page(request, path: "/satisfaction", allowed: DashboardContentBuilder.satisfactionParameters, build: content.satisfaction)
@@ -78,62 +70,12 @@ package struct DashboardRoutes: Sendable {
 
     // MARK: Sessions
 
-    /// The session id of the request's cookie, if it has one.
-    private func sessionID(_ request: Request) -> String? {
-        request.cookies[DashboardSessions.cookieName]?.value
-    }
-
     /// The signed-in principal of the request (a live session of a dashboard role), or nil.
     func principal(_ request: Request) -> Principal? {
-        guard let id = sessionID(request), let principal = sessions.principal(forSession: id),
+        guard let id = WebResponse.sessionID(request), let principal = sessions.principal(forSession: id),
             Self.readers.contains(principal.role)
         else { return nil }
         return principal
-    }
-
-    private static func cookie(_ value: String, maxAge: Int64, secure: Bool) -> String {
-        "\(DashboardSessions.cookieName)=\(value); Max-Age=\(maxAge); Path=/; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
-    }
-
-    /// Whether the request came through a proxy that terminated TLS (then the cookie is `Secure`).
-    private static func isHTTPS(_ request: Request) -> Bool {
-        request.head.scheme == "https" || request.headers[.xForwardedProto]?.lowercased() == "https"
-    }
-
-    /// Refuses form posts from other pages than the dashboard's: by `Sec-Fetch-Site` when the
-    /// browser sends it (only `same-origin` and `none` pass), otherwise by an `Origin` that is
-    /// not this host. Clients that send neither (scripts, tests) pass.
-    private static func isCrossSite(_ request: Request) -> Bool {
-        if let site = request.headers[.secFetchSite]?.lowercased() { return site != "same-origin" && site != "none" }
-        guard let origin = request.headers[.origin] else { return false }
-        guard let authority = request.head.authority else { return true }
-        let host = origin.lowercased()
-        return host != "http://\(authority.lowercased())" && host != "https://\(authority.lowercased())"
-    }
-
-    // MARK: Responses
-
-    static let securityHeaders: HTTPFields = [
-        .cacheControl: "no-store",
-        .contentSecurityPolicy:
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        .xContentTypeOptions: "nosniff",
-        .xFrameOptions: "DENY",
-        .referrerPolicy: "same-origin",
-    ]
-
-    static func html(_ text: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
-        var headers = securityHeaders
-        headers[.contentType] = "text/html; charset=utf-8"
-        for field in extra { headers.append(field) }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    static func redirect(to location: String, headers extra: HTTPFields = [:]) -> Response {
-        var headers = securityHeaders
-        headers[.location] = location
-        for field in extra { headers.append(field) }
-        return Response(status: .seeOther, headers: headers)
     }
 
     /// A page path to return to after signing in: only the dashboard's own pages.
@@ -148,30 +90,30 @@ package struct DashboardRoutes: Sendable {
         let names = Set(request.uri.queryParameters.map { String($0.key) })
         if names.contains("token") {
             // A token in a URL ends up in histories and logs: refuse it outright.
-            return Self.html(
+            return WebResponse.html(
                 DashboardPages.signIn(
                     message: "A token is never accepted in a link. Paste it into the form below.",
                     next: nil), status: .badRequest)
         }
         let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
-        if principal(request) != nil { return Self.redirect(to: next ?? Self.landing) }
-        return Self.html(DashboardPages.signIn(next: next))
+        if principal(request) != nil { return WebResponse.redirect(to: next ?? Self.landing) }
+        return WebResponse.html(DashboardPages.signIn(next: next))
     }
 
     func login(_ request: Request) async -> Response {
-        if Self.isCrossSite(request) {
-            return Self.html(
+        if WebResponse.isCrossSite(request) {
+            return WebResponse.html(
                 DashboardPages.error(title: "Refused", message: "Signing in from another site is not allowed.", principal: nil),
                 status: .forbidden)
         }
         if request.uri.queryParameters.contains(where: { $0.key == "token" }) {
-            return Self.html(
+            return WebResponse.html(
                 DashboardPages.signIn(
                     message: "A token is never accepted in a link. Paste it into the form below.",
                     next: nil), status: .badRequest)
         }
-        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
-            return Self.html(
+        guard WebResponse.isForm(request) else {
+            return WebResponse.html(
                 DashboardPages.signIn(message: "The sign-in form must be sent as application/x-www-form-urlencoded.", next: nil),
                 status: .unsupportedMediaType)
         }
@@ -180,59 +122,48 @@ package struct DashboardRoutes: Sendable {
         do {
             body = try await request.collectBody(upTo: Self.maximumFormBytes)
         } catch {
-            return Self.html(DashboardPages.signIn(message: "The sign-in form is too large.", next: nil), status: .contentTooLarge)
+            return WebResponse.html(DashboardPages.signIn(message: "The sign-in form is too large.", next: nil), status: .contentTooLarge)
         }
-        let form = Self.parseForm(String(buffer: body))
+        let form = FormFields(String(buffer: body))
         let next = Self.safeNext(form["next"])
         guard let token = form["token"]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
-            return Self.html(DashboardPages.signIn(message: "Enter your access token.", next: next), status: .badRequest)
+            return WebResponse.html(DashboardPages.signIn(message: "Enter your access token.", next: next), status: .badRequest)
         }
         guard let principal = tokens.principal(forToken: token) else {
-            return Self.html(
+            return WebResponse.html(
                 DashboardPages.signIn(message: "This token is not known. Check the tokens file and try again.", next: next),
                 status: .unauthorized)
         }
         guard Self.readers.contains(principal.role) else {
-            return Self.html(
+            return WebResponse.html(
                 DashboardPages.error(
                     title: "Not for this role",
                     message:
-                        "A \(principal.role.rawValue) cannot sign in to the dashboard: it is for managers, auditors and administrators.",
+                        "A \(principal.role.rawValue) cannot sign in to the dashboard: it is for managers, auditors and administrators."
+                        + (principal.role == .agent ? " Agents work in the agent console at /console." : ""),
                     principal: nil), status: .forbidden)
         }
         let id = sessions.create(for: principal)
-        return Self.redirect(
+        return WebResponse.redirect(
             to: next ?? Self.landing,
-            headers: [.setCookie: Self.cookie(id, maxAge: DashboardSessions.lifetimeSeconds, secure: Self.isHTTPS(request))])
+            headers: [.setCookie: WebResponse.sessionCookie(id, maxAge: WebSessions.lifetimeSeconds, request: request)])
     }
 
     func logout(_ request: Request) -> Response {
-        if Self.isCrossSite(request) {
-            return Self.html(
+        if WebResponse.isCrossSite(request) {
+            return WebResponse.html(
                 DashboardPages.error(title: "Refused", message: "Signing out from another site is not allowed.", principal: nil),
                 status: .forbidden)
         }
-        if let id = sessionID(request) { sessions.remove(id) }
-        return Self.redirect(to: "/login", headers: [.setCookie: Self.cookie("", maxAge: 0, secure: Self.isHTTPS(request))])
-    }
-
-    /// `application/x-www-form-urlencoded` pairs (`+` is a space); the first of a repeated name wins.
-    static func parseForm(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String? { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
-            guard let name = decode(parts[0]), let value = decode(parts.count > 1 ? parts[1] : "") else { continue }
-            if fields[name] == nil { fields[name] = value }
-        }
-        return fields
+        if let id = WebResponse.sessionID(request) { sessions.remove(id) }
+        return WebResponse.redirect(to: "/login", headers: [.setCookie: WebResponse.sessionCookie("", maxAge: 0, request: request)])
     }
 
     // MARK: Pages
 
     /// Where a request without a session goes: the sign-in form, then back to `path`.
     private static func signInRedirect(_ path: String) -> Response {
-        redirect(to: "/login?next=\(DashboardHTML.percentEncode(path))")
+        WebResponse.redirect(to: "/login?next=\(DashboardHTML.percentEncode(path))")
     }
 
     func page(
@@ -242,12 +173,12 @@ package struct DashboardRoutes: Sendable {
         guard let principal = principal(request) else { return Self.signInRedirect(path) }
         do throws(Problem) {
             let content = try build(try QueryParameters(request, allowed: allowed))
-            return Self.html(
+            return WebResponse.html(
                 DashboardPages.page(
                     title: content.title, principal: principal, active: path,
                     refreshSeconds: content.refreshSeconds, body: content.html))
         } catch {
-            return Self.html(
+            return WebResponse.html(
                 DashboardPages.error(title: "Bad request", message: error.detail, principal: principal),
                 status: error.status)
         }
@@ -265,12 +196,12 @@ package struct DashboardRoutes: Sendable {
             guard let document = content.csv[id] else {
                 throw Problem.badRequest("\"chart\" must be one of \(content.csv.keys.sorted().joined(separator: ", ")), not \"\(id)\"")
             }
-            var headers = Self.securityHeaders
+            var headers = WebResponse.securityHeaders
             headers[.contentType] = "text/csv; charset=utf-8; header=present"
             headers[.contentDisposition] = "attachment; filename=\"ledgerdesk-\(id).csv\""
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: document.text)))
         } catch {
-            return Self.html(
+            return WebResponse.html(
                 DashboardPages.error(title: "Bad request", message: error.detail, principal: principal),
                 status: error.status)
         }
