@@ -63,6 +63,7 @@ class Run:
         os.makedirs(self.screenshots, exist_ok=True)
         self.work = args.work or self.screenshots
         self.marker = secrets.token_hex(3)
+        self.documents = []
 
     # --- Reporting ------------------------------------------------------------------------------
 
@@ -110,8 +111,9 @@ class Run:
             options.add_argument(argument)
         if not javascript:
             options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
-        # The performance log carries the HTTP status of each page (Network.responseReceived).
-        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+        # The performance log carries the HTTP status and headers of each page (Network.responseReceived),
+        # the browser log its console (script errors, CSP violations).
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
         driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
         driver.set_page_load_timeout(30)
         self.drivers.append(driver)
@@ -134,15 +136,16 @@ class Run:
     def url(self, path):
         return self.base + path
 
-    @staticmethod
-    def statuses(driver):
-        """The (url, status) of each document answered since the last call."""
+    def statuses(self, driver):
+        """The (url, status) of each document answered since the last call (all kept in self.documents)."""
         found = []
         for entry in driver.get_log("performance"):
             message = json.loads(entry["message"])["message"]
             if message.get("method") == "Network.responseReceived" and message["params"].get("type") == "Document":
                 response = message["params"]["response"]
                 found.append((response["url"], response["status"]))
+                headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
+                self.documents.append((response["url"], response["status"], headers))
         return found
 
     def last_status(self, driver):
@@ -417,7 +420,6 @@ class Run:
             return f"the second copy landed on {self.path(browser)}"
 
         self.check("an internal note sent twice with the same key (a double click) appears once as li.entry.note", add_note)
-        self.shoot(browser, "ticket")
 
         stale_note = f"Checked the logs, nothing since ({self.marker})."
 
@@ -459,6 +461,7 @@ class Run:
             expect(bodies.count(stale_note) == 1, f"the note is in the thread {bodies.count(stale_note)} times")
 
         self.check("submitting the kept note again goes through, once", resubmit)
+        self.shoot(browser, "ticket")
 
         handoff_note = f"Shift change: waiting for the customer ({self.marker})."
 
@@ -598,6 +601,31 @@ class Run:
             return ", ".join(t for t, _, _ in seen) + f"; {run['queued']} ends with note.added, ticket.assigned"
 
         self.check("GET /v1/tickets/{id}/history holds exactly the events the API would have appended", the_log)
+
+        def headers():
+            self.statuses(browser)
+            pages = [(url, headers) for url, _, headers in self.documents
+                     if urllib.parse.urlsplit(url).path.startswith("/console")]
+            expect(pages, "no console page was seen")
+            for url, headers in pages:
+                policy = headers.get("content-security-policy", "")
+                for directive in ("default-src 'none'", "script-src 'self'", "form-action 'self'", "frame-ancestors 'none'"):
+                    expect(directive in policy, f"{url}: the CSP lacks {directive}: {policy!r}")
+                expect("no-store" in headers.get("cache-control", ""), f"{url}: Cache-Control {headers.get('cache-control')!r}")
+            return f"{len(pages)} pages"
+
+        self.check("every console page carried the strict CSP and Cache-Control: no-store", headers, critical=False)
+
+        def console_log():
+            problems = []
+            for driver in self.drivers:
+                for entry in driver.get_log("browser"):
+                    # The refusals the run provokes (403, 409) are logged as failed loads: expected.
+                    if entry["level"] == "SEVERE" and "the server responded with a status of" not in entry["message"]:
+                        problems.append(entry["message"])
+            expect(not problems, f"{len(problems)} console errors, the first: {problems[:1]}")
+
+        self.check("no script error or CSP violation in the browsers' consoles", console_log, critical=False)
 
     def main(self):
         try:
