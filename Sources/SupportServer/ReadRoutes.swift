@@ -24,7 +24,17 @@ package struct ReadRoutes: Sendable {
             guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
             let team = try context.pathIdentifier("team")
             _ = try QueryParameters(request, allowed: [])
-            return try await backend.commands.claim(team: team, principal: principal)?.response ?? Response(status: .noContent)
+            // A retried claim (same key, same team) answers with the ticket it claimed.
+            var idempotency: IdempotencyKey?
+            if let key = request.headers[.idempotencyKey] {
+                guard TicketCommands.isValidIdempotencyKey(key) else {
+                    throw Problem.badRequest("Idempotency-Key must be 1 to 255 printable ASCII characters")
+                }
+                idempotency = TicketCommands.idempotencyKey(
+                    key, principal: principal, method: "POST", path: "/v1/queues/\(team)/claim", body: [])
+            }
+            return try await backend.commands.claim(team: team, principal: principal, idempotency: idempotency)?.response
+                ?? Response(status: .noContent)
         }
     }
 

@@ -44,7 +44,7 @@ struct TicketRoutes {
 
         // The replay of an idempotent request already answered.
         let rawKey = request.headers[.idempotencyKey]
-        let keyIsValid = rawKey.map { k in !k.isEmpty && k.utf8.count <= 255 && k.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }
+        let keyIsValid = rawKey.map(TicketCommands.isValidIdempotencyKey)
         var idempotency: IdempotencyKey?
         var keyConflict = false
         if let rawKey, keyIsValid == true, let body {

@@ -220,6 +220,11 @@ extension TicketCommands {
     /// bytes), so that a retry of the same request gets the first answer and another request
     /// under the same key is refused. The API and the agent console both go through it, so a key
     /// means the same thing whichever of them sent it.
+    /// Whether `key` may be an idempotency key: 1 to 255 printable ASCII characters (SPEC §7).
+    package static func isValidIdempotencyKey(_ key: String) -> Bool {
+        !key.isEmpty && key.utf8.count <= 255 && key.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+    }
+
     package static func idempotencyKey(
         _ key: String, principal: Principal, method: String, path: String, body: [UInt8]
     ) -> IdempotencyKey {

@@ -86,6 +86,39 @@ struct ClaimTests {
         }
     }
 
+    private static func claim(_ client: any TestClientProtocol, team: String, agent: Int, key: String) async throws -> Reply {
+        try await client.execute(
+            uri: "/v1/queues/\(team)/claim", method: .post,
+            headers: [.authorization: "Bearer agent-\(agent)", .idempotencyKey: key], body: nil
+        ) { response in
+            Reply(status: response.status, headers: response.headers, bytes: Array(buffer: response.body))
+        }
+    }
+
+    /// A claim retried under its Idempotency-Key (a lost answer, a double click in the console)
+    /// answers with the ticket the first one took, byte for byte, and takes no second ticket;
+    /// the same key for another team is 409, and a badly formed key is 400.
+    @Test func aRetriedClaimWithItsKeyTakesNoSecondTicket() async throws {
+        try await withAgents(2) { server, client in
+            let first = try await Self.open(client, priority: "urgent")
+            server.clock.advance(seconds: 60)
+            let second = try await Self.open(client, priority: "normal")
+            let taken = try await Self.claim(client, team: "hosting", agent: 1, key: "take-1")
+            #expect(taken.status == .ok && taken.json["id"]?.stringValue == first)
+            let seqBefore = try server.backend.store.head.seq
+            let again = try await Self.claim(client, team: "hosting", agent: 1, key: "take-1")
+            #expect(again.status == .ok && again.bytes == taken.bytes && again.headers[.eTag] == taken.headers[.eTag])
+            #expect(try server.backend.store.head.seq == seqBefore, "the retry appended nothing")
+            #expect(try server.events(second).filter { $0.type == TicketEvent.Kind.assigned.rawValue }.isEmpty)
+            // Another agent's identical key is their own.
+            let other = try await Self.claim(client, team: "hosting", agent: 2, key: "take-1")
+            #expect(other.status == .ok && other.json["id"]?.stringValue == second)
+            #expect(try await Self.claim(client, team: "email", agent: 1, key: "take-1").status == .conflict)
+            #expect(try await Self.claim(client, team: "hosting", agent: 1, key: String(repeating: "k", count: 256)).status == .badRequest)
+            #expect(try server.backend.store.head.seq == seqBefore + 1)
+        }
+    }
+
     /// One agent after another takes the queue from its head, as GET /v1/queues/{team} lists it.
     @Test func claimsTakeTicketsInQueueOrder() async throws {
         try await withAgents(4) { server, client in

@@ -141,9 +141,7 @@ enum ConsoleTicketForm: String, CaseIterable, Sendable {
     /// exactly as the API scopes an `Idempotency-Key` to the request `path` and `body` stand for;
     /// nil when the form has none.
     static func idempotencyKey(_ key: String?, principal: Principal, path: String, body: [UInt8]) -> IdempotencyKey? {
-        guard let key, !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
-            return nil
-        }
+        guard let key, TicketCommands.isValidIdempotencyKey(key) else { return nil }
         return TicketCommands.idempotencyKey(key, principal: principal, method: "POST", path: path, body: body)
     }
 }

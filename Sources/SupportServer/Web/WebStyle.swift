@@ -91,6 +91,9 @@ enum WebStyle {
         ul.results li.failed{color:#7a0012}
         kbd{font:.8rem ui-monospace,monospace;border:1px solid #b8c0ca;border-bottom-width:2px;border-radius:3px;padding:0 .25rem;background:#fff}
         .pager{margin:.6rem 0}
+        .thread-column > section.card{margin-top:1rem}
+        details.shortcuts{margin-top:1.2rem}
+        li.entry.new{box-shadow:0 0 0 2px #d97a00}
         @media (max-width:700px){
           body{font-size:14px}
           main{padding:.6rem .6rem 1.5rem}
