@@ -67,18 +67,19 @@ struct ConsoleQueuePages: Sendable {
     /// The queues summary: a row per team, with Take next for agents.
     static func summaryTable(_ queues: [QueueSummary], clock: ConsoleClock, user: ConsoleUser) -> String {
         var out = "<div class=\"table-wrap\"><table id=\"team-queues\"><caption class=\"visually-hidden\">Every team's queue</caption>"
-        out += "<thead><tr><th scope=\"col\" class=\"text\">Team</th><th scope=\"col\">Waiting</th><th scope=\"col\">Breached</th>"
-        out += "<th scope=\"col\" class=\"text\">Oldest waiting since</th>"
+        // Take next sits beside the team's name, so that a phone shows it without scrolling sideways.
+        out += "<thead><tr><th scope=\"col\" class=\"text\">Team</th>"
         if user.mayAct { out += "<th scope=\"col\" class=\"text\"><span class=\"visually-hidden\">Action</span></th>" }
+        out += "<th scope=\"col\">Waiting</th><th scope=\"col\">Breached</th><th scope=\"col\" class=\"text\">Oldest waiting since</th>"
         out += "</tr></thead><tbody>"
         if queues.isEmpty { out += "<tr><td class=\"text\" colspan=\"5\">No team has a ticket yet.</td></tr>" }
         for q in queues {
             out += "<tr data-team=\"\(DashboardHTML.escape(q.team))\"" + (q.breached > 0 ? " class=\"flagged\"" : "") + ">"
             out +=
                 "<td class=\"text\"><a href=\"/console/queues/\(DashboardHTML.percentEncode(q.team))\">\(DashboardHTML.escape(q.team))</a></td>"
+            if user.mayAct { out += "<td class=\"text\">" + (q.depth > 0 ? ConsolePages.takeNext(team: q.team, user: user) : "") + "</td>" }
             out += "<td>\(q.depth)</td><td" + (q.breached > 0 ? " class=\"breached\"" : "") + ">\(q.breached)</td>"
             out += "<td class=\"text\">\(q.oldestWaitingSince.map { clock.local($0) } ?? "–")</td>"
-            if user.mayAct { out += "<td class=\"text\">" + (q.depth > 0 ? ConsolePages.takeNext(team: q.team, user: user) : "") + "</td>" }
             out += "</tr>"
         }
         out += "</tbody></table></div>"
