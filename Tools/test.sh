@@ -3,7 +3,9 @@
 # docs/architecture.md, the public surface (only the library products' documented API is public)
 # and the formatting against .swift-format, builds everything (the crash tests start the built
 # tools), runs every test, then the e-mail channel end to end (Tools/scripts/mail-e2e.sh: a
-# private Postfix on loopback, the built supportd and support-mailgate; as root only, as in CI).
+# private Postfix on loopback, the built supportd and support-mailgate; as root only, as in CI)
+# and the agent console in headless Chromium (Tools/scripts/console-e2e.sh; as root only too: it
+# installs Debian's chromium and chromium-driver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/scripts/ensure-deps.sh
@@ -14,6 +16,8 @@ swift build --build-tests
 swift test --skip-build "$@"
 if [ "$(id -u)" -eq 0 ]; then
     Tools/scripts/mail-e2e.sh </dev/null
+    Tools/scripts/console-e2e.sh </dev/null
 else
     echo "mail-e2e: skipped (it starts a private Postfix instance, which needs root)" >&2
+    echo "console-e2e: skipped (it installs Debian's chromium and chromium-driver, which needs root)" >&2
 fi

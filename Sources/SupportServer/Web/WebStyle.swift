@@ -31,7 +31,7 @@ enum WebStyle {
         svg.chart{display:block;width:100%;height:auto}
         svg.chart-narrow{display:none}
         details{margin-top:.3rem;font-size:.85rem}
-        .table-wrap{overflow-x:auto}
+        .table-wrap{overflow-x:auto;position:relative}
         table{border-collapse:collapse;width:100%;font-size:.9rem;font-variant-numeric:tabular-nums}
         th,td{padding:.3rem .5rem;border-bottom:1px solid #e6e9ed;text-align:right;white-space:nowrap}
         th{background:#f6f7f9;font-weight:600}
@@ -85,7 +85,7 @@ enum WebStyle {
         p.error,p.notice{margin:.4rem 0}
         .hint{color:#4a5260;font-size:.85rem;margin:0}
         details.card > summary{cursor:pointer;font-weight:600}
-        fieldset{border:1px solid #dde1e6;border-radius:6px;padding:.5rem .8rem;margin:0}
+        fieldset{border:1px solid #dde1e6;border-radius:6px;padding:.5rem .8rem;margin:0;min-width:0}
         legend{font-weight:600;font-size:.9rem;padding:0 .3rem}
         ul.results{padding-left:1.2rem}
         ul.results li.failed{color:#7a0012}
