@@ -646,7 +646,8 @@ struct FormCase: Sendable, CustomTestStringConvertible {
     ]
 }
 
-@Suite("Console: each form appends exactly what the API appends")
+/// Serialized: each case runs two servers, and forty at once would starve the suite's other tests.
+@Suite("Console: each form appends exactly what the API appends", .serialized)
 struct ConsoleFormEquivalenceTests {
     @Test(arguments: FormCase.all)
     func theFormAppendsTheEventsOfTheAPIRequest(form: FormCase) async throws {
