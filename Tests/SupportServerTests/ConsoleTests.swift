@@ -408,6 +408,26 @@ struct ConsoleQueueTests {
         }
     }
 
+    /// A ticket the agent left pending or on hold is in no queue (SPEC §5), but still theirs:
+    /// My queue lists it apart, and it leaves the list when the customer answers.
+    @Test func myQueueListsTheAgentsPendingAndOnHoldTicketsApart() async throws {
+        try await withServer { server, client in
+            try await openQueues(server, client)
+            try await client.command("T-1", "status", as: .alice, "{\"status\": \"pending\"}")
+            try await client.command("T-2", "status", as: .alice, "{\"status\": \"on_hold\"}")
+            try await client.command("T-4", "status", as: .bob, "{\"status\": \"pending\"}")
+            let alice = try await client.consoleSession(.alice)
+            let page = try await client.consolePage("/console/queue", alice)
+            expectConsoleHTML(page, .ok)
+            #expect(Set(page.ticketRows("my-waiting")) == ["T-1", "T-2"])
+            #expect(!page.ticketRows("my-queue").contains("T-1") && !page.ticketRows("my-queue").contains("T-2"))
+            try await client.command("T-1", "messages", as: .c1, Bodies.message("Here is the log."))
+            let after = try await client.consolePage("/console/queue", alice)
+            #expect(after.ticketRows("my-waiting") == ["T-2"])
+            #expect(after.ticketRows("my-queue").contains("T-1"))
+        }
+    }
+
     @Test func aManagerLooksAtAnAgentsQueueAndAnAgentAlwaysSeesTheirOwn() async throws {
         try await withServer { server, client in
             try await openQueues(server, client)
