@@ -115,11 +115,9 @@ struct ConsoleRoutes: Sendable {
         return next
     }
 
-    private static let tokenInLink = "A token is never accepted in a link. Paste it into the form below."
-
     func loginForm(_ request: Request) -> Response {
         if request.uri.queryParameters.contains(where: { $0.key == "token" }) {
-            return WebResponse.html(ConsolePages.signIn(message: Self.tokenInLink, next: nil), status: .badRequest)
+            return WebResponse.html(ConsolePages.signIn(message: WebSignIn.tokenInLink, next: nil), status: .badRequest)
         }
         let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
         if let user = user(request), Self.viewers.contains(user.principal.role) { return WebResponse.redirect(to: next ?? Self.landing) }
@@ -127,35 +125,17 @@ struct ConsoleRoutes: Sendable {
     }
 
     func login(_ request: Request) async -> Response {
-        if WebResponse.isCrossSite(request) {
+        let principal: Principal, next: String?
+        switch await WebSignIn.read(request, tokens: tokens, safeNext: Self.safeNext) {
+        case .crossSite:
             return WebResponse.html(
                 ConsolePages.error(title: "Refused", message: "Signing in from another site is not allowed.", user: nil), status: .forbidden
             )
-        }
-        if request.uri.queryParameters.contains(where: { $0.key == "token" }) {
-            return WebResponse.html(ConsolePages.signIn(message: Self.tokenInLink, next: nil), status: .badRequest)
-        }
-        guard WebResponse.isForm(request) else {
-            return WebResponse.html(
-                ConsolePages.signIn(message: "The sign-in form must be sent as application/x-www-form-urlencoded.", next: nil),
-                status: .unsupportedMediaType)
-        }
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: 8192)
-        } catch {
-            return WebResponse.html(ConsolePages.signIn(message: "The sign-in form is too large.", next: nil), status: .contentTooLarge)
-        }
-        let form = FormFields(String(buffer: body))
-        let next = Self.safeNext(form["next"])
-        guard let token = form["token"]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
-            return WebResponse.html(ConsolePages.signIn(message: "Enter your access token.", next: next), status: .badRequest)
-        }
-        guard let principal = tokens.principal(forToken: token) else {
-            return WebResponse.html(
-                ConsolePages.signIn(message: "This token is not known. Check the tokens file and try again.", next: next),
-                status: .unauthorized)
+        case .refused(let message, let status, let page):
+            return WebResponse.html(ConsolePages.signIn(message: message, next: page), status: status)
+        case .signedIn(let who, let page):
+            principal = who
+            next = page
         }
         guard Self.viewers.contains(principal.role) else {
             return WebResponse.html(

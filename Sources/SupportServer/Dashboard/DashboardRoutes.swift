@@ -25,7 +25,6 @@ struct DashboardRoutes: Sendable {
     static let readers: Set<Role> = [.manager, .auditor, .admin]
     static let landing = "/satisfaction"
     static let pagePaths: Set<String> = Set(DashboardPages.navigation.map(\.path))
-    static let maximumFormBytes = 8192
 
     init(backend: SupportBackend, tokens: TokenStore, sessions: WebSessions) {
         self.backend = backend
@@ -90,10 +89,7 @@ struct DashboardRoutes: Sendable {
         let names = Set(request.uri.queryParameters.map { String($0.key) })
         if names.contains("token") {
             // A token in a URL ends up in histories and logs: refuse it outright.
-            return WebResponse.html(
-                DashboardPages.signIn(
-                    message: "A token is never accepted in a link. Paste it into the form below.",
-                    next: nil), status: .badRequest)
+            return WebResponse.html(DashboardPages.signIn(message: WebSignIn.tokenInLink, next: nil), status: .badRequest)
         }
         let next = Self.safeNext(request.uri.queryParameters["next"].map(String.init))
         if principal(request) != nil { return WebResponse.redirect(to: next ?? Self.landing) }
@@ -101,38 +97,17 @@ struct DashboardRoutes: Sendable {
     }
 
     func login(_ request: Request) async -> Response {
-        if WebResponse.isCrossSite(request) {
+        let principal: Principal, next: String?
+        switch await WebSignIn.read(request, tokens: tokens, safeNext: Self.safeNext) {
+        case .crossSite:
             return WebResponse.html(
                 DashboardPages.error(title: "Refused", message: "Signing in from another site is not allowed.", principal: nil),
                 status: .forbidden)
-        }
-        if request.uri.queryParameters.contains(where: { $0.key == "token" }) {
-            return WebResponse.html(
-                DashboardPages.signIn(
-                    message: "A token is never accepted in a link. Paste it into the form below.",
-                    next: nil), status: .badRequest)
-        }
-        guard WebResponse.isForm(request) else {
-            return WebResponse.html(
-                DashboardPages.signIn(message: "The sign-in form must be sent as application/x-www-form-urlencoded.", next: nil),
-                status: .unsupportedMediaType)
-        }
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: Self.maximumFormBytes)
-        } catch {
-            return WebResponse.html(DashboardPages.signIn(message: "The sign-in form is too large.", next: nil), status: .contentTooLarge)
-        }
-        let form = FormFields(String(buffer: body))
-        let next = Self.safeNext(form["next"])
-        guard let token = form["token"]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
-            return WebResponse.html(DashboardPages.signIn(message: "Enter your access token.", next: next), status: .badRequest)
-        }
-        guard let principal = tokens.principal(forToken: token) else {
-            return WebResponse.html(
-                DashboardPages.signIn(message: "This token is not known. Check the tokens file and try again.", next: next),
-                status: .unauthorized)
+        case .refused(let message, let status, let page):
+            return WebResponse.html(DashboardPages.signIn(message: message, next: page), status: status)
+        case .signedIn(let who, let page):
+            principal = who
+            next = page
         }
         guard Self.readers.contains(principal.role) else {
             return WebResponse.html(
