@@ -69,4 +69,45 @@ import Testing
             #expect(events.last?.data == .object(["status": .string("closed")]))
         }
     }
+
+    static let shiftPolicy: Policy = {
+        let json = """
+            {"automations": {"shifts": {"email": [
+                {"name": "early", "agents": ["alice", "bob"], "schedule": {"mon": ["06:00-14:00"]}},
+                {"name": "late", "agents": ["bob"], "schedule": {"mon": ["14:00-22:00"]}}]}}}
+            """
+        return (try? Policy.default.overlaid(withJSON: Data(json.utf8))) ?? .default
+    }()
+
+    @Test func aShiftEndHandsBackTheTicketsOfAgentsWhoAreOnNoNextShift() async throws {
+        try await withServer(policy: Self.shiftPolicy) { server, client in
+            let runner = try #require(server.backend.makeAutomations())
+            // Monday 2026-03-02, 10:00 in Paris: alice and bob are on the early shift.
+            let alices = try await client.open()
+            let bobs = try await client.open()
+            let pending = try await client.open()
+            try await client.command(alices, "assign", as: .manager, #"{"agent": "alice"}"#)
+            try await client.command(bobs, "assign", as: .manager, #"{"agent": "bob"}"#)
+            try await client.command(pending, "assign", as: .manager, #"{"agent": "alice"}"#)
+            try await client.command(pending, "status", as: .alice, #"{"status": "pending"}"#)
+            server.clock.set(instant("2026-03-02T12:59:59.999Z"))
+            #expect(await runner.step() == 0)
+            // 14:00 in Paris: the early shift ends; bob goes on with the late one.
+            server.clock.set(instant("2026-03-02T13:00:00.000Z"))
+            #expect(await runner.step() == 1)
+            let handedBack = try server.events(alices)
+            #expect(handedBack.suffix(2).map(\.type) == ["note.added", "ticket.assigned"])
+            #expect(handedBack.last?.data == .object(["agent": .null]))
+            #expect(
+                handedBack.suffix(2).first?.data["automation"]
+                    == .object(["rule": .string("shift-end"), "due": .string("2026-03-02T13:00:00.000Z")]))
+            #expect(try server.events(bobs).last?.type == "ticket.assigned")
+            #expect(try server.events(pending).last?.type == "status.changed")
+            // 22:00 in Paris: the late shift ends and bob is on no shift.
+            server.clock.set(instant("2026-03-02T21:00:00.000Z"))
+            #expect(await runner.step() == 1)
+            #expect(try server.events(bobs).last?.data == .object(["agent": .null]))
+            #expect(await runner.step() == 0)
+        }
+    }
 }
