@@ -50,6 +50,8 @@ import Testing
             let last = try #require(try server.events(id).last)
             #expect(last.type == "sla.warning")
             #expect(last.data["target"] == .string("resolution"))
+            // Counted for /metrics, by rule (sla-warning, sla-breach, shift-end, auto-close).
+            #expect(server.backend.automationCounters.totals == [2, 1, 0, 0])
         }
     }
 
