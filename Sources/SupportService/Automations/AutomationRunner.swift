@@ -86,7 +86,8 @@ package final class AutomationRunner: Sendable {
     @discardableResult
     package func step() async -> Int {
         start()
-        while follow() {}
+        // Batch by batch, letting other work run in between: the first start reads the whole log.
+        while follow() { await Task.yield() }
         let fired = await fireDue()
         saveCheckpoint(force: false)
         return fired
@@ -116,7 +117,7 @@ package final class AutomationRunner: Sendable {
     private func follow() -> Bool {
         let after = state.withLock { $0.through }
         let events: [RecordedEvent]
-        do { events = try store.events(after: after, limit: 1000) } catch {
+        do { events = try store.events(after: after, limit: 256) } catch {
             logger.error("the automations cannot read the log: \(error)")
             return false
         }
