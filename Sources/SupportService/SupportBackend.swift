@@ -86,7 +86,7 @@ package final class SupportBackend: Sendable {
             commands: commands, store: store, settings: mail, directory: try customers ?? CustomerDirectory(path: nil),
             attachments: attachments, limits: levels.policy.limits)
         self.clock = clock
-        webhooks = WebhookCommands(store: store, checkpoints: checkpoints, dataDirectory: dataDirectory, clock: clock)
+        webhooks = WebhookCommands(store: store, checkpoints: checkpoints, dataDirectory: dataDirectory)
     }
 
     /// Finishes queued appends and closes the log.

@@ -10,15 +10,13 @@ package final class WebhookCommands: Sendable {
     let store: EventStore
     let checkpoints: any CheckpointStore
     package let sealer: WebhookSealer
-    let clock: @Sendable () -> Timestamp
     /// The delivery runner, once one is made (``SupportBackend/makeWebhooks(transport:resolver:addresses:retry:)``).
     private let runnerBox = Mutex<WebhookRunner?>(nil)
 
-    init(store: EventStore, checkpoints: any CheckpointStore, dataDirectory: String, clock: @escaping @Sendable () -> Timestamp) {
+    init(store: EventStore, checkpoints: any CheckpointStore, dataDirectory: String) {
         self.store = store
         self.checkpoints = checkpoints
         sealer = WebhookSealer(dataDirectory: dataDirectory)
-        self.clock = clock
     }
 
     var runner: WebhookRunner? { runnerBox.withLock { $0 } }

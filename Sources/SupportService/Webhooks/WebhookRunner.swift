@@ -22,6 +22,8 @@ package final class WebhookRunner: Sendable {
     let resolver: any WebhookResolver
     let addresses: WebhookAddressPolicy
     let retry: WebhookRetryPolicy
+    /// The wall clock: the signatures' `t`, the attempts' instants, backoffs and cool-downs
+    /// (real time whatever clock the backend's commands use).
     let clock: @Sendable () -> Timestamp
     let logger: Logger
 
@@ -54,7 +56,7 @@ package final class WebhookRunner: Sendable {
     package init(
         store: EventStore, checkpoints: any CheckpointStore, sealer: WebhookSealer, transport: any WebhookTransport,
         resolver: any WebhookResolver = SystemResolver(), addresses: WebhookAddressPolicy = WebhookAddressPolicy(),
-        retry: WebhookRetryPolicy = WebhookRetryPolicy(), clock: @escaping @Sendable () -> Timestamp,
+        retry: WebhookRetryPolicy = WebhookRetryPolicy(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
         logger: Logger = Logger(label: "webhooks")
     ) {
         self.store = store
@@ -296,7 +298,10 @@ package final class WebhookRunner: Sendable {
                     ("X-Ledgerdesk-Signature", Self.signature(secret: secret, timestamp: timestamp, body: body)),
                 ],
                 body: body, timeout: retry.timeout)
-            switch await transport.send(request) {
+            let response = await transport.send(request)
+            // Stopping mid-send: no outcome to record (the event is sent again after the restart).
+            if Task.isCancelled { return false }
+            switch response {
             case .status(let status) where (200..<300).contains(status): outcome = (status, nil)
             case .status(let status): outcome = (status, "the endpoint answered \(status)")
             case .failed(let detail): outcome = (nil, detail)
