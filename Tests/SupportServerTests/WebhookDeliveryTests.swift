@@ -129,7 +129,7 @@ func signatureHolds(_ header: String, body: [UInt8], secret: String) -> Bool {
         let (url, listening) = try await receiver.start()
         defer { Task { await receiver.stop(listening) } }
         try await withServer { server, client in
-            try await Self.withRunner(server) { _ in
+            try await Self.withRunner(server) { runner in
                 let plain = try await client.post("/v1/webhooks", as: .admin, #"{"url": "\#(url)", "secret": "\#(Self.secret)"}"#)
                 #expect(plain.status == .created, "\(plain)")
                 let id = try await client.open()
@@ -139,6 +139,7 @@ func signatureHolds(_ header: String, body: [UInt8], secret: String) -> Bool {
                 try await client.command(other, "messages", as: .alice, Bodies.message("On it"))
                 // Every ticket event but the note: four.
                 try await eventually("four deliveries") { receiver.requests.count >= 4 }
+                try await eventually("four deliveries logged") { (runner.progress(of: "W-1")?.log.count ?? 0) >= 4 }
                 let got = receiver.requests
                 #expect(got.count == 4)
                 #expect(got.map(\.event) == ["ticket.opened", "message.posted", "ticket.opened", "message.posted"])
@@ -182,12 +183,13 @@ func signatureHolds(_ header: String, body: [UInt8], secret: String) -> Bool {
         let (url, listening) = try await receiver.start()
         defer { Task { await receiver.stop(listening) } }
         try await withServer { server, client in
-            try await Self.withRunner(server) { _ in
+            try await Self.withRunner(server) { runner in
                 receiver.answer([500, 503])
                 _ = try await client.post("/v1/webhooks", as: .admin, #"{"url": "\#(url)", "secret": "\#(Self.secret)"}"#)
                 let id = try await client.open()
                 try await client.command(id, "messages", as: .alice, Bodies.message("Looking into it"))
                 try await eventually("both events delivered") { receiver.requests.count >= 4 }
+                try await eventually("four attempts logged") { (runner.progress(of: "W-1")?.log.count ?? 0) >= 4 }
                 let got = receiver.requests
                 // The first event three times (500, 503, 200), then the second: in order, never skipped.
                 #expect(got.map(\.delivery) == [got[0].delivery, got[0].delivery, got[0].delivery, got[3].delivery])
@@ -334,9 +336,11 @@ func signatureHolds(_ header: String, body: [UInt8], secret: String) -> Bool {
             try await eventually("both recorded as delivered") { runner.progress(of: "W-1")?.seq == head }
         }
         // Written while no runner runs: delivered after the restart.
-        let backend = try SupportBackend(dataDirectory: directory.path, limits: testLimits, clock: clock.read)
-        try await open(backend, "three")
-        backend.close()
+        do {
+            let backend = try SupportBackend(dataDirectory: directory.path, limits: testLimits, clock: clock.read)
+            defer { backend.close() }
+            try await open(backend, "three")
+        }
         try await session { backend, _ in
             try await open(backend, "four")
             try await eventually("four deliveries") { receiver.requests.count >= 4 }
