@@ -89,10 +89,11 @@ let loopbackAllowed = WebhookAddressPolicy(allow: [CIDR("127.0.0.0/8")!])
 
 /// Verifies `X-Ledgerdesk-Signature` as docs/webhooks.md tells a receiver to.
 func signatureHolds(_ header: String, body: [UInt8], secret: String) -> Bool {
-    let parts = Dictionary(uniqueKeysWithValues: header.split(separator: ",").compactMap { part -> (String, String)? in
-        let kv = part.split(separator: "=", maxSplits: 1)
-        return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
-    })
+    let parts = Dictionary(
+        uniqueKeysWithValues: header.split(separator: ",").compactMap { part -> (String, String)? in
+            let kv = part.split(separator: "=", maxSplits: 1)
+            return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
+        })
     guard let t = parts["t"], let v1 = parts["v1"] else { return false }
     let mac = HMAC<SHA256>.authenticationCode(for: Array("\(t).".utf8) + body, using: SymmetricKey(data: Array(secret.utf8)))
     return mac.map { String(format: "%02x", $0) }.joined() == v1
@@ -150,7 +151,9 @@ func signatureHolds(_ header: String, body: [UInt8], secret: String) -> Bool {
                     $0["ticket"]?.stringValue != StreamName.webhooks && $0["type"]?.stringValue != "note.added"
                 }
                 #expect(got.compactMap { try? JSONParser.parse($0.body) } == envelopes)
-                for r in got { #expect(feed.text.contains(String(decoding: r.body, as: UTF8.self)), "not byte for byte the feed's envelope") }
+                for r in got {
+                    #expect(feed.text.contains(String(decoding: r.body, as: UTF8.self)), "not byte for byte the feed's envelope")
+                }
                 for r in got {
                     #expect(signatureHolds(r.signature, body: r.body, secret: Self.secret), "\(r.signature)")
                     #expect(!signatureHolds(r.signature, body: r.body + [0x20], secret: Self.secret))
@@ -160,18 +163,22 @@ func signatureHolds(_ header: String, body: [UInt8], secret: String) -> Bool {
                     #expect(envelope["seq"]?.intValue.map { UInt64($0) } == r.delivery && envelope["type"]?.stringValue == r.event)
                 }
                 // An endpoint that asks for notes gets the note too (from its registration on: nothing before).
-                let noted = try await client.post("/v1/webhooks", as: .admin, #"{"url": "\#(url)", "notes": true, "secret": "\#(Self.secret)"}"#)
+                let noted = try await client.post(
+                    "/v1/webhooks", as: .admin, #"{"url": "\#(url)", "notes": true, "secret": "\#(Self.secret)"}"#)
                 #expect(noted.status == .created)
                 try await client.command(id, "notes", as: .bob, Bodies.message("second note"))
                 try await eventually("the note to W-2") {
                     receiver.requests.contains { $0.event == "note.added" && $0.headers[HTTPField.Name("X-Ledgerdesk-Webhook")!] == "W-2" }
                 }
-                #expect(!receiver.requests.contains { $0.event == "note.added" && $0.headers[HTTPField.Name("X-Ledgerdesk-Webhook")!] == "W-1" })
+                #expect(
+                    !receiver.requests.contains { $0.event == "note.added" && $0.headers[HTTPField.Name("X-Ledgerdesk-Webhook")!] == "W-1" }
+                )
                 #expect(receiver.requests.filter { $0.headers[HTTPField.Name("X-Ledgerdesk-Webhook")!] == "W-2" }.count == 1)
                 // The delivery log, newest first.
                 let log = try await client.get("/v1/webhooks/W-1/deliveries", as: .admin)
                 let entries = log.json["deliveries"]?.arrayValue ?? []
-                #expect(entries.count == 4 && entries.allSatisfy { $0["delivered"] == .bool(true) && $0["status"]?.intValue == 200 }, "\(log)")
+                #expect(
+                    entries.count == 4 && entries.allSatisfy { $0["delivered"] == .bool(true) && $0["status"]?.intValue == 200 }, "\(log)")
                 #expect(entries.first?["seq"]?.intValue == Int64(got.last?.delivery ?? 0))
             }
         }
@@ -215,7 +222,9 @@ func signatureHolds(_ header: String, body: [UInt8], secret: String) -> Bool {
                 let id = try await client.open()
                 try await eventually("the circuit open") { runner.progress(of: "W-1")?.circuit == .open }
                 let state = try await client.get("/v1/webhooks/W-1", as: .admin)
-                #expect(state.json["delivery"]?["circuit"]?.stringValue == "open" && state.json["delivery"]?["failures"]?.intValue == 5, "\(state)")
+                #expect(
+                    state.json["delivery"]?["circuit"]?.stringValue == "open" && state.json["delivery"]?["failures"]?.intValue == 5,
+                    "\(state)")
                 #expect(receiver.requests.count == 5)
                 // Open for an hour: nothing is attempted meanwhile, whatever is appended.
                 try await client.command(id, "messages", as: .alice, Bodies.message("Looking into it"))

@@ -31,7 +31,8 @@ import Testing
 
     static let reads = [
         "/v1/tickets", "/v1/queues", "/v1/agents", "/v1/metrics/response-times", "/v1/satisfaction",
-        "/v1/tickets?asOf=2026-03-02T09:01:30Z", "/v1/queues?asOf=2026-03-02T09:02:30Z", "/v1/metrics/response-times?asOf=2026-03-02T09:05:00Z",
+        "/v1/tickets?asOf=2026-03-02T09:01:30Z", "/v1/queues?asOf=2026-03-02T09:02:30Z",
+        "/v1/metrics/response-times?asOf=2026-03-02T09:05:00Z",
     ]
 
     static func answers(_ server: TestServer, _ client: any TestClientProtocol) async throws -> [String] {
@@ -107,7 +108,8 @@ import Testing
 
     @Test func otherDollarStreamsAndForgedWebhookLinesAreConflictsNamingTheirLine() async throws {
         let at = "2026-03-02T08:00:00.000Z"
-        let open = #"{"ticket": "T-1", "type": "ticket.opened", "at": "\#(at)", "actor": {"kind": "customer", "id": "c-1"}, "data": {"customer": "c-1", "subject": "s", "body": "b", "channel": "web", "product": "email", "priority": "normal"}}"#
+        let open =
+            #"{"ticket": "T-1", "type": "ticket.opened", "at": "\#(at)", "actor": {"kind": "customer", "id": "c-1"}, "data": {"customer": "c-1", "subject": "s", "body": "b", "channel": "web", "product": "email", "priority": "normal"}}"#
         let lines = [
             #"{"ticket": "$tickets", "type": "ticket.opened", "at": "\#(at)", "actor": {"kind": "customer", "id": "c-1"}, "data": {"customer": "c-1", "subject": "s", "body": "b", "channel": "web", "product": "email", "priority": "normal"}}"#,
             #"{"ticket": "$webhooks", "type": "webhook.registered", "at": "\#(at)", "actor": {"kind": "agent", "id": "alice"}, "data": {"id": "W-1", "url": "https://a.example.com/", "events": ["*"], "notes": false, "secret": "v1:x"}}"#,

@@ -9,7 +9,8 @@ import Testing
 /// The admins' webhook routes: registration, listing, reading, removal, the delivery log and
 /// redelivery; everyone else is refused; a `$` id is never a ticket.
 @Suite struct WebhookRouteTests {
-    static let register = #"{"url": "https://hooks.example.com/in", "events": ["ticket.opened", "message.posted"], "secret": "0123456789abcdef-secret"}"#
+    static let register =
+        #"{"url": "https://hooks.example.com/in", "events": ["ticket.opened", "message.posted"], "secret": "0123456789abcdef-secret"}"#
 
     @Test func anAdminRegistersAnEndpointAndSeesItsSecretOnlyInTheCreatedAnswer() async throws {
         try await withServer { server, client in
@@ -21,7 +22,8 @@ import Testing
             #expect(created.json["notes"] == .bool(false))
             // The log holds the registration as the admin's, with the secret sealed.
             let events = try server.backend.store.events(inStream: StreamName.webhooks)
-            #expect(events.count == 1 && events[0].type == "webhook.registered" && events[0].actor == EventActor(kind: "admin", id: "admin"))
+            #expect(
+                events.count == 1 && events[0].type == "webhook.registered" && events[0].actor == EventActor(kind: "admin", id: "admin"))
             let feed = try await client.get("/v1/events", as: .admin)
             #expect(feed.status == .ok && feed.text.contains("$webhooks") && !feed.text.contains("0123456789abcdef-secret"))
             let one = try await client.get("/v1/webhooks/W-1", as: .admin)
@@ -124,7 +126,10 @@ import Testing
         try await withServer { server, client in
             let id = try await client.open()
             _ = try await client.post("/v1/webhooks", as: .admin, Self.register)
-            for path in ["/v1/tickets/$webhooks", "/v1/tickets/%24webhooks", "/v1/tickets/$webhooks/history", "/v1/tickets/$webhooks/attachments/" + String(repeating: "a", count: 64)] {
+            for path in [
+                "/v1/tickets/$webhooks", "/v1/tickets/%24webhooks", "/v1/tickets/$webhooks/history",
+                "/v1/tickets/$webhooks/attachments/" + String(repeating: "a", count: 64),
+            ] {
                 expectProblem(try await client.get(path, as: .admin), .notFound)
             }
             try await expectLogUnchanged(server) {

@@ -128,7 +128,9 @@ package final class WebhookCommands: Sendable {
         try await store.append(
             AppendRequest(
                 stream: StreamName.webhooks,
-                events: [ProposedEvent(type: event.kind.rawValue, actor: EventActor(kind: ActorKind.admin.rawValue, id: admin), data: event.data)],
+                events: [
+                    ProposedEvent(type: event.kind.rawValue, actor: EventActor(kind: ActorKind.admin.rawValue, id: admin), data: event.data)
+                ],
                 expectedVersion: version == 0 ? .noStream : .exactly(version)))
     }
 
@@ -177,7 +179,9 @@ package enum WebhookAnswers {
     package static func list(_ endpoints: WebhookEndpoints, commands: WebhookCommands, now: Timestamp) -> JSONValue {
         .object([
             "webhooks": .array(
-                endpoints.endpoints.map { endpoint($0.registration, registeredSeq: $0.seq, progress: commands.progress(of: $0.registration.id), now: now) })
+                endpoints.endpoints.map {
+                    endpoint($0.registration, registeredSeq: $0.seq, progress: commands.progress(of: $0.registration.id), now: now)
+                })
         ])
     }
 
