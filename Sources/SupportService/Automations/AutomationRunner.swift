@@ -124,7 +124,7 @@ package final class AutomationRunner: Sendable {
         guard let last = events.last else { return false }
         var tickets: [String] = []
         var seen = Set<String>()
-        for event in events where !event.stream.hasPrefix("$") && seen.insert(event.stream).inserted {
+        for event in events where StreamName.isTicket(event.stream) && seen.insert(event.stream).inserted {
             tickets.append(event.stream)
         }
         var planned: [(String, Int64?)] = []
