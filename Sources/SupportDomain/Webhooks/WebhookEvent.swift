@@ -13,6 +13,7 @@ public enum WebhookEvent: Sendable, Equatable {
         case removed = "webhook.removed"
     }
 
+    /// The event's type in the log.
     public var kind: Kind {
         switch self {
         case .registered: .registered
