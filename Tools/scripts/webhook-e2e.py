@@ -88,12 +88,12 @@ class Delivery:
     def __init__(self, index, path, headers, body, status, signature_ok, signature_detail):
         self.index = index
         self.path = path
-        self.headers = headers
+        self.headers = {name.lower(): value for name, value in headers.items()}
         self.body = body
         self.status = status
         self.signature_ok = signature_ok
         self.signature_detail = signature_detail
-        self.seq = int(headers.get("X-Ledgerdesk-Delivery", "0") or "0")
+        self.seq = int(self.headers.get("x-ledgerdesk-delivery", "0") or "0")
 
 
 def verify_signature(secret, header, body, now):
@@ -365,7 +365,7 @@ def check_sink(server, sink, webhook_id, expected, label):
           "; ".join(f"seq {d.seq}: {d.signature_detail}" for d in bad[:5]))
     wrong_headers = [
         d for d in deliveries
-        if d.headers.get("X-Ledgerdesk-Webhook") != webhook_id or not d.headers.get("Content-Type", "").startswith("application/json")
+        if d.headers.get("x-ledgerdesk-webhook") != webhook_id or not d.headers.get("content-type", "").startswith("application/json")
     ]
     check(not wrong_headers, f"{label}: X-Ledgerdesk-Webhook is {webhook_id}, Content-Type application/json",
           str([(d.seq, d.headers) for d in wrong_headers[:2]]))
@@ -407,7 +407,7 @@ def check_sink(server, sink, webhook_id, expected, label):
     for seq, d in sorted(first.items()):
         if seq not in types:
             continue
-        if d.body != server.raw_envelope(seq) or d.headers.get("X-Ledgerdesk-Event") != types[seq]:
+        if d.body != server.raw_envelope(seq) or d.headers.get("x-ledgerdesk-event") != types[seq]:
             wrong_body.append(seq)
     check(not wrong_body, f"{label}: every body is the envelope of GET /v1/events byte for byte, X-Ledgerdesk-Event its type",
           f"seqs {wrong_body[:10]}")
