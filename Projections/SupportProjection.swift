@@ -122,6 +122,11 @@ public struct SupportProjection: Sendable {
     /// skipped). On error nothing changes.
     public mutating func apply(_ event: RecordedEvent) throws(DomainError) {
         guard event.seq > appliedSeq else { return }
+        // A stream of the system's own (`$webhooks`) is no ticket: passed over, as applied.
+        guard StreamName.isTicket(event.stream) else {
+            appliedSeq = event.seq
+            return
+        }
         let envelope = Envelope(
             seq: event.seq, version: event.version, at: event.at, stream: event.stream, type: event.type,
             actorKind: event.actor.kind, actorID: event.actor.id)

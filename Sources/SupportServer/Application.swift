@@ -29,6 +29,7 @@ package func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<
     ReadRoutes(backend: backend).register(on: v1)
     registerAttachmentRoutes(on: v1, backend: backend)
     MailRoute(backend: backend, metrics: metrics).register(on: v1)
+    WebhookRoutes(backend: backend).register(on: v1)
     return router
 }
 

@@ -71,6 +71,7 @@ struct AttachmentRoutes {
         ticketID id: String, digest readDigest: () throws(Problem) -> String, principal: Principal,
         checkQuery: () throws(Problem) -> Void
     ) throws(Problem) -> Response {
+        guard StreamName.isTicket(id) else { throw Problem.notFound("ticket \(id) not found") }
         let events: [RecordedEvent]
         do { events = try backend.store.events(inStream: id) } catch { throw Problem(error) }
         let found: Ticket?

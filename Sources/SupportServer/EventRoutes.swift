@@ -87,7 +87,7 @@ struct EventRoutes {
     /// right after it (evaluated at the event's `at`).
     func history(request: Request, context: SupportRequestContext) throws -> Response {
         guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
-        let id = try context.pathIdentifier("id")
+        let id = try context.ticketIdentifier("id")
         let events: [RecordedEvent]
         do { events = try backend.store.events(inStream: id) } catch { throw Problem(error) }
         // 404 before 403: a customer must not learn whether another customer's ticket exists.

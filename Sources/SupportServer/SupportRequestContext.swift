@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import SupportDomain
 import SupportService
 
 /// The per-request context: Hummingbird's core storage plus the authenticated principal.
@@ -24,6 +25,14 @@ extension SupportRequestContext {
     /// intact (`Group%203`); identifiers may hold spaces, `/`, `%` and any Unicode (SPEC §2.1),
     /// so they are percent-decoded here, once, for every route. A malformed escape or bytes that
     /// are not UTF-8 are 400.
+    /// The path's ticket id; an id starting with `$` names a stream of the system's own
+    /// (`$webhooks`), never a ticket: 404.
+    func ticketIdentifier(_ name: String = "id") throws(Problem) -> String {
+        let id = try pathIdentifier(name)
+        guard StreamName.isTicket(id) else { throw .notFound("ticket \(id) not found") }
+        return id
+    }
+
     func pathIdentifier(_ name: String) throws(Problem) -> String {
         guard let raw = parameters.get(name) else { throw .badRequest("the path lacks its \(name)") }
         guard let decoded = PercentDecoding.decode(raw) else {

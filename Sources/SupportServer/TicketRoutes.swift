@@ -98,7 +98,7 @@ struct TicketRoutes {
     /// GET /v1/tickets/{id}?asOf=: the ticket as of an instant (all events with `at` <= asOf).
     func readTicket(request: Request, context: SupportRequestContext) throws -> Response {
         guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
-        let id = try context.pathIdentifier("id")
+        let id = try context.ticketIdentifier("id")
         let events: [RecordedEvent]
         do { events = try backend.store.events(inStream: id) } catch { throw Problem(error) }
         let current: Ticket?

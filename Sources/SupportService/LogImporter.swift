@@ -199,12 +199,17 @@ package struct LogImporter: Sendable {
     }
 
     /// One line read back from the spool, ready to append.
-    private typealias SpooledLine = (number: Int, line: ImportLine, event: TicketEvent, binaryData: [UInt8])
+    /// (`event` is nil for a line of the `$webhooks` stream, whose `data` is then the validated webhook event's.)
+    private typealias SpooledLine = (number: Int, line: ImportLine, event: TicketEvent?, binaryData: [UInt8])
 
     /// Reads the next chunk of spooled lines (empty after the last).
     private func nextChunk(_ spool: ImportSpool) throws(ServiceError) -> [SpooledLine] {
         var chunk: [SpooledLine] = []
         while chunk.count < backend.limits.importChunkEvents, let entry = try spool.next() {
+            if entry.line.ticket == StreamName.webhooks {
+                chunk.append((entry.number, entry.line, nil, entry.binaryData))
+                continue
+            }
             let event: TicketEvent
             do { event = try TicketEvent(type: entry.line.type, data: entry.line.data) } catch {
                 throw ServiceError(
@@ -241,7 +246,8 @@ package struct LogImporter: Sendable {
                     AppendRequest(
                         stream: line.ticket,
                         events: [
-                            ProposedEvent(type: line.type, at: line.at, actor: line.actor, data: event.data, binaryData: binaryData)
+                            ProposedEvent(
+                                type: line.type, at: line.at, actor: line.actor, data: event?.data ?? line.data, binaryData: binaryData)
                         ],
                         expectedVersion: .exactly(current)))
                 versions[key] = current + 1
@@ -254,7 +260,7 @@ package struct LogImporter: Sendable {
                 switch result {
                 case .success(let appended):
                     count(appended, item.event, into: &summary)
-                case .failure(.wrongExpectedVersion) where item.line.version == nil:
+                case .failure(.wrongExpectedVersion) where item.line.version == nil && item.event != nil:
                     // A live write reached the ticket since validation: re-check this line against the
                     // ticket as it is now, inside the write transaction, below.
                     raced.append(k)
@@ -264,7 +270,8 @@ package struct LogImporter: Sendable {
             }
             for k in raced {
                 let item = chunk[k]
-                let appended = try await appendRechecked(item.line, item.event, number: item.number)
+                guard let event = item.event else { continue }
+                let appended = try await appendRechecked(item.line, event, number: item.number)
                 count(appended, item.event, into: &summary)
                 versions[Array(item.line.ticket.utf8)] = appended.lastVersion
             }
@@ -273,7 +280,7 @@ package struct LogImporter: Sendable {
         return summary
     }
 
-    private func count(_ appended: AppendResult, _ event: TicketEvent, into summary: inout ImportSummary) {
+    private func count(_ appended: AppendResult, _ event: TicketEvent?, into summary: inout ImportSummary) {
         summary.imported += appended.events.count
         summary.lastSeq = max(summary.lastSeq, appended.lastSeq)
         if case .opened = event { summary.tickets += 1 }
@@ -330,6 +337,8 @@ package final class ImportSession {
         let versions = logVersions
         validation = ImportValidation(now: importer.backend.clock(), limits: importer.backend.levels.policy.limits, keepsThreads: false) {
             id in
+            // A `$` stream holds no ticket (a merge into one finds none).
+            guard StreamName.isTicket(id) else { return nil }
             let events = try store.events(inStream: id)
             versions.byTicket[Array(id.utf8)] = events.last?.version ?? 0
             return try Ticket.fold(events)
@@ -382,6 +391,10 @@ package final class ImportSession {
     private func add(_ line: ImportLine, number: Int, prechecked: PreparedLine?) throws(ServiceError) {
         let store = importer.backend.store
         do {
+            if !StreamName.isTicket(line.ticket) {
+                try addSystemLine(line, number: number)
+                return
+            }
             if let version = line.version {
                 let key = Array(line.ticket.utf8)
                 let inLog: UInt64
@@ -423,6 +436,52 @@ package final class ImportSession {
         } catch {
             throw ServiceError(.unavailable, "line \(number): \(error)")
         }
+    }
+
+    /// The `$webhooks` stream as the log holds it, then as the lines before have left it (read on
+    /// the first line of the stream).
+    private var webhooks: (endpoints: WebhookEndpoints, version: UInt64)?
+
+    /// A line of a stream that is no ticket (`$...`): only `$webhooks` lines are taken, each a valid
+    /// webhook event by an admin, following the stream as the log and the lines before left it
+    /// (a line already in the log, same version and content, is skipped); anything else is 409.
+    private func addSystemLine(_ line: ImportLine, number: Int) throws {
+        guard line.ticket == StreamName.webhooks else {
+            throw DomainError(.conflict, "\(line.ticket): ticket ids starting with $ are reserved for the system's own streams")
+        }
+        let store = importer.backend.store
+        if webhooks == nil {
+            let events = try store.events(inStream: StreamName.webhooks)
+            webhooks = (try WebhookEndpoints.fold(events), events.last?.version ?? 0)
+            logVersions.byTicket[Array(line.ticket.utf8)] = events.last?.version ?? 0
+        }
+        guard var (endpoints, version) = webhooks else { return }
+        let event: WebhookEvent
+        do { event = try WebhookEvent(type: line.type, data: line.data) } catch {
+            throw DomainError(.conflict, "\(StreamName.webhooks): \(error.detail)")
+        }
+        if let asked = line.version, asked <= version {
+            let stored = try store.read { try $0.events(inStream: line.ticket, fromVersion: asked, throughVersion: asked) }
+            if let stored = stored.first, stored.type == line.type, stored.at == line.at, stored.actor == line.actor,
+                stored.data == event.data
+            {
+                return
+            }
+            throw DomainError(.conflict, "version \(asked) of \(line.ticket) is already in the log with other content")
+        }
+        if let asked = line.version, asked != version + 1 {
+            throw DomainError(.conflict, "version \(asked) of \(line.ticket) does not follow version \(version)")
+        }
+        guard line.actor.kind == ActorKind.admin.rawValue, Identifier.problem(with: line.actor.id) == nil else {
+            throw DomainError(.conflict, "\(StreamName.webhooks) events are an admin's")
+        }
+        if line.at > validation.clock.now { throw DomainError(.conflict, "at \(line.at) is after the server clock") }
+        try endpoints.apply(event, seq: 0, version: version + 1)
+        version += 1
+        webhooks = (endpoints, version)
+        var validated = line
+        validated.data = event.data
+        try spool.append(ImportSpool.Entry(number: number, line: validated))
     }
 
     /// Ends the input and appends every validated line in chunks; `shouldStop` is asked between

@@ -67,7 +67,7 @@ extension TicketCommands {
             var changed = Set<[UInt8]>()
             var changedIDs: [String] = []
             try snapshot.forEachEvent(after: projection.appliedSeq) { event in
-                if changed.insert(Array(event.stream.utf8)).inserted { changedIDs.append(event.stream) }
+                if StreamName.isTicket(event.stream), changed.insert(Array(event.stream.utf8)).inserted { changedIDs.append(event.stream) }
                 return true
             }
             var best: (ticket: Ticket?, position: QueuePosition)?

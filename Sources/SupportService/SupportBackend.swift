@@ -35,6 +35,8 @@ package final class SupportBackend: Sendable {
     package let clock: @Sendable () -> Timestamp
     /// Told how long each command's append took (the HTTP edge's metrics listen).
     package let appendObserver: AppendObserver
+    /// The webhook endpoints' commands (registrations in `$webhooks`; delivery by ``makeWebhooks(transport:resolver:addresses:retry:)``).
+    package let webhooks: WebhookCommands
 
     /// Opens the log in `dataDirectory` (created when missing) under `policy`, served under
     /// `limits`. `monotonicNanoseconds` is the rate limiter's clock (a test moves its own).
@@ -84,6 +86,7 @@ package final class SupportBackend: Sendable {
             commands: commands, store: store, settings: mail, directory: try customers ?? CustomerDirectory(path: nil),
             attachments: attachments, limits: levels.policy.limits)
         self.clock = clock
+        webhooks = WebhookCommands(store: store, checkpoints: checkpoints, dataDirectory: dataDirectory, clock: clock)
     }
 
     /// Finishes queued appends and closes the log.

@@ -33,6 +33,8 @@ package struct TicketCommands: Sendable {
     /// Reads a ticket's current state: from the cache when it holds the stream's current
     /// version (one index lookup), else by folding the stream.
     package func load(_ id: String) throws(ServiceError) -> Ticket? {
+        // `$webhooks` and any other `$` stream hold no ticket.
+        guard StreamName.isTicket(id) else { return nil }
         do {
             let version = try store.read { try $0.version(of: id) }
             guard version > 0 else { return nil }

@@ -54,6 +54,22 @@ struct Supportd: AsyncParsableCommand {
     var smtpInsecure = false
     @Option(help: "The user for SMTP AUTH (with --smtp-password-file).") var smtpUser: String?
     @Option(help: "A file holding the SMTP AUTH password (owner-only).") var smtpPasswordFile: String?
+    @Option(help: "CIDR: webhooks may be delivered to these addresses, even refused ones (repeatable).") var webhookAllow: [String] = []
+    @Option(help: "CIDR: webhooks are never delivered to these addresses, besides the default ones (repeatable).")
+    var webhookDeny: [String] = []
+
+    /// The webhooks' address policy from the flags.
+    var webhookAddresses: WebhookAddressPolicy {
+        get throws {
+            func ranges(_ list: [String], _ flag: String) throws -> [CIDR] {
+                try list.map { text in
+                    guard let range = CIDR(text) else { throw ValidationError("\(flag) \(text) is not an address or CIDR range") }
+                    return range
+                }
+            }
+            return WebhookAddressPolicy(allow: try ranges(webhookAllow, "--webhook-allow"), deny: try ranges(webhookDeny, "--webhook-deny"))
+        }
+    }
 
     func validate() throws {
         guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 or more") }
@@ -65,6 +81,7 @@ struct Supportd: AsyncParsableCommand {
         guard importChunk >= 1 else { throw ValidationError("--import-chunk must be at least 1") }
         _ = try mailSettings
         _ = try smtpConfiguration
+        _ = try webhookAddresses
     }
 
     /// The mail channel's settings from the flags.
@@ -186,6 +203,8 @@ struct Supportd: AsyncParsableCommand {
             mailServices.append(MailOutboxService(outbox: outbox))
             logger.info("mailing replies through \(configuration.host):\(configuration.port)")
         }
+        // Webhook deliveries always run: with no endpoint registered they do nothing.
+        mailServices.append(WebhookDeliveryService(runner: backend.makeWebhooks(addresses: try webhookAddresses)))
         let app = buildApplication(
             backend: backend, tokens: tokenStore, host: host, port: port, logger: logger, services: mailServices
         ) { bound in

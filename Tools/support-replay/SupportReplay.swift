@@ -41,6 +41,7 @@ struct History: ParsableCommand {
     func run() throws {
         let store = try directory.openReadOnly()
         let levels = try directory.levels()
+        guard StreamName.isTicket(ticket) else { throw ValidationError("\(ticket) is a stream of the system's own, not a ticket") }
         let events = try store.events(inStream: ticket)
         guard !events.isEmpty else { throw ValidationError("no ticket \(ticket) in \(directory.dataDir)") }
         if json {
@@ -113,6 +114,7 @@ struct AsOf: ParsableCommand {
             let projection = try ProjectionRunner.fold(store: store, levels: levels, upTo: at, logger: Logger(label: "as-of"))
             body = QueueAnswer.body(owner: ("agent", agent), entries: projection.agentQueue(agent, at: at), at: at)
         } else if let ticket {
+            guard StreamName.isTicket(ticket) else { throw ValidationError("\(ticket) is a stream of the system's own, not a ticket") }
             let events = try store.events(inStream: ticket).prefix { $0.at <= at }
             guard let t = try Ticket.fold(events) else { throw ValidationError("\(ticket) did not exist at \(at.rfc3339)") }
             // An auditor's view: the whole thread, notes included.
