@@ -524,8 +524,8 @@ def retry_and_slow_scenarios(binary, root, receiver):
         # A slow endpoint: held until released; commands and the other endpoint go on.
         slow = Sink("slow", "slow-secret-0123456789abcd", hold_all=True)
         fast = Sink("fast", "fast-secret-0123456789abcd")
-        s, _ = register(server, receiver.add(slow), slow.secret)
-        f, _ = register(server, receiver.add(fast), fast.secret)
+        s, _ = register(server, receiver.add(slow), slow.secret, notes=True)
+        f, _ = register(server, receiver.add(fast), fast.secret, notes=True)
         registered = max(e["seq"] for e in server.feed() if e["type"] == "webhook.registered")
         ticket = open_ticket(server, 2)
         wait_until(lambda: slow.requests >= 1, 60, "the slow endpoint receives its first delivery")
