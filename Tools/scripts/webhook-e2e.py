@@ -22,6 +22,9 @@ each with its own temporary data directory and supportd (`--host 127.0.0.1 --por
    each time), then the next one.
 3. A slow endpoint: the receiver holds the first delivery until the test lets it go; meanwhile
    commands complete, and a second endpoint receives every event. Then the held one gets all.
+4. What may not be reached: ftp, file and userinfo URLs are refused at registration; a delivery
+   to 169.254.169.254 is refused before connecting; a 302 is a failure, not followed. A removed
+   endpoint is gone.
 
 Nothing here is timed: every wait is a bounded poll (a bound exceeded is a failure). Prints one
 line per step and ends with `webhook-e2e: N passed, M failed`; exits 1 when a step failed.
@@ -122,12 +125,13 @@ def verify_signature(secret, header, body, now):
 class Sink:
     """One endpoint's URL path on the receiver and how it answers."""
 
-    def __init__(self, name, secret, delay=0.0, fail_first=0, hold_all=False):
+    def __init__(self, name, secret, delay=0.0, fail_first=0, hold_all=False, redirect=None):
         self.name = name
         self.secret = secret
         self.delay = delay
         self.fail_first = fail_first
         self.hold_all = hold_all
+        self.redirect = redirect  # every request answered 302 to this path
         self.armed = False  # when set, the next request is held until `resume` is set
         self.held = None
         self.release = threading.Event()
@@ -169,7 +173,7 @@ class Receiver:
                 with sink.lock:
                     sink.requests += 1
                     n = sink.requests
-                    status = 500 if n <= sink.fail_first else 200
+                    status = 500 if n <= sink.fail_first else 302 if sink.redirect else 200
                     sink.deliveries.append(Delivery(n, self.path, dict(self.headers.items()), body, status, ok, detail))
                     pause = sink.armed
                     if pause:
@@ -182,13 +186,15 @@ class Receiver:
                     sink.release.wait(120)
                 if sink.delay:
                     time.sleep(sink.delay)
-                self.answer(status)
+                self.answer(status, sink.redirect)
                 with sink.lock:
                     sink.answered += 1
 
-            def answer(self, status):
+            def answer(self, status, location=None):
                 try:
                     self.send_response(status)
+                    if location:
+                        self.send_header("Location", location)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 except OSError:
@@ -540,6 +546,33 @@ def retry_and_slow_scenarios(binary, root, receiver):
         wait_until(lambda: slow.seqs() >= {e["seq"] for e in expected}, 120, "the slow endpoint gets every event once released")
         check_sink(server, slow, s["id"], expected, f"{s['id']} (slow)")
         check_sink(server, fast, f["id"], expected, f"{f['id']} (fast)")
+
+        # What may not be reached: other schemes, userinfo, the metadata address; redirects.
+        for url in ("ftp://127.0.0.1/hook", "http://user:pass@127.0.0.1/hook", "file:///etc/passwd"):
+            status, _, data = server.api("POST", "/v1/webhooks", "admin", {"url": url})
+            check(status == 400, f"registering {url} is refused (400)", f"{status} {data[:200]!r}")
+        metadata, _ = register(server, "http://169.254.169.254/latest/meta-data", "metadata-secret-0123456789", notes=True)
+        target = Sink("target", "target-secret-0123456789")
+        redirecting = Sink("redirecting", "redirecting-secret-0123456789", redirect=f"http://127.0.0.1:{receiver.port}/hook/target")
+        receiver.add(target)
+        r, _ = register(server, receiver.add(redirecting), redirecting.secret, notes=True)
+        command(server, ticket, 100)
+
+        def log_of(webhook):
+            return server.json("GET", f"/v1/webhooks/{webhook}/deliveries?limit=10", "admin")[0]["deliveries"]
+
+        wait_until(lambda: log_of(metadata["id"]), 60, "a delivery attempt to the metadata address is logged")
+        entry = log_of(metadata["id"])[-1]
+        check(not entry["delivered"] and entry["status"] is None and "169.254.169.254" in (entry["error"] or ""),
+              "a delivery to 169.254.169.254 is refused before connecting", str(entry))
+        wait_until(lambda: log_of(r["id"]), 60, "a delivery attempt to the redirecting endpoint is logged")
+        entry = log_of(r["id"])[-1]
+        check(not entry["delivered"] and entry["status"] == 302 and target.requests == 0,
+              "a 302 is a failure and is not followed", f"{entry}, target got {target.requests}")
+        for webhook in (metadata["id"], r["id"]):
+            status, _, _ = server.api("DELETE", f"/v1/webhooks/{webhook}", "admin")
+            gone, _, _ = server.api("GET", f"/v1/webhooks/{webhook}", "admin")
+            check(status == 204 and gone == 404, f"DELETE /v1/webhooks/{webhook} answers 204, then it is gone (404)", f"{status} {gone}")
     finally:
         code = server.stop()
         log.close()
