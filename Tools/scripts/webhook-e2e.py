@@ -24,7 +24,8 @@ each with its own temporary data directory and supportd (`--host 127.0.0.1 --por
    commands complete, and a second endpoint receives every event. Then the held one gets all.
 4. What may not be reached: ftp, file and userinfo URLs are refused at registration; a delivery
    to 169.254.169.254 is refused before connecting; a 302 is a failure, not followed. A removed
-   endpoint is gone.
+   endpoint is gone. An endpoint named by host name (localhost) receives. supportd stops on
+   SIGTERM with exit 0 while an endpoint holds a delivery.
 
 Nothing here is timed: every wait is a bounded poll (a bound exceeded is a failure). Prints one
 line per step and ends with `webhook-e2e: N passed, M failed`; exits 1 when a step failed.
@@ -573,6 +574,22 @@ def retry_and_slow_scenarios(binary, root, receiver):
             status, _, _ = server.api("DELETE", f"/v1/webhooks/{webhook}", "admin")
             gone, _, _ = server.api("GET", f"/v1/webhooks/{webhook}", "admin")
             check(status == 204 and gone == 404, f"DELETE /v1/webhooks/{webhook} answers 204, then it is gone (404)", f"{status} {gone}")
+
+        # A host name: resolved at delivery, the connection goes to the checked address.
+        named = Sink("named", "named-secret-0123456789")
+        receiver.add(named)
+        register(server, f"http://localhost:{receiver.port}/hook/named", named.secret, notes=True)
+        command(server, ticket, 101)
+        wait_until(lambda: any(d.status == 200 and d.signature_ok for d in named.snapshot()), 60,
+                   "an endpoint named by host name (localhost) receives")
+        step("an endpoint named by host name (localhost) receives a signed delivery")
+
+        # Stopping while an endpoint holds a delivery.
+        stuck = Sink("stuck", "stuck-secret-0123456789", hold_all=True)
+        register(server, receiver.add(stuck), stuck.secret, notes=True)
+        command(server, ticket, 102)
+        wait_until(lambda: stuck.requests >= 1, 60, "the stuck endpoint receives a delivery")
+        step("an endpoint holds a delivery while supportd is asked to stop")
     finally:
         code = server.stop()
         log.close()
