@@ -10,7 +10,8 @@ each with its own temporary data directory and supportd (`--host 127.0.0.1 --por
 1. Crash: two endpoints registered by the admin (POST /v1/webhooks): one for every event with
    notes, one for three event types without notes. A few hundred commands are written; the
    receiver answers the first endpoint slowly and holds one of its deliveries while supportd is
-   SIGKILLed; supportd restarts on the same data directory and more commands are written. Then,
+   SIGKILLed; supportd restarts on the same data directory and more commands are written; the
+   same again (a second SIGKILL while that endpoint is behind, a restart, more commands). Then,
    for each endpoint: every event of the ticket streams after its registration that it asked for
    (and nothing else) arrived at least once; per ticket, the first arrivals are the ticket's
    events in version order; a seq arriving again is a re-send with identical bytes; the delivery
@@ -464,25 +465,36 @@ def crash_scenario(binary, root, receiver):
     for k in range(260):
         command(server, tickets[k % len(tickets)], k)
     step(f"{len(tickets)} tickets, 260 commands written before the crash")
-    with every.lock:
-        every.armed = True
-    if not every.paused.wait(3):
-        command(server, early, 1)  # the endpoint had caught up: one more event to hold
-    wait_until(every.paused.is_set, 60, "the receiver holds a delivery")
-    before = len(every.seqs())
-    head = server.feed()[-1]["seq"]
-    held = every.held
-    code = server.kill()
-    check(code == -signal.SIGKILL, f"supportd SIGKILLed while the receiver held seq {held} (received {before} seqs, log at {head})",
-          str(code))
-    every.resume.set()
+    def crash(server):
+        """Holds the next delivery to `every`, SIGKILLs supportd meanwhile, lets the receiver answer (to no one)."""
+        every.paused.clear()
+        every.resume.clear()
+        with every.lock:
+            every.armed = True
+        if not every.paused.wait(3):
+            command(server, early, 1)  # the endpoint had caught up: one more event to hold
+        wait_until(every.paused.is_set, 60, "the receiver holds a delivery")
+        before = len(every.seqs())
+        head = server.feed()[-1]["seq"]
+        code = server.kill()
+        check(code == -signal.SIGKILL,
+              f"supportd SIGKILLed while the receiver held seq {every.held} (received {before} seqs, log at {head})", str(code))
+        every.resume.set()
+        return every.held
 
+    held = [crash(server)]
     server = Supportd(binary, data, log)
     step(f"supportd restarted on the same data directory (port {server.port})")
     tickets += [open_ticket(server, n) for n in range(13, 16)]
     for k in range(260, 380):
         command(server, tickets[k % len(tickets)], k)
     step("120 commands and 3 tickets written after the restart")
+    held.append(crash(server))
+    server = Supportd(binary, data, log)
+    step(f"supportd restarted again (port {server.port})")
+    for k in range(380, 420):
+        command(server, tickets[k % len(tickets)], k)
+    step("40 commands written after the second restart")
 
     feed = server.feed()
     expected_every = expected_events(feed, registrations[a["id"]])
@@ -492,7 +504,8 @@ def crash_scenario(binary, root, receiver):
     time.sleep(1)  # anything delivered late (more than asked for, a re-send) is checked too
     check_sink(server, every, a["id"], expected_every, f"{a['id']} (every event, notes)")
     check_sink(server, some, b["id"], expected_some, f"{b['id']} (three types, no notes)")
-    check(sum(1 for d in every.snapshot() if d.seq == held) >= 2, f"seq {held}, held when supportd was killed, arrived again")
+    for seq in held:
+        check(sum(1 for d in every.snapshot() if d.seq == seq) >= 2, f"seq {seq}, held when supportd was killed, arrived again")
     status, _, data = server.api("GET", f"/v1/webhooks/{a['id']}/deliveries?limit=5", "admin")
     check(status == 200, "GET /v1/webhooks/{id}/deliveries answers the admin", f"{status} {data[:200]!r}")
     code = server.stop()
