@@ -23,6 +23,7 @@ each with its own temporary data directory and supportd (`--host 127.0.0.1 --por
    each time), then the next one.
 3. A slow endpoint: the receiver holds the first delivery until the test lets it go; meanwhile
    commands complete, and a second endpoint receives every event. Then the held one gets all.
+   A redelivery (POST /v1/webhooks/{id}/redeliver) sends the events from its seq on again.
 4. What may not be reached: ftp, file and userinfo URLs are refused at registration; a delivery
    to 169.254.169.254 is refused before connecting; a 302 is a failure, not followed. A removed
    endpoint is gone. An endpoint named by host name (localhost) receives. supportd stops on
@@ -560,6 +561,25 @@ def retry_and_slow_scenarios(binary, root, receiver):
         wait_until(lambda: slow.seqs() >= {e["seq"] for e in expected}, 120, "the slow endpoint gets every event once released")
         check_sink(server, slow, s["id"], expected, f"{s['id']} (slow)")
         check_sink(server, fast, f["id"], expected, f"{f['id']} (fast)")
+
+        # Redelivery: the endpoint rewound to a seq gets everything from there again, byte for byte.
+        status, _, _ = server.api("POST", f"/v1/webhooks/{f['id']}/redeliver", "agent", {"from": expected[0]["seq"]})
+        check(status == 403, "an agent may not ask for a redelivery (403)", str(status))
+        status, _, _ = server.api("POST", f"/v1/webhooks/{f['id']}/redeliver", "admin", {"from": 0})
+        check(status == 400, "a redelivery from seq 0 is refused (400)", str(status))
+        again = expected[len(expected) // 2:]
+        status, _, data = server.api("POST", f"/v1/webhooks/{f['id']}/redeliver", "admin", {"from": again[0]["seq"]})
+        check(status == 202, f"POST /v1/webhooks/{f['id']}/redeliver from seq {again[0]['seq']} answers 202", f"{status} {data[:200]!r}")
+
+        def sent_twice():
+            counts = {}
+            for d in fast.snapshot():
+                counts[d.seq] = counts.get(d.seq, 0) + 1
+            return all(counts.get(e["seq"], 0) >= 2 for e in again)
+
+        wait_until(sent_twice, 60, "the redelivered events arrive again")
+        step(f"the {len(again)} events from seq {again[0]['seq']} on arrived again")
+        check_sink(server, fast, f["id"], expected, f"{f['id']} (fast, after the redelivery)")
 
         # What may not be reached: other schemes, userinfo, the metadata address; redirects.
         for url in ("ftp://127.0.0.1/hook", "http://user:pass@127.0.0.1/hook", "file:///etc/passwd"):
