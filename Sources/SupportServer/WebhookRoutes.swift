@@ -62,7 +62,7 @@ struct WebhookRoutes {
         let made: (registration: WebhookRegistration, secret: String, event: RecordedEvent)
         do { made = try await backend.webhooks.register(asked, admin: principal.id) } catch { throw Problem(error) }
         let answer = WebhookAnswers.endpoint(
-            made.registration, registeredSeq: made.event.seq, progress: nil, now: backend.clock(), secret: made.secret)
+            made.registration, registeredSeq: made.event.seq, progress: nil, now: Timestamp.now(), secret: made.secret)
         var headers = HTTPFields()
         headers[.location] = "/v1/webhooks/\(made.registration.id)"
         return Self.json(answer, status: .created, headers: headers)
@@ -74,7 +74,7 @@ struct WebhookRoutes {
         _ = try QueryParameters(request, allowed: [])
         let endpoints: WebhookEndpoints
         do { endpoints = try backend.webhooks.endpoints() } catch { throw Problem(error) }
-        return Self.json(WebhookAnswers.list(endpoints, commands: backend.webhooks, now: backend.clock()))
+        return Self.json(WebhookAnswers.list(endpoints, commands: backend.webhooks, now: Timestamp.now()))
     }
 
     /// GET /v1/webhooks/{id}.
@@ -85,7 +85,7 @@ struct WebhookRoutes {
         return Self.json(
             WebhookAnswers.endpoint(
                 found.registration, registeredSeq: found.seq, progress: backend.webhooks.progress(of: found.registration.id),
-                now: backend.clock()))
+                now: Timestamp.now()))
     }
 
     /// DELETE /v1/webhooks/{id}: 204.

@@ -97,9 +97,10 @@ import Testing
 
     @Test func theDefaultAddressPolicyRefusesLinkLocalMetadataMulticastAndUnspecified() throws {
         let policy = WebhookAddressPolicy()
-        for refused in ["169.254.169.254", "169.254.1.1", "fe80::1", "fd00:ec2::254", "100.100.100.200", "192.0.0.192", "0.0.0.0", "::",
-            "224.0.0.1", "ff02::1", "255.255.255.255", "::ffff:169.254.169.254"]
-        {
+        for refused in [
+            "169.254.169.254", "169.254.1.1", "fe80::1", "fd00:ec2::254", "100.100.100.200", "192.0.0.192", "0.0.0.0", "::",
+            "224.0.0.1", "ff02::1", "255.255.255.255", "::ffff:169.254.169.254",
+        ] {
             let address = try #require(IPAddress(refused))
             #expect(policy.problem(with: address) != nil, "\(refused) should be refused")
         }

@@ -151,10 +151,14 @@ package struct SystemResolver: WebhookResolver {
         while let info = next {
             if let sa = info.pointee.ai_addr {
                 if info.pointee.ai_family == AF_INET {
-                    let a = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in withUnsafeBytes(of: p.pointee.sin_addr) { Array($0) } }
+                    let a = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in
+                        withUnsafeBytes(of: p.pointee.sin_addr) { Array($0) }
+                    }
                     if let ip = IPAddress(bytes: a), !found.contains(ip) { found.append(ip) }
                 } else if info.pointee.ai_family == AF_INET6 {
-                    let a = sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in withUnsafeBytes(of: p.pointee.sin6_addr) { Array($0) } }
+                    let a = sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in
+                        withUnsafeBytes(of: p.pointee.sin6_addr) { Array($0) }
+                    }
                     if let ip = IPAddress(bytes: a), !found.contains(ip) { found.append(ip) }
                 }
             }

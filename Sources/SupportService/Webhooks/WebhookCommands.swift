@@ -10,15 +10,13 @@ package final class WebhookCommands: Sendable {
     let store: EventStore
     let checkpoints: any CheckpointStore
     package let sealer: WebhookSealer
-    let clock: @Sendable () -> Timestamp
     /// The delivery runner, once one is made (``SupportBackend/makeWebhooks(transport:resolver:addresses:retry:)``).
     private let runnerBox = Mutex<WebhookRunner?>(nil)
 
-    init(store: EventStore, checkpoints: any CheckpointStore, dataDirectory: String, clock: @escaping @Sendable () -> Timestamp) {
+    init(store: EventStore, checkpoints: any CheckpointStore, dataDirectory: String) {
         self.store = store
         self.checkpoints = checkpoints
         sealer = WebhookSealer(dataDirectory: dataDirectory)
-        self.clock = clock
     }
 
     var runner: WebhookRunner? { runnerBox.withLock { $0 } }
@@ -130,7 +128,9 @@ package final class WebhookCommands: Sendable {
         try await store.append(
             AppendRequest(
                 stream: StreamName.webhooks,
-                events: [ProposedEvent(type: event.kind.rawValue, actor: EventActor(kind: ActorKind.admin.rawValue, id: admin), data: event.data)],
+                events: [
+                    ProposedEvent(type: event.kind.rawValue, actor: EventActor(kind: ActorKind.admin.rawValue, id: admin), data: event.data)
+                ],
                 expectedVersion: version == 0 ? .noStream : .exactly(version)))
     }
 
@@ -179,7 +179,9 @@ package enum WebhookAnswers {
     package static func list(_ endpoints: WebhookEndpoints, commands: WebhookCommands, now: Timestamp) -> JSONValue {
         .object([
             "webhooks": .array(
-                endpoints.endpoints.map { endpoint($0.registration, registeredSeq: $0.seq, progress: commands.progress(of: $0.registration.id), now: now) })
+                endpoints.endpoints.map {
+                    endpoint($0.registration, registeredSeq: $0.seq, progress: commands.progress(of: $0.registration.id), now: now)
+                })
         ])
     }
 

@@ -19,7 +19,8 @@ package struct WebhookDelivery: Sendable, Equatable {
 
     var json: JSONValue {
         var o: [String: JSONValue] = [
-            "seq": .int(Int64(seq)), "ticket": .string(ticket), "type": .string(type), "at": .string(Timestamp(milliseconds: at).description),
+            "seq": .int(Int64(seq)), "ticket": .string(ticket), "type": .string(type),
+            "at": .string(Timestamp(milliseconds: at).description),
             "delivered": .bool(delivered), "durationMs": .int(milliseconds),
         ]
         o["status"] = status.map { .int(Int64($0)) } ?? .null

@@ -22,6 +22,8 @@ package final class WebhookRunner: Sendable {
     let resolver: any WebhookResolver
     let addresses: WebhookAddressPolicy
     let retry: WebhookRetryPolicy
+    /// The wall clock: the signatures' `t`, the attempts' instants, backoffs and cool-downs
+    /// (real time whatever clock the backend's commands use).
     let clock: @Sendable () -> Timestamp
     let logger: Logger
 
@@ -54,7 +56,7 @@ package final class WebhookRunner: Sendable {
     package init(
         store: EventStore, checkpoints: any CheckpointStore, sealer: WebhookSealer, transport: any WebhookTransport,
         resolver: any WebhookResolver = SystemResolver(), addresses: WebhookAddressPolicy = WebhookAddressPolicy(),
-        retry: WebhookRetryPolicy = WebhookRetryPolicy(), clock: @escaping @Sendable () -> Timestamp,
+        retry: WebhookRetryPolicy = WebhookRetryPolicy(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
         logger: Logger = Logger(label: "webhooks")
     ) {
         self.store = store
@@ -132,7 +134,11 @@ package final class WebhookRunner: Sendable {
     }
 
     private func stop(_ worker: Worker) async {
-        let task = worker.task.withLock { $0 }
+        // Taken out of the worker: the task (whose closure holds the runner) is not kept after it ends.
+        let task = worker.task.withLock { t -> Task<Void, Never>? in
+            defer { t = nil }
+            return t
+        }
         task?.cancel()
         await task?.value
         await transport.close(endpoint: worker.registration.id)
@@ -206,7 +212,10 @@ package final class WebhookRunner: Sendable {
         }
         let start = Self.storedProgress(of: id, checkpoints: checkpoints, store: store) ?? WebhookProgress(seq: worker.registeredAt)
         worker.progress.withLock { $0 = start }
+        // Saved after every failure, and after 64 events or a second of deliveries: a crash
+        // delivers the last ones again (at least once), and deliveries do not cost a flush each.
         var unsaved = 0
+        var lastSave = ContinuousClock.now
         while !Task.isCancelled {
             guard let progress = worker.progress.withLock({ $0 }) else { return }
             let now = clock().milliseconds
@@ -226,8 +235,14 @@ package final class WebhookRunner: Sendable {
             }
             if batch.isEmpty {
                 if unsaved > 0 {
+                    let since = ContinuousClock.now - lastSave
+                    if since < .seconds(1) {
+                        await pause(worker, milliseconds: max(1, 1000 - RetryMath.milliseconds(since)), after: progress.seq)
+                        continue
+                    }
                     save(progress, id: id)
                     unsaved = 0
+                    lastSave = ContinuousClock.now
                 }
                 await pause(worker, milliseconds: 5000, after: progress.seq)
                 continue
@@ -243,13 +258,18 @@ package final class WebhookRunner: Sendable {
                     continue
                 }
                 // Nothing is sent that a crash could still take back.
-                guard await store.waitUntilDurable(event.seq) else { return }
+                guard await store.waitUntilDurable(event.seq) else {
+                    // The log closed or failed: nothing more becomes durable until a restart.
+                    await pause(worker, milliseconds: 1000, after: nil)
+                    break
+                }
                 let delivered = await attempt(event, worker: worker, secret: secret, generation: generation)
                 if !delivered { break }
                 unsaved += 1
                 if unsaved >= 64, let p = worker.progress.withLock({ $0 }) {
                     save(p, id: id)
                     unsaved = 0
+                    lastSave = ContinuousClock.now
                 }
             }
         }
@@ -296,7 +316,10 @@ package final class WebhookRunner: Sendable {
                     ("X-Ledgerdesk-Signature", Self.signature(secret: secret, timestamp: timestamp, body: body)),
                 ],
                 body: body, timeout: retry.timeout)
-            switch await transport.send(request) {
+            let response = await transport.send(request)
+            // Stopping mid-send: no outcome to record (the event is sent again after the restart).
+            if Task.isCancelled { return false }
+            switch response {
             case .status(let status) where (200..<300).contains(status): outcome = (status, nil)
             case .status(let status): outcome = (status, "the endpoint answered \(status)")
             case .failed(let detail): outcome = (nil, detail)
@@ -361,6 +384,10 @@ extension WebhookRunner {
     package static func circuit(of progress: WebhookProgress, now: Int64) -> WebhookCircuit {
         progress.circuit == .open && progress.notBefore <= now ? .halfOpen : progress.circuit
     }
+}
+
+enum RetryMath {
+    static func milliseconds(_ d: Duration) -> Int64 { WebhookRetryPolicy.milliseconds(d) }
 }
 
 /// A signal one task waits for and others give (a pending signal is kept for the next wait).

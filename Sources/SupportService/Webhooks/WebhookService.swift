@@ -9,11 +9,11 @@ extension SupportBackend {
     package func makeWebhooks(
         transport: any WebhookTransport = HTTPWebhookTransport(), resolver: any WebhookResolver = SystemResolver(),
         addresses: WebhookAddressPolicy = WebhookAddressPolicy(), retry: WebhookRetryPolicy = WebhookRetryPolicy(),
-        logger: Logger = Logger(label: "webhooks")
+        wallClock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }, logger: Logger = Logger(label: "webhooks")
     ) -> WebhookRunner {
         let runner = WebhookRunner(
             store: store, checkpoints: checkpoints, sealer: webhooks.sealer, transport: transport, resolver: resolver,
-            addresses: addresses, retry: retry, clock: clock, logger: logger)
+            addresses: addresses, retry: retry, clock: wallClock, logger: logger)
         webhooks.attach(runner)
         return runner
     }
