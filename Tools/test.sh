@@ -2,10 +2,11 @@
 # The whole test suite: installs liblmdb-dev when missing, checks the module graph against
 # docs/architecture.md, the public surface (only the library products' documented API is public)
 # and the formatting against .swift-format, builds everything (the crash tests start the built
-# tools), runs every test, then the e-mail channel end to end (Tools/scripts/mail-e2e.sh: a
-# private Postfix on loopback, the built supportd and support-mailgate; as root only, as in CI)
-# and the agent console in headless Chromium (Tools/scripts/console-e2e.sh; as root only too: it
-# installs Debian's chromium and chromium-driver).
+# tools), runs every test, then the signed webhooks end to end (Tools/scripts/webhook-e2e.sh: the
+# built supportd, a receiver on loopback, a SIGKILL mid-delivery), then the e-mail channel end to
+# end (Tools/scripts/mail-e2e.sh: a private Postfix on loopback, the built supportd and
+# support-mailgate; as root only, as in CI) and the agent console in headless Chromium
+# (Tools/scripts/console-e2e.sh; as root only too: it installs Debian's chromium and chromium-driver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/scripts/ensure-deps.sh
@@ -14,6 +15,7 @@ python3 Tools/scripts/public-surface.py --check
 Tools/scripts/check-format.sh
 swift build --build-tests
 swift test --skip-build "$@"
+Tools/scripts/webhook-e2e.sh </dev/null
 if [ "$(id -u)" -eq 0 ]; then
     Tools/scripts/mail-e2e.sh </dev/null
     Tools/scripts/console-e2e.sh </dev/null
