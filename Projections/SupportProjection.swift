@@ -274,8 +274,8 @@ public struct SupportProjection: Sendable {
             infos[i].mergedInto = into.string
         case .satisfactionRated(let rating):
             rate(&t, i, score: UInt8(rating.score), reply: rating.reply, at: event.at.milliseconds)
-        case .delivered, .deliveryFailed:
-            break  // the outcome of mailing a reply: no status, no metric
+        case .delivered, .deliveryFailed, .slaWarning:
+            break  // the outcome of mailing a reply, or a warning: no status, no metric
         }
         let transition = t.lifecycle.apply(decoded, at: event.at, actor: actor)
         measure(transition, &t, i, author: author, at: event.at)

@@ -180,14 +180,19 @@ struct Supportd: AsyncParsableCommand {
             }
         }
         let host = self.host
-        var mailServices: [any Service] = []
+        // The runners that follow the log and act on it (stopped before the projections and the log).
+        var runners: [any Service] = []
         if let configuration = try smtpConfiguration {
             let outbox = backend.makeOutbox(transport: SMTPRelay(client: SMTPClient(configuration: configuration)))
-            mailServices.append(MailOutboxService(outbox: outbox))
+            runners.append(MailOutboxService(outbox: outbox))
             logger.info("mailing replies through \(configuration.host):\(configuration.port)")
         }
+        if let automations = backend.makeAutomations() {
+            runners.append(AutomationService(runner: automations))
+            logger.info("automations on (policy \"automations\")")
+        }
         let app = buildApplication(
-            backend: backend, tokens: tokenStore, host: host, port: port, logger: logger, services: mailServices
+            backend: backend, tokens: tokenStore, host: host, port: port, logger: logger, services: runners
         ) { bound in
             say("supportd listening on http://\(host):\(bound)")
             say("Agent console: http://\(host):\(bound)/console · dashboard: http://\(host):\(bound)/ (sign in with a token)")

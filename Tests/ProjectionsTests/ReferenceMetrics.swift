@@ -159,7 +159,7 @@ struct Reference {
                         at: at, score: r.score, agent: author, team: team, priority: priority,
                         channel: o.channel, product: o.product)
                 }
-            case .opened, .noteAdded, .tagsChanged, .delivered, .deliveryFailed: break
+            case .opened, .noteAdded, .tagsChanged, .delivered, .deliveryFailed, .slaWarning: break
             }
         }
         ratings.append(contentsOf: current.values)

@@ -80,6 +80,7 @@ struct History: ParsableCommand {
         case .satisfactionRated(let r): return "score \(r.score)" + (r.reply.map { " for v\($0)" } ?? "")
         case .delivered(let d): return "v\(d.reply) mailed to \(d.to) as \(d.messageId)"
         case .deliveryFailed(let f): return "v\(f.reply) not mailed to \(f.to)\(f.permanent ? "" : " (will retry)"): \(clip(f.reason))"
+        case .slaWarning(let w): return "\(w.target.rawValue) due at \(w.due.rfc3339)"
         }
     }
 }

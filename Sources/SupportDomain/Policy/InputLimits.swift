@@ -118,7 +118,7 @@ public struct InputLimits: Hashable, Sendable {
             }
         case .satisfactionRated(let e):
             if let c = e.comment { try text(c, "comment", at: comment, limit: .comment) }
-        case .assigned, .priorityChanged, .statusChanged, .merged, .delivered:
+        case .assigned, .priorityChanged, .statusChanged, .merged, .delivered, .slaWarning:
             break
         }
     }

@@ -26,6 +26,10 @@ extension Policy {
     /// - `limits` replaces input limits one by one (`{"subject": 500, "body": 65536}`): each
     ///   key of `InputLimits.keys` given is set to an integer `>= 1`; limits not mentioned keep
     ///   their value. Limits are not part of ``hash``.
+    /// - `automations` replaces the automatic reactions as a whole (each part off when absent):
+    ///   `{"slaWarning": {"leadSeconds"}, "escalation": {"teams": {team: team}, "raisePriority"},
+    ///   "shifts": {team: [{"name", "agents", "schedule"}]}, "autoClose": {"businessDays"}}`
+    ///   (docs/automations.md). Not part of ``hash`` either.
     ///
     /// Unknown or repeated keys, values of the wrong type and invalid values are errors that
     /// name the offending key path.
@@ -37,7 +41,7 @@ extension Policy {
             throw PolicyError(kind: .malformedJSON, keyPath: "", message: "invalid JSON: \(error)")
         }
         var policy = self
-        let topLevelKeys = ["timeZone", "schedule", "holidays", "capacity", "targets", "limits"]
+        let topLevelKeys = ["timeZone", "schedule", "holidays", "capacity", "targets", "limits", "automations"]
         for (key, value) in try PolicyFileReader.members(of: document, at: "", allowedKeys: topLevelKeys) {
             let path = PolicyFileReader.memberPath(of: "", key: key)
             switch key {
@@ -46,6 +50,7 @@ extension Policy {
             case "holidays": policy.holidays = try PolicyFileReader.holidays(value, at: path)
             case "capacity": policy.capacity = try PolicyFileReader.capacity(value, at: path)
             case "limits": try PolicyFileReader.overlayLimits(value, at: path, onto: &policy.limits)
+            case "automations": policy.automations = try PolicyFileReader.automations(value, at: path)
             default: try PolicyFileReader.overlayTargets(value, at: path, onto: &policy.targets)
             }
         }

@@ -24,6 +24,10 @@ public struct Policy: Hashable, Sendable {
     /// ``hash``: limits decide what may be written, never what the projections compute.
     public var limits: InputLimits
 
+    /// The automatic reactions the desk runs (issue 14); all off by default. Not part of
+    /// ``hash``: they decide what is written to the log, never what the projections compute.
+    public var automations: Automations
+
     /// Creates a policy from its parts.
     public init(
         timeZoneIdentifier: String,
@@ -31,8 +35,10 @@ public struct Policy: Hashable, Sendable {
         holidays: Set<LocalDate>,
         capacity: Int,
         targets: SLATargetTable,
-        limits: InputLimits = .default
+        limits: InputLimits = .default,
+        automations: Automations = .off
     ) {
+        self.automations = automations
         self.timeZoneIdentifier = timeZoneIdentifier
         self.schedule = schedule
         self.holidays = holidays

@@ -155,6 +155,33 @@ struct FieldReader<Object: FieldObject> {
         }
     }
 
+    /// A required instant: an RFC 3339 UTC string with 0 to 3 fraction digits (SPEC §2.1).
+    mutating func requiredInstant(_ key: String) throws(DomainError) -> Timestamp {
+        let text = try requiredString(key)
+        guard let t = Timestamp(rfc3339: text.string) else {
+            throw .badRequest("\(name(key)) must be an RFC 3339 UTC instant such as 2026-03-01T10:22:33.000Z")
+        }
+        return t
+    }
+
+    /// The `automation` member of a note recording an automatic reaction:
+    /// `{"rule", "due", "target"}` (`target` on an SLA breach only, and required there).
+    mutating func automationRecord(_ key: String) throws(DomainError) -> AutomationRecord? {
+        guard let v = value(key) else { return nil }
+        let path = self.path
+        return try Self.read(v, path: "\(path)\(key).", what: name(key)) { r throws(DomainError) in
+            let rule = try r.requiredEnumeration("rule", AutomationRule.self)
+            let due = try r.requiredInstant("due")
+            let target = try r.enumeration("target", SLAMetric.self)
+            switch (rule, target) {
+            case (.slaBreach, nil): throw .badRequest("\"\(path)\(key).target\" is required for rule sla-breach")
+            case (.slaBreach, _), (_, nil): break
+            case (_, .some): throw .badRequest("\"\(path)\(key).target\" is only for rule sla-breach")
+            }
+            return AutomationRecord(rule: rule, due: due, target: target)
+        }
+    }
+
     mutating func identifierArray(_ key: String) throws(DomainError) -> Text.List? {
         guard let v = value(key) else { return nil }
         guard let items = v.items else { throw .badRequest("\(name(key)) must be an array of strings") }

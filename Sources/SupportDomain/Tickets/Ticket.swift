@@ -67,6 +67,14 @@ public struct Ticket: Sendable, Equatable {
     /// replies were delivered as (what a reply's `References` lists).
     public private(set) var mailMessageIDs: [String]
 
+    /// When the current assignee was assigned (the `at` of that `ticket.assigned`); nil while
+    /// unassigned.
+    public private(set) var assignedAt: Timestamp?
+    /// When the ticket came to its current team (its opening, or the move to it).
+    public private(set) var teamSince: Timestamp
+    /// The automatic reactions its running intervals have had (issue 14).
+    public private(set) var reactions: ReactionsTaken
+
     /// The current status.
     public var status: TicketStatus { lifecycle.status }
     /// The customer turn awaiting an agent's reply, if any.
@@ -101,6 +109,18 @@ public struct Ticket: Sendable, Equatable {
         ]
         agentMessageVersions = []
         mailMessageIDs = e.email.map { [$0.messageId] } ?? []
+        assignedAt = nil
+        teamSince = at
+        reactions = ReactionsTaken()
+    }
+
+    /// Whether the interval of `metric` runs: the customer turn it measures, or the resolution
+    /// while the ticket is neither solved nor closed.
+    public func isRunning(_ metric: SLAMetric) -> Bool {
+        switch metric {
+        case .firstReply, .nextReply: runningTurn?.metric == metric
+        case .resolution: !status.isResolved
+        }
     }
 
     /// Applies one later event (version 2 on). Events are facts: the rules were checked when
@@ -109,10 +129,14 @@ public struct Ticket: Sendable, Equatable {
     public mutating func apply(_ event: TicketEvent, version: UInt64, at: Timestamp, actor: SupportActor) {
         self.version = version
         lastAt = at
+        let before = lifecycle
         lifecycle.apply(event, at: at, actor: actor.kind)
+        reactions.intervalsMoved(from: before, to: lifecycle)
         switch event {
         case .opened, .statusChanged, .satisfactionRated, .deliveryFailed:
             break
+        case .slaWarning(let w):
+            reactions.warned.insert(w.target)
         case .delivered(let d):
             mailMessageIDs.append(d.messageId)
         case .messagePosted(let m):
@@ -125,13 +149,17 @@ public struct Ticket: Sendable, Equatable {
         case .noteAdded(let n):
             thread.append(
                 ThreadEntry(version: version, at: at, kind: .note, author: actor, body: n.body, attachments: [], email: n.email))
+            if let record = n.automation, record.rule == .slaBreach, let target = record.target, actor.kind == .system {
+                reactions.breachHandled.insert(target)
+            }
         case .assigned(let a):
             assignee = a.agent
-            if let t = a.team { team = t }
+            assignedAt = a.agent == nil ? nil : at
+            if let t = a.team { moveTeam(to: t, at: at) }
         case .priorityChanged(let p):
             priority = p
         case .escalated(let e):
-            team = e.team
+            moveTeam(to: e.team, at: at)
         case .tagsChanged(let t):
             var set = tags
             for tag in t.added ?? [] where !set.contains(where: { Identifier.same($0, tag) }) { set.append(tag) }
@@ -140,6 +168,11 @@ public struct Ticket: Sendable, Equatable {
         case .merged(let into):
             mergedInto = into
         }
+    }
+
+    private mutating func moveTeam(to newTeam: String, at: Timestamp) {
+        if !Identifier.same(newTeam, team) { teamSince = at }
+        team = newTeam
     }
 
     /// The same ticket without its thread (bodies, attachments): all that deciding a command
@@ -192,6 +225,31 @@ public struct TicketFold: Sendable {
             ticket = Ticket(id: id, opened: opened, at: at, by: actor)
         } else {
             throw .badRequest("ticket \(id) does not start with ticket.opened")
+        }
+    }
+}
+
+/// Which automatic reactions a ticket's running SLA intervals have had (issue 14): folded from the
+/// log like the rest of the ticket, so that each happens once per interval whatever the
+/// automations' runner forgot in a crash.
+public struct ReactionsTaken: Sendable, Equatable {
+    /// The targets whose running interval had its `sla.warning`.
+    public internal(set) var warned: Set<SLAMetric> = []
+    /// The targets whose running interval had its breach reaction.
+    public internal(set) var breachHandled: Set<SLAMetric> = []
+
+    /// Forgets what the intervals that ended (or started anew) had: a customer turn that ended
+    /// or started, the resolution when the ticket was solved or closed.
+    mutating func intervalsMoved(from before: TicketLifecycle, to after: TicketLifecycle) {
+        if before.runningTurn != after.runningTurn {
+            for metric in [SLAMetric.firstReply, .nextReply] {
+                warned.remove(metric)
+                breachHandled.remove(metric)
+            }
+        }
+        if after.status.isResolved, !before.status.isResolved {
+            warned.remove(.resolution)
+            breachHandled.remove(.resolution)
         }
     }
 }

@@ -65,6 +65,10 @@ extension TicketCommand {
         for member in ["email", "quoted"] where members[member].map({ !$0.isNull }) ?? false {
             throw .forbidden("\"\(member)\" is written by the mail gateway only")
         }
+        // A reaction's record (a note's `automation`) is the automations' own.
+        if route == .notes, members["automation"].map({ !$0.isNull }) ?? false {
+            throw .forbidden("\"automation\" is written by the automations only")
+        }
         if route == .open, actor.kind == .customer, case .string(let customer)? = members["customer"],
             !Identifier.same(customer, actor.id)
         {

@@ -113,6 +113,9 @@ public enum TicketEventOf<Text: EventText> {
     case delivered(Delivered)
     /// An agent's reply could not be sent by mail (`message.delivery_failed`, by `system`).
     case deliveryFailed(DeliveryFailed)
+    /// A running SLA interval came within the policy's lead time of its due instant
+    /// (`sla.warning`, by `system`): a warning that changes nothing else.
+    case slaWarning(SLAWarning)
 
     /// The event type names of the log.
     public typealias Kind = TicketEventKind
@@ -194,6 +197,16 @@ public enum TicketEventOf<Text: EventText> {
         }
     }
 
+    /// The data of `sla.warning`: the running interval of `target` is due at `due`.
+    public struct SLAWarning: Sendable, Equatable {
+        /// The target whose interval the warning is about.
+        public var target: SLAMetric
+        /// The interval's due instant when the warning was decided.
+        public var due: Timestamp
+        /// A warning that the running `target` interval is due at `due`.
+        public init(target: SLAMetric, due: Timestamp) { self.target = target; self.due = due }
+    }
+
     /// The data of `message.posted`: a public message.
     public struct MessagePosted {
         /// The message's text.
@@ -217,8 +230,12 @@ public enum TicketEventOf<Text: EventText> {
         public var body: Text
         /// The mail the note records (a bounce), if any.
         public var email: MailOrigin?
-        /// A note of `body`, recording the mail `email`, if any.
-        public init(body: Text, email: MailOrigin? = nil) { self.body = body; self.email = email }
+        /// The automatic reaction the note records (written by `system` only), if any.
+        public var automation: AutomationRecord?
+        /// A note of `body`, recording the mail `email` or the reaction `automation`, if any.
+        public init(body: Text, email: MailOrigin? = nil, automation: AutomationRecord? = nil) {
+            self.body = body; self.email = email; self.automation = automation
+        }
     }
 
     /// The data of `ticket.assigned`.
@@ -280,6 +297,7 @@ public enum TicketEventOf<Text: EventText> {
         case .satisfactionRated: .satisfactionRated
         case .delivered: .delivered
         case .deliveryFailed: .deliveryFailed
+        case .slaWarning: .slaWarning
         }
     }
 
@@ -308,6 +326,7 @@ extension TicketEventOf where Text == String {
         case .noteAdded(let e):
             o = ["body": .string(e.body)]
             if let m = e.email { o["email"] = m.json }
+            if let a = e.automation { o["automation"] = a.json }
         case .assigned(let e):
             o = ["agent": e.agent.map(JSONValue.string) ?? .null]
             if let t = e.team { o["team"] = .string(t) }
@@ -330,6 +349,8 @@ extension TicketEventOf where Text == String {
             o = ["reply": .int(Int64(e.reply)), "to": .string(e.to), "messageId": .string(e.messageId)]
         case .deliveryFailed(let e):
             o = ["reply": .int(Int64(e.reply)), "to": .string(e.to), "reason": .string(e.reason), "permanent": .bool(e.permanent)]
+        case .slaWarning(let w):
+            o = ["target": .string(w.target.rawValue), "due": .string(w.due.rfc3339)]
         }
         return .object(o)
     }
@@ -384,7 +405,9 @@ extension TicketEventOf {
                     body: try r.requiredString("body"), attachments: try r.attachments("attachments"),
                     quoted: try r.string("quoted"), email: try r.mailOrigin("email")))
         case .noteAdded:
-            return .noteAdded(NoteAdded(body: try r.requiredString("body"), email: try r.mailOrigin("email")))
+            return .noteAdded(
+                NoteAdded(
+                    body: try r.requiredString("body"), email: try r.mailOrigin("email"), automation: try r.automationRecord("automation")))
         case .assigned:
             guard r.isPresent("agent") else { throw .badRequest("\"agent\" is required (null unassigns)") }
             return .assigned(Assigned(agent: try r.identifier("agent"), team: try r.identifier("team")))
@@ -420,6 +443,8 @@ extension TicketEventOf {
             let to = try r.requiredMailText("to"), reason = try r.requiredString("reason")
             guard let permanent = try r.boolean("permanent") else { throw .badRequest("\"permanent\" is required") }
             return .deliveryFailed(DeliveryFailed(reply: reply, to: to, reason: reason, permanent: permanent))
+        case .slaWarning:
+            return .slaWarning(SLAWarning(target: try r.requiredEnumeration("target", SLAMetric.self), due: try r.requiredInstant("due")))
         }
     }
 
@@ -439,6 +464,7 @@ public enum TicketEventKind: String, Sendable, CaseIterable {
     case satisfactionRated = "satisfaction.rated"
     case delivered = "message.delivered"
     case deliveryFailed = "message.delivery_failed"
+    case slaWarning = "sla.warning"
 
     /// Every kind, built once (`allCases` builds an array on each call).
     private static let all = allCases

@@ -103,7 +103,7 @@ public struct TicketLifecycle: Sendable, Equatable {
         case .statusChanged(let newStatus): .enter(newStatus)
         case .merged: .enter(.closed)
         case .opened, .noteAdded, .assigned, .priorityChanged, .escalated, .tagsChanged, .satisfactionRated, .delivered,
-            .deliveryFailed:
+            .deliveryFailed, .slaWarning:
             .none
         }
     }

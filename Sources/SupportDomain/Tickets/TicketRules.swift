@@ -12,7 +12,7 @@ public enum TicketRules {
             return actor == .agent || actor == .manager || actor == .admin || actor == .system
         case .merged: return actor == .agent || actor == .manager || actor == .admin
         case .satisfactionRated: return actor == .customer
-        case .delivered, .deliveryFailed: return actor == .system
+        case .delivered, .deliveryFailed, .slaWarning: return actor == .system
         }
     }
 
@@ -29,6 +29,10 @@ public enum TicketRules {
             if let ticket, !Identifier.same(ticket.customer, command.actor.id) {
                 throw .forbidden("only the ticket's customer may write \(kind.rawValue) on \(ticket.id)")
             }
+        }
+        // A reaction's record is the automations' own: only they say what was due and when.
+        if case .noteAdded(let note) = command.event, note.automation != nil, command.actor.kind != .system {
+            throw .forbidden("\"automation\" is written by the automations only")
         }
         if kind == .satisfactionRated, let ticket, !(command.actor.kind == .customer && Identifier.same(ticket.customer, command.actor.id))
         {
@@ -65,6 +69,10 @@ public enum TicketRules {
             try checkDeliveredReply(d.reply, on: ticket)
         case .deliveryFailed(let f):
             try checkDeliveredReply(f.reply, on: ticket)
+        case .slaWarning(let w):
+            guard ticket.isRunning(w.target) else {
+                throw .conflict("ticket \(ticket.id) has no running \(w.target.rawValue) interval to warn about")
+            }
         case .messagePosted:
             guard let wanted = command.status else { return [command.event] }
             var after = ticket
@@ -84,10 +92,10 @@ public enum TicketRules {
 
     /// Whether an event of this kind changes anything an agent decides on when answering: all
     /// but the mail outbox's receipt that a reply was delivered, which only confirms what the
-    /// agent already wrote. A form read before such a receipt still stands (the agent console);
+    /// agent already wrote, and an SLA warning, which changes nothing. A form read before such a receipt still stands (the agent console);
     /// a failed delivery does count, since the customer did not get the reply.
     package static func changesWhatAgentsDecideOn(_ kind: TicketEvent.Kind) -> Bool {
-        kind != .delivered
+        kind != .delivered && kind != .slaWarning
     }
 
     /// A delivery outcome names one of the ticket's agent messages.
