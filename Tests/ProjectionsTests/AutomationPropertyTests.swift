@@ -132,11 +132,6 @@ struct AutomationPropertyTests {
     static func replay(_ generated: [RecordedEvent], into directory: String, policy: Policy, clock: SteppedClock) async throws -> Replayed {
         let backend = try SupportBackend(dataDirectory: directory, policy: policy, clock: clock.read)
         let projector = Task { await backend.projections.run() }
-        func stop() async {
-            projector.cancel()
-            backend.close()
-            await projector.value
-        }
         do {
             let runner = try #require(backend.makeAutomations())
             let importer = LogImporter(backend: backend)
@@ -163,10 +158,14 @@ struct AutomationPropertyTests {
             await backend.projections.waitUntilApplied(try backend.store.head.seq)
             let live = backend.projections.read { p in copy p }
             let events = try backend.store.events(after: 0, limit: 1_000_000)
-            await stop()
+            projector.cancel()
+            backend.close()
+            await projector.value
             return Replayed(events: events, live: live, kept: kept)
         } catch {
-            await stop()
+            projector.cancel()
+            backend.close()
+            await projector.value
             throw error
         }
     }

@@ -23,6 +23,8 @@ struct TicketAuthorizationTests {
         // Issue 12: the mail outbox records what became of a reply.
         .delivered: [.system],
         .deliveryFailed: [.system],
+        // Issue 14: the automations warn before a breach.
+        .slaWarning: [.system],
     ]
 
     /// A valid event of each type, for carol's ticket.
@@ -40,6 +42,7 @@ struct TicketAuthorizationTests {
         case .satisfactionRated: .satisfactionRated(.init(score: 5))
         case .delivered: .delivered(.init(reply: 2, to: "carol@example.test", messageId: "<m@desk.test>"))
         case .deliveryFailed: .deliveryFailed(.init(reply: 2, to: "carol@example.test", reason: "550 no such user", permanent: true))
+        case .slaWarning: .slaWarning(.init(target: .resolution, due: Timestamp(rfc3339: "2026-03-04T09:00:00Z")!))
         }
     }
 

@@ -216,21 +216,22 @@ struct AutomationTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let clock = ManualClock(instant("2026-03-02T09:00:00Z"))
-        var desk = try AutomatedDesk(directory: directory.path, policy: try S.policy(), clock: clock)
-        _ = try await desk.run(.open, on: nil, by: S.customer, Bodies.open(product: "hosting", priority: "urgent"))
-        _ = try await desk.run(.open, on: nil, by: S.customer, Bodies.open(product: "hosting", priority: "low"))
-        _ = try await desk.run(.messages, on: "T-2", by: S.alice, #"{"body": "done", "status": "solved"}"#)
-        let early = await desk.runner.step()
-        #expect(early == 0)
-        await desk.close()
+        // Each desk lives in its own scope: the data directory's writer lock goes with the last
+        // reference to its backend.
+        let before = try await AutomatedDesk.session(directory.path, policy: try S.policy(), clock: clock) { desk in
+            try await desk.run(.open, on: nil, by: S.customer, Bodies.open(product: "hosting", priority: "urgent"))
+            try await desk.run(.open, on: nil, by: S.customer, Bodies.open(product: "hosting", priority: "low"))
+            try await desk.run(.messages, on: "T-2", by: S.alice, #"{"body": "done", "status": "solved"}"#)
+            return await desk.runner.step()
+        }
+        #expect(before == 0)
         // Down until Friday noon: T-1's warning, breach and resolution warning and breach were
         // due meanwhile, and T-2's auto-close (Thursday 18:00Z).
         clock.set(instant("2026-03-06T12:00:00Z"))
         if withoutCheckpoints { try S.removeCheckpoints(of: directory.path) }
-        desk = try AutomatedDesk(directory: directory.path, policy: try S.policy(), clock: clock)
-        let fired = await desk.runner.step()
-        let events = try desk.events()
-        await desk.close()
+        let (fired, events) = try await AutomatedDesk.session(directory.path, policy: try S.policy(), clock: clock) { desk in
+            (await desk.runner.step(), try desk.events())
+        }
         let late = "2026-03-06T12:00:00Z"
         let t1 = events.filter { $0.stream == "T-1" && $0.actor == "system/automations" }.map(\.reaction)
         #expect(
@@ -246,10 +247,9 @@ struct AutomationTests {
         #expect(t2 == [S.autoCloseNote(late, due: "2026-03-05T18:00:00Z"), S.closed(late)])
         #expect(fired == 5)
         // Once more after another restart: nothing is owed any more.
-        desk = try AutomatedDesk(directory: directory.path, policy: try S.policy(), clock: clock)
-        let again = await desk.runner.step()
-        let count = try desk.events().count
-        await desk.close()
+        let (again, count) = try await AutomatedDesk.session(directory.path, policy: try S.policy(), clock: clock) { desk in
+            (await desk.runner.step(), try desk.events().count)
+        }
         #expect(again == 0)
         #expect(count == events.count)
     }
@@ -281,6 +281,21 @@ struct AutomatedDesk: Sendable {
         projector.cancel()
         backend.close()
         await projector.value
+    }
+
+    /// Opens a desk over `directory`, runs `body` with it, and closes it.
+    static func session<T: Sendable>(
+        _ directory: String, policy: Policy, clock: ManualClock, _ body: (AutomatedDesk) async throws -> T
+    ) async throws -> T {
+        let desk = try AutomatedDesk(directory: directory, policy: policy, clock: clock)
+        do {
+            let result = try await body(desk)
+            await desk.close()
+            return result
+        } catch {
+            await desk.close()
+            throw error
+        }
     }
 
     /// Runs one command as `actor` on ticket `id` (nil: opens one).
@@ -473,15 +488,19 @@ enum AutomationScenario {
         defer { directory.remove() }
         let clock = ManualClock(instant("2026-03-02T09:00:00Z"))
         let policy = try policy()
-        var desk = try AutomatedDesk(directory: directory.path, policy: policy, clock: clock)
+        // Optional, so that a restart drops every reference to the closed backend: the data
+        // directory's writer lock goes with the last one.
+        var desk: AutomatedDesk? = try AutomatedDesk(directory: directory.path, policy: policy, clock: clock)
         var ticks: [Tick] = []
         do {
             for (k, step) in steps.enumerated() {
                 if k > 0, restarts != .never {
-                    await desk.close()
+                    await desk?.close()
+                    desk = nil
                     if restarts == .everyStepWithoutCheckpoints { try removeCheckpoints(of: directory.path) }
                     desk = try AutomatedDesk(directory: directory.path, policy: policy, clock: clock)
                 }
+                guard let desk else { throw Failure("no desk") }
                 switch step {
                 case .tick(let at):
                     clock.set(instant(at))
@@ -492,11 +511,11 @@ enum AutomationScenario {
                     try await desk.run(route, on: id, by: actor, body)
                 }
             }
-            let events = try desk.events()
-            await desk.close()
+            let events = try desk?.events() ?? []
+            await desk?.close()
             return Run(events: events, ticks: ticks)
         } catch {
-            await desk.close()
+            await desk?.close()
             throw error
         }
     }
