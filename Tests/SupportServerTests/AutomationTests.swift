@@ -283,11 +283,28 @@ struct AutomatedDesk: Sendable {
         await projector.value
     }
 
-    /// Opens a desk over `directory`, runs `body` with it, and closes it.
+    /// Opens a desk over the log of a desk just closed. The writer lock goes with the closed log's
+    /// last reference, which the projections' point-in-time index may still hold for a moment
+    /// (it folds the log on a thread of its own after a start from a checkpoint): a locked
+    /// directory is tried again until that thread lets go.
+    static func reopen(_ directory: String, policy: Policy, clock: ManualClock) async throws -> AutomatedDesk {
+        var attempts = 0
+        while true {
+            do {
+                return try AutomatedDesk(directory: directory, policy: policy, clock: clock)
+            } catch let error as EventLogError {
+                guard case .dataDirectoryLocked = error, attempts < 1000 else { throw error }
+                attempts += 1
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+    }
+
+    /// Opens a desk over `directory` (reopens it), runs `body` with it, and closes it.
     static func session<T: Sendable>(
         _ directory: String, policy: Policy, clock: ManualClock, _ body: (AutomatedDesk) async throws -> T
     ) async throws -> T {
-        let desk = try AutomatedDesk(directory: directory, policy: policy, clock: clock)
+        let desk = try await reopen(directory, policy: policy, clock: clock)
         do {
             let result = try await body(desk)
             await desk.close()
@@ -498,7 +515,7 @@ enum AutomationScenario {
                     await desk?.close()
                     desk = nil
                     if restarts == .everyStepWithoutCheckpoints { try removeCheckpoints(of: directory.path) }
-                    desk = try AutomatedDesk(directory: directory.path, policy: policy, clock: clock)
+                    desk = try await AutomatedDesk.reopen(directory.path, policy: policy, clock: clock)
                 }
                 guard let desk else { throw Failure("no desk") }
                 switch step {
