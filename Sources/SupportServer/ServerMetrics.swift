@@ -24,6 +24,8 @@ final class ServerMetrics: Sendable {
     /// The counters of ``MailCounters/outcomeTotals``, in its order.
     private let mailOutcomes: [Counter]
     private let mailCounted = Mutex<[Int]>([0, 0, 0])
+    private let automationReactions: [Counter]
+    private let automationCounted = Mutex<[Int]>(Array(repeating: 0, count: AutomationCounters.names.count))
     private let mailReceived = Mutex<[String: Counter]>([:])
     private let countedSeq = Mutex<UInt64>(0)
     /// Teams labelled one by one at most.
@@ -79,6 +81,11 @@ final class ServerMetrics: Sendable {
         let sent = MetricNameDescriptor(
             namespace: "ledgerdesk", metricName: "mail_sent", unitName: "total",
             helpText: "Attempts of the mail outbox, by outcome (delivered, failed for good, failed for now).")
+        let reactions = MetricNameDescriptor(
+            namespace: "ledgerdesk", metricName: "automation_reactions", unitName: "total",
+            helpText: "Reactions the automations appended to the log, by rule (docs/automations.md).")
+        let registry = self.registry
+        automationReactions = AutomationCounters.names.map { registry.makeCounter(descriptor: reactions, labels: [("rule", $0)]) }
         mailOutcomes = [
             registry.makeCounter(descriptor: sent, labels: [("outcome", "delivered")]),
             registry.makeCounter(descriptor: sent, labels: [("outcome", "failed")]),
@@ -120,6 +127,12 @@ final class ServerMetrics: Sendable {
         mailPending.set(Double(mail.pending.load(ordering: .relaxed)))
         mailCounted.withLock { counted in
             for (k, (counter, value)) in zip(mailOutcomes, mail.outcomeTotals).enumerated() {
+                if value > counted[k] { counter.increment(by: Int64(value - counted[k])) }
+                counted[k] = max(counted[k], value)
+            }
+        }
+        automationCounted.withLock { counted in
+            for (k, (counter, value)) in zip(automationReactions, backend.automationCounters.totals).enumerated() {
                 if value > counted[k] { counter.increment(by: Int64(value - counted[k])) }
                 counted[k] = max(counted[k], value)
             }

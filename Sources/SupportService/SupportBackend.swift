@@ -24,6 +24,8 @@ package final class SupportBackend: Sendable {
     package let mail: MailIntake
     /// What the mail outbox has done (zero when none runs), for `GET /metrics`.
     package let mailCounters = MailCounters()
+    /// What the automations have appended (zero when none run), for `GET /metrics`.
+    package let automationCounters = AutomationCounters()
     /// The limits the backend and its HTTP edge run under (rate, long-polls, point-in-time folds,
     /// idle connections, import chunks).
     package let limits: ServerLimits

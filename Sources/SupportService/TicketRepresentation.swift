@@ -59,6 +59,19 @@ package struct MailOriginBody: JSONAnswer {
     }
 }
 
+/// The reaction a note of the automations records (docs/automations.md).
+package struct AutomationBody: JSONAnswer {
+    package var rule: String
+    package var due: Timestamp
+    package var target: String?
+
+    package init(_ record: AutomationRecord) {
+        rule = record.rule.rawValue
+        due = record.due
+        target = record.target?.rawValue
+    }
+}
+
 /// One message or note of a ticket's thread.
 package struct ThreadEntryBody: JSONAnswer {
     package var version: Int64
@@ -71,6 +84,8 @@ package struct ThreadEntryBody: JSONAnswer {
     package var quoted: String?
     /// The mail the entry was taken from; absent for entries written otherwise.
     package var email: MailOriginBody?
+    /// On a note of the automations: the reaction it records; absent otherwise.
+    package var automation: AutomationBody?
 
     package init(_ entry: Ticket.ThreadEntry) {
         version = Int64(entry.version)
@@ -81,6 +96,7 @@ package struct ThreadEntryBody: JSONAnswer {
         attachments = entry.attachments.map(AttachmentBody.init)
         quoted = entry.quoted
         email = entry.email.map(MailOriginBody.init)
+        automation = entry.automation.map(AutomationBody.init)
     }
 
     /// `ticket`'s thread, without its notes when `messagesOnly`.

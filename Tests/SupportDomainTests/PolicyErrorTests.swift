@@ -65,7 +65,8 @@ struct PolicyErrorTests {
             description: "timezone: unknown key (expected one of timeZone, schedule, holidays, capacity, targets, limits, automations)"),
         .init(
             json: #"{"time zone": "UTC"}"#, kind: .unknownKey,
-            description: #"["time zone"]: unknown key (expected one of timeZone, schedule, holidays, capacity, targets, limits, automations)"#),
+            description:
+                #"["time zone"]: unknown key (expected one of timeZone, schedule, holidays, capacity, targets, limits, automations)"#),
         .init(
             json: #"{"capacity": 1, "capacity": 2}"#, kind: .malformedJSON,
             description: #"invalid JSON: duplicate member "capacity" at byte 16"#),

@@ -22,6 +22,8 @@ public struct Ticket: Sendable, Equatable {
         public var quoted: String?
         /// The mail the entry was taken from, if any.
         public var email: TicketEvent.MailOrigin?
+        /// The automatic reaction a note of the automations records, if any.
+        public var automation: AutomationRecord? = nil
     }
 
     /// A customer turn that has not ended yet (SPEC §4).
@@ -148,7 +150,9 @@ public struct Ticket: Sendable, Equatable {
             if let email = m.email { mailMessageIDs.append(email.messageId) }
         case .noteAdded(let n):
             thread.append(
-                ThreadEntry(version: version, at: at, kind: .note, author: actor, body: n.body, attachments: [], email: n.email))
+                ThreadEntry(
+                    version: version, at: at, kind: .note, author: actor, body: n.body, attachments: [], email: n.email,
+                    automation: n.automation))
             if let record = n.automation, record.rule == .slaBreach, let target = record.target, actor.kind == .system {
                 reactions.breachHandled.insert(target)
             }

@@ -43,11 +43,14 @@ package final class AutomationRunner: Sendable {
     let fingerprint: String
     private let state = Mutex(State())
     private let reacted = Atomic<Int>(0)
+    let counters: AutomationCounters
 
     package init(
         store: EventStore, commands: TicketCommands, levels: ServiceLevels, checkpoints: any CheckpointStore,
-        clock: @escaping @Sendable () -> Timestamp, logger: Logger = Logger(label: "automations")
+        clock: @escaping @Sendable () -> Timestamp, counters: AutomationCounters = AutomationCounters(),
+        logger: Logger = Logger(label: "automations")
     ) {
+        self.counters = counters
         self.store = store
         self.commands = commands
         self.planner = ReactionPlanner(levels: levels)
@@ -83,7 +86,8 @@ package final class AutomationRunner: Sendable {
     @discardableResult
     package func step() async -> Int {
         start()
-        while follow() {}
+        // Batch by batch, letting other work run in between: the first start reads the whole log.
+        while follow() { await Task.yield() }
         let fired = await fireDue()
         saveCheckpoint(force: false)
         return fired
@@ -113,7 +117,7 @@ package final class AutomationRunner: Sendable {
     private func follow() -> Bool {
         let after = state.withLock { $0.through }
         let events: [RecordedEvent]
-        do { events = try store.events(after: after, limit: 1000) } catch {
+        do { events = try store.events(after: after, limit: 256) } catch {
             logger.error("the automations cannot read the log: \(error)")
             return false
         }
@@ -178,6 +182,7 @@ package final class AutomationRunner: Sendable {
                 case .appended:
                     fired += 1
                     reacted.add(1, ordering: .relaxed)
+                    counters.record(reaction.kind)
                     logger.info("\(id): \(events.map(\.kind.rawValue).joined(separator: ", ")) (due at \(reaction.due))")
                 case .changed:
                     continue
@@ -246,7 +251,8 @@ extension SupportBackend {
     /// ``AutomationService``.
     package func makeAutomations() -> AutomationRunner? {
         guard levels.policy.automations.isOn else { return nil }
-        return AutomationRunner(store: store, commands: commands, levels: levels, checkpoints: checkpoints, clock: clock)
+        return AutomationRunner(
+            store: store, commands: commands, levels: levels, checkpoints: checkpoints, clock: clock, counters: automationCounters)
     }
 }
 
@@ -258,4 +264,27 @@ package struct AutomationService: Service {
     package func run() async throws {
         await cancelWhenGracefulShutdown { await runner.run() }
     }
+}
+
+/// What the automations appended since the server started, by reaction, for `GET /metrics`.
+package final class AutomationCounters: Sendable {
+    /// The reactions' names as `/metrics` labels them, in the order of ``totals``.
+    package static let names = ["sla-warning", "sla-breach", "shift-end", "auto-close"]
+    private let counts = Mutex<[Int]>(Array(repeating: 0, count: AutomationCounters.names.count))
+
+    package init() {}
+
+    func record(_ kind: DueReaction.Kind) {
+        let index =
+            switch kind {
+            case .warning: 0
+            case .breach: 1
+            case .shiftEnd: 2
+            case .autoClose: 3
+            }
+        counts.withLock { $0[index] += 1 }
+    }
+
+    /// The totals, in the order of ``names``.
+    package var totals: [Int] { counts.withLock { $0 } }
 }
