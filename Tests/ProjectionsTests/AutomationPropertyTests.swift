@@ -59,7 +59,8 @@ struct AutomationPropertyTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let clock = SteppedClock(Self.start)
-        let replayed = try await Self.replay(RandomLog(seed: c.seed, steps: 300, start: Self.start).events, into: directory.path, policy: policy, clock: clock)
+        let replayed = try await Self.replay(
+            RandomLog(seed: c.seed, steps: 300, start: Self.start).events, into: directory.path, policy: policy, clock: clock)
         let events = replayed.events
         let evaluation = clock.now
         let byAutomations = events.filter { $0.actor == ReactionPlanner.actor.eventActor }
@@ -75,7 +76,9 @@ struct AutomationPropertyTests {
 
         // (a) The projection that followed the log against the recomputation on the whole log.
         let live = replayed.live
-        try property.compare(live, try Reference(events: events, levels: levels, evaluation: evaluation), at: evaluation, rng: &rng, first: first, last: last)
+        try property.compare(
+            live, try Reference(events: events, levels: levels, evaluation: evaluation), at: evaluation, rng: &rng, first: first, last: last
+        )
 
         // (b) Rebuilt from seq 1, by a fold and by a backend told to rebuild: the same answers.
         var folded = SupportProjection(levels: levels)
@@ -95,7 +98,8 @@ struct AutomationPropertyTests {
         for instant in instants {
             let prefix = events.filter { $0.at <= instant }
             let asOf = try rebuiltBackend.projections.asOf(instant)
-            try property.compare(asOf, try Reference(events: prefix, levels: levels, evaluation: instant), at: instant, rng: &rng, first: first, last: last)
+            try property.compare(
+                asOf, try Reference(events: prefix, levels: levels, evaluation: instant), at: instant, rng: &rng, first: first, last: last)
             for ticket in Set(prefix.filter { $0.actor == ReactionPlanner.actor.eventActor }.map(\.stream)) {
                 let version = prefix.filter { $0.stream == ticket }.count
                 #expect(asOf.ticket(ticket, at: instant)?.version == UInt64(version), "\(ticket) as of \(instant)")
@@ -141,7 +145,9 @@ struct AutomationPropertyTests {
             // A round at least every 30 minutes, and one exactly at each instant a reaction falls due.
             func advance(to target: Timestamp) async {
                 while clock.now < target {
-                    let next = min(clock.now.milliseconds + round, target.milliseconds, max(runner.nextDue?.milliseconds ?? .max, clock.now.milliseconds + 1))
+                    let next = min(
+                        clock.now.milliseconds + round, target.milliseconds,
+                        max(runner.nextDue?.milliseconds ?? .max, clock.now.milliseconds + 1))
                     clock.set(Timestamp(milliseconds: next))
                     await runner.step()
                 }
@@ -152,7 +158,9 @@ struct AutomationPropertyTests {
                 let lastAt = try backend.commands.load(event.stream)?.lastAt
                 let at = max(event.at, lastAt ?? event.at)
                 do {
-                    _ = try await importer.run([ImportLine(ticket: event.stream, type: event.type, at: at, actor: event.actor, data: event.data)])
+                    _ = try await importer.run([
+                        ImportLine(ticket: event.stream, type: event.type, at: at, actor: event.actor, data: event.data)
+                    ])
                     kept += 1
                 } catch {
                     // Refused: the ticket moved on (closed, escalated, its status already the one asked).
@@ -195,9 +203,12 @@ struct AutomationPropertyTests {
                 guard let ticket = before, let after = fold.ticket else { continue }
                 if ticket.status.isResolved, !after.status.isResolved { resolutionInterval += 1 }
                 func interval(_ metric: SLAMetric) -> String {
-                    metric == .resolution ? "resolution \(resolutionInterval)" : "\(metric) \(ticket.runningTurn.map { "\($0.start)" } ?? "-")"
+                    metric == .resolution
+                        ? "resolution \(resolutionInterval)" : "\(metric) \(ticket.runningTurn.map { "\($0.start)" } ?? "-")"
                 }
-                func start(_ metric: SLAMetric) -> Timestamp { metric == .resolution ? ticket.openedAt : ticket.runningTurn?.start ?? ticket.openedAt }
+                func start(_ metric: SLAMetric) -> Timestamp {
+                    metric == .resolution ? ticket.openedAt : ticket.runningTurn?.start ?? ticket.openedAt
+                }
                 switch event {
                 case .slaWarning(let w):
                     warnings += 1
@@ -207,7 +218,8 @@ struct AutomationPropertyTests {
                     #expect(deadline.due == w.due, "\(id) v\(e.version): warned of \(w.due), due \(String(describing: deadline.due))")
                     let target = try #require(levels.target(w.target, priority: ticket.priority))
                     #expect(
-                        levels.duration(from: e.at, to: w.due, clock: target.clock) <= lead, "\(id) v\(e.version): warned too early at \(e.at)")
+                        levels.duration(from: e.at, to: w.due, clock: target.clock) <= lead,
+                        "\(id) v\(e.version): warned too early at \(e.at)")
                 case .noteAdded(let n):
                     guard let record = n.automation else { break }
                     #expect(e.actor == ReactionPlanner.actor.eventActor)
@@ -215,7 +227,9 @@ struct AutomationPropertyTests {
                     if record.rule == .slaBreach, let metric = record.target {
                         breaches += 1
                         #expect(ticket.isRunning(metric))
-                        #expect(breached.insert(interval(metric)).inserted, "\(id) v\(e.version): a second breach reaction for \(interval(metric))")
+                        #expect(
+                            breached.insert(interval(metric)).inserted,
+                            "\(id) v\(e.version): a second breach reaction for \(interval(metric))")
                         let deadline = try #require(levels.deadline(metric, priority: ticket.priority, start: start(metric)))
                         #expect(deadline.breachAt == record.due && deadline.isBreached(at: e.at))
                     }

@@ -14,10 +14,13 @@ struct AutomationRuleTests {
     static let warning = TicketEvent.slaWarning(.init(target: .firstReply, due: Timestamp(rfc3339: "2026-03-02T10:00:00Z")!))
     static let breachNote = TicketEvent.noteAdded(
         .init(
-            body: "SLA breach", automation: .init(rule: .slaBreach, due: Timestamp(rfc3339: "2026-03-02T10:00:00.001Z")!, target: .firstReply)
+            body: "SLA breach",
+            automation: .init(rule: .slaBreach, due: Timestamp(rfc3339: "2026-03-02T10:00:00.001Z")!, target: .firstReply)
         ))
 
-    private func refusal(_ event: TicketEvent, by actor: SupportActor, on ticket: Ticket, at: String = "2026-03-02T09:30:00Z") throws
+    private func refusal(
+        _ event: TicketEvent, by actor: SupportActor, on ticket: Ticket, at: String = "2026-03-02T09:30:00Z"
+    ) throws
         -> DomainError.Kind?
     {
         let instant = try F.instant(at)
@@ -63,10 +66,14 @@ struct AutomationRuleTests {
             data: try F.json(F.openingData()))
         let at = try F.instant("2026-03-02T09:30:00Z")
         let warning = try F.json(#"{"target": "firstReply", "due": "2026-03-02T10:00:00.000Z"}"#)
-        let note = try F.json(#"{"body": "n", "automation": {"rule": "sla-breach", "due": "2026-03-02T10:00:00.001Z", "target": "firstReply"}}"#)
+        let note = try F.json(
+            #"{"body": "n", "automation": {"rule": "sla-breach", "due": "2026-03-02T10:00:00.001Z", "target": "firstReply"}}"#)
         #expect(
-            F.refusalKind { try validation.add(ticket: "T-1", type: "sla.warning", at: at, actor: F.alice.eventActor, data: warning) } == .conflict)
-        #expect(F.refusalKind { try validation.add(ticket: "T-1", type: "note.added", at: at, actor: F.mona.eventActor, data: note) } == .conflict)
+            F.refusalKind { try validation.add(ticket: "T-1", type: "sla.warning", at: at, actor: F.alice.eventActor, data: warning) }
+                == .conflict)
+        #expect(
+            F.refusalKind { try validation.add(ticket: "T-1", type: "note.added", at: at, actor: F.mona.eventActor, data: note) }
+                == .conflict)
         let system = EventActor(kind: "system", id: "automations")
         #expect(F.refusal { try validation.add(ticket: "T-1", type: "sla.warning", at: at, actor: system, data: warning) } == nil)
         #expect(F.refusal { try validation.add(ticket: "T-1", type: "note.added", at: at, actor: system, data: note) } == nil)
@@ -238,8 +245,14 @@ struct AutomationRuleTests {
         (#"{"automations": {"shifts": {"hosting": {}}}}"#, .wrongType, "automations.shifts.hosting"),
         (#"{"automations": {"shifts": {"hosting": [{"agents": ["alice"]}]}}}"#, .missingKey, "automations.shifts.hosting[0].schedule"),
         (#"{"automations": {"shifts": {"hosting": [{"schedule": {}}]}}}"#, .missingKey, "automations.shifts.hosting[0].agents"),
-        (#"{"automations": {"shifts": {"hosting": [{"agents": [1], "schedule": {}}]}}}"#, .wrongType, "automations.shifts.hosting[0].agents[0]"),
-        (#"{"automations": {"shifts": {"hosting": [{"agents": "alice", "schedule": {}}]}}}"#, .wrongType, "automations.shifts.hosting[0].agents"),
+        (
+            #"{"automations": {"shifts": {"hosting": [{"agents": [1], "schedule": {}}]}}}"#, .wrongType,
+            "automations.shifts.hosting[0].agents[0]"
+        ),
+        (
+            #"{"automations": {"shifts": {"hosting": [{"agents": "alice", "schedule": {}}]}}}"#, .wrongType,
+            "automations.shifts.hosting[0].agents"
+        ),
         (
             #"{"automations": {"shifts": {"hosting": [{"agents": [], "schedule": {}}, {"agents": ["a"], "schedule": {"mon": ["14:00-06:00"]}}]}}}"#,
             .invalidValue, "automations.shifts.hosting[1].schedule.mon[0]"

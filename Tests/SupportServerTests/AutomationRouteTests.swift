@@ -43,7 +43,8 @@ struct AutomationRouteTests {
                 }
             }
             // A customer may not write notes at all; with a record it is just as forbidden.
-            let r = try await client.post("/v1/tickets/\(id)/notes", as: .c1, #"{"body": "x", "automation": {"rule": "shift-end", "due": "2026-03-02T13:00:00Z"}}"#)
+            let r = try await client.post(
+                "/v1/tickets/\(id)/notes", as: .c1, #"{"body": "x", "automation": {"rule": "shift-end", "due": "2026-03-02T13:00:00Z"}}"#)
             expectProblem(r, .forbidden)
             // An explicit null is no record: an ordinary note.
             try await client.command(id, "notes", as: .alice, #"{"body": "plain", "automation": null}"#)
@@ -82,17 +83,23 @@ struct AutomationRouteTests {
             let note = try #require(events.first { $0["type"]?.stringValue == "note.added" })
             #expect(
                 note["data"]?["automation"]
-                    == .object(["rule": .string("sla-breach"), "due": .string("2026-03-02T10:00:00.001Z"), "target": .string("firstReply")]))
+                    == .object(["rule": .string("sla-breach"), "due": .string("2026-03-02T10:00:00.001Z"), "target": .string("firstReply")])
+            )
             #expect(events.contains { $0["type"]?.stringValue == "ticket.escalated" && $0["data"]?["team"]?.stringValue == "hosting-l2" })
 
             for who in [Who.alice, .auditor] {
                 let history = try await client.get("/v1/tickets/\(id)/history", as: who)
                 #expect(history.status == .ok, "\(history)")
                 let entries = history.json["events"]?.arrayValue ?? []
-                #expect(entries.map { $0["event"]?["type"]?.stringValue ?? "?" } == ["ticket.opened", "sla.warning", "note.added", "ticket.escalated"])
+                #expect(
+                    entries.map { $0["event"]?["type"]?.stringValue ?? "?" } == [
+                        "ticket.opened", "sla.warning", "note.added", "ticket.escalated",
+                    ])
                 // The warning changes nothing in the state after it but the version.
                 let opened = entries.first?["state"], warned = entries.dropFirst().first?["state"]
-                #expect(warned?["status"] == opened?["status"] && warned?["team"] == opened?["team"] && warned?["nextDue"] == opened?["nextDue"])
+                #expect(
+                    warned?["status"] == opened?["status"] && warned?["team"] == opened?["team"] && warned?["nextDue"] == opened?["nextDue"]
+                )
                 #expect(warned?["version"]?.intValue == 2)
                 #expect(entries.last?["state"]?["team"]?.stringValue == "hosting-l2")
             }

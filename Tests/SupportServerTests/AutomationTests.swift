@@ -141,14 +141,18 @@ struct AutomationTests {
         // T-4 (alice's) and T-11 (given to alice exactly at the end) go back to the queue.
         for id in ["T-4", "T-11"] {
             #expect(
-                run.reactions(id) == [S.shiftEndNote("2026-03-02T13:10:00Z", due: "2026-03-02T13:00:00Z"), S.unassigned("2026-03-02T13:10:00Z")],
+                run.reactions(id) == [
+                    S.shiftEndNote("2026-03-02T13:10:00Z", due: "2026-03-02T13:00:00Z"), S.unassigned("2026-03-02T13:10:00Z"),
+                ],
                 "\(id)")
         }
         // Late shift (carla, bruno) ends 22:00 Paris (21:00Z): bruno's T-5 (kept at 13:00Z, bruno
         // being on the late shift too) and carla's T-8 go back.
         for id in ["T-5", "T-8"] {
             #expect(
-                run.reactions(id) == [S.shiftEndNote("2026-03-02T21:00:00Z", due: "2026-03-02T21:00:00Z"), S.unassigned("2026-03-02T21:00:00Z")],
+                run.reactions(id) == [
+                    S.shiftEndNote("2026-03-02T21:00:00Z", due: "2026-03-02T21:00:00Z"), S.unassigned("2026-03-02T21:00:00Z"),
+                ],
                 "\(id)")
         }
         #expect(run.fired("2026-03-02T20:59:59.999Z") == [0])
@@ -171,7 +175,9 @@ struct AutomationTests {
         let run = try await Self.plain.value
         // T-9 solved Monday: Tuesday, Wednesday, Thursday; closed Thursday 19:00 Paris (18:00Z).
         #expect(
-            run.reactions("T-9") == [S.autoCloseNote("2026-03-05T18:00:00Z", due: "2026-03-05T18:00:00Z"), S.closed("2026-03-05T18:00:00Z")])
+            run.reactions("T-9") == [
+                S.autoCloseNote("2026-03-05T18:00:00Z", due: "2026-03-05T18:00:00Z"), S.closed("2026-03-05T18:00:00Z"),
+            ])
         #expect(run.fired("2026-03-05T17:59:59.999Z") == [0])
         #expect(try run.ticket("T-9").status == .closed)
     }
@@ -181,7 +187,9 @@ struct AutomationTests {
         // T-10 solved Monday, reopened by the customer Tuesday 09:00Z, solved again 09:30Z: not
         // closed Thursday, but at close of business Friday.
         #expect(
-            run.reactions("T-10") == [S.autoCloseNote("2026-03-06T18:00:00Z", due: "2026-03-06T18:00:00Z"), S.closed("2026-03-06T18:00:00Z")])
+            run.reactions("T-10") == [
+                S.autoCloseNote("2026-03-06T18:00:00Z", due: "2026-03-06T18:00:00Z"), S.closed("2026-03-06T18:00:00Z"),
+            ])
         #expect(run.fired("2026-03-05T18:00:00Z") == [1], "T-9 only")
     }
 
@@ -318,7 +326,8 @@ struct AutomatedDesk: Sendable {
     /// Runs one command as `actor` on ticket `id` (nil: opens one).
     @discardableResult
     func run(_ route: CommandRoute, on id: String?, by actor: SupportActor, _ body: String) async throws -> WriteReply {
-        let command = try TicketCommand.parse(route: route, body: try JSONParser.parse(body), actor: actor, limits: backend.levels.policy.limits)
+        let command = try TicketCommand.parse(
+            route: route, body: try JSONParser.parse(body), actor: actor, limits: backend.levels.policy.limits)
         let ticket = try id.map { id in try backend.commands.load(id) } ?? nil
         let role: Role =
             switch actor.kind {
@@ -406,10 +415,11 @@ enum AutomationScenario {
     static let steps: [Step] = {
         let agent = alice, c = customer
         let reply = #"{"body": "We are on it."}"#, more = #"{"body": "Still broken."}"#
+        // T-1: first reply 1 h, resolution 8 h (calendar); T-2 and T-3: first reply 4 and 8 business hours.
         var steps: [Step] = [
-            .command(nil, .open, c, Bodies.open(product: "hosting", priority: "urgent")),  // T-1: first reply 1 h, resolution 8 h (calendar)
-            .command(nil, .open, c, Bodies.open(product: "hosting", priority: "high")),  // T-2: first reply 4 business hours
-            .command(nil, .open, c, Bodies.open(product: "hosting", priority: "normal")),  // T-3: first reply 8 business hours
+            .command(nil, .open, c, Bodies.open(product: "hosting", priority: "urgent")),
+            .command(nil, .open, c, Bodies.open(product: "hosting", priority: "high")),
+            .command(nil, .open, c, Bodies.open(product: "hosting", priority: "normal")),
         ]
         // T-4 ... T-11: low, answered at once (no SLA clock runs on them afterwards).
         steps += (4...11).map { _ in .command(nil, .open, c, Bodies.open(product: "hosting", priority: "low")) }
