@@ -185,7 +185,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProjectionsTests",
-            dependencies: ["Projections", "SupportDomain", "EventLog", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Projections", "SupportDomain", "SupportService", "EventLog", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -87,7 +87,7 @@ struct PropertyTests {
 
     // MARK: Comparisons
 
-    private func compare(
+    func compare(
         _ projection: SupportProjection, _ reference: Reference, at instant: Timestamp,
         rng: inout SeededRandom, first: Int64, last: Int64
     ) throws {
@@ -193,7 +193,7 @@ struct PropertyTests {
     }
 
     /// Every answer of a projection at an instant, for equality.
-    private func answers(_ p: SupportProjection, at: Timestamp) -> [String] {
+    func answers(_ p: SupportProjection, at: Timestamp) -> [String] {
         var out: [String] = ["\(p.appliedSeq)", "\(p.queues(at: at))", "\(p.workloads(window: .unbounded))"]
         for team in RandomLog.teams { out.append("\(p.teamQueue(team, at: at))") }
         for agent in RandomLog.agents { out.append("\(p.agentQueue(agent, at: at))") }

@@ -124,7 +124,7 @@ public struct ReactionPlanner: Sendable {
     }
 
     /// The hand-off a ticket awaiting an agent is owed at the end of its assignee's shift: the
-    /// first end, after the ticket was last given to the assignee, came to its team or started
+    /// first end, at or after the ticket was last given to the assignee, came to its team or started
     /// awaiting an agent, at which the assignee is on no shift of the team.
     private func handOff(of ticket: Ticket) -> DueReaction? {
         guard ticket.status.isAwaitingAgent, let agent = ticket.assignee, let assignedAt = ticket.assignedAt else { return nil }

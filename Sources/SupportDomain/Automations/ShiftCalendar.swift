@@ -35,7 +35,7 @@ struct ShiftCalendar {
     /// The local day of an instant in the policy's zone.
     func localDay(of instant: Int64) -> Int { calendar.estimatedLocalDay(of: instant) }
 
-    /// The first end of a period of a shift of `shifts` that `agent` works, after `since`, at
+    /// The first end of a period of a shift of `shifts` that `agent` works, at or after `since`, at
     /// which `agent` is on no shift of `shifts` (so the hand-off is due), with that shift; nil
     /// when none comes within about a year.
     func firstHandOff(of agent: String, in shifts: [Automations.Shift], after since: Int64) -> (end: Int64, shift: Automations.Shift)? {
@@ -51,7 +51,7 @@ struct ShiftCalendar {
             let limit = calendar.instant(atWallTime: Int64(upper) * CivilCalendar.millisecondsPerDay)
             var ends: [(end: Int64, shift: Automations.Shift)] = []
             for (shift, list) in all where shift.includes(agent) {
-                for period in list where period.end > since && period.end < limit { ends.append((period.end, shift)) }
+                for period in list where period.end >= since && period.end < limit { ends.append((period.end, shift)) }
             }
             ends.sort { $0.end < $1.end }
             for candidate in ends {
