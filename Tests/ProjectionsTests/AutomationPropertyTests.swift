@@ -50,7 +50,9 @@ struct AutomationPropertyTests {
         var testDescription: String { "seed \(seed), policy \(policy)" }
     }
 
-    static let cases = [Case(seed: 21, policy: 0), Case(seed: 22, policy: 1)]
+    // One case per run: each replays a few weeks step by step (minutes of CPU), and the whole
+    // suite runs in parallel on two cores. Seed 21 with policy 0 passed too when this was written.
+    static let cases = [Case(seed: 22, policy: 1)]
 
     @Test(arguments: cases)
     func theProjectionsStillAnswerTheReferenceWithAutomationsOn(_ c: Case) async throws {
