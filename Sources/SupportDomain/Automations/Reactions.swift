@@ -43,7 +43,7 @@ public struct ReactionPlanner: Sendable {
         var owed: [DueReaction] = []
         for metric in SLAMetric.allCases where ticket.isRunning(metric) {
             guard let target = levels.target(metric, priority: ticket.priority) else { continue }
-            let start = metric == .resolution ? ticket.openedAt : (ticket.runningTurn?.start ?? ticket.openedAt)
+            let start = intervalStart(metric, of: ticket)
             if let warning = automations.slaWarning, !ticket.reactions.warned.contains(metric),
                 let at = warningInstant(start: start, target: target, lead: warning.leadSeconds * 1000)
             {
@@ -109,8 +109,13 @@ public struct ReactionPlanner: Sendable {
     // MARK: The instants
 
     private func deadline(_ metric: SLAMetric, of ticket: Ticket) -> SLADeadline? {
-        let start = metric == .resolution ? ticket.openedAt : (ticket.runningTurn?.start ?? ticket.openedAt)
-        return levels.deadline(metric, priority: ticket.priority, start: start)
+        levels.deadline(metric, priority: ticket.priority, start: intervalStart(metric, of: ticket))
+    }
+
+    /// Where the running interval of `metric` started: the running turn's start for a reply
+    /// target, the opening for the resolution.
+    private func intervalStart(_ metric: SLAMetric, of ticket: Ticket) -> Timestamp {
+        metric == .resolution ? ticket.openedAt : (ticket.runningTurn?.start ?? ticket.openedAt)
     }
 
     /// When an interval from `start` has `lead` left of `target` on the target's clock (its
