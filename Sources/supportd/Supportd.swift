@@ -219,10 +219,12 @@ struct Supportd: AsyncParsableCommand {
         }
         // Graceful shutdown goes in reverse order: the notifier first (long-polls answer at once),
         // then the HTTP server drains, then (inside the application) the projections and the log.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [app, ShutdownNotifier(backend: backend)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // The contract gives a signalled shutdown 10 s: whatever still runs after 8 is cancelled.
+        var configuration = ServiceGroupConfiguration(
+            services: [app, ShutdownNotifier(backend: backend)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(8)
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
     }
 }

@@ -359,7 +359,7 @@ struct AuditImportTests {
 
     /// An import is validated whole before appending: a live write landing on one of its tickets
     /// meanwhile must not leave it half appended.
-    @Test(.timeLimit(.minutes(4)))
+    @Test(.timeLimit(.minutes(8)))
     func aLiveWriteDuringAnImportNeverLeavesItHalfAppended() async throws {
         try await withServer { server, client in
             let existing = try await client.open()

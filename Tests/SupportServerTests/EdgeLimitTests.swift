@@ -17,11 +17,11 @@ final class FoldGate: Sendable {
     private let condition = NSCondition()
     private let state = Mutex<(holding: Int, released: Bool)>((0, false))
 
-    /// Called on a fold's thread: waits until released (at most 30 s, so a broken test ends).
+    /// Called on a fold's thread: waits until released (at most 4 minutes, so a broken test ends).
     var hold: @Sendable () -> Void {
         { [self] in
             state.withLock { $0.holding += 1 }
-            let deadline = Date().addingTimeInterval(30)
+            let deadline = Date().addingTimeInterval(240)
             condition.lock()
             while !released, condition.wait(until: deadline) {}
             condition.unlock()
@@ -29,7 +29,7 @@ final class FoldGate: Sendable {
         }
     }
 
-    /// Folds held now (a fold lets go when released or after its 30 s).
+    /// Folds held now (a fold lets go when released or after its 4 minutes).
     var holding: Int { state.withLock { $0.holding } }
     var released: Bool { state.withLock { $0.released } }
 
@@ -43,7 +43,7 @@ final class FoldGate: Sendable {
 
 /// Polls `condition` until it holds (a bounded wait that only guards against a hang).
 func eventually(
-    _ what: String, within limit: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
+    _ what: String, within limit: Duration = .seconds(120), sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + limit
@@ -181,7 +181,7 @@ struct EdgeLimitTests {
 
     // MARK: Idle connections
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func anIdleConnectionIsClosedByTheServer() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -65,7 +65,7 @@ struct ImportStreamingTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func aBadLineAtTheEndOfALargeInputAppendsNothingAndNamesIt() async throws {
         var lines = auditGeneratedImport(tickets: 3000)
         try #require(lines.count == 21_000)

@@ -41,7 +41,7 @@ struct TokenFileTests {
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/elsewhere.json"))
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func supportdWithoutDemoPrintsTheTokensFilePathButNoToken() async throws {
         let root = TemporaryDirectory()
         defer { root.remove() }
