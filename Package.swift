@@ -191,7 +191,7 @@ let package = Package(
         .testTarget(
             name: "SupportServerTests",
             dependencies: [
-                "SupportServer", "SupportService", "EventLog", "SupportDomain", "Projections", "MailMessage",
+                "SupportServer", "SupportService", "EventLog", "SupportDomain", "Projections", "MailMessage", "DemoWorkload",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

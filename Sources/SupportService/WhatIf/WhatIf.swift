@@ -175,7 +175,8 @@ extension SupportBackend {
                     (at, seq, current) = (asOf, past.appliedSeq, WhatIfSide(past, levels: currentLevels, query: query, at: asOf))
                 } else {
                     let now = clock()
-                    (at, seq, current) = runner.read { p in (now, p.appliedSeq, WhatIfSide(p, levels: currentLevels, query: query, at: now)) }
+                    (at, seq, current) = runner.read { p in (now, p.appliedSeq, WhatIfSide(p, levels: currentLevels, query: query, at: now))
+                    }
                 }
                 var proposed: WhatIfSide
                 if proposedLevels.policy.hash == current.policyHash {

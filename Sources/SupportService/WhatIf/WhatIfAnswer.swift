@@ -116,7 +116,9 @@ package struct WhatIfAnswer: JSONAnswer {
         proposed = Side(result.proposed, query: query, at: result.at)
         differences = Differences(
             groups: result.groups.map {
-                GroupChange(key: $0.key, firstReply: SLAChange($0.firstReply), nextReply: SLAChange($0.nextReply), resolution: SLAChange($0.resolution))
+                GroupChange(
+                    key: $0.key, firstReply: SLAChange($0.firstReply), nextReply: SLAChange($0.nextReply),
+                    resolution: SLAChange($0.resolution))
             },
             queues: result.queues.map { q in
                 QueueChange(

@@ -43,7 +43,8 @@ package struct WhatIfQuery: Sendable {
         let document: JSONValue
         do { document = try JSONParser.parse(body) } catch { throw .badRequest("malformed JSON: \(error)") }
         guard let object = document.objectValue else {
-            throw .badRequest("the body must be a JSON object {\"policy\": {…}, \"from\", \"to\", \"groupBy\", \"clock\", \"bucket\", \"asOf\"}")
+            throw .badRequest(
+                "the body must be a JSON object {\"policy\": {…}, \"from\", \"to\", \"groupBy\", \"clock\", \"bucket\", \"asOf\"}")
         }
         if let unknown = object.keys.sorted().first(where: { !Self.members.contains($0) }) {
             throw .badRequest("unknown member \"\(unknown)\" (allowed: \(Self.members.joined(separator: ", ")))")
@@ -63,7 +64,8 @@ package struct WhatIfQuery: Sendable {
         func choice<E: RawRepresentable & CaseIterable>(_ name: String, _: E.Type) throws(ServiceError) -> E? where E.RawValue == String {
             guard let value = object[name], !value.isNull else { return nil }
             guard let text = value.stringValue, let e = E(rawValue: text) else {
-                throw .badRequest("\"\(name)\" must be one of \(E.allCases.map(\.rawValue).joined(separator: ", ")), not \(Self.shown(value))")
+                throw .badRequest(
+                    "\"\(name)\" must be one of \(E.allCases.map(\.rawValue).joined(separator: ", ")), not \(Self.shown(value))")
             }
             return e
         }
