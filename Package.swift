@@ -141,7 +141,7 @@ let package = Package(
         .executableTarget(
             name: "projection-bench",
             dependencies: [
-                "EventLog", "SupportDomain", "Projections", "DemoWorkload",
+                "EventLog", "SupportDomain", "Projections", "SupportService", "DemoWorkload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
