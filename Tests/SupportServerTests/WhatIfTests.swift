@@ -86,6 +86,8 @@ struct WhatIfRouteTests {
                 ),
                 (whatIfBody("{\"schedule\": {\"mon\": [\"13:00-12:00\"]}}"), "policy.schedule.mon[0]"),
                 (whatIfBody("{\"timeZone\": \"Mars/Olympus\"}"), "policy.timeZone"),
+                // The overlay's own bytes are read: brackets inside its strings end nothing.
+                ("{\"groupBy\": \"team\", \"policy\": {\n \"timeZone\": \"}]\\\"x\"\n}, \"clock\": \"business\"}", "policy.timeZone"),
                 (whatIfBody("{\"holidays\": [\"2026-02-30\"]}"), "policy.holidays[0]"),
                 (whatIfBody("{}", ["from": "2026-03-05T00:00:00Z", "to": "2026-03-01T00:00:00Z"]), "is after"),
                 (whatIfBody("{}", ["asOf": "yesterday"]), "\"asOf\" must be an RFC 3339 instant"),

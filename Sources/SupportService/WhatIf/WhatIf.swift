@@ -175,8 +175,10 @@ extension SupportBackend {
                     (at, seq, current) = (asOf, past.appliedSeq, WhatIfSide(past, levels: currentLevels, query: query, at: asOf))
                 } else {
                     let now = clock()
-                    (at, seq, current) = runner.read { p in (now, p.appliedSeq, WhatIfSide(p, levels: currentLevels, query: query, at: now))
-                    }
+                    // A copy (its large parts shared, copied on write) so that the queries run
+                    // without holding the projection's lock against the appliers.
+                    let live: SupportProjection = runner.read { copy $0 }
+                    (at, seq, current) = (now, live.appliedSeq, WhatIfSide(live, levels: currentLevels, query: query, at: now))
                 }
                 var proposed: WhatIfSide
                 if proposedLevels.policy.hash == current.policyHash {
