@@ -46,7 +46,11 @@ enum DashboardPages {
                 }
                 var text = point.value.map(chart.formatHuman) ?? "–"
                 if let count = point.count, let noun = chart.countNoun { text += " (\(count) \(noun))" }
-                out += "<td>\(DashboardHTML.escape(text))</td>"
+                if let link = s.link(i) {
+                    out += "<td><a href=\"\(link)\">\(DashboardHTML.escape(text))</a></td>"
+                } else {
+                    out += "<td>\(DashboardHTML.escape(text))</td>"
+                }
             }
             out += "</tr>"
         }

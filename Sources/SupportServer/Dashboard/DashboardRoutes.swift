@@ -12,6 +12,8 @@ import SupportService
 /// - `GET /` → the satisfaction page; `GET /satisfaction`, `/response-times`, `/queues`,
 ///   `/agents`, each with a `.csv` variant (`?chart=<id>` plus the page's parameters) that
 ///   downloads one chart's or table's data.
+/// - `GET /response-times/tickets` (and `.csv`): the values behind one bar or point of the
+///   response-times page (`metric`, `groupBy` + `group`, `week`, `weeks`, `clock`).
 ///
 /// Tokens travel only in the sign-in form's body, never in a URL; pages need the session
 /// cookie (`ledgerdesk_session`, HttpOnly, SameSite=Strict).
@@ -24,7 +26,7 @@ struct DashboardRoutes: Sendable {
     /// The roles that may sign in.
     static let readers: Set<Role> = [.manager, .auditor, .admin]
     static let landing = "/satisfaction"
-    static let pagePaths: Set<String> = Set(DashboardPages.navigation.map(\.path))
+    static let pagePaths: Set<String> = Set(DashboardPages.navigation.map(\.path)).union(["/response-times/tickets"])
 
     init(backend: SupportBackend, tokens: TokenStore, sessions: WebSessions) {
         self.backend = backend
@@ -52,6 +54,16 @@ struct DashboardRoutes: Sendable {
         }
         router.get("response-times.csv") { request, _ in
             csv(request, path: "/response-times", allowed: DashboardContentBuilder.responseTimeParameters, build: content.responseTimes)
+        }
+        router.get("response-times/tickets") { request, _ in
+            page(
+                request, path: "/response-times/tickets", active: "/response-times", allowed: DashboardContentBuilder.ticketsParameters,
+                build: content.responseTimeTickets)
+        }
+        router.get("response-times/tickets.csv") { request, _ in
+            csv(
+                request, path: "/response-times/tickets", allowed: DashboardContentBuilder.ticketsParameters,
+                build: content.responseTimeTickets)
         }
         router.get("queues") { request, _ in
             page(request, path: "/queues", allowed: DashboardContentBuilder.queueParameters, build: content.queues)
@@ -142,7 +154,7 @@ struct DashboardRoutes: Sendable {
     }
 
     func page(
-        _ request: Request, path: String, allowed: Set<String>,
+        _ request: Request, path: String, active: String? = nil, allowed: Set<String>,
         build: (QueryParameters) throws(Problem) -> DashboardContent
     ) -> Response {
         guard let principal = principal(request) else { return Self.signInRedirect(path) }
@@ -150,7 +162,7 @@ struct DashboardRoutes: Sendable {
             let content = try build(try QueryParameters(request, allowed: allowed))
             return WebResponse.html(
                 DashboardPages.page(
-                    title: content.title, principal: principal, active: path,
+                    title: content.title, principal: principal, active: active ?? path,
                     refreshSeconds: content.refreshSeconds, body: content.html))
         } catch {
             return WebResponse.html(

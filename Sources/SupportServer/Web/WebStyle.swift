@@ -30,6 +30,8 @@ enum WebStyle {
         .card .links{margin:.3rem 0 0;font-size:.85rem}
         svg.chart{display:block;width:100%;height:auto}
         svg.chart-narrow{display:none}
+        svg.chart a.drill{cursor:pointer}
+        svg.chart a.drill:hover>*,svg.chart a.drill:focus>*{stroke:#222222;stroke-width:2}
         details{margin-top:.3rem;font-size:.85rem}
         .table-wrap{overflow-x:auto;position:relative}
         table{border-collapse:collapse;width:100%;font-size:.9rem;font-variant-numeric:tabular-nums}
