@@ -135,3 +135,73 @@ struct DashboardDrillDownTests {
         }
     }
 }
+
+/// The clock explanation page: the answer of `GET /v1/tickets/{id}/sla`, laid out.
+@Suite("Dashboard clock explanation")
+struct DashboardClockPageTests {
+    @Test func theClockPageShowsTheAPIsIntervalsAndAgreesWithTheDrillDownOnHowLate() async throws {
+        try await withDashboard { _, client in
+            let id = try await client.session(.manager)
+            let page = try await client.page("/tickets/T-2/sla", session: id)
+            #expect(page.status == .ok)
+            let scan = PageScan.parse(page.text)
+            try #require(scan.failure == nil, "\(scan.failure ?? "")")
+            #expect(page.text.contains("Clocks of ticket T-2"))
+            #expect(page.text.contains("still running at 2026-03-20 13:00"))
+            let api = try await client.get("/v1/tickets/T-2/sla", as: .manager)
+            let intervals = api.json["intervals"]?.arrayValue ?? []
+            #expect(intervals.count == 2)
+            let csv = try await client.page("/tickets/T-2/sla.csv?chart=intervals-table", session: id)
+            #expect(csv.status == .ok)
+            let rows = csv.text.split(separator: "\r\n").dropFirst().map {
+                $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            }
+            let fromPage: [[String]] = rows.map { [$0[0], $0[1], $0[2], $0[12]] }
+            let fromAPI: [[String]] = intervals.map { i in
+                [
+                    i["metric"]?.stringValue ?? "?", i["state"]?.stringValue ?? "?", i["outcome"]?.stringValue ?? "",
+                    i["late"]?.intValue.map(String.init) ?? "",
+                ]
+            }
+            #expect(fromPage == fromAPI)
+            // The drill-down's "how late" of T-2's resolution is the explanation's.
+            let list = try await client.page(
+                "/response-times/tickets.csv?chart=tickets-table&metric=resolution&groupBy=priority&group=urgent&weeks=3", session: id)
+            let late = list.text.split(separator: "\r\n").first { $0.hasPrefix("T-2,") }?.split(
+                separator: ",", omittingEmptySubsequences: false)[4]
+            #expect(late.map(String.init) == fromPage.first { $0[0] == "resolution" }?[3])
+            // As of an earlier instant: only what had happened by then, evaluated then.
+            let early = try await client.page("/tickets/T-2/sla?asOf=2026-03-03T10:00:00Z", session: id)
+            #expect(early.status == .ok && early.text.contains("still running at 2026-03-03 11:00"))
+        }
+    }
+
+    @Test func theClockPageNeedsASessionAndAnswersUnknownTicketsAndBadParametersWithAPage() async throws {
+        try await withDashboard { _, client in
+            let anonymous = try await client.page("/tickets/T-2/sla", session: nil)
+            #expect(anonymous.status == .seeOther && anonymous.location == "/login?next=%2Ftickets%2FT-2%2Fsla")
+            // Signing in returns to the explanation.
+            let back = try await client.signIn(token: Who.auditor.token, next: "/tickets/T-2/sla")
+            #expect(back.status == .seeOther && back.location == "/tickets/T-2/sla")
+            let elsewhere = try await client.signIn(token: Who.auditor.token, next: "/tickets/T-2/../../evil")
+            #expect(elsewhere.location == "/satisfaction")
+            for who in [Who.manager, .auditor, .admin] {
+                let id = try await client.session(who)
+                #expect(try await client.page("/tickets/T-1/sla", session: id).status == .ok, "\(who)")
+            }
+            let id = try await client.session(.manager)
+            for (path, status, words) in [
+                ("/tickets/T-99/sla", HTTPResponse.Status.notFound, "ticket T-99 not found"),
+                ("/tickets/T-2/sla?asOf=2026-03-01T00:00:00Z", .notFound, "did not exist"),
+                ("/tickets/T-2/sla?asOf=yesterday", .badRequest, "\"asOf\" must be an RFC 3339 instant"),
+                ("/tickets/T-2/sla?nope=1", .badRequest, "unknown query parameter \"nope\""),
+                ("/tickets/T-2/sla.csv?chart=nope", .badRequest, "\"chart\" must be one of intervals-table"),
+            ] {
+                let r = try await client.page(path, session: id)
+                #expect(r.status == status, "\(path): \(r.status)")
+                #expect(r.contentType == "text/html; charset=utf-8", "\(path)")
+                #expect(r.text.contains(DashboardHTML.escape(words)), "\(path): \(r.text)")
+            }
+        }
+    }
+}

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SupportDomain
 import SupportService
 
 /// The management dashboard (server-rendered HTML with inline SVG charts, no JavaScript):
@@ -14,6 +15,8 @@ import SupportService
 ///   downloads one chart's or table's data.
 /// - `GET /response-times/tickets` (and `.csv`): the values behind one bar or point of the
 ///   response-times page (`metric`, `groupBy` + `group`, `week`, `weeks`, `clock`).
+/// - `GET /tickets/{id}/sla` (and `.csv`, `asOf` optional): a ticket's clocks explained, from
+///   the answer of `GET /v1/tickets/{id}/sla`.
 ///
 /// Tokens travel only in the sign-in form's body, never in a URL; pages need the session
 /// cookie (`ledgerdesk_session`, HttpOnly, SameSite=Strict).
@@ -65,6 +68,18 @@ struct DashboardRoutes: Sendable {
                 request, path: "/response-times/tickets", allowed: DashboardContentBuilder.ticketsParameters,
                 build: content.responseTimeTickets)
         }
+        router.get("tickets/:id/sla") { request, context in
+            let raw = context.parameters.get("id") ?? ""
+            return page(
+                request, path: "/tickets/\(raw)/sla", active: "/response-times", allowed: DashboardContentBuilder.clockParameters
+            ) { query throws(Problem) in try content.clocks(ticket: try Self.ticketID(raw), query) }
+        }
+        router.get("tickets/:id/sla.csv") { request, context in
+            let raw = context.parameters.get("id") ?? ""
+            return csv(request, path: "/tickets/\(raw)/sla", allowed: DashboardContentBuilder.clockParameters) { query throws(Problem) in
+                try content.clocks(ticket: try Self.ticketID(raw), query)
+            }
+        }
         router.get("queues") { request, _ in
             page(request, path: "/queues", allowed: DashboardContentBuilder.queueParameters, build: content.queues)
         }
@@ -91,8 +106,25 @@ struct DashboardRoutes: Sendable {
 
     /// A page path to return to after signing in: only the dashboard's own pages.
     private static func safeNext(_ next: String?) -> String? {
-        guard let next, pagePaths.contains(next) else { return nil }
-        return next
+        guard let next else { return nil }
+        if pagePaths.contains(next) { return next }
+        // A clock explanation: `/tickets/<percent-encoded id>/sla`, nothing else.
+        let parts = next.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count == 4, parts[0].isEmpty, parts[1] == "tickets", parts[3] == "sla",
+            let id = PercentDecoding.decode(String(parts[2])), StreamName.isTicket(id),
+            DashboardHTML.percentEncode(id) == parts[2]
+        {
+            return next
+        }
+        return nil
+    }
+
+    /// The ticket id of a clock explanation's path segment.
+    static func ticketID(_ raw: String) throws(Problem) -> String {
+        guard let id = PercentDecoding.decode(raw) else {
+            throw .badRequest("the path's id \"\(raw)\" is not percent-encoded UTF-8 (a % must be followed by two hex digits)")
+        }
+        return id
     }
 
     // MARK: Sign-in

@@ -31,6 +31,12 @@ enum WebStyle {
         svg.chart{display:block;width:100%;height:auto}
         svg.chart-narrow{display:none}
         svg.chart a.drill{cursor:pointer}
+        dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;margin:.4rem 0;font-size:.9rem}
+        dl.facts dt{font-weight:600}
+        dl.facts dd{margin:0}
+        .interval h3{font-size:.95rem;margin:.6rem 0 .2rem}
+        form.whatif .fields{display:grid;grid-template-columns:max-content minmax(0,24rem);gap:.3rem .6rem;align-items:center}
+        form.whatif td input{width:6rem}
         svg.chart a.drill:hover>*,svg.chart a.drill:focus>*{stroke:#222222;stroke-width:2}
         details{margin-top:.3rem;font-size:.85rem}
         .table-wrap{overflow-x:auto;position:relative}
