@@ -1,4 +1,5 @@
 import EventLog
+import HTTPTypes
 import Projections
 import SupportDomain
 import SupportService
@@ -10,6 +11,8 @@ struct DashboardContent {
     var html: String
     var csv: [String: DashboardCSV]
     var refreshSeconds: Int?
+    /// A page that shows a form again with what was wrong is 400 (`.badRequest`).
+    var status: HTTPResponse.Status = .ok
 }
 
 /// The four pages. Each reads its query parameters (unknown ones and bad values are 400), reads

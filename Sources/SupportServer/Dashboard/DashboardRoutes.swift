@@ -47,50 +47,53 @@ struct DashboardRoutes: Sendable {
         router.get("assets/ledgerdesk.css") { _, _ in WebResponse.asset(WebStyle.stylesheet, contentType: "text/css; charset=utf-8") }
 
         router.get("satisfaction") { request, _ in
-            page(request, path: "/satisfaction", allowed: DashboardContentBuilder.satisfactionParameters, build: content.satisfaction)
+            await page(request, path: "/satisfaction", allowed: DashboardContentBuilder.satisfactionParameters, build: content.satisfaction)
         }
         router.get("satisfaction.csv") { request, _ in
-            csv(request, path: "/satisfaction", allowed: DashboardContentBuilder.satisfactionParameters, build: content.satisfaction)
+            await csv(request, path: "/satisfaction", allowed: DashboardContentBuilder.satisfactionParameters, build: content.satisfaction)
         }
         router.get("response-times") { request, _ in
-            page(request, path: "/response-times", allowed: DashboardContentBuilder.responseTimeParameters, build: content.responseTimes)
+            await page(
+                request, path: "/response-times", allowed: DashboardContentBuilder.responseTimeParameters, build: content.responseTimes)
         }
         router.get("response-times.csv") { request, _ in
-            csv(request, path: "/response-times", allowed: DashboardContentBuilder.responseTimeParameters, build: content.responseTimes)
+            await csv(
+                request, path: "/response-times", allowed: DashboardContentBuilder.responseTimeParameters, build: content.responseTimes)
         }
         router.get("response-times/tickets") { request, _ in
-            page(
+            await page(
                 request, path: "/response-times/tickets", active: "/response-times", allowed: DashboardContentBuilder.ticketsParameters,
                 build: content.responseTimeTickets)
         }
         router.get("response-times/tickets.csv") { request, _ in
-            csv(
+            await csv(
                 request, path: "/response-times/tickets", allowed: DashboardContentBuilder.ticketsParameters,
                 build: content.responseTimeTickets)
         }
         router.get("tickets/:id/sla") { request, context in
             let raw = context.parameters.get("id") ?? ""
-            return page(
+            return await page(
                 request, path: "/tickets/\(raw)/sla", active: "/response-times", allowed: DashboardContentBuilder.clockParameters
             ) { query throws(Problem) in try content.clocks(ticket: try Self.ticketID(raw), query) }
         }
         router.get("tickets/:id/sla.csv") { request, context in
             let raw = context.parameters.get("id") ?? ""
-            return csv(request, path: "/tickets/\(raw)/sla", allowed: DashboardContentBuilder.clockParameters) { query throws(Problem) in
+            return await csv(request, path: "/tickets/\(raw)/sla", allowed: DashboardContentBuilder.clockParameters) {
+                query throws(Problem) in
                 try content.clocks(ticket: try Self.ticketID(raw), query)
             }
         }
         router.get("queues") { request, _ in
-            page(request, path: "/queues", allowed: DashboardContentBuilder.queueParameters, build: content.queues)
+            await page(request, path: "/queues", allowed: DashboardContentBuilder.queueParameters, build: content.queues)
         }
         router.get("queues.csv") { request, _ in
-            csv(request, path: "/queues", allowed: DashboardContentBuilder.queueParameters, build: content.queues)
+            await csv(request, path: "/queues", allowed: DashboardContentBuilder.queueParameters, build: content.queues)
         }
         router.get("agents") { request, _ in
-            page(request, path: "/agents", allowed: DashboardContentBuilder.agentParameters, build: content.agents)
+            await page(request, path: "/agents", allowed: DashboardContentBuilder.agentParameters, build: content.agents)
         }
         router.get("agents.csv") { request, _ in
-            csv(request, path: "/agents", allowed: DashboardContentBuilder.agentParameters, build: content.agents)
+            await csv(request, path: "/agents", allowed: DashboardContentBuilder.agentParameters, build: content.agents)
         }
     }
 
@@ -187,31 +190,30 @@ struct DashboardRoutes: Sendable {
 
     func page(
         _ request: Request, path: String, active: String? = nil, allowed: Set<String>,
-        build: (QueryParameters) throws(Problem) -> DashboardContent
-    ) -> Response {
+        build: (QueryParameters) async throws(Problem) -> DashboardContent
+    ) async -> Response {
         guard let principal = principal(request) else { return Self.signInRedirect(path) }
         do throws(Problem) {
-            let content = try build(try QueryParameters(request, allowed: allowed))
+            let content = try await build(try QueryParameters(request, allowed: allowed))
             return WebResponse.html(
                 DashboardPages.page(
                     title: content.title, principal: principal, active: active ?? path,
-                    refreshSeconds: content.refreshSeconds, body: content.html))
+                    refreshSeconds: content.refreshSeconds, body: content.html),
+                status: content.status)
         } catch {
-            return WebResponse.html(
-                DashboardPages.error(title: "Bad request", message: error.detail, principal: principal),
-                status: error.status)
+            return Self.errorPage(error, principal: principal)
         }
     }
 
     func csv(
         _ request: Request, path: String, allowed: Set<String>,
-        build: (QueryParameters) throws(Problem) -> DashboardContent
-    ) -> Response {
+        build: (QueryParameters) async throws(Problem) -> DashboardContent
+    ) async -> Response {
         guard let principal = principal(request) else { return Self.signInRedirect(path) }
         do throws(Problem) {
             let query = try QueryParameters(request, allowed: allowed.union(["chart"]))
             guard let id = query.string("chart") else { throw Problem.badRequest("\"chart\" names the chart to download") }
-            let content = try build(query)
+            let content = try await build(query)
             guard let document = content.csv[id] else {
                 throw Problem.badRequest("\"chart\" must be one of \(content.csv.keys.sorted().joined(separator: ", ")), not \"\(id)\"")
             }
@@ -220,9 +222,21 @@ struct DashboardRoutes: Sendable {
             headers[.contentDisposition] = "attachment; filename=\"ledgerdesk-\(id).csv\""
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: document.text)))
         } catch {
-            return WebResponse.html(
-                DashboardPages.error(title: "Bad request", message: error.detail, principal: principal),
-                status: error.status)
+            return Self.errorPage(error, principal: principal)
         }
+    }
+
+    /// The page of a problem: its status and headers (`Retry-After`), its detail in words.
+    static func errorPage(_ problem: Problem, principal: Principal) -> Response {
+        let title =
+            switch problem.status {
+            case .notFound: "Not found"
+            case .serviceUnavailable: "Busy"
+            case .badRequest: "Bad request"
+            default: problem.status.reasonPhrase
+            }
+        return WebResponse.html(
+            DashboardPages.error(title: title, message: problem.detail, principal: principal), status: problem.status,
+            headers: problem.headers)
     }
 }
