@@ -7,6 +7,7 @@ enum DashboardPages {
     /// The pages, in navigation order: path and title.
     static let navigation: [(path: String, title: String)] = [
         ("/satisfaction", "Satisfaction"), ("/response-times", "Response times"), ("/queues", "Queues"), ("/agents", "Agents"),
+        ("/what-if", "What if"),
     ]
 
     /// A whole dashboard page: the shared frame with the dashboard's navigation.

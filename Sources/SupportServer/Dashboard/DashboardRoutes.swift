@@ -15,6 +15,8 @@ import SupportService
 ///   downloads one chart's or table's data.
 /// - `GET /response-times/tickets` (and `.csv`): the values behind one bar or point of the
 ///   response-times page (`metric`, `groupBy` + `group`, `week`, `weeks`, `clock`).
+/// - `GET /what-if` (and `.csv`): a policy form prefilled with the current policy; with `run`,
+///   both policies' SLA compliance and first-reply times side by side (`SupportBackend.whatIf`).
 /// - `GET /tickets/{id}/sla` (and `.csv`, `asOf` optional): a ticket's clocks explained, from
 ///   the answer of `GET /v1/tickets/{id}/sla`.
 ///
@@ -82,6 +84,12 @@ struct DashboardRoutes: Sendable {
                 query throws(Problem) in
                 try content.clocks(ticket: try Self.ticketID(raw), query)
             }
+        }
+        router.get("what-if") { request, _ in
+            await page(request, path: "/what-if", allowed: WhatIfForm.parameters, build: content.whatIf)
+        }
+        router.get("what-if.csv") { request, _ in
+            await csv(request, path: "/what-if", allowed: WhatIfForm.parameters, build: content.whatIf)
         }
         router.get("queues") { request, _ in
             await page(request, path: "/queues", allowed: DashboardContentBuilder.queueParameters, build: content.queues)
