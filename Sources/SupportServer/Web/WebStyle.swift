@@ -21,6 +21,8 @@ enum WebStyle {
         p.meta{margin:0 0 .8rem;color:#4a5260;font-size:.9rem}
         form.controls{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;background:#fff;padding:.6rem .8rem;border-radius:6px;border:1px solid #dde1e6;margin:0 0 1rem}
         form.controls label{display:flex;flex-direction:column;font-size:.85rem;color:#4a5260;gap:.15rem}
+        form.whatif div.controls{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;background:#fff;padding:.6rem .8rem;border-radius:6px;border:1px solid #dde1e6;margin:0 0 1rem}
+        form.whatif div.controls label{display:flex;flex-direction:column;font-size:.85rem;color:#4a5260;gap:.15rem}
         select,input,button.primary{font:inherit;padding:.3rem .5rem;border:1px solid #b8c0ca;border-radius:4px;background:#fff}
         button.primary{background:#1f3a5f;color:#fff;border-color:#1f3a5f;cursor:pointer}
         .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:1rem;margin-bottom:1rem}
