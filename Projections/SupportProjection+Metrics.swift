@@ -113,13 +113,11 @@ extension SupportProjection {
                 guard wanted[g], breached == metric else { return }
                 // Measured at the evaluation instant.
                 let start = metric == .resolution ? t.openedAt : t.turnStart
-                let from = Timestamp(milliseconds: start)
+                let elapsed = levels.measure(metric, priority: t.priority, from: Timestamp(milliseconds: start), to: evaluation)
                 out.append(
                     value(
-                        ticket: ticket, start: start, end: nil,
-                        calendar: levels.duration(from: from, to: evaluation, clock: .calendar),
-                        business: levels.duration(from: from, to: evaluation, clock: .business), priority: t.priority,
-                        outcome: .breached))
+                        ticket: ticket, start: start, end: nil, calendar: elapsed.calendar, business: elapsed.business,
+                        priority: t.priority, outcome: .breached))
             })
         return out
     }
