@@ -59,6 +59,16 @@ extension DashboardContentBuilder {
 
     static func groupLabel(_ key: String?, _ groupBy: GroupBy) -> String { groupBy == .none ? "all" : key ?? "(none)" }
 
+    /// Groups as the metric orders them (by key), except priorities: the most urgent first, as
+    /// on the response-times page.
+    static func ordered<T>(_ items: [T], key: (T) -> String?, groupBy: GroupBy) -> [T] {
+        guard groupBy == .priority else { return items }
+        func rank(_ item: T) -> Int {
+            key(item).flatMap(Priority.init(rawValue:)).flatMap { DashboardData.priorities.firstIndex(of: $0) } ?? Int.max
+        }
+        return items.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+    }
+
     /// The compliance bars (a category per group and SLA metric with outcomes on either side)
     /// and the first-reply p50 and p90 of both policies per group, and the table of both.
     static func whatIfCharts(
@@ -71,7 +81,7 @@ extension DashboardContentBuilder {
             "proposed_compliance",
         ])
         var rows: [(cells: [String], flagged: Bool)] = []
-        for g in result.groups {
+        for g in ordered(result.groups, key: \.key, groupBy: groupBy) {
             for (metric, change) in [(SLAMetric.firstReply, g.firstReply), (.nextReply, g.nextReply), (.resolution, g.resolution)] {
                 let a = change.current, b = change.proposed
                 guard a.achieved + a.breached + b.achieved + b.breached > 0 else { continue }
@@ -108,6 +118,7 @@ extension DashboardContentBuilder {
         var keys: [String?] = []
         var seen = Set<String?>()
         for g in result.current.responseTimes + result.proposed.responseTimes where seen.insert(g.key).inserted { keys.append(g.key) }
+        keys = ordered(keys, key: \.self, groupBy: groupBy)
         func stats(_ side: WhatIfSide, _ key: String?) -> DurationStatistics? {
             side.responseTimes.first { $0.key == key }?.firstReply.statistics
         }
