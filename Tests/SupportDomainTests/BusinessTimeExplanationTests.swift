@@ -53,6 +53,16 @@ struct BusinessTimeExplanationTests {
         #expect(calendar.explainBusinessTime(from: from, to: from).windowCount == 0)
     }
 
+    @Test func anIntervalLongerThanTheDaysExplainedStillTotalsAllItsBusinessTime() throws {
+        // 2026 to 2160: beyond 10,000 local days and beyond the precomputed years (to 2100).
+        let calendar = try BusinessCalendar(policy: .default)
+        let from = Timestamp(rfc3339: "2026-03-02T00:00:00Z")!, to = Timestamp(rfc3339: "2160-01-01T00:00:00Z")!
+        let explained = calendar.explainBusinessTime(from: from, to: to)
+        #expect(explained.total == calendar.businessDuration(from: from, to: to))
+        #expect(explained.windows.count == 400 && explained.windowCount >= 10_000 * 6 / 7)
+        #expect(explained.windowCount < 134 * 53 * 6, "the windows are counted for the first days only")
+    }
+
     @Test func parisSpringAndAutumnChangesAreNamedWithTheirOffsets() throws {
         var policy = Policy.default
         policy.holidays = [try date("2026-03-30")]

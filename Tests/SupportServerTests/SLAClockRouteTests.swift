@@ -137,6 +137,10 @@ struct SLAClockRouteTests {
             let business = later["intervals"]?[1]?["businessTime"] ?? .null
             #expect((business["windowCount"]?.intValue ?? 0) > 400 && business["windows"]?.arrayValue?.count == 400)
             #expect(business["seconds"] == later["intervals"]?[1]?["elapsed"]?["business"])
+            // Beyond the days an explanation walks (past the precomputed years too), the seconds
+            // are still all the business time the metric measures (`expectWindowsAddUp`).
+            let farther = try await sla("asOf=2160-01-01T00:00:00Z")
+            #expect(farther["intervals"]?[1]?["businessTime"]?["windows"]?.arrayValue?.count == 400)
             // Without asOf: everything, evaluated now.
             server.clock.set(instant("2026-04-02T12:00:00Z"))
             let now = try await sla("")
