@@ -141,7 +141,7 @@ let package = Package(
         .executableTarget(
             name: "projection-bench",
             dependencies: [
-                "EventLog", "SupportDomain", "Projections", "DemoWorkload",
+                "EventLog", "SupportDomain", "Projections", "SupportService", "DemoWorkload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -191,7 +191,7 @@ let package = Package(
         .testTarget(
             name: "SupportServerTests",
             dependencies: [
-                "SupportServer", "SupportService", "EventLog", "SupportDomain", "Projections", "MailMessage",
+                "SupportServer", "SupportService", "EventLog", "SupportDomain", "Projections", "MailMessage", "DemoWorkload",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,5 +1,6 @@
 import EventLog
 import Hummingbird
+import NIOCore
 import Projections
 import SupportDomain
 import SupportService
@@ -19,6 +20,7 @@ package struct ReadRoutes: Sendable {
         group.get("agents/:id/queue") { request, context in try await agentQueue(request, context) }
         group.get("metrics/response-times") { request, context in try await responseTimes(request, context) }
         group.get("satisfaction") { request, context in try await satisfaction(request, context) }
+        group.post("metrics/what-if") { request, context in try await whatIf(request, context) }
         group.get("tickets") { request, context in try await ticketList(request, context) }
         group.post("queues/:team/claim") { request, context in
             guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
@@ -161,6 +163,29 @@ package struct ReadRoutes: Sendable {
                     timeZone: backend.levels.policy.timeZoneIdentifier, at: at,
                     policyHash: runner.policyHash, bucketStart: calendar.formatBucketStart))
         }
+    }
+
+    /// `POST /v1/metrics/what-if`: the response-time, satisfaction and queue figures of the current
+    /// policy and of a proposed one (the body's `policy` overlay) side by side
+    /// (``SupportBackend/whatIf(_:)``). The body is read strictly (``WhatIfQuery/init(body:)``)
+    /// after 401 and 403; a too large one is 413.
+    func whatIf(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
+        _ = try principal(context, Self.metricReaders, "what-if metrics")
+        _ = try QueryParameters(request, allowed: [])
+        var request = request
+        let body: [UInt8]
+        do { body = Array(buffer: try await request.collectBody(upTo: TicketCommands.maximumBody)) } catch let error as HTTPError
+            where error.status == .contentTooLarge
+        {
+            throw Problem(.contentTooLarge, "the body exceeds \(TicketCommands.maximumBody) bytes")
+        } catch is NIOTooManyBytesError {
+            throw Problem(.contentTooLarge, "the body exceeds \(TicketCommands.maximumBody) bytes")
+        }
+        let query: WhatIfQuery
+        do { query = try WhatIfQuery(body: body) } catch { throw Problem(error) }
+        let result: WhatIfResult
+        do { result = try await backend.whatIf(query) } catch { throw Problem(error) }
+        return JSONResponse.make(WhatIfAnswer(result))
     }
 
     func ticketList(_ request: Request, _ context: SupportRequestContext) async throws -> Response {

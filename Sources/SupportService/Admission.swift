@@ -58,15 +58,31 @@ package final class PointInTimeFolds: Sendable {
                 "\(gate.limit) point-in-time (asOf) answers are being computed; retry later")
         }
         let gate = self.gate, hook = willFold.withLock { $0 }
+        let job = Job(work)
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 hook?.run()
-                let result = Result { try work() }
+                let result = job.run()
                 gate.leave()
                 continuation.resume(with: result)
             }
             thread.name = "ledgerdesk-as-of"
             thread.start()
+        }
+    }
+
+    /// The work of one fold, let go of as soon as it has run: what it holds (the log, a
+    /// projection) is released before the caller resumes, not when the thread ends, so that a
+    /// caller that closes the log next can open its directory again at once.
+    private final class Job<R: Sendable>: @unchecked Sendable {
+        private var work: (@Sendable () throws -> R)?
+        init(_ work: @escaping @Sendable () throws -> R) { self.work = work }
+
+        /// Runs the work once (only the fold's thread calls it) and drops it.
+        func run() -> Result<R, any Error> {
+            guard let work else { return .failure(ServiceError(.internalError, "a fold ran twice")) }
+            self.work = nil
+            return Result { try work() }
         }
     }
 

@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import Projections
 import SupportDomain
+import SupportService
 
 /// Benchmarks of the projections over large logs written by the demo generator. Not a test:
 /// figures go into docs/benchmarks.md with the machine and the command.
@@ -14,7 +15,7 @@ struct ProjectionBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "projection-bench",
         abstract: "Write a large generated log, then time a full rebuild of the projections and the metric queries.",
-        subcommands: [Generate.self, Rebuild.self, CheckpointTiming.self, AsOfTiming.self])
+        subcommands: [Generate.self, Rebuild.self, CheckpointTiming.self, AsOfTiming.self, WhatIfTiming.self])
 }
 
 func seconds(since start: ContinuousClock.Instant) -> Double {
@@ -427,6 +428,79 @@ struct AsOfTiming: AsyncParsableCommand {
                     percentile(queryTimes[v], 0.5) * 1000, percentile(queryTimes[v], 0.99) * 1000,
                     percentile(totals, 0.5) * 1000, percentile(totals, 0.99) * 1000, totals.max()! * 1000))
         }
+    }
+}
+
+/// What-if answers (`SupportBackend.whatIf`: the current figures, a fold of the log under the
+/// proposed policy, its figures and the differences) against a rebuild of the projection (the
+/// fold alone) in the same run, alternating.
+struct WhatIfTiming: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "what-if",
+        abstract: """
+            Open the log as supportd does (default policy), then alternate a rebuild of the projection \
+            (the peer) and a what-if with a policy overlay, live and as of the middle of the log; print \
+            each time and the what-if's ratio to the rebuild of the same round.
+            """)
+    @Option var dataDir: String
+    @Option(help: "Rounds (each: one rebuild, one live what-if, one what-if as of the log's middle).") var rounds = 3
+    @Option(help: "The policy overlay (JSON, the policy file's form).")
+    var overlay = """
+        {"targets": {"high": {"firstReply": {"seconds": 1800, "clock": "business"}}, \
+        "normal": {"resolution": {"seconds": 86400, "clock": "calendar"}}}, \
+        "schedule": {"mon": ["08:00-20:00"], "tue": ["08:00-20:00"], "wed": ["08:00-20:00"], "thu": ["08:00-20:00"], \
+        "fri": ["08:00-20:00"], "sat": ["10:00-16:00"]}, "holidays": ["2026-04-06", "2026-05-01"]}
+        """
+
+    func run() async throws {
+        var begin = ContinuousClock.now
+        let backend = try SupportBackend(dataDirectory: dataDir, durability: .deferred(flushIntervalMilliseconds: 5000))
+        defer { backend.close() }
+        let head = try backend.store.head.seq
+        print(String(format: "opened (projection and snapshots built): %d events in %.2f s", head, seconds(since: begin)))
+        var first: Timestamp?
+        var last: Timestamp?
+        try backend.store.read { snapshot in
+            first = try snapshot.event(seq: 1)?.at
+            last = try snapshot.event(seq: head)?.at
+        }
+        guard let first, let last else { throw ValidationError("an empty log") }
+        let middle = Timestamp(milliseconds: (first.milliseconds + last.milliseconds) / 2)
+        let live = WhatIfQuery(overlay: Array(overlay.utf8), groupBy: .team, clock: .business)
+        var past = live
+        past.asOf = middle
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        var ratios: [(live: Double, past: Double)] = []
+        for round in 1...rounds {
+            begin = ContinuousClock.now
+            let rebuilt = try ProjectionRunner.fold(store: backend.store, levels: backend.levels, upTo: nil, logger: logger)
+            let rebuild = seconds(since: begin)
+            let tickets = rebuilt.ticketCount
+            _ = consume rebuilt
+            begin = ContinuousClock.now
+            let now = try await backend.whatIf(live)
+            let whatIf = seconds(since: begin)
+            begin = ContinuousClock.now
+            let body = WhatIfAnswer(now).canonicalJSON
+            let encode = seconds(since: begin)
+            begin = ContinuousClock.now
+            let then = try await backend.whatIf(past)
+            let asOf = seconds(since: begin)
+            let moved = now.queues.reduce(0) { $0 + $1.changed }
+            print(
+                String(
+                    format:
+                        "round %d: rebuild %.2f s (%d tickets); what-if %.2f s = %.2fx (answer %d bytes, encoded in %.0f ms; %d tickets move in %d queues); what-if as of %@ %.2f s = %.2fx (%d events)",
+                    round, rebuild, tickets, whatIf, whatIf / rebuild, body.count, encode * 1000, moved, now.queues.count,
+                    middle.description, asOf, asOf / rebuild, then.throughSeq))
+            ratios.append((whatIf / rebuild, asOf / rebuild))
+        }
+        let sortedLive = ratios.map(\.live).sorted(), sortedPast = ratios.map(\.past).sorted()
+        print(
+            String(
+                format: "median ratio to the rebuild: what-if %.2fx, what-if as of the middle %.2fx", sortedLive[sortedLive.count / 2],
+                sortedPast[sortedPast.count / 2]))
     }
 }
 
