@@ -35,7 +35,7 @@ struct ClockExplanationPropertyTests {
         let middle = Timestamp(milliseconds: (first + last) / 2)
         let running = try Self.explanations(events.filter { $0.at <= middle }, levels: levels)
             .flatMap { $0.clocks.intervals(at: middle) }.filter { $0.state == .running }
-        for interval in running.shuffled(using: &rng).prefix(3) {
+        for interval in running.shuffled(using: &rng).prefix(6) {
             guard let due = interval.due, due.milliseconds <= last + 86_400_000 else { continue }
             instants += [due, Timestamp(milliseconds: due.milliseconds + 1)]
             if let target = interval.target, target.clock == .business,
@@ -67,6 +67,7 @@ struct ClockExplanationPropertyTests {
 
                 var single = SupportProjection(levels: levels)
                 try single.apply(contentsOf: ticketEvents)
+                #expect(Self.endedValues(intervals) == Self.projectedValues(single), "\(id) at \(instant): the measured values")
                 for window in windows {
                     for clock in SLAClock.allCases {
                         var expected = Expected()
@@ -102,6 +103,28 @@ struct ClockExplanationPropertyTests {
         #expect(
             seen.isSuperset(of: ["ended achieved", "ended breached", "running -", "running breached", "cancelled -", "reopened -"]),
             "\(seen.sorted())")
+    }
+
+    /// The ended intervals the metrics count (turns, and the counted resolution) as
+    /// `metric|end|calendar|business|priority|outcome`, sorted.
+    static func endedValues(_ intervals: [SLAInterval]) -> [String] {
+        intervals.filter { $0.state == .ended }.map { i in
+            "\(i.metric)|\(i.end?.milliseconds ?? -1)|\(i.elapsed.calendar)|\(i.elapsed.business)|\(i.priority)|\(i.outcome.map(\.rawValue) ?? "-")"
+        }.sorted()
+    }
+
+    /// The same of a projection's records (of one ticket).
+    static func projectedValues(_ p: SupportProjection) -> [String] {
+        func text(_ o: Outcome) -> String { o == .none ? "-" : o == .achieved ? "achieved" : "breached" }
+        var out = p.replies.map { r in
+            "\(r.isFirst ? SLAMetric.firstReply : .nextReply)|\(r.end)|\(r.calendar)|\(r.business)|\(r.priority)|\(text(r.outcome))"
+        }
+        for t in p.tickets where t.status.isResolved {
+            out.append(
+                "\(SLAMetric.resolution)|\(t.resolutionEnd)|\(t.resolutionEnd - t.openedAt)|\(t.resolutionBusiness)|\(t.resolutionPriority)|\(text(t.resolutionOutcome))"
+            )
+        }
+        return out.sorted()
     }
 
     /// Each ticket of the events (log order) with its own events and their explanation.
@@ -267,7 +290,11 @@ struct RandomPolicy {
                     continue
                 }
                 let most: Int64 = metric == "resolution" ? 3 * 86_400 : 12 * 3_600
-                let seconds = Int64.random(in: 300...most, using: &rng)
+                // Half the time whole half-hours, as the windows are: dues then often fall on a
+                // window's end, where a business clock's breach waits for the next window.
+                let seconds =
+                    Bool.random(using: &rng)
+                    ? Int64.random(in: 1...(most / 1800), using: &rng) * 1800 : Int64.random(in: 300...most, using: &rng)
                 metrics.append("\"\(metric)\": {\"seconds\": \(seconds), \"clock\": \"\(Bool.random(using: &rng) ? "business" : "calendar")\"}")
             }
             priorities.append("\"\(priority)\": {\(metrics.joined(separator: ", "))}")
