@@ -73,7 +73,8 @@ struct ClockExplanationPropertyTests {
                         var expected = Expected()
                         for interval in intervals {
                             guard expected.add(interval, window: window, clock: clock) else { continue }
-                            sums[window, default: [:]][clock, default: [:]][nil, default: Expected()].add(interval, window: window, clock: clock)
+                            sums[window, default: [:]][clock, default: [:]][nil, default: Expected()].add(
+                                interval, window: window, clock: clock)
                             sums[window, default: [:]][clock, default: [:]][interval.priority.rawValue, default: Expected()].add(
                                 interval, window: window, clock: clock)
                         }
@@ -128,7 +129,9 @@ struct ClockExplanationPropertyTests {
     }
 
     /// Each ticket of the events (log order) with its own events and their explanation.
-    static func explanations(_ events: [RecordedEvent], levels: ServiceLevels) throws -> [(id: String, events: [RecordedEvent], clocks: TicketClocks)] {
+    static func explanations(
+        _ events: [RecordedEvent], levels: ServiceLevels
+    ) throws -> [(id: String, events: [RecordedEvent], clocks: TicketClocks)] {
         var order: [String] = []
         var byTicket: [[UInt32]: [RecordedEvent]] = [:]
         for event in events {
@@ -143,7 +146,9 @@ struct ClockExplanationPropertyTests {
     }
 
     /// What holds of any ticket's intervals, whatever the metrics say.
-    static func expectConsistent(_ intervals: [SLAInterval], of ticket: Ticket, at instant: Timestamp, levels: ServiceLevels, id: String) throws {
+    static func expectConsistent(
+        _ intervals: [SLAInterval], of ticket: Ticket, at instant: Timestamp, levels: ServiceLevels, id: String
+    ) throws {
         let resolutions = intervals.filter { $0.metric == .resolution }
         let counted = resolutions.filter { $0.state == .ended || $0.state == .running }
         #expect(counted.count == 1, "\(id): one resolution counts, found \(counted.map(\.state))")
@@ -166,7 +171,9 @@ struct ClockExplanationPropertyTests {
             if let endedBy = interval.endedBy { #expect(endedBy.seq > interval.startedBy.seq, "\(id): \(interval)") }
             switch interval.state {
             case .ended:
-                let expected = interval.target.map { interval.elapsed.duration(on: $0.clock) <= $0.milliseconds ? SLAInterval.Outcome.achieved : .breached }
+                let expected = interval.target.map {
+                    interval.elapsed.duration(on: $0.clock) <= $0.milliseconds ? SLAInterval.Outcome.achieved : .breached
+                }
                 #expect(interval.outcome == expected, "\(id): \(interval)")
             case .running:
                 if let target = interval.target, interval.outcome == .breached {
@@ -295,7 +302,8 @@ struct RandomPolicy {
                 let seconds =
                     Bool.random(using: &rng)
                     ? Int64.random(in: 1...(most / 1800), using: &rng) * 1800 : Int64.random(in: 300...most, using: &rng)
-                metrics.append("\"\(metric)\": {\"seconds\": \(seconds), \"clock\": \"\(Bool.random(using: &rng) ? "business" : "calendar")\"}")
+                metrics.append(
+                    "\"\(metric)\": {\"seconds\": \(seconds), \"clock\": \"\(Bool.random(using: &rng) ? "business" : "calendar")\"}")
             }
             priorities.append("\"\(priority)\": {\(metrics.joined(separator: ", "))}")
         }

@@ -49,7 +49,9 @@ struct BusinessTimeExplanationTests {
         #expect(cut.windowCount == all.windowCount && cut.total == all.total && cut.notableDays == all.notableDays)
         #expect(cut.total == calendar.businessDuration(from: from, to: to))
         // An empty or backwards interval explains nothing.
-        #expect(calendar.explainBusinessTime(from: to, to: from) == BusinessTimeExplained(windows: [], windowCount: 0, total: 0, notableDays: []))
+        #expect(
+            calendar.explainBusinessTime(from: to, to: from)
+                == BusinessTimeExplained(windows: [], windowCount: 0, total: 0, notableDays: []))
         #expect(calendar.explainBusinessTime(from: from, to: from).windowCount == 0)
     }
 
@@ -89,9 +91,15 @@ struct BusinessTimeExplanationTests {
 
         let autumn = calendar.explainBusinessTime(
             from: Timestamp(rfc3339: "2026-10-24T12:00:00Z")!, to: Timestamp(rfc3339: "2026-10-26T00:00:00Z")!)
-        #expect(autumn.notableDays == [NotableDay(date: try date("2026-10-25"), kind: .daylightSaving, offsets: (before: 2 * hour, after: hour))])
+        #expect(
+            autumn.notableDays == [
+                NotableDay(date: try date("2026-10-25"), kind: .daylightSaving, offsets: (before: 2 * hour, after: hour))
+            ])
         #expect(autumn.windows.last?.milliseconds == 25 * hour, "\(autumn.windows)")
-        #expect(autumn.total == calendar.businessDuration(from: Timestamp(rfc3339: "2026-10-24T12:00:00Z")!, to: Timestamp(rfc3339: "2026-10-26T00:00:00Z")!))
+        #expect(
+            autumn.total
+                == calendar.businessDuration(
+                    from: Timestamp(rfc3339: "2026-10-24T12:00:00Z")!, to: Timestamp(rfc3339: "2026-10-26T00:00:00Z")!))
     }
 
     @Test func aHolidayOnlyTouchedAtItsEdgeIsNotNamed() throws {
@@ -155,7 +163,8 @@ struct BusinessTimeExplanationTests {
 
     /// A random week of windows (some at midnight, where some zones change), holidays near the
     /// zone's changes.
-    static func randomCalendar(_ zone: String, transitions: [Int64], _ rng: inout SeededRandom) throws -> (BusinessCalendar, Set<LocalDate>) {
+    static func randomCalendar(_ zone: String, transitions: [Int64], _ rng: inout SeededRandom) throws -> (BusinessCalendar, Set<LocalDate>)
+    {
         func hhmm(_ minutes: Int) -> String {
             let h = minutes / 60, m = minutes % 60
             return (h < 10 ? "0" : "") + "\(h):" + (m < 10 ? "0" : "") + "\(m)"

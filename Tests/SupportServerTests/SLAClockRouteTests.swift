@@ -150,7 +150,9 @@ struct SLAClockRouteTests {
             for query in ["asOf=2026-03-27T16:59:59.999Z", "asOf=2020-01-01T00:00:00Z"] {
                 expectProblem(try await client.get("/v1/tickets/\(t)/sla?\(query)", as: .manager), .notFound)
             }
-            for query in ["asOf=yesterday", "asOf=2026-03-28", "asOf=", "as_of=2026-03-28T12:00:00Z", "asOf=2026-03-28T12:00:00Z&clock=business"] {
+            for query in [
+                "asOf=yesterday", "asOf=2026-03-28", "asOf=", "as_of=2026-03-28T12:00:00Z", "asOf=2026-03-28T12:00:00Z&clock=business",
+            ] {
                 expectProblem(try await client.get("/v1/tickets/\(t)/sla?\(query)", as: .manager), .badRequest)
             }
         }
@@ -191,7 +193,8 @@ struct SLAClockRouteTests {
             try #require(r.status == 0, "support-replay sla \(ticket) --as-of \(at.rfc3339): \(r)")
             #expect(
                 r.stdout == body + [0x0A],
-                "support-replay sla \(ticket) --as-of \(at.rfc3339) differs from the route:\ncli: \(r.out)\napi: \(String(decoding: body, as: UTF8.self))")
+                "support-replay sla \(ticket) --as-of \(at.rfc3339) differs from the route:\ncli: \(r.out)\napi: \(String(decoding: body, as: UTF8.self))"
+            )
         }
 
         // The text form, and what it refuses.
