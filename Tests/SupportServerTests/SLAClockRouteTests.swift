@@ -212,7 +212,100 @@ struct SLAClockRouteTests {
         }
     }
 
+    @Test func theRoutesIntervalsOfAllTicketsAddUpToTheResponseTimeMetric() async throws {
+        try await withServer(policy: try Self.policy) { server, client in
+            let scenario = try await auditScenario(client, clock: server.clock)
+            let t1 = try await Self.story(client, clock: server.clock)
+            let t2 = try await client.open(as: .c2, customer: "c-2", priority: "urgent")
+            server.clock.advance(seconds: 600)
+            try await client.command(t2, "messages", as: .bob, #"{"body": "Done", "status": "solved"}"#)
+            server.clock.advance(seconds: 3600)
+            try await client.command(t2, "messages", as: .c2, Bodies.message("Not done"))
+            server.clock.advance(seconds: 30_000)  // 9 h 30 min after the opening: breached
+            try await client.command(t2, "status", as: .bob, #"{"status": "solved"}"#)
+            let tickets = [scenario.first, scenario.second, scenario.merged, t1, t2]
+            let events = try server.backend.store.events(after: 0, limit: 1000)
+            let ats = Array(Set(events.map(\.at.milliseconds))).sorted()
+            var instants = stride(from: 0, to: ats.count, by: 3).map { Timestamp(milliseconds: ats[$0]) }
+            instants += [instant("2026-03-28T11:00:00.001Z"), instant("2026-04-20T00:00:00Z")]
+            var counted: Set<String> = []
+            for at in instants {
+                var explanations: [JSONValue] = []
+                for t in tickets where events.contains(where: { $0.stream == t && $0.at <= at }) {
+                    let r = try await client.get("/v1/tickets/\(t)/sla?asOf=\(at.rfc3339)", as: .auditor)
+                    try #require(r.status == .ok, "\(t) at \(at): \(r)")
+                    explanations.append(r.json)
+                }
+                for clock in ["calendar", "business"] {
+                    for groupBy in ["none", "priority"] {
+                        let path = "/v1/metrics/response-times?asOf=\(at.rfc3339)&clock=\(clock)&groupBy=\(groupBy)"
+                        let r = try await client.get(path, as: .manager)
+                        try #require(r.status == .ok, "\(path): \(r)")
+                        var expected: [String: [String: JSONValue]] = [:]
+                        for interval in explanations.flatMap({ $0["intervals"]?.arrayValue ?? [] }) {
+                            let key = groupBy == "none" ? "null" : interval["priority"]?.stringValue ?? "?"
+                            let metric = interval["metric"]?.stringValue ?? "?"
+                            var m =
+                                expected[key, default: [:]][metric]
+                                ?? .object(["values": .array([]), "achieved": .int(0), "breached": .int(0)])
+                            switch (interval["state"]?.stringValue, interval["outcome"]?.stringValue) {
+                            case ("ended", let outcome):
+                                m = Self.adding(m, value: interval["elapsed"]?[clock], outcome: outcome)
+                            case ("running", "breached"):
+                                m = Self.adding(m, value: nil, outcome: "breached")
+                            default: continue
+                            }
+                            counted.insert("\(metric) \(interval["state"]?.stringValue ?? "?") \(interval["outcome"]?.stringValue ?? "-")")
+                            expected[key, default: [:]][metric] = m
+                        }
+                        let groups = r.json["groups"]?.arrayValue ?? []
+                        #expect(Set(groups.map { $0["key"]?.stringValue ?? "null" }) == Set(expected.keys), "\(path): groups")
+                        for group in groups {
+                            let key = group["key"]?.stringValue ?? "null"
+                            for metric in ["firstReply", "nextReply", "resolution"] {
+                                let m = expected[key]?[metric] ?? .object(["values": .array([]), "achieved": .int(0), "breached": .int(0)])
+                                let values = (m["values"]?.arrayValue ?? []).map { Self.milliseconds($0) }.sorted()
+                                let actual = group[metric] ?? .null
+                                let what = "\(path), \(key), \(metric)"
+                                #expect(actual["count"]?.intValue == Int64(values.count), "\(what): count")
+                                #expect(Self.milliseconds(actual["min"] ?? .null) == values.first ?? -1, "\(what): min")
+                                #expect(Self.milliseconds(actual["max"] ?? .null) == values.last ?? -1, "\(what): max")
+                                let sum = values.reduce(0, +), n = Int64(values.count)
+                                #expect(
+                                    Self.milliseconds(actual["mean"] ?? .null) == (n == 0 ? -1 : (2 * sum + n) / (2 * n)), "\(what): mean")
+                                #expect(actual["sla"]?["achieved"] == m["achieved"], "\(what): achieved")
+                                #expect(actual["sla"]?["breached"] == m["breached"], "\(what): breached")
+                            }
+                        }
+                    }
+                }
+            }
+            let expectedKinds: Set<String> = [
+                "firstReply ended achieved", "firstReply ended breached", "firstReply running breached", "nextReply ended achieved",
+                "resolution ended achieved", "resolution ended breached", "resolution running breached",
+            ]
+            #expect(counted.isSuperset(of: expectedKinds), "\(counted.sorted())")
+        }
+    }
+
     // MARK: Helpers
+
+    /// A metric's tally (`values`, `achieved`, `breached`) with one more interval.
+    static func adding(_ tally: JSONValue, value: JSONValue?, outcome: String?) -> JSONValue {
+        var o = tally.objectValue ?? [:]
+        if let value { o["values"] = .array((o["values"]?.arrayValue ?? []) + [value]) }
+        if let outcome, let count = o[outcome]?.intValue { o[outcome] = .int(count + 1) }
+        return .object(o)
+    }
+
+    /// Seconds (integer or with a fraction) in milliseconds; -1 for null.
+    static func milliseconds(_ value: JSONValue) -> Int64 {
+        switch value {
+        case .int(let n): n * 1000
+        case .double(let d): Int64((d * 1000).rounded())
+        default: -1
+        }
+    }
 
     static func reference(_ event: RecordedEvent) -> JSONValue {
         .object(["seq": .int(Int64(event.seq)), "version": .int(Int64(event.version)), "type": .string(event.type)])
