@@ -43,9 +43,12 @@ public struct NotableDay: Sendable, Equatable {
 public struct BusinessTimeExplained: Sendable, Equatable {
     /// The windows that counted, in order (at most the limit asked for).
     public var windows: [BusinessWindow]
-    /// How many windows counted in all (more than `windows.count` when the list was cut).
+    /// How many windows counted in the days explained (more than `windows.count` when the list
+    /// was cut; the windows of the first 10,000 local days or more of a longer interval only).
     public var windowCount: Int
-    /// The business time of all the windows that counted, in milliseconds.
+    /// The business time of the whole interval, in milliseconds: its
+    /// ``BusinessCalendar/businessDuration(from:to:)``, also when the windows are counted for its
+    /// first days only.
     public var total: Int64
     /// Holidays and daylight-saving days of the interval, by date.
     public var notableDays: [NotableDay]
@@ -57,8 +60,9 @@ extension BusinessCalendar {
 
     /// The business windows that count in `[from, to)` and the notable local days it spans:
     /// holidays and daylight-saving days. At most `limit` windows are listed (all are counted and
-    /// summed); an interval of more than 10,000 local days (about 27 years) is explained for its
-    /// first ones only.
+    /// summed); an interval of more than 10,000 local days (about 27 years) has its windows and
+    /// days explained for its first ones only (at least 10,000), but its total is all its business
+    /// time.
     public func explainBusinessTime(from: Timestamp, to: Timestamp, limit: Int = 400) -> BusinessTimeExplained {
         var explained = BusinessTimeExplained(windows: [], windowCount: 0, total: 0, notableDays: [])
         let start = from.milliseconds, end = to.milliseconds
@@ -66,6 +70,8 @@ extension BusinessCalendar {
         let firstDay = clampedToSupportedDay(estimatedLocalDay(of: start) - 1)
         let endDay = min(clampedToSupportedDay(estimatedLocalDay(of: end) + 2), firstDay + Self.explanationDayLimit)
         var day = firstDay
+        // The end of the days walked: the windows before it are counted and listed.
+        var walkedUntil = start
         while day < endDay {
             let timeline = timeline(startingAt: day, notBeyond: endDay, maximumDays: 400)
             timeline.forEachWindow(from: start, to: end) { windowDay, windowStart, windowEnd in
@@ -89,7 +95,13 @@ extension BusinessCalendar {
                     explained.notableDays.append(NotableDay(date: Self.localDate(d), kind: .daylightSaving, offsets: change))
                 }
             }
+            walkedUntil = timeline.endInstant
             day = timeline.days.upperBound
+        }
+        // An interval longer than the days walked: the rest counts in the total all the same, so
+        // that the total is always the interval's business duration (what the metrics measure).
+        if walkedUntil < end {
+            explained.total += businessDuration(from: Timestamp(milliseconds: max(start, walkedUntil)), to: to)
         }
         return explained
     }
