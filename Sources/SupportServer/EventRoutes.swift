@@ -13,7 +13,7 @@ struct EventRoutes {
         group.get("events") { request, context in try await feed(request: request, context: context) }
         group.get("events/head") { request, context in try head(request: request, context: context) }
         group.get("tickets/:id/history") { request, context in try history(request: request, context: context) }
-        group.get("tickets/:id/sla") { request, context in try slaClocks(request: request, context: context) }
+        group.get("tickets/:id/sla") { request, context in try await slaClocks(request: request, context: context) }
     }
 
     private func require(_ context: SupportRequestContext, _ roles: Set<Role>, _ what: String) throws -> Principal {
@@ -107,16 +107,11 @@ struct EventRoutes {
 
     /// GET /v1/tickets/{id}/sla?asOf=: every SLA interval of the ticket explained (the events
     /// with `at` <= asOf, evaluated at asOf; else all, evaluated now).
-    func slaClocks(request: Request, context: SupportRequestContext) throws -> Response {
+    func slaClocks(request: Request, context: SupportRequestContext) async throws -> Response {
         let (id, events) = try staffReadableEvents(context, [.agent, .manager, .auditor, .admin], "SLA clocks")
         let query = try QueryParameters(request, allowed: ["asOf"])
         let asOf = try query.instant("asOf")
-        let answer: SLAExplanationAnswer?
-        do {
-            answer = try SLAExplanationAnswer.make(ticket: id, events: events, asOf: asOf, now: backend.clock(), levels: backend.levels)
-        } catch {
-            throw Problem(.serviceUnavailable, error.detail)
-        }
+        let answer = try await backend.explainClocks(ticket: id, events: events, asOf: asOf)
         guard let answer else { throw Problem.notFound("ticket \(id) did not exist at \(asOf.map { $0.rfc3339 } ?? "")") }
         return JSONResponse.make(answer)
     }

@@ -130,3 +130,32 @@ package struct SLAExplanationAnswer: JSONAnswer {
     }
 }
 extension SLATarget: JSONAnswer {}
+
+extension SupportBackend {
+    /// The clocks of a ticket explained from its events (read by the caller, who checked who may
+    /// see them): the events with `at` <= `asOf`, evaluated at `asOf`, else all, evaluated now.
+    /// Nil when the ticket had no event by then.
+    ///
+    /// With `asOf`, like every point-in-time answer, it is computed off the request path and a few
+    /// at once (``PointInTimeFolds``: 503 beyond): an instant far ahead makes intervals centuries
+    /// long, whose business time takes seconds to count.
+    package func explainClocks(
+        ticket: String, events: [RecordedEvent], asOf: Timestamp?
+    ) async throws(ServiceError) -> SLAExplanationAnswer? {
+        let levels = self.levels, now = clock()
+        let explain: @Sendable () throws -> SLAExplanationAnswer? = {
+            do throws(DomainError) {
+                return try SLAExplanationAnswer.make(ticket: ticket, events: events, asOf: asOf, now: now, levels: levels)
+            } catch {
+                // A stored event the domain cannot read: the log is damaged, not the request.
+                throw ServiceError(.unavailable, error.detail)
+            }
+        }
+        do {
+            guard asOf != nil else { return try explain() }
+            return try await pointInTime.run(retryAfter: 1, explain)
+        } catch {
+            throw error as? ServiceError ?? ServiceError(.internalError, "explaining the clocks of \(ticket) failed: \(error)")
+        }
+    }
+}

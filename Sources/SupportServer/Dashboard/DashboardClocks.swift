@@ -10,18 +10,14 @@ extension DashboardContentBuilder {
     /// The business windows listed per interval at most (the answer holds the first 400).
     static let windowsShown = 60
 
-    func clocks(ticket id: String, _ query: QueryParameters) throws(Problem) -> DashboardContent {
+    func clocks(ticket id: String, _ query: QueryParameters) async throws(Problem) -> DashboardContent {
         let asOf = try query.instant("asOf")
         guard StreamName.isTicket(id) else { throw Problem.notFound("ticket \(id) not found") }
         let events: [RecordedEvent]
         do { events = try backend.store.events(inStream: id) } catch { throw Problem(error) }
         guard !events.isEmpty else { throw Problem.notFound("ticket \(id) not found") }
         let made: SLAExplanationAnswer?
-        do {
-            made = try SLAExplanationAnswer.make(ticket: id, events: events, asOf: asOf, now: backend.clock(), levels: backend.levels)
-        } catch {
-            throw Problem(.serviceUnavailable, error.detail)
-        }
+        do { made = try await backend.explainClocks(ticket: id, events: events, asOf: asOf) } catch { throw Problem(error) }
         guard let answer = made else { throw Problem.notFound("ticket \(id) did not exist at \(asOf.map { $0.rfc3339 } ?? "")") }
         return Self.clocksContent(answer, local: local)
     }

@@ -76,13 +76,13 @@ struct DashboardRoutes: Sendable {
             let raw = context.parameters.get("id") ?? ""
             return await page(
                 request, path: "/tickets/\(raw)/sla", active: "/response-times", allowed: DashboardContentBuilder.clockParameters
-            ) { query throws(Problem) in try content.clocks(ticket: try Self.ticketID(raw), query) }
+            ) { query throws(Problem) in try await content.clocks(ticket: try Self.ticketID(raw), query) }
         }
         router.get("tickets/:id/sla.csv") { request, context in
             let raw = context.parameters.get("id") ?? ""
             return await csv(request, path: "/tickets/\(raw)/sla", allowed: DashboardContentBuilder.clockParameters) {
                 query throws(Problem) in
-                try content.clocks(ticket: try Self.ticketID(raw), query)
+                try await content.clocks(ticket: try Self.ticketID(raw), query)
             }
         }
         router.get("what-if") { request, _ in
