@@ -422,3 +422,32 @@ public struct TicketPage: Sendable, Hashable {
     /// The id to pass as `after` for the next page; nil on the last page.
     public var next: String?
 }
+
+// MARK: Response-time values (the drill-down of a metric)
+
+/// One value behind an SLA metric of ``ResponseTimeGroup``: an ended interval (first reply,
+/// next reply or resolution), or a running one already breached at the evaluation instant.
+package struct ResponseTimeValue: Sendable, Hashable {
+    /// An SLA outcome.
+    package enum Outcome: String, Sendable, Hashable {
+        case achieved
+        case breached
+    }
+
+    package var ticket: String
+    package var metric: SLAMetric
+    /// The priority the interval is judged against: at its end, or the current one while it runs.
+    package var priority: Priority
+    package var start: Timestamp
+    /// nil: still running (breached at the evaluation instant).
+    package var end: Timestamp?
+    /// Milliseconds on the clock asked for; for a running interval, up to the evaluation instant.
+    package var duration: Int64
+    /// The target at ``priority``, nil without one.
+    package var target: SLATarget?
+    /// nil: no target at that priority.
+    package var outcome: Outcome?
+    /// For a breached interval: milliseconds on the target's clock beyond the target (a running
+    /// one measured at the evaluation instant).
+    package var late: Int64?
+}

@@ -20,68 +20,34 @@ extension SupportProjection {
         // written through buffers: no hashing, no optional or copy check per value.
         var accumulators = [ResponseAccumulator](repeating: ResponseAccumulator(), count: groupCount(groupBy) + 1)
         var present = [Bool](repeating: false, count: accumulators.count)
-        let now = evaluation.milliseconds
         accumulators.withUnsafeMutableBufferPointer { groups in
             present.withUnsafeMutableBufferPointer { present in
-                replies.forEachChunk { chunk in
-                    chunk.withUnsafeBufferPointer { values in
-                        for value in values where window.contains(milliseconds: value.end) {
-                            let g = Int(
-                                groupKey(groupBy, team: value.team, agent: value.agent, priority: value.priority, ticket: value.ticket) + 1)
-                            present[g] = true
-                            let duration = business ? value.business : value.calendar
-                            if value.isFirst {
-                                groups[g].firstReply.add(duration, value.outcome)
-                            } else {
-                                groups[g].nextReply.add(duration, value.outcome)
-                            }
+                selectResponseValues(
+                    at: evaluation, window: window, groupBy: groupBy,
+                    reply: { g, value in
+                        present[g] = true
+                        let duration = business ? value.business : value.calendar
+                        if value.isFirst {
+                            groups[g].firstReply.add(duration, value.outcome)
+                        } else {
+                            groups[g].nextReply.add(duration, value.outcome)
                         }
-                    }
-                }
-                var i = 0
-                tickets.forEachChunk { chunk in
-                    chunk.withUnsafeBufferPointer { records in
-                        for t in records {
-                            defer { i += 1 }
-                            let ticket = UInt32(i)
-                            if t.status.isResolved {
-                                guard window.contains(milliseconds: t.resolutionEnd) else { continue }
-                                let g = Int(
-                                    groupKey(
-                                        groupBy, team: t.resolutionTeam, agent: t.resolutionAgent,
-                                        priority: t.resolutionPriority, ticket: ticket) + 1)
-                                present[g] = true
-                                let calendar = t.resolutionEnd - t.openedAt
-                                groups[g].add(
-                                    resolution: business ? t.resolutionBusiness : calendar, outcome: t.resolutionOutcome,
-                                    wait: business ? t.waitBusiness : t.waitCalendar, work: business ? t.workBusiness : t.workCalendar)
-                                continue
-                            }
-                            // Running intervals breached at the evaluation instant count in their due's
-                            // window. Neither is breached before its cached breach instant (the
-                            // deadlines are made from these).
-                            guard t.turnBreachAt <= now || t.resolutionBreachAt <= now else { continue }
-                            let deadlines = t.deadlines
-                            func breachedInWindow(_ deadline: SLADeadline?) -> Bool {
-                                guard let deadline, deadline.isBreached(at: evaluation), let due = deadline.due else { return false }
-                                return window.contains(milliseconds: due.milliseconds)
-                            }
-                            let turnBreached = breachedInWindow(deadlines.reply)
-                            let resolutionBreached = breachedInWindow(deadlines.resolution)
-                            guard turnBreached || resolutionBreached else { continue }
-                            let g = Int(groupKey(groupBy, team: t.team, agent: t.assignee, priority: t.priority, ticket: ticket) + 1)
-                            present[g] = true
-                            if turnBreached {
-                                if deadlines.reply?.metric == .firstReply {
-                                    groups[g].firstReply.breached += 1
-                                } else {
-                                    groups[g].nextReply.breached += 1
-                                }
-                            }
-                            if resolutionBreached { groups[g].resolution.breached += 1 }
+                    },
+                    resolution: { g, _, t in
+                        present[g] = true
+                        let calendar = t.resolutionEnd - t.openedAt
+                        groups[g].add(
+                            resolution: business ? t.resolutionBusiness : calendar, outcome: t.resolutionOutcome,
+                            wait: business ? t.waitBusiness : t.waitCalendar, work: business ? t.workBusiness : t.workCalendar)
+                    },
+                    runningBreach: { g, _, _, metric in
+                        present[g] = true
+                        switch metric {
+                        case .firstReply: groups[g].firstReply.breached += 1
+                        case .nextReply: groups[g].nextReply.breached += 1
+                        case .resolution: groups[g].resolution.breached += 1
                         }
-                    }
-                }
+                    })
             }
         }
         var found: [Int64: ResponseAccumulator] = [:]
@@ -95,6 +61,122 @@ extension SupportProjection {
                 resolution: accumulator.resolution.summary(withSLA: true),
                 requesterWait: accumulator.requesterWait.summary(withSLA: false),
                 agentWork: accumulator.agentWork.summary(withSLA: false))
+        }
+    }
+
+    /// The values behind one group and SLA metric of ``responseTimes(at:window:groupBy:clock:)``
+    /// (the same selection): each ended interval whose end is in the window, and each running
+    /// interval breached at `evaluation` whose due instant is in the window, with its ticket,
+    /// duration on `clock`, outcome and how late. `group` is a group's key as the metric names
+    /// it (nil: the null group, or the only group of ``GroupBy/none``). In the order the
+    /// metric reads them.
+    package func responseTimeValues(
+        at evaluation: Timestamp, window: TimeWindow, groupBy: GroupBy, group: String?,
+        metric: SLAMetric, clock: SLAClock
+    ) -> [ResponseTimeValue] {
+        let count = groupCount(groupBy) + 1
+        // Whether each group index is the one asked for.
+        let wanted: [Bool] = (0..<count).map { g in
+            g == 0 ? (groupBy == .agent && group == nil) : groupName(groupBy, Int64(g - 1)) == group
+        }
+        var out: [ResponseTimeValue] = []
+        func value(
+            ticket: UInt32, start: Int64, end: Int64?, calendar: Int64, business: Int64, priority: Priority,
+            outcome: Outcome
+        ) -> ResponseTimeValue {
+            let target = levels.target(metric, priority: priority)
+            let onTarget = target?.clock == .business ? business : calendar
+            return ResponseTimeValue(
+                ticket: ticketIDs[Int(ticket)], metric: metric, priority: priority, start: Timestamp(milliseconds: start),
+                end: end.map { Timestamp(milliseconds: $0) }, duration: clock == .business ? business : calendar,
+                target: target,
+                outcome: outcome == .achieved ? .achieved : outcome == .breached ? .breached : nil,
+                late: outcome == .breached ? target.map { onTarget - $0.milliseconds } : nil)
+        }
+        selectResponseValues(
+            at: evaluation, window: window, groupBy: groupBy,
+            reply: { g, v in
+                guard wanted[g], (v.isFirst ? SLAMetric.firstReply : .nextReply) == metric else { return }
+                out.append(
+                    value(
+                        ticket: v.ticket, start: v.end - v.calendar, end: v.end, calendar: v.calendar, business: v.business,
+                        priority: v.priority, outcome: v.outcome))
+            },
+            resolution: { g, ticket, t in
+                guard wanted[g], metric == .resolution else { return }
+                out.append(
+                    value(
+                        ticket: ticket, start: t.openedAt, end: t.resolutionEnd, calendar: t.resolutionEnd - t.openedAt,
+                        business: t.resolutionBusiness, priority: t.resolutionPriority, outcome: t.resolutionOutcome))
+            },
+            runningBreach: { g, ticket, t, breached in
+                guard wanted[g], breached == metric else { return }
+                // Measured at the evaluation instant.
+                let start = metric == .resolution ? t.openedAt : t.turnStart
+                let elapsed = levels.measure(metric, priority: t.priority, from: Timestamp(milliseconds: start), to: evaluation)
+                out.append(
+                    value(
+                        ticket: ticket, start: start, end: nil, calendar: elapsed.calendar, business: elapsed.business,
+                        priority: t.priority, outcome: .breached))
+            })
+        return out
+    }
+
+    /// The selection of ``responseTimes(at:window:groupBy:clock:)`` and
+    /// ``responseTimeValues(at:window:groupBy:group:metric:clock:)``, one place for both: each
+    /// ended turn with its end in the window (`reply`), each resolved ticket with its
+    /// resolution's end in the window (`resolution`), and each running interval breached at
+    /// `evaluation` with its due instant in the window (`runningBreach`, per breached metric),
+    /// each with its group index (the group key + 1).
+    @inline(__always)
+    private func selectResponseValues(
+        at evaluation: Timestamp, window: TimeWindow, groupBy: GroupBy,
+        reply: (Int, ReplyValue) -> Void,
+        resolution: (Int, UInt32, TicketState) -> Void,
+        runningBreach: (Int, UInt32, TicketState, SLAMetric) -> Void
+    ) {
+        let now = evaluation.milliseconds
+        replies.forEachChunk { chunk in
+            chunk.withUnsafeBufferPointer { values in
+                for value in values where window.contains(milliseconds: value.end) {
+                    let g = Int(
+                        groupKey(groupBy, team: value.team, agent: value.agent, priority: value.priority, ticket: value.ticket) + 1)
+                    reply(g, value)
+                }
+            }
+        }
+        var i = 0
+        tickets.forEachChunk { chunk in
+            chunk.withUnsafeBufferPointer { records in
+                for t in records {
+                    defer { i += 1 }
+                    let ticket = UInt32(i)
+                    if t.status.isResolved {
+                        guard window.contains(milliseconds: t.resolutionEnd) else { continue }
+                        let g = Int(
+                            groupKey(
+                                groupBy, team: t.resolutionTeam, agent: t.resolutionAgent,
+                                priority: t.resolutionPriority, ticket: ticket) + 1)
+                        resolution(g, ticket, t)
+                        continue
+                    }
+                    // Running intervals breached at the evaluation instant count in their due's
+                    // window. Neither is breached before its cached breach instant (the
+                    // deadlines are made from these).
+                    guard t.turnBreachAt <= now || t.resolutionBreachAt <= now else { continue }
+                    let deadlines = t.deadlines
+                    func breachedInWindow(_ deadline: SLADeadline?) -> Bool {
+                        guard let deadline, deadline.isBreached(at: evaluation), let due = deadline.due else { return false }
+                        return window.contains(milliseconds: due.milliseconds)
+                    }
+                    let turnBreached = breachedInWindow(deadlines.reply)
+                    let resolutionBreached = breachedInWindow(deadlines.resolution)
+                    guard turnBreached || resolutionBreached else { continue }
+                    let g = Int(groupKey(groupBy, team: t.team, agent: t.assignee, priority: t.priority, ticket: ticket) + 1)
+                    if turnBreached { runningBreach(g, ticket, t, deadlines.reply?.metric == .firstReply ? .firstReply : .nextReply) }
+                    if resolutionBreached { runningBreach(g, ticket, t, .resolution) }
+                }
+            }
         }
     }
 

@@ -347,25 +347,24 @@ public struct SupportProjection: Sendable {
                 t.workBusiness += business
             }
         }
+        // Ended intervals are measured by the domain's one rule (`ServiceLevels.measure`), the
+        // one a ticket's clock explanation uses too.
         if transition.reachedResolution {
-            let calendar = at.milliseconds - t.openedAt
-            let business = levels.calendar.businessDuration(from: Timestamp(milliseconds: t.openedAt), to: at)
+            let measure = levels.measure(.resolution, priority: t.priority, from: Timestamp(milliseconds: t.openedAt), to: at)
             t.resolutionEnd = at.milliseconds
-            t.resolutionBusiness = business
+            t.resolutionBusiness = measure.business
             t.resolutionTeam = t.team
             t.resolutionAgent = t.assignee
             t.resolutionPriority = t.priority
-            t.resolutionOutcome = outcome(.resolution, t.priority, calendar: calendar, business: business)
+            t.resolutionOutcome = Outcome(measure.achieved)
         }
         if transition.startedTurn { refreshReplyDeadline(&t) }
         if let turn = transition.endedTurn {
-            let calendar = at.milliseconds - turn.start.milliseconds
-            let business = levels.calendar.businessDuration(from: turn.start, to: at)
+            let measure = levels.measure(turn.metric, priority: t.priority, from: turn.start, to: at)
             replies.append(
                 ReplyValue(
-                    end: at.milliseconds, calendar: calendar, business: business, ticket: UInt32(i), team: t.team,
-                    agent: author, priority: t.priority, isFirst: turn.isFirstReply,
-                    outcome: outcome(turn.metric, t.priority, calendar: calendar, business: business)))
+                    end: at.milliseconds, calendar: measure.calendar, business: measure.business, ticket: UInt32(i), team: t.team,
+                    agent: author, priority: t.priority, isFirst: turn.isFirstReply, outcome: Outcome(measure.achieved)))
         }
     }
 
@@ -455,14 +454,6 @@ public struct SupportProjection: Sendable {
                 at: at, replyVersion: rated.version, ticket: UInt32(i), agent: rated.agent,
                 team: t.team, previous: t.lastRating, score: score, priority: t.priority))
         t.lastRating = UInt32(ratings.count - 1)
-    }
-
-    /// The SLA outcome of an ended interval (the domain's rule).
-    private func outcome(_ metric: SLAMetric, _ priority: Priority, calendar: Int64, business: Int64) -> Outcome {
-        guard let achieved = levels.isAchieved(metric, priority: priority, calendar: calendar, business: business) else {
-            return .none
-        }
-        return achieved ? .achieved : .breached
     }
 
     /// Caches the running turn's deadline at the current priority (kept while no turn runs).

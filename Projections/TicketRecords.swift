@@ -15,6 +15,16 @@ enum Outcome: UInt8, Sendable {
     case none
     case achieved
     case breached
+
+    /// The outcome of a measured interval (``IntervalMeasure/achieved``).
+    @inline(__always)
+    init(_ achieved: Bool?) {
+        switch achieved {
+        case nil: self = .none
+        case true?: self = .achieved
+        case false?: self = .breached
+        }
+    }
 }
 
 /// The hot, plain-data part of a ticket: everything the fold updates and the metrics read.

@@ -5,8 +5,10 @@
 # tools), runs every test, then the signed webhooks end to end (Tools/scripts/webhook-e2e.sh: the
 # built supportd, a receiver on loopback, a SIGKILL mid-delivery), then the e-mail channel end to
 # end (Tools/scripts/mail-e2e.sh: a private Postfix on loopback, the built supportd and
-# support-mailgate; as root only, as in CI) and the agent console in headless Chromium
-# (Tools/scripts/console-e2e.sh; as root only too: it installs Debian's chromium and chromium-driver).
+# support-mailgate; as root only, as in CI), the agent console in headless Chromium
+# (Tools/scripts/console-e2e.sh; as root only too: it installs Debian's chromium and chromium-driver)
+# and the dashboard in the same browser (Tools/scripts/dashboard-e2e.sh: every page, the drill-down
+# from a bar to its tickets and to a ticket's clocks, the What if page).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/scripts/ensure-deps.sh
@@ -19,7 +21,9 @@ Tools/scripts/webhook-e2e.sh </dev/null
 if [ "$(id -u)" -eq 0 ]; then
     Tools/scripts/mail-e2e.sh </dev/null
     Tools/scripts/console-e2e.sh </dev/null
+    Tools/scripts/dashboard-e2e.sh </dev/null
 else
     echo "mail-e2e: skipped (it starts a private Postfix instance, which needs root)" >&2
     echo "console-e2e: skipped (it installs Debian's chromium and chromium-driver, which needs root)" >&2
+    echo "dashboard-e2e: skipped (it installs Debian's chromium and chromium-driver, which needs root)" >&2
 fi

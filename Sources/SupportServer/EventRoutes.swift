@@ -13,6 +13,7 @@ struct EventRoutes {
         group.get("events") { request, context in try await feed(request: request, context: context) }
         group.get("events/head") { request, context in try head(request: request, context: context) }
         group.get("tickets/:id/history") { request, context in try history(request: request, context: context) }
+        group.get("tickets/:id/sla") { request, context in try await slaClocks(request: request, context: context) }
     }
 
     private func require(_ context: SupportRequestContext, _ roles: Set<Role>, _ what: String) throws -> Principal {
@@ -83,14 +84,16 @@ struct EventRoutes {
         return JSONResponse.make(EventsHeadAnswer(head))
     }
 
-    /// GET /v1/tickets/{id}/history: every event of the ticket, each with the ticket's state
-    /// right after it (evaluated at the event's `at`).
-    func history(request: Request, context: SupportRequestContext) throws -> Response {
+    /// The events of a ticket a staff member may read: 404 for an unknown ticket and for a
+    /// customer's look at another customer's (404 before 403: a customer must not learn whether
+    /// it exists), then 403 for a role outside `roles`.
+    private func staffReadableEvents(
+        _ context: SupportRequestContext, _ roles: Set<Role>, _ what: String
+    ) throws -> (id: String, events: [RecordedEvent]) {
         guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
         let id = try context.ticketIdentifier("id")
         let events: [RecordedEvent]
         do { events = try backend.store.events(inStream: id) } catch { throw Problem(error) }
-        // 404 before 403: a customer must not learn whether another customer's ticket exists.
         guard let first = events.first else { throw Problem.notFound("ticket \(id) not found") }
         if principal.role == .customer {
             let owner = (try? TicketEvent(type: first.type, data: first.data)).flatMap { e -> String? in
@@ -98,7 +101,25 @@ struct EventRoutes {
             }
             if owner.map({ !Identifier.same($0, principal.id) }) ?? true { throw Problem.notFound("ticket \(id) not found") }
         }
-        _ = try require(context, [.agent, .manager, .auditor, .admin], "ticket history")
+        _ = try require(context, roles, what)
+        return (id, events)
+    }
+
+    /// GET /v1/tickets/{id}/sla?asOf=: every SLA interval of the ticket explained (the events
+    /// with `at` <= asOf, evaluated at asOf; else all, evaluated now).
+    func slaClocks(request: Request, context: SupportRequestContext) async throws -> Response {
+        let (id, events) = try staffReadableEvents(context, [.agent, .manager, .auditor, .admin], "SLA clocks")
+        let query = try QueryParameters(request, allowed: ["asOf"])
+        let asOf = try query.instant("asOf")
+        let answer = try await backend.explainClocks(ticket: id, events: events, asOf: asOf)
+        guard let answer else { throw Problem.notFound("ticket \(id) did not exist at \(asOf.map { $0.rfc3339 } ?? "")") }
+        return JSONResponse.make(answer)
+    }
+
+    /// GET /v1/tickets/{id}/history: every event of the ticket, each with the ticket's state
+    /// right after it (evaluated at the event's `at`).
+    func history(request: Request, context: SupportRequestContext) throws -> Response {
+        let (id, events) = try staffReadableEvents(context, [.agent, .manager, .auditor, .admin], "ticket history")
         _ = try QueryParameters(request, allowed: [])
         return JSONResponse.make(
             bytes: try TicketHistory.body(

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import SupportDomain
 import SupportService
 import Testing
 
@@ -165,11 +166,11 @@ func auditHead(_ client: some TestClientProtocol) async throws -> (seq: Int64, h
 /// Runs `body` against `buildRouter` over the log in `directory` (created or reopened), then
 /// closes the log; the directory is left for the caller (CLI tools, tampering, reopening).
 func withAuditServer<T: Sendable>(
-    in directory: String, clock: ManualClock = ManualClock(),
+    in directory: String, clock: ManualClock = ManualClock(), policy: Policy = .default,
     _ body: @Sendable (SupportBackend, any TestClientProtocol) async throws -> T
 ) async throws -> T {
     let backend = try SupportBackend(
-        dataDirectory: directory, policy: .default, durability: .durable, limits: testLimits, clock: clock.read)
+        dataDirectory: directory, policy: policy, durability: .durable, limits: testLimits, clock: clock.read)
     let projector = Task { await backend.projections.run() }
     let app = Application(router: buildRouter(backend: backend, tokens: Who.tokens))
     let result: Result<T, any Error>

@@ -4,7 +4,9 @@
 Starts `supportd --demo` on a free loopback port with a fresh data directory, signs in
 through the sign-in form with the manager token that supportd wrote, and saves a PNG of each
 dashboard page at 1280x800 (desktop) and 390x844 (phone), plus full-page captures, under the
-output folder. Headless Chromium (Debian's `chromium` and `chromium-driver`) is driven by
+output folder: the four chart pages, the tickets behind an SLA compliance bar (reached by a
+click on the bar), a ticket's clocks explained (a click on a ticket of that list), and the What
+if page (the form, a result, a mistake shown with the form). No page may carry a script. Headless Chromium (Debian's `chromium` and `chromium-driver`) is driven by
 Selenium (PyPI).
 
 Usage: screenshots.py OUTPUT_DIR [--supportd PATH] [--timeout SECONDS] [--capacity N]
@@ -36,6 +38,15 @@ PAGES = [
     ("response-times-business", "/response-times?clock=business", None),
     ("queues", "/queues", None),
     ("agents", "/agents", None),
+    # A click on an SLA compliance bar lists the tickets behind it; a click on a ticket there
+    # shows its clocks explained.
+    ("response-times-tickets", "/response-times", "drill-down"),
+    ("ticket-clocks", "/response-times", "clock-explanation"),
+    # The What if form, prefilled; submitted with a longer urgent first-reply target; and a
+    # mistake in the form, shown with the form again.
+    ("what-if-form", "/what-if", None),
+    ("what-if-result", "/what-if", "run-what-if"),
+    ("what-if-error", "/what-if", "what-if-mistake"),
 ]
 DESKTOP = (1280, 800)
 PHONE = (390, 844)
@@ -164,8 +175,61 @@ def check_page(driver, base, token):
     resources = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     foreign = [r for r in resources if not r.startswith(base) and not r.startswith("data:")]
     assert not foreign, f"loaded from elsewhere: {foreign}"
+    assert driver.execute_script("return document.scripts.length") == 0, "the page carries a script"
     svgs = driver.execute_script("return document.querySelectorAll('svg.chart').length")
     return svgs
+
+
+def drill_down(driver, base, By, WebDriverWait):
+    """Clicks the first SLA compliance bar shown (the SVG link around it) and waits for the list."""
+    bars = [a for a in driver.find_elements(By.CSS_SELECTOR, "svg[data-chart='sla'] a.drill") if a.is_displayed()]
+    assert bars, "no SLA compliance bar links to its tickets"
+    bars[0].click()
+    WebDriverWait(driver, 30).until(lambda d: "/response-times/tickets?" in d.current_url)
+    rows = driver.find_elements(By.CSS_SELECTOR, "#tickets-table tbody tr")
+    assert rows, "the list behind a bar is empty"
+    outcomes = [r.find_elements(By.TAG_NAME, "td")[1].text for r in rows]
+    ranks = [0 if o.startswith("Breached") else 1 if o == "Achieved" else 2 for o in outcomes]
+    assert ranks == sorted(ranks), f"not breached first, then achieved: {outcomes}"
+    summary = driver.find_element(By.ID, "tickets-summary").text
+    assert summary.split(": ")[1].startswith(f"{len(rows)} value"), f"{summary} for {len(rows)} rows"
+    return len(rows)
+
+
+def clock_explanation(driver, base, By, WebDriverWait):
+    """From a bar's list, opens the first ticket's clock explanation."""
+    drill_down(driver, base, By, WebDriverWait)
+    link = driver.find_element(By.CSS_SELECTOR, "#tickets-table tbody a[href^='/tickets/']")
+    ticket = link.text
+    link.click()
+    WebDriverWait(driver, 30).until(lambda d: re.search(r"/tickets/[^/]+/sla$", d.current_url))
+    heading = driver.find_element(By.TAG_NAME, "h1").text
+    assert heading == f"Clocks of ticket {ticket}", heading
+    assert driver.find_elements(By.CSS_SELECTOR, "#intervals-table tbody tr"), "no interval explained"
+    return ticket
+
+
+def run_what_if(driver, base, By, WebDriverWait, mistake=False):
+    """Submits the What if form: a 2 h urgent first-reply target, or a Monday that ends before it starts."""
+    field = driver.find_element(By.NAME, "mon" if mistake else "urgent.firstReply")
+    field.clear()
+    field.send_keys("19:00-08:00" if mistake else "7200")
+    driver.find_element(By.CSS_SELECTOR, "form.whatif button[name='run']").click()
+    WebDriverWait(driver, 120).until(lambda d: "run=1" in d.current_url)
+    errors = driver.find_elements(By.ID, "whatif-error")
+    if mistake:
+        assert errors and errors[0].text.startswith("Monday hours:"), "no clear message for a wrong Monday"
+        assert driver.find_element(By.NAME, "mon").get_attribute("value") == "19:00-08:00", "the form lost the input"
+        return errors[0].text
+    assert not errors, errors[0].text if errors else ""
+    charts = driver.execute_script(
+        "return Array.from(document.querySelectorAll('svg.chart-wide')).map(s => s.dataset.chart)")
+    assert charts == ["whatif-compliance", "whatif-first-reply"], charts
+    series = set(driver.execute_script(
+        "return Array.from(document.querySelectorAll('svg.chart-wide[data-chart=whatif-compliance] rect.bar'))"
+        ".map(r => r.dataset.series)"))
+    assert series == {"Current", "Proposed"}, series
+    return "both policies"
 
 
 def main():
@@ -215,7 +279,13 @@ def main():
             for device, size, mobile in (("desktop", DESKTOP, False), ("phone", PHONE, True)):
                 set_viewport(driver, size, mobile)
                 driver.get(base + path)
-                if action == "pick-agent":
+                if action == "drill-down":
+                    log(f"{name} ({device}): {drill_down(driver, base, By, WebDriverWait)} values behind the bar")
+                elif action == "clock-explanation":
+                    log(f"{name} ({device}): ticket {clock_explanation(driver, base, By, WebDriverWait)}")
+                elif action in ("run-what-if", "what-if-mistake"):
+                    log(f"{name} ({device}): {run_what_if(driver, base, By, WebDriverWait, mistake=action == 'what-if-mistake')}")
+                elif action == "pick-agent":
                     # Pick the first agent in the picker and submit the form, as a person would.
                     select = Select(driver.find_element(By.NAME, "agent"))
                     agents = [o.get_attribute("value") for o in select.options if o.get_attribute("value")]

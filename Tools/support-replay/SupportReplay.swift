@@ -11,8 +11,8 @@ import SupportService
 struct SupportReplay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "support-replay",
-        abstract: "Replay and audit a Ledgerdesk log: history, as-of, verify, export, import.",
-        subcommands: [History.self, AsOf.self, Verify.self, Export.self, Import.self, Backup.self, Migrate.self])
+        abstract: "Replay and audit a Ledgerdesk log: history, SLA clocks, as-of, verify, export, import.",
+        subcommands: [History.self, SLA.self, AsOf.self, Verify.self, Export.self, Import.self, Backup.self, Migrate.self])
 }
 
 struct DataDirectory: ParsableArguments {
@@ -82,6 +82,52 @@ struct History: ParsableCommand {
         case .delivered(let d): return "v\(d.reply) mailed to \(d.to) as \(d.messageId)"
         case .deliveryFailed(let f): return "v\(f.reply) not mailed to \(f.to)\(f.permanent ? "" : " (will retry)"): \(clip(f.reason))"
         case .slaWarning(let w): return "\(w.target.rawValue) due at \(w.due.rfc3339)"
+        }
+    }
+}
+
+struct SLA: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sla", abstract: "Every SLA interval of a ticket explained: what GET /v1/tickets/{id}/sla answers.")
+    @OptionGroup var directory: DataDirectory
+    @Argument(help: "The ticket id.") var ticket: String
+    @Option(help: "Only the events with at <= this instant (RFC 3339), evaluated then; else all, evaluated now.") var asOf: String?
+    @Flag(help: "JSON: the body GET /v1/tickets/{id}/sla answers, byte for byte, then a newline.") var json = false
+
+    func run() throws {
+        let instant = try asOf.map { text in
+            guard let t = Timestamp(rfc3339: text, allowOffset: true) else { throw ValidationError("not an RFC 3339 instant: \(text)") }
+            return t
+        }
+        let store = try directory.openReadOnly()
+        let levels = try directory.levels()
+        guard StreamName.isTicket(ticket) else { throw ValidationError("\(ticket) is a stream of the system's own, not a ticket") }
+        let events = try store.events(inStream: ticket)
+        guard
+            let answer = try SLAExplanationAnswer.make(
+                ticket: ticket, events: events, asOf: instant, now: Timestamp.now(), levels: levels)
+        else { throw ValidationError("no ticket \(ticket) in \(directory.dataDir)" + (asOf.map { " at \($0)" } ?? "")) }
+        if json {
+            FileHandle.standardOutput.write(Data(answer.canonicalJSON + [0x0A]))
+            return
+        }
+        emit(
+            "\(answer.ticket) v\(answer.version), evaluated at \(answer.evaluatedAt.rfc3339) (\(answer.timeZone), policy \(answer.policyHash.prefix(12)))\n"
+        )
+        for i in answer.intervals {
+            let target = i.target.map { "\($0.seconds) s \($0.clock.rawValue)" } ?? "no target"
+            let end =
+                i.end.map { "\($0.rfc3339) by seq \(i.endedBy?.seq ?? 0) v\(i.endedBy?.version ?? 0) \(i.endedBy?.type ?? "")" }
+                ?? "running"
+            emit(
+                """
+                \(i.metric) \(i.state)\(i.outcome.map { ", " + $0.uppercased() } ?? "")\(i.late.map { " (\($0.milliseconds / 1000) s late)" } ?? "")
+                  from \(i.start.rfc3339) by seq \(i.startedBy.seq) v\(i.startedBy.version) \(i.startedBy.type)
+                  to   \(end)\(i.reopenedBy.map { ", reopened by seq \($0.seq) v\($0.version)" } ?? "")
+                  \(i.priority) (\(i.priorityBasis)), target \(target), due \(i.due?.rfc3339 ?? "never")
+                  elapsed \(i.elapsed.calendar.milliseconds / 1000) s calendar, \(i.elapsed.business.milliseconds / 1000) s business in \(i.businessTime.windowCount) windows\(i.businessTime.notableDays.isEmpty ? "" : "; " + i.businessTime.notableDays.map { "\($0.date) \($0.kind)" }.joined(separator: ", "))
+
+                """)
         }
     }
 }

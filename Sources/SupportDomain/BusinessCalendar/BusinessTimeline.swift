@@ -187,3 +187,29 @@ struct BusinessTimeline: Sendable {
         return windowStarts[low] + (target - businessTimeBeforeWindow[low])
     }
 }
+
+extension BusinessTimeline {
+    /// Calls `body` with each business window of the covered days that overlaps `[from, to)`,
+    /// clipped to it, in order, with its local day; stops when `body` returns false.
+    func forEachWindow(from: Int64, to: Int64, _ body: (_ day: Int, _ start: Int64, _ end: Int64) -> Bool) {
+        guard to > from, from < endInstant, to > startInstant else { return }
+        let firstDay = dayIndex(containing: max(from, startInstant))
+        for index in firstDay..<days.count {
+            guard dayStarts[index] < to else { return }
+            for window in firstWindowOfDay[index]..<firstWindowOfDay[index + 1] {
+                let start = windowStarts[window]
+                let end = start + (businessTimeBeforeWindow[window + 1] - businessTimeBeforeWindow[window])
+                let clippedStart = max(start, from), clippedEnd = min(end, to)
+                if clippedEnd > clippedStart, !body(days.lowerBound + index, clippedStart, clippedEnd) { return }
+            }
+        }
+    }
+
+    /// Whether the zone's offset changes during local day `day` (a covered day): a
+    /// daylight-saving day, 23 or 25 hours long.
+    func offsetChanges(onDay day: Int) -> (before: Int64, after: Int64)? {
+        let start = dayStart(ofDay: day), end = dayStart(ofDay: day + 1)
+        let before = zoneOffsets.offset(at: start), after = zoneOffsets.offset(at: end - 1)
+        return before == after ? nil : (before, after)
+    }
+}

@@ -48,6 +48,11 @@ struct DashboardChart: Sendable {
         var points: [Point?]
         /// A colour that means something (breached in red); otherwise the palette's.
         var color: String? = nil
+        /// Where each point leads (the values behind it), aligned with ``points``, already
+        /// escaped for an attribute; empty or nil where a point links nowhere.
+        var links: [String?] = []
+
+        func link(_ index: Int) -> String? { index < links.count ? links[index] : nil }
     }
 
     /// A threshold drawn across the plot (an agent's capacity).

@@ -1,4 +1,5 @@
 import EventLog
+import HTTPTypes
 import Projections
 import SupportDomain
 import SupportService
@@ -10,6 +11,8 @@ struct DashboardContent {
     var html: String
     var csv: [String: DashboardCSV]
     var refreshSeconds: Int?
+    /// A page that shows a form again with what was wrong is 400 (`.badRequest`).
+    var status: HTTPResponse.Status = .ok
 }
 
 /// The four pages. Each reads its query parameters (unknown ones and bad values are 400), reads
@@ -104,13 +107,18 @@ struct DashboardContentBuilder {
         let period = try period(query, now: now)
         let clock = try query.enumeration("clock", SLAClock.self) ?? .calendar
         let levels = backend.levels
+        let weeks = period.weeks.count
         let (times, rows) = backend.projections.read { p in
             (
-                DashboardData.responseTimeCharts(p, period: period, at: now, clock: clock),
+                DashboardData.responseTimeCharts(p, period: period, at: now, clock: clock) { metric, week in
+                    Self.ticketsLink(metric: metric, groupBy: .none, group: nil, week: week.key, weeks: weeks, clock: clock)
+                },
                 DashboardData.slaRows(p, period: period, at: now, levels: levels)
             )
         }
-        let sla = DashboardData.slaChart(rows)
+        let sla = DashboardData.slaChart(rows) { metric, priority in
+            Self.ticketsLink(metric: metric, groupBy: .priority, group: priority.rawValue, week: nil, weeks: weeks, clock: clock)
+        }
 
         var body = header("Response times", now: now, period: period)
         body += "<form class=\"controls\" method=\"get\" action=\"/response-times\">" + weeksControl(period)
@@ -125,13 +133,7 @@ struct DashboardContentBuilder {
         var table = DashboardCSV(header: ["priority", "metric", "target_seconds", "target_clock", "achieved", "breached", "compliance"])
         var rowsHTML: [(cells: [String], flagged: Bool)] = []
         for row in rows {
-            let target =
-                row.target.map { target in
-                    let length =
-                        target.seconds % 3600 == 0
-                        ? "\(target.seconds / 3600) h" : DashboardHTML.humanDuration(seconds: Double(target.seconds))
-                    return "\(length), \(target.clock.rawValue) clock"
-                } ?? "no target"
+            let target = Self.targetText(row.target)
             rowsHTML.append(
                 (
                     [
@@ -159,6 +161,154 @@ struct DashboardContentBuilder {
         var csv = Dictionary(uniqueKeysWithValues: [times.firstReply, times.resolution, sla].map { ($0.id, $0.csv) })
         csv["sla-table"] = table
         return DashboardContent(title: "Response times", html: body, csv: csv)
+    }
+
+    /// `1 h, calendar clock`, `no target`.
+    static func targetText(_ target: SLATarget?) -> String {
+        guard let target else { return "no target" }
+        let length =
+            target.seconds % 3600 == 0
+            ? "\(target.seconds / 3600) h" : DashboardHTML.humanDuration(seconds: Double(target.seconds))
+        return "\(length), \(target.clock.rawValue) clock"
+    }
+
+    // MARK: Values behind a chart's point
+
+    static let ticketsParameters: Set<String> = ["metric", "groupBy", "group", "week", "weeks", "clock"]
+
+    /// The list of the values behind one point of the response-times page (already escaped for
+    /// an attribute).
+    static func ticketsLink(
+        metric: SLAMetric, groupBy: GroupBy, group: String?, week: String?, weeks: Int, clock: SLAClock
+    ) -> String {
+        var items: [(String, String)] = [("metric", metric.rawValue)]
+        if groupBy != .none {
+            items.append(("groupBy", groupBy.rawValue))
+            if let group { items.append(("group", group)) }
+        }
+        if let week { items.append(("week", week)) }
+        items += [("weeks", String(weeks)), ("clock", clock.rawValue)]
+        return "/response-times/tickets" + DashboardHTML.query(items)
+    }
+
+    /// The values behind one metric and group of the response-time metric over the period (or
+    /// one week of it): breached first (most late first), then achieved, then those without a
+    /// target, each linking to its ticket's clock explanation.
+    func responseTimeTickets(_ query: QueryParameters) throws(Problem) -> DashboardContent {
+        let now = backend.clock()
+        let period = try period(query, now: now)
+        let clock = try query.enumeration("clock", SLAClock.self) ?? .calendar
+        guard let metric = try query.enumeration("metric", SLAMetric.self) else {
+            throw Problem.badRequest("\"metric\" names the metric: one of \(SLAMetric.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let groupBy = try query.enumeration("groupBy", GroupBy.self) ?? .none
+        let group = query.string("group")
+        if groupBy == .none, group != nil { throw Problem.badRequest("\"group\" needs \"groupBy\" (the grouping the key is from)") }
+        var window = period.window
+        var week: DashboardPeriod.Week?
+        if let key = query.string("week") {
+            guard let found = period.weeks.first(where: { $0.key == key }) else {
+                throw Problem.badRequest(
+                    "\"week\" must be the start of one of the weeks shown (\(period.weeks.map(\.key).joined(separator: ", "))), not \"\(key)\""
+                )
+            }
+            week = found
+            window = found.window
+        }
+        var values = backend.projections.read { p in
+            p.responseTimeValues(at: now, window: window, groupBy: groupBy, group: group, metric: metric, clock: clock)
+        }
+        values.sort(by: Self.listOrder)
+
+        let metricName = DashboardData.metricName(metric)
+        var what = metricName
+        if groupBy != .none { what += " · \(groupBy.rawValue) \(group ?? "(none)")" }
+        var body = header("\(metricName): the values behind the chart", now: now, period: week == nil ? period : nil)
+        if let week {
+            body += "<p class=\"meta\">\(DashboardHTML.escape("Week of \(week.label) \(week.key.prefix(4)) (starting Monday)"))</p>"
+        }
+        let breached = values.filter { $0.outcome == .breached }.count
+        let achieved = values.filter { $0.outcome == .achieved }.count
+        let running = values.filter { $0.end == nil }.count
+        let untargeted = values.count - breached - achieved
+        var summary = "\(what): \(values.count) value\(values.count == 1 ? "" : "s") · \(breached) breached"
+        if running > 0 { summary += " (\(running) still running)" }
+        summary += " · \(achieved) achieved"
+        if untargeted > 0 { summary += " · \(untargeted) without a target" }
+        body += "<p class=\"notice\" id=\"tickets-summary\">\(DashboardHTML.escape(summary))</p>"
+        let back = "/response-times" + DashboardHTML.query([("weeks", String(period.weeks.count)), ("clock", clock.rawValue)])
+        body += "<p class=\"links\"><a href=\"\(back)\">← Response times</a></p>"
+
+        var table = DashboardCSV(header: [
+            "ticket", "metric", "priority", "outcome", "late_seconds", "duration_seconds", "clock", "target_seconds",
+            "target_clock", "start", "end",
+        ])
+        var rows: [(cells: [String], flagged: Bool)] = []
+        for v in values {
+            let ticketLink = "/tickets/\(DashboardHTML.percentEncode(v.ticket))/sla"
+            let outcome: String =
+                switch v.outcome {
+                case .breached?: v.end == nil ? "<span class=\"flag\">Breached (running)</span>" : "<span class=\"flag\">Breached</span>"
+                case .achieved?: "Achieved"
+                case nil: "No target"
+                }
+            rows.append(
+                (
+                    [
+                        "<a href=\"\(ticketLink)\">\(DashboardHTML.escape(v.ticket))</a>", outcome,
+                        v.late.map { DashboardHTML.humanDuration(seconds: Double($0) / 1000) } ?? "–",
+                        DashboardHTML.humanDuration(seconds: Double(v.duration) / 1000),
+                        DashboardHTML.escape(Self.targetText(v.target)), v.priority.rawValue,
+                        DashboardHTML.escape(local(v.start)),
+                        v.end.map { DashboardHTML.escape(local($0)) } ?? "running at \(DashboardHTML.escape(local(now)))",
+                    ], v.outcome == .breached
+                ))
+            table.rows.append([
+                .text(v.ticket), .text(v.metric.rawValue), .text(v.priority.rawValue), v.outcome.map { .text($0.rawValue) } ?? .empty,
+                v.late.map { .number(DashboardHTML.seconds(milliseconds: $0)) } ?? .empty,
+                .number(DashboardHTML.seconds(milliseconds: v.duration)), .text(clock.rawValue),
+                v.target.map { .number(String($0.seconds)) } ?? .empty, v.target.map { .text($0.clock.rawValue) } ?? .empty,
+                .text(v.start.rfc3339), v.end.map { .text($0.rfc3339) } ?? .empty,
+            ])
+        }
+        body += "<section class=\"card spaced\"><h2>Tickets</h2>"
+        body +=
+            "<p class=\"sub\">Breached first (most late first), then achieved. How late: the time on the target's own clock beyond the target; a running interval is measured now. Durations on the \(clock.rawValue) clock. Each ticket links to its clock explanation.</p>"
+        if values.isEmpty {
+            body += "<p class=\"notice\">No value behind this point.</p>"
+        } else {
+            body += DashboardPages.table(
+                id: "tickets-table", caption: "Tickets behind the point", textColumns: 2,
+                header: [
+                    "Ticket", "Outcome", "How late", "Duration (\(clock.rawValue))", "Target", "Priority", "Started (\(timeZone))", "Ended",
+                ],
+                rows: rows)
+        }
+        var csvQuery: [(String, String)] = [("chart", "tickets-table"), ("metric", metric.rawValue)]
+        if groupBy != .none { csvQuery.append(("groupBy", groupBy.rawValue)) }
+        if let group { csvQuery.append(("group", group)) }
+        if let week { csvQuery.append(("week", week.key)) }
+        csvQuery += [("weeks", String(period.weeks.count)), ("clock", clock.rawValue)]
+        body +=
+            "<p class=\"links\"><a href=\"/response-times/tickets.csv\(DashboardHTML.query(csvQuery))\" download=\"\">Download CSV</a></p></section>"
+        return DashboardContent(title: "\(metricName) tickets", html: body, csv: ["tickets-table": table])
+    }
+
+    /// Breached first, most late first; then achieved, then without a target, longest first;
+    /// then by ticket id.
+    static func listOrder(_ a: ResponseTimeValue, _ b: ResponseTimeValue) -> Bool {
+        func rank(_ v: ResponseTimeValue) -> Int {
+            switch v.outcome {
+            case .breached?: 0
+            case .achieved?: 1
+            case nil: 2
+            }
+        }
+        if rank(a) != rank(b) { return rank(a) < rank(b) }
+        if let la = a.late, let lb = b.late, la != lb { return la > lb }
+        if a.duration != b.duration { return a.duration > b.duration }
+        if a.ticket != b.ticket { return Identifier.precedes(a.ticket, b.ticket) }
+        return a.start < b.start
     }
 
     // MARK: Queues

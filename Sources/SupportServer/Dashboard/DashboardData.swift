@@ -109,7 +109,7 @@ enum DashboardData {
     /// placed by their end), summarised on `clock`.
     static func responseTimeCharts(
         _ projection: borrowing SupportProjection, period: DashboardPeriod, at now: Timestamp,
-        clock: SLAClock
+        clock: SLAClock, link: (SLAMetric, DashboardPeriod.Week) -> String? = { _, _ in nil }
     ) -> (firstReply: DashboardChart, resolution: DashboardChart) {
         var first: [DurationStatistics] = []
         var resolution: [DurationStatistics] = []
@@ -118,9 +118,14 @@ enum DashboardData {
             first.append(group?.firstReply.statistics ?? .empty)
             resolution.append(group?.resolution.statistics ?? .empty)
         }
-        func chart(_ id: String, _ title: String, _ valueTitle: String, _ stats: [DurationStatistics]) -> DashboardChart {
+        func chart(
+            _ id: String, _ title: String, _ valueTitle: String, _ metric: SLAMetric, _ stats: [DurationStatistics]
+        ) -> DashboardChart {
+            let links = zip(period.weeks, stats).map { week, s in s.count == 0 ? nil : link(metric, week) }
             func series(_ name: String, _ pick: (DurationStatistics) -> Int64?) -> DashboardChart.Series {
-                .init(name: name, points: stats.map { s in .init(value: pick(s).map { Double($0) / 1000 }, count: s.count) })
+                .init(
+                    name: name, points: stats.map { s in .init(value: pick(s).map { Double($0) / 1000 }, count: s.count) },
+                    links: links)
             }
             return DashboardChart(
                 id: id, title: title,
@@ -132,8 +137,8 @@ enum DashboardData {
                 emptyText: "No values in this period")
         }
         return (
-            chart("first-reply", "First reply time per week", "First reply time", first),
-            chart("resolution", "Resolution time per week", "Resolution time", resolution)
+            chart("first-reply", "First reply time per week", "First reply time", .firstReply, first),
+            chart("resolution", "Resolution time per week", "Resolution time", .resolution, resolution)
         )
     }
 
@@ -175,14 +180,17 @@ enum DashboardData {
         }
     }
 
-    static func slaChart(_ rows: [DashboardSLARow]) -> DashboardChart {
+    static func slaChart(_ rows: [DashboardSLARow], link: (SLAMetric, Priority) -> String? = { _, _ in nil }) -> DashboardChart {
         let series = SLAMetric.allCases.map { metric in
-            DashboardChart.Series(
+            let row = { (priority: Priority) in rows.first { $0.priority == priority && $0.metric == metric } }
+            return DashboardChart.Series(
                 name: metricName(metric),
                 points: priorities.map { priority in
-                    rows.first { $0.priority == priority && $0.metric == metric }.map { row in
-                        .init(value: row.compliance, count: row.achieved + row.breached)
-                    }
+                    row(priority).map { row in .init(value: row.compliance, count: row.achieved + row.breached) }
+                },
+                links: priorities.map { priority in
+                    guard let r = row(priority), r.achieved + r.breached > 0 else { return nil }
+                    return link(metric, priority)
                 })
         }
         return DashboardChart(

@@ -7,6 +7,7 @@ enum DashboardPages {
     /// The pages, in navigation order: path and title.
     static let navigation: [(path: String, title: String)] = [
         ("/satisfaction", "Satisfaction"), ("/response-times", "Response times"), ("/queues", "Queues"), ("/agents", "Agents"),
+        ("/what-if", "What if"),
     ]
 
     /// A whole dashboard page: the shared frame with the dashboard's navigation.
@@ -46,7 +47,11 @@ enum DashboardPages {
                 }
                 var text = point.value.map(chart.formatHuman) ?? "–"
                 if let count = point.count, let noun = chart.countNoun { text += " (\(count) \(noun))" }
-                out += "<td>\(DashboardHTML.escape(text))</td>"
+                if let link = s.link(i) {
+                    out += "<td><a href=\"\(link)\">\(DashboardHTML.escape(text))</a></td>"
+                } else {
+                    out += "<td>\(DashboardHTML.escape(text))</td>"
+                }
             }
             out += "</tr>"
         }

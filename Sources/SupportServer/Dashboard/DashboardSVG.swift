@@ -101,6 +101,12 @@ enum DashboardSVG {
         return out
     }
 
+    /// Opens a link around a marker (closed by `</a>`): a click on a bar or point lists the
+    /// values behind it. `href` is already escaped for an attribute.
+    static func openLink(_ href: String) -> String {
+        "<a class=\"drill\" href=\"\(href)\">"
+    }
+
     static func tooltip(_ chart: DashboardChart, series: String, category: String, point: DashboardChart.Point) -> String {
         var text = "\(series) · \(category): \(point.value.map(chart.formatHuman) ?? "no value")"
         if let count = point.count, let noun = chart.countNoun { text += " (\(count) \(noun))" }
@@ -207,11 +213,14 @@ private struct LineRenderer {
             for (i, point) in series.points.enumerated() {
                 guard let point, let value = point.value else { continue }
                 let category = chart.categories[i]
+                let link = series.link(i)
+                if let link { out += DashboardSVG.openLink(link) }
                 out +=
-                    "<circle class=\"point\" cx=\"\(f(x(i, series: s)))\" cy=\"\(f(y(value)))\" r=\"4\" fill=\"\(DashboardSVG.color(chart, s))\" stroke=\"#ffffff\" stroke-width=\"1\""
+                    "<circle class=\"point\" cx=\"\(f(x(i, series: s)))\" cy=\"\(f(y(value)))\" r=\"\(link == nil ? "4" : "5")\" fill=\"\(DashboardSVG.color(chart, s))\" stroke=\"#ffffff\" stroke-width=\"1\""
                 out += DashboardSVG.pointAttributes(
                     chart, series: series.name, categoryAttribute: "data-bucket", category: category.key, point: point)
                 out += ">" + DashboardSVG.tooltip(chart, series: series.name, category: category.label, point: point) + "</circle>"
+                if link != nil { out += "</a>" }
                 if let count = point.count { labels.append((x(i, series: s), y(value), String(count), DashboardSVG.color(chart, s))) }
             }
         }
@@ -330,8 +339,11 @@ private struct BarRenderer {
                 }
                 let width = max(0, x(value) - x(scale.min))
                 let bx = stacked ? stackX : x(scale.min)
+                let link = ser.link(i)
+                if let link { out += DashboardSVG.openLink(link) }
                 out +=
                     "<rect class=\"bar\" x=\"\(f(bx))\" y=\"\(f(by))\" width=\"\(f(width))\" height=\"\(f(barHeight))\" fill=\"\(DashboardSVG.color(chart, s))\"\(attributes)>\(tip)</rect>"
+                if link != nil { out += "</a>" }
                 if stacked {
                     stackX += width
                 } else {

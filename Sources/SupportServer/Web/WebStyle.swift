@@ -21,6 +21,8 @@ enum WebStyle {
         p.meta{margin:0 0 .8rem;color:#4a5260;font-size:.9rem}
         form.controls{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;background:#fff;padding:.6rem .8rem;border-radius:6px;border:1px solid #dde1e6;margin:0 0 1rem}
         form.controls label{display:flex;flex-direction:column;font-size:.85rem;color:#4a5260;gap:.15rem}
+        form.whatif div.controls{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;background:#fff;padding:.6rem .8rem;border-radius:6px;border:1px solid #dde1e6;margin:0 0 1rem}
+        form.whatif div.controls label{display:flex;flex-direction:column;font-size:.85rem;color:#4a5260;gap:.15rem}
         select,input,button.primary{font:inherit;padding:.3rem .5rem;border:1px solid #b8c0ca;border-radius:4px;background:#fff}
         button.primary{background:#1f3a5f;color:#fff;border-color:#1f3a5f;cursor:pointer}
         .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:1rem;margin-bottom:1rem}
@@ -30,6 +32,14 @@ enum WebStyle {
         .card .links{margin:.3rem 0 0;font-size:.85rem}
         svg.chart{display:block;width:100%;height:auto}
         svg.chart-narrow{display:none}
+        svg.chart a.drill{cursor:pointer}
+        dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;margin:.4rem 0;font-size:.9rem}
+        dl.facts dt{font-weight:600}
+        dl.facts dd{margin:0}
+        .interval h3{font-size:.95rem;margin:.6rem 0 .2rem}
+        form.whatif .fields{display:grid;grid-template-columns:max-content minmax(0,24rem);gap:.3rem .6rem;align-items:center}
+        form.whatif td input{width:6rem}
+        svg.chart a.drill:hover>*,svg.chart a.drill:focus>*{stroke:#222222;stroke-width:2}
         details{margin-top:.3rem;font-size:.85rem}
         .table-wrap{overflow-x:auto;position:relative}
         table{border-collapse:collapse;width:100%;font-size:.9rem;font-variant-numeric:tabular-nums}
