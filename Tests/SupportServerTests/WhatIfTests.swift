@@ -86,6 +86,8 @@ struct WhatIfRouteTests {
                 ),
                 (whatIfBody("{\"schedule\": {\"mon\": [\"13:00-12:00\"]}}"), "policy.schedule.mon[0]"),
                 (whatIfBody("{\"timeZone\": \"Mars/Olympus\"}"), "policy.timeZone"),
+                // The overlay's own bytes are read: brackets inside its strings end nothing.
+                ("{\"groupBy\": \"team\", \"policy\": {\n \"timeZone\": \"}]\\\"x\"\n}, \"clock\": \"business\"}", "policy.timeZone"),
                 (whatIfBody("{\"holidays\": [\"2026-02-30\"]}"), "policy.holidays[0]"),
                 (whatIfBody("{}", ["from": "2026-03-05T00:00:00Z", "to": "2026-03-01T00:00:00Z"]), "is after"),
                 (whatIfBody("{}", ["asOf": "yesterday"]), "\"asOf\" must be an RFC 3339 instant"),
@@ -189,6 +191,64 @@ struct WhatIfRouteTests {
                 // Written by the same encoder: the route's body is a part of the what-if's bytes.
                 #expect(r.text.contains(times.text) && r.text.contains(satisfaction.text))
             }
+        }
+    }
+
+    /// The worked example of docs/metrics.md ("What if (another policy)"), figure by figure.
+    @Test func theWorkedExampleOfTheMetricsPageHoldsItsFigures() async throws {
+        try await withServer(clock: ManualClock(instant("2026-03-10T00:00:00.000Z"))) { server, client in
+            func opened(_ id: String, _ at: String, _ priority: String, _ customer: String) -> ImportLine {
+                ImportLine(
+                    ticket: id, type: "ticket.opened", at: instant(at), actor: EventActor(kind: "customer", id: customer),
+                    data: .object([
+                        "customer": .string(customer), "subject": .string("help"), "body": .string("help"), "channel": .string("web"),
+                        "product": .string("hosting"), "priority": .string(priority),
+                    ]))
+            }
+            func reply(_ id: String, _ at: String, _ agent: String = "alice") -> ImportLine {
+                ImportLine(
+                    ticket: id, type: "message.posted", at: instant(at), actor: EventActor(kind: "agent", id: agent),
+                    data: .object(["body": .string("on it")]))
+            }
+            _ = try await LogImporter(backend: server.backend).run([
+                opened("T-1", "2026-03-06T15:00:00.000Z", "high", "c-1"), opened("T-4", "2026-03-06T17:00:00.000Z", "low", "c-4"),
+                opened("T-2", "2026-03-07T09:00:00.000Z", "normal", "c-2"), opened("T-3", "2026-03-09T08:00:00.000Z", "urgent", "c-3"),
+                reply("T-1", "2026-03-09T08:30:00.000Z"), reply("T-3", "2026-03-09T08:40:00.000Z", "bob"),
+                opened("T-5", "2026-03-09T09:00:00.000Z", "normal", "c-5"), reply("T-2", "2026-03-09T10:00:00.000Z"),
+                opened("T-6", "2026-03-09T12:30:00.000Z", "high", "c-6"),
+            ])
+            let week = ["mon", "tue", "wed", "thu", "fri"].map { "\"\($0)\": [\"08:00-20:00\"]" }.joined(separator: ", ")
+            let overlay =
+                "{\"schedule\": {\(week)}, \"targets\": {\"high\": {\"firstReply\": {\"seconds\": 21600, \"clock\": \"business\"}}}}"
+            let r = try await client.post(
+                "/v1/metrics/what-if", as: .manager,
+                whatIfBody(overlay, ["groupBy": "priority", "clock": "business", "asOf": "2026-03-09T13:00:00Z"]))
+            try #require(r.status == .ok, "\(r)")
+            #expect(r.json["throughSeq"]?.intValue == 9)
+            func firstReply(_ side: String, _ key: String) -> [Int64?] {
+                let group = r.json[side]?["responseTimes"]?["groups"]?.arrayValue?.first { $0["key"]?.stringValue == key }
+                let m = group?["firstReply"]
+                return [m?["max"]?.intValue, m?["sla"]?["achieved"]?.intValue, m?["sla"]?["breached"]?.intValue]
+            }
+            #expect(firstReply("current", "high") == [45_000, 0, 1] && firstReply("proposed", "high") == [19_800, 1, 0])
+            #expect(firstReply("current", "normal") == [36_000, 0, 1] && firstReply("proposed", "normal") == [10_800, 1, 0])
+            #expect(firstReply("current", "urgent") == [2_400, 1, 0] && firstReply("proposed", "urgent") == [2_400, 1, 0])
+            let queue = try #require(r.json["differences"]?["queues"]?.arrayValue?.first)
+            #expect(queue["team"]?.stringValue == "hosting" && queue["depth"]?.intValue == 6 && queue["changed"]?.intValue == 5)
+            let moves = (queue["tickets"]?.arrayValue ?? []).map { t in
+                [
+                    t["id"]?.stringValue ?? "", "\(t["current"]?["position"]?.intValue ?? 0)", t["current"]?["nextDue"]?.stringValue ?? "",
+                    "\(t["proposed"]?["position"]?.intValue ?? 0)", t["proposed"]?["nextDue"]?.stringValue ?? "",
+                ]
+            }
+            #expect(
+                moves == [
+                    ["T-5", "3", "2026-03-09T17:00:00.000Z", "2", "2026-03-09T17:00:00.000Z"],
+                    ["T-6", "2", "2026-03-09T16:30:00.000Z", "3", "2026-03-09T18:30:00.000Z"],
+                    ["T-1", "4", "2026-03-10T09:00:00.000Z", "4", "2026-03-10T15:00:00.000Z"],
+                    ["T-4", "5", "2026-03-10T11:00:00.000Z", "5", "2026-03-10T17:00:00.000Z"],
+                    ["T-2", "6", "2026-03-11T18:00:00.000Z", "6", "2026-03-12T11:00:00.000Z"],
+                ])
         }
     }
 

@@ -168,16 +168,19 @@ extension SupportBackend {
         let retryAfter = PointInTimeFolds.retryAfter(events: (try? store.head.seq) ?? 0)
         do {
             return try await pointInTime.run(retryAfter: retryAfter) { () throws -> WhatIfResult in
-                let at: Timestamp, seq: UInt64, current: WhatIfSide
-                if let asOf = query.asOf {
-                    let past: SupportProjection
-                    do { past = try runner.asOf(asOf) } catch { throw ServiceError(.unavailable, "\(error)") }
-                    (at, seq, current) = (asOf, past.appliedSeq, WhatIfSide(past, levels: currentLevels, query: query, at: asOf))
-                } else {
-                    let now = clock()
-                    (at, seq, current) = runner.read { p in (now, p.appliedSeq, WhatIfSide(p, levels: currentLevels, query: query, at: now))
+                // The current half, its projection let go of before the proposed one is folded.
+                let (at, seq, current) = try { () throws -> (Timestamp, UInt64, WhatIfSide) in
+                    if let asOf = query.asOf {
+                        let past: SupportProjection
+                        do { past = try runner.asOf(asOf) } catch { throw ServiceError(.unavailable, "\(error)") }
+                        return (asOf, past.appliedSeq, WhatIfSide(past, levels: currentLevels, query: query, at: asOf))
                     }
-                }
+                    let now = clock()
+                    // A copy (its large parts shared, copied on write) so that the queries run
+                    // without holding the projection's lock against the appliers.
+                    let live: SupportProjection = runner.read { copy $0 }
+                    return (now, live.appliedSeq, WhatIfSide(live, levels: currentLevels, query: query, at: now))
+                }()
                 var proposed: WhatIfSide
                 if proposedLevels.policy.hash == current.policyHash {
                     proposed = current
