@@ -44,7 +44,7 @@ struct DashboardWhatIfTests {
         }
     }
 
-    @Test func submittingShowsBothPoliciesComplianceAndFirstReplyOnOneChartEach() async throws {
+    @Test func submittingShowsBothPoliciesComplianceAndFirstReplyCurvesOnOneChartEach() async throws {
         try await withDashboard { _, client in
             let id = try await client.session(.auditor)
             var form = WhatIfForm(policy: try Self.policy())
@@ -54,7 +54,7 @@ struct DashboardWhatIfTests {
             #expect(same.status == .ok)
             let unchanged = PageScan.parse(same.text)
             try #require(unchanged.failure == nil, "\(unchanged.failure ?? "")")
-            #expect(unchanged.charts == ["whatif-compliance", "whatif-first-reply"])
+            #expect(unchanged.charts == ["whatif-compliance", "whatif-first-reply-weekly", "whatif-first-reply"])
             #expect(same.text.contains("The proposed policy is the current one"))
             let bars = unchanged.points("whatif-compliance")
             for policy in ["Current", "Proposed"] {
@@ -76,6 +76,24 @@ struct DashboardWhatIfTests {
             #expect(curves.contains(mark("whatif-first-reply", "circle", "Current p50", "urgent", "1800", "5")))
             #expect(curves.contains(mark("whatif-first-reply", "circle", "Proposed p50", "urgent", "1800", "5")))
             #expect(Set(curves.map(\.series)) == ["Current p50", "Proposed p50", "Current p90", "Proposed p90"])
+            // The weekly curves: the current policy's are the response-times page's first-reply
+            // p50 and p90 per week; the proposed ones are there too (unchanged on this clock).
+            let weekly = scan.points("whatif-first-reply-weekly")
+            let page = PageScan.parse(try await client.page("/response-times?weeks=3&clock=calendar", session: id).text)
+            let reference = page.points("first-reply")
+            #expect(!reference.isEmpty)
+            for percentile in ["p50", "p90"] {
+                for side in ["Current", "Proposed"] {
+                    let mine = weekly.filter { $0.series == "\(side) \(percentile)" }.map { [$0.category, $0.value, $0.count ?? ""] }.sorted
+                    {
+                        $0[0] < $1[0]
+                    }
+                    let theirs = reference.filter { $0.series == percentile }.map { [$0.category, $0.value, $0.count ?? ""] }.sorted {
+                        $0[0] < $1[0]
+                    }
+                    #expect(mine == theirs, "\(side) \(percentile)")
+                }
+            }
             // The form comes back with what was submitted.
             #expect(
                 changed.text.contains(
@@ -90,7 +108,7 @@ struct DashboardWhatIfTests {
             #expect(proposedUrgent?["firstReply"]?["sla"]?["achieved"]?.intValue == 5)
 
             // CSV downloads of every chart and the table.
-            for chart in ["whatif-compliance", "whatif-first-reply", "whatif-sla-table"] {
+            for chart in ["whatif-compliance", "whatif-first-reply-weekly", "whatif-first-reply", "whatif-sla-table"] {
                 let csv = try await client.page(Self.url(form, path: "/what-if.csv", extra: [("chart", chart)]), session: id)
                 #expect(csv.status == .ok && csv.contentType?.hasPrefix("text/csv") == true, "\(chart)")
                 #expect(scan.urls.contains { $0.hasPrefix("/what-if.csv?chart=\(chart)&") }, "no link for \(chart)")

@@ -224,7 +224,7 @@ def run_what_if(driver, base, By, WebDriverWait, mistake=False):
     assert not errors, errors[0].text if errors else ""
     charts = driver.execute_script(
         "return Array.from(document.querySelectorAll('svg.chart-wide')).map(s => s.dataset.chart)")
-    assert charts == ["whatif-compliance", "whatif-first-reply"], charts
+    assert charts == ["whatif-compliance", "whatif-first-reply-weekly", "whatif-first-reply"], charts
     series = set(driver.execute_script(
         "return Array.from(document.querySelectorAll('svg.chart-wide[data-chart=whatif-compliance] rect.bar'))"
         ".map(r => r.dataset.series)"))

@@ -24,8 +24,9 @@ extension DashboardContentBuilder {
         let period = DashboardPeriod(weeks: form.weeks, endingAt: now, calendar: calendar)
         let result: WhatIfResult
         do {
-            result = try await backend.whatIf(
-                WhatIfQuery(overlay: overlay, window: period.window, groupBy: form.groupBy, clock: form.clock, bucket: form.bucket))
+            var whatIf = WhatIfQuery(overlay: overlay, window: period.window, groupBy: form.groupBy, clock: form.clock, bucket: form.bucket)
+            whatIf.curveWindows = period.weeks.map(\.window)
+            result = try await backend.whatIf(whatIf)
         } catch {
             let problem = Problem(error)
             guard problem.status == .badRequest else { throw problem }
@@ -33,6 +34,7 @@ extension DashboardContentBuilder {
                 title: "What if", html: body + Self.formError(problem.detail) + form.html, csv: [:], status: .badRequest)
         }
         let charts = Self.whatIfCharts(result, groupBy: form.groupBy)
+        let weekly = Self.firstReplyWeekly(result, period: period)
         let links = form.queryItems
         body +=
             "<p class=\"meta\">\(DashboardHTML.escape("Evaluated at \(local(result.at)) · \(period.description) · current \(result.current.policyHash.prefix(12)), proposed \(result.proposed.policyHash.prefix(12))"))</p>"
@@ -41,14 +43,15 @@ extension DashboardContentBuilder {
         }
         body +=
             "<div class=\"grid\">"
-            + [charts.compliance, charts.firstReply].map { DashboardPages.figure($0, csvPath: "/what-if.csv", query: links) }.joined()
+            + [charts.compliance, weekly, charts.firstReply].map { DashboardPages.figure($0, csvPath: "/what-if.csv", query: links) }
+            .joined()
             + "</div>"
         body += charts.tableHTML
         body +=
             "<p class=\"links\"><a href=\"/what-if.csv\(DashboardHTML.query([("chart", "whatif-sla-table")] + links))\" download=\"\">Download CSV</a></p></section>"
         body += Self.queueChanges(result)
         body += form.html
-        var csv = Dictionary(uniqueKeysWithValues: [charts.compliance, charts.firstReply].map { ($0.id, $0.csv) })
+        var csv = Dictionary(uniqueKeysWithValues: [charts.compliance, weekly, charts.firstReply].map { ($0.id, $0.csv) })
         csv["whatif-sla-table"] = charts.table
         return DashboardContent(title: "What if", html: body, csv: csv)
     }
@@ -150,6 +153,30 @@ extension DashboardContentBuilder {
             header: ["Group", "Metric", "Achieved now", "Breached now", "Compliance now", "Achieved", "Breached", "Compliance"],
             rows: rows)
         return (compliance, firstReply, table, html)
+    }
+
+    /// The first-reply curves of both policies over the period's weeks (p50 and p90 of all
+    /// tickets, each week's values as the response-times page counts them).
+    static func firstReplyWeekly(_ result: WhatIfResult, period: DashboardPeriod) -> DashboardChart {
+        func series(_ name: String, _ side: WhatIfSide, _ pick: (DurationStatistics) -> Int64?) -> DashboardChart.Series {
+            .init(
+                name: name,
+                points: period.weeks.indices.map { k in
+                    guard k < side.firstReplyCurve.count, let s = side.firstReplyCurve[k]?.statistics else { return nil }
+                    return .init(value: pick(s).map { Double($0) / 1000 }, count: s.count)
+                })
+        }
+        return DashboardChart(
+            id: "whatif-first-reply-weekly", title: "First reply time per week, current and proposed policy",
+            subtitle:
+                "p50 and p90 of all tickets per week on the \(result.query.clock.rawValue) clock; under each point the number of values.",
+            kind: .line, unit: .seconds, categoryTitle: "Week", valueTitle: "First reply time", categories: period.categories,
+            series: [
+                series("Current p50", result.current, \.p50), series("Proposed p50", result.proposed, \.p50),
+                series("Current p90", result.current, \.p90), series("Proposed p90", result.proposed, \.p90),
+            ], countNoun: "values",
+            columns: .init(series: "policy_percentile", category: "week", value: "seconds", count: "values"),
+            emptyText: "No first reply in this period")
     }
 
     /// The queue placement changes at the evaluation instant.

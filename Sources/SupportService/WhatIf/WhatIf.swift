@@ -14,6 +14,9 @@ package struct WhatIfSide: Sendable {
     package var satisfaction: [SatisfactionGroup]
     /// Every team's queue at the evaluation instant, whole, by team in code point order.
     package var queues: [(team: String, entries: [QueueEntry])]
+    /// The first reply of all groups in each of the query's ``WhatIfQuery/curveWindows``, nil
+    /// where no value ends in it.
+    package var firstReplyCurve: [MetricSummary?]
 
     /// The figures of `projection` (folded under `levels`) at `at`.
     init(_ projection: borrowing SupportProjection, levels: ServiceLevels, query: WhatIfQuery, at: Timestamp) {
@@ -26,6 +29,9 @@ package struct WhatIfSide: Sendable {
             queues.append((summary.team, projection.teamQueue(summary.team, at: at)))
         }
         self.queues = queues
+        firstReplyCurve = query.curveWindows.map { window in
+            projection.responseTimes(at: at, window: window, groupBy: .none, clock: query.clock).first?.firstReply
+        }
     }
 }
 

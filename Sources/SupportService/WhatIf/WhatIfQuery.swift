@@ -18,6 +18,10 @@ package struct WhatIfQuery: Sendable {
     package var bucket: BucketUnit
     /// Answer as of this instant (the events with `at` <= it, evaluated at it); nil: now.
     package var asOf: Timestamp?
+    /// Windows (the dashboard's buckets, cut on the current policy's calendar so that both
+    /// policies share them) whose first-reply figures each side also gives, for curves over
+    /// time. Not a member of the route's body: each window costs one more pass over the values.
+    package var curveWindows: [TimeWindow] = []
 
     package init(
         overlay: [UInt8], window: TimeWindow = .unbounded, groupBy: GroupBy = .none, clock: SLAClock = .calendar,
