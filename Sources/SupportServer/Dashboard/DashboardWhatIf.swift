@@ -122,29 +122,13 @@ extension DashboardContentBuilder {
         var seen = Set<String?>()
         for g in result.current.responseTimes + result.proposed.responseTimes where seen.insert(g.key).inserted { keys.append(g.key) }
         keys = ordered(keys, key: \.self, groupBy: groupBy)
-        func stats(_ side: WhatIfSide, _ key: String?) -> DurationStatistics? {
-            side.responseTimes.first { $0.key == key }?.firstReply.statistics
-        }
-        func series(_ name: String, _ side: WhatIfSide, _ pick: (DurationStatistics) -> Int64?) -> DashboardChart.Series {
-            .init(
-                name: name,
-                points: keys.map { key in
-                    stats(side, key).map { s in .init(value: pick(s).map { Double($0) / 1000 }, count: s.count) }
-                })
-        }
-        let firstReply = DashboardChart(
-            id: "whatif-first-reply", title: "First reply time, current and proposed policy",
+        let firstReply = firstReplyCurves(
+            result, id: "whatif-first-reply", title: "First reply time, current and proposed policy",
             subtitle:
                 "p50 and p90 per group on the \(result.query.clock.rawValue) clock (business hours and holidays change business durations); under each point the number of values.",
-            kind: .line, unit: .seconds, categoryTitle: groupBy == .none ? "All tickets" : "Group (\(groupBy.rawValue))",
-            valueTitle: "First reply time",
-            categories: keys.map { .init(key: $0 ?? "", label: groupLabel($0, groupBy)) },
-            series: [
-                series("Current p50", result.current, \.p50), series("Proposed p50", result.proposed, \.p50),
-                series("Current p90", result.current, \.p90), series("Proposed p90", result.proposed, \.p90),
-            ], countNoun: "values",
-            columns: .init(series: "policy_percentile", category: "group", value: "seconds", count: "values"),
-            emptyText: "No first reply in this period")
+            categoryTitle: groupBy == .none ? "All tickets" : "Group (\(groupBy.rawValue))",
+            categories: keys.map { .init(key: $0 ?? "", label: groupLabel($0, groupBy)) }, column: "group"
+        ) { side, k in side.responseTimes.first { $0.key == keys[k] }?.firstReply.statistics }
 
         var html = "<section class=\"card spaced\"><h2>SLA outcomes under both policies</h2>"
         html += "<p class=\"sub\">Highlighted: the proposed policy's compliance is lower.</p>"
@@ -158,24 +142,35 @@ extension DashboardContentBuilder {
     /// The first-reply curves of both policies over the period's weeks (p50 and p90 of all
     /// tickets, each week's values as the response-times page counts them).
     static func firstReplyWeekly(_ result: WhatIfResult, period: DashboardPeriod) -> DashboardChart {
+        firstReplyCurves(
+            result, id: "whatif-first-reply-weekly", title: "First reply time per week, current and proposed policy",
+            subtitle:
+                "p50 and p90 of all tickets per week on the \(result.query.clock.rawValue) clock; under each point the number of values.",
+            categoryTitle: "Week", categories: period.categories, column: "week"
+        ) { side, k in k < side.firstReplyCurve.count ? side.firstReplyCurve[k]?.statistics : nil }
+    }
+
+    /// A chart of first-reply p50 and p90 of both policies over `categories`, each point's
+    /// statistics given by `statistics(side, category index)`.
+    static func firstReplyCurves(
+        _ result: WhatIfResult, id: String, title: String, subtitle: String, categoryTitle: String,
+        categories: [DashboardChart.Category], column: String, statistics: (WhatIfSide, Int) -> DurationStatistics?
+    ) -> DashboardChart {
         func series(_ name: String, _ side: WhatIfSide, _ pick: (DurationStatistics) -> Int64?) -> DashboardChart.Series {
             .init(
                 name: name,
-                points: period.weeks.indices.map { k in
-                    guard k < side.firstReplyCurve.count, let s = side.firstReplyCurve[k]?.statistics else { return nil }
-                    return .init(value: pick(s).map { Double($0) / 1000 }, count: s.count)
+                points: categories.indices.map { k in
+                    statistics(side, k).map { s in .init(value: pick(s).map { Double($0) / 1000 }, count: s.count) }
                 })
         }
         return DashboardChart(
-            id: "whatif-first-reply-weekly", title: "First reply time per week, current and proposed policy",
-            subtitle:
-                "p50 and p90 of all tickets per week on the \(result.query.clock.rawValue) clock; under each point the number of values.",
-            kind: .line, unit: .seconds, categoryTitle: "Week", valueTitle: "First reply time", categories: period.categories,
+            id: id, title: title, subtitle: subtitle, kind: .line, unit: .seconds, categoryTitle: categoryTitle,
+            valueTitle: "First reply time", categories: categories,
             series: [
                 series("Current p50", result.current, \.p50), series("Proposed p50", result.proposed, \.p50),
                 series("Current p90", result.current, \.p90), series("Proposed p90", result.proposed, \.p90),
             ], countNoun: "values",
-            columns: .init(series: "policy_percentile", category: "week", value: "seconds", count: "values"),
+            columns: .init(series: "policy_percentile", category: column, value: "seconds", count: "values"),
             emptyText: "No first reply in this period")
     }
 
