@@ -53,13 +53,11 @@ public struct TicketClocks: Sendable {
             turnStartedBy = nil
         } else if let turn = before.runningTurn, after.runningTurn == nil, let startedBy = turnStartedBy {
             // Solved or closed while the customer waited: the turn is not measured.
-            closed.append(
-                SLAInterval(
-                    metric: turn.metric, start: turn.start, startedBy: startedBy, end: at, endedBy: reference, reopenedBy: nil,
-                    state: .cancelled, priority: after.priority, priorityBasis: .atEnd,
-                    target: levels.target(turn.metric, priority: after.priority), due: nil,
-                    elapsed: levels.measure(turn.metric, priority: after.priority, from: turn.start, to: at), outcome: nil))
-            closed[closed.count - 1].due = levels.deadline(turn.metric, priority: after.priority, start: turn.start)?.due
+            var cancelled = ended(
+                turn.metric, start: turn.start, startedBy: startedBy, end: at, endedBy: reference, priority: after.priority)
+            cancelled.state = .cancelled
+            cancelled.outcome = nil
+            closed.append(cancelled)
             turnStartedBy = nil
         }
         if transition.startedTurn { turnStartedBy = reference }
