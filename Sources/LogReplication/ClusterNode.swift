@@ -37,9 +37,11 @@ package final class ClusterNode: Sendable {
     package var status: ClusterStatus {
         let leading = replicator.isLeading
         let (leader, streamSeq) = known.withLock { ($0.leader, $0.streamSeq) }
+        // A node that no longer leads does not name itself: it does not know who leads yet.
+        let other = leader.flatMap { $0.node == configuration.node ? nil : $0 }
         return ClusterStatus(
             node: configuration.node, leading: leading,
-            leader: leading ? (configuration.node, configuration.advertisedURL) : leader, streamSeq: streamSeq)
+            leader: leading ? (configuration.node, configuration.advertisedURL) : other, streamSeq: streamSeq)
     }
 
     /// The lease's value: who leads and where its API is (`node` empty: released).
@@ -215,12 +217,12 @@ private struct Lease {
             let entry = try await bucket.get(key)
             let holder = entry.flatMap { try? JSONDecoder().decode(ClusterNode.LeaseHolder.self, from: Data($0.value)) }
             node.noteLeader(holder)
+            guard let info = try await stream.streamInfo(node.configuration.streamName) else { return }
+            node.noteStreamSeq(info.state.lastSequence)
             if let holder, !holder.node.isEmpty {
                 // Held: by another node, or by this one under a revision it no longer knows.
                 guard holder.node == node.configuration.node, entry?.revision == revision else { return }
             }
-            guard let info = try await stream.streamInfo(node.configuration.streamName) else { return }
-            node.noteStreamSeq(info.state.lastSequence)
             guard info.state.lastSequence == (try store.head.seq) else { return }
             try await beforeLeading()
             let sent = ContinuousClock.now
