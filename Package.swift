@@ -209,7 +209,8 @@ let package = Package(
         .testTarget(
             name: "SupportServerTests",
             dependencies: [
-                "SupportServer", "SupportService", "EventLog", "SupportDomain", "Projections", "MailMessage", "DemoWorkload", "LogReplication",
+                "SupportServer", "SupportService", "EventLog", "SupportDomain", "Projections", "MailMessage", "DemoWorkload",
+                "LogReplication",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -71,7 +71,8 @@ struct ReplicaMiddleware: RouterMiddleware {
         let status = cluster.status
         guard !status.leading else { return nil }
         guard let leader = status.leader else {
-            return .retryLater(.serviceUnavailable, seconds: 1, "no node leads the cluster now (node \(status.node) follows); try again shortly")
+            return .retryLater(
+                .serviceUnavailable, seconds: 1, "no node leads the cluster now (node \(status.node) follows); try again shortly")
         }
         return Problem(
             .temporaryRedirect, "node \(status.node) follows; writes go to the leader, node \(leader.node) at \(leader.url)",

@@ -1,6 +1,6 @@
 import EventLog
-import LogReplication
 import Foundation
+import LogReplication
 import Projections
 import ServiceLifecycle
 import SupportDomain

@@ -1,11 +1,11 @@
 import ArgumentParser
-import LogReplication
-import NATSClient
 import EventLog
 import Foundation
 import Hummingbird
+import LogReplication
 import Logging
 import MailMessage
+import NATSClient
 import SMTPDelivery
 import ServiceLifecycle
 import SupportDomain
@@ -116,7 +116,9 @@ struct Supportd: AsyncParsableCommand {
                 else { throw ValidationError("--advertise \(advertise) must be an http(s) URL") }
                 url = advertise.hasSuffix("/") ? String(advertise.dropLast()) : advertise
             } else {
-                guard port != 0 else { throw ValidationError("--port 0 in a cluster needs --advertise (the URL others reach this node at)") }
+                guard port != 0 else {
+                    throw ValidationError("--port 0 in a cluster needs --advertise (the URL others reach this node at)")
+                }
                 url = "http://\(host):\(port)"
             }
             return ClusterConfiguration(servers: servers, node: node, advertisedURL: url, lease: .seconds(leaseSeconds))
@@ -243,7 +245,9 @@ struct Supportd: AsyncParsableCommand {
         var runners: [any Service] = []
         if let clusterNode {
             runners.append(ClusterNodeService(node: clusterNode, backend: backend))
-            logger.info("node \(clusterNode.configuration.node) of the cluster on \(clusterNode.configuration.servers.map(\.description).joined(separator: ","))")
+            logger.info(
+                "node \(clusterNode.configuration.node) of the cluster on \(clusterNode.configuration.servers.map(\.description).joined(separator: ","))"
+            )
         }
         func leading(_ make: @escaping @Sendable () -> any Service) -> any Service {
             guard let clusterNode else { return make() }
@@ -251,7 +255,9 @@ struct Supportd: AsyncParsableCommand {
         }
         if let configuration = try smtpConfiguration {
             runners.append(
-                leading { MailOutboxService(outbox: backend.makeOutbox(transport: SMTPRelay(client: SMTPClient(configuration: configuration)))) })
+                leading {
+                    MailOutboxService(outbox: backend.makeOutbox(transport: SMTPRelay(client: SMTPClient(configuration: configuration))))
+                })
             logger.info("mailing replies through \(configuration.host):\(configuration.port)")
         }
         if backend.makeAutomations() != nil {

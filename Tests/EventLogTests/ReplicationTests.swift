@@ -11,7 +11,11 @@ final class RecordingReplicator: LogReplicator {
     var events: [ReplicatedEvent] { state.withLock { $0.events } }
 
     /// Refuse from now on, after keeping `keep` more events (a group half stored).
-    func refuse(keepingFirst keep: Int = 0) { state.withLock { $0.refusing = true; $0.keepBeforeRefusing = keep } }
+    func refuse(keepingFirst keep: Int = 0) {
+        state.withLock {
+            $0.refusing = true; $0.keepBeforeRefusing = keep
+        }
+    }
     func accept() { state.withLock { $0.refusing = false } }
 
     func replicate(_ events: [ReplicatedEvent]) throws(EventLogError) {
@@ -62,7 +66,8 @@ struct ReplicationTests {
             _ = try await leader.append(
                 AppendRequest(
                     stream: "T-\(n % 7)", events: [sampleEvent(n), sampleEvent(n + 100)],
-                    idempotency: IdempotencyKey(key: "agent/alice/k\(n)", fingerprint: [UInt8(n)], response: { Array("seq \($0.lastSeq)".utf8) })))
+                    idempotency: IdempotencyKey(
+                        key: "agent/alice/k\(n)", fingerprint: [UInt8(n)], response: { Array("seq \($0.lastSeq)".utf8) })))
         }
         // Each event crosses the wire as its frame; the follower applies them in chunks.
         let frames = replicator.events.map { $0.encoded() }

@@ -125,7 +125,8 @@ struct ReplicaRouteTests {
             for bad in ["-1", "x", "01", "1.5", "18446744073709551616"] {
                 var fields = HTTPFields()
                 fields[.ledgerdeskMinSeq] = bad
-                expectProblem(try await client.get("/v1/tickets/\(t)", as: .alice, headers: fields), .badRequest, detail: "Ledgerdesk-Min-Seq")
+                expectProblem(
+                    try await client.get("/v1/tickets/\(t)", as: .alice, headers: fields), .badRequest, detail: "Ledgerdesk-Min-Seq")
             }
         }
     }

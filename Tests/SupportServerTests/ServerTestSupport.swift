@@ -1,9 +1,9 @@
 import EventLog
 import Foundation
-import LogReplication
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import LogReplication
 import NIOCore
 import SupportService
 import Synchronization
