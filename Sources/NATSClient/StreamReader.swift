@@ -103,9 +103,9 @@ package final class StreamReader: Sendable {
         do {
             return try await pull(batch: batch, expires: expires)
         } catch {
-            guard case .consumerGone = error else {
-                if case .failed(let failure) = error { throw failure }
-                throw .unexpected("pull failed")
+            if case .failed(let failure) = error {
+                // A pull to a consumer that no longer exists may get no answer at all (nats-server 2.9).
+                guard failure.kind == .transport(.timeout), try await consumerIsGone() else { throw failure }
             }
         }
         try await createConsumer()
@@ -179,6 +179,18 @@ package final class StreamReader: Sendable {
             }
         }
         return messages
+    }
+
+    /// True when the API says the reader's consumer does not exist.
+    private func consumerIsGone() async throws(JetStreamError) -> Bool {
+        guard let consumer = state.withLock({ $0.consumer }) else { return true }
+        do {
+            _ = try await js.call("CONSUMER.INFO.\(stream).\(consumer)", payload: [], as: ConsumerAnswer.self)
+            return false
+        } catch {
+            if error.errorCode == JetStreamError.consumerNotFoundCode { return true }
+            throw error
+        }
     }
 
     private func createConsumer() async throws(JetStreamError) {

@@ -20,6 +20,8 @@ struct ClusterTests {
             #expect(connection.connectedServer == servers[0].url)
             try await eventually("the cluster's other servers are announced") { connection.knownServers.count == 3 }
             _ = try await js.publish("log", payload: [1], expectedLastSequence: 0)
+            let reader = try await js.reader(stream: "LOG", from: 1)
+            #expect(try await reader.next(max: 10, wait: .seconds(5)).map(\.sequence) == [1])
 
             let subscription = try await connection.subscribe("news")
             let silent = try await observer.subscribe("silent")
@@ -57,6 +59,12 @@ struct ClusterTests {
                 stored = try? await js.publish("log", payload: [2], messageID: "second", expectedLastSequence: 1)
             }
             #expect(stored?.sequence == 2)
+            nonisolated(unsafe) var readAgain: [UInt64] = []
+            try await eventually("the reader goes on after the reconnect") { !readAgain.isEmpty } poll: {
+                readAgain = (try? await reader.next(max: 10, wait: .milliseconds(500)).map(\.sequence)) ?? []
+            }
+            #expect(readAgain == [2])
+            await reader.close()
             await subscription.unsubscribe()
             await reading.value
             await observer.close()

@@ -70,4 +70,26 @@ struct StreamReaderTests {
             await connection.close()
         }
     }
+
+    @Test(.timeLimit(.minutes(5)))
+    func aReaderWhoseConsumerWasDeletedCreatesAnotherAndSkipsNothing() async throws {
+        try await withNATSServer { server in
+            let connection = try await NATSConnection.connect(to: [server.url], name: "reader", logger: testLogger)
+            let js = JetStream(connection: connection)
+            _ = try await js.addStream(StreamConfig(name: "LOG", subjects: ["log"]))
+            for k in 1...5 { _ = try await js.publish("log", payload: [UInt8(k)]) }
+            let reader = try await js.reader(stream: "LOG", from: 1)
+            #expect(try await reader.next(max: 2, wait: .seconds(5)).map(\.sequence) == [1, 2])
+            let names = try await connection.request("$JS.API.CONSUMER.NAMES.LOG", payload: [], timeout: .seconds(5))
+            let consumers = try #require(
+                (try JSONSerialization.jsonObject(with: Data(names.payload)) as? [String: Any])?["consumers"] as? [String])
+            #expect(consumers.count == 1)
+            for name in consumers {
+                _ = try await connection.request("$JS.API.CONSUMER.DELETE.LOG.\(name)", payload: [], timeout: .seconds(5))
+            }
+            #expect(try await reader.next(max: 10, wait: .seconds(5)).map(\.sequence) == [3, 4, 5])
+            await reader.close()
+            await connection.close()
+        }
+    }
 }
