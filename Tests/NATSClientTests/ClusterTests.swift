@@ -60,7 +60,9 @@ struct ClusterTests {
             }
             #expect(stored?.sequence == 2)
             nonisolated(unsafe) var readAgain: [UInt64] = []
-            try await eventually("the reader goes on after the reconnect") { !readAgain.isEmpty } poll: {
+            try await eventually("the reader goes on after the reconnect") {
+                !readAgain.isEmpty
+            } poll: {
                 readAgain = (try? await reader.next(max: 10, wait: .milliseconds(500)).map(\.sequence)) ?? []
             }
             #expect(readAgain == [2])
