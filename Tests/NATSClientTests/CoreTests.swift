@@ -129,4 +129,50 @@ struct CoreTests {
             await connection.close()
         }
     }
+
+    @Test(.timeLimit(.minutes(5)))
+    func aServerThatNeverSaysInfoIsGivenUpAfterTheConnectTimeout() async throws {
+        let silent = try SilentListener()
+        defer { silent.stop() }
+        let configuration = NATSConnection.Configuration(connectTimeout: .milliseconds(300))
+        do {
+            _ = try await NATSConnection.connect(
+                to: [NATSServerURL(host: "127.0.0.1", port: silent.port)], name: "x", configuration: configuration, logger: testLogger)
+            Issue.record("connected to a server that never answered")
+        } catch {
+            if case .cannotConnect = error {} else { Issue.record("unexpected \(error)") }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func pipelinedRequestsAnswerInTheOrderAskedEachWithItsOwnOutcome() async throws {
+        try await withNATSServer { server in
+            let responder = try await NATSConnection.connect(to: [server.url], name: "responder", logger: testLogger)
+            let client = try await NATSConnection.connect(to: [server.url], name: "client", logger: testLogger)
+            let service = try await responder.subscribe("double")
+            try await responder.flush(timeout: .seconds(10))
+            let serving = Task {
+                for await request in service {
+                    guard let replyTo = request.replyTo else { continue }
+                    try? await responder.publish(replyTo, payload: request.payload + request.payload)
+                }
+            }
+            let results = await client.requestAll(
+                [
+                    NATSOutgoingMessage(subject: "double", payload: [1]),
+                    NATSOutgoingMessage(subject: "nobody", payload: [2]),
+                    NATSOutgoingMessage(subject: "bad subject", payload: [3]),
+                    NATSOutgoingMessage(subject: "double", payload: [4]),
+                ], timeout: .seconds(30))
+            #expect(results.count == 4)
+            #expect((try? results[0].get())?.payload == [1, 1])
+            #expect(results[1].failure == .noResponders)
+            if case .failure(.protocolError) = results[2] {} else { Issue.record("a bad subject was sent") }
+            #expect((try? results[3].get())?.payload == [4, 4])
+            await service.unsubscribe()
+            await serving.value
+            await client.close()
+            await responder.close()
+        }
+    }
 }
