@@ -26,6 +26,11 @@ package final class ClusterNode: Sendable {
     package let replicator: StreamReplicator
     private let logger: Logger
     private let known = Mutex<(leader: (node: String, url: String)?, streamSeq: UInt64?)>((nil, nil))
+    /// JetStream, once ``run(store:beforeLeading:)`` has connected and prepared the streams.
+    private let connected = Mutex<JetStream?>(nil)
+
+    /// JetStream when the node is connected and the streams exist (nil before).
+    package var jetStream: JetStream? { connected.withLock { $0 } }
 
     package init(configuration: ClusterConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -61,6 +66,7 @@ package final class ClusterNode: Sendable {
             return
         }
         replicator.attach(stream)
+        connected.withLock { $0 = stream }
         var follower = Follower(node: self, store: store, stream: stream)
         var lease = Lease(node: self, bucket: bucket, stream: stream, store: store)
         var lastLook = ContinuousClock.now - configuration.lease
@@ -82,6 +88,7 @@ package final class ClusterNode: Sendable {
         }
         await follower.stop()
         await lease.release()
+        connected.withLock { $0 = nil }
         await connection.close()
     }
 
@@ -113,6 +120,13 @@ package final class ClusterNode: Sendable {
                         StreamConfig(
                             name: configuration.streamName, subjects: [configuration.subject], replicas: configuration.replicas,
                             storage: .file, duplicateWindow: .seconds(120), allowDirect: true, denyDelete: true))
+                }
+                if try await stream.streamInfo(configuration.attachmentStream) == nil {
+                    _ = try await stream.addStream(
+                        StreamConfig(
+                            name: configuration.attachmentStream, subjects: [configuration.attachmentSubjectPrefix + ".*"],
+                            replicas: configuration.replicas, storage: .file, maxMessagesPerSubject: 1,
+                            duplicateWindow: .seconds(120), allowDirect: true, denyDelete: true))
                 }
                 return try await KeyValue.create(
                     stream, bucket: configuration.bucket, ttl: configuration.lease, replicas: configuration.replicas)

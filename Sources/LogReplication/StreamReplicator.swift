@@ -67,9 +67,18 @@ package final class StreamReplicator: LogReplicator {
         }
         if let refusal { throw .replicationFailed("\(configuration.node) does not lead the cluster (\(refusal))") }
         guard !events.isEmpty, let stream = state.withLock({ $0.stream }) else { return }
-        let publications = events.map { event in
+        // A message over the servers' max_payload would be refused after the group's first
+        // events went out: refuse the group whole, before anything is published (the node
+        // still leads; the NATS servers' `max_payload` should be raised, docs/operations.md).
+        let limit = stream.connection.maximumPayload - 512
+        let frames = events.map { $0.encoded() }
+        if let (event, frame) = zip(events, frames).first(where: { $0.1.count > limit }) {
+            throw .replicationFailed(
+                "event \(event.seq) is \(frame.count) bytes, over what the NATS servers take in one message (max_payload \(limit + 512))")
+        }
+        let publications = zip(events, frames).map { event, frame in
             JetStreamPublication(
-                subject: configuration.subject, payload: event.encoded(), messageID: event.hash.hex,
+                subject: configuration.subject, payload: frame, messageID: event.hash.hex,
                 expectedLastSequence: event.seq - 1)
         }
         // The writer's own thread waits here (never a thread of Swift's pool): one group at a

@@ -100,6 +100,34 @@ struct ClusterNodeTests {
         }
     }
 
+    @Test(.timeLimit(.minutes(5)))
+    func attachmentsSharedByOneNodeAreFetchedByAnother() async throws {
+        try await withNATSServer { server in
+            let base = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: base) }
+            let a = try Node("a", servers: [server.url], directory: base.appendingPathComponent("a"))
+            let b = try Node("b", servers: [server.url], directory: base.appendingPathComponent("b"))
+            // Before the node has connected, sharing is refused (the upload answers 503).
+            await #expect(throws: ClusterUnavailable.self) { try await StreamAttachments(node: a.node).share([1], sha256: "x") }
+            let runA = a.run(), runB = b.run()
+            try await eventually("both connected") { a.node.jetStream != nil && b.node.jetStream != nil }
+            let content = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let name = String(repeating: "ab", count: 32)
+            try await StreamAttachments(node: a.node).share(content, sha256: name)
+            try await StreamAttachments(node: a.node).share(content, sha256: name)
+            #expect(try await StreamAttachments(node: b.node).fetch(sha256: name) == content)
+            #expect(try await StreamAttachments(node: b.node).fetch(sha256: String(repeating: "cd", count: 32)) == nil)
+            let info = try await #require(b.node.jetStream).streamInfo(a.node.configuration.attachmentStream)
+            #expect(info?.state.messages == 1)
+            runA.cancel()
+            runB.cancel()
+            await runA.value
+            await runB.value
+            a.store.close()
+            b.store.close()
+        }
+    }
+
     @Test func aLeaderWhoseLeaseLapsedAppendsNothing() async throws {
         let replicator = StreamReplicator(configuration: ClusterConfiguration(servers: [], node: "a", advertisedURL: "http://a"))
         let event = ReplicatedEvent(seq: 1, hash: .zero, record: [1])
