@@ -44,9 +44,11 @@ package final class ClusterNode: Sendable {
         let (leader, streamSeq) = known.withLock { ($0.leader, $0.streamSeq) }
         // A node that no longer leads does not name itself: it does not know who leads yet.
         let other = leader.flatMap { $0.node == configuration.node ? nil : $0 }
+        // A leader's own writes are the stream's newest: what JetStream acknowledged counts too.
+        let seen = leading ? max(streamSeq ?? 0, replicator.lastStoredSeq) : streamSeq
         return ClusterStatus(
             node: configuration.node, leading: leading,
-            leader: leading ? (configuration.node, configuration.advertisedURL) : other, streamSeq: streamSeq)
+            leader: leading ? (configuration.node, configuration.advertisedURL) : other, streamSeq: seen)
     }
 
     /// The lease's value: who leads and where its API is (`node` empty: released).

@@ -20,6 +20,8 @@ package final class StreamReplicator: LogReplicator {
         var validUntil = ContinuousClock.now
         /// Why the node last stepped down (for the refusals' detail).
         var reason = "this node has not taken the lead"
+        /// The last seq JetStream acknowledged to this node.
+        var lastStored: UInt64 = 0
     }
 
     private let configuration: ClusterConfiguration
@@ -36,6 +38,9 @@ package final class StreamReplicator: LogReplicator {
     package var isLeading: Bool {
         state.withLock { $0.leading && ContinuousClock.now < $0.validUntil }
     }
+
+    /// The last seq JetStream stored for this node's writes (0 before any).
+    var lastStoredSeq: UInt64 { state.withLock { $0.lastStored } }
 
     func attach(_ stream: JetStream) { state.withLock { $0.stream = stream } }
 
@@ -109,6 +114,7 @@ package final class StreamReplicator: LogReplicator {
             }
         }
         if results.count != events.count { return try fail("JetStream answered \(results.count) of \(events.count) events") }
+        if let last = events.last?.seq { state.withLock { $0.lastStored = max($0.lastStored, last) } }
     }
 
     private func fail(_ reason: String) throws(EventLogError) {

@@ -57,6 +57,8 @@ struct ReplicaRouteTests {
                 let open = try await client.post("/v1/tickets?x=1", as: .c1, Bodies.open())
                 expectProblem(open, .temporaryRedirect, detail: "n1")
                 #expect(open.location == Self.leaderURL + "/v1/tickets?x=1")
+                #expect(open.json["leader"]?["node"]?.stringValue == "n1")
+                #expect(open.json["leader"]?["url"]?.stringValue == Self.leaderURL)
                 #expect(open.headers[.ledgerdeskNode] == "n2")
                 // Every method that may write, authenticated or not: the leader decides.
                 for method in [HTTPRequest.Method.put, .patch, .delete] {
