@@ -128,6 +128,44 @@ struct ClusterNodeTests {
         }
     }
 
+    @Test(.timeLimit(.minutes(5)))
+    func aSingleNodesLogJoinsAnEmptyStreamAndADivergedLogNeitherFollowsNorLeads() async throws {
+        try await withNATSServer { server in
+            let base = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: base) }
+            // Two single nodes with logs of their own.
+            for (name, count) in [("a", 120), ("c", 5)] {
+                let single = try EventStore(
+                    EventLogConfiguration(
+                        directory: base.appendingPathComponent(name).path, envelope: EnvelopeFormat(streamField: "ticket"),
+                        mapSize: 1 << 30))
+                for n in 1...count { _ = try await single.append(Self.request(n + (name == "c" ? 1000 : 0))) }
+                single.close()
+            }
+            let a = try Node("a", servers: [server.url], directory: base.appendingPathComponent("a"))
+            let runA = a.run()
+            try await eventually("a published its log and leads") { a.node.status.leading }
+            #expect(a.node.status.streamSeq == 120)
+            let b = try Node("b", servers: [server.url], directory: base.appendingPathComponent("b"))
+            let runB = b.run()
+            _ = try await a.store.append(Self.request(121))
+            try await eventually("b follows a") { (try? b.store.head.seq) == 121 }
+            #expect(try b.records() == a.records())
+            // c's events 1-5 are not the stream's: it takes nothing and appends nothing.
+            let c = try Node("c", servers: [server.url], directory: base.appendingPathComponent("c"))
+            let before = try c.records()
+            let runC = c.run()
+            _ = try await a.store.append(Self.request(122))
+            try await eventually("b follows a") { (try? b.store.head.seq) == 122 }
+            try await eventually("c looked at the stream") { c.node.status.streamSeq != nil }
+            #expect(!c.node.status.leading)
+            #expect(try c.records() == before)
+            for run in [runA, runB, runC] { run.cancel() }
+            for run in [runA, runB, runC] { await run.value }
+            for node in [a, b, c] { node.store.close() }
+        }
+    }
+
     @Test func aLeaderWhoseLeaseLapsedAppendsNothing() async throws {
         let replicator = StreamReplicator(configuration: ClusterConfiguration(servers: [], node: "a", advertisedURL: "http://a"))
         let event = ReplicatedEvent(seq: 1, hash: .zero, record: [1])
