@@ -47,6 +47,9 @@ struct ReplicaRouteTests {
             #expect(status.json["appliedSeq"]?.intValue == Int64(try server.head.seq))
             expectProblem(try await client.get("/v1/cluster", as: .c1), .forbidden)
             expectProblem(try await client.get("/v1/cluster?x=1", as: .admin), .badRequest)
+            let metrics = try await client.get("/metrics", as: nil).text
+            #expect(metrics.contains("\nledgerdesk_cluster_leader 1"), "\(metrics)")
+            #expect(metrics.contains("\nledgerdesk_cluster_stream_lag_events 0"), "\(metrics)")
         }
     }
 
@@ -77,6 +80,10 @@ struct ReplicaRouteTests {
             #expect(status.json["leader"]?["node"]?.stringValue == "n1")
             #expect(status.json["leader"]?["url"]?.stringValue == Self.leaderURL)
             #expect(status.json["streamSeq"]?.intValue == 7)
+            // The scrape says the node follows, 7 events behind the stream it last saw.
+            let metrics = try await client.get("/metrics", as: nil).text
+            #expect(metrics.contains("\nledgerdesk_cluster_leader 0"), "\(metrics)")
+            #expect(metrics.contains("\nledgerdesk_cluster_stream_lag_events 7"), "\(metrics)")
         }
     }
 
