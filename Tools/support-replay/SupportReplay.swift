@@ -198,7 +198,9 @@ struct Verify: AsyncParsableCommand {
             throw ValidationError("--cluster must be nats://host:port[,nats://host:port…]")
         }
         let store = try directory.openReadOnly()
-        let connection = try await NATSConnection.connect(to: servers, name: "support-replay", logger: Logger(label: "verify"))
+        var logger = Logger(label: "verify")
+        logger.logLevel = .warning
+        let connection = try await NATSConnection.connect(to: servers, name: "support-replay", logger: logger)
         let result: Result<StreamComparison, any Error>
         do {
             result = .success(try await StreamComparison.compare(store, with: JetStream(connection: connection), name: stream))
