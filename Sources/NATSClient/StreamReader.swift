@@ -223,12 +223,22 @@ package final class StreamReader: Sendable {
         guard tokens.count >= 9, tokens[0] == "$JS", tokens[1] == "ACK" else { return nil }
         let offset = tokens.count == 9 ? 0 : 2
         guard tokens.count >= 9 + offset, let sequence = UInt64(tokens[5 + offset]) else { return nil }
-        var time: String?
-        if let nanos = Int64(tokens[7 + offset]) {
-            let date = Date(timeIntervalSince1970: Double(nanos / 1_000_000_000) + Double(nanos % 1_000_000_000) / 1e9)
-            time = date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        return (sequence, Int64(tokens[7 + offset]).map(rfc3339))
+    }
+
+    /// Nanoseconds since 1970 as the server writes times (RFC 3339 in UTC, nanoseconds without trailing zeros).
+    static func rfc3339(_ nanoseconds: Int64) -> String {
+        let seconds = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+        let date = Date(timeIntervalSince1970: TimeInterval(seconds.quotient))
+        var text = date.formatted(.iso8601.year().month().day().dateTimeSeparator(.standard).time(includingFractionalSeconds: false))
+        if text.hasSuffix("Z") { text.removeLast() }
+        if seconds.remainder > 0 {
+            var fraction = String(seconds.remainder)
+            fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
+            while fraction.hasSuffix("0") { fraction.removeLast() }
+            text += "." + fraction
         }
-        return (sequence, time)
+        return text + "Z"
     }
 
     // MARK: The inbox's messages
