@@ -88,7 +88,8 @@ package final class StreamReader: Sendable {
         finish()
         if let sid { await js.connection.unsubscribe(sid: sid) }
         if let consumer {
-            _ = try? await js.call("CONSUMER.DELETE.\(stream).\(consumer)", payload: [], as: SuccessAnswer.self)
+            _ = try? await js.call(
+                "CONSUMER.DELETE.\(stream).\(consumer)", payload: [], as: SuccessAnswer.self, timeout: min(js.timeout, .seconds(1)))
         }
     }
 
@@ -105,7 +106,7 @@ package final class StreamReader: Sendable {
         } catch {
             if case .failed(let failure) = error {
                 // A pull to a consumer that no longer exists may get no answer at all (nats-server 2.9).
-                guard failure.kind == .transport(.timeout), try await consumerIsGone() else { throw failure }
+                guard failure.kind == .transport(.timeout), await consumerIsGone() else { throw failure }
             }
         }
         try await createConsumer()
@@ -181,15 +182,16 @@ package final class StreamReader: Sendable {
         return messages
     }
 
-    /// True when the API says the reader's consumer does not exist.
-    private func consumerIsGone() async throws(JetStreamError) -> Bool {
+    /// False only when the API describes the reader's consumer: a pull it did not answer was slow, not
+    /// lost. A consumer that does not exist, or whose server does not answer (it lives on one server,
+    /// which may be down), is replaced; the server removes an abandoned one after its inactive threshold.
+    private func consumerIsGone() async -> Bool {
         guard let consumer = state.withLock({ $0.consumer }) else { return true }
         do {
             _ = try await js.call("CONSUMER.INFO.\(stream).\(consumer)", payload: [], as: ConsumerAnswer.self)
             return false
         } catch {
-            if error.errorCode == JetStreamError.consumerNotFoundCode { return true }
-            throw error
+            return true
         }
     }
 
@@ -211,7 +213,8 @@ package final class StreamReader: Sendable {
             return nil
         }
         if let stale {
-            _ = try? await js.call("CONSUMER.DELETE.\(stream).\(stale)", payload: [], as: SuccessAnswer.self)
+            _ = try? await js.call(
+                "CONSUMER.DELETE.\(stream).\(stale)", payload: [], as: SuccessAnswer.self, timeout: min(js.timeout, .seconds(1)))
             throw .transport(.connectionClosed)
         }
     }
