@@ -24,8 +24,26 @@ struct ClusterTests {
             #expect(try await reader.next(max: 10, wait: .seconds(5)).map(\.sequence) == [1])
 
             let subscription = try await connection.subscribe("news")
+            // "silent" never answers; "ready" answers once the route carried both interests to
+            // servers[0] (in the order they were made, over the one route between the two servers).
             let silent = try await observer.subscribe("silent")
+            let ready = try await observer.subscribe("ready")
             try await observer.flush(timeout: .seconds(10))
+            let silentSeen = Mutex(0)
+            let silentReading = Task {
+                for await _ in silent { silentSeen.withLock { $0 += 1 } }
+            }
+            let readyServing = Task {
+                for await request in ready {
+                    if let replyTo = request.replyTo { try? await observer.publish(replyTo, payload: []) }
+                }
+            }
+            nonisolated(unsafe) var answered = false
+            try await eventually("the observer's interest reached servers[0]") {
+                answered
+            } poll: {
+                answered = (try? await connection.request("ready", payload: [], timeout: .seconds(1))) != nil
+            }
             let received = Mutex(0)
             let reading = Task {
                 for await _ in subscription { received.withLock { $0 += 1 } }
@@ -38,8 +56,7 @@ struct ClusterTests {
                     return .failure(error)
                 }
             }()
-            var silentIterator = silent.makeAsyncIterator()
-            _ = await silentIterator.next()
+            try await eventually("the request reached the silent subscriber") { silentSeen.withLock { $0 > 0 } }
             servers[0].kill()
             let outcome = await inFlight
             #expect(outcome.failure == .connectionClosed)
@@ -70,6 +87,8 @@ struct ClusterTests {
             await subscription.unsubscribe()
             await reading.value
             await observer.close()
+            await silentReading.value
+            await readyServing.value
             await connection.close()
         }
     }
