@@ -8,6 +8,7 @@ import Synchronization
 /// ``next(max:wait:)`` never skips: each message it returns follows the one before, and a message
 /// that does not (a gap) is thrown as an error. When the consumer is gone (its server restarted, or
 /// it sat idle past its inactive threshold) the reader creates another one from where it stopped.
+/// One task at a time calls ``next(max:wait:)``.
 package final class StreamReader: Sendable {
     /// The stream read.
     package let stream: String
