@@ -64,6 +64,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import urllib.parse
 
 PASSED = 0
@@ -309,6 +310,7 @@ class Node:
         self.process = None
         self.log = None
         self.stopped = False  # SIGSTOPped
+        self.ended = False  # killed or stopped by the harness
         Node.everyone.append(self)
 
     def command_line(self):
@@ -326,6 +328,7 @@ class Node:
         self.process = subprocess.Popen(self.command_line(), stdout=subprocess.PIPE, stderr=self.log,
                                         preexec_fn=die_with_parent, start_new_session=True)
         self.stopped = False
+        self.ended = False
         listening = threading.Event()
         marker = b"supportd listening on http://127.0.0.1:"
         process, log = self.process, self.log
@@ -350,6 +353,7 @@ class Node:
     def kill(self):
         if self.stopped:
             self.cont()
+        self.ended = True
         self.process.send_signal(signal.SIGKILL)
         code = self.process.wait(30)
         return code
@@ -368,6 +372,7 @@ class Node:
             return self.process.returncode if self.process else None
         if self.stopped:
             self.cont()
+        self.ended = True
         self.process.send_signal(signal.SIGTERM)
         try:
             return self.process.wait(limit)
@@ -471,6 +476,7 @@ class Record:
         self.acked = None  # monotonic time of the 2xx
         self.attempts = 0
         self.redirects = 0
+        self.last = None  # the last answer or error, for the messages
 
     @property
     def marker(self):
@@ -518,13 +524,15 @@ def send_write(client, nodes, ledger, record, target, limit=90.0, timeout=8.0, f
         try:
             answer = client.request(port, "POST", path, "agent", record.body,
                                     {"Idempotency-Key": record.key}, timeout=timeout)
-        except (OSError, http.client.HTTPException):
+        except (OSError, http.client.HTTPException) as error:
             ledger.count("connection error")
+            record.last = f"port {port}: {error!r}"
             index = (index + 1) % len(order)
             port, path, hops = order[index].port, record.path, 0
             time.sleep(0.05)
             continue
         ledger.count(answer.status)
+        record.last = f"port {port}: {answer.status}"
         if 200 <= answer.status < 300:
             body = answer.json() or {}
             record.status = answer.status
@@ -554,7 +562,8 @@ def send_write(client, nodes, ledger, record, target, limit=90.0, timeout=8.0, f
             ledger.unexpected.append((record.key, answer.port, answer.status, answer.body[:300]))
         return None
     with ledger.lock:
-        ledger.abandoned.append(record.key)
+        ledger.abandoned.append(f"{record.key} after {record.attempts} attempts in {time.monotonic() - record.sent:.1f} s "
+                                f"(last: {record.last})")
     return None
 
 
@@ -577,6 +586,13 @@ class Writers:
             self.threads.append(thread)
 
     def run(self, k):
+        try:
+            self.write(k)
+        except Exception as error:  # a harness bug or an answer it cannot read: reported, never silent
+            with self.ledger.lock:
+                self.ledger.unexpected.append((f"writer {k}", 0, "exception", f"{error!r} {traceback.format_exc()[-600:]}"))
+
+    def write(self, k):
         client = Client()
         rng = random.Random(k)
         tickets = []
@@ -725,6 +741,14 @@ class Run:
 
     def alive(self):
         return [n for n in self.nodes if n.alive() and not n.stopped]
+
+    def check_exits(self, when):
+        """A node that exited without the harness killing it is a failure (then it is started again)."""
+        for node in self.nodes:
+            if node.process is not None and not node.alive() and not node.ended:
+                check(False, f"{node.name} is running {when}",
+                      f"it exited on its own with code {node.process.returncode}; see {node.log.name}")
+                node.ended = True
 
     def leader(self, limit=30):
         return current_leader(self.client, self.alive(), limit)
@@ -997,6 +1021,7 @@ class Run:
             check(self.writers.finish(), "the writers stop")
         if self.sampler:
             self.sampler.finish()
+        self.check_exits("at the end of the scenarios")
         for n in list(self.nats.down):
             self.nats.restore(n)
         self.nats.wait(30)
@@ -1096,7 +1121,7 @@ class Run:
                    f"p50 {fmt_ms(percentile(d, 50))}, p99 {fmt_ms(percentile(d, 99))}, max {fmt_ms(max(d))} ({len(d)} reads)")
         with self.ledger.lock:
             figure(f"answers seen by the writers: {dict(sorted(self.ledger.statuses.items(), key=str))}; "
-                   f"abandoned after 90 s: {len(self.ledger.abandoned)}")
+                   f"writes given up (no 2xx within their bound): {len(self.ledger.abandoned)} {self.ledger.abandoned[:3]}")
 
 
 def single_node_bench(arguments, root):
@@ -1165,11 +1190,18 @@ def main():
                     if not abort.counted:
                         FAILED += 1
                         say(f"FAILED - {name}: {abort}")
+                except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError, AttributeError) as error:
+                    FAILED += 1
+                    say(f"FAILED - {name}: {error!r}\n{traceback.format_exc()}")
+                run.check_exits(f"after {name}")
             run.final_checks()
         except Abort as abort:
             if not abort.counted:
                 FAILED += 1
                 say(f"FAILED - {abort}")
+        except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError, AttributeError) as error:
+            FAILED += 1
+            say(f"FAILED - {error!r}\n{traceback.format_exc()}")
         run.figures()
         if arguments.bench and "cluster" in run.bench:
             print_bench_table(arguments, run)
