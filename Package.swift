@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "SupportService",
             dependencies: [
-                "EventLog", "SupportDomain", "Projections", "MailMessage",
+                "EventLog", "SupportDomain", "Projections", "MailMessage", "LogReplication",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "SupportServer",
             dependencies: [
-                "EventLog", "SupportDomain", "Projections", "SupportService",
+                "EventLog", "SupportDomain", "Projections", "SupportService", "LogReplication",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -92,6 +92,7 @@ let package = Package(
             name: "supportd",
             dependencies: [
                 "EventLog", "SupportDomain", "SupportService", "SupportServer", "DemoWorkload", "MailMessage", "SMTPDelivery",
+                "LogReplication", "NATSClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -110,6 +111,23 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "LogReplication",
+            dependencies: [
+                "EventLog", "NATSClient",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "NATSClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -192,6 +210,7 @@ let package = Package(
             name: "SupportServerTests",
             dependencies: [
                 "SupportServer", "SupportService", "EventLog", "SupportDomain", "Projections", "MailMessage", "DemoWorkload",
+                "LogReplication",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -218,6 +237,15 @@ let package = Package(
                 "SMTPDelivery", "MailMessage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "NATSClientTests",
+            dependencies: [
+                "NATSClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

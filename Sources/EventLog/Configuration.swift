@@ -15,6 +15,9 @@ public struct EventLogConfiguration: Sendable {
     public var clock: @Sendable () -> Timestamp
     /// At most this many append requests are committed in one transaction.
     public var maximumBatch: Int
+    /// The replicated log a cluster's leader writes through before it commits (see
+    /// ``LogReplicator``); nil for a single node, whose log is its own.
+    public var replicator: (any LogReplicator)?
     /// Faults injected into the writer's flushes (tests only; none by default).
     package var faults = StorageFaults()
     /// How long the writer waits, idle with frames in the write-ahead segment, before it flushes

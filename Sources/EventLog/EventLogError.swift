@@ -29,6 +29,11 @@ public enum EventLogError: Error, Sendable, CustomStringConvertible {
     /// with this at once until the process restarts: after a failed `fdatasync` the kernel
     /// may report the next one as a success although the pages were lost. Reads go on.
     case flushFailed(String)
+    /// The replicated log did not store the append (this node does not lead the cluster, its
+    /// lease ran out, or the replicated log has no quorum): nothing was committed here. Whether
+    /// the replicated log kept part of it shows once this node has followed it; a retry under
+    /// the same idempotency key then answers as the first attempt did.
+    case replicationFailed(String)
 
     public var description: String {
         switch self {
@@ -48,6 +53,7 @@ public enum EventLogError: Error, Sendable, CustomStringConvertible {
         case let .corruptRecord(seq, reason): return "event \(seq) is damaged: \(reason)"
         case .incompatibleStore(let detail): return "incompatible data directory: \(detail)"
         case .storage(let detail): return "storage unavailable: \(detail)"
+        case .replicationFailed(let detail): return "the replicated log did not take the append: \(detail)"
         case .flushFailed(let detail):
             return "the log accepts no writes until the server restarts: writing to disk failed (\(detail))"
         }

@@ -165,6 +165,17 @@ public final class EventStore: EventStoring {
         return await AppendRules.screen(requests) { await writer.submit($0) }
     }
 
+    /// Writes a follower's events from the replicated log, in order, after the writer's last:
+    /// each must continue the chain (its seq follows, its `prev` is the head's hash, its hash is
+    /// its envelope's, its version follows its stream's), as ``verify(expectedHead:progress:)``
+    /// checks. Answers once they are durable; the first that does not hold throws
+    /// ``EventLogError/corruptRecord(seq:reason:)`` and nothing of the call is written.
+    public func applyReplicated(_ events: [ReplicatedEvent]) async throws(EventLogError) {
+        guard let writer else { throw .readOnly }
+        guard !events.isEmpty else { return }
+        if case .failure(let error) = await writer.submitReplicated(events) { throw error }
+    }
+
     /// Counters since the store was opened.
     package struct Statistics: Sendable, Equatable {
         /// Write transactions committed (in durable mode each one segment frame; one flush covers

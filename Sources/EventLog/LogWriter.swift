@@ -13,12 +13,15 @@ import Synchronization
 /// (docs/architecture.md, "Durability"). While one flush runs, the next groups commit and queue
 /// up behind it, so the number of groups per flush follows the load by itself.
 final class LogWriter: Sendable {
-    private struct Pending {
+    fileprivate struct Pending {
         var requests: [AppendRequest]
+        /// A follower's events from the replicated log (instead of requests): one result.
+        var replicated: [ReplicatedEvent] = []
         var continuation: CheckedContinuation<[Result<AppendResult, EventLogError>], Never>
 
         /// How many results the pending work gets.
-        var resultCount: Int { requests.count }
+        var resultCount: Int { replicated.isEmpty ? requests.count : 1 }
+        var isReplicated: Bool { !replicated.isEmpty }
     }
 
     private struct Queue {
@@ -62,8 +65,18 @@ final class LogWriter: Sendable {
     /// Appends the requests (each atomically, all in the same commit when they fit) and
     /// answers once they are durable. Refused at once when the log is closing or has failed.
     func submit(_ requests: [AppendRequest]) async -> [Result<AppendResult, EventLogError>] {
+        await enqueue(requests: requests, replicated: [])
+    }
+
+    /// Writes a follower's events from the replicated log (checked to continue the chain), in
+    /// a commit of their own, and answers once they are durable (one result).
+    func submitReplicated(_ events: [ReplicatedEvent]) async -> Result<AppendResult, EventLogError> {
+        await enqueue(requests: [], replicated: events).first ?? .failure(.closed)
+    }
+
+    private func enqueue(requests: [AppendRequest], replicated: [ReplicatedEvent]) async -> [Result<AppendResult, EventLogError>] {
         await withCheckedContinuation { continuation in
-            let pending = Pending(requests: requests, continuation: continuation)
+            let pending = Pending(requests: requests, replicated: replicated, continuation: continuation)
             let refusal = queue.withLock { q -> EventLogError? in
                 if q.closing { return .closed }
                 if let failure = q.failure { return failure }
@@ -114,8 +127,10 @@ final class LogWriter: Sendable {
         var lastFlush = DispatchTime.now()
         while true {
             let (batch, closing) = queue.withLock { q -> ([Pending], Bool) in
+                // A commit holds requests or a follower's replicated events, never both.
                 var take = 0, count = 0
-                while take < q.pending.count, count < configuration.maximumBatch {
+                let replicated = q.pending.first?.isReplicated ?? false
+                while take < q.pending.count, count < configuration.maximumBatch, q.pending[take].isReplicated == replicated {
                     count += q.pending[take].resultCount
                     take += 1
                 }
@@ -235,6 +250,8 @@ final class LogWriter: Sendable {
     final class SegmentWrite {
         var records: [[UInt8]] = []
         var idempotency: [(key: [UInt8], value: [UInt8])] = []
+        /// The group's new events for the replicated log (a cluster's leader).
+        var replicated: [ReplicatedEvent] = []
         /// Set when the frame went to the file.
         var written = false
     }
@@ -345,13 +362,22 @@ final class LogWriter: Sendable {
                         if durable { try faults.beforeFlush(.commit) }
                     }
                 ) { txn in
-                    let now = configuration.clock()
                     var results: [Result<AppendResult, EventLogError>] = []
                     results.reserveCapacity(total)
-                    for pending in batch {
-                        for request in pending.requests {
-                            results.append(try apply(request, txn: txn, now: now, head: &head, segment: write))
+                    if batch.first?.isReplicated == true {
+                        try applyReplicated(batch, txn: txn, head: &head, segment: write)
+                        results = batch.map { _ in .success(AppendRules.nothingAppended) }
+                    } else {
+                        let now = configuration.clock()
+                        for pending in batch {
+                            for request in pending.requests {
+                                results.append(try apply(request, txn: txn, now: now, head: &head, segment: write))
+                            }
                         }
+                        // A cluster's leader: the group commits here only once the replicated
+                        // log holds it (a follower's replicator refuses every group, even one
+                        // that appends nothing).
+                        try configuration.replicator?.replicate(write.replicated)
                     }
                     if head != startHead {
                         try txn.put(storage.meta, key: StorageKeys.metaHead, value: StorageKeys.headValue(head))
@@ -392,6 +418,10 @@ final class LogWriter: Sendable {
                 // The commit's pages may be on disk: it is never acknowledged, and nothing is
                 // written after it.
                 return failed(EventLogError.flushFailed("\(failure)"))
+            } catch let refusal as EventLogError {
+                // A refusal of the replicated log, or a follower's event that does not continue
+                // the chain: the transaction is aborted and nothing was written.
+                return (Array(repeating: .failure(refusal), count: total), nil, nil)
             } catch {
                 return (Array(repeating: .failure(.storage("\(error)")), count: total), nil, nil)
             }
@@ -456,6 +486,9 @@ final class LogWriter: Sendable {
                 let stored = s.record.encoded()
                 try txn.put(storage.events, key: seqKey, value: stored, flags: UInt32(MDB_APPEND))
                 if segment != nil { write.records.append(stored) }
+                if configuration.replicator != nil {
+                    write.replicated.append(ReplicatedEvent(seq: s.record.seq, hash: s.record.hash, record: stored))
+                }
                 try txn.put(storage.streamIndex, key: StorageKeys.streamEntry(number: number, version: s.record.version), value: seqKey)
                 head = LogHead(seq: s.record.seq, hash: s.record.hash)
             }
@@ -471,12 +504,35 @@ final class LogWriter: Sendable {
             let stored = record.encoded()
             try txn.put(storage.idempotency, key: idempotencyKey, value: stored)
             if segment != nil { write.idempotency.append((idempotencyKey, stored)) }
+            // Replicated with the request's last event, so that a retry answers the same on every
+            // node (an answer that appended nothing stays this node's own).
+            if configuration.replicator != nil, !recorded.isEmpty, !write.replicated.isEmpty {
+                write.replicated[write.replicated.count - 1].idempotency.append(.init(key: idempotencyKey, value: stored))
+            }
         }
         return .success(result)
     }
 }
 
 extension LogWriter {
+    /// Writes a follower's events, each checked to continue the chain at `head`
+    /// (``LogStorage/appendChained(_:idempotency:txn:head:envelope:canonical:source:)``); the
+    /// first that does not throws and aborts the commit.
+    fileprivate func applyReplicated(_ batch: [Pending], txn: LMDBTransaction, head: inout LogHead, segment write: SegmentWrite) throws {
+        var canonical: [UInt8] = []
+        for pending in batch {
+            for event in pending.replicated {
+                try storage.appendChained(
+                    event.record, idempotency: event.idempotency, txn: txn, head: &head, envelope: configuration.envelope,
+                    canonical: &canonical, source: "the replicated log's record")
+                if segment != nil {
+                    write.records.append(event.record)
+                    write.idempotency.append(contentsOf: event.idempotency.map { ($0.key, $0.value) })
+                }
+            }
+        }
+    }
+
     /// Numbers a stream at its first event: the next number (1, 2, 3… in order of first append),
     /// so the index entries of new streams are written at the end of the index.
     fileprivate func newStreamNumber(digest: [UInt8], txn: LMDBTransaction) throws -> UInt64 {

@@ -392,11 +392,12 @@ extension LogStorage {
     /// Checks that a segment record continues the chain at `head`: its seq follows, its `prev` is
     /// the head's hash, its hash is its envelope's. Returns the record.
     static func checkChained(
-        _ stored: [UInt8], onto head: LogHead, envelope: EnvelopeFormat, canonical: inout [UInt8]
+        _ stored: [UInt8], onto head: LogHead, envelope: EnvelopeFormat, canonical: inout [UInt8],
+        source: String = "the write-ahead segment's record"
     ) throws(EventLogError) -> EventRecord {
         let seq = head.seq + 1
         func refuse(_ reason: String) -> EventLogError {
-            .corruptRecord(seq: seq, reason: "the write-ahead segment's record \(reason); not applied (tampered with?)")
+            .corruptRecord(seq: seq, reason: "\(source) \(reason); not applied (tampered with?)")
         }
         let record: EventRecord
         do {
@@ -425,39 +426,16 @@ extension LogStorage {
     }
 
     /// Writes the segment's frames beyond `head` into the log through the checks of
-    /// ``EventStore/verify(expectedHead:progress:)``: each record's seq follows, its `prev` is the
-    /// head's hash, its hash is its envelope's, its version follows its stream's. Anything that
-    /// does not hold is thrown (and nothing is written). Returns the new head.
+    /// ``EventStore/verify(expectedHead:progress:)`` (``appendChained(_:idempotency:txn:head:envelope:canonical:source:)``).
+    /// Anything that does not hold is thrown (and nothing is written). Returns the new head.
     func replay(_ frames: [WriteAheadSegment.Frame], onto start: LogHead, envelope: EnvelopeFormat) throws -> LogHead {
         guard !frames.isEmpty else { return start }
         return try environment.withTransaction(readOnly: false) { txn in
             var head = start
             var canonical: [UInt8] = []
-            let snapshot = LMDBSnapshot(storage: self, txn: txn, visibleThrough: .max)
             for frame in frames {
                 for stored in frame.records {
-                    let seq = head.seq + 1
-                    let record = try Self.checkChained(stored, onto: head, envelope: envelope, canonical: &canonical)
-                    func refuse(_ reason: String) -> EventLogError {
-                        .corruptRecord(seq: seq, reason: "the write-ahead segment's record \(reason); not applied (tampered with?)")
-                    }
-                    let digest = StorageKeys.streamDigest(record.stream)
-                    let known = try streamNumber(txn, digest: digest)
-                    let current = try known.flatMap { try snapshot.lastEntry(number: $0)?.version } ?? 0
-                    guard record.version == current + 1 else {
-                        throw refuse("is version \(record.version) of stream \(record.stream), which is at version \(current)")
-                    }
-                    let number: UInt64
-                    if let known {
-                        number = known
-                    } else {
-                        number = UInt64(try txn.count(streamNumbers) + 1)
-                        try txn.put(streamNumbers, key: digest, value: StorageKeys.streamNumber(number), flags: UInt32(MDB_NOOVERWRITE))
-                    }
-                    let seqKey = StorageKeys.seq(seq)
-                    try txn.put(events, key: seqKey, value: stored, flags: UInt32(MDB_APPEND))
-                    try txn.put(streamIndex, key: StorageKeys.streamEntry(number: number, version: record.version), value: seqKey)
-                    head = LogHead(seq: seq, hash: record.hash)
+                    try appendChained(stored, idempotency: [], txn: txn, head: &head, envelope: envelope, canonical: &canonical)
                 }
                 for (key, value) in frame.idempotency {
                     try txn.put(idempotency, key: key, value: value)
@@ -466,5 +444,44 @@ extension LogStorage {
             try txn.put(meta, key: StorageKeys.metaHead, value: StorageKeys.headValue(head))
             return head
         }
+    }
+
+    /// Writes one stored record that must continue the chain at `head` (the write-ahead
+    /// segment's on a restart, the replicated log's on a follower), checked as
+    /// ``EventStore/verify(expectedHead:progress:)`` checks the log: its seq follows, its `prev`
+    /// is the head's hash, its hash is its envelope's, its version follows its stream's. Writes
+    /// its index entries and `idempotency`; moves `head` on. Throws what does not hold.
+    func appendChained(
+        _ stored: [UInt8], idempotency entries: [ReplicatedEvent.IdempotencyEntry], txn: LMDBTransaction,
+        head: inout LogHead, envelope: EnvelopeFormat, canonical: inout [UInt8],
+        source: String = "the write-ahead segment's record"
+    ) throws {
+        let seq = head.seq + 1
+        let record = try Self.checkChained(stored, onto: head, envelope: envelope, canonical: &canonical, source: source)
+        let digest = StorageKeys.streamDigest(record.stream)
+        let known = try streamNumber(txn, digest: digest)
+        let snapshot = LMDBSnapshot(storage: self, txn: txn, visibleThrough: .max)
+        let current = try known.flatMap { try snapshot.lastEntry(number: $0)?.version } ?? 0
+        guard record.version == current + 1 else {
+            throw EventLogError.corruptRecord(
+                seq: seq,
+                reason:
+                    "\(source) is version \(record.version) of stream \(record.stream), which is at version \(current); not applied (tampered with?)"
+            )
+        }
+        let number: UInt64
+        if let known {
+            number = known
+        } else {
+            number = UInt64(try txn.count(streamNumbers) + 1)
+            try txn.put(streamNumbers, key: digest, value: StorageKeys.streamNumber(number), flags: UInt32(MDB_NOOVERWRITE))
+        }
+        let seqKey = StorageKeys.seq(seq)
+        try txn.put(events, key: seqKey, value: stored, flags: UInt32(MDB_APPEND))
+        try txn.put(streamIndex, key: StorageKeys.streamEntry(number: number, version: record.version), value: seqKey)
+        for entry in entries {
+            try txn.put(idempotency, key: entry.key, value: entry.value)
+        }
+        head = LogHead(seq: seq, hash: record.hash)
     }
 }

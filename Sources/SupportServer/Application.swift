@@ -9,6 +9,7 @@ package func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<
     let router = Router(context: SupportRequestContext.self)
     let metrics = ServerMetrics(teamLimit: backend.limits.metricsTeams)
     backend.appendObserver.listen { metrics.recordAppend($0) }
+    router.add(middleware: ReplicaMiddleware(backend: backend))
     router.add(middleware: RequestIDMiddleware())
     router.get("healthz") { _, _ in
         JSONResponse.make(HealthAnswer())
@@ -30,6 +31,7 @@ package func buildRouter(backend: SupportBackend, tokens: TokenStore) -> Router<
     registerAttachmentRoutes(on: v1, backend: backend)
     MailRoute(backend: backend, metrics: metrics).register(on: v1)
     WebhookRoutes(backend: backend).register(on: v1)
+    ClusterRoutes(backend: backend).register(on: v1)
     return router
 }
 

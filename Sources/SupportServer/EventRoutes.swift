@@ -16,17 +16,11 @@ struct EventRoutes {
         group.get("tickets/:id/sla") { request, context in try await slaClocks(request: request, context: context) }
     }
 
-    private func require(_ context: SupportRequestContext, _ roles: Set<Role>, _ what: String) throws -> Principal {
-        guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
-        guard roles.contains(principal.role) else { throw Problem.forbidden("a \(principal.role.rawValue) may not read \(what)") }
-        return principal
-    }
-
     /// GET /v1/events?after=SEQ&limit=N&wait=S: the log in order; waits up to S seconds when
     /// nothing is new (at most `limits.concurrentLongPolls` such waits at once, beyond: 503
     /// with `Retry-After`), and answers at once (no events) when the server shuts down.
     func feed(request: Request, context: SupportRequestContext) async throws -> Response {
-        _ = try require(context, [.auditor, .admin], "the event log")
+        _ = try context.reader([.auditor, .admin], "the event log")
         let query = try QueryParameters(request, allowed: ["after", "limit", "wait"])
         let after = try query.unsigned("after") ?? 0
         let limit = try query.integer("limit", in: 1...1000) ?? 100
@@ -77,7 +71,7 @@ struct EventRoutes {
 
     /// GET /v1/events/head: `{"seq", "hash"}` of the last event, for auditors to note.
     func head(request: Request, context: SupportRequestContext) throws -> Response {
-        _ = try require(context, [.auditor, .admin], "the log head")
+        _ = try context.reader([.auditor, .admin], "the log head")
         _ = try QueryParameters(request, allowed: [])
         let head: LogHead
         do { head = try backend.store.head } catch { throw Problem(error) }
@@ -101,7 +95,7 @@ struct EventRoutes {
             }
             if owner.map({ !Identifier.same($0, principal.id) }) ?? true { throw Problem.notFound("ticket \(id) not found") }
         }
-        _ = try require(context, roles, what)
+        _ = try context.reader(roles, what)
         return (id, events)
     }
 

@@ -40,12 +40,6 @@ package struct ReadRoutes: Sendable {
         }
     }
 
-    private func principal(_ context: SupportRequestContext, _ roles: Set<Role>, _ what: String) throws(Problem) -> Principal {
-        guard let principal = context.principal else { throw Problem(.unauthorized, "not authenticated") }
-        guard roles.contains(principal.role) else { throw Problem.forbidden("a \(principal.role.rawValue) may not read \(what)") }
-        return principal
-    }
-
     /// The evaluation instant and the projection to answer from: the live one, or the projection
     /// of the events with `at` <= asOf (``ProjectionRunner/asOf(_:)``: from a snapshot and the few
     /// events after it, or, without snapshots, a fold of the whole log). It is computed on a thread
@@ -81,7 +75,7 @@ package struct ReadRoutes: Sendable {
     private static let queueParameters: Set<String> = ["asOf", "from", "to", "limit"]
 
     func queues(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
-        _ = try principal(context, Self.queueReaders, "queues")
+        _ = try context.reader(Self.queueReaders, "queues")
         let query = try QueryParameters(request, allowed: Self.queueParameters)
         let asOf = try query.instant("asOf")
         _ = try window(query)
@@ -108,7 +102,7 @@ package struct ReadRoutes: Sendable {
         _ request: Request, _ context: SupportRequestContext, owner: (key: String, value: String),
         entries: @escaping @Sendable (borrowing SupportProjection, String, Timestamp, Int?) -> [QueueEntry]
     ) async throws -> Response {
-        _ = try principal(context, Self.queueReaders, "queues")
+        _ = try context.reader(Self.queueReaders, "queues")
         let query = try QueryParameters(request, allowed: Self.queueParameters)
         let asOf = try query.instant("asOf")
         _ = try window(query)
@@ -119,7 +113,7 @@ package struct ReadRoutes: Sendable {
     }
 
     func agents(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
-        _ = try principal(context, Self.queueReaders, "workloads")
+        _ = try context.reader(Self.queueReaders, "workloads")
         let query = try QueryParameters(request, allowed: Self.queueParameters)
         let asOf = try query.instant("asOf")
         let window = try window(query)
@@ -133,7 +127,7 @@ package struct ReadRoutes: Sendable {
     }
 
     func responseTimes(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
-        _ = try principal(context, Self.metricReaders, "response-time metrics")
+        _ = try context.reader(Self.metricReaders, "response-time metrics")
         let query = try QueryParameters(request, allowed: ["from", "to", "groupBy", "clock", "asOf"])
         let asOf = try query.instant("asOf")
         let window = try window(query)
@@ -148,7 +142,7 @@ package struct ReadRoutes: Sendable {
     }
 
     func satisfaction(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
-        _ = try principal(context, Self.metricReaders, "satisfaction")
+        _ = try context.reader(Self.metricReaders, "satisfaction")
         let query = try QueryParameters(request, allowed: ["bucket", "from", "to", "groupBy", "asOf"])
         let asOf = try query.instant("asOf")
         let window = try window(query)
@@ -170,7 +164,7 @@ package struct ReadRoutes: Sendable {
     /// (``SupportBackend/whatIf(_:)``). The body is read strictly (``WhatIfQuery/init(body:)``)
     /// after 401 and 403; a too large one is 413.
     func whatIf(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
-        _ = try principal(context, Self.metricReaders, "what-if metrics")
+        _ = try context.reader(Self.metricReaders, "what-if metrics")
         _ = try QueryParameters(request, allowed: [])
         var request = request
         let body: [UInt8]
@@ -189,7 +183,7 @@ package struct ReadRoutes: Sendable {
     }
 
     func ticketList(_ request: Request, _ context: SupportRequestContext) async throws -> Response {
-        let principal = try principal(context, Set(Role.allCases), "tickets")
+        let principal = try context.reader(Set(Role.allCases), "tickets")
         let query = try QueryParameters(request, allowed: ["status", "team", "assignee", "customer", "tag", "limit", "after", "asOf"])
         let asOf = try query.instant("asOf")
         var filter = TicketFilter(

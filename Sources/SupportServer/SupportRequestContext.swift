@@ -19,6 +19,14 @@ package struct SupportRequestContext: RequestContext {
 }
 
 extension SupportRequestContext {
+    /// The signed-in principal, when its role may read `what`: 401 without one, 403 for a role
+    /// outside `roles`.
+    func reader(_ roles: Set<Role>, _ what: String) throws(Problem) -> Principal {
+        guard let principal else { throw Problem(.unauthorized, "not authenticated") }
+        guard roles.contains(principal.role) else { throw Problem.forbidden("a \(principal.role.rawValue) may not read \(what)") }
+        return principal
+    }
+
     /// A path parameter (`{id}`, `{team}`) as the identifier it names.
     ///
     /// Hummingbird matches routes on the raw path and hands parameters over with their escapes

@@ -20,6 +20,8 @@ package struct ServerLimits: Sendable, Equatable {
     /// Events appended per commit by an import: larger chunks load faster; a graceful shutdown
     /// stops an import at a chunk boundary.
     package var importChunkEvents: Int
+    /// Longest a request carrying `Ledgerdesk-Min-Seq` waits for this node to apply that seq.
+    package var longestSeqWait: Duration = .seconds(10)
 
     package init(
         requestsPerSecond: Double = 20, burst: Int = 100, concurrentLongPolls: Int = 64,

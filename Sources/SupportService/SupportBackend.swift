@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import LogReplication
 import Projections
 import ServiceLifecycle
 import SupportDomain
@@ -39,6 +40,8 @@ package final class SupportBackend: Sendable {
     package let appendObserver: AppendObserver
     /// The webhook endpoints' commands (registrations in `$webhooks`; delivery by ``makeWebhooks(transport:resolver:addresses:retry:)``).
     package let webhooks: WebhookCommands
+    /// The node's place in a replicated desk (nil for a single node, which leads itself).
+    package let cluster: (any ClusterMembership)?
 
     /// Opens the log in `dataDirectory` (created when missing) under `policy`, served under
     /// `limits`. `monotonicNanoseconds` is the rate limiter's clock (a test moves its own).
@@ -47,12 +50,13 @@ package final class SupportBackend: Sendable {
         rebuildProjections: Bool = false, limits: ServerLimits = .default, mail: MailSettings = .default,
         customers: CustomerDirectory? = nil,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
-        monotonicNanoseconds: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
+        monotonicNanoseconds: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds },
+        replicator: (any LogReplicator)? = nil, cluster: (any ClusterMembership)? = nil
     ) throws {
         try self.init(
             dataDirectory: dataDirectory, policy: policy, durability: durability,
             rebuildProjections: rebuildProjections, limits: limits, mail: mail, customers: customers, clock: clock,
-            monotonicNanoseconds: monotonicNanoseconds, faults: StorageFaults())
+            monotonicNanoseconds: monotonicNanoseconds, faults: StorageFaults(), replicator: replicator, cluster: cluster)
     }
 
     /// The same, with faults injected into the log's flushes (tests).
@@ -60,9 +64,11 @@ package final class SupportBackend: Sendable {
         dataDirectory: String, policy: Policy, durability: Durability, rebuildProjections: Bool,
         limits: ServerLimits, mail: MailSettings = .default, customers: CustomerDirectory? = nil,
         clock: @escaping @Sendable () -> Timestamp,
-        monotonicNanoseconds: @escaping @Sendable () -> UInt64, faults: StorageFaults
+        monotonicNanoseconds: @escaping @Sendable () -> UInt64, faults: StorageFaults,
+        replicator: (any LogReplicator)? = nil, cluster: (any ClusterMembership)? = nil
     ) throws {
         self.limits = limits
+        self.cluster = cluster
         appendObserver = AppendObserver()
         rateLimiter = RateLimiter(requestsPerSecond: limits.requestsPerSecond, burst: limits.burst, clock: monotonicNanoseconds)
         longPolls = ConcurrencyGate(limit: limits.concurrentLongPolls)
@@ -71,6 +77,7 @@ package final class SupportBackend: Sendable {
             directory: dataDirectory, envelope: EnvelopeFormat(streamField: "ticket"),
             durability: durability, clock: clock)
         log.faults = faults
+        log.replicator = replicator
         store = try EventStore(log)
         // An import cut by a crash left its spool behind; the writer lock we now hold means no import runs.
         ImportSpool.removeLeftovers(in: dataDirectory)
@@ -89,6 +96,12 @@ package final class SupportBackend: Sendable {
             attachments: attachments, limits: levels.policy.limits)
         self.clock = clock
         webhooks = WebhookCommands(store: store, checkpoints: checkpoints, dataDirectory: dataDirectory)
+    }
+
+    /// Brings what the node derives from its log at start-up (the ticket ids in use) up to the
+    /// events it applied as a follower: called before a node of a cluster takes the lead.
+    package func prepareToLead() throws {
+        try commands.directory.catchUp(with: store)
     }
 
     /// Finishes queued appends and closes the log.

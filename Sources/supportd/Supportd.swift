@@ -2,8 +2,10 @@ import ArgumentParser
 import EventLog
 import Foundation
 import Hummingbird
+import LogReplication
 import Logging
 import MailMessage
+import NATSClient
 import SMTPDelivery
 import ServiceLifecycle
 import SupportDomain
@@ -57,6 +59,13 @@ struct Supportd: AsyncParsableCommand {
     @Option(help: "CIDR: webhooks may be delivered to these addresses, even refused ones (repeatable).") var webhookAllow: [String] = []
     @Option(help: "CIDR: webhooks are never delivered to these addresses, besides the default ones (repeatable).")
     var webhookDeny: [String] = []
+    @Option(help: "NATS servers with JetStream (nats://h1:4222,nats://h2:4222,…): run as a node of a replicated desk (docs/operations.md).")
+    var cluster: String?
+    @Option(help: "This node's name in the cluster (letters, digits, - and _).") var node: String?
+    @Option(help: "The URL clients reach this node's API at (default http://HOST:PORT); followers send writers to the leader's.")
+    var advertise: String?
+    @Option(help: "Seconds a leader's lease lives without a refresh: a dead leader is replaced about this long after it died.")
+    var leaseSeconds: Int = 4
 
     /// The webhooks' address policy from the flags.
     var webhookAddresses: WebhookAddressPolicy {
@@ -82,6 +91,38 @@ struct Supportd: AsyncParsableCommand {
         _ = try mailSettings
         _ = try smtpConfiguration
         _ = try webhookAddresses
+        _ = try clusterConfiguration
+    }
+
+    /// The node's cluster settings from the flags; nil without `--cluster` (a single node).
+    var clusterConfiguration: ClusterConfiguration? {
+        get throws {
+            guard let cluster else {
+                guard node == nil, advertise == nil else { throw ValidationError("--node and --advertise go with --cluster") }
+                return nil
+            }
+            guard let servers = NATSServerURL.list(cluster), !servers.isEmpty else {
+                throw ValidationError("--cluster \(cluster) must be nats://host:port[,nats://host:port…]")
+            }
+            guard let node, !node.isEmpty, node.count <= 64,
+                node.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") })
+            else { throw ValidationError("--cluster needs --node NAME (letters, digits, - and _, at most 64)") }
+            guard !demo else { throw ValidationError("--demo fills a single node; load a cluster through its leader (POST /v1/import)") }
+            guard (1...600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 1 to 600") }
+            let url: String
+            if let advertise {
+                guard let parsed = URL(string: advertise), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil,
+                    parsed.query == nil
+                else { throw ValidationError("--advertise \(advertise) must be an http(s) URL") }
+                url = advertise.hasSuffix("/") ? String(advertise.dropLast()) : advertise
+            } else {
+                guard port != 0 else {
+                    throw ValidationError("--port 0 in a cluster needs --advertise (the URL others reach this node at)")
+                }
+                url = "http://\(host):\(port)"
+            }
+            return ClusterConfiguration(servers: servers, node: node, advertisedURL: url, lease: .seconds(leaseSeconds))
+        }
     }
 
     /// The mail channel's settings from the flags.
@@ -159,9 +200,10 @@ struct Supportd: AsyncParsableCommand {
         }
         let directory: CustomerDirectory
         do { directory = try CustomerDirectory(path: customers) } catch { throw ValidationError("--customers: \(error.detail)") }
+        let clusterNode = try clusterConfiguration.map { ClusterNode(configuration: $0, logger: logger) }
         let backend = try SupportBackend(
             dataDirectory: dataDir, policy: effectivePolicy, rebuildProjections: rebuild, limits: limits, mail: try mailSettings,
-            customers: directory)
+            customers: directory, replicator: clusterNode?.replicator, cluster: clusterNode)
         if let format = backend.store.migratedFromFormat {
             logger.notice(
                 "migrated the data directory from store format \(format) (the events are unchanged; verify with support-replay verify)")
@@ -198,18 +240,33 @@ struct Supportd: AsyncParsableCommand {
         }
         let host = self.host
         // The runners that follow the log and act on it (stopped before the projections and the log).
+        // In a cluster they run on the leader only: a follower's log is the leader's, and its
+        // mail, webhooks and automations are the leader's to send and append.
         var runners: [any Service] = []
+        if let clusterNode {
+            runners.append(ClusterNodeService(node: clusterNode, backend: backend))
+            logger.info(
+                "node \(clusterNode.configuration.node) of the cluster on \(clusterNode.configuration.servers.map(\.description).joined(separator: ","))"
+            )
+        }
+        func leading(_ make: @escaping @Sendable () -> any Service) -> any Service {
+            guard let clusterNode else { return make() }
+            return LeaderOnlyService(membership: clusterNode, make: make)
+        }
         if let configuration = try smtpConfiguration {
-            let outbox = backend.makeOutbox(transport: SMTPRelay(client: SMTPClient(configuration: configuration)))
-            runners.append(MailOutboxService(outbox: outbox))
+            runners.append(
+                leading {
+                    MailOutboxService(outbox: backend.makeOutbox(transport: SMTPRelay(client: SMTPClient(configuration: configuration))))
+                })
             logger.info("mailing replies through \(configuration.host):\(configuration.port)")
         }
-        if let automations = backend.makeAutomations() {
-            runners.append(AutomationService(runner: automations))
+        if backend.makeAutomations() != nil {
+            runners.append(leading { backend.makeAutomations().map { AutomationService(runner: $0) as any Service } ?? NoService() })
             logger.info("automations on (policy \"automations\")")
         }
         // Webhook deliveries always run: with no endpoint registered they do nothing.
-        runners.append(WebhookDeliveryService(runner: backend.makeWebhooks(addresses: try webhookAddresses)))
+        let addresses = try webhookAddresses
+        runners.append(leading { WebhookDeliveryService(runner: backend.makeWebhooks(addresses: addresses)) })
         let app = buildApplication(
             backend: backend, tokens: tokenStore, host: host, port: port, logger: logger, services: runners
         ) { bound in

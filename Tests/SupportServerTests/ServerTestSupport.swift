@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import LogReplication
 import NIOCore
 import SupportService
 import Synchronization
@@ -195,6 +196,7 @@ func withServer<T: Sendable>(
     clock: ManualClock = ManualClock(), policy: Policy = .default, limits: ServerLimits = testLimits,
     monotonic: ManualMonotonicClock = ManualMonotonicClock(), tokens: TokenStore = Who.tokens,
     faults: StorageFaults = StorageFaults(), mail: MailSettings = .default, customers: CustomerDirectory? = nil,
+    replicator: (any LogReplicator)? = nil, cluster: (any ClusterMembership)? = nil,
     _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> T
 ) async throws -> T {
     let directory = TemporaryDirectory()
@@ -202,7 +204,7 @@ func withServer<T: Sendable>(
     let backend = try SupportBackend(
         dataDirectory: directory.path, policy: policy, durability: .durable,
         rebuildProjections: false, limits: limits, mail: mail, customers: customers, clock: clock.read,
-        monotonicNanoseconds: monotonic.read, faults: faults)
+        monotonicNanoseconds: monotonic.read, faults: faults, replicator: replicator, cluster: cluster)
     // The projections follow the log as `ProjectionService` makes them do in `supportd`.
     let projector = Task { await backend.projections.run() }
     let server = TestServer(backend: backend, clock: clock, directory: directory)

@@ -1,0 +1,274 @@
+import EventLog
+import Foundation
+import Logging
+import NATSClient
+import Synchronization
+
+/// One node of a replicated desk: it follows the JetStream stream into its own log while another
+/// node leads, and takes the lead when the lease is free and it has applied everything the
+/// stream holds.
+///
+/// The log's writer writes through ``replicator`` (give it to the log's configuration before the
+/// log opens); ``run(store:beforeLeading:)`` does the rest until its task is cancelled:
+/// - **Following**: reads the stream from the log's head + 1 and writes each event with
+///   ``EventStore/applyReplicated(_:)``, which checks `prev` and `hash` as `verify` does, so the
+///   node's log is always a prefix of the stream, byte for byte.
+/// - **Leading**: the lease is a key in a key-value bucket whose max age is the lease's length.
+///   It is created when absent (or taken over when released), then refreshed with the expected
+///   revision every quarter lease; the node writes only within three quarters of a lease of its
+///   last good refresh (``ClusterConfiguration/leaderValidity``). A refresh refused (another
+///   node holds the lease) or a group JetStream did not store steps it down.
+/// - **Leaving** (cancellation, a graceful shutdown): a leader releases its lease so that a
+///   follower takes over at its next look instead of after the lease's expiry.
+package final class ClusterNode: Sendable {
+    package let configuration: ClusterConfiguration
+    /// The writer's way into the stream.
+    package let replicator: StreamReplicator
+    private let logger: Logger
+    private let known = Mutex<(leader: (node: String, url: String)?, streamSeq: UInt64?)>((nil, nil))
+
+    package init(configuration: ClusterConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.replicator = StreamReplicator(configuration: configuration)
+        self.logger = logger
+    }
+
+    /// What this node knows now.
+    package var status: ClusterStatus {
+        let leading = replicator.isLeading
+        let (leader, streamSeq) = known.withLock { ($0.leader, $0.streamSeq) }
+        // A node that no longer leads does not name itself: it does not know who leads yet.
+        let other = leader.flatMap { $0.node == configuration.node ? nil : $0 }
+        return ClusterStatus(
+            node: configuration.node, leading: leading,
+            leader: leading ? (configuration.node, configuration.advertisedURL) : other, streamSeq: streamSeq)
+    }
+
+    /// The lease's value: who leads and where its API is (`node` empty: released).
+    struct LeaseHolder: Codable, Equatable {
+        var node: String
+        var url: String
+    }
+
+    /// Follows and leads until the task is cancelled. `beforeLeading` runs once the node has
+    /// applied the whole stream and before it takes the lease (the caller brings what it derives
+    /// from the log up to date); when it throws, the node does not lead this time.
+    package func run(store: EventStore, beforeLeading: @escaping @Sendable () async throws -> Void) async {
+        guard let connection = await connect() else { return }
+        let stream = JetStream(connection: connection, timeout: .seconds(3))
+        guard let bucket = await prepare(stream) else {
+            await connection.close()
+            return
+        }
+        replicator.attach(stream)
+        var follower = Follower(node: self, store: store, stream: stream)
+        var lease = Lease(node: self, bucket: bucket, stream: stream, store: store)
+        var lastLook = ContinuousClock.now - configuration.lease
+        while !Task.isCancelled {
+            if replicator.isLeading {
+                await follower.stop()
+                if ContinuousClock.now - lastLook >= configuration.refreshInterval {
+                    lastLook = .now
+                    await lease.refresh()
+                }
+                try? await Task.sleep(for: .milliseconds(50))
+            } else {
+                await follower.applyNext()
+                if ContinuousClock.now - lastLook >= configuration.followerCheckInterval {
+                    lastLook = .now
+                    await lease.tryToLead(beforeLeading: beforeLeading)
+                }
+            }
+        }
+        await follower.stop()
+        await lease.release()
+        await connection.close()
+    }
+
+    /// Connects to the cluster's servers, trying again every second until it works or the task
+    /// is cancelled.
+    private func connect() async -> NATSConnection? {
+        var attempt = 0
+        while !Task.isCancelled {
+            do {
+                return try await NATSConnection.connect(
+                    to: configuration.servers, name: "supportd-\(configuration.node)", logger: logger)
+            } catch {
+                if attempt % 10 == 0 { logger.warning("cannot reach the NATS cluster yet: \(error)") }
+                attempt += 1
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        return nil
+    }
+
+    /// Makes sure the stream and the lease's bucket exist (replicas as configured), trying again
+    /// every second while JetStream is not ready (no meta leader yet) or the task is cancelled.
+    private func prepare(_ stream: JetStream) async -> KeyValue? {
+        var attempt = 0
+        while !Task.isCancelled {
+            do {
+                if try await stream.streamInfo(configuration.streamName) == nil {
+                    _ = try await stream.addStream(
+                        StreamConfig(
+                            name: configuration.streamName, subjects: [configuration.subject], replicas: configuration.replicas,
+                            storage: .file, duplicateWindow: .seconds(120), allowDirect: true, denyDelete: true))
+                }
+                return try await KeyValue.create(
+                    stream, bucket: configuration.bucket, ttl: configuration.lease, replicas: configuration.replicas)
+            } catch {
+                if attempt % 10 == 0 { logger.warning("JetStream is not ready for the log yet: \(error)") }
+                attempt += 1
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        return nil
+    }
+
+    fileprivate func noteLeader(_ holder: LeaseHolder?) {
+        known.withLock { $0.leader = holder.flatMap { $0.node.isEmpty ? nil : ($0.node, $0.url) } }
+    }
+
+    fileprivate func noteStreamSeq(_ seq: UInt64) {
+        known.withLock { $0.streamSeq = seq }
+    }
+
+    fileprivate var log: Logger { logger }
+}
+
+/// A follower's reading of the stream into the log.
+private struct Follower {
+    let node: ClusterNode
+    let store: EventStore
+    let stream: JetStream
+    var reader: StreamReader?
+    var failures = 0
+
+    init(node: ClusterNode, store: EventStore, stream: JetStream) {
+        self.node = node
+        self.store = store
+        self.stream = stream
+    }
+
+    /// Applies the next events the stream holds (waiting a little for them when there are none).
+    mutating func applyNext() async {
+        do {
+            let head = try store.head.seq
+            if reader == nil {
+                reader = try await stream.reader(stream: node.configuration.streamName, from: head + 1)
+            }
+            guard let reader else { return }
+            let messages = try await reader.next(max: 512, wait: .milliseconds(100))
+            guard !messages.isEmpty else { return }
+            var events: [ReplicatedEvent] = []
+            events.reserveCapacity(messages.count)
+            for (offset, message) in messages.enumerated() {
+                let seq = head + 1 + UInt64(offset)
+                guard message.sequence == seq else {
+                    throw EventLogError.corruptRecord(seq: seq, reason: "the stream answered sequence \(message.sequence)")
+                }
+                events.append(try ReplicatedEvent(decoding: message.payload, expectedSeq: seq))
+            }
+            try await store.applyReplicated(events)
+            node.noteStreamSeq(max(events.last?.seq ?? 0, node.status.streamSeq ?? 0))
+            failures = 0
+        } catch {
+            failures += 1
+            if failures == 1 || failures % 20 == 0 {
+                node.log.warning("following the stream failed (\(failures) in a row): \(error)")
+            }
+            await stop()
+            try? await Task.sleep(for: .milliseconds(min(1000, 100 * failures)))
+        }
+    }
+
+    mutating func stop() async {
+        if let reader { await reader.close() }
+        reader = nil
+    }
+}
+
+/// The leader lease in the key-value bucket.
+private struct Lease {
+    let node: ClusterNode
+    let bucket: KeyValue
+    let stream: JetStream
+    let store: EventStore
+    /// The revision of the lease this node last wrote (it may take it back after stepping down).
+    var revision: UInt64?
+
+    init(node: ClusterNode, bucket: KeyValue, stream: JetStream, store: EventStore) {
+        self.node = node
+        self.bucket = bucket
+        self.stream = stream
+        self.store = store
+    }
+
+    private var mine: [UInt8] {
+        let holder = ClusterNode.LeaseHolder(node: node.configuration.node, url: node.configuration.advertisedURL)
+        return Array((try? JSONEncoder().encode(holder)) ?? Data())
+    }
+
+    /// Takes the lease when it is free (absent, expired, released) or still this node's, and the
+    /// log holds everything the stream does.
+    mutating func tryToLead(beforeLeading: @Sendable () async throws -> Void) async {
+        let key = node.configuration.leaseKey
+        do {
+            let entry = try await bucket.get(key)
+            let holder = entry.flatMap { try? JSONDecoder().decode(ClusterNode.LeaseHolder.self, from: Data($0.value)) }
+            node.noteLeader(holder)
+            guard let info = try await stream.streamInfo(node.configuration.streamName) else { return }
+            node.noteStreamSeq(info.state.lastSequence)
+            if let holder, !holder.node.isEmpty {
+                // Held: by another node, or by this one under a revision it no longer knows.
+                guard holder.node == node.configuration.node, entry?.revision == revision else { return }
+            }
+            guard info.state.lastSequence == (try store.head.seq) else { return }
+            try await beforeLeading()
+            let sent = ContinuousClock.now
+            let taken: UInt64
+            if let entry {
+                taken = try await bucket.update(key, value: mine, expectedRevision: entry.revision)
+            } else {
+                taken = try await bucket.create(key, value: mine)
+            }
+            revision = taken
+            node.replicator.lead(until: sent + node.configuration.leaderValidity)
+            node.noteLeader(ClusterNode.LeaseHolder(node: node.configuration.node, url: node.configuration.advertisedURL))
+            node.log.notice("\(node.configuration.node) leads the cluster from seq \(info.state.lastSequence) (lease revision \(taken))")
+        } catch {
+            node.log.debug("not taking the lead now: \(error)")
+        }
+    }
+
+    /// Refreshes the lease; a refusal (another revision: someone else took it) steps down at
+    /// once, any other failure lets the lease's validity run out by itself.
+    mutating func refresh() async {
+        guard let current = revision else {
+            node.replicator.stepDown("no lease")
+            return
+        }
+        let sent = ContinuousClock.now
+        do {
+            revision = try await bucket.update(node.configuration.leaseKey, value: mine, expectedRevision: current)
+            node.replicator.lead(until: sent + node.configuration.leaderValidity)
+        } catch {
+            if error.isWrongLastSequence {
+                revision = nil
+                node.replicator.stepDown("another node took the lease")
+                node.log.warning("\(node.configuration.node) lost the lease to another node")
+            } else {
+                node.log.warning("refreshing the lease failed: \(error)")
+            }
+        }
+    }
+
+    /// Gives the lease up (a leader leaving): followers take over at their next look.
+    mutating func release() async {
+        guard node.replicator.isLeading, let current = revision else { return }
+        node.replicator.stepDown("leaving")
+        let released = Array((try? JSONEncoder().encode(ClusterNode.LeaseHolder(node: "", url: ""))) ?? Data())
+        _ = try? await bucket.update(node.configuration.leaseKey, value: released, expectedRevision: current)
+        revision = nil
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import Logging
+import NATSClient
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One `nats-server` process with JetStream on a free loopback port and its own temp dir; killed
+/// (SIGKILL) by `kill()` or when the test's helper returns or throws.
+final class NATSServerProcess: Sendable {
+    let name: String
+    let port: Int
+    let clusterPort: Int?
+    let directory: URL
+    private let arguments: [String]
+    private let pid = Mutex<pid_t?>(nil)
+
+    init(name: String, port: Int, clusterPort: Int?, routes: [Int], directory: URL) {
+        self.name = name
+        self.port = port
+        self.clusterPort = clusterPort
+        self.directory = directory
+        var arguments = [
+            "-js", "-sd", directory.appendingPathComponent("js").path, "-a", "127.0.0.1", "-p", "\(port)", "-n", name,
+            "-l", directory.appendingPathComponent("server.log").path,
+        ]
+        if let clusterPort {
+            arguments += [
+                "--cluster_name", "ledgerdesk-test", "--cluster", "nats://127.0.0.1:\(clusterPort)",
+                "--routes", routes.map { "nats://127.0.0.1:\($0)" }.joined(separator: ","),
+            ]
+        }
+        self.arguments = arguments
+    }
+
+    var url: NATSServerURL { NATSServerURL(host: "127.0.0.1", port: port) }
+
+    /// Starts the process (again, after a kill: same port, same dir) and waits until it accepts TCP connections.
+    func start() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.executable())
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        pid.withLock { $0 = process.processIdentifier }
+        try await eventually("nats-server \(name) accepts connections on \(port)") { acceptsConnections(port: port) }
+    }
+
+    /// SIGKILL, and reaps the process.
+    func kill() {
+        guard
+            let pid = pid.withLock({ value -> pid_t? in
+                defer { value = nil }
+                return value
+            })
+        else { return }
+        Glibc.kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
+
+    var isRunning: Bool { pid.withLock { $0 != nil } }
+
+    static func executable() throws -> String {
+        for path in ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"]
+        where FileManager.default.isExecutableFile(atPath: path) {
+            return path
+        }
+        Issue.record("nats-server is not installed (Tools/scripts/ensure-deps.sh installs it)")
+        throw CancellationError()
+    }
+}
+
+/// A free loopback TCP port (bound to port 0, then released).
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+func acceptsConnections(port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    return result == 0
+}
+
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("nats-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Runs `body` with one JetStream server; kills it and removes its dir afterwards, also on failure.
+func withNATSServer(_ body: (NATSServerProcess) async throws -> Void) async throws {
+    let directory = try temporaryDirectory()
+    let server = NATSServerProcess(name: "solo", port: freePort(), clusterPort: nil, routes: [], directory: directory)
+    defer {
+        server.kill()
+        try? FileManager.default.removeItem(at: directory)
+    }
+    try await server.start()
+    try await body(server)
+}
+
+/// Runs `body` with a three-server JetStream cluster (routes on loopback) whose meta leader is
+/// elected; kills every server and removes their dirs afterwards, also on failure.
+func withNATSCluster(_ body: ([NATSServerProcess]) async throws -> Void) async throws {
+    let directory = try temporaryDirectory()
+    let clusterPorts = (0..<3).map { _ in freePort() }
+    let servers = (0..<3).map { index in
+        NATSServerProcess(
+            name: "n\(index + 1)", port: freePort(), clusterPort: clusterPorts[index], routes: clusterPorts,
+            directory: directory.appendingPathComponent("n\(index + 1)"))
+    }
+    defer {
+        for server in servers { server.kill() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+    for server in servers {
+        try FileManager.default.createDirectory(at: server.directory, withIntermediateDirectories: true)
+        try await server.start()
+    }
+    try await waitForJetStream(servers.map(\.url))
+    try await body(servers)
+}
+
+/// Waits until the JetStream API answers (a cluster's meta leader is elected).
+func waitForJetStream(_ urls: [NATSServerURL]) async throws {
+    let connection = try await NATSConnection.connect(to: urls, name: "readiness", logger: testLogger)
+    let ready = Mutex(false)
+    do {
+        try await eventually("JetStream answers", within: .seconds(60)) {
+            ready.withLock { $0 }
+        } poll: {
+            if let answer = try? await connection.request("$JS.API.INFO", payload: [], timeout: .seconds(1)),
+                !String(decoding: answer.payload, as: UTF8.self).contains("\"error\"")
+            {
+                ready.withLock { $0 = true }
+            }
+        }
+    } catch {
+        await connection.close()
+        throw error
+    }
+    await connection.close()
+}
+
+let testLogger = Logger(label: "NATSClientTests")
+
+/// Polls `condition` until it holds (a hang guard, not a timed assertion: the limit is generous).
+func eventually(
+    _ what: String, within limit: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () -> Bool, poll: () async -> Void = {}
+) async throws {
+    let deadline = ContinuousClock.now + limit
+    while true {
+        await poll()
+        if condition() { return }
+        guard ContinuousClock.now < deadline else {
+            Issue.record("never happened: \(what)", sourceLocation: sourceLocation)
+            throw CancellationError()
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+/// A loopback TCP port that accepts connections (the kernel's backlog) and never says anything.
+final class SilentListener: Sendable {
+    let port: Int
+    private let fd: Int32
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        guard bound == 0, listen(fd, 16) == 0 else {
+            close(fd)
+            throw CancellationError()
+        }
+    }
+
+    func stop() { close(fd) }
+}
