@@ -285,6 +285,26 @@ class Nats:
         code, out = self.run("wait", str(seconds), limit=seconds + 10)
         return code == 0, out
 
+    def stream_last_seq(self, name="LEDGERDESK"):
+        """The stream's last seq as the NATS servers' monitoring (/jsz) reports it: the highest of the
+        running servers' replicas (None when no server answers)."""
+        found = []
+        for n, port in enumerate(self.http_ports, 1):
+            if n in self.down:
+                continue
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+                connection.request("GET", "/jsz?streams=true")
+                details = json.loads(connection.getresponse().read())
+                connection.close()
+            except (OSError, http.client.HTTPException, ValueError):
+                continue
+            for account in details.get("account_details") or []:
+                for stream in account.get("stream_detail") or []:
+                    if stream.get("name") == name:
+                        found.append(stream["state"]["last_seq"])
+        return max(found) if found else None
+
     def stop(self):
         try:
             self.run("stop")
@@ -754,16 +774,14 @@ class Run:
         return current_leader(self.client, self.alive(), limit)
 
     def caught_up(self, node, limit=60):
-        """Waits until `node` has applied what the stream holds (as the leader reports it)."""
+        """Waits until `node` has applied what the stream held when called (its last seq from nats-server's /jsz)."""
+        target = wait_until(lambda: self.nats.stream_last_seq(), 30, "nats-server reports the stream's last seq")
 
         def done():
             view = cluster_view(self.client, node)
-            if not view or view.get("appliedSeq") is None:
-                return False
-            stream = view.get("streamSeq")
-            return stream is not None and view["appliedSeq"] >= stream
+            return view is not None and (view.get("appliedSeq") or 0) >= target
 
-        return wait_until(done, limit, f"{node.name} applies everything the stream holds", interval=0.2)
+        return wait_until(done, limit, f"{node.name} applies the stream through seq {target}", interval=0.2)
 
     # The set-up.
     def start_cluster(self):
@@ -808,7 +826,8 @@ class Run:
                                 {"Idempotency-Key": record.key})
         problem = answer.json() or {}
         check(answer.status == 307 and answer.headers.get("location") == f"{leader.url}/v1/tickets?source=e2e"
-              and "problem+json" in answer.headers.get("content-type", "") and "leader" in problem,
+              and "problem+json" in answer.headers.get("content-type", "")
+              and ("leader" in problem or leader.url in str(problem.get("detail"))),
               f"a write to follower {follower.name} answers 307 to {leader.url}/v1/tickets?source=e2e, problem+json naming the leader",
               f"{answer.status} Location {answer.headers.get('location')!r} {answer.body[:300]!r}")
         self.ledger.add(record)
@@ -1039,17 +1058,23 @@ class Run:
                 heads = {n.name: head(client, n) for n in self.nodes}
             except (Abort, OSError, http.client.HTTPException):
                 return None
-            views = {n.name: cluster_view(client, n) for n in self.nodes}
-            stream = {v.get("streamSeq") for v in views.values() if v}
-            return heads if len(set(heads.values())) == 1 and stream == {next(iter(heads.values()))[0]} else None
+            stream = self.nats.stream_last_seq()
+            return heads if len(set(heads.values())) == 1 and stream == next(iter(heads.values()))[0] else None
 
         try:
             heads = wait_until(converged, 90, "the heads converge", interval=0.5)
             seq, digest = next(iter(heads.values()))
-            step(f"every node's head is seq {seq} {digest[:12]}…, the stream's last seq")
+            step(f"every node's head is seq {seq} {digest[:12]}…, the stream's last seq (nats-server's /jsz)")
         except Abort as abort:
             views = {n.name: cluster_view(client, n) for n in self.nodes}
-            check(False, "the heads converge on the stream's last seq", f"{abort}: {views}")
+            check(False, "the heads converge on the stream's last seq", f"{abort}: stream (nats /jsz) at "
+                  f"{self.nats.stream_last_seq()}; {views}")
+        stream = self.nats.stream_last_seq()
+        views = {n.name: cluster_view(client, n) for n in self.nodes}
+        check(all(v and v.get("streamSeq") == stream and v.get("appliedSeq") == stream for v in views.values()),
+              f"GET /v1/cluster on every node says streamSeq = appliedSeq = {stream}, the stream's last seq",
+              "; ".join(f"{name}: role {v and v.get('role')}, appliedSeq {v and v.get('appliedSeq')}, streamSeq "
+                        f"{v and v.get('streamSeq')}" for name, v in views.items()))
         logs = {n.name: feed(client, n) for n in self.nodes}
         reference = logs[leader.name]
         for name, events in logs.items():
