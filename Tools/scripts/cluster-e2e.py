@@ -27,7 +27,7 @@ Scenarios (each a function; --only runs one, after the set-up, and the final che
 - leader-kill (--rounds, default 3): SIGKILL the leader under load; the failover time is from the kill
   until a surviving node answers a write 2xx (probes follow 307s); the survivors name one new leader;
   the killed node restarts on its directory and catches up as a follower.
-- nats-quorum: SIGKILL one nats-server: writes go on. SIGKILL a second: writes answer 503 (with
+- nats-quorum: SIGKILL the nats-server leading the stream: writes go on. SIGKILL a second: writes answer 503 (with
   Retry-After) and no new write is acknowledged, reads (ticket, /v1/cluster, events head) go on on
   every node. Restore both: writes go on, every node catches up.
 - stale-leader: SIGSTOP the leader past its lease (while the others elect a new one and writes go
@@ -296,9 +296,8 @@ class Nats:
                 pass
         return found
 
-    def stream_last_seq(self, name="LEDGERDESK"):
-        """The stream's last seq as the NATS servers' monitoring (/jsz) reports it: the highest of the
-        running servers' replicas (None when no server answers)."""
+    def streams(self, name="LEDGERDESK"):
+        """The stream's details from each running server's monitoring (/jsz?streams=true)."""
         found = []
         for n, port in enumerate(self.http_ports, 1):
             if n in self.down:
@@ -313,8 +312,22 @@ class Nats:
             for account in details.get("account_details") or []:
                 for stream in account.get("stream_detail") or []:
                     if stream.get("name") == name:
-                        found.append(stream["state"]["last_seq"])
+                        found.append(stream)
+        return found
+
+    def stream_last_seq(self, name="LEDGERDESK"):
+        """The stream's last seq as the NATS servers' monitoring reports it: the highest of the running
+        servers' replicas (None when no server answers)."""
+        found = [stream["state"]["last_seq"] for stream in self.streams(name)]
         return max(found) if found else None
+
+    def stream_leader(self, name="LEDGERDESK"):
+        """The number (1..3) of the server leading the stream's replicas, or None."""
+        for stream in self.streams(name):
+            leader = (stream.get("cluster") or {}).get("leader") or ""
+            if leader[1:].isdigit():
+                return int(leader[1:])
+        return None
 
     def stop(self):
         try:
@@ -922,17 +935,20 @@ class Run:
 
     # nats-quorum
     def nats_quorum(self):
-        self.nats.kill(1)
+        # The server leading the stream's replicas goes first (JetStream elects another), then a second one.
+        first = self.nats.stream_leader() or 1
+        second = next(n for n in (1, 2, 3) if n != first)
+        self.nats.kill(first)
         mark = time.monotonic()
         elapsed, record = probe_write(Client(), self.ledger, "one-nats-down", self.alive(), limit=30)
-        check(elapsed is not None, f"nats n1 SIGKILLed: writes go on ({record.node} acknowledged seq {record.seq} "
-              f"{elapsed and round(elapsed, 2)} s later)")
+        check(elapsed is not None, f"nats n{first} (the stream's leader) SIGKILLed: writes go on ({record.node} "
+              f"acknowledged seq {record.seq} {elapsed and round(elapsed, 2)} s later)")
         wait_until(lambda: len(self.ledger.acked_between(mark, time.monotonic())) >= 50, 60,
                    "50 writes acknowledged with one nats-server down")
         step(f"with one nats-server down: {len(self.ledger.acked_between(mark, time.monotonic()))} writes "
              f"acknowledged in {time.monotonic() - mark:.1f} s")
 
-        self.nats.kill(2)
+        self.nats.kill(second)
         lost = time.monotonic()
         client = Client()
         answers = []
@@ -958,7 +974,7 @@ class Run:
 
         try:
             wait_until(refused, 40, "a write answered 503 with two nats-servers down", interval=0.2)
-            step(f"nats n2 SIGKILLed too: a write answers 503 with Retry-After "
+            step(f"nats n{second} SIGKILLed too: a write answers 503 with Retry-After "
                  f"({time.monotonic() - lost:.1f} s later; answers {answers[-6:]})")
         except Abort as abort:
             check(False, "with two nats-servers down, writes answer 503", f"{abort}; answers {answers[-10:]}")
@@ -981,7 +997,7 @@ class Run:
         check(not late, "no writer got a 2xx while two of the three nats-servers were down",
               "; ".join(f"{r.key} seq {r.seq} from {r.node}" for r in late[:5]))
 
-        for n in (1, 2):
+        for n in (first, second):
             ok, out = self.nats.restore(n)
             require(ok, f"nats n{n} restored on its store", out[-800:])
         ok, out = self.nats.wait(30)
