@@ -243,7 +243,7 @@ let package = Package(
         .testTarget(
             name: "NATSClientTests",
             dependencies: [
-                "NATSClient",
+                "NATSClient", "LogReplication", "EventLog",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -176,6 +176,21 @@ public final class EventStore: EventStoring {
         if case .failure(let error) = await writer.submitReplicated(events) { throw error }
     }
 
+    /// Up to `limit` events after `after`, as a replicated log carries them (their stored
+    /// records, without idempotency entries): what a node publishes when its log is ahead of the
+    /// replicated log it joins (a single node's log becoming a cluster's).
+    public func replicatedEvents(after: UInt64, limit: Int) throws(EventLogError) -> [ReplicatedEvent] {
+        try readLMDB { snapshot in
+            var out: [ReplicatedEvent] = []
+            try snapshot.forEachRecord(after: after) { seq, raw in
+                let record = try EventRecord(stored: raw, seq: seq)
+                out.append(ReplicatedEvent(seq: seq, hash: record.hash, record: Array(raw)))
+                return out.count < limit
+            }
+            return out
+        }
+    }
+
     /// Counters since the store was opened.
     package struct Statistics: Sendable, Equatable {
         /// Write transactions committed (in durable mode each one segment frame; one flush covers

@@ -15,6 +15,10 @@ package struct ClusterConfiguration: Sendable {
     package var streamName = "LEDGERDESK"
     /// The one subject the stream holds.
     package var subject = "ledgerdesk.log"
+    /// The stream of the desk's attachments: one message per content, under
+    /// `<attachmentSubjectPrefix>.<sha256>`.
+    package var attachmentStream = "LEDGERDESK_ATTACHMENTS"
+    package var attachmentSubjectPrefix = "ledgerdesk.attachments"
     /// The key-value bucket of the leader lease, and the lease's key in it.
     package var bucket = "ledgerdesk-leader"
     package var leaseKey = "leader"

@@ -26,6 +26,11 @@ package final class ClusterNode: Sendable {
     package let replicator: StreamReplicator
     private let logger: Logger
     private let known = Mutex<(leader: (node: String, url: String)?, streamSeq: UInt64?)>((nil, nil))
+    /// JetStream, once ``run(store:beforeLeading:)`` has connected and prepared the streams.
+    private let connected = Mutex<JetStream?>(nil)
+
+    /// JetStream when the node is connected and the streams exist (nil before).
+    package var jetStream: JetStream? { connected.withLock { $0 } }
 
     package init(configuration: ClusterConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -39,9 +44,11 @@ package final class ClusterNode: Sendable {
         let (leader, streamSeq) = known.withLock { ($0.leader, $0.streamSeq) }
         // A node that no longer leads does not name itself: it does not know who leads yet.
         let other = leader.flatMap { $0.node == configuration.node ? nil : $0 }
+        // A leader's own writes are the stream's newest: what JetStream acknowledged counts too.
+        let seen = leading ? max(streamSeq ?? 0, replicator.lastStoredSeq) : streamSeq
         return ClusterStatus(
             node: configuration.node, leading: leading,
-            leader: leading ? (configuration.node, configuration.advertisedURL) : other, streamSeq: streamSeq)
+            leader: leading ? (configuration.node, configuration.advertisedURL) : other, streamSeq: seen)
     }
 
     /// The lease's value: who leads and where its API is (`node` empty: released).
@@ -61,6 +68,7 @@ package final class ClusterNode: Sendable {
             return
         }
         replicator.attach(stream)
+        connected.withLock { $0 = stream }
         var follower = Follower(node: self, store: store, stream: stream)
         var lease = Lease(node: self, bucket: bucket, stream: stream, store: store)
         var lastLook = ContinuousClock.now - configuration.lease
@@ -82,6 +90,7 @@ package final class ClusterNode: Sendable {
         }
         await follower.stop()
         await lease.release()
+        connected.withLock { $0 = nil }
         await connection.close()
     }
 
@@ -113,6 +122,13 @@ package final class ClusterNode: Sendable {
                         StreamConfig(
                             name: configuration.streamName, subjects: [configuration.subject], replicas: configuration.replicas,
                             storage: .file, duplicateWindow: .seconds(120), allowDirect: true, denyDelete: true))
+                }
+                if try await stream.streamInfo(configuration.attachmentStream) == nil {
+                    _ = try await stream.addStream(
+                        StreamConfig(
+                            name: configuration.attachmentStream, subjects: [configuration.attachmentSubjectPrefix + ".*"],
+                            replicas: configuration.replicas, storage: .file, maxMessagesPerSubject: 1,
+                            duplicateWindow: .seconds(120), allowDirect: true, denyDelete: true))
                 }
                 return try await KeyValue.create(
                     stream, bucket: configuration.bucket, ttl: configuration.lease, replicas: configuration.replicas)
@@ -196,6 +212,8 @@ private struct Lease {
     let store: EventStore
     /// The revision of the lease this node last wrote (it may take it back after stepping down).
     var revision: UInt64?
+    /// Whether the node said that its log is not an extension of the stream (said once).
+    var saidDiverged = false
 
     init(node: ClusterNode, bucket: KeyValue, stream: JetStream, store: EventStore) {
         self.node = node
@@ -223,7 +241,14 @@ private struct Lease {
                 // Held: by another node, or by this one under a revision it no longer knows.
                 guard holder.node == node.configuration.node, entry?.revision == revision else { return }
             }
-            guard info.state.lastSequence == (try store.head.seq) else { return }
+            let head = try store.head
+            if info.state.lastSequence < head.seq {
+                // This node's log goes beyond the stream: a single node's log joining the
+                // cluster (or such a joining cut short). It publishes the rest first.
+                guard try await publishBeyond(info.state.lastSequence, head: head) else { return }
+            } else if info.state.lastSequence > head.seq {
+                return
+            }
             try await beforeLeading()
             let sent = ContinuousClock.now
             let taken: UInt64
@@ -235,10 +260,52 @@ private struct Lease {
             revision = taken
             node.replicator.lead(until: sent + node.configuration.leaderValidity)
             node.noteLeader(ClusterNode.LeaseHolder(node: node.configuration.node, url: node.configuration.advertisedURL))
-            node.log.notice("\(node.configuration.node) leads the cluster from seq \(info.state.lastSequence) (lease revision \(taken))")
+            node.log.notice("\(node.configuration.node) leads the cluster from seq \(head.seq) (lease revision \(taken))")
         } catch {
             node.log.debug("not taking the lead now: \(error)")
         }
+    }
+
+    /// Publishes this node's events after `last` (the stream's last sequence) when the stream is
+    /// a prefix of its log, each with the expected last sequence (so a node that began leading the
+    /// shorter stream meanwhile wins, and this one stops). Returns whether the stream now holds
+    /// the whole log; says why not in the node's log.
+    private mutating func publishBeyond(_ last: UInt64, head: LogHead) async throws -> Bool {
+        let name = node.configuration.streamName
+        if last > 0 {
+            let local = try store.read { try $0.event(seq: last) }
+            let theirs = try await stream.message(stream: name, sequence: last)
+            let shared = try theirs.map { try ReplicatedEvent(decoding: $0.payload, expectedSeq: last) }
+            guard let local, let shared, shared.hash == local.hash else {
+                guard !saidDiverged else { return false }
+                saidDiverged = true
+                node.log.error(
+                    "this node's log (head \(head)) is not an extension of the stream (its event \(last) differs): it neither follows nor leads; give it an empty data directory or another node's backup"
+                )
+                return false
+            }
+        }
+        node.log.notice("publishing this node's events \(last + 1)-\(head.seq) to the stream it joins")
+        var from = last
+        while from < head.seq {
+            let events = try store.replicatedEvents(after: from, limit: 256)
+            guard !events.isEmpty else { break }
+            let results = await stream.publishAll(
+                events.map {
+                    JetStreamPublication(
+                        subject: node.configuration.subject, payload: $0.encoded(), messageID: $0.hash.hex,
+                        expectedLastSequence: $0.seq - 1)
+                })
+            for (event, result) in zip(events, results) {
+                guard case .success(let ack) = result, ack.sequence == event.seq else {
+                    node.log.warning("publishing event \(event.seq) to the stream failed: \(result)")
+                    return false
+                }
+            }
+            from = events.last?.seq ?? head.seq
+            node.noteStreamSeq(from)
+        }
+        return true
     }
 
     /// Refreshes the lease; a refusal (another revision: someone else took it) steps down at

@@ -20,6 +20,8 @@ package final class StreamReplicator: LogReplicator {
         var validUntil = ContinuousClock.now
         /// Why the node last stepped down (for the refusals' detail).
         var reason = "this node has not taken the lead"
+        /// The last seq JetStream acknowledged to this node.
+        var lastStored: UInt64 = 0
     }
 
     private let configuration: ClusterConfiguration
@@ -36,6 +38,9 @@ package final class StreamReplicator: LogReplicator {
     package var isLeading: Bool {
         state.withLock { $0.leading && ContinuousClock.now < $0.validUntil }
     }
+
+    /// The last seq JetStream stored for this node's writes (0 before any).
+    var lastStoredSeq: UInt64 { state.withLock { $0.lastStored } }
 
     func attach(_ stream: JetStream) { state.withLock { $0.stream = stream } }
 
@@ -67,9 +72,18 @@ package final class StreamReplicator: LogReplicator {
         }
         if let refusal { throw .replicationFailed("\(configuration.node) does not lead the cluster (\(refusal))") }
         guard !events.isEmpty, let stream = state.withLock({ $0.stream }) else { return }
-        let publications = events.map { event in
+        // A message over the servers' max_payload would be refused after the group's first
+        // events went out: refuse the group whole, before anything is published (the node
+        // still leads; the NATS servers' `max_payload` should be raised, docs/operations.md).
+        let limit = stream.connection.maximumPayload - 512
+        let frames = events.map { $0.encoded() }
+        if let (event, frame) = zip(events, frames).first(where: { $0.1.count > limit }) {
+            throw .replicationFailed(
+                "event \(event.seq) is \(frame.count) bytes, over what the NATS servers take in one message (max_payload \(limit + 512))")
+        }
+        let publications = zip(events, frames).map { event, frame in
             JetStreamPublication(
-                subject: configuration.subject, payload: event.encoded(), messageID: event.hash.hex,
+                subject: configuration.subject, payload: frame, messageID: event.hash.hex,
                 expectedLastSequence: event.seq - 1)
         }
         // The writer's own thread waits here (never a thread of Swift's pool): one group at a
@@ -100,6 +114,7 @@ package final class StreamReplicator: LogReplicator {
             }
         }
         if results.count != events.count { return try fail("JetStream answered \(results.count) of \(events.count) events") }
+        if let last = events.last?.seq { state.withLock { $0.lastStored = max($0.lastStored, last) } }
     }
 
     private func fail(_ reason: String) throws(EventLogError) {

@@ -85,6 +85,11 @@ package final class NATSConnection: Sendable {
         state.withLock { if case .connected(let link) = $0.phase { link.server } else { nil } }
     }
 
+    /// The largest message (headers and payload) the connected server takes: its `max_payload`.
+    package var maximumPayload: Int {
+        state.withLock { $0.maxPayload }
+    }
+
     /// Every server the connection knows: the given ones, then those the cluster announced.
     package var knownServers: [NATSServerURL] {
         state.withLock { $0.servers }

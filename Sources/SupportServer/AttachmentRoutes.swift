@@ -24,7 +24,10 @@ struct AttachmentRoutes {
             try await upload(request: request, context: context)
         }
         group.get("tickets/:id/attachments/:sha256") { request, context in
-            try download(request: request, context: context)
+            // A node that did not take the content fetches it from the cluster first (the checks
+            // of the download run after, on what this node then holds).
+            await backend.attachmentShelf.fetchIfMissing(context.parameters.get("sha256") ?? "")
+            return try download(request: request, context: context)
         }
     }
 
@@ -47,7 +50,7 @@ struct AttachmentRoutes {
         _ = try QueryParameters(request, allowed: [])
         guard !bytes.isEmpty else { throw Problem.badRequest("the attachment is empty: send its bytes as the request body") }
         let stored: StoredAttachment
-        do { stored = try backend.attachments.put(bytes) } catch { throw Problem(ServiceError(error)) }
+        do { stored = try await backend.attachmentShelf.keep(bytes) } catch { throw Problem(error) }
         return JSONResponse.make(stored, status: .created)
     }
 

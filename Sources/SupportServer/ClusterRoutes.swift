@@ -74,9 +74,11 @@ struct ReplicaMiddleware: RouterMiddleware {
             return .retryLater(
                 .serviceUnavailable, seconds: 1, "no node leads the cluster now (node \(status.node) follows); try again shortly")
         }
-        return Problem(
+        var redirect = Problem(
             .temporaryRedirect, "node \(status.node) follows; writes go to the leader, node \(leader.node) at \(leader.url)",
             headers: [.location: leader.url + request.uri.description])
+        redirect.members["leader"] = .object(["node": .string(leader.node), "url": .string(leader.url)])
+        return redirect
     }
 
     /// Whether the request may write (any method but the reading ones).

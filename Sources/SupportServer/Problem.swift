@@ -14,6 +14,8 @@ package struct Problem: HTTPResponseError, Sendable, Equatable {
     package var line: Int?
     /// Extra response headers (e.g. `WWW-Authenticate` on 401).
     package var headers: HTTPFields
+    /// Extension members of the problem document (RFC 9457 §3.2), e.g. the leader of a 307.
+    package var members: [String: JSONValue] = [:]
 
     package init(_ status: HTTPResponse.Status, _ detail: String, line: Int? = nil, headers: HTTPFields = [:]) {
         self.status = status
@@ -29,6 +31,7 @@ package struct Problem: HTTPResponseError, Sendable, Equatable {
             "status": .int(Int64(status.code)), "detail": .string(detail),
         ]
         if let line { o["line"] = .int(Int64(line)) }
+        for (name, value) in members where o[name] == nil { o[name] = value }
         return .object(o)
     }
 

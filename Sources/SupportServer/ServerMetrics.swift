@@ -19,6 +19,9 @@ final class ServerMetrics: Sendable {
     private let events: Counter
     private let appendDuration: DurationHistogram
     private let lag: Gauge
+    /// A replicated desk's node: 1 while it leads, and how far its log is behind the stream.
+    private let clusterLeader: Gauge
+    private let clusterLag: Gauge
     private let longPolls: Gauge
     private let mailPending: Gauge
     /// The counters of ``MailCounters/outcomeTotals``, in its order.
@@ -70,6 +73,14 @@ final class ServerMetrics: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "ledgerdesk", metricName: "projection_lag", unitName: "events",
                 helpText: "Events in the log the projections have not applied yet."))
+        clusterLeader = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "ledgerdesk", metricName: "cluster_leader", unitName: "",
+                helpText: "1 while this node leads its replicated desk (and a single node), 0 while it follows."))
+        clusterLag = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "ledgerdesk", metricName: "cluster_stream_lag", unitName: "events",
+                helpText: "Events the replicated log holds (as last seen) that this node's log does not yet (0 for a single node)."))
         longPolls = registry.makeGauge(
             descriptor: MetricNameDescriptor(
                 namespace: "ledgerdesk", metricName: "long_polls_waiting", unitName: "",
@@ -122,6 +133,10 @@ final class ServerMetrics: Sendable {
         }
         if delta > 0 { events.increment(by: Int64(delta)) }
         lag.set(Double(head - min(head, backend.projections.appliedSeq)))
+        let cluster = backend.cluster?.status
+        clusterLeader.set(cluster.map { $0.leading ? 1.0 : 0.0 } ?? 1)
+        let streamSeq = cluster?.streamSeq ?? head
+        clusterLag.set(Double(streamSeq - min(streamSeq, head)))
         longPolls.set(Double(backend.longPolls.inUse))
         let mail = backend.mailCounters
         mailPending.set(Double(mail.pending.load(ordering: .relaxed)))

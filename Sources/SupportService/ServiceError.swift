@@ -77,6 +77,8 @@ extension ServiceError {
         case .invalidRequest: self.init(.badRequest, error.description)
         // Writes stay refused until a restart (reads go on): no Retry-After would be honest.
         case .flushFailed: self.init(.unavailable, error.description)
+        // A replicated desk between leaders, or without quorum: worth trying again in a moment.
+        case .replicationFailed: self.init(.unavailable, error.description, retryAfter: 1)
         default: self.init(.unavailable, error.description)
         }
     }

@@ -42,6 +42,8 @@ package final class SupportBackend: Sendable {
     package let webhooks: WebhookCommands
     /// The node's place in a replicated desk (nil for a single node, which leads itself).
     package let cluster: (any ClusterMembership)?
+    /// Where a replicated desk's nodes share attachments' content (nil for a single node).
+    package let sharedAttachments: (any SharedAttachments)?
 
     /// Opens the log in `dataDirectory` (created when missing) under `policy`, served under
     /// `limits`. `monotonicNanoseconds` is the rate limiter's clock (a test moves its own).
@@ -51,12 +53,14 @@ package final class SupportBackend: Sendable {
         customers: CustomerDirectory? = nil,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
         monotonicNanoseconds: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds },
-        replicator: (any LogReplicator)? = nil, cluster: (any ClusterMembership)? = nil
+        replicator: (any LogReplicator)? = nil, cluster: (any ClusterMembership)? = nil,
+        sharedAttachments: (any SharedAttachments)? = nil
     ) throws {
         try self.init(
             dataDirectory: dataDirectory, policy: policy, durability: durability,
             rebuildProjections: rebuildProjections, limits: limits, mail: mail, customers: customers, clock: clock,
-            monotonicNanoseconds: monotonicNanoseconds, faults: StorageFaults(), replicator: replicator, cluster: cluster)
+            monotonicNanoseconds: monotonicNanoseconds, faults: StorageFaults(), replicator: replicator, cluster: cluster,
+            sharedAttachments: sharedAttachments)
     }
 
     /// The same, with faults injected into the log's flushes (tests).
@@ -65,10 +69,12 @@ package final class SupportBackend: Sendable {
         limits: ServerLimits, mail: MailSettings = .default, customers: CustomerDirectory? = nil,
         clock: @escaping @Sendable () -> Timestamp,
         monotonicNanoseconds: @escaping @Sendable () -> UInt64, faults: StorageFaults,
-        replicator: (any LogReplicator)? = nil, cluster: (any ClusterMembership)? = nil
+        replicator: (any LogReplicator)? = nil, cluster: (any ClusterMembership)? = nil,
+        sharedAttachments: (any SharedAttachments)? = nil
     ) throws {
         self.limits = limits
         self.cluster = cluster
+        self.sharedAttachments = sharedAttachments
         appendObserver = AppendObserver()
         rateLimiter = RateLimiter(requestsPerSecond: limits.requestsPerSecond, burst: limits.burst, clock: monotonicNanoseconds)
         longPolls = ConcurrencyGate(limit: limits.concurrentLongPolls)
@@ -93,10 +99,13 @@ package final class SupportBackend: Sendable {
             projections: projections, appendObserver: appendObserver, clock: clock)
         self.mail = MailIntake(
             commands: commands, store: store, settings: mail, directory: try customers ?? CustomerDirectory(path: nil),
-            attachments: attachments, limits: levels.policy.limits)
+            attachments: AttachmentShelf(local: attachments, shared: sharedAttachments), limits: levels.policy.limits)
         self.clock = clock
         webhooks = WebhookCommands(store: store, checkpoints: checkpoints, dataDirectory: dataDirectory)
     }
+
+    /// Attachments' content on this node and, in a replicated desk, shared by the nodes.
+    package var attachmentShelf: AttachmentShelf { AttachmentShelf(local: attachments, shared: sharedAttachments) }
 
     /// Brings what the node derives from its log at start-up (the ticket ids in use) up to the
     /// events it applied as a follower: called before a node of a cluster takes the lead.
@@ -158,7 +167,7 @@ extension SupportBackend {
     /// its checkpoint in ``checkpoints``. Run it with ``MailOutboxService``.
     package func makeOutbox(transport: any MailTransport, retry: MailRetryPolicy = MailRetryPolicy()) -> MailOutbox {
         MailOutbox(
-            store: store, commands: commands, settings: mail.settings, directory: mail.directory, attachments: attachments,
+            store: store, commands: commands, settings: mail.settings, directory: mail.directory, attachments: attachmentShelf,
             transport: transport, checkpoints: checkpoints, retry: retry, clock: clock, counters: mailCounters)
     }
 }

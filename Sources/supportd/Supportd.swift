@@ -203,7 +203,8 @@ struct Supportd: AsyncParsableCommand {
         let clusterNode = try clusterConfiguration.map { ClusterNode(configuration: $0, logger: logger) }
         let backend = try SupportBackend(
             dataDirectory: dataDir, policy: effectivePolicy, rebuildProjections: rebuild, limits: limits, mail: try mailSettings,
-            customers: directory, replicator: clusterNode?.replicator, cluster: clusterNode)
+            customers: directory, replicator: clusterNode?.replicator, cluster: clusterNode,
+            sharedAttachments: clusterNode.map { StreamAttachments(node: $0) })
         if let format = backend.store.migratedFromFormat {
             logger.notice(
                 "migrated the data directory from store format \(format) (the events are unchanged; verify with support-replay verify)")

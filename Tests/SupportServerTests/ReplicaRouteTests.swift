@@ -47,6 +47,9 @@ struct ReplicaRouteTests {
             #expect(status.json["appliedSeq"]?.intValue == Int64(try server.head.seq))
             expectProblem(try await client.get("/v1/cluster", as: .c1), .forbidden)
             expectProblem(try await client.get("/v1/cluster?x=1", as: .admin), .badRequest)
+            let metrics = try await client.get("/metrics", as: nil).text
+            #expect(metrics.contains("\nledgerdesk_cluster_leader 1"), "\(metrics)")
+            #expect(metrics.contains("\nledgerdesk_cluster_stream_lag_events 0"), "\(metrics)")
         }
     }
 
@@ -57,6 +60,8 @@ struct ReplicaRouteTests {
                 let open = try await client.post("/v1/tickets?x=1", as: .c1, Bodies.open())
                 expectProblem(open, .temporaryRedirect, detail: "n1")
                 #expect(open.location == Self.leaderURL + "/v1/tickets?x=1")
+                #expect(open.json["leader"]?["node"]?.stringValue == "n1")
+                #expect(open.json["leader"]?["url"]?.stringValue == Self.leaderURL)
                 #expect(open.headers[.ledgerdeskNode] == "n2")
                 // Every method that may write, authenticated or not: the leader decides.
                 for method in [HTTPRequest.Method.put, .patch, .delete] {
@@ -75,6 +80,10 @@ struct ReplicaRouteTests {
             #expect(status.json["leader"]?["node"]?.stringValue == "n1")
             #expect(status.json["leader"]?["url"]?.stringValue == Self.leaderURL)
             #expect(status.json["streamSeq"]?.intValue == 7)
+            // The scrape says the node follows, 7 events behind the stream it last saw.
+            let metrics = try await client.get("/metrics", as: nil).text
+            #expect(metrics.contains("\nledgerdesk_cluster_leader 0"), "\(metrics)")
+            #expect(metrics.contains("\nledgerdesk_cluster_stream_lag_events 7"), "\(metrics)")
         }
     }
 
@@ -100,7 +109,9 @@ struct ReplicaRouteTests {
         let membership = SettledMembership(ClusterStatus(node: "n1", leading: true, leader: ("n1", "http://n1"), streamSeq: nil))
         try await withServer(replicator: RefusingReplicator(), cluster: membership) { server, client in
             try await expectLogUnchanged(server) {
-                expectProblem(try await client.post("/v1/tickets", as: .c1, Bodies.open()), .serviceUnavailable, detail: "quorum")
+                let refused = try await client.post("/v1/tickets", as: .c1, Bodies.open())
+                expectProblem(refused, .serviceUnavailable, detail: "quorum")
+                #expect(refused.headers[.retryAfter] == "1")
             }
         }
     }

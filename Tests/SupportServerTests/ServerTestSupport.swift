@@ -197,6 +197,7 @@ func withServer<T: Sendable>(
     monotonic: ManualMonotonicClock = ManualMonotonicClock(), tokens: TokenStore = Who.tokens,
     faults: StorageFaults = StorageFaults(), mail: MailSettings = .default, customers: CustomerDirectory? = nil,
     replicator: (any LogReplicator)? = nil, cluster: (any ClusterMembership)? = nil,
+    sharedAttachments: (any SharedAttachments)? = nil,
     _ body: @Sendable (TestServer, any TestClientProtocol) async throws -> T
 ) async throws -> T {
     let directory = TemporaryDirectory()
@@ -204,7 +205,8 @@ func withServer<T: Sendable>(
     let backend = try SupportBackend(
         dataDirectory: directory.path, policy: policy, durability: .durable,
         rebuildProjections: false, limits: limits, mail: mail, customers: customers, clock: clock.read,
-        monotonicNanoseconds: monotonic.read, faults: faults, replicator: replicator, cluster: cluster)
+        monotonicNanoseconds: monotonic.read, faults: faults, replicator: replicator, cluster: cluster,
+        sharedAttachments: sharedAttachments)
     // The projections follow the log as `ProjectionService` makes them do in `supportd`.
     let projector = Task { await backend.projections.run() }
     let server = TestServer(backend: backend, clock: clock, directory: directory)

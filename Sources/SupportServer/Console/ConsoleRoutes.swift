@@ -62,7 +62,8 @@ struct ConsoleRoutes: Sendable {
             await page(request) { user in try tickets.show(request, id: try context.pathIdentifier("id"), user: user) }
         }
         router.get("console/tickets/:id/attachments/:sha256") { request, context in
-            await page(request) { user in
+            await backend.attachmentShelf.fetchIfMissing(context.parameters.get("sha256") ?? "")
+            return await page(request) { user in
                 try AttachmentRoutes(backend: backend).download(
                     ticketID: try context.pathIdentifier("id"), digest: { () throws(Problem) in try context.pathIdentifier("sha256") },
                     principal: user.principal, checkQuery: { () throws(Problem) in _ = try QueryParameters(request, allowed: []) })

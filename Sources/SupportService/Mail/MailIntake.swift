@@ -57,12 +57,12 @@ package struct MailIntake: Sendable {
     let store: EventStore
     package let settings: MailSettings
     package let directory: CustomerDirectory
-    let attachments: any AttachmentStore
+    let attachments: AttachmentShelf
     let limits: InputLimits
 
     package init(
         commands: TicketCommands, store: EventStore, settings: MailSettings, directory: CustomerDirectory,
-        attachments: any AttachmentStore, limits: InputLimits
+        attachments: AttachmentShelf, limits: InputLimits
     ) {
         self.commands = commands
         self.store = store
@@ -107,7 +107,7 @@ package struct MailIntake: Sendable {
             throw ServiceError(.badRequest, "the sender's address \(from.address) is too long to name a customer")
         }
         let origin = TicketEvent.MailOrigin(messageId: messageID, from: from.address)
-        let (files, dropped) = try keep(mail.attachments)
+        let (files, dropped) = try await keep(mail.attachments)
         let body = text(mail.newText, dropped: dropped)
         let quoted = mail.quoted.map { clip(bytes: $0, to: limits.body) }
         let actor = SupportActor(kind: .customer, id: customer)
@@ -270,12 +270,12 @@ package struct MailIntake: Sendable {
 
     /// Keeps the attachments' bytes beside the log (before the event that names them is
     /// appended), within the policy's limits on their number and names.
-    private func keep(_ files: [MailAttachment]) throws(ServiceError) -> (kept: [Attachment], dropped: [String]) {
+    private func keep(_ files: [MailAttachment]) async throws(ServiceError) -> (kept: [Attachment], dropped: [String]) {
         var kept: [Attachment] = []
         for file in files.prefix(limits.attachments) {
             let stored: StoredAttachment
-            do { stored = try attachments.put(file.bytes) } catch {
-                throw ServiceError(.unavailable, "an attachment cannot be kept: \(error)")
+            do { stored = try await attachments.keep(file.bytes) } catch {
+                throw ServiceError(.unavailable, "an attachment cannot be kept: \(error.detail)")
             }
             kept.append(
                 Attachment(

@@ -76,7 +76,7 @@ package final class MailOutbox: Sendable {
     let commands: TicketCommands
     let settings: MailSettings
     let directory: CustomerDirectory
-    let attachments: any AttachmentStore
+    let attachments: AttachmentShelf
     let transport: any MailTransport
     let checkpoints: any CheckpointStore
     let retry: MailRetryPolicy
@@ -87,7 +87,7 @@ package final class MailOutbox: Sendable {
 
     package init(
         store: EventStore, commands: TicketCommands, settings: MailSettings, directory: CustomerDirectory,
-        attachments: any AttachmentStore, transport: any MailTransport, checkpoints: any CheckpointStore,
+        attachments: AttachmentShelf, transport: any MailTransport, checkpoints: any CheckpointStore,
         retry: MailRetryPolicy = MailRetryPolicy(), clock: @escaping @Sendable () -> Timestamp,
         counters: MailCounters = MailCounters(), logger: Logger = Logger(label: "mail-outbox")
     ) {
@@ -250,6 +250,7 @@ package final class MailOutbox: Sendable {
         guard let to = directory.address(ofCustomer: ticket.customer) else { return .settled }
 
         if !item.sent {
+            for attachment in entry.attachments { await attachments.fetchIfMissing(attachment.sha256) }
             let mail = compose(entry, of: ticket, to: to, messageID: item.messageID)
             do {
                 let answer = try await transport.send(mail)
@@ -336,7 +337,7 @@ package final class MailOutbox: Sendable {
         var text = entry.body
         var files: [MailAttachment] = []
         for attachment in entry.attachments {
-            if let bytes = try? attachments.get(sha256: attachment.sha256) {
+            if let bytes = try? attachments.local.get(sha256: attachment.sha256) {
                 files.append(MailAttachment(filename: attachment.name, contentType: attachment.contentType, bytes: bytes))
             } else {
                 text += "\n\n[\(attachment.name) is not attached: the desk does not hold its content]"
