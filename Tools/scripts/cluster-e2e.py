@@ -48,10 +48,13 @@ the cluster (durable commands/s, p50, p99 for each) and defaults to 5 failover r
 Markdown table for docs/benchmarks.md.
 
 Prints one line per step and ends with `cluster-e2e: N passed, M failed`; exits 1 when a step failed.
+Ctrl-C or SIGTERM stops the run (counted as a failure) after killing what it started; SIGUSR1 prints
+every thread's stack (faulthandler) to find where a run waits.
 """
 
 import argparse
 import ctypes
+import faulthandler
 import http.client
 import json
 import os
@@ -1251,6 +1254,8 @@ def main():
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)  # also when started in the background (where SIGINT is ignored)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID`: every thread's stack on stderr
     root = tempfile.mkdtemp(prefix="cluster-e2e-")
     say(f"working in {root}")
     run = Run(arguments, root)
