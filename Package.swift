@@ -149,7 +149,7 @@ let package = Package(
         .executableTarget(
             name: "support-replay",
             dependencies: [
-                "EventLog", "SupportDomain", "SupportService", "Projections",
+                "EventLog", "SupportDomain", "SupportService", "Projections", "LogReplication", "NATSClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -141,10 +141,12 @@ package struct JetStream: Sendable {
     // MARK: The API call
 
     /// Sends `payload` to `$JS.API.<api>` and decodes the answer (an API error is thrown as such).
-    func call<Answer: Decodable>(_ api: String, payload: [UInt8], as type: Answer.Type) async throws(JetStreamError) -> Answer {
+    func call<Answer: Decodable>(
+        _ api: String, payload: [UInt8], as type: Answer.Type, timeout: Duration? = nil
+    ) async throws(JetStreamError) -> Answer {
         let message: NATSMessage
         do {
-            message = try await connection.request("\(apiPrefix).\(api)", payload: payload, timeout: timeout)
+            message = try await connection.request("\(apiPrefix).\(api)", payload: payload, timeout: timeout ?? self.timeout)
         } catch {
             throw .transport(error)
         }

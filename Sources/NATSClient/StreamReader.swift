@@ -8,6 +8,7 @@ import Synchronization
 /// ``next(max:wait:)`` never skips: each message it returns follows the one before, and a message
 /// that does not (a gap) is thrown as an error. When the consumer is gone (its server restarted, or
 /// it sat idle past its inactive threshold) the reader creates another one from where it stopped.
+/// One task at a time calls ``next(max:wait:)``.
 package final class StreamReader: Sendable {
     /// The stream read.
     package let stream: String
@@ -88,7 +89,8 @@ package final class StreamReader: Sendable {
         finish()
         if let sid { await js.connection.unsubscribe(sid: sid) }
         if let consumer {
-            _ = try? await js.call("CONSUMER.DELETE.\(stream).\(consumer)", payload: [], as: SuccessAnswer.self)
+            _ = try? await js.call(
+                "CONSUMER.DELETE.\(stream).\(consumer)", payload: [], as: SuccessAnswer.self, timeout: min(js.timeout, .seconds(1)))
         }
     }
 
@@ -105,7 +107,7 @@ package final class StreamReader: Sendable {
         } catch {
             if case .failed(let failure) = error {
                 // A pull to a consumer that no longer exists may get no answer at all (nats-server 2.9).
-                guard failure.kind == .transport(.timeout), try await consumerIsGone() else { throw failure }
+                guard failure.kind == .transport(.timeout), await consumerIsGone() else { throw failure }
             }
         }
         try await createConsumer()
@@ -181,15 +183,16 @@ package final class StreamReader: Sendable {
         return messages
     }
 
-    /// True when the API says the reader's consumer does not exist.
-    private func consumerIsGone() async throws(JetStreamError) -> Bool {
+    /// False only when the API describes the reader's consumer: a pull it did not answer was slow, not
+    /// lost. A consumer that does not exist, or whose server does not answer (it lives on one server,
+    /// which may be down), is replaced; the server removes an abandoned one after its inactive threshold.
+    private func consumerIsGone() async -> Bool {
         guard let consumer = state.withLock({ $0.consumer }) else { return true }
         do {
             _ = try await js.call("CONSUMER.INFO.\(stream).\(consumer)", payload: [], as: ConsumerAnswer.self)
             return false
         } catch {
-            if error.errorCode == JetStreamError.consumerNotFoundCode { return true }
-            throw error
+            return true
         }
     }
 
@@ -211,7 +214,8 @@ package final class StreamReader: Sendable {
             return nil
         }
         if let stale {
-            _ = try? await js.call("CONSUMER.DELETE.\(stream).\(stale)", payload: [], as: SuccessAnswer.self)
+            _ = try? await js.call(
+                "CONSUMER.DELETE.\(stream).\(stale)", payload: [], as: SuccessAnswer.self, timeout: min(js.timeout, .seconds(1)))
             throw .transport(.connectionClosed)
         }
     }
@@ -223,12 +227,22 @@ package final class StreamReader: Sendable {
         guard tokens.count >= 9, tokens[0] == "$JS", tokens[1] == "ACK" else { return nil }
         let offset = tokens.count == 9 ? 0 : 2
         guard tokens.count >= 9 + offset, let sequence = UInt64(tokens[5 + offset]) else { return nil }
-        var time: String?
-        if let nanos = Int64(tokens[7 + offset]) {
-            let date = Date(timeIntervalSince1970: Double(nanos / 1_000_000_000) + Double(nanos % 1_000_000_000) / 1e9)
-            time = date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        return (sequence, Int64(tokens[7 + offset]).map(rfc3339))
+    }
+
+    /// Nanoseconds since 1970 as the server writes times (RFC 3339 in UTC, nanoseconds without trailing zeros).
+    static func rfc3339(_ nanoseconds: Int64) -> String {
+        let seconds = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+        let date = Date(timeIntervalSince1970: TimeInterval(seconds.quotient))
+        var text = date.formatted(.iso8601.year().month().day().dateTimeSeparator(.standard).time(includingFractionalSeconds: false))
+        if text.hasSuffix("Z") { text.removeLast() }
+        if seconds.remainder > 0 {
+            var fraction = String(seconds.remainder)
+            fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
+            while fraction.hasSuffix("0") { fraction.removeLast() }
+            text += "." + fraction
         }
-        return (sequence, time)
+        return text + "Z"
     }
 
     // MARK: The inbox's messages

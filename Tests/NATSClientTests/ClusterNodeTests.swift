@@ -160,6 +160,13 @@ struct ClusterNodeTests {
             try await eventually("c looked at the stream") { c.node.status.streamSeq != nil }
             #expect(!c.node.status.leading)
             #expect(try c.records() == before)
+            // `support-replay verify --cluster`: b's log is the stream's prefix, c's is not.
+            let stream = try #require(a.node.jetStream)
+            let name = a.node.configuration.streamName
+            let ofB = try await StreamComparison.compare(b.store, with: stream, name: name)
+            #expect(ofB.mismatch == nil && ofB.head.seq == 122 && ofB.streamLastSeq == 122)
+            let ofC = try await StreamComparison.compare(c.store, with: stream, name: name)
+            #expect(ofC.mismatch?.contains("differs") == true)
             for run in [runA, runB, runC] { run.cancel() }
             for run in [runA, runB, runC] { await run.value }
             for node in [a, b, c] { node.store.close() }

@@ -24,8 +24,26 @@ struct ClusterTests {
             #expect(try await reader.next(max: 10, wait: .seconds(5)).map(\.sequence) == [1])
 
             let subscription = try await connection.subscribe("news")
+            // "silent" never answers; "ready" answers once the route carried both interests to
+            // servers[0] (in the order they were made, over the one route between the two servers).
             let silent = try await observer.subscribe("silent")
+            let ready = try await observer.subscribe("ready")
             try await observer.flush(timeout: .seconds(10))
+            let silentSeen = Mutex(0)
+            let silentReading = Task {
+                for await _ in silent { silentSeen.withLock { $0 += 1 } }
+            }
+            let readyServing = Task {
+                for await request in ready {
+                    if let replyTo = request.replyTo { try? await observer.publish(replyTo, payload: []) }
+                }
+            }
+            nonisolated(unsafe) var answered = false
+            try await eventually("the observer's interest reached servers[0]") {
+                answered
+            } poll: {
+                answered = (try? await connection.request("ready", payload: [], timeout: .seconds(1))) != nil
+            }
             let received = Mutex(0)
             let reading = Task {
                 for await _ in subscription { received.withLock { $0 += 1 } }
@@ -38,8 +56,7 @@ struct ClusterTests {
                     return .failure(error)
                 }
             }()
-            var silentIterator = silent.makeAsyncIterator()
-            _ = await silentIterator.next()
+            try await eventually("the request reached the silent subscriber") { silentSeen.withLock { $0 > 0 } }
             servers[0].kill()
             let outcome = await inFlight
             #expect(outcome.failure == .connectionClosed)
@@ -70,6 +87,8 @@ struct ClusterTests {
             await subscription.unsubscribe()
             await reading.value
             await observer.close()
+            await silentReading.value
+            await readyServing.value
             await connection.close()
         }
     }
@@ -83,6 +102,14 @@ struct ClusterTests {
             let kv = try await KeyValue.create(js, bucket: "leader", ttl: .seconds(10), replicas: 3)
             _ = try await js.publish("log", payload: [1], expectedLastSequence: 0)
             _ = try await kv.create("lease", value: Array("n1".utf8))
+            for expected: UInt64 in [0, 5] {
+                do throws(JetStreamError) {
+                    _ = try await js.publish("log", payload: [9], expectedLastSequence: expected)
+                    Issue.record("a replicated stream accepted a write expecting \(expected)")
+                } catch {
+                    #expect(error.isWrongLastSequence)
+                }
+            }
             servers[1].kill()
             servers[2].kill()
             do throws(JetStreamError) {
@@ -99,13 +126,18 @@ struct ClusterTests {
             }
             #expect(connection.isConnected)
             try await servers[1].start()
-            nonisolated(unsafe) var stored: PubAck?
+            // A write that timed out may still be stored once the quorum is back (the leader had
+            // proposed it): the next write expects whatever the stream holds then.
+            nonisolated(unsafe) var stored: (expected: UInt64, ack: PubAck)?
             try await eventually("writes resume with two of three servers", within: .seconds(120)) {
                 stored != nil
             } poll: {
-                stored = try? await js.publish("log", payload: [2], messageID: "two", expectedLastSequence: 1)
+                guard let info = (try? await js.streamInfo("LOG")) ?? nil else { return }
+                let expected = info.state.lastSequence
+                if let ack = try? await js.publish("log", payload: [3], expectedLastSequence: expected) { stored = (expected, ack) }
             }
-            #expect(stored?.sequence == 2)
+            #expect(stored.map { $0.ack.sequence == $0.expected + 1 } == true)
+            #expect((stored?.expected ?? 0) >= 1)
             await connection.close()
         }
     }

@@ -58,6 +58,12 @@ struct JetStreamTests {
                 #expect(error.isWrongLastSequence)
                 #expect(!error.isUnavailable)
             }
+            do throws(JetStreamError) {
+                _ = try await js.publish("log", payload: Array("first again".utf8), expectedLastSequence: 0)
+                Issue.record("an expected empty stream was accepted on a stream that is not")
+            } catch {
+                #expect(error.isWrongLastSequence)
+            }
             let withID = try await js.publish("log", payload: Array("three".utf8), messageID: "m-3")
             let repeated = try await js.publish("log", payload: Array("three again".utf8), messageID: "m-3")
             #expect(withID == PubAck(stream: "LOG", sequence: 3, duplicate: false))

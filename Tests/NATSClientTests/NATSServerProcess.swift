@@ -46,7 +46,19 @@ final class NATSServerProcess: Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        pid.withLock { $0 = process.processIdentifier }
+        let serverPID = process.processIdentifier
+        pid.withLock { $0 = serverPID }
+        // A watchdog kills the server when the test process is gone without killing it (a test
+        // abandoned at its time limit, a crash): no nats-server outlives the test run.
+        let watchdog = Process()
+        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
+        watchdog.arguments = [
+            "-c",
+            "while kill -0 \(getpid()) 2>/dev/null && kill -0 \(serverPID) 2>/dev/null; do sleep 0.5; done; kill -9 \(serverPID) 2>/dev/null",
+        ]
+        watchdog.standardOutput = FileHandle.nullDevice
+        watchdog.standardError = FileHandle.nullDevice
+        try watchdog.run()
         try await eventually("nats-server \(name) accepts connections on \(port)") { acceptsConnections(port: port) }
     }
 

@@ -123,4 +123,15 @@ struct ProtocolTests {
         #expect(NATSServerURL.list("nats://a:1,,b") == nil)
         #expect(NATSServerURL(host: "a", port: 1).description == "nats://a:1")
     }
+
+    @Test func pulledMessagesTakeTheirSequenceAndTimeFromTheAckSubject() throws {
+        let v1 = try #require(StreamReader.parseAckSubject("$JS.ACK.LOG.c1.1.42.40.1764800000123456700.7"))
+        #expect(v1.0 == 42)
+        #expect(v1.1 == "2025-12-03T22:13:20.1234567Z")
+        let v2 = try #require(StreamReader.parseAckSubject("$JS.ACK.domain.hash.LOG.c1.1.43.41.1764800000000000000.7.r"))
+        #expect(v2.0 == 43)
+        #expect(v2.1 == "2025-12-03T22:13:20Z")
+        #expect(StreamReader.parseAckSubject("$JS.ACK.LOG.c1") == nil)
+        #expect(StreamReader.parseAckSubject("other.subject.a.b.c.d.e.f.g") == nil)
+    }
 }

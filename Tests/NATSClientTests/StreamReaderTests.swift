@@ -29,6 +29,8 @@ struct StreamReaderTests {
             #expect(read.map(\.sequence) == Array(1...10_000))
             #expect(read.allSatisfy { $0.payload == Array("event \($0.sequence)".utf8) })
             #expect(read.allSatisfy { $0.subject == "log" && $0.time != nil })
+            let stored = try await js.message(stream: "LOG", sequence: 10_000)
+            #expect(stored == read.last)
             #expect(try await reader.next(max: 10, wait: .milliseconds(100)).isEmpty)
             #expect(reader.nextSequence == 10_001)
 

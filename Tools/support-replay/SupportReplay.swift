@@ -1,7 +1,9 @@
 import ArgumentParser
 import EventLog
 import Foundation
+import LogReplication
 import Logging
+import NATSClient
 import Projections
 import SupportDomain
 import SupportService
@@ -176,13 +178,45 @@ struct AsOf: ParsableCommand {
     static let auditor = Principal(role: .auditor, id: "support-replay")
 }
 
-struct Verify: ParsableCommand {
+struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check the hash chain, seq and version continuity, the stream index and the stored head; exit 0 only when all hold.")
     @OptionGroup var directory: DataDirectory
     @Option(help: "A head noted earlier, SEQ:HASH (from GET /v1/events/head): the log must still extend it.") var expectHead: String?
+    @Option(help: "A replicated desk's NATS servers (nats://h:4222,…): the log must also be a prefix of the cluster's stream.")
+    var cluster: String?
+    @Option(help: "The cluster's stream (with --cluster).") var stream = "LEDGERDESK"
 
-    func run() throws {
+    func run() async throws {
+        try check()
+        if let cluster { try await compare(with: cluster) }
+    }
+
+    /// The log's head against the cluster's stream (after the chain is proven).
+    private func compare(with cluster: String) async throws {
+        guard let servers = NATSServerURL.list(cluster), !servers.isEmpty else {
+            throw ValidationError("--cluster must be nats://host:port[,nats://host:port…]")
+        }
+        let store = try directory.openReadOnly()
+        var logger = Logger(label: "verify")
+        logger.logLevel = .warning
+        let connection = try await NATSConnection.connect(to: servers, name: "support-replay", logger: logger)
+        let result: Result<StreamComparison, any Error>
+        do {
+            result = .success(try await StreamComparison.compare(store, with: JetStream(connection: connection), name: stream))
+        } catch {
+            result = .failure(error)
+        }
+        await connection.close()
+        let comparison = try result.get()
+        if let mismatch = comparison.mismatch {
+            emit("FAILED: not a prefix of stream \(stream): \(mismatch)\n")
+            throw ExitCode(1)
+        }
+        emit("OK: the log is stream \(stream)'s prefix through seq \(comparison.head.seq) (the stream holds \(comparison.streamLastSeq))\n")
+    }
+
+    private func check() throws {
         var expected: LogHead?
         if let expectHead {
             guard let head = LogHead(expectHead) else { throw ValidationError("--expect-head must be SEQ:HASH (64 hex digits)") }
