@@ -38,7 +38,8 @@ the same (seq and hash) and equals the stream's; the logs (GET /v1/events from e
 seq by seq (same hash, same envelope); every write that got a 2xx is in every log exactly once, with
 the ticket and version of its answer, at a seq no greater than its Ledgerdesk-Seq; no write appears
 twice (idempotency across failovers); then each node is stopped with SIGTERM (exit 0) and
-`support-replay verify --expect-head SEQ:HASH` passes on each node's directory.
+`support-replay verify --expect-head SEQ:HASH --cluster NATS-URLS` passes on each node's directory
+(the hash chain, and the log is the stream's prefix).
 
 Figures (printed as `cluster-e2e: figure ...`): failover p50 and max over the rounds, writes/s and
 latency p50/p99 of the acknowledged writes, follower lag (events behind the stream, sampled; and
@@ -1184,10 +1185,10 @@ class Run:
             check(code == 0, f"{node.name} stops on SIGTERM with exit 0", str(code))
         for node in self.nodes:
             result = subprocess.run([self.arguments.replay, "verify", "--data-dir", node.data, "--expect-head",
-                                     f"{final[0]}:{final[1]}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    timeout=max(10, min(120, remaining())))
-            check(result.returncode == 0, f"support-replay verify --expect-head {final[0]}:… passes on {node.name}'s directory",
-                  result.stdout.decode(errors="replace")[-600:])
+                                     f"{final[0]}:{final[1]}", "--cluster", self.nats.urls],
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=max(10, min(120, remaining())))
+            check(result.returncode == 0, f"support-replay verify --expect-head {final[0]}:… --cluster passes on {node.name}'s "
+                  f"directory (the chain, and the log is the stream's prefix)", result.stdout.decode(errors="replace")[-600:])
 
     def figures(self):
         acked = self.ledger.acked()
