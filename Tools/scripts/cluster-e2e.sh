@@ -23,7 +23,7 @@ if [ ! -x "$SUPPORTD" ] || [ ! -x "$REPLAY" ]; then
     swift build --product supportd >&2
     swift build --product support-replay >&2
 fi
-if ! command -v nats-server >/dev/null; then
+if ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; then
     echo "cluster-e2e: installing nats-server ..." >&2
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"

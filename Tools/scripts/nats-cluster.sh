@@ -7,7 +7,7 @@
 #   Tools/scripts/nats-cluster.sh stop BASE         # SIGTERM all three (SIGKILL after 10 s); the stores stay
 #   Tools/scripts/nats-cluster.sh kill BASE N       # SIGKILL server N (1, 2 or 3)
 #   Tools/scripts/nats-cluster.sh restore BASE N    # start server N again on its own store (after kill)
-#   Tools/scripts/nats-cluster.sh wait BASE [SECONDS]   # until every running server sees a JetStream meta leader
+#   Tools/scripts/nats-cluster.sh wait BASE [SECONDS]   # until the running servers name one running meta leader
 #   Tools/scripts/nats-cluster.sh status BASE       # one line per server: pid (or "down"), ports, meta leader
 #   Tools/scripts/nats-cluster.sh urls BASE         # nats://127.0.0.1:A,nats://127.0.0.1:B,nats://127.0.0.1:C
 #
@@ -20,7 +20,7 @@
 set -euo pipefail
 
 usage() {
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -33,14 +33,18 @@ BASE=$(cd "$BASE" && pwd)
 
 say() { echo "nats-cluster: $*" >&2; }
 
+# Debian installs it in /usr/sbin, which a non-root PATH may lack.
+NATS_SERVER=$(command -v nats-server || echo /usr/sbin/nats-server)
+
 ensure_nats_server() {
-    command -v nats-server >/dev/null && return
+    [ -x "$NATS_SERVER" ] && return
     say "installing nats-server ..."
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nats-server >/dev/null
-    command -v nats-server >/dev/null || { say "nats-server is still missing"; exit 1; }
+    NATS_SERVER=$(command -v nats-server || echo /usr/sbin/nats-server)
+    [ -x "$NATS_SERVER" ] || { say "nats-server is still missing"; exit 1; }
 }
 
 # The ports of the three servers: BASE/ports holds "CLIENT ROUTE HTTP" per line, one line per server.
@@ -99,7 +103,7 @@ start_one() {
         return
     fi
     # setsid: the server is not in the caller's process group (a Ctrl-C there is handled by the caller's cleanup).
-    setsid nats-server -c "$dir/nats.conf" >>"$dir/nats.log" 2>&1 </dev/null &
+    setsid "$NATS_SERVER" -c "$dir/nats.conf" >>"$dir/nats.log" 2>&1 </dev/null &
     echo $! >"$dir/pid"
     # Bounded: the client port answers within 10 s.
     local deadline=$((SECONDS + 10))
