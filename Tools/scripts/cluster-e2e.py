@@ -25,11 +25,12 @@ Scenarios (each a function; --only runs one, after the set-up, and the final che
   whose problem+json body names the leader; read-your-writes on each follower with Ledgerdesk-Min-Seq;
   an idempotent retry through another node answers the first answer byte for byte and appends nothing.
 - leader-kill (--rounds, default 3): SIGKILL the leader under load; the failover time is from the kill
-  until a surviving node answers a write 2xx (probes follow 307s); the survivors name one new leader;
-  the killed node restarts on its directory and catches up as a follower.
-- nats-quorum: SIGKILL the nats-server leading the stream: writes go on. SIGKILL a second: writes answer 503 (with
-  Retry-After) and no new write is acknowledged, reads (ticket, /v1/cluster, events head) go on on
-  every node. Restore both: writes go on, every node catches up.
+  until a surviving node answers a write 2xx (probes follow 307s), at most --failover-limit (default
+  the lease + 4 s); the survivors name one new leader; the killed node restarts on its directory and
+  catches up as a follower.
+- nats-quorum: SIGKILL the nats-server leading the stream: writes go on. SIGKILL a second: writes
+  answer 503 (with Retry-After) and no new write is acknowledged, reads (ticket, /v1/cluster, events
+  head, queues) go on on every node. Restore both: writes go on, every node catches up.
 - stale-leader: SIGSTOP the leader past its lease (while the others elect a new one and writes go
   on), SIGCONT it: writes sent to it are 307 or 503, never 2xx, and every event its log holds from
   its old head on is the stream's event at that seq (same hash as the new leader's).
@@ -1240,7 +1241,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=None, help="leader kills (default 3; 5 with --bench)")
     parser.add_argument("--writers", type=int, default=32)
     parser.add_argument("--lease-seconds", type=int, default=4)
-    parser.add_argument("--failover-limit", type=float, default=15.0, help="seconds a failover may take")
+    parser.add_argument("--failover-limit", type=float, default=None,
+                        help="seconds a failover may take (default: the lease + 4 s; docs/operations.md says about the lease)")
     parser.add_argument("--time-limit", type=float, default=540.0, help="the whole run's bound, in seconds")
     parser.add_argument("--bench", action="store_true", help="also measure a steady load: single node vs cluster")
     parser.add_argument("--bench-seconds", type=float, default=30.0)
@@ -1248,6 +1250,8 @@ def main():
     arguments = parser.parse_args()
     if arguments.rounds is None:
         arguments.rounds = 5 if arguments.bench else 3
+    if arguments.failover_limit is None:
+        arguments.failover_limit = arguments.lease_seconds + 4.0
     DEADLINE[0] = time.monotonic() + arguments.time_limit
     chosen = arguments.only or SCENARIOS
 
