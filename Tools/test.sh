@@ -3,7 +3,9 @@
 # docs/architecture.md, the public surface (only the library products' documented API is public)
 # and the formatting against .swift-format, builds everything (the crash tests start the built
 # tools), runs every test, then the signed webhooks end to end (Tools/scripts/webhook-e2e.sh: the
-# built supportd, a receiver on loopback, a SIGKILL mid-delivery), then the e-mail channel end to
+# built supportd, a receiver on loopback, a SIGKILL mid-delivery), then the three-node desk end to end
+# (Tools/scripts/cluster-e2e.sh: three nats-server clustered on loopback, three supportd nodes under
+# write load, leaders killed and paused, NATS quorum lost and restored), then the e-mail channel end to
 # end (Tools/scripts/mail-e2e.sh: a private Postfix on loopback, the built supportd and
 # support-mailgate; as root only, as in CI), the agent console in headless Chromium
 # (Tools/scripts/console-e2e.sh; as root only too: it installs Debian's chromium and chromium-driver)
@@ -18,6 +20,7 @@ Tools/scripts/check-format.sh
 swift build --build-tests
 swift test --skip-build "$@"
 Tools/scripts/webhook-e2e.sh </dev/null
+Tools/scripts/cluster-e2e.sh </dev/null
 if [ "$(id -u)" -eq 0 ]; then
     Tools/scripts/mail-e2e.sh </dev/null
     Tools/scripts/console-e2e.sh </dev/null
