@@ -36,6 +36,9 @@ extension NATSConnection {
             handshake.fail(NATSError.timeout)
             channel.close(promise: nil)
         }
+        // Cancelled on the event loop the moment the handshake ends: a task that resumes late (a
+        // busy machine) must not find its good channel closed by the timer meanwhile.
+        handshake.futureResult.whenComplete { _ in timer.cancel() }
         let info: ServerInfo
         do {
             info = try await handshake.futureResult.get()

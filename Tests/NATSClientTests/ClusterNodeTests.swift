@@ -50,12 +50,12 @@ struct ClusterNodeTests {
             let a = try Node("a", servers: [server.url], directory: base.appendingPathComponent("a"))
             let b = try Node("b", servers: [server.url], directory: base.appendingPathComponent("b"))
             let runA = a.run()
-            try await eventually("a leads") { a.node.status.leading }
+            try await eventually("a leads", within: .seconds(240)) { a.node.status.leading }
             let runB = b.run()
             for n in 1...60 { _ = try await a.store.append(Self.request(n)) }
             // A follower's own log takes no append: the stream is written by the leader only.
             await #expect(throws: EventLogError.self) { try await b.store.append(Self.request(0)) }
-            try await eventually("b applied the stream") { (try? b.store.head) == (try? a.store.head) }
+            try await eventually("b applied the stream", within: .seconds(240)) { (try? b.store.head) == (try? a.store.head) }
             #expect(try b.records() == a.records())
             #expect(try b.store.verify().failure == nil)
             #expect(b.node.status.leader?.node == "a")
@@ -64,7 +64,7 @@ struct ClusterNodeTests {
             // The leader leaves (a graceful stop releases the lease): b leads and the chain goes on.
             runA.cancel()
             await runA.value
-            try await eventually("b leads") { b.node.status.leading }
+            try await eventually("b leads", within: .seconds(240)) { b.node.status.leading }
             #expect(!a.node.status.leading)
             let next = try await b.store.append(Self.request(61))
             #expect(next.lastSeq == 61)
@@ -83,11 +83,11 @@ struct ClusterNodeTests {
             defer { try? FileManager.default.removeItem(at: base) }
             let a = try Node("a", servers: [server.url], directory: base.appendingPathComponent("a"))
             let runA = a.run()
-            try await eventually("a leads") { a.node.status.leading }
+            try await eventually("a leads", within: .seconds(240)) { a.node.status.leading }
             for n in 1...300 { _ = try await a.store.append(Self.request(n)) }
             let c = try Node("c", servers: [server.url], directory: base.appendingPathComponent("c"))
             let runC = c.run()
-            try await eventually("c caught up") { (try? c.store.head.seq) == 300 }
+            try await eventually("c caught up", within: .seconds(240)) { (try? c.store.head.seq) == 300 }
             #expect(try c.store.head == a.store.head)
             #expect(try c.store.verify(expectedHead: a.store.head).failure == nil)
             #expect(c.node.status.streamSeq.map { $0 >= 300 } ?? true)
@@ -110,7 +110,7 @@ struct ClusterNodeTests {
             // Before the node has connected, sharing is refused (the upload answers 503).
             await #expect(throws: ClusterUnavailable.self) { try await StreamAttachments(node: a.node).share([1], sha256: "x") }
             let runA = a.run(), runB = b.run()
-            try await eventually("both connected") { a.node.jetStream != nil && b.node.jetStream != nil }
+            try await eventually("both connected", within: .seconds(240)) { a.node.jetStream != nil && b.node.jetStream != nil }
             let content = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
             let name = String(repeating: "ab", count: 32)
             try await StreamAttachments(node: a.node).share(content, sha256: name)
@@ -144,20 +144,20 @@ struct ClusterNodeTests {
             }
             let a = try Node("a", servers: [server.url], directory: base.appendingPathComponent("a"))
             let runA = a.run()
-            try await eventually("a published its log and leads") { a.node.status.leading }
+            try await eventually("a published its log and leads", within: .seconds(240)) { a.node.status.leading }
             #expect(a.node.status.streamSeq == 120)
             let b = try Node("b", servers: [server.url], directory: base.appendingPathComponent("b"))
             let runB = b.run()
             _ = try await a.store.append(Self.request(121))
-            try await eventually("b follows a") { (try? b.store.head.seq) == 121 }
+            try await eventually("b follows a", within: .seconds(240)) { (try? b.store.head.seq) == 121 }
             #expect(try b.records() == a.records())
             // c's events 1-5 are not the stream's: it takes nothing and appends nothing.
             let c = try Node("c", servers: [server.url], directory: base.appendingPathComponent("c"))
             let before = try c.records()
             let runC = c.run()
             _ = try await a.store.append(Self.request(122))
-            try await eventually("b follows a") { (try? b.store.head.seq) == 122 }
-            try await eventually("c looked at the stream") { c.node.status.streamSeq != nil }
+            try await eventually("b follows a", within: .seconds(240)) { (try? b.store.head.seq) == 122 }
+            try await eventually("c looked at the stream", within: .seconds(240)) { c.node.status.streamSeq != nil }
             #expect(!c.node.status.leading)
             #expect(try c.records() == before)
             // `support-replay verify --cluster`: b's log is the stream's prefix, c's is not.

@@ -147,7 +147,14 @@ func withNATSServer(_ body: (NATSServerProcess) async throws -> Void) async thro
         try? FileManager.default.removeItem(at: directory)
     }
     try await server.start()
-    try await body(server)
+    do {
+        try await body(server)
+    } catch {
+        // What the server said, for a failure that is the server's (kept in the issue).
+        let log = (try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)) ?? "(no log)"
+        Issue.record("nats-server on \(server.port) (running: \(server.isRunning)) logged:\n\(log.suffix(3000))")
+        throw error
+    }
 }
 
 /// Runs `body` with a three-server JetStream cluster (routes on loopback) whose meta leader is
