@@ -1068,6 +1068,41 @@ class Run:
               f"seqs {old_seq + 1}..{compared[-1]['seq'] if compared else old_seq})",
               f"{len(mine)} events read from {leader.name}, {len(compared)} found at {new.name}; differing seqs {differing[:10]}")
 
+    # stream-loss (not in the default set): every nats-server store wiped.
+    def stream_loss(self):
+        """All three nats-server stopped and their stores deleted (a lost stream), then started empty: the
+        nodes' logs are ahead of the stream; the desk must publish them anew, lose no acknowledged write,
+        and go on writing (docs/operations.md, "after a lost tail the first leader publishes it anew")."""
+        leader = self.leader()
+        before = head(self.client, leader)
+        self.nats.stop()
+        for n in (1, 2, 3):
+            store = os.path.join(self.nats.base, f"n{n}", "store")
+            shutil.rmtree(store, ignore_errors=True)
+            os.makedirs(store)
+        step(f"the three nats-server stopped and their stores deleted (the leader {leader.name} was at seq {before[0]})")
+        self.nats.start()
+        restored = time.monotonic()
+        elapsed, record = probe_write(Client(), self.ledger, "stream-lost", self.alive(), limit=30)
+        if not check(elapsed is not None, f"after the stream was lost, the running nodes write again ({record.node} "
+                     f"acknowledged seq {record.seq} {time.monotonic() - restored:.1f} s after nats-server restarted)",
+                     f"no 2xx within 30 s; last answer {record.last}"):
+            # What an operator would do next: restart the nodes (each prepares the stream at its start).
+            for node in self.nodes:
+                code = node.terminate()
+                check(code == 0, f"{node.name} stops on SIGTERM with exit 0 (to restart it)", str(code))
+                node.start()
+            restarted = time.monotonic()
+            elapsed, record = probe_write(Client(), self.ledger, "stream-lost-restarted", self.alive(), limit=60)
+            check(elapsed is not None, f"after restarting the nodes, writes go on ({record.node} acknowledged seq "
+                  f"{record.seq} {time.monotonic() - restarted:.1f} s after the restart)", f"last answer {record.last}")
+        stream = self.nats.stream_last_seq()
+        check(stream is not None and stream >= before[0], f"the stream holds the logs again (last seq {stream} >= {before[0]})",
+              str(stream))
+        for node in self.alive():
+            self.caught_up(node)
+        step("every node caught up with the republished stream")
+
     # Steady load (bench).
     def steady(self, nodes, label, seconds, sample=False):
         """A steady load without faults; the sampler's writes are not counted in the figures."""
@@ -1229,6 +1264,7 @@ def single_node_bench(arguments, root):
 
 
 SCENARIOS = ["basics", "leader-kill", "nats-quorum", "stale-leader"]
+EXTRA_SCENARIOS = ["stream-loss"]  # run with --only
 
 
 def main():
@@ -1237,7 +1273,8 @@ def main():
     parser.add_argument("--supportd", required=True)
     parser.add_argument("--replay", required=True, help="the support-replay binary")
     parser.add_argument("--nats-cluster", default=os.path.join(here, "nats-cluster.sh"))
-    parser.add_argument("--only", choices=SCENARIOS, action="append", help="run only this scenario (repeatable)")
+    parser.add_argument("--only", choices=SCENARIOS + EXTRA_SCENARIOS, action="append",
+                        help="run only this scenario (repeatable)")
     parser.add_argument("--rounds", type=int, default=None, help="leader kills (default 3; 5 with --bench)")
     parser.add_argument("--writers", type=int, default=32)
     parser.add_argument("--lease-seconds", type=int, default=4)
@@ -1279,7 +1316,8 @@ def main():
                 if name == "basics":
                     continue
                 try:
-                    {"leader-kill": run.leader_kill, "nats-quorum": run.nats_quorum, "stale-leader": run.stale_leader}[name]()
+                    {"leader-kill": run.leader_kill, "nats-quorum": run.nats_quorum, "stale-leader": run.stale_leader,
+                     "stream-loss": run.stream_loss}[name]()
                 except Abort as abort:
                     if not abort.counted:
                         FAILED += 1
