@@ -3,7 +3,8 @@
 nodes under a 32-client write load, with leaders killed, paused and NATS servers lost.
 
     python3 Tools/scripts/cluster-e2e.py --supportd .build/debug/supportd --replay .build/debug/support-replay
-        [--only basics|leader-kill|nats-quorum|stale-leader] [--rounds 3] [--keep] [--bench [--bench-seconds 30]]
+        [--only basics|leader-kill|nats-quorum|stale-leader|stream-loss] [--rounds 3] [--keep]
+        [--bench [--bench-seconds 30]]
 
 Run by Tools/scripts/cluster-e2e.sh (which builds the binaries when they are missing); Python 3 standard
 library only. Everything listens on 127.0.0.1 at free ports; every process started here (the NATS servers
@@ -34,6 +35,9 @@ Scenarios (each a function; --only runs one, after the set-up, and the final che
 - stale-leader: SIGSTOP the leader past its lease (while the others elect a new one and writes go
   on), SIGCONT it: writes sent to it are 307 or 503, never 2xx, and every event its log holds from
   its old head on is the stream's event at that seq (same hash as the new leader's).
+- stream-loss (only with --only; not in the default run): the three nats-server stopped, their stores
+  deleted, started empty: the nodes write again (restarted when the running ones do not within
+  30 s), the stream holds the logs again, and the final checks hold (no acknowledged write lost).
 Final checks: the writers stop; every node runs again (restarted when down); every node's head is
 the same (seq and hash) and equals the stream's; the logs (GET /v1/events from each node) are equal
 seq by seq (same hash, same envelope); every write that got a 2xx is in every log exactly once, with
