@@ -87,22 +87,36 @@ final class NATSServerProcess: Sendable {
     }
 }
 
-/// A free loopback TCP port (bound to port 0, then released).
+/// The next port ``freePort()`` tries: below the kernel's ephemeral range (32768-60999 here), so
+/// that no socket of the rest of the test run (clients, servers on port 0) is handed it meanwhile;
+/// from a random start, so two test processes rarely try the same ones.
+private let nextPort = Mutex(Int.random(in: 20_000..<30_000))
+
+/// A loopback TCP port nobody listens on, for a nats-server to take. A port handed out once is
+/// never handed out again by this process (a port bound to 0, released and later bound by the
+/// server, could be given to another socket in between, and a test would then talk to it).
 func freePort() -> Int {
+    while true {
+        let port = nextPort.withLock { next -> Int in
+            defer { next = next >= 31_999 ? 20_000 : next + 1 }
+            return next
+        }
+        if canBind(port: port) { return port }
+    }
+}
+
+/// Whether a loopback socket can be bound to `port` now.
+private func canBind(port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    address.sin_port = UInt16(port).bigEndian
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return result == 0
 }
 
 func acceptsConnections(port: Int) -> Bool {
