@@ -3,7 +3,8 @@
 nodes under a 32-client write load, with leaders killed, paused and NATS servers lost.
 
     python3 Tools/scripts/cluster-e2e.py --supportd .build/debug/supportd --replay .build/debug/support-replay
-        [--only basics|leader-kill|nats-quorum|stale-leader] [--rounds 3] [--keep] [--bench [--bench-seconds 30]]
+        [--only basics|leader-kill|nats-quorum|stale-leader|stream-loss] [--rounds 3] [--keep]
+        [--bench [--bench-seconds 30]]
 
 Run by Tools/scripts/cluster-e2e.sh (which builds the binaries when they are missing); Python 3 standard
 library only. Everything listens on 127.0.0.1 at free ports; every process started here (the NATS servers
@@ -34,6 +35,9 @@ Scenarios (each a function; --only runs one, after the set-up, and the final che
 - stale-leader: SIGSTOP the leader past its lease (while the others elect a new one and writes go
   on), SIGCONT it: writes sent to it are 307 or 503, never 2xx, and every event its log holds from
   its old head on is the stream's event at that seq (same hash as the new leader's).
+- stream-loss (only with --only; not in the default run): the three nats-server stopped, their stores
+  deleted, started empty: the nodes write again (restarted when the running ones do not within
+  30 s), the stream holds the logs again, and the final checks hold (no acknowledged write lost).
 Final checks: the writers stop; every node runs again (restarted when down); every node's head is
 the same (seq and hash) and equals the stream's; the logs (GET /v1/events from each node) are equal
 seq by seq (same hash, same envelope); every write that got a 2xx is in every log exactly once, with
@@ -1068,6 +1072,41 @@ class Run:
               f"seqs {old_seq + 1}..{compared[-1]['seq'] if compared else old_seq})",
               f"{len(mine)} events read from {leader.name}, {len(compared)} found at {new.name}; differing seqs {differing[:10]}")
 
+    # stream-loss (not in the default set): every nats-server store wiped.
+    def stream_loss(self):
+        """All three nats-server stopped and their stores deleted (a lost stream), then started empty: the
+        nodes' logs are ahead of the stream; the desk must publish them anew, lose no acknowledged write,
+        and go on writing (docs/operations.md, "after a lost tail the first leader publishes it anew")."""
+        leader = self.leader()
+        before = head(self.client, leader)
+        self.nats.stop()
+        for n in (1, 2, 3):
+            store = os.path.join(self.nats.base, f"n{n}", "store")
+            shutil.rmtree(store, ignore_errors=True)
+            os.makedirs(store)
+        step(f"the three nats-server stopped and their stores deleted (the leader {leader.name} was at seq {before[0]})")
+        self.nats.start()
+        restored = time.monotonic()
+        elapsed, record = probe_write(Client(), self.ledger, "stream-lost", self.alive(), limit=30)
+        if not check(elapsed is not None, f"after the stream was lost, the running nodes write again ({record.node} "
+                     f"acknowledged seq {record.seq} {time.monotonic() - restored:.1f} s after nats-server restarted)",
+                     f"no 2xx within 30 s; last answer {record.last}"):
+            # What an operator would do next: restart the nodes (each prepares the stream at its start).
+            for node in self.nodes:
+                code = node.terminate()
+                check(code == 0, f"{node.name} stops on SIGTERM with exit 0 (to restart it)", str(code))
+                node.start()
+            restarted = time.monotonic()
+            elapsed, record = probe_write(Client(), self.ledger, "stream-lost-restarted", self.alive(), limit=60)
+            check(elapsed is not None, f"after restarting the nodes, writes go on ({record.node} acknowledged seq "
+                  f"{record.seq} {time.monotonic() - restarted:.1f} s after the restart)", f"last answer {record.last}")
+        stream = self.nats.stream_last_seq()
+        check(stream is not None and stream >= before[0], f"the stream holds the logs again (last seq {stream} >= {before[0]})",
+              str(stream))
+        for node in self.alive():
+            self.caught_up(node)
+        step("every node caught up with the republished stream")
+
     # Steady load (bench).
     def steady(self, nodes, label, seconds, sample=False):
         """A steady load without faults; the sampler's writes are not counted in the figures."""
@@ -1229,6 +1268,7 @@ def single_node_bench(arguments, root):
 
 
 SCENARIOS = ["basics", "leader-kill", "nats-quorum", "stale-leader"]
+EXTRA_SCENARIOS = ["stream-loss"]  # run with --only
 
 
 def main():
@@ -1237,7 +1277,8 @@ def main():
     parser.add_argument("--supportd", required=True)
     parser.add_argument("--replay", required=True, help="the support-replay binary")
     parser.add_argument("--nats-cluster", default=os.path.join(here, "nats-cluster.sh"))
-    parser.add_argument("--only", choices=SCENARIOS, action="append", help="run only this scenario (repeatable)")
+    parser.add_argument("--only", choices=SCENARIOS + EXTRA_SCENARIOS, action="append",
+                        help="run only this scenario (repeatable)")
     parser.add_argument("--rounds", type=int, default=None, help="leader kills (default 3; 5 with --bench)")
     parser.add_argument("--writers", type=int, default=32)
     parser.add_argument("--lease-seconds", type=int, default=4)
@@ -1279,7 +1320,8 @@ def main():
                 if name == "basics":
                     continue
                 try:
-                    {"leader-kill": run.leader_kill, "nats-quorum": run.nats_quorum, "stale-leader": run.stale_leader}[name]()
+                    {"leader-kill": run.leader_kill, "nats-quorum": run.nats_quorum, "stale-leader": run.stale_leader,
+                     "stream-loss": run.stream_loss}[name]()
                 except Abort as abort:
                     if not abort.counted:
                         FAILED += 1

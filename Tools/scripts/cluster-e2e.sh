@@ -8,7 +8,7 @@
 # docstring for the checks. Loopback only, bounded (the whole run under 10 minutes).
 #
 #   Tools/scripts/cluster-e2e.sh                       # against .build/debug/supportd and support-replay (built when missing)
-#   Tools/scripts/cluster-e2e.sh --only leader-kill    # one scenario (basics, leader-kill, nats-quorum, stale-leader)
+#   Tools/scripts/cluster-e2e.sh --only leader-kill    # one scenario (basics, leader-kill, nats-quorum, stale-leader; stream-loss only so)
 #   Tools/scripts/cluster-e2e.sh --bench               # also single node vs cluster under steady load (docs/benchmarks.md)
 #   CLUSTER_E2E_KEEP=1 Tools/scripts/cluster-e2e.sh    # keep the data directories, stores and logs
 #
