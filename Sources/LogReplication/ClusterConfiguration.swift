@@ -53,16 +53,22 @@ package struct ClusterStatus: Sendable, Equatable {
     package var leader: (node: String, url: String)?
     /// The stream's last sequence as last seen (nil before the first look).
     package var streamSeq: UInt64?
+    /// Why this node can neither follow nor lead, when it cannot (its log is not a prefix of the
+    /// stream): an operator's matter.
+    package var problem: String?
 
-    package init(node: String, leading: Bool, leader: (node: String, url: String)?, streamSeq: UInt64?) {
+    package init(
+        node: String, leading: Bool, leader: (node: String, url: String)?, streamSeq: UInt64?, problem: String? = nil
+    ) {
         self.node = node
         self.leading = leading
         self.leader = leader
         self.streamSeq = streamSeq
+        self.problem = problem
     }
 
     package static func == (a: ClusterStatus, b: ClusterStatus) -> Bool {
         a.node == b.node && a.leading == b.leading && a.leader?.node == b.leader?.node && a.leader?.url == b.leader?.url
-            && a.streamSeq == b.streamSeq
+            && a.streamSeq == b.streamSeq && a.problem == b.problem
     }
 }

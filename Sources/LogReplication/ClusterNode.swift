@@ -25,7 +25,7 @@ package final class ClusterNode: Sendable {
     /// The writer's way into the stream.
     package let replicator: StreamReplicator
     private let logger: Logger
-    private let known = Mutex<(leader: (node: String, url: String)?, streamSeq: UInt64?)>((nil, nil))
+    private let known = Mutex<(leader: (node: String, url: String)?, streamSeq: UInt64?, problem: String?)>((nil, nil, nil))
     /// JetStream, once ``run(store:beforeLeading:)`` has connected and prepared the streams.
     private let connected = Mutex<JetStream?>(nil)
 
@@ -41,14 +41,14 @@ package final class ClusterNode: Sendable {
     /// What this node knows now.
     package var status: ClusterStatus {
         let leading = replicator.isLeading
-        let (leader, streamSeq) = known.withLock { ($0.leader, $0.streamSeq) }
+        let (leader, streamSeq, problem) = known.withLock { ($0.leader, $0.streamSeq, $0.problem) }
         // A node that no longer leads does not name itself: it does not know who leads yet.
         let other = leader.flatMap { $0.node == configuration.node ? nil : $0 }
         // A leader's own writes are the stream's newest: what JetStream acknowledged counts too.
         let seen = leading ? max(streamSeq ?? 0, replicator.lastStoredSeq) : streamSeq
         return ClusterStatus(
             node: configuration.node, leading: leading,
-            leader: leading ? (configuration.node, configuration.advertisedURL) : other, streamSeq: seen)
+            leader: leading ? (configuration.node, configuration.advertisedURL) : other, streamSeq: seen, problem: problem)
     }
 
     /// The lease's value: who leads and where its API is (`node` empty: released).
@@ -145,6 +145,10 @@ package final class ClusterNode: Sendable {
         known.withLock { $0.leader = holder.flatMap { $0.node.isEmpty ? nil : ($0.node, $0.url) } }
     }
 
+    fileprivate func noteProblem(_ problem: String?) {
+        known.withLock { $0.problem = problem }
+    }
+
     fileprivate func noteStreamSeq(_ seq: UInt64) {
         known.withLock { $0.streamSeq = seq }
     }
@@ -185,8 +189,16 @@ private struct Follower {
                 }
                 events.append(try ReplicatedEvent(decoding: message.payload, expectedSeq: seq))
             }
-            try await store.applyReplicated(events)
+            do {
+                try await store.applyReplicated(events)
+            } catch {
+                if case .corruptRecord(let seq, let reason) = error {
+                    node.noteProblem("this node's log does not continue the stream at seq \(seq): \(reason)")
+                }
+                throw error
+            }
             node.noteStreamSeq(max(events.last?.seq ?? 0, node.status.streamSeq ?? 0))
+            node.noteProblem(nil)
             failures = 0
         } catch {
             failures += 1
@@ -277,6 +289,8 @@ private struct Lease {
             let theirs = try await stream.message(stream: name, sequence: last)
             let shared = try theirs.map { try ReplicatedEvent(decoding: $0.payload, expectedSeq: last) }
             guard let local, let shared, shared.hash == local.hash else {
+                node.noteProblem(
+                    "this node's log (head \(head)) is not an extension of the stream: its event \(last) differs from the stream's")
                 guard !saidDiverged else { return false }
                 saidDiverged = true
                 node.log.error(

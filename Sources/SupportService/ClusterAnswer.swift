@@ -20,6 +20,8 @@ package struct ClusterAnswer: JSONAnswer {
     package var appliedSeq: Int64
     /// The replicated log's last seq as last seen (null for a single node, or before the first look).
     package var streamSeq: Int64?
+    /// Why this node can neither follow nor lead (its log is not a prefix of the stream), or null.
+    package var problem: String?
 
     package init(status: ClusterStatus?, appliedSeq: UInt64) {
         self.appliedSeq = Int64(appliedSeq)
@@ -33,10 +35,11 @@ package struct ClusterAnswer: JSONAnswer {
         role = status.leading ? "leader" : "follower"
         leader = status.leader.map { Leader(node: $0.node, url: $0.url) }
         streamSeq = status.streamSeq.map { Int64($0) }
+        problem = status.problem
     }
 
     private enum CodingKeys: String, CodingKey {
-        case mode, node, role, leader, appliedSeq, streamSeq
+        case mode, node, role, leader, appliedSeq, streamSeq, problem
     }
 
     /// Every key written, absent values as null: the shape is the same on every node.
@@ -48,5 +51,6 @@ package struct ClusterAnswer: JSONAnswer {
         try c.encode(leader, forKey: .leader)
         try c.encode(appliedSeq, forKey: .appliedSeq)
         try c.encode(streamSeq, forKey: .streamSeq)
+        try c.encode(problem, forKey: .problem)
     }
 }

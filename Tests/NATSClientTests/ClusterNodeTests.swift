@@ -18,7 +18,10 @@ struct ClusterNodeTests {
         init(_ name: String, servers: [NATSServerURL], directory: URL) throws {
             self.directory = directory
             node = ClusterNode(
-                configuration: ClusterConfiguration(servers: servers, node: name, advertisedURL: "http://\(name).test", lease: .seconds(2)),
+                // A lease long enough that a starved test process (the whole suite on two cores) keeps
+                // it; these tests hand the lead over by a graceful stop, not by expiry.
+                configuration: ClusterConfiguration(
+                    servers: servers, node: name, advertisedURL: "http://\(name).test", lease: .seconds(30)),
                 logger: testLogger)
             var log = EventLogConfiguration(directory: directory.path, envelope: EnvelopeFormat(streamField: "ticket"), mapSize: 1 << 30)
             log.replicator = node.replicator
@@ -160,6 +163,8 @@ struct ClusterNodeTests {
             try await eventually("c looked at the stream", within: .seconds(240)) { c.node.status.streamSeq != nil }
             #expect(!c.node.status.leading)
             #expect(try c.records() == before)
+            try await eventually("c says what is wrong", within: .seconds(240)) { c.node.status.problem != nil }
+            #expect(a.node.status.problem == nil && b.node.status.problem == nil)
             // `support-replay verify --cluster`: b's log is the stream's prefix, c's is not.
             let stream = try #require(a.node.jetStream)
             let name = a.node.configuration.streamName

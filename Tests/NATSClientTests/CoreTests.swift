@@ -62,7 +62,7 @@ struct CoreTests {
                         headers["Id"] = "\(index)"
                         return (
                             index,
-                            try await client.request("echo", headers: headers, payload: Array("\(index)-x".utf8), timeout: .seconds(30))
+                            try await client.request("echo", headers: headers, payload: Array("\(index)-x".utf8), timeout: .seconds(120))
                         )
                     }
                 }

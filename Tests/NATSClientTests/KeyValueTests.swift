@@ -55,8 +55,8 @@ struct KeyValueTests {
             let connection = try await NATSConnection.connect(to: [server.url], name: "kv", logger: testLogger)
             let js = JetStream(connection: connection)
             let kv = try await KeyValue.create(js, bucket: "short", ttl: .seconds(1), replicas: 1)
-            _ = try await kv.create("lease", value: Array("n1".utf8))
-            #expect(try await kv.get("lease") != nil)
+            // (Whether it is still there when read back depends on how busy the machine is.)
+            #expect(try await kv.create("lease", value: Array("n1".utf8)) > 0)
             nonisolated(unsafe) var present = true
             try await eventually("the key expires") {
                 !present

@@ -80,6 +80,12 @@ struct ReplicaRouteTests {
             #expect(status.json["leader"]?["node"]?.stringValue == "n1")
             #expect(status.json["leader"]?["url"]?.stringValue == Self.leaderURL)
             #expect(status.json["streamSeq"]?.intValue == 7)
+            #expect(status.json["problem"]?.isNull == true)
+            membership.set(
+                ClusterStatus(node: "n2", leading: false, leader: ("n1", Self.leaderURL), streamSeq: 7, problem: "its log differs at seq 3")
+            )
+            #expect(try await client.get("/v1/cluster", as: .alice).json["problem"]?.stringValue == "its log differs at seq 3")
+            membership.set(ClusterStatus(node: "n2", leading: false, leader: ("n1", Self.leaderURL), streamSeq: 7))
             // The scrape says the node follows, 7 events behind the stream it last saw.
             let metrics = try await client.get("/metrics", as: nil).text
             #expect(metrics.contains("\nledgerdesk_cluster_leader 0"), "\(metrics)")
