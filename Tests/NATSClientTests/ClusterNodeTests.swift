@@ -34,6 +34,21 @@ struct ClusterNodeTests {
         }
 
         func records() throws -> [RecordedEvent] { try store.read { try $0.events(after: 0, limit: 10_000) } }
+
+        /// Appends request `n` through this node, again while its replicated log refuses: a node
+        /// starved of CPU (the whole suite on two cores) may step down and lead again, and the
+        /// request's idempotency key makes a retry of a group JetStream half stored append once.
+        func append(_ n: Int) async throws -> AppendResult {
+            let deadline = ContinuousClock.now + .seconds(240)
+            while true {
+                do {
+                    return try await store.append(ClusterNodeTests.request(n))
+                } catch {
+                    guard case .replicationFailed = error, ContinuousClock.now < deadline else { throw error }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
     }
 
     static func request(_ n: Int) -> AppendRequest {
@@ -42,7 +57,7 @@ struct ClusterNodeTests {
             events: [
                 ProposedEvent(type: "message.posted", actor: EventActor(kind: "agent", id: "alice"), data: .object(["n": .int(Int64(n))]))
             ],
-            expectedVersion: .any)
+            expectedVersion: .any, idempotency: IdempotencyKey(key: "test/\(n)"))
     }
 
     @Test(.timeLimit(.minutes(5)))
@@ -55,7 +70,7 @@ struct ClusterNodeTests {
             let runA = a.run()
             try await eventually("a leads", within: .seconds(240)) { a.node.status.leading }
             let runB = b.run()
-            for n in 1...60 { _ = try await a.store.append(Self.request(n)) }
+            for n in 1...60 { _ = try await a.append(n) }
             // A follower's own log takes no append: the stream is written by the leader only.
             await #expect(throws: EventLogError.self) { try await b.store.append(Self.request(0)) }
             try await eventually("b applied the stream", within: .seconds(240)) { (try? b.store.head) == (try? a.store.head) }
@@ -69,7 +84,7 @@ struct ClusterNodeTests {
             await runA.value
             try await eventually("b leads", within: .seconds(240)) { b.node.status.leading }
             #expect(!a.node.status.leading)
-            let next = try await b.store.append(Self.request(61))
+            let next = try await b.append(61)
             #expect(next.lastSeq == 61)
             await #expect(throws: EventLogError.self) { try await a.store.append(Self.request(0)) }
             runB.cancel()
@@ -87,7 +102,7 @@ struct ClusterNodeTests {
             let a = try Node("a", servers: [server.url], directory: base.appendingPathComponent("a"))
             let runA = a.run()
             try await eventually("a leads", within: .seconds(240)) { a.node.status.leading }
-            for n in 1...300 { _ = try await a.store.append(Self.request(n)) }
+            for n in 1...300 { _ = try await a.append(n) }
             let c = try Node("c", servers: [server.url], directory: base.appendingPathComponent("c"))
             let runC = c.run()
             try await eventually("c caught up", within: .seconds(240)) { (try? c.store.head.seq) == 300 }
@@ -151,14 +166,14 @@ struct ClusterNodeTests {
             #expect(a.node.status.streamSeq == 120)
             let b = try Node("b", servers: [server.url], directory: base.appendingPathComponent("b"))
             let runB = b.run()
-            _ = try await a.store.append(Self.request(121))
+            _ = try await a.append(121)
             try await eventually("b follows a", within: .seconds(240)) { (try? b.store.head.seq) == 121 }
             #expect(try b.records() == a.records())
             // c's events 1-5 are not the stream's: it takes nothing and appends nothing.
             let c = try Node("c", servers: [server.url], directory: base.appendingPathComponent("c"))
             let before = try c.records()
             let runC = c.run()
-            _ = try await a.store.append(Self.request(122))
+            _ = try await a.append(122)
             try await eventually("b follows a", within: .seconds(240)) { (try? b.store.head.seq) == 122 }
             try await eventually("c looked at the stream", within: .seconds(240)) { c.node.status.streamSeq != nil }
             #expect(!c.node.status.leading)
