@@ -40,25 +40,16 @@ final class NATSServerProcess: Sendable {
 
     /// Starts the process (again, after a kill: same port, same dir) and waits until it accepts TCP connections.
     func start() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.executable())
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let serverPID = process.processIdentifier
+        let serverPID = try spawn(try Self.executable(), arguments)
         pid.withLock { $0 = serverPID }
         // A watchdog kills the server when the test process is gone without killing it (a test
         // abandoned at its time limit, a crash): no nats-server outlives the test run.
-        let watchdog = Process()
-        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-        watchdog.arguments = [
-            "-c",
-            "while kill -0 \(getpid()) 2>/dev/null && kill -0 \(serverPID) 2>/dev/null; do sleep 0.5; done; kill -9 \(serverPID) 2>/dev/null",
-        ]
-        watchdog.standardOutput = FileHandle.nullDevice
-        watchdog.standardError = FileHandle.nullDevice
-        try watchdog.run()
+        _ = try spawn(
+            "/bin/sh",
+            [
+                "-c",
+                "while kill -0 \(getpid()) 2>/dev/null && kill -0 \(serverPID) 2>/dev/null; do sleep 0.5; done; kill -9 \(serverPID) 2>/dev/null",
+            ])
         try await eventually("nats-server \(name) accepts connections on \(port)") { acceptsConnections(port: port) }
     }
 
@@ -85,6 +76,26 @@ final class NATSServerProcess: Sendable {
         Issue.record("nats-server is not installed (Tools/scripts/ensure-deps.sh installs it)")
         throw CancellationError()
     }
+}
+
+/// Starts `path` with `arguments`, its output to /dev/null, and returns its pid (reaped by
+/// ``NATSServerProcess/kill()``). `posix_spawn` rather than Foundation's `Process`, whose `run()`
+/// crashed (a bad pointer in its memcpy) when the whole suite started a dozen servers at once.
+private func spawn(_ path: String, _ arguments: [String]) throws -> pid_t {
+    var argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { for pointer in argv { free(pointer) } }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var pid: pid_t = 0
+    let result = posix_spawn(&pid, path, &actions, nil, &argv, environ)
+    guard result == 0 else {
+        Issue.record("cannot start \(path): \(String(cString: strerror(result)))")
+        throw CancellationError()
+    }
+    return pid
 }
 
 /// The next port ``freePort()`` tries: below the kernel's ephemeral range (32768-60999 here), so
