@@ -98,11 +98,12 @@ final class SupportdProcess: @unchecked Sendable {
     }
 }
 
-/// One request over a fresh loopback connection (`Connection: close`), bounded by `timeout`;
+/// One request over a fresh loopback connection (`Connection: close`), bounded by `timeout` (a hang
+/// guard: a debug supportd beside the whole suite on two cores may take seconds to answer);
 /// nil when the connection failed (refused, reset, timed out).
 func call(
     port: Int, _ method: HTTPRequest.Method, _ path: String, as who: Who, body: String? = nil,
-    headers: HTTPFields = [:], timeout: Duration = .seconds(10)
+    headers: HTTPFields = [:], timeout: Duration = .seconds(60)
 ) async -> Reply? {
     let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: timeout))
     client.connect()
