@@ -1,3 +1,4 @@
+import EventLog
 import NATSClient
 
 /// How a node of a replicated desk joins its cluster (`supportd --cluster … --node …`).
@@ -31,6 +32,14 @@ package struct ClusterConfiguration: Sendable {
         self.advertisedURL = advertisedURL
         self.lease = lease
         self.replicas = min(3, max(1, servers.count))
+    }
+
+    /// How one event of the log goes onto the stream (`frame`: its encoding, when already made):
+    /// expected last sequence = its seq - 1, so JetStream refuses it from a node that is behind,
+    /// and message id = its hash, so publishing it again stores it once.
+    func publication(of event: ReplicatedEvent, frame: [UInt8]? = nil) -> JetStreamPublication {
+        JetStreamPublication(
+            subject: subject, payload: frame ?? event.encoded(), messageID: event.hash.hex, expectedLastSequence: event.seq - 1)
     }
 
     /// A leader refreshes its lease this often (a quarter of the lease).

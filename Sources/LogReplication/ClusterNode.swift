@@ -305,11 +305,7 @@ private struct Lease {
             let events = try store.replicatedEvents(after: from, limit: 256)
             guard !events.isEmpty else { break }
             let results = await stream.publishAll(
-                events.map {
-                    JetStreamPublication(
-                        subject: node.configuration.subject, payload: $0.encoded(), messageID: $0.hash.hex,
-                        expectedLastSequence: $0.seq - 1)
-                })
+                events.map { node.configuration.publication(of: $0) })
             for (event, result) in zip(events, results) {
                 guard case .success(let ack) = result, ack.sequence == event.seq else {
                     node.log.warning("publishing event \(event.seq) to the stream failed: \(result)")

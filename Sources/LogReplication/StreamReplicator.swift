@@ -82,9 +82,7 @@ package final class StreamReplicator: LogReplicator {
                 "event \(event.seq) is \(frame.count) bytes, over what the NATS servers take in one message (max_payload \(limit + 512))")
         }
         let publications = zip(events, frames).map { event, frame in
-            JetStreamPublication(
-                subject: configuration.subject, payload: frame, messageID: event.hash.hex,
-                expectedLastSequence: event.seq - 1)
+            configuration.publication(of: event, frame: frame)
         }
         // The writer's own thread waits here (never a thread of Swift's pool): one group at a
         // time is on its way, as one commit at a time is.
